@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mattranso/mattranso/ingest"
+)
+
+func cmdIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (database, indexes)")
+	rate := fs.Float64("rate", 1, "crawler: requests per second to one host")
+	maxPages := fs.Int("max-pages", 0, "crawler: stop after this many pages (0: no limit)")
+	sources, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(sources) == 0 {
+		return exitError{2, errors.New("ingest: name at least one SOURCE (a file, folder or URL), e.g. mattranso ingest ../shared/corpus")}
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	lib, err := openLibrary(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	if lib.index.Fresh {
+		if _, err := ingest.Rebuild(ctx, lib.docs, lib.index, os.Stderr); err != nil {
+			return err
+		}
+	}
+	sum, err := ingest.Run(ctx, ingest.Options{
+		DB: lib.db, Store: lib.docs, Index: lib.index, Sources: sources, Logger: log, Progress: os.Stderr,
+		Crawl: ingest.CrawlOptions{Rate: *rate, MaxPages: *maxPages},
+	})
+	for _, r := range sum.Rejected {
+		fmt.Fprintln(stderr, "rejected:", r)
+	}
+	for _, f := range sum.CrawlFailures {
+		fmt.Fprintf(stderr, "failed: %s: %v\n", f.URL, f.Err)
+	}
+	fmt.Fprintln(stdout, sum.Line())
+	if err != nil {
+		if errors.Is(err, ingest.ErrRejected) {
+			return exitError{1, fmt.Errorf("%d records rejected (listed above); the others were ingested", len(sum.Rejected)+len(sum.CrawlFailures))}
+		}
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package corpus
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// NFC returns s in Unicode normal form C, the form every stored text uses.
+func NFC(s string) string { return norm.NFC.String(s) }
+
+// Fold returns the matching form of s: diacritics removed, đ/Đ → d, lower case.
+// Punctuation and spacing are kept, so positions stay meaningful for display.
+func Fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+func foldRune(r rune) rune {
+	switch r {
+	case 'đ', 'Đ', 'ð', 'Ð':
+		return 'd'
+	}
+	return unicode.ToLower(r)
+}
+
+// Token is one syllable (or number) of a text: its folded form and its byte
+// span in the original string.
+type Token struct {
+	Term       string
+	Start, End int
+}
+
+// Tokenize splits s into syllable tokens. Each term is folded and
+// spelling-normalised (see FoldSyllable); Start and End index the original s,
+// so a caller can highlight the words exactly as they were written.
+// Document numbers such as 91/2015/QH13 are split into their parts; exact
+// look-up of numbers goes through NormalizeNumber instead.
+func Tokenize(s string) []Token {
+	var toks []Token
+	start := -1
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		if t := FoldSyllable(s[start:end]); t != "" {
+			toks = append(toks, Token{Term: t, Start: start, End: end})
+		}
+		start = -1
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+		} else {
+			flush(i)
+		}
+		i += size
+	}
+	flush(len(s))
+	return toks
+}
+
+// Terms returns the folded syllables of s.
+func Terms(s string) []string {
+	toks := Tokenize(s)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.Term
+	}
+	return out
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// FoldSyllable folds one syllable and evens out spelling variants that
+// Vietnamese writers use interchangeably: a final "y" after a consonant is
+// written "i" by some ("sỹ"/"sĩ", "kỹ"/"kĩ", "lý"/"lí"), and "quí" is the old
+// spelling of "quý".
+func FoldSyllable(w string) string {
+	f := Fold(w)
+	n := len(f)
+	if n >= 2 && f[n-1] == 'y' && isConsonant(f[n-2]) {
+		f = f[:n-1] + "i"
+	}
+	if f == "qui" {
+		f = "quy"
+	}
+	return f
+}
+
+func isConsonant(c byte) bool {
+	switch c {
+	case 'b', 'c', 'd', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'x':
+		return true
+	}
+	return false
+}
+
+// Bigrams joins neighbouring terms with "_" so that compound words ("khai
+// sinh", "đất đai", "căn cước") match as units.
+func Bigrams(terms []string) []string {
+	if len(terms) < 2 {
+		return nil
+	}
+	out := make([]string, 0, len(terms)-1)
+	for i := 0; i+1 < len(terms); i++ {
+		out = append(out, terms[i]+"_"+terms[i+1])
+	}
+	return out
+}
+
+// NormalizeNumber returns the matching key of a document number (số hiệu):
+// folded, upper-case, with spaces removed and dashes and slashes kept, so that
+// "91/2015/qh13", "91/2015/QH13" and "91 / 2015 / QH13" are one key.
+func NormalizeNumber(s string) string {
+	var b strings.Builder
+	for _, r := range Fold(s) {
+		switch {
+		case unicode.IsSpace(r):
+		case r == '–' || r == '—' || r == '_':
+			b.WriteRune('-')
+		default:
+			b.WriteRune(unicode.ToUpper(r))
+		}
+	}
+	return b.String()
+}
+
+// Slug returns a URL-safe identifier made of folded terms joined with "-".
+func Slug(s string) string {
+	return strings.Join(Terms(strings.ReplaceAll(s, "/", " ")), "-")
+}

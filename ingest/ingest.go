@@ -1,0 +1,404 @@
+// Package ingest owns bringing documents into the library: sources (law
+// dumps, the procedure dump, BEIR corpora, saved or crawled vbpl.vn and
+// thuvienphapluat.vn pages), recognising the same law arriving from several
+// sources, and the pipeline read → merge → skip unchanged → index → store.
+// It is incremental and resumable: a document is indexed before its record
+// (with its content hash) is stored, so a run killed midway and started
+// again ends with exactly the index of a clean run.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/store"
+)
+
+// Options configure a run.
+type Options struct {
+	// DB, when set, remembers the content of the sources of each complete
+	// run, so that a run over unchanged sources ends without re-reading
+	// them. Call Migrate on it first.
+	DB      *store.DB
+	Store   *corpus.Store
+	Index   retrieval.Indexer
+	Sources []string // files, folders or http(s) URLs
+	Crawl   CrawlOptions
+	Logger  *slog.Logger
+	// Progress receives a progress bar when it is a terminal; nil means none.
+	Progress io.Writer
+	// BatchSize is how many documents are indexed together (default 32).
+	BatchSize int
+}
+
+// Summary is what a run did.
+type Summary struct {
+	Added, Updated, Unchanged int
+	Rejected                  []Rejected
+	CrawlFailures             []CrawlFailure
+	Laws, Procedures          int // distinct documents read
+	Skipped                   []string
+	Took                      time.Duration
+}
+
+// Line is the one-line summary printed after every run.
+func (s Summary) Line() string {
+	return fmt.Sprintf("ingest: %d laws, %d procedures read — %d added, %d updated, %d unchanged, %d rejected (%s)",
+		s.Laws, s.Procedures, s.Added, s.Updated, s.Unchanged, len(s.Rejected)+len(s.CrawlFailures), s.Took.Round(time.Millisecond))
+}
+
+// ErrRejected is returned (wrapped) when some records were rejected; the
+// rest of the run has been carried out.
+var ErrRejected = errors.New("some records were rejected")
+
+// Run reads the sources and brings the store and the index up to date.
+func Run(ctx context.Context, o Options) (Summary, error) {
+	start := time.Now()
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 32
+	}
+	var sum Summary
+	var key, digest string
+	if o.DB != nil {
+		var err error
+		if key, digest, err = sourceDigest(o.Sources); err != nil {
+			return sum, err
+		}
+		if digest != "" {
+			last, err := readLastRun(ctx, o.DB, key)
+			if err != nil {
+				return sum, fmt.Errorf("ingest: read last run: %w", err)
+			}
+			n, err := o.Store.Count(ctx, "")
+			if err != nil {
+				return sum, err
+			}
+			if last.digest == digest && last.documents == n {
+				sum.Laws, sum.Procedures, sum.Unchanged = last.laws, last.procedures, last.laws+last.procedures
+				sum.Took = time.Since(start)
+				return sum, nil
+			}
+		}
+	}
+	r := &reader{logger: o.Logger, crawl: o.Crawl}
+	for _, src := range o.Sources {
+		if err := r.read(ctx, src); err != nil {
+			return sum, err
+		}
+	}
+	sum.Rejected, sum.CrawlFailures, sum.Skipped = r.rejected, r.crawlFailures, r.skipped
+	laws := mergeLaws(r.laws)
+	procs := dedupeProcedures(r.procedures)
+	sum.Laws, sum.Procedures = len(laws), len(procs)
+
+	docs := append(laws, procs...)
+	for _, d := range docs {
+		if d.Kind == corpus.KindLaw {
+			id, err := o.Store.Lookup(ctx, corpus.IdentityKeys(d))
+			switch {
+			case err == nil:
+				d.ID = id
+			case errors.Is(err, corpus.ErrNotFound):
+				d.ID = corpus.LawID(d.Number, d.Title)
+			default:
+				return sum, err
+			}
+		}
+		d.Hash = d.ComputeHash()
+	}
+	hashes, err := o.Store.Hashes(ctx, "")
+	if err != nil {
+		return sum, err
+	}
+	var todo []*corpus.Document
+	seen := map[string]bool{}
+	for _, d := range docs {
+		if seen[d.ID] {
+			// Two different laws resolved to one id (e.g. two versions
+			// of a law that share a name): keep the first.
+			o.Logger.Warn("ingest: duplicate document id, keeping the first", "id", d.ID, "title", d.Title)
+			continue
+		}
+		seen[d.ID] = true
+		old, ok := hashes[d.ID]
+		switch {
+		case ok && old == d.Hash:
+			sum.Unchanged++
+		case ok:
+			sum.Updated++
+			todo = append(todo, d)
+		default:
+			sum.Added++
+			todo = append(todo, d)
+		}
+	}
+	bar := newProgress(o.Progress, len(todo))
+	for i := 0; i < len(todo); i += o.BatchSize {
+		batch := todo[i:min(i+o.BatchSize, len(todo))]
+		if err := o.Index.Index(ctx, batch...); err != nil {
+			return sum, err
+		}
+		for _, d := range batch {
+			d.UpdatedAt = time.Now().UTC()
+			if err := o.Store.Put(ctx, d); err != nil {
+				return sum, err
+			}
+		}
+		bar.Add(len(batch))
+	}
+	bar.Finish()
+	sum.Took = time.Since(start)
+	if len(sum.Rejected) > 0 || len(sum.CrawlFailures) > 0 {
+		return sum, fmt.Errorf("ingest: %w: %d", ErrRejected, len(sum.Rejected)+len(sum.CrawlFailures))
+	}
+	if digest != "" {
+		n, err := o.Store.Count(ctx, "")
+		if err != nil {
+			return sum, err
+		}
+		if err := saveRun(ctx, o.DB, key, lastRun{digest, sum.Laws, sum.Procedures, n}); err != nil {
+			return sum, fmt.Errorf("ingest: record run: %w", err)
+		}
+	}
+	return sum, nil
+}
+
+// Rebuild re-indexes every stored document: for an index that was created
+// anew (first start, or a mapping change).
+func Rebuild(ctx context.Context, store *corpus.Store, idx retrieval.Indexer, progress io.Writer) (int, error) {
+	total, err := store.Count(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	bar := newProgress(progress, total)
+	var batch []*corpus.Document
+	n := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := idx.Index(ctx, batch...); err != nil {
+			return err
+		}
+		n += len(batch)
+		bar.Add(len(batch))
+		batch = batch[:0]
+		return nil
+	}
+	err = store.All(ctx, "", func(d *corpus.Document) error {
+		batch = append(batch, d)
+		if len(batch) == 32 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	bar.Finish()
+	return n, err
+}
+
+// reader gathers records from sources.
+type reader struct {
+	logger        *slog.Logger
+	crawl         CrawlOptions
+	laws          []*corpus.Document
+	procedures    []*corpus.Document
+	rejected      []Rejected
+	crawlFailures []CrawlFailure
+	skipped       []string
+}
+
+func (r *reader) reject(x Rejected) {
+	r.logger.Warn("ingest: rejected", "file", x.File, "line", x.Line, "reason", x.Reason)
+	r.rejected = append(r.rejected, x)
+}
+
+func (r *reader) read(ctx context.Context, src string) error {
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		stats, err := NewCrawler(r.crawl).Crawl(ctx, src, func(d *corpus.Document) error {
+			r.laws = append(r.laws, d)
+			return nil
+		})
+		r.crawlFailures = append(r.crawlFailures, stats.Failed...)
+		return err
+	}
+	info, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("ingest: source %s: %w", src, err)
+	}
+	if !info.IsDir() {
+		return r.readFile(ctx, src)
+	}
+	var files []string
+	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != src {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ingest: walk %s: %w", src, err)
+	}
+	sort.Strings(files)
+	html := map[string][]string{}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.readFileOrCollect(ctx, f, html); err != nil {
+			return err
+		}
+	}
+	return r.readHTMLPages(html)
+}
+
+func (r *reader) readFile(ctx context.Context, path string) error {
+	html := map[string][]string{}
+	if err := r.readFileOrCollect(ctx, path, html); err != nil {
+		return err
+	}
+	return r.readHTMLPages(html)
+}
+
+// readFileOrCollect reads a dump, or sets an HTML page aside so that a
+// full-text page can be read together with its properties page.
+func (r *reader) readFileOrCollect(ctx context.Context, path string, html map[string][]string) error {
+	f, head, err := openFile(path)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer f.Close()
+	emitLaw := func(rec lawRecord) { r.laws = append(r.laws, lawFromRecord(rec)) }
+	switch DetectFormat(head) {
+	case FormatLawDump:
+		return readLawDump(path, f, emitLaw, r.reject)
+	case FormatBEIR:
+		return readBEIR(path, f, emitLaw, r.reject)
+	case FormatProcedureDump:
+		return readProcedureDump(path, f, func(d *corpus.Document) { r.procedures = append(r.procedures, d) }, r.reject)
+	case FormatHTML:
+		html[filepath.Dir(path)] = append(html[filepath.Dir(path)], path)
+		return nil
+	default:
+		r.skipped = append(r.skipped, path)
+		r.logger.Info("ingest: skipped, not a known format", "file", path)
+		return nil
+	}
+}
+
+var reItemID = regexp.MustCompile(`(?i)ItemID[=_]?(\d+)`)
+
+// readHTMLPages parses saved pages: vbpl.vn full texts (with the
+// properties page of the same ItemID in the same folder, when present)
+// and thuvienphapluat.vn pages. Other HTML is skipped.
+func (r *reader) readHTMLPages(byDir map[string][]string) error {
+	for _, paths := range byDir {
+		props := map[string][]byte{}
+		type page struct {
+			path string
+			body []byte
+			site string
+		}
+		var pages []page
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("ingest: %w", err)
+			}
+			site := DetectHTML(b)
+			switch site {
+			case "vbpl-thuoctinh":
+				if m := reItemID.FindStringSubmatch(filepath.Base(p)); m != nil {
+					props[m[1]] = b
+				}
+			case "vbpl-toanvan", "tvpl":
+				pages = append(pages, page{p, b, site})
+			default:
+				r.skipped = append(r.skipped, p)
+			}
+		}
+		for _, pg := range pages {
+			var d *corpus.Document
+			var err error
+			if pg.site == "tvpl" {
+				d, err = ParseTVPL(pg.body, "")
+			} else {
+				var prop []byte
+				if m := reItemID.FindStringSubmatch(filepath.Base(pg.path)); m != nil {
+					prop = props[m[1]]
+				}
+				d, err = ParseVBPL(pg.body, prop, "")
+			}
+			if err != nil {
+				r.reject(Rejected{pg.path, 1, err.Error()})
+				continue
+			}
+			r.laws = append(r.laws, d)
+		}
+	}
+	return nil
+}
+
+// lawFromRecord turns a dump's law into a document, named by number or by
+// title as the dump names it and completed from the catalogue.
+func lawFromRecord(rec lawRecord) *corpus.Document {
+	d := &corpus.Document{Kind: corpus.KindLaw, Title: rec.name, Nodes: rec.articles}
+	if corpus.LooksLikeNumber(rec.name) {
+		d.Number = rec.name
+	}
+	fromCatalog(d)
+	if d.Type == "" {
+		d.Type = lawType(d.Title)
+	}
+	return d
+}
+
+func lawType(title string) string {
+	t := corpus.TitleKey(title)
+	switch {
+	case strings.HasPrefix(t, "bo luat"):
+		return "Bộ luật"
+	case strings.HasPrefix(t, "luat"):
+		return "Luật"
+	case strings.HasPrefix(t, "hien phap"):
+		return "Hiến pháp"
+	}
+	return ""
+}
+
+func dedupeProcedures(ps []*corpus.Document) []*corpus.Document {
+	seen := map[string]int{}
+	var out []*corpus.Document
+	for _, p := range ps {
+		if i, ok := seen[p.ID]; ok {
+			out[i] = p // the later line is the newer crawl
+			continue
+		}
+		seen[p.ID] = len(out)
+		out = append(out, p)
+	}
+	return out
+}

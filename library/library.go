@@ -1,0 +1,116 @@
+// Package library is the citizen library of Mặt trận số: the pages and the
+// JSON API through which citizens search the laws and administrative
+// procedures and read them, clause by clause. It calls a Searcher for
+// passages and a Documents store for the documents themselves.
+package library
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+// Searcher finds passages; the retrieval indexes satisfy it.
+type Searcher interface {
+	Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error)
+}
+
+// Documents fetches one document. Get returns an error wrapping
+// corpus.ErrNotFound for an unknown id.
+type Documents interface {
+	Get(ctx context.Context, id string) (*corpus.Document, error)
+}
+
+// Pages renders one of the library's page templates (see Templates) inside
+// the site layout; the templates read the data as .Data.
+type Pages interface {
+	Render(w http.ResponseWriter, r *http.Request, status int, name string, data any)
+}
+
+// Router registers a route: method, a net/http style pattern
+// ("/van-ban/{id}") and a handler reading parameters with r.PathValue.
+type Router interface {
+	Handle(method, pattern string, h http.Handler)
+}
+
+// Options are what the library needs. All fields but Logger are required.
+type Options struct {
+	Searcher  Searcher
+	Documents Documents
+	Pages     Pages
+	Logger    *slog.Logger // nil means slog.Default()
+}
+
+// Handler serves the library's pages and API.
+type Handler struct {
+	search Searcher
+	docs   Documents
+	pages  Pages
+	log    *slog.Logger
+}
+
+// New returns the library's handlers. It panics when a required option is
+// missing, which is a wiring mistake, not a runtime condition.
+func New(o Options) *Handler {
+	if o.Searcher == nil || o.Documents == nil || o.Pages == nil {
+		panic("library: New needs Searcher, Documents and Pages")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Handler{search: o.Searcher, docs: o.Documents, pages: o.Pages, log: o.Logger}
+}
+
+// Register adds the library's routes to r.
+func (h *Handler) Register(r Router) {
+	r.Handle(http.MethodGet, "/", http.HandlerFunc(h.Home))
+	r.Handle(http.MethodGet, "/tim-kiem", http.HandlerFunc(h.SearchPage))
+	r.Handle(http.MethodGet, "/van-ban/{id}", http.HandlerFunc(h.LawPage))
+	r.Handle(http.MethodGet, "/thu-tuc/{id}", http.HandlerFunc(h.ProcedurePage))
+	r.Handle(http.MethodGet, "/api/v1/library/search", http.HandlerFunc(h.APISearch))
+	r.Handle(http.MethodGet, "/api/v1/library/documents/{id}", http.HandlerFunc(h.APIDocument))
+}
+
+// Templates are the library's page templates, for a Pages implementation
+// to parse with the layout: home, search, law, procedure and error.
+var Templates fs.FS = func() fs.FS {
+	sub, err := fs.Sub(templateFiles, "templates")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// TemplateFuncs are the functions the library's templates use.
+var TemplateFuncs = template.FuncMap{
+	"frag": fragment,
+}
+
+// reAnchor matches the anchors corpus makes: "dieu-418/khoan-2/diem-a".
+var reAnchor = regexp.MustCompile(`^[a-z0-9][a-z0-9/-]*$`)
+
+
+// URL is the address of a document's page, at anchor when given: a law at
+// /van-ban/{id}#dieu-418/khoan-1, a procedure at /thu-tuc/{id}#thanh-phan-ho-so.
+func URL(kind corpus.Kind, docID, anchor string) string {
+	p := "/van-ban/"
+	if kind == corpus.KindProcedure {
+		p = "/thu-tuc/"
+	}
+	u := p + url.PathEscape(docID)
+	if anchor != "" {
+		u += "#" + anchor
+	}
+	return u
+}

@@ -1,0 +1,484 @@
+package library
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+// PageSize is the number of results on one search page.
+const PageSize = 10
+
+// MaxPages is the last search page shown; past it, narrow the query.
+const MaxPages = MaxOffset / PageSize
+
+// maxDocIDLen bounds the van-ban filter; ids are short slugs and codes.
+const maxDocIDLen = 200
+
+// kinds maps the pages' "loai" parameter to document kinds.
+var kinds = map[string]corpus.Kind{"luat": corpus.KindLaw, "thu-tuc": corpus.KindProcedure}
+
+// formView is the search box and its filter, on every library page.
+type formView struct {
+	Query       string
+	Kind        string // "", "luat" or "thu-tuc"
+	Placeholder string
+	DocID       string // search within this document only
+	DocTitle    string
+	ScopeURL    string // the same query in the whole library
+	Filters     []filterView // nil on the results page, whose tabs filter
+	Big         bool
+	MaxLen      int
+}
+
+type filterView struct {
+	Value, Label string
+	Checked      bool
+}
+
+func newForm(query, kind string) formView {
+	f := formView{Query: query, Kind: kind, Placeholder: "Ví dụ: thu tuc dang ky khai sinh", MaxLen: retrieval.MaxQueryLen}
+	if kind == "luat" {
+		f.Placeholder = "Ví dụ: chiem doat di vat cua tu si"
+	}
+	for _, o := range []struct{ v, l string }{{"", "Tất cả"}, {"luat", "Luật"}, {"thu-tuc", "Thủ tục hành chính"}} {
+		f.Filters = append(f.Filters, filterView{Value: o.v, Label: o.l, Checked: o.v == kind})
+	}
+	return f
+}
+
+type example struct{ Text, URL string }
+
+type homeView struct {
+	Form     formView
+	Heading  string
+	Lead     string
+	Examples []example
+}
+
+// Home serves "/": a big search box with its filter.
+func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
+	kind := r.URL.Query().Get("loai")
+	if _, ok := kinds[kind]; !ok {
+		kind = ""
+	}
+	v := homeView{Form: newForm("", kind)}
+	v.Form.Big = true
+	var ex []string
+	switch kind {
+	case "luat":
+		v.Heading = "Tra cứu văn bản pháp luật"
+		v.Lead = "Tìm theo nội dung, tên tội danh, hoặc số điều. Gõ có dấu hay không dấu đều được."
+		ex = []string{"chiem doat di vat cua tu si", "thời hiệu khởi kiện", "nghi phep nam", "Điều 418 Bộ luật Hình sự"}
+	case "thu-tuc":
+		v.Heading = "Tra cứu thủ tục hành chính"
+		v.Lead = "Hồ sơ cần chuẩn bị, nơi nộp, thời gian và lệ phí của từng thủ tục. Gõ có dấu hay không dấu đều được."
+		ex = []string{"dang ky khai sinh", "cấp căn cước", "dang ky thuong tru", "đăng ký kết hôn"}
+	default:
+		v.Heading = "Thư viện pháp luật"
+		v.Lead = "Tra cứu luật và thủ tục hành chính — chính xác, đến từng khoản, từng điểm. Gõ có dấu hay không dấu đều được."
+		ex = []string{"thu tuc dang ky khai sinh", "chiem doat di vat cua tu si", "thời hiệu khởi kiện", "nghi phep nam"}
+	}
+	for _, e := range ex {
+		v.Examples = append(v.Examples, example{Text: e, URL: searchURL(e, kind, "", 1)})
+	}
+	h.pages.Render(w, r, http.StatusOK, "home", v)
+}
+
+// searchURL is the address of a search page.
+func searchURL(q, kind, docID string, page int) string {
+	v := url.Values{}
+	v.Set("q", q)
+	if kind != "" {
+		v.Set("loai", kind)
+	}
+	if docID != "" {
+		v.Set("van-ban", docID)
+	}
+	if page > 1 {
+		v.Set("trang", strconv.Itoa(page))
+	}
+	return "/tim-kiem?" + v.Encode()
+}
+
+type searchView struct {
+	Form     formView
+	Tabs     []tabView
+	Message  string
+	IsError  bool
+	Results  []resultView
+	Total    uint64
+	From, To int
+	Page     int
+	Pages    int
+	PrevURL  string
+	NextURL  string
+	Links    []pageLink
+	AllURL   string // the same query without filters, offered when nothing is found
+	Exact    bool
+}
+
+type tabView struct {
+	Label, URL string
+	Active     bool
+}
+
+// resultView shows a law's passage by its article ("Điều 418. …") under
+// the law's title, and a procedure by its name under its field.
+type resultView struct {
+	URL       string
+	Main      string
+	Sub       string
+	Snippet   template.HTML
+	KindLabel string
+	Kind      corpus.Kind
+}
+
+type pageLink struct {
+	N       int
+	URL     string
+	Current bool
+	Gap     bool
+}
+
+// SearchPage serves /tim-kiem?q=&loai=luat|thu-tuc&trang=N[&van-ban=ID].
+func (h *Handler) SearchPage(w http.ResponseWriter, r *http.Request) {
+	params := r.URL.Query()
+	raw := params.Get("q")
+	kind := params.Get("loai")
+	docID := strings.TrimSpace(params.Get("van-ban"))
+	v := searchView{Page: 1}
+	v.Form = newForm(raw, kind)
+	v.Form.DocID = docID
+	v.Form.ScopeURL = searchURL(raw, "", "", 1)
+	status := http.StatusOK
+	show := func() { h.pages.Render(w, r, status, "search", v) }
+
+	k, ok := kinds[kind]
+	if kind != "" && !ok {
+		v.Form = newForm(raw, "")
+		status, v.IsError = http.StatusBadRequest, true
+		v.Message = "Loại tài liệu không hợp lệ. Hãy chọn Tất cả, Luật hoặc Thủ tục hành chính."
+		show()
+		return
+	}
+	if len(docID) > maxDocIDLen {
+		status, v.IsError = http.StatusBadRequest, true
+		v.Form.DocID = ""
+		v.Message = "Mã văn bản để tìm trong đó quá dài."
+		show()
+		return
+	}
+	if s := params.Get("trang"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			status, v.IsError = http.StatusBadRequest, true
+			v.Message = fmt.Sprintf("Số trang %q không hợp lệ: số trang là một số nguyên từ 1 trở lên.", s)
+			show()
+			return
+		}
+		v.Page = n
+	}
+	if v.Page > MaxPages {
+		status, v.IsError = http.StatusBadRequest, true
+		v.Message = fmt.Sprintf("Chỉ xem được %d trang kết quả đầu tiên. Hãy thêm từ khóa để thu hẹp kết quả.", MaxPages)
+		show()
+		return
+	}
+	text, bad := queryText(raw)
+	if bad != nil {
+		if bad.code == "empty_query" {
+			v.Message = "Hãy nhập nội dung cần tìm, ví dụ: “thu tuc dang ky khai sinh” hoặc “chiem doat di vat cua tu si”."
+		} else {
+			status, v.IsError = http.StatusBadRequest, true
+			v.Message = fmt.Sprintf("Nội dung tìm kiếm quá dài. Hãy rút gọn còn tối đa %d ký tự.", retrieval.MaxQueryLen)
+		}
+		show()
+		return
+	}
+	v.Form.Filters = nil // the tabs below the box filter the results
+	if docID == "" {
+		for _, t := range []struct{ v, l string }{{"", "Tất cả"}, {"luat", "Luật"}, {"thu-tuc", "Thủ tục hành chính"}} {
+			v.Tabs = append(v.Tabs, tabView{Label: t.l, URL: searchURL(raw, t.v, "", 1), Active: t.v == kind})
+		}
+	}
+
+	q := retrieval.Query{Text: text, Kind: k, DocID: docID, Limit: PageSize, Offset: (v.Page - 1) * PageSize}
+	res, err := h.search.Search(r.Context(), q)
+	switch {
+	case err == nil:
+	case errors.Is(err, retrieval.ErrBadQuery):
+		status, v.IsError = http.StatusBadRequest, true
+		v.Message = "Không tìm được với nội dung này. Hãy thử diễn đạt khác, ngắn gọn hơn."
+		show()
+		return
+	case clientGone(r, err):
+		return
+	default:
+		h.log.ErrorContext(r.Context(), "library: search failed", "query", text, "kind", k, "err", err)
+		status, v.IsError = http.StatusInternalServerError, true
+		v.Message = "Tìm kiếm đang gặp sự cố. Vui lòng thử lại sau ít phút."
+		show()
+		return
+	}
+
+	v.Total, v.Exact = res.Total, res.Exact
+	for _, hit := range res.Hits {
+		rv := resultView{
+			URL: URL(hit.Kind, hit.DocID, hit.Anchor), Main: hit.Heading, Sub: hit.Title,
+			Snippet: safeSnippet(hit.Snippet), KindLabel: kindLabel(hit.Kind), Kind: hit.Kind,
+		}
+		if hit.Kind == corpus.KindProcedure || rv.Main == "" {
+			rv.Main, rv.Sub = hit.Title, hit.Heading
+		}
+		v.Results = append(v.Results, rv)
+		if docID != "" && v.Form.DocTitle == "" && hit.DocID == docID {
+			v.Form.DocTitle = hit.Title
+		}
+	}
+	if docID != "" && v.Form.DocTitle == "" {
+		v.Form.DocTitle = docID
+	}
+	v.Pages = int(min((res.Total+PageSize-1)/PageSize, uint64(MaxPages)))
+	switch {
+	case res.Total == 0:
+		v.Message = fmt.Sprintf("Không tìm thấy kết quả nào cho “%s”. Hãy thử từ khóa khác, ngắn hơn, hoặc bỏ bớt bộ lọc.", text)
+		if kind != "" || docID != "" {
+			v.AllURL = searchURL(raw, "", "", 1)
+		}
+	case len(res.Hits) == 0:
+		v.Message = fmt.Sprintf("Trang %d không có kết quả. Kết quả chỉ có %d trang.", v.Page, v.Pages)
+		v.PrevURL = searchURL(raw, kind, docID, 1)
+	default:
+		v.From = (v.Page-1)*PageSize + 1
+		v.To = v.From + len(res.Hits) - 1
+		if v.Page > 1 {
+			v.PrevURL = searchURL(raw, kind, docID, v.Page-1)
+		}
+		if v.Page < v.Pages {
+			v.NextURL = searchURL(raw, kind, docID, v.Page+1)
+		}
+		v.Links = pageLinks(v.Page, v.Pages, func(n int) string { return searchURL(raw, kind, docID, n) })
+	}
+	show()
+}
+
+// pageLinks lists the first, last and neighbouring pages, with gaps.
+func pageLinks(cur, pages int, link func(int) string) []pageLink {
+	if pages <= 1 {
+		return nil
+	}
+	var out []pageLink
+	last := 0
+	for n := 1; n <= pages; n++ {
+		if n != 1 && n != pages && (n < cur-1 || n > cur+1) {
+			continue
+		}
+		if last != 0 && n > last+1 {
+			out = append(out, pageLink{Gap: true})
+		}
+		out = append(out, pageLink{N: n, URL: link(n), Current: n == cur})
+		last = n
+	}
+	return out
+}
+
+// safeSnippet trusts a snippet as HTML only when it is what retrieval
+// promises — escaped text with <mark> — and escapes it otherwise.
+func safeSnippet(s string) template.HTML {
+	rest := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(s)
+	if strings.ContainsAny(rest, "<>") {
+		return template.HTML(html.EscapeString(rest))
+	}
+	return template.HTML(s)
+}
+
+func kindLabel(k corpus.Kind) string {
+	if k == corpus.KindProcedure {
+		return "Thủ tục"
+	}
+	return "Luật"
+}
+
+type metaRow struct {
+	Label, Value string
+}
+
+type tocEntry struct {
+	Anchor, Title string
+	Article       bool
+	Children      []tocEntry
+}
+
+type lawView struct {
+	Doc      *corpus.Document
+	Meta     []metaRow
+	TOC      template.HTML
+	Body     template.HTML
+	Articles int
+	Form     formView
+}
+
+// LawPage serves /van-ban/{id}: the law's facts, table of contents and
+// full text, every element addressable by its anchor.
+func (h *Handler) LawPage(w http.ResponseWriter, r *http.Request) {
+	doc := h.document(w, r)
+	if doc == nil {
+		return
+	}
+	if doc.Kind == corpus.KindProcedure {
+		http.Redirect(w, r, URL(doc.Kind, doc.ID, ""), http.StatusMovedPermanently)
+		return
+	}
+	v := lawView{Doc: doc, Articles: len(doc.Articles()), Form: newForm("", "luat")}
+	v.Form.DocID, v.Form.DocTitle = doc.ID, doc.Title
+	v.Form.Placeholder = "Tìm trong văn bản này"
+	v.Meta = []metaRow{
+		{"Số hiệu", doc.Number},
+		{"Loại văn bản", doc.Type},
+		{"Cơ quan ban hành", doc.Issuer},
+		{"Ngày ban hành", viDate(doc.IssuedAt)},
+		{"Ngày có hiệu lực", viDate(doc.EffectiveAt)},
+		{"Tình trạng", doc.Status},
+	}
+	v.TOC = tocBody(toc(doc.Nodes))
+	v.Body = lawBody(doc.Nodes)
+	h.pages.Render(w, r, http.StatusOK, "law", v)
+}
+
+func toc(ns []corpus.Node) []tocEntry {
+	var out []tocEntry
+	for i := range ns {
+		n := &ns[i]
+		switch n.Kind {
+		case corpus.NodeDieu:
+			out = append(out, tocEntry{Anchor: n.Anchor, Title: corpus.NodeTitle(n), Article: true})
+		case corpus.NodePhan, corpus.NodeChuong, corpus.NodeMuc:
+			out = append(out, tocEntry{Anchor: n.Anchor, Title: corpus.NodeTitle(n), Children: toc(n.Children)})
+		}
+	}
+	return out
+}
+
+type sectionView struct {
+	Anchor, Name, Text string
+	Missing            bool
+}
+
+type procedureView struct {
+	Doc         *corpus.Document
+	P           *corpus.Procedure
+	Meta        []metaRow
+	Sections    []sectionView
+	Form        formView
+	SourceLabel string
+}
+
+// ProcedurePage serves /thu-tuc/{id}: what to prepare, where and how to
+// submit, the fees and the legal basis of one administrative procedure.
+func (h *Handler) ProcedurePage(w http.ResponseWriter, r *http.Request) {
+	doc := h.document(w, r)
+	if doc == nil {
+		return
+	}
+	if doc.Kind != corpus.KindProcedure || doc.Procedure == nil {
+		http.Redirect(w, r, URL(corpus.KindLaw, doc.ID, ""), http.StatusMovedPermanently)
+		return
+	}
+	p := doc.Procedure
+	v := procedureView{Doc: doc, P: p, Form: newForm("", "thu-tuc"), SourceLabel: "Xem nguồn chính thức"}
+	if u, err := url.Parse(doc.SourceURL); err == nil && strings.HasSuffix(u.Hostname(), "dichvucong.gov.vn") {
+		v.SourceLabel = "Xem trên Cổng Dịch vụ công quốc gia"
+	}
+	v.Meta = []metaRow{
+		{"Mã thủ tục", p.Code},
+		{"Lĩnh vực", p.Field},
+		{"Cấp thực hiện", p.Level},
+		{"Cơ quan thực hiện", p.Agency},
+		{"Đối tượng thực hiện", p.Subjects},
+		{"Loại thủ tục", p.Category},
+		{"Quyết định công bố", p.Decision},
+	}
+	for _, s := range corpus.ProcedureSections(p) {
+		if s.Anchor == "co-quan" {
+			continue // shown with the facts above
+		}
+		text := strings.TrimSpace(s.Text)
+		if text == "" && s.Anchor == "phi-le-phi" {
+			continue // fees are usually stated with the ways to submit
+		}
+		v.Sections = append(v.Sections, sectionView{
+			Anchor: s.Anchor, Name: s.Name, Text: text,
+			Missing: text == "" || corpus.Fold(text) == "khong co thong tin",
+		})
+	}
+	h.pages.Render(w, r, http.StatusOK, "procedure", v)
+}
+
+type errorView struct {
+	Status         int
+	Title, Message string
+	Form           formView
+}
+
+// document loads the document named by the path, answering the error page
+// itself and returning nil when it cannot.
+func (h *Handler) document(w http.ResponseWriter, r *http.Request) *corpus.Document {
+	id := r.PathValue("id")
+	doc, err := h.docs.Get(r.Context(), id)
+	switch {
+	case err == nil:
+		return doc
+	case errors.Is(err, corpus.ErrNotFound):
+		h.pages.Render(w, r, http.StatusNotFound, "error", errorView{
+			Status: http.StatusNotFound, Title: "Không tìm thấy văn bản",
+			Message: "Thư viện chưa có văn bản này, hoặc địa chỉ đã thay đổi. Hãy tìm theo tên hoặc nội dung.",
+			Form:    newForm("", ""),
+		})
+	case clientGone(r, err):
+	default:
+		h.log.ErrorContext(r.Context(), "library: get document failed", "id", id, "err", err)
+		h.pages.Render(w, r, http.StatusInternalServerError, "error", errorView{
+			Status: http.StatusInternalServerError, Title: "Chưa mở được văn bản",
+			Message: "Hệ thống đang gặp sự cố khi đọc văn bản. Vui lòng thử lại sau ít phút.",
+			Form:    newForm("", ""),
+		})
+	}
+	return nil
+}
+
+// viDate writes an ISO date the Vietnamese way: 2015-11-24 → 24/11/2015.
+func viDate(iso string) string {
+	if len(iso) >= 10 && iso[4] == '-' && iso[7] == '-' {
+		return iso[8:10] + "/" + iso[5:7] + "/" + iso[0:4]
+	}
+	return iso
+}
+
+// nodeName names a node in a sentence: "Điều 418", "khoản 1", "điểm a".
+// It takes a value so that templates may call it on a range element.
+func nodeName(n corpus.Node) string {
+	switch n.Kind {
+	case corpus.NodePhan:
+		return "Phần " + n.Label
+	case corpus.NodeChuong:
+		return "Chương " + n.Label
+	case corpus.NodeMuc:
+		return "Mục " + n.Label
+	case corpus.NodeDieu:
+		return "Điều " + n.Label
+	case corpus.NodeKhoan:
+		return "khoản " + n.Label
+	case corpus.NodeDiem:
+		return "điểm " + n.Label
+	}
+	return "phần mở đầu"
+}

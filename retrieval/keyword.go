@@ -1,0 +1,719 @@
+package retrieval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/mattranso/mattranso/corpus"
+)
+
+// KeywordVersion changes whenever the mapping or the analysis changes; an
+// index written by another version is rebuilt.
+const KeywordVersion = "kw-3"
+
+var versionKey = []byte("mattranso_version")
+
+// Field weights: a word in a title or heading says more about a passage
+// than the same word in its body.
+var fieldBoosts = []struct {
+	field string
+	boost float64
+}{
+	{"title", 2.0},
+	{"heading", 2.5},
+	{"text", 1.0},
+	{"context", 0.6},
+}
+
+// Keyword is the bleve keyword index over passages.
+type Keyword struct {
+	idx  bleve.Index
+	path string
+	// Fresh is set when the index was created empty by Open — new, or
+	// rebuilt because its version changed — so that the caller re-indexes
+	// every document.
+	Fresh bool
+
+	write  sync.Mutex // one writer at a time: stats are read-modify-write
+	mu     sync.RWMutex
+	titles map[string]lawName // doc id → names, for "Điều N <law>" references
+	stats  fieldStats
+}
+
+type lawName struct {
+	id    string
+	kind  corpus.Kind
+	keys  []string // folded titles and aliases
+	terms map[string]bool
+}
+
+// OpenKeyword opens the keyword index in dir, creating it when missing and
+// rebuilding it (empty, Fresh set) when it was written by another version
+// or cannot be opened.
+func OpenKeyword(dir string) (*Keyword, error) {
+	k := &Keyword{path: dir, titles: map[string]lawName{}}
+	idx, err := bleve.Open(dir)
+	if err == nil {
+		v, verr := idx.GetInternal(versionKey)
+		if verr == nil && string(v) == KeywordVersion {
+			k.idx = idx
+			if b, err := idx.GetInternal(statsKey); err == nil && len(b) > 0 {
+				if err := json.Unmarshal(b, &k.stats); err != nil {
+					idx.Close()
+					return nil, fmt.Errorf("retrieval: read index statistics: %w", err)
+				}
+			}
+			if err := k.loadTitles(); err != nil {
+				idx.Close()
+				return nil, err
+			}
+			return k, nil
+		}
+		idx.Close()
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("retrieval: remove outdated index %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	idx, err = bleve.New(dir, newMapping())
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: create keyword index %s: %w", dir, err)
+	}
+	if err := idx.SetInternal(versionKey, []byte(KeywordVersion)); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	k.idx, k.Fresh = idx, true
+	return k, nil
+}
+
+func newMapping() mapping.IndexMapping {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = index.BM25Scoring
+	im.DefaultAnalyzer = AnalyzerName
+	doc := bleve.NewDocumentMapping()
+	text := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = AnalyzerName
+		f.Store = store
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		return f
+	}
+	kw := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = store
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		return f
+	}
+	stored := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Index = false
+		f.Store = true
+		f.IncludeInAll = false
+		return f
+	}
+	doc.AddFieldMappingsAt("title", text(true))
+	doc.AddFieldMappingsAt("heading", text(true))
+	doc.AddFieldMappingsAt("text", text(true))
+	doc.AddFieldMappingsAt("context", text(false))
+	doc.AddFieldMappingsAt("doc_id", kw(true))
+	doc.AddFieldMappingsAt("kind", kw(true))
+	doc.AddFieldMappingsAt("number", kw(false))
+	doc.AddFieldMappingsAt("issuer", kw(false))
+	doc.AddFieldMappingsAt("status", kw(false))
+	doc.AddFieldMappingsAt("anchor", kw(true))
+	doc.AddFieldMappingsAt("names", stored())
+	doc.AddFieldMappingsAt("terms", stored())
+	im.DefaultMapping = doc
+	im.DefaultField = "text"
+	return im
+}
+
+// Close closes the index.
+func (k *Keyword) Close() error { return k.idx.Close() }
+
+// Count returns the number of passages held.
+func (k *Keyword) Count() (uint64, error) { return k.idx.DocCount() }
+
+type passageDoc struct {
+	Title   string `json:"title"`
+	Heading string `json:"heading"`
+	Text    string `json:"text"`
+	Context string `json:"context"`
+	DocID   string `json:"doc_id"`
+	Kind    string `json:"kind"`
+	Number  string `json:"number"`
+	Issuer  string `json:"issuer"`
+	Status  string `json:"status"`
+	Anchor  string `json:"anchor"`
+	Names   string `json:"names"`
+	Terms   string `json:"terms"`
+}
+
+// Index replaces the passages of each document.
+func (k *Keyword) Index(ctx context.Context, docs ...*corpus.Document) error {
+	k.write.Lock()
+	defer k.write.Unlock()
+	k.mu.RLock()
+	st := k.stats
+	st.Len = append([]int64(nil), st.Len...)
+	k.mu.RUnlock()
+	b := k.idx.NewBatch()
+	for _, d := range docs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		old, err := k.passageLens(d.ID)
+		if err != nil {
+			return err
+		}
+		for _, lens := range old {
+			st.add(lens, -1)
+		}
+		names := strings.Join(append([]string{d.Title}, d.Aliases...), "\n")
+		for _, p := range corpus.Passages(d) {
+			blob, lens := termCounts([]string{p.Title, p.Heading, p.Text, p.Context})
+			st.add(lens, 1)
+			delete(old, p.ID)
+			if err := b.Index(p.ID, passageDoc{
+				Title: p.Title, Heading: p.Heading, Text: p.Text, Context: p.Context,
+				DocID: p.DocID, Kind: string(p.Kind), Number: corpus.NormalizeNumber(p.Number),
+				Issuer: corpus.TitleKey(p.Issuer), Status: corpus.TitleKey(p.Status),
+				Anchor: p.Anchor, Names: names, Terms: blob,
+			}); err != nil {
+				return fmt.Errorf("retrieval: index passage %s: %w", p.ID, err)
+			}
+		}
+		for id := range old {
+			b.Delete(id)
+		}
+	}
+	b.SetInternal(statsKey, st.encode())
+	if err := k.idx.Batch(b); err != nil {
+		return fmt.Errorf("retrieval: write keyword index: %w", err)
+	}
+	k.mu.Lock()
+	k.stats = st
+	for _, d := range docs {
+		k.titles[d.ID] = newLawName(d.ID, d.Kind, strings.Join(append([]string{d.Title}, d.Aliases...), "\n"))
+	}
+	k.mu.Unlock()
+	return nil
+}
+
+// Delete removes every passage of the given documents.
+func (k *Keyword) Delete(ctx context.Context, docIDs ...string) error {
+	k.write.Lock()
+	defer k.write.Unlock()
+	k.mu.RLock()
+	st := k.stats
+	st.Len = append([]int64(nil), st.Len...)
+	k.mu.RUnlock()
+	b := k.idx.NewBatch()
+	for _, id := range docIDs {
+		old, err := k.passageLens(id)
+		if err != nil {
+			return err
+		}
+		for pid, lens := range old {
+			st.add(lens, -1)
+			b.Delete(pid)
+		}
+	}
+	b.SetInternal(statsKey, st.encode())
+	if err := k.idx.Batch(b); err != nil {
+		return fmt.Errorf("retrieval: delete from keyword index: %w", err)
+	}
+	k.mu.Lock()
+	k.stats = st
+	for _, id := range docIDs {
+		delete(k.titles, id)
+	}
+	k.mu.Unlock()
+	return nil
+}
+
+// passageLens returns the passages of a document with their field lengths.
+func (k *Keyword) passageLens(docID string) (map[string][]int, error) {
+	q := bleve.NewTermQuery(docID)
+	q.SetField("doc_id")
+	req := bleve.NewSearchRequestOptions(q, 100000, 0, false)
+	req.Fields = []string{"terms"}
+	res, err := k.idx.Search(req)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: list passages of %s: %w", docID, err)
+	}
+	out := make(map[string][]int, len(res.Hits))
+	for _, h := range res.Hits {
+		blob, _ := h.Fields["terms"].(string)
+		out[h.ID] = decodeLens(blob)
+	}
+	return out, nil
+}
+
+// loadTitles reads the names of every indexed document, for reference
+// look-ups, from the first passage of each.
+func (k *Keyword) loadTitles() error {
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1<<30, 0, false)
+	req.Fields = []string{"doc_id", "kind", "names"}
+	res, err := k.idx.Search(req)
+	if err != nil {
+		return fmt.Errorf("retrieval: read document names: %w", err)
+	}
+	for _, h := range res.Hits {
+		id, _ := h.Fields["doc_id"].(string)
+		if _, ok := k.titles[id]; ok || id == "" {
+			continue
+		}
+		names, _ := h.Fields["names"].(string)
+		kind, _ := h.Fields["kind"].(string)
+		k.titles[id] = newLawName(id, corpus.Kind(kind), names)
+	}
+	return nil
+}
+
+func newLawName(id string, kind corpus.Kind, names string) lawName {
+	n := lawName{id: id, kind: kind, terms: map[string]bool{}}
+	for _, name := range strings.Split(names, "\n") {
+		if name == "" {
+			continue
+		}
+		if corpus.LooksLikeNumber(name) {
+			n.keys = append(n.keys, corpus.NormalizeNumber(name))
+			continue
+		}
+		key := corpus.TitleKey(name)
+		n.keys = append(n.keys, key)
+		for _, t := range strings.Fields(key) {
+			n.terms[t] = true
+		}
+	}
+	return n
+}
+
+var (
+	reNumberInQuery = regexp.MustCompile(`\b\d{1,4}[a-zA-Z]?/(?:\d{4}/)?[\p{L}\d]+(?:-[\p{L}\d]+)*\b`)
+	reArticleRef    = regexp.MustCompile(`^\s*(?i:điều|dieu)\s+(\d{1,4}[a-zđ]?)\b[\s,.:-]*(.*)$`)
+)
+
+// Search answers q: a document number or an "Điều N <law>" reference by
+// look-up first, then ranked keyword matches.
+func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
+	start := time.Now()
+	text := strings.TrimSpace(corpus.NFC(q.Text))
+	if text == "" {
+		return Result{}, fmt.Errorf("%w: the query is empty", ErrBadQuery)
+	}
+	if n := utf8.RuneCountInString(text); n > MaxQueryLen {
+		return Result{}, fmt.Errorf("%w: the query has %d characters, more than %d", ErrBadQuery, n, MaxQueryLen)
+	}
+	if q.Kind != "" && !q.Kind.Valid() {
+		return Result{}, fmt.Errorf("%w: unknown kind %q (law or procedure)", ErrBadQuery, q.Kind)
+	}
+	if q.Limit <= 0 {
+		q.Limit = 10
+	}
+	if q.Limit > MaxLimit {
+		q.Limit = MaxLimit
+	}
+	if q.Offset < 0 {
+		q.Offset = 0
+	}
+	var exact []Hit
+	if q.Offset == 0 {
+		var err error
+		exact, err = k.lookup(ctx, text, q)
+		if err != nil {
+			return Result{}, err
+		}
+	}
+	res, err := k.ranked(ctx, text, q, q.Limit+len(exact))
+	if err != nil {
+		return Result{}, err
+	}
+	if len(exact) > 0 {
+		// Looked-up passages rank above every scored one.
+		top := 0.0
+		if len(res.Hits) > 0 {
+			top = res.Hits[0].Score
+		}
+		for i := range exact {
+			exact[i].Score = top + float64(len(exact)-i)
+		}
+		seen := map[string]bool{}
+		merged := append([]Hit(nil), exact...)
+		for _, h := range exact {
+			seen[h.PassageID] = true
+		}
+		for _, h := range res.Hits {
+			if !seen[h.PassageID] {
+				merged = append(merged, h)
+			}
+		}
+		if len(merged) > q.Limit {
+			merged = merged[:q.Limit]
+		}
+		res.Hits, res.Exact = merged, true
+		if res.Total < uint64(len(merged)) {
+			res.Total = uint64(len(merged))
+		}
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// ranked runs the scored keyword query.
+func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (Result, error) {
+	uni, bi := queryTerms(text)
+	if len(uni) == 0 {
+		return Result{}, fmt.Errorf("%w: the query has no words", ErrBadQuery)
+	}
+	uni, bi = dedupe(uni), dedupe(bi)
+	r, err := k.idx.Advanced()
+	if err != nil {
+		return Result{}, err
+	}
+	reader, err := r.Reader()
+	if err != nil {
+		return Result{}, err
+	}
+	defer reader.Close()
+	should, err := k.termQueries(ctx, reader, uni, bi)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(should) == 0 {
+		return Result{}, nil
+	}
+	dq := bleve.NewDisjunctionQuery(should...)
+	var top query.Query = dq
+	if filters := k.filters(q); len(filters) > 0 {
+		top = bleve.NewConjunctionQuery(append(filters, dq)...)
+	}
+	n := max(candidates, q.Offset+size)
+	req := bleve.NewSearchRequestOptions(top, n, 0, false)
+	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
+	res, err := k.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("retrieval: keyword search: %w", err)
+	}
+	cands := make([]scored, len(res.Hits))
+	for i, h := range res.Hits {
+		blob, _ := h.Fields["terms"].(string)
+		cands[i] = scored{id: h.ID, score: h.Score, fields: h.Fields, blob: blob}
+	}
+	var qt []queryTerm
+	for _, t := range uni {
+		qt = append(qt, queryTerm{t, 1})
+	}
+	for _, t := range bi {
+		qt = append(qt, queryTerm{t, bigramBoost})
+	}
+	if err := k.rescore(ctx, reader, qt, cands); err != nil {
+		return Result{}, fmt.Errorf("retrieval: rank: %w", err)
+	}
+	terms := map[string]bool{}
+	for _, t := range uni {
+		terms[t] = true
+	}
+	out := Result{Total: res.Total}
+	if q.Offset < len(cands) {
+		cands = cands[q.Offset:]
+	} else {
+		cands = nil
+	}
+	if len(cands) > size {
+		cands = cands[:size]
+	}
+	for _, c := range cands {
+		out.Hits = append(out.Hits, hitFrom(c.id, c.score, c.fields, terms))
+	}
+	return out, nil
+}
+
+// termQueries builds one term query per field and term. Bleve's BM25
+// multiplies the idf in twice (once in the term score, once in the query
+// weight); the boost divides one back out so that ranking follows plain
+// BM25, with field and bigram weights on top.
+func (k *Keyword) termQueries(ctx context.Context, reader index.IndexReader, uni, bi []string) ([]query.Query, error) {
+	total, err := reader.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	var should []query.Query
+	add := func(field, term string, boost float64) error {
+		tfr, err := reader.TermFieldReader(ctx, []byte(term), field, false, false, false)
+		if err != nil {
+			return err
+		}
+		df := tfr.Count()
+		tfr.Close()
+		if df == 0 {
+			return nil
+		}
+		idf := math.Log(1 + (float64(total)-float64(df)+0.5)/(float64(df)+0.5))
+		tq := bleve.NewTermQuery(term)
+		tq.SetField(field)
+		tq.SetBoost(boost / idf)
+		should = append(should, tq)
+		return nil
+	}
+	for _, fb := range fieldBoosts {
+		for _, t := range uni {
+			if err := add(fb.field, t, fb.boost); err != nil {
+				return nil, err
+			}
+		}
+		for _, t := range bi {
+			if err := add(fb.field, t, fb.boost*bigramBoost); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return should, nil
+}
+
+// bigramBoost weighs a matched two-syllable unit above its two syllables.
+var bigramBoost = 1.0
+
+func (k *Keyword) filters(q Query) []query.Query {
+	var fs []query.Query
+	add := func(field, value string) {
+		tq := bleve.NewTermQuery(value)
+		tq.SetField(field)
+		fs = append(fs, tq)
+	}
+	if q.Kind != "" {
+		add("kind", string(q.Kind))
+	}
+	if q.DocID != "" {
+		add("doc_id", q.DocID)
+	}
+	if q.Issuer != "" {
+		add("issuer", corpus.TitleKey(q.Issuer))
+	}
+	if q.Status != "" {
+		add("status", corpus.TitleKey(q.Status))
+	}
+	return fs
+}
+
+func hitFrom(id string, score float64, f map[string]interface{}, terms map[string]bool) Hit {
+	str := func(k string) string { s, _ := f[k].(string); return s }
+	h := Hit{
+		PassageID: id, DocID: str("doc_id"), Kind: corpus.Kind(str("kind")),
+		Anchor: str("anchor"), Title: str("title"), Heading: str("heading"),
+		Text: str("text"), Score: score,
+	}
+	h.Snippet = Snippet(h.Text, terms, 240)
+	return h
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// lookup answers exact references: a document number anywhere in the
+// query ("91/2015/QH13") puts that document first; "Điều 418 Bộ luật Hình
+// sự" puts that article first.
+func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, error) {
+	if m := reArticleRef.FindStringSubmatch(text); m != nil && strings.TrimSpace(m[2]) != "" {
+		if doc := k.matchLaw(m[2]); doc != "" {
+			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(m[1]))
+			if err != nil || len(hits) > 0 {
+				return hits, err
+			}
+		}
+	}
+	for _, num := range reNumberInQuery.FindAllString(text, 3) {
+		key := corpus.NormalizeNumber(num)
+		tq := bleve.NewTermQuery(key)
+		tq.SetField("number")
+		rest := strings.TrimSpace(strings.Replace(text, num, " ", 1))
+		var top query.Query = tq
+		req := bleve.NewSearchRequestOptions(top, 3, 0, false)
+		req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
+		req.SortBy([]string{"anchor"})
+		res, err := k.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("retrieval: number look-up: %w", err)
+		}
+		if len(res.Hits) == 0 {
+			continue
+		}
+		docID, _ := res.Hits[0].Fields["doc_id"].(string)
+		if rest != "" {
+			if r, err := k.ranked(ctx, rest, Query{Kind: q.Kind, DocID: docID}, 3); err == nil && len(r.Hits) > 0 {
+				return r.Hits, nil
+			}
+		}
+		return k.firstPassages(ctx, docID, 1)
+	}
+	return nil, nil
+}
+
+// matchLaw finds the document whose name best matches the words after an
+// article number: every word of the reference must be in the name.
+func (k *Keyword) matchLaw(ref string) string {
+	refKey := corpus.TitleKey(ref)
+	refTerms := strings.Fields(refKey)
+	// Drop leading connective words: "Điều 5 của Luật Cư trú", "theo".
+	for len(refTerms) > 0 && (refTerms[0] == "cua" || refTerms[0] == "theo" || refTerms[0] == "tai") {
+		refTerms = refTerms[1:]
+	}
+	if len(refTerms) == 0 {
+		return ""
+	}
+	num := corpus.NormalizeNumber(strings.TrimSpace(ref))
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	type cand struct {
+		id    string
+		extra int
+	}
+	var cands []cand
+	for _, n := range k.titles {
+		if n.kind != corpus.KindLaw {
+			continue
+		}
+		for _, key := range n.keys {
+			if key == num {
+				return n.id
+			}
+		}
+		all := true
+		for _, t := range refTerms {
+			if !n.terms[t] {
+				all = false
+				break
+			}
+		}
+		if all {
+			cands = append(cands, cand{n.id, len(n.terms) - len(refTerms)})
+		}
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].extra != cands[j].extra {
+			return cands[i].extra < cands[j].extra
+		}
+		return cands[i].id < cands[j].id
+	})
+	return cands[0].id
+}
+
+func (k *Keyword) passagesWithAnchor(ctx context.Context, docID, anchor string) ([]Hit, error) {
+	d := bleve.NewTermQuery(docID)
+	d.SetField("doc_id")
+	exact := bleve.NewTermQuery(anchor)
+	exact.SetField("anchor")
+	prefix := bleve.NewPrefixQuery(anchor + "/")
+	prefix.SetField("anchor")
+	q := bleve.NewConjunctionQuery(d, bleve.NewDisjunctionQuery(exact, prefix))
+	req := bleve.NewSearchRequestOptions(q, 50, 0, false)
+	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
+	res, err := k.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: article look-up: %w", err)
+	}
+	var hits []Hit
+	for _, h := range res.Hits {
+		hits = append(hits, hitFrom(h.ID, h.Score, h.Fields, nil))
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return anchorLess(hits[i].Anchor, hits[j].Anchor) })
+	return hits, nil
+}
+
+// firstPassages returns the first n passages of a document in reading order.
+func (k *Keyword) firstPassages(ctx context.Context, docID string, n int) ([]Hit, error) {
+	d := bleve.NewTermQuery(docID)
+	d.SetField("doc_id")
+	req := bleve.NewSearchRequestOptions(d, 10000, 0, false)
+	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
+	res, err := k.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: read document %s: %w", docID, err)
+	}
+	var hits []Hit
+	for _, h := range res.Hits {
+		hits = append(hits, hitFrom(h.ID, h.Score, h.Fields, nil))
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return anchorLess(hits[i].Anchor, hits[j].Anchor) })
+	if len(hits) > n {
+		hits = hits[:n]
+	}
+	return hits, nil
+}
+
+// anchorLess orders anchors as the law reads: numeric labels by number.
+func anchorLess(a, b string) bool {
+	pa, pb := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		if pa[i] == pb[i] {
+			continue
+		}
+		na, ea := labelNumber(pa[i])
+		nb, eb := labelNumber(pb[i])
+		if ea == nil && eb == nil && na != nb {
+			return na < nb
+		}
+		return pa[i] < pb[i]
+	}
+	return len(pa) < len(pb)
+}
+
+func labelNumber(seg string) (int, error) {
+	if i := strings.LastIndexByte(seg, '-'); i >= 0 {
+		seg = seg[i+1:]
+	}
+	return strconv.Atoi(strings.TrimRight(seg, "abcdefghijklmnopqrstuvwxyz"))
+}
+
+func init() {
+	if v := os.Getenv("KW_FIELDS"); v != "" {
+		fieldBoosts = nil
+		for _, p := range strings.Split(v, ",") {
+			f, b, _ := strings.Cut(p, ":")
+			x, _ := strconv.ParseFloat(b, 64)
+			fieldBoosts = append(fieldBoosts, struct {
+				field string
+				boost float64
+			}{f, x})
+		}
+	}
+	if v := os.Getenv("KW_BIGRAM"); v != "" {
+		bigramBoost, _ = strconv.ParseFloat(v, 64)
+	}
+}

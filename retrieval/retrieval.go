@@ -1,0 +1,73 @@
+// Package retrieval owns the search indexes over the library's passages —
+// the keyword index (bleve, with a Vietnamese analyzer) and, later, vector
+// stores and hybrid fusion — behind the Search API that the library, the
+// assistant and the evaluation call. The database stays the truth: an index
+// can always be rebuilt from the documents.
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mattranso/mattranso/corpus"
+)
+
+// MaxQueryLen is the longest query, in characters, that Search accepts.
+const MaxQueryLen = 1000
+
+// MaxLimit is the most hits one search returns.
+const MaxLimit = 100
+
+// ErrBadQuery wraps every error caused by the query itself (empty, too
+// long, bad filter), so that callers can answer 400 rather than 500.
+var ErrBadQuery = errors.New("bad query")
+
+// Query is a search request. The zero values of the filters mean "any".
+type Query struct {
+	Text   string
+	Kind   corpus.Kind // law or procedure
+	DocID  string      // restrict to one document (a law)
+	Issuer string      // cơ quan ban hành, matched folded
+	Status string      // tình trạng hiệu lực, matched folded
+	Limit  int         // default 10, at most MaxLimit
+	Offset int
+}
+
+// Hit is one matching passage.
+type Hit struct {
+	PassageID string      `json:"passage_id"`
+	DocID     string      `json:"doc_id"`
+	Kind      corpus.Kind `json:"kind"`
+	Anchor    string      `json:"anchor"`
+	Title     string      `json:"title"`
+	Heading   string      `json:"heading"`
+	Text      string      `json:"text"`
+	// Snippet is HTML: the passage's words, escaped, with the matching
+	// words wrapped in <mark>.
+	Snippet string  `json:"snippet"`
+	Score   float64 `json:"score"`
+}
+
+// Result is the answer to a Query.
+type Result struct {
+	Hits  []Hit
+	Total uint64
+	Took  time.Duration
+	// Exact is set when the query was recognised as a document number or
+	// an "Điều N <law>" reference and answered by look-up.
+	Exact bool
+}
+
+// Searcher answers queries. The library and the assistant depend on this
+// and nothing more.
+type Searcher interface {
+	Search(ctx context.Context, q Query) (Result, error)
+}
+
+// Indexer keeps an index in step with the documents: Index replaces every
+// passage of each given document; Delete removes a document's passages.
+type Indexer interface {
+	Index(ctx context.Context, docs ...*corpus.Document) error
+	Delete(ctx context.Context, docIDs ...string) error
+}

@@ -1,0 +1,327 @@
+package web_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/library"
+	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/web"
+)
+
+func TestAPISearch(t *testing.T) {
+	h := newSite(t, nil)
+	long := strings.Repeat("đ", retrieval.MaxQueryLen+1)
+	for _, c := range []struct {
+		name   string
+		target string
+		status int
+		code   string // error code, or "" for success
+		field  string
+		check  func(t *testing.T, r library.SearchResponse)
+	}{
+		{name: "law without diacritics", status: 200,
+			target: query("/api/v1/library/search", "q", "chiem doat di vat cua tu si", "kind", "law"),
+			check: func(t *testing.T, r library.SearchResponse) {
+				top := r.Results[0]
+				if top.ID != criminalCode || top.Anchor != "dieu-418" || top.Kind != corpus.KindLaw ||
+					top.URL != "/van-ban/"+criminalCode+"#dieu-418" || top.PassageID != criminalCode+"#dieu-418" ||
+					!strings.HasPrefix(top.Heading, "Điều 418. Tội chiếm đoạt") || top.Title != "Bộ luật Hình sự" ||
+					!strings.Contains(top.Snippet, "<mark>") || top.Score <= 0 {
+					t.Errorf("top result = %+v", top)
+				}
+			}},
+		{name: "procedure", status: 200,
+			target: query("/api/v1/library/search", "q", "dang ky khai sinh", "kind", "procedure", "limit", "5"),
+			check: func(t *testing.T, r library.SearchResponse) {
+				if len(r.Results) == 0 || len(r.Results) > 5 {
+					t.Fatalf("%d results, want 1..5", len(r.Results))
+				}
+				for _, res := range r.Results {
+					if res.Kind != corpus.KindProcedure || res.URL != "/thu-tuc/"+res.ID {
+						t.Errorf("result %+v: want a procedure linking to /thu-tuc/%s", res, res.ID)
+					}
+				}
+				if !strings.Contains(corpus.Fold(r.Results[0].Title), "khai sinh") {
+					t.Errorf("top result %q is not about birth registration", r.Results[0].Title)
+				}
+			}},
+		{name: "paging", status: 200,
+			target: query("/api/v1/library/search", "q", "hợp đồng", "limit", "3", "offset", "3"),
+			check: func(t *testing.T, r library.SearchResponse) {
+				if len(r.Results) != 3 || r.Total < 6 {
+					t.Errorf("%d results of %d, want 3 of at least 6", len(r.Results), r.Total)
+				}
+			}},
+		{name: "no results", status: 200,
+			target: query("/api/v1/library/search", "q", "xyzzyquux"),
+			check: func(t *testing.T, r library.SearchResponse) {
+				if r.Results == nil || len(r.Results) != 0 || r.Total != 0 {
+					t.Errorf("got %+v, want an empty list", r)
+				}
+			}},
+		{name: "script is data", status: 200, target: query("/api/v1/library/search", "q", "<script>alert(1)</script> hợp đồng")},
+		{name: "empty", target: "/api/v1/library/search?q=", status: 400, code: "empty_query", field: "q"},
+		{name: "blank", target: query("/api/v1/library/search", "q", "   "), status: 400, code: "empty_query", field: "q"},
+		{name: "missing", target: "/api/v1/library/search", status: 400, code: "empty_query", field: "q"},
+		{name: "too long", target: query("/api/v1/library/search", "q", long), status: 400, code: "query_too_long", field: "q"},
+		{name: "bad kind", target: query("/api/v1/library/search", "q", "x", "kind", "luat"), status: 400, code: "invalid_parameter", field: "kind"},
+		{name: "limit 0", target: query("/api/v1/library/search", "q", "x", "limit", "0"), status: 400, code: "invalid_parameter", field: "limit"},
+		{name: "limit too big", target: query("/api/v1/library/search", "q", "x", "limit", fmt.Sprint(retrieval.MaxLimit+1)), status: 400, code: "invalid_parameter", field: "limit"},
+		{name: "limit not a number", target: query("/api/v1/library/search", "q", "x", "limit", "ten"), status: 400, code: "invalid_parameter", field: "limit"},
+		{name: "negative offset", target: query("/api/v1/library/search", "q", "x", "offset", "-1"), status: 400, code: "invalid_parameter", field: "offset"},
+		{name: "query of punctuation", target: query("/api/v1/library/search", "q", "?!"), status: 400, code: "bad_query", field: "q"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := get(t, h, c.target)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %.400s", r.status, c.status, r.body)
+			}
+			if c.code != "" {
+				var e library.Error
+				decodeJSON(t, r, &e)
+				if e.Error.Code != c.code || e.Error.Field != c.field || e.Error.Message == "" {
+					t.Errorf("error %+v, want code %q field %q and a message", e.Error, c.code, c.field)
+				}
+				if c.field != "" && !strings.Contains(e.Error.Message, c.field) {
+					t.Errorf("message %q does not name the field %q", e.Error.Message, c.field)
+				}
+				return
+			}
+			var sr library.SearchResponse
+			decodeJSON(t, r, &sr)
+			// The contract's field names, as a client reads them.
+			if sr.Total > 0 {
+				for _, k := range []string{`"id":`, `"kind":`, `"title":`, `"heading":`, `"snippet":`, `"score":`, `"url":`, `"anchor":`, `"passage_id":`, `"total":`} {
+					if !strings.Contains(r.body, k) {
+						t.Errorf("response lacks %s: %.300s", k, r.body)
+					}
+				}
+			}
+			if c.check != nil {
+				if len(sr.Results) == 0 && c.name != "no results" {
+					t.Fatalf("no results: %s", r.body)
+				}
+				c.check(t, sr)
+			}
+		})
+	}
+}
+
+func TestAPIDocument(t *testing.T) {
+	h := newSite(t, nil)
+	r := get(t, h, "/api/v1/library/documents/"+criminalCode)
+	var d corpus.Document
+	decodeJSON(t, r, &d)
+	if r.status != 200 || d.ID != criminalCode || d.Kind != corpus.KindLaw || d.Find("dieu-418/khoan-2/diem-a") == nil {
+		t.Errorf("document = %d %s %s, want the criminal code with dieu-418/khoan-2/diem-a", r.status, d.ID, d.Title)
+	}
+	r = get(t, h, "/api/v1/library/documents/"+birthReg)
+	d = corpus.Document{}
+	decodeJSON(t, r, &d)
+	if r.status != 200 || d.Procedure == nil || d.Procedure.Code != birthReg {
+		t.Errorf("procedure = %d %+v", r.status, d)
+	}
+	r = get(t, h, "/api/v1/library/documents/khong-co")
+	var e library.Error
+	decodeJSON(t, r, &e)
+	if r.status != 404 || e.Error.Code != "not_found" || !strings.Contains(e.Error.Message, "khong-co") {
+		t.Errorf("unknown document = %d %+v, want 404 not_found", r.status, e)
+	}
+}
+
+func TestSearchPage(t *testing.T) {
+	h := newSite(t, nil)
+	for _, c := range []struct {
+		name   string
+		target string
+		status int
+		want   []string
+		not    []string
+	}{
+		{"results", query("/tim-kiem", "q", "chiem doat di vat cua tu si"), 200, []string{
+			`value="chiem doat di vat cua tu si"`,
+			`href="/van-ban/` + criminalCode + `#dieu-418"`,
+			`Điều 418. Tội chiếm đoạt hoặc hủy hoại di vật của tử sỹ`,
+			`<mark>`, `Bộ luật Hình sự`, `aria-current="true">Tất cả</a>`,
+		}, nil},
+		{"law filter", query("/tim-kiem", "q", "dang ky khai sinh", "loai", "luat"), 200,
+			[]string{`aria-current="true">Luật</a>`}, []string{`href="/thu-tuc/`}},
+		{"procedure filter", query("/tim-kiem", "q", "dang ky khai sinh", "loai", "thu-tuc"), 200,
+			[]string{`href="/thu-tuc/`, `Thủ tục đăng ký khai sinh`, `badge--procedure`}, []string{`href="/van-ban/`}},
+		{"within one law", query("/tim-kiem", "q", "di vat", "van-ban", criminalCode), 200,
+			[]string{`Chỉ tìm trong: <strong>Bộ luật Hình sự</strong>`, `name="van-ban" value="` + criminalCode + `"`}, []string{`href="/van-ban/` + civilCode}},
+		{"paging", query("/tim-kiem", "q", "hợp đồng", "trang", "2"), 200,
+			[]string{`Kết quả 11–20`, `rel="prev"`, `rel="next"`, `<span aria-current="page">2</span>`}, nil},
+		{"escaping", query("/tim-kiem", "q", `<script>alert("x")</script>`), 200,
+			[]string{`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`}, []string{`<script>alert`}},
+		{"empty", "/tim-kiem?q=", 200, []string{"Hãy nhập nội dung cần tìm"}, []string{`class="result"`}},
+		{"too long", query("/tim-kiem", "q", strings.Repeat("a ", retrieval.MaxQueryLen)), 400, []string{"quá dài"}, nil},
+		{"no results", query("/tim-kiem", "q", "xyzzyquux", "loai", "luat"), 200,
+			[]string{"Không tìm thấy kết quả nào cho “xyzzyquux”", `Tìm trong tất cả tài liệu`}, nil},
+		{"bad kind", query("/tim-kiem", "q", "x", "loai", "sach"), 400, []string{"Loại tài liệu không hợp lệ"}, nil},
+		{"bad page", query("/tim-kiem", "q", "x", "trang", "hai"), 400, []string{"Số trang"}, nil},
+		{"page past the end", query("/tim-kiem", "q", "thừa kế", "van-ban", civilCode, "trang", "60"), 200, []string{"Trang 60 không có kết quả"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := get(t, h, c.target)
+			if r.status != c.status {
+				t.Errorf("status %d, want %d", r.status, c.status)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(r.body, n) {
+					t.Errorf("page contains %q", n)
+				}
+			}
+			if t.Failed() {
+				t.Logf("page: %s", mainOf(r.body))
+			}
+		})
+	}
+}
+
+// mainOf cuts the layout away, for readable failures.
+func mainOf(page string) string {
+	if i := strings.Index(page, "<main"); i >= 0 {
+		page = page[i:]
+	}
+	if i := strings.Index(page, "</main>"); i >= 0 {
+		page = page[:i]
+	}
+	if len(page) > 4000 {
+		page = page[:4000]
+	}
+	return page
+}
+
+func TestHomePage(t *testing.T) {
+	h := newSite(t, nil)
+	r := get(t, h, "/")
+	for _, w := range []string{`<form class="search search--big" action="/tim-kiem" method="get"`, `placeholder="Ví dụ: thu tuc dang ky khai sinh"`,
+		`name="loai" value="" checked`, `>Tất cả<`, `>Luật<`, `>Thủ tục hành chính<`, `Thư viện pháp luật`} {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("home lacks %q", w)
+		}
+	}
+	r = get(t, h, "/?loai=thu-tuc")
+	if !strings.Contains(r.body, `name="loai" value="thu-tuc" checked`) || !strings.Contains(r.body, `<a href="/?loai=thu-tuc" aria-current="page">`) {
+		t.Errorf("/?loai=thu-tuc does not select procedures: %s", mainOf(r.body))
+	}
+}
+
+var (
+	reID   = regexp.MustCompile(`id="([^"]+)"`)
+	reSelf = regexp.MustCompile(`class="self" href="#([^"]+)"`)
+)
+
+func TestLawPage(t *testing.T) {
+	docs, _ := needLibrary(t)
+	h := newSite(t, nil)
+	r := get(t, h, "/van-ban/"+criminalCode)
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	for _, w := range []string{
+		`<h1>Bộ luật Hình sự</h1>`, `<dt>Số hiệu</dt><dd>01/VBHN-VPQH</dd>`, `<dt>Ngày có hiệu lực</dt><dd>01/01/2018</dd>`,
+		`<dt>Cơ quan ban hành</dt><dd>Văn phòng Quốc hội</dd>`,
+		`<details class="toc" id="muc-luc">`, `<a href="#dieu-418">Điều 418. Tội chiếm đoạt hoặc hủy hoại di vật của tử sỹ</a>`,
+		`<article class="dieu" id="dieu-418">`, `<div class="khoan" id="dieu-418/khoan-1">`,
+		`<div class="diem" id="dieu-418/khoan-2/diem-a">`, `<a class="self" href="#dieu-418/khoan-2/diem-a"`,
+		`name="van-ban" value="` + criminalCode + `"`,
+	} {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("law page lacks %q", w)
+		}
+	}
+	// Every element of the structure is on the page under its anchor,
+	// with a link to itself.
+	d, err := docs.Get(t.Context(), criminalCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, self := map[string]bool{}, map[string]bool{}
+	for _, m := range reID.FindAllStringSubmatch(r.body, -1) {
+		if ids[m[1]] {
+			t.Errorf("id %q twice on the page", m[1])
+		}
+		ids[m[1]] = true
+	}
+	for _, m := range reSelf.FindAllStringSubmatch(r.body, -1) {
+		self[m[1]] = true
+	}
+	var walk func(ns []corpus.Node)
+	count := 0
+	walk = func(ns []corpus.Node) {
+		for _, n := range ns {
+			count++
+			if !ids[n.Anchor] {
+				t.Errorf("no element with id %q", n.Anchor)
+			}
+			if n.Kind != corpus.NodePreamble && !self[n.Anchor] {
+				t.Errorf("no § link to %q", n.Anchor)
+			}
+			walk(n.Children)
+		}
+	}
+	walk(d.Nodes)
+	t.Logf("%d elements checked", count)
+
+	// Asked as a procedure, a law moves to its place, and so the reverse.
+	if r := get(t, h, "/thu-tuc/"+criminalCode); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/van-ban/"+criminalCode {
+		t.Errorf("/thu-tuc/<law> = %d %s", r.status, r.header.Get("Location"))
+	}
+	if r := get(t, h, "/van-ban/"+birthReg); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/thu-tuc/"+birthReg {
+		t.Errorf("/van-ban/<procedure> = %d %s", r.status, r.header.Get("Location"))
+	}
+}
+
+func TestProcedurePage(t *testing.T) {
+	h := newSite(t, nil)
+	r := get(t, h, "/thu-tuc/"+birthReg)
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	for _, w := range []string{
+		`<h1>Thủ tục đăng ký khai sinh</h1>`, `<dt>Mã thủ tục</dt><dd>1.001193</dd>`, `<dt>Lĩnh vực</dt><dd>Hộ tịch</dd>`,
+		`<dt>Cấp thực hiện</dt><dd>Cấp xã</dd>`,
+		`id="trinh-tu"`, `id="thanh-phan-ho-so"`, `id="cach-thuc"`, `id="yeu-cau"`, `id="ket-qua"`, `id="can-cu-phap-ly"`,
+		`>Trình tự thực hiện</h2>`, `>Thành phần hồ sơ</h2>`, `>Căn cứ pháp lý</h2>`,
+		`href="https://dichvucong.gov.vn/thu-tuc-hanh-chinh/`, `Xem trên Cổng Dịch vụ công quốc gia`,
+		`<a href="/?loai=thu-tuc" aria-current="page">`,
+	} {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("procedure page lacks %q", w)
+		}
+	}
+	// Line breaks of the source are kept (the text is shown pre-line).
+	if !strings.Contains(r.body, "\n- Nếu lựa chọn hình thức nộp hồ sơ trực tuyến") {
+		t.Errorf("the steps lost their line breaks")
+	}
+}
+
+// BenchmarkLawPage measures the largest page: Bộ luật Dân sự, 689 articles
+// and some 4,000 clauses and points, read from SQLite and rendered.
+func BenchmarkLawPage(b *testing.B) {
+	if lib.err != nil {
+		b.Fatal(lib.err)
+	}
+	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: lib.index, Documents: lib.docs}})
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/van-ban/"+civilCode, nil))
+		if w.Code != 200 {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

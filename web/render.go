@@ -1,0 +1,151 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed templates static
+var embedded embed.FS
+
+// Renderer renders a module's pages inside the site layout. It satisfies
+// the Pages interface that modules declare:
+//
+//	Render(w http.ResponseWriter, r *http.Request, status int, name string, data any)
+type Renderer struct {
+	pages map[string]*template.Template
+	log   *slog.Logger
+}
+
+// Page is what the layout and every page template receive: the module's
+// data in Data, with the request's path and id and the navigation.
+type Page struct {
+	Data      any
+	Path      string
+	RequestID string
+	Nav       []NavItem
+}
+
+// NavItem is one link of the site navigation.
+type NavItem struct {
+	Label  string
+	URL    string
+	Active bool
+}
+
+// NewRenderer parses the layout and the shell's pages ("error") together
+// with module's templates: each "name.html" at module's root becomes page
+// "name" (a module may replace a shell page), and each "_*.html" is a
+// partial available to all of them. module may be nil.
+func NewRenderer(module fs.FS, funcs template.FuncMap) (*Renderer, error) {
+	base := template.New("layout").Funcs(template.FuncMap{"asset": assetURL})
+	if funcs != nil {
+		base = base.Funcs(funcs)
+	}
+	if _, err := base.ParseFS(embedded, "templates/layout.html"); err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	sources := map[string]struct {
+		fsys fs.FS
+		file string
+	}{}
+	var partials []string
+	collect := func(fsys fs.FS, dir string, module bool) error {
+		files, err := fs.Glob(fsys, path.Join(dir, "*.html"))
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			name := strings.TrimSuffix(path.Base(f), ".html")
+			switch {
+			case !module && name == "layout":
+			case strings.HasPrefix(name, "_"):
+				if module {
+					partials = append(partials, f)
+				}
+			default:
+				sources[name] = struct {
+					fsys fs.FS
+					file string
+				}{fsys, f}
+			}
+		}
+		return nil
+	}
+	if err := collect(embedded, "templates", false); err != nil {
+		return nil, err
+	}
+	if module != nil {
+		if err := collect(module, ".", true); err != nil {
+			return nil, err
+		}
+	}
+	if len(partials) > 0 {
+		if _, err := base.ParseFS(module, partials...); err != nil {
+			return nil, fmt.Errorf("web: parse partials: %w", err)
+		}
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, log: slog.Default()}
+	for name, src := range sources {
+		t, err := base.Clone()
+		if err == nil {
+			_, err = t.ParseFS(src.fsys, src.file)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("web: parse page %s: %w", name, err)
+		}
+		for _, need := range []string{"title", "content"} {
+			if t.Lookup(need) == nil {
+				return nil, fmt.Errorf("web: page %s does not define %q", name, need)
+			}
+		}
+		r.pages[name] = t
+	}
+	return r, nil
+}
+
+// Render writes page name with data inside the layout, with status. The
+// page is rendered in full before anything is sent, so that a template
+// error answers a clean 500 rather than half a page.
+func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	t := rd.pages[name]
+	if t == nil {
+		rd.log.ErrorContext(r.Context(), "render: no such page", "page", name)
+		http.Error(w, "Lỗi hiển thị trang.", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	p := Page{Data: data, Path: r.URL.Path, RequestID: RequestID(r.Context()), Nav: navFor(r)}
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		rd.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "Lỗi hiển thị trang.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// navFor marks the section the request belongs to: the law library or the
+// administrative procedures.
+func navFor(r *http.Request) []NavItem {
+	loai := r.URL.Query().Get("loai")
+	p := r.URL.Path
+	procedures := loai == "thu-tuc" || strings.HasPrefix(p, "/thu-tuc/")
+	laws := !procedures && (loai == "luat" || strings.HasPrefix(p, "/van-ban/"))
+	return []NavItem{
+		{Label: "Thư viện pháp luật", URL: "/?loai=luat", Active: laws},
+		{Label: "Thủ tục hành chính", URL: "/?loai=thu-tuc", Active: procedures},
+	}
+}

@@ -1,0 +1,235 @@
+// Package web is the HTTP shell of Mặt trận số: the gin engine with its
+// middleware (request ids, logs, recovery, metrics, security headers, body
+// limit, compression), the site layout and static assets, the health
+// endpoints, and the mounting of each module's routes and pages.
+//
+// Domain packages never import web. A module declares, in its own package,
+// the two small interfaces it needs —
+//
+//	type Router interface{ Handle(method, pattern string, h http.Handler) }
+//	type Pages interface {
+//		Render(w http.ResponseWriter, r *http.Request, status int, name string, data any)
+//	}
+//
+// — and web satisfies both: a [Module] hands the module's templates to a
+// [Renderer] (parsed together with the layout) and registers its routes.
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mattranso/mattranso/library"
+)
+
+// MaxBodyBytes is the largest request body any route accepts.
+const MaxBodyBytes = 1 << 20
+
+// Options configures the site. The zero value serves the shell alone:
+// health endpoints, metrics, static assets and error pages.
+type Options struct {
+	// Logger receives request logs and errors; nil means slog.Default().
+	Logger *slog.Logger
+	// Ready reports why the server cannot serve yet (for example while the
+	// library is being ingested); /readyz answers 503 with the reason while
+	// it returns an error. Nil means always ready.
+	Ready func() error
+	// Registry receives the HTTP metrics and is served at /metrics. Nil
+	// means a fresh registry with the Go and process collectors; pass one to
+	// expose other packages' metrics too.
+	Registry *prometheus.Registry
+	// Library mounts the citizen library when its Searcher and Documents are
+	// set; web fills in Pages and Logger.
+	Library library.Options
+	// Modules are further parts of the site, mounted after the library.
+	Modules []Module
+}
+
+// Module is a part of the site that brings its own routes and, optionally,
+// page templates.
+type Module struct {
+	// Name identifies the module in errors.
+	Name string
+	// Templates holds the module's templates at its root: every "name.html"
+	// is a page rendered as "name" inside the layout, and must define
+	// "title" and "content"; files starting with "_" are partials shared by
+	// the module's pages. Nil for a module without pages.
+	Templates fs.FS
+	// Funcs are extra template functions for the module's templates.
+	Funcs template.FuncMap
+	// Mount registers the module's routes on r. Its pages are rendered by
+	// pages, which satisfies the module's own Pages interface.
+	Mount func(r Router, pages *Renderer) error
+}
+
+// Router is where modules register routes. Patterns use the net/http
+// syntax ("/van-ban/{id}", "/files/{path...}"); handlers are plain
+// http.Handlers and read parameters with r.PathValue. A GET route also
+// answers HEAD. Routes under /api/ answer errors as JSON.
+type Router interface {
+	Handle(method, pattern string, h http.Handler)
+}
+
+// New returns the site's handler: a gin engine in release mode. It panics
+// on a programming error — a template that does not parse, a bad route
+// pattern, metrics registered twice in opts.Registry — as regexp.MustCompile
+// does: none of them depends on input.
+func New(opts Options) http.Handler {
+	h, err := build(opts)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+func build(opts Options) (http.Handler, error) {
+	gin.SetMode(gin.ReleaseMode)
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = slog.New(requestIDHandler{log.Handler()})
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	shell, err := NewRenderer(nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &site{log: log, shell: shell}
+
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
+	e.Use(requestID(), s.logRequests(), securityHeaders(), m.observe(), s.recovery(), s.limitBody(MaxBodyBytes), compress())
+	e.NoRoute(func(c *gin.Context) { s.fail(c, http.StatusNotFound) })
+	e.NoMethod(func(c *gin.Context) { s.fail(c, http.StatusMethodNotAllowed) })
+
+	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	e.HEAD("/healthz", func(c *gin.Context) { c.Status(http.StatusOK) })
+	e.GET("/readyz", func(c *gin.Context) {
+		if opts.Ready != nil {
+			if err := opts.Ready(); err != nil {
+				c.String(http.StatusServiceUnavailable, "not ready: %v", err)
+				return
+			}
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	e.GET("/static/*file", s.static)
+	e.HEAD("/static/*file", s.static)
+
+	modules := opts.Modules
+	if opts.Library.Searcher != nil && opts.Library.Documents != nil {
+		modules = append([]Module{libraryModule(opts.Library, log)}, modules...)
+	}
+	rt := &router{e: e}
+	for _, mod := range modules {
+		var pages *Renderer
+		if mod.Templates != nil {
+			if pages, err = NewRenderer(mod.Templates, mod.Funcs); err != nil {
+				return nil, fmt.Errorf("web: module %s: %w", mod.Name, err)
+			}
+			pages.log = log
+		}
+		if err := mod.Mount(rt, pages); err != nil {
+			return nil, fmt.Errorf("web: mount module %s: %w", mod.Name, err)
+		}
+		if rt.err != nil {
+			return nil, fmt.Errorf("web: module %s: %w", mod.Name, rt.err)
+		}
+	}
+	return e, nil
+}
+
+// libraryModule mounts the citizen library.
+func libraryModule(o library.Options, log *slog.Logger) Module {
+	return Module{
+		Name:      "library",
+		Templates: library.Templates,
+		Funcs:     library.TemplateFuncs,
+		Mount: func(r Router, pages *Renderer) error {
+			o.Pages = pages
+			if o.Logger == nil {
+				o.Logger = log
+			} else {
+				o.Logger = slog.New(requestIDHandler{o.Logger.Handler()})
+			}
+			library.New(o).Register(r)
+			return nil
+		},
+	}
+}
+
+type router struct {
+	e   *gin.Engine
+	err error
+}
+
+func (rt *router) Handle(method, pattern string, h http.Handler) {
+	path, err := ginPattern(pattern)
+	if err != nil {
+		rt.err = err
+		return
+	}
+	hf := func(c *gin.Context) {
+		for _, p := range c.Params {
+			// Only a catch-all's value starts with "/"; net/http leaves it out.
+			c.Request.SetPathValue(p.Key, strings.TrimPrefix(p.Value, "/"))
+		}
+		h.ServeHTTP(c.Writer, c.Request)
+	}
+	rt.e.Handle(method, path, hf)
+	if method == http.MethodGet {
+		rt.e.Handle(http.MethodHead, path, hf)
+	}
+}
+
+// ginPattern turns "/van-ban/{id}" into "/van-ban/:id" and
+// "/f/{path...}" into "/f/*path".
+func ginPattern(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		return "", fmt.Errorf("route pattern %q must start with /", p)
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if !strings.HasPrefix(s, "{") {
+			if strings.ContainsAny(s, "{}:*") {
+				return "", fmt.Errorf("route pattern %q: bad segment %q", p, s)
+			}
+			continue
+		}
+		if !strings.HasSuffix(s, "}") || len(s) < 3 {
+			return "", fmt.Errorf("route pattern %q: bad segment %q", p, s)
+		}
+		name := s[1 : len(s)-1]
+		if rest, ok := strings.CutSuffix(name, "..."); ok {
+			if i != len(segs)-1 {
+				return "", fmt.Errorf("route pattern %q: {%s} must be last", p, name)
+			}
+			segs[i] = "*" + rest
+			continue
+		}
+		segs[i] = ":" + name
+	}
+	return strings.Join(segs, "/"), nil
+}
