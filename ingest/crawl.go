@@ -148,6 +148,9 @@ func (c *Crawler) Crawl(ctx context.Context, startURL string, emit func(*corpus.
 	if err != nil || (start.Scheme != "http" && start.Scheme != "https") || start.Host == "" {
 		return CrawlStats{}, fmt.Errorf("crawl: start URL %q: want an absolute http(s) URL", startURL)
 	}
+	if emit == nil {
+		return CrawlStats{}, errors.New("crawl: no emit function")
+	}
 	start.Fragment = ""
 	r := &crawlRun{
 		c:       c,
@@ -202,17 +205,16 @@ type crawlItem struct {
 
 func (r *crawlRun) loadRobots(ctx context.Context) error {
 	ru := &url.URL{Scheme: r.start.Scheme, Host: r.start.Host, Path: "/robots.txt"}
-	status, body, err := r.get(ctx, ru.String(), false)
-	if err != nil && status == 0 {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	resp, err := r.get(ctx, ru.String())
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case resp != nil && resp.status >= 500:
+		return fmt.Errorf("crawl: %s answers HTTP %d, which asks crawlers to stay away for now: %w", ru, resp.status, err)
+	case err != nil:
 		return fmt.Errorf("crawl: fetching %s: %w", ru, err)
 	}
-	if status >= 500 {
-		return fmt.Errorf("crawl: %s answers HTTP %d: the site asks not to be crawled now", ru, status)
-	}
-	robots, perr := robotstxt.FromStatusAndBytes(status, body)
+	robots, perr := robotstxt.FromStatusAndBytes(resp.status, resp.body)
 	if perr != nil {
 		// An unreadable robots.txt is treated as none, as search engines do.
 		r.c.log.Warn("crawl: unreadable robots.txt, treating it as empty", "url", ru.String(), "err", perr)
@@ -263,7 +265,7 @@ func (r *crawlRun) fail(u string, err error) {
 // visit fetches one queued page and acts on what it turns out to be.
 func (r *crawlRun) visit(ctx context.Context, item crawlItem) error {
 	pageURL := item.u.String()
-	body, err := r.fetch(ctx, pageURL)
+	body, final, err := r.fetch(ctx, pageURL)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -291,13 +293,13 @@ func (r *crawlRun) visit(ctx context.Context, item crawlItem) error {
 			return r.emitDoc(tu.String(), d, err)
 		}
 		// A consolidated text's properties list the texts it joins.
-		r.follow(item.u, body)
+		r.follow(final, body)
 	case HTMLSiteTVPL:
 		d, err := ParseTVPL(body, pageURL)
 		return r.emitDoc(pageURL, d, err)
 	default:
 		if item.listing {
-			r.follow(item.u, body)
+			r.follow(final, body)
 		}
 	}
 	return ctx.Err()
@@ -309,12 +311,11 @@ func (r *crawlRun) fetchCompanion(ctx context.Context, u *url.URL) []byte {
 	if u == nil {
 		return nil
 	}
-	key := crawlKey(u) + "#companion"
+	key := crawlKey(u)
 	if r.seen[key] {
 		return nil
 	}
 	r.seen[key] = true
-	r.seen[crawlKey(u)] = true
 	if !r.allowed(u) {
 		r.stats.Disallowed++
 		return nil
@@ -322,7 +323,7 @@ func (r *crawlRun) fetchCompanion(ctx context.Context, u *url.URL) []byte {
 	if r.c.opts.MaxPages > 0 && r.requested >= r.c.opts.MaxPages {
 		return nil
 	}
-	body, err := r.fetch(ctx, u.String())
+	body, _, err := r.fetch(ctx, u.String())
 	if err != nil {
 		if ctx.Err() == nil {
 			r.fail(u.String(), err)
@@ -388,56 +389,68 @@ func (r *crawlRun) follow(base *url.URL, body []byte) {
 	})
 }
 
-// fetch GETs a page, retrying as the options say, and returns its body.
-func (r *crawlRun) fetch(ctx context.Context, u string) ([]byte, error) {
+// fetch GETs a page, retrying as the options say, and returns its body
+// and its URL after redirects.
+func (r *crawlRun) fetch(ctx context.Context, u string) ([]byte, *url.URL, error) {
 	r.requested++
-	status, body, err := r.get(ctx, u, true)
+	resp, err := r.get(ctx, u)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if status < 200 || status > 299 {
-		return nil, fmt.Errorf("HTTP %d %s", status, http.StatusText(status))
+	if resp.status < 200 || resp.status > 299 {
+		return nil, nil, fmt.Errorf("HTTP %d %s", resp.status, http.StatusText(resp.status))
 	}
 	r.stats.Pages++
-	return body, nil
+	return resp.body, resp.url, nil
 }
 
-// get performs GET with rate limiting and retries. It returns the last
-// status and body when the server answered (any status), or an error when
-// it did not, or when a retried status persisted and wantOK is set.
-func (r *crawlRun) get(ctx context.Context, u string, wantOK bool) (int, []byte, error) {
+type crawlResponse struct {
+	status int
+	header http.Header
+	body   []byte
+	url    *url.URL // after redirects
+}
+
+// crawlPermanentError is a failure that retrying cannot mend: a PDF where
+// a page was expected, a page too large, a redirect off the host.
+type crawlPermanentError struct{ error }
+
+func (e crawlPermanentError) Unwrap() error { return e.error }
+
+// get performs GET with rate limiting and retries. When the server
+// answered, the last response is returned, whatever its status, together
+// with an error if that status still asked for a retry (5xx, 429).
+func (r *crawlRun) get(ctx context.Context, u string) (*crawlResponse, error) {
 	o := r.c.opts
 	wait := o.Backoff
 	for attempt := 0; ; attempt++ {
 		if err := r.limiter.Wait(ctx); err != nil {
-			return 0, nil, err
+			return nil, err
 		}
-		status, header, body, err := r.once(ctx, u)
-		retry := false
+		resp, err := r.once(ctx, u)
+		var permanent crawlPermanentError
 		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil && (errors.As(err, &permanent) || errors.Is(err, errCrawlRedirect)):
+			return nil, err
 		case err != nil:
-			if ctx.Err() != nil {
-				return 0, nil, ctx.Err()
-			}
-			retry = !errors.Is(err, errCrawlRedirect)
-		case status == http.StatusTooManyRequests || status >= 500:
-			retry = true
-			err = fmt.Errorf("HTTP %d %s", status, http.StatusText(status))
+		case resp.status == http.StatusTooManyRequests || resp.status >= 500:
+			err = fmt.Errorf("HTTP %d %s", resp.status, http.StatusText(resp.status))
 		default:
-			return status, body, nil
+			return resp, nil
 		}
-		if !retry || attempt >= o.Retries {
+		if attempt >= o.Retries {
 			if attempt > 0 {
 				err = fmt.Errorf("%w (gave up after %d attempts)", err, attempt+1)
 			}
-			if status != 0 && !wantOK {
-				return status, body, err
-			}
-			return status, nil, err
+			return resp, err
 		}
 		delay := wait
-		if ra := crawlRetryAfter(header); ra > 0 {
-			delay = min(ra, crawlMaxRetryAfter)
+		if resp != nil {
+			if ra := crawlRetryAfter(resp.header); ra > 0 {
+				delay = min(ra, crawlMaxRetryAfter)
+			}
 		}
 		// A little jitter keeps retries of several crawlers apart.
 		delay += time.Duration(rand.Int64N(int64(delay)/4 + 1))
@@ -446,7 +459,7 @@ func (r *crawlRun) get(ctx context.Context, u string, wantOK bool) (int, []byte,
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return 0, nil, ctx.Err()
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 		wait *= 2
@@ -454,34 +467,34 @@ func (r *crawlRun) get(ctx context.Context, u string, wantOK bool) (int, []byte,
 }
 
 // once is a single attempt, bounded by the request timeout.
-func (r *crawlRun) once(ctx context.Context, u string) (int, http.Header, []byte, error) {
+func (r *crawlRun) once(ctx context.Context, u string) (*crawlResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.c.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, nil, nil, err
+		return nil, crawlPermanentError{err}
 	}
 	req.Header.Set("User-Agent", r.c.opts.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5")
 	req.Header.Set("Accept-Language", "vi,en;q=0.5")
 	resp, err := r.c.client.Do(req)
 	if err != nil {
-		return 0, nil, nil, crawlExplain(err, r.c.opts.Timeout)
+		return nil, crawlExplain(err, r.c.opts.Timeout)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, crawlMaxBody+1))
 	if err != nil {
-		return 0, nil, nil, crawlExplain(err, r.c.opts.Timeout)
+		return nil, crawlExplain(err, r.c.opts.Timeout)
 	}
 	if len(body) > crawlMaxBody {
-		return 0, nil, nil, fmt.Errorf("page larger than %d MB", crawlMaxBody>>20)
+		return nil, crawlPermanentError{fmt.Errorf("page larger than %d MB", crawlMaxBody>>20)}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 && !strings.HasSuffix(req.URL.Path, "/robots.txt") {
 		if body, err = crawlDecode(resp.Header.Get("Content-Type"), body); err != nil {
-			return 0, nil, nil, err
+			return nil, crawlPermanentError{err}
 		}
 	}
-	return resp.StatusCode, resp.Header, body, nil
+	return &crawlResponse{status: resp.StatusCode, header: resp.Header, body: body, url: resp.Request.URL}, nil
 }
 
 func crawlExplain(err error, timeout time.Duration) error {

@@ -372,7 +372,13 @@ func TestCrawlRetriesAndFailures(t *testing.T) {
 		broken  = "/van-ban/Bo-may-hanh-chinh/Hien-phap-nam-2013-215627.aspx"
 		slow    = "/van-ban/Cong-nghe-thong-tin/Luat-cong-nghe-thong-tin-2006-67-2006-QH11-12987.aspx"
 		limited = "/van-ban/Dau-tu/Quyet-dinh-2083-QD-UBND-2016-thu-tuc-hanh-chinh-Ban-Quan-ly-khu-cong-nghiep-Bac-Lieu-353991.aspx"
+		pdf     = "/van-ban/Dau-tu/Van-ban-goc-1.aspx"
+		moved   = "/van-ban/Dau-tu/Da-chuyen-2.aspx"
 	)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("redirect followed to another host: %s", r.URL)
+	}))
+	defer other.Close()
 	var mu sync.Mutex
 	calls := map[string]int{}
 	next := func(p string) int {
@@ -411,8 +417,18 @@ func TestCrawlRetriesAndFailures(t *testing.T) {
 		}
 		serveFixture(w, r)
 	})
+	site.handle(pdf, func(w http.ResponseWriter, r *http.Request) {
+		next(pdf)
+		w.Header().Set("Content-Type", "application/pdf")
+		fmt.Fprint(w, "%PDF-1.4")
+	})
+	site.handle(moved, func(w http.ResponseWriter, r *http.Request) {
+		next(moved)
+		http.Redirect(w, r, other.URL+"/van-ban/Dau-tu/X-3.aspx", http.StatusFound)
+	})
 	listing := `<a href="` + flaky + `">1</a><a href="` + broken + `">2</a><a href="` + slow + `">3</a>` +
-		`<a href="` + limited + `">4</a><a href="/tw/Pages/vbpq-toanvan.aspx?ItemID=96122">5</a>`
+		`<a href="` + limited + `">4</a><a href="/tw/Pages/vbpq-toanvan.aspx?ItemID=96122">5</a>` +
+		`<a href="` + pdf + `">6</a><a href="` + moved + `">7</a>`
 	site.handle("/page/tim-van-ban.aspx", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, listing)
@@ -437,6 +453,9 @@ func TestCrawlRetriesAndFailures(t *testing.T) {
 	if calls[broken] != 3 || calls[slow] != 3 {
 		t.Errorf("broken asked %d times, slow %d: want 3 each (Retries 2)", calls[broken], calls[slow])
 	}
+	if calls[pdf] != 1 || calls[moved] != 1 {
+		t.Errorf("a PDF asked %d times, an off-host redirect %d: want once each, without retries", calls[pdf], calls[moved])
+	}
 	mu.Unlock()
 	reasons := map[string]string{}
 	for _, f := range st.Failed {
@@ -448,8 +467,14 @@ func TestCrawlRetriesAndFailures(t *testing.T) {
 	if r := reasons[slow]; !strings.Contains(r, "timed out") {
 		t.Errorf("slow page reason %q, want a time-out", r)
 	}
-	// Failures: the two above and the missing properties page of 96122.
-	if len(st.Failed) != 3 {
+	if r := reasons[pdf]; !strings.Contains(r, "application/pdf") {
+		t.Errorf("PDF reason %q", r)
+	}
+	if r := reasons[moved]; !strings.Contains(r, "off the host") {
+		t.Errorf("redirect reason %q", r)
+	}
+	// Failures: the four above and the missing properties page of 96122.
+	if len(st.Failed) != 5 {
 		t.Errorf("failed = %v", crawlFailedURLs(st))
 	}
 }

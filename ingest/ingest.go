@@ -109,15 +109,11 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	docs := append(laws, procs...)
 	for _, d := range docs {
 		if d.Kind == corpus.KindLaw {
-			id, err := o.Store.Lookup(ctx, corpus.IdentityKeys(d))
-			switch {
-			case err == nil:
-				d.ID = id
-			case errors.Is(err, corpus.ErrNotFound):
-				d.ID = corpus.LawID(d.Number, d.Title)
-			default:
+			id, err := resolveID(ctx, o.Store, d)
+			if err != nil {
 				return sum, err
 			}
+			d.ID = id
 		}
 		d.Hash = d.ComputeHash()
 	}
@@ -401,4 +397,42 @@ func dedupeProcedures(ps []*corpus.Document) []*corpus.Document {
 		out = append(out, p)
 	}
 	return out
+}
+
+// resolveID finds the stored law that d is another copy of — by number,
+// name or first articles, as long as numbers and years do not contradict
+// (Hiến pháp 1992 is not Hiến pháp 2013) — or makes a new id.
+func resolveID(ctx context.Context, st *corpus.Store, d *corpus.Document) (string, error) {
+	for _, key := range corpus.IdentityKeys(d) {
+		id, err := st.Lookup(ctx, []string{key})
+		if errors.Is(err, corpus.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		old, err := st.Get(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if sameLaw(old, d) {
+			return id, nil
+		}
+	}
+	id := corpus.LawID(d.Number, d.Title)
+	if _, err := st.Get(ctx, id); err == nil {
+		// The id is taken by a different law: qualify it.
+		id = corpus.LawID("", d.Title+" "+d.Number+" "+yearOf(d))
+	}
+	return id, nil
+}
+
+// sameLaw reports whether two copies may be one law: their numbers, when
+// both have one, are equal, and so are their years.
+func sameLaw(a, b *corpus.Document) bool {
+	if a.Number != "" && b.Number != "" && corpus.NormalizeNumber(a.Number) != corpus.NormalizeNumber(b.Number) {
+		return false
+	}
+	ya, yb := yearOf(a), yearOf(b)
+	return ya == "" || yb == "" || ya == yb
 }

@@ -62,7 +62,9 @@ func (e *badRequest) Error() string { return e.message }
 
 // queryText checks a query as typed: trimmed, not empty, not too long.
 func queryText(q string) (string, *badRequest) {
-	q = strings.TrimSpace(q)
+	// Composed first, so that text typed with combining marks counts the
+	// letters a reader sees.
+	q = corpus.NFC(strings.TrimSpace(q))
 	switch {
 	case q == "":
 		return "", &badRequest{"empty_query", "q", "Hãy nhập nội dung cần tìm (tham số q đang trống)."}
@@ -70,7 +72,7 @@ func queryText(q string) (string, *badRequest) {
 		return "", &badRequest{"query_too_long", "q", fmt.Sprintf(
 			"Nội dung tìm kiếm quá dài: tối đa %d ký tự (tham số q có %d).", retrieval.MaxQueryLen, utf8.RuneCountInString(q))}
 	}
-	return corpus.NFC(q), nil
+	return q, nil
 }
 
 // intParam reads an optional integer parameter within [lo, hi].

@@ -100,7 +100,6 @@ var TemplateFuncs = template.FuncMap{
 // reAnchor matches the anchors corpus makes: "dieu-418/khoan-2/diem-a".
 var reAnchor = regexp.MustCompile(`^[a-z0-9][a-z0-9/-]*$`)
 
-
 // URL is the address of a document's page, at anchor when given: a law at
 // /van-ban/{id}#dieu-418/khoan-1, a procedure at /thu-tuc/{id}#thanh-phan-ho-so.
 func URL(kind corpus.Kind, docID, anchor string) string {

@@ -33,7 +33,7 @@ type formView struct {
 	Placeholder string
 	DocID       string // search within this document only
 	DocTitle    string
-	ScopeURL    string // the same query in the whole library
+	ScopeURL    string       // the same query in the whole library
 	Filters     []filterView // nil on the results page, whose tabs filter
 	Big         bool
 	MaxLen      int

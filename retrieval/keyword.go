@@ -415,6 +415,9 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	n := max(candidates, q.Offset+size)
 	req := bleve.NewSearchRequestOptions(top, n, 0, false)
 	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
+	// Ties broken by id, so that the candidates do not depend on the
+	// order in which passages were indexed.
+	req.SortBy([]string{"-_score", "_id"})
 	res, err := k.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return Result{}, fmt.Errorf("retrieval: keyword search: %w", err)

@@ -184,7 +184,12 @@ func (k *Keyword) rescore(ctx context.Context, reader index.IndexReader, terms [
 		}
 		hits[h].score = score
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].score > hits[j].score })
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].score != hits[j].score {
+			return hits[i].score > hits[j].score
+		}
+		return hits[i].id < hits[j].id
+	})
 	return nil
 }
 

@@ -189,6 +189,12 @@ func TestBrowserPhone(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#q`)),
 		chromedp.SendKeys(chromedp.CSS(`#q`), "dang ky khai sinh\n"),
 		chromedp.WaitVisible(chromedp.CSS(`ol.results`)),
+	)
+	if got := eval(`new URL(location.href).searchParams.get("loai")`); got != "thu-tuc" {
+		t.Errorf("the procedures page searched loai=%q, want thu-tuc", got)
+	}
+	screenshot("procedure-results.png")
+	step("open the first procedure",
 		chromedp.Click(chromedp.CSS(`ol.results .result__title a`)),
 		chromedp.WaitVisible(chromedp.CSS(`#thanh-phan-ho-so`)),
 	)

@@ -7,20 +7,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
+	"github.com/mattranso/mattranso/store/storetest"
 )
 
-// lib is the library every test here reads: the four codes of ALQAC 2022
-// and the 2,642 procedures of the national portal, ingested by the real
-// pipeline into an SQLite file and the bleve keyword index, once, by
-// TestMain.
+// lib is the library the tests here read: the four codes of ALQAC 2022
+// and a few hundred procedures of the national portal, ingested by the real
+// pipeline into an SQLite file and the bleve keyword index. It is built
+// once, by the first test that needs it, in a folder TestMain removes.
 var lib struct {
+	once  sync.Once
+	dir   string
 	docs  *corpus.Store
 	index *retrieval.Keyword
 	err   error
@@ -34,39 +37,44 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "web-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lib.err = buildLibrary(dir)
 	code := m.Run()
 	if lib.index != nil {
 		lib.index.Close()
 	}
-	os.RemoveAll(dir)
+	if lib.dir != "" {
+		os.RemoveAll(lib.dir)
+	}
 	os.Exit(code)
 }
 
-// needLibrary returns the test library, failing the test when it could
-// not be built.
-func needLibrary(t *testing.T) (*corpus.Store, *retrieval.Keyword) {
+// needLibrary returns the test library, building it on first use. Without
+// the shared corpus the test is skipped, or fails in CI.
+func needLibrary(t testing.TB) (*corpus.Store, *retrieval.Keyword) {
 	t.Helper()
+	shared := storetest.Shared(t)
+	lib.once.Do(func() {
+		if lib.dir, lib.err = os.MkdirTemp("", "web-test-"); lib.err == nil {
+			lib.err = buildLibrary(lib.dir, shared)
+		}
+	})
 	if lib.err != nil {
 		t.Fatalf("test library: %v", lib.err)
 	}
 	return lib.docs, lib.index
 }
 
-// sharedDir is ../shared, or $MATTRANSO_SHARED.
-func sharedDir() string {
-	if d := os.Getenv("MATTRANSO_SHARED"); d != "" {
-		return d
+// title is the title the ingest gave a document.
+func title(t *testing.T, id string) string {
+	t.Helper()
+	docs, _ := needLibrary(t)
+	d, err := docs.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return filepath.Join("..", "..", "shared")
+	return d.Title
 }
 
-func buildLibrary(dir string) error {
+func buildLibrary(dir, shared string) error {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(dir, "library.db"))
 	if err != nil {
@@ -79,27 +87,28 @@ func buildLibrary(dir string) error {
 	if lib.index, err = retrieval.OpenKeyword(filepath.Join(dir, "keyword")); err != nil {
 		return err
 	}
-	procedures, err := someProcedures(dir, 300)
+	procedures, err := someProcedures(dir, shared, 300)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	sum, err := ingest.Run(ctx, ingest.Options{
 		Store: lib.docs, Index: lib.index,
-		Sources: []string{filepath.Join(sharedDir(), "corpus", "laws", "alqac2022-4-laws.json"), procedures},
+		Sources: []string{filepath.Join(shared, "corpus", "laws", "alqac2022-4-laws.json"), procedures},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s in %v\n", sum.Line(), time.Since(start))
+	if sum.Laws != 4 {
+		return fmt.Errorf("%s", sum.Line())
+	}
 	return nil
 }
 
 // someProcedures writes to dir a dump of the first n procedures of the
 // portal's and every birth registration: ingesting all 2,642 takes half a
 // minute.
-func someProcedures(dir string, n int) (string, error) {
-	src := filepath.Join(sharedDir(), "corpus", "procedures", "dichvucong-procedures.jsonl")
+func someProcedures(dir, shared string, n int) (string, error) {
+	src := filepath.Join(shared, "corpus", "procedures", "dichvucong-procedures.jsonl")
 	in, err := os.Open(src)
 	if err != nil {
 		return "", err
@@ -116,7 +125,8 @@ func someProcedures(dir string, n int) (string, error) {
 	for i := 0; sc.Scan(); i++ {
 		line := sc.Bytes()
 		if i < n || bytes.Contains(line, []byte("khai sinh")) {
-			out.Write(append(line, '\n'))
+			out.Write(line)
+			out.Write([]byte{'\n'})
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -111,6 +111,7 @@ func build(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	shell.log = log
 	s := &site{log: log, shell: shell}
 
 	e := gin.New()

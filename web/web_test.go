@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 
 	"github.com/mattranso/mattranso/library"
 	"github.com/mattranso/mattranso/web"
@@ -215,6 +218,13 @@ func TestErrorsAndNotFound(t *testing.T) {
 			t.Errorf("GET %s: the error page is not in the layout", c.target)
 		}
 	}
+	r := do(t, h, httptest.NewRequest(http.MethodPost, "/tim-kiem", strings.NewReader("q=x")))
+	if r.status != 405 || !strings.Contains(r.body, "Yêu cầu không được hỗ trợ") || r.header.Get("Allow") == "" {
+		t.Errorf("POST /tim-kiem = %d, Allow %q; want the 405 page", r.status, r.header.Get("Allow"))
+	}
+	if r := do(t, h, httptest.NewRequest(http.MethodHead, "/van-ban/"+civilCode, nil)); r.status != 200 {
+		t.Errorf("HEAD on a law = %d, want 200", r.status)
+	}
 	// A request within the limit goes through.
 	if r := do(t, h, httptest.NewRequest("POST", "/api/v1/test/echo", strings.NewReader("{}"))); r.status != 204 {
 		t.Errorf("small POST = %d, want 204", r.status)
@@ -315,4 +325,47 @@ func query(path string, kv ...string) string {
 		v.Set(kv[i], kv[i+1])
 	}
 	return path + "?" + v.Encode()
+}
+
+// A module brings its own page templates, rendered inside the layout, and
+// its routes, with path parameters read the net/http way.
+func TestModulePages(t *testing.T) {
+	greet := web.Module{
+		Name: "greet",
+		Templates: fstest.MapFS{
+			"_name.html": {Data: []byte(`{{define "name"}}<b>{{.}}</b>{{end}}`)},
+			"hello.html": {Data: []byte(`{{define "title"}}Xin chào {{.Data}}{{end}}{{define "content"}}<p>Xin chào {{template "name" .Data}}{{shout "!"}}</p>{{end}}`)},
+		},
+		Funcs: template.FuncMap{"shout": func(s string) string { return s + s }},
+		Mount: func(r web.Router, pages *web.Renderer) error {
+			r.Handle(http.MethodGet, "/xin-chao/{name}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				pages.Render(w, r, http.StatusOK, "hello", r.PathValue("name"))
+			}))
+			r.Handle(http.MethodGet, "/tep/{path...}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, r.PathValue("path"))
+			}))
+			return nil
+		},
+	}
+	h := web.New(web.Options{Modules: []web.Module{greet}})
+	r := get(t, h, "/xin-chao/B%E1%BA%A1n%3Cscript%3E")
+	for _, want := range []string{"<title>Xin chào Bạn&lt;script&gt; · Mặt trận số</title>", "<p>Xin chào <b>Bạn&lt;script&gt;</b>!!</p>", `<nav class="site-nav"`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("module page lacks %q:\n%s", want, r.body)
+		}
+	}
+	if r := get(t, h, "/tep/a/b.txt"); r.body != "a/b.txt" {
+		t.Errorf("catch-all parameter = %q, want a/b.txt", r.body)
+	}
+	// A module page without "content" is a wiring mistake, caught at start.
+	bad := web.Module{Name: "bad", Templates: fstest.MapFS{"x.html": {Data: []byte(`{{define "title"}}x{{end}}`)}},
+		Mount: func(web.Router, *web.Renderer) error { return nil }}
+	func() {
+		defer func() {
+			if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), `page x does not define "content"`) {
+				t.Errorf("New with a broken page: recovered %v", v)
+			}
+		}()
+		web.New(web.Options{Modules: []web.Module{bad}})
+	}()
 }
