@@ -36,10 +36,10 @@ var fieldBoosts = []struct {
 	field string
 	boost float64
 }{
-	{"title", 2.0},
-	{"heading", 2.5},
+	{"title", 0.5},
+	{"heading", 1.0},
 	{"text", 1.0},
-	{"context", 0.6},
+	{"context", 0.5},
 }
 
 // Keyword is the bleve keyword index over passages.
@@ -499,7 +499,7 @@ func (k *Keyword) termQueries(ctx context.Context, reader index.IndexReader, uni
 }
 
 // bigramBoost weighs a matched two-syllable unit above its two syllables.
-var bigramBoost = 1.0
+var bigramBoost = 2.0
 
 func (k *Keyword) filters(q Query) []query.Query {
 	var fs []query.Query

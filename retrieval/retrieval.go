@@ -71,3 +71,47 @@ type Indexer interface {
 	Index(ctx context.Context, docs ...*corpus.Document) error
 	Delete(ctx context.Context, docIDs ...string) error
 }
+
+// Embedder turns texts into vectors of a fixed dimension. Name identifies
+// the model and its version; vectors made by different names never mix.
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+	Dimension() int
+	Name() string
+}
+
+// VectorRecord is one passage's vector with the fields filters need.
+type VectorRecord struct {
+	ID     string // passage id
+	DocID  string
+	Kind   corpus.Kind
+	Vector []float32
+}
+
+// VectorFilter restricts a vector search; zero fields mean "any".
+type VectorFilter struct {
+	Kind  corpus.Kind
+	DocID string
+}
+
+// VectorHit is a passage found by vector search; Score is the cosine
+// similarity (higher is closer).
+type VectorHit struct {
+	ID    string
+	DocID string
+	Score float32
+}
+
+// VectorStore holds passage vectors: the embedded store in the data
+// directory, or Qdrant. Every backend passes the same conformance suite.
+type VectorStore interface {
+	// Upsert adds or replaces vectors by passage id.
+	Upsert(ctx context.Context, recs []VectorRecord) error
+	// DeleteDocs removes every vector of the given documents.
+	DeleteDocs(ctx context.Context, docIDs ...string) error
+	// Search returns the k nearest passages passing the filter, best first.
+	Search(ctx context.Context, vec []float32, k int, f VectorFilter) ([]VectorHit, error)
+	// Count returns the number of vectors held.
+	Count(ctx context.Context) (int, error)
+	Close() error
+}

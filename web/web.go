@@ -145,6 +145,9 @@ func build(opts Options) (http.Handler, error) {
 	}
 	rt := &router{e: e}
 	for _, mod := range modules {
+		if mod.Mount == nil {
+			return nil, fmt.Errorf("web: module %s has no Mount", mod.Name)
+		}
 		var pages *Renderer
 		if mod.Templates != nil {
 			if pages, err = NewRenderer(mod.Templates, mod.Funcs); err != nil {

@@ -76,7 +76,7 @@ func decodeJSON(t *testing.T, r response, v any) {
 func TestHealthAndReadiness(t *testing.T) {
 	var notReady atomic.Value
 	notReady.Store("đang nạp thư viện: 120/1377 văn bản")
-	h := web.New(web.Options{Ready: func() error {
+	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Ready: func() error {
 		if s := notReady.Load().(string); s != "" {
 			return errors.New(s)
 		}
@@ -347,7 +347,7 @@ func TestModulePages(t *testing.T) {
 			return nil
 		},
 	}
-	h := web.New(web.Options{Modules: []web.Module{greet}})
+	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Modules: []web.Module{greet}})
 	r := get(t, h, "/xin-chao/B%E1%BA%A1n%3Cscript%3E")
 	for _, want := range []string{"<title>Xin chào Bạn&lt;script&gt; · Mặt trận số</title>", "<p>Xin chào <b>Bạn&lt;script&gt;</b>!!</p>", `<nav class="site-nav"`} {
 		if !strings.Contains(r.body, want) {

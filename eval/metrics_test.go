@@ -1,0 +1,60 @@
+package eval
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/mattranso/mattranso/store/storetest"
+)
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestScoreQuery(t *testing.T) {
+	rel := map[string]int{"a": 1, "b": 1}
+	cases := []struct {
+		name                   string
+		ranked, returned       []string
+		r1, r10, mrr, ndcg, f2 float64
+	}{
+		{"perfect", []string{"a", "b", "c"}, []string{"a", "b"}, 0.5, 1, 1, 1, 1},
+		{"second", []string{"c", "a"}, []string{"c"}, 0, 0.5, 0.5, (1 / math.Log2(3)) / (1 + 1/math.Log2(3)), 0},
+		{"miss", []string{"c", "d"}, []string{"c"}, 0, 0, 0, 0, 0},
+		// One of two relevant returned alone: P=1, R=0.5, F2 = 5PR/(4P+R).
+		{"half", []string{"a", "c"}, []string{"a"}, 0.5, 0.5, 1, 1 / (1 + 1/math.Log2(3)), 5 * 0.5 / 4.5},
+		{"beyond ten", []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "a"}, nil, 0, 0, 0, 0, 0},
+	}
+	for _, c := range cases {
+		r1, r10, mrr, ndcg, f2 := scoreQuery(c.ranked, c.returned, rel)
+		if !near(r1, c.r1) || !near(r10, c.r10) || !near(mrr, c.mrr) || !near(ndcg, c.ndcg) || !near(f2, c.f2) {
+			t.Errorf("%s: got r1=%.3f r10=%.3f mrr=%.3f ndcg=%.3f f2=%.3f, want %.3f %.3f %.3f %.3f %.3f",
+				c.name, r1, r10, mrr, ndcg, f2, c.r1, c.r10, c.mrr, c.ndcg, c.f2)
+		}
+	}
+}
+
+func TestLoadDatasetErrors(t *testing.T) {
+	if _, err := LoadDataset(t.TempDir(), ""); err == nil {
+		t.Error("a folder without qrels must be an error")
+	}
+}
+
+// The retrieval runner on a real set: it must find most gold articles; the
+// figures themselves go to EVAL.md.
+func TestRetrievalOnVLSP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("indexes a whole evaluation set")
+	}
+	dir := filepath.Join(storetest.Shared(t), "eval", "vlsp2023")
+	m, err := Retrieval(context.Background(), RetrievalOptions{Dataset: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Queries != 70 {
+		t.Errorf("queries = %d, want 70", m.Queries)
+	}
+	if m.RecallAt10 < 0.9 || m.MRRAt10 < 0.8 {
+		t.Errorf("vlsp2023: %+v; keyword search should find the gold article", m)
+	}
+}
