@@ -76,14 +76,25 @@ func queryTerms(q string) (unigrams, bigrams []string) {
 }
 
 // Snippet returns an HTML fragment of text around the words that match
-// terms, escaped, with matches wrapped in <mark>. It shows at most about
+// terms (folded syllables, and bigrams joined by "_"), escaped, with matches wrapped in <mark>. It shows at most about
 // max characters, starting at the window with the most matches.
 func Snippet(text string, terms map[string]bool, max int) string {
 	toks := corpus.Tokenize(text)
 	type span struct{ start, end int }
+	// Words matched as a pair ("tử sỹ" for "tu si") are marked in
+	// preference to single syllables, which match far too widely in
+	// Vietnamese ("tu" is also tù, tự, từ…); single syllables are marked
+	// only when no pair matches.
+	marked := make([]bool, len(toks))
+	pairs := false
+	for i := 0; i+1 < len(toks); i++ {
+		if terms[toks[i].Term+"_"+toks[i+1].Term] && onlySpace(text[toks[i].End:toks[i+1].Start]) {
+			marked[i], marked[i+1], pairs = true, true, true
+		}
+	}
 	var hits []span
-	for _, t := range toks {
-		if terms[t.Term] {
+	for i, t := range toks {
+		if marked[i] || (!pairs && terms[t.Term]) {
 			hits = append(hits, span{t.Start, t.End})
 		}
 	}

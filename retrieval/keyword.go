@@ -438,7 +438,7 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 		return Result{}, fmt.Errorf("retrieval: rank: %w", err)
 	}
 	terms := map[string]bool{}
-	for _, t := range uni {
+	for _, t := range append(uni, bi...) {
 		terms[t] = true
 	}
 	out := Result{Total: res.Total}

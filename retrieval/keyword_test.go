@@ -133,6 +133,10 @@ func TestSnippetEscapes(t *testing.T) {
 	if got != want {
 		t.Errorf("Snippet = %s, want %s", got, want)
 	}
+	pair := Snippet("phạt tù từ 06 tháng; di vật của tử sỹ", map[string]bool{"tu": true, "si": true, "tu_si": true}, 240)
+	if pair != "phạt tù từ 06 tháng; di vật của <mark>tử</mark> <mark>sỹ</mark>" {
+		t.Errorf("pair matches must be preferred: %s", pair)
+	}
 	long := strings.Repeat("không liên quan ", 100) + "đăng ký khai sinh" + strings.Repeat(" cũng không liên quan", 100)
 	s := Snippet(long, map[string]bool{"khai": true, "sinh": true}, 120)
 	if !strings.Contains(s, "<mark>khai</mark> <mark>sinh</mark>") || !strings.HasPrefix(s, "… ") || len([]rune(s)) > 200 {
