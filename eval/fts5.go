@@ -173,19 +173,22 @@ func (f *FTS5) Search(ctx context.Context, q retrieval.Query) (retrieval.Result,
 	if match == "" {
 		return retrieval.Result{}, fmt.Errorf("%w: the query has no words", retrieval.ErrBadQuery)
 	}
-	sqlText := `SELECT pid, doc_id, kind, anchor, title, heading, text, bm25(passages) AS s
-		FROM passages WHERE passages MATCH $1`
+	// The inner query ranks row ids only; the outer one reads the columns
+	// of the rows kept, rather than of every row that matched.
+	inner := `SELECT rowid AS r, bm25(passages) AS s FROM passages WHERE passages MATCH $1`
 	args := []any{match}
 	if q.Kind != "" {
 		args = append(args, string(q.Kind))
-		sqlText += fmt.Sprintf(` AND kind = $%d`, len(args))
+		inner += fmt.Sprintf(` AND kind = $%d`, len(args))
 	}
 	if q.DocID != "" {
 		args = append(args, q.DocID)
-		sqlText += fmt.Sprintf(` AND doc_id = $%d`, len(args))
+		inner += fmt.Sprintf(` AND doc_id = $%d`, len(args))
 	}
 	args = append(args, q.Limit, q.Offset)
-	sqlText += fmt.Sprintf(` ORDER BY s LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
+	inner += fmt.Sprintf(` ORDER BY s LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
+	sqlText := `SELECT p.pid, p.doc_id, p.kind, p.anchor, p.title, p.heading, p.text, t.s
+		FROM (` + inner + `) AS t JOIN passages AS p ON p.rowid = t.r ORDER BY t.s`
 	rows, err := f.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return retrieval.Result{}, fmt.Errorf("eval: fts5: search %q: %w", match, err)

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"sort"
 	"context"
 	"fmt"
 	"os"
@@ -23,6 +24,14 @@ type RetrievalOptions struct {
 	WorkDir string
 	// Progress, when set, is called after each query.
 	Progress func(done, total int)
+	// Mode is keyword, vector or hybrid (the default).
+	Mode retrieval.Mode
+	// PairsFrom lists other BEIR sets whose judged questions train the
+	// local embedder, with their gold articles. The set being evaluated is
+	// never among them: its own questions would flatter the figures.
+	PairsFrom []string
+	// Log receives training progress; nil means none.
+	Log func(format string, args ...any)
 }
 
 // LoadedSet is a dataset indexed with the default pipeline, ready to be
@@ -30,6 +39,9 @@ type RetrievalOptions struct {
 type LoadedSet struct {
 	*Dataset
 	Index *retrieval.Keyword
+	// Searcher answers the queries: the keyword index, or the hybrid
+	// search over it and the vectors.
+	Searcher retrieval.Searcher
 	Docs  map[string]*corpus.Document // by document id
 	// corpusID maps a document id and article anchor to the set's corpus id.
 	corpusID map[string]string
@@ -46,12 +58,21 @@ func (s *LoadedSet) CorpusID(h retrieval.Hit) string {
 }
 
 // Load reads a dataset and indexes its corpus in a temporary directory
-// with the same documents, passages and index the library uses.
+// with the same documents, passages and index the library uses; keyword
+// search only.
 func Load(ctx context.Context, dir, split, workDir string) (*LoadedSet, error) {
-	ds, err := LoadDataset(dir, split)
+	return LoadWith(ctx, RetrievalOptions{Dataset: dir, Split: split, WorkDir: workDir, Mode: retrieval.ModeKeyword})
+}
+
+// LoadWith reads a dataset and builds what o.Mode needs: the keyword
+// index, and for vector and hybrid modes a local embedder trained on the
+// set's corpus (and o.PairsFrom) with an embedded vector store.
+func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
+	ds, err := LoadDataset(o.Dataset, o.Split)
 	if err != nil {
 		return nil, err
 	}
+	workDir := o.WorkDir
 	cleanup := func() {}
 	if workDir == "" {
 		workDir, err = os.MkdirTemp("", "mattranso-eval-")
@@ -78,8 +99,7 @@ func Load(ctx context.Context, dir, split, workDir string) (*LoadedSet, error) {
 			set.Docs[id] = d
 			order = append(order, id)
 		}
-		text := c.Text
-		art := corpus.ParseArticle(c.Metadata.ArticleID, text)
+		art := corpus.ParseArticle(c.Metadata.ArticleID, c.Text)
 		if _, dup := set.corpusID[id+"#"+art.Anchor]; dup {
 			continue
 		}
@@ -91,9 +111,14 @@ func Load(ctx context.Context, dir, split, workDir string) (*LoadedSet, error) {
 		cleanup()
 		return nil, err
 	}
-	set.Index = idx
-	prev := set.cleanup
-	set.cleanup = func() { idx.Close(); prev() }
+	set.Index, set.Searcher = idx, idx
+	closers := []func(){func() { idx.Close() }}
+	set.cleanup = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		cleanup()
+	}
 	docs := make([]*corpus.Document, 0, len(order))
 	for _, id := range order {
 		docs = append(docs, set.Docs[id])
@@ -105,7 +130,59 @@ func Load(ctx context.Context, dir, split, workDir string) (*LoadedSet, error) {
 			return nil, err
 		}
 	}
+	mode := o.Mode
+	if mode == "" {
+		mode = retrieval.ModeHybrid
+	}
+	if mode == retrieval.ModeKeyword {
+		return set, nil
+	}
+	pairs, err := trainingPairs(o.PairsFrom, o.Dataset)
+	if err != nil {
+		set.Close()
+		return nil, err
+	}
+	train := retrieval.TrainOptions{Supervised: pairs}
+	if o.Log != nil {
+		train.Progress = func(epoch int, loss float64) { o.Log("embedder epoch %d: loss %.3f", epoch, loss) }
+	}
+	v, emb, err := retrieval.BuildVectors(ctx, idx, filepath.Join(workDir, "vectors"), train)
+	if err != nil {
+		set.Close()
+		return nil, err
+	}
+	closers = append(closers, func() { v.Close() })
+	set.Searcher = &retrieval.Hybrid{Keyword: idx, Vectors: v, Embedder: emb, Mode: mode}
 	return set, nil
+}
+
+// trainingPairs reads the judged questions of other sets with the text of
+// their gold articles, skipping the set under evaluation.
+func trainingPairs(dirs []string, exclude string) ([]retrieval.Pair, error) {
+	var pairs []retrieval.Pair
+	ex, _ := filepath.Abs(exclude)
+	for _, dir := range dirs {
+		if abs, _ := filepath.Abs(dir); abs == ex {
+			continue
+		}
+		ds, err := LoadDataset(dir, "")
+		if err != nil {
+			return nil, err
+		}
+		text := map[string]string{}
+		for _, c := range ds.Corpus {
+			text[c.ID] = c.Title + "\n" + c.Text
+		}
+		for _, q := range ds.Queries {
+			for id := range ds.Qrels[q.ID] {
+				if t, ok := text[id]; ok {
+					pairs = append(pairs, retrieval.Pair{Query: q.Text, Text: t})
+				}
+			}
+		}
+	}
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Query+pairs[i].Text < pairs[j].Query+pairs[j].Text })
+	return pairs, nil
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -120,7 +197,7 @@ func firstNonEmpty(ss ...string) string {
 // Rank returns the set's corpus ids for a query, best first, at most n,
 // and the returned set: the ids a system would cite (see returnedSet).
 func (s *LoadedSet) Rank(ctx context.Context, text string, n int) (ranked, returned []string, err error) {
-	res, err := s.Index.Search(ctx, retrieval.Query{Text: text, Limit: retrieval.MaxLimit})
+	res, err := s.Searcher.Search(ctx, retrieval.Query{Text: text, Limit: retrieval.MaxLimit})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,7 +235,7 @@ func returnedSet(ranked []string, scores []float64) []string {
 
 // Retrieval runs every judged query of the set and averages the metrics.
 func Retrieval(ctx context.Context, opts RetrievalOptions) (Metrics, error) {
-	set, err := Load(ctx, opts.Dataset, opts.Split, opts.WorkDir)
+	set, err := LoadWith(ctx, opts)
 	if err != nil {
 		return Metrics{}, err
 	}

@@ -25,6 +25,9 @@ const MaxOffset = 1000
 type SearchResponse struct {
 	Results []SearchResult `json:"results"`
 	Total   uint64         `json:"total"`
+	// Degraded is set when vector search was unavailable and the results
+	// come from the keyword index alone; it says why.
+	Degraded string `json:"degraded,omitempty"`
 }
 
 // SearchResult is one passage found. ID is its document's id and URL the
@@ -101,7 +104,7 @@ func (h *Handler) APISearch(w http.ResponseWriter, r *http.Request) {
 		h.apiSearchError(w, r, q, err)
 		return
 	}
-	out := SearchResponse{Results: make([]SearchResult, 0, len(res.Hits)), Total: res.Total}
+	out := SearchResponse{Results: make([]SearchResult, 0, len(res.Hits)), Total: res.Total, Degraded: res.Degraded}
 	for _, hit := range res.Hits {
 		out.Results = append(out.Results, SearchResult{
 			ID: hit.DocID, Kind: hit.Kind, Title: hit.Title, Heading: hit.Heading,

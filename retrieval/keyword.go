@@ -375,7 +375,7 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 		if len(merged) > q.Limit {
 			merged = merged[:q.Limit]
 		}
-		res.Hits, res.Exact = merged, true
+		res.Hits, res.Exact, res.Lookups = merged, true, min(len(exact), len(merged))
 		if res.Total < uint64(len(merged)) {
 			res.Total = uint64(len(merged))
 		}

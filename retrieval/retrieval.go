@@ -57,6 +57,11 @@ type Result struct {
 	// Exact is set when the query was recognised as a document number or
 	// an "Điều N <law>" reference and answered by look-up.
 	Exact bool
+	// Lookups is how many of the first hits were found by look-up.
+	Lookups int
+	// Degraded says why a hybrid search answered from keywords alone
+	// (the embedder or the vector store failed); empty when all was well.
+	Degraded string
 }
 
 // Searcher answers queries. The library and the assistant depend on this

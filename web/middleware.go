@@ -105,6 +105,23 @@ func (s *site) logRequests() gin.HandlerFunc {
 	}
 }
 
+// wrapMiddleware runs a net/http middleware inside the gin chain: the
+// request it passes on (with its context) goes to the next handler, and
+// not passing it on ends the chain.
+func wrapMiddleware(mw func(http.Handler) http.Handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		passed := false
+		mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			passed = true
+			c.Request = r
+			c.Next()
+		})).ServeHTTP(c.Writer, c.Request)
+		if !passed {
+			c.Abort()
+		}
+	}
+}
+
 func securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()

@@ -22,6 +22,7 @@ var embedded embed.FS
 type Renderer struct {
 	pages map[string]*template.Template
 	log   *slog.Logger
+	csrf  func(*http.Request) template.HTML
 }
 
 // Page is what the layout and every page template receive: the module's
@@ -31,6 +32,9 @@ type Page struct {
 	Path      string
 	RequestID string
 	Nav       []NavItem
+	// CSRFField is the hidden field that every form changing something
+	// carries (see Options.CSRFField); empty when nobody is signed in.
+	CSRFField template.HTML
 }
 
 // NavItem is one link of the site navigation.
@@ -123,6 +127,9 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	}
 	var buf bytes.Buffer
 	p := Page{Data: data, Path: r.URL.Path, RequestID: RequestID(r.Context()), Nav: navFor(r)}
+	if rd.csrf != nil {
+		p.CSRFField = rd.csrf(r)
+	}
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		rd.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		http.Error(w, "Lỗi hiển thị trang.", http.StatusInternalServerError)

@@ -52,6 +52,16 @@ type Options struct {
 	Library library.Options
 	// Modules are further parts of the site, mounted after the library.
 	Modules []Module
+	// Middleware wraps every request, after the shell's own middleware and
+	// in order (the first is outermost): a part that must see each request —
+	// auth, finding who is signed in and refusing forged forms — gives one
+	// here. A middleware passes on the ResponseWriter it was given; one that
+	// answers itself does not call next.
+	Middleware []func(http.Handler) http.Handler
+	// CSRFField returns the hidden form field that proves a form was served
+	// by this site to the one who posts it; pages print it inside every form
+	// that changes something, as {{$.CSRFField}}. Nil prints nothing.
+	CSRFField func(r *http.Request) template.HTML
 }
 
 // Module is a part of the site that brings its own routes and, optionally,
@@ -112,6 +122,7 @@ func build(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 	shell.log = log
+	shell.csrf = opts.CSRFField
 	s := &site{log: log, shell: shell}
 
 	e := gin.New()
@@ -121,6 +132,9 @@ func build(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 	e.Use(requestID(), s.logRequests(), securityHeaders(), m.observe(), s.recovery(), s.limitBody(MaxBodyBytes), compress())
+	for _, mw := range opts.Middleware {
+		e.Use(wrapMiddleware(mw))
+	}
 	e.NoRoute(func(c *gin.Context) { s.fail(c, http.StatusNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, http.StatusMethodNotAllowed) })
 
@@ -154,6 +168,7 @@ func build(opts Options) (http.Handler, error) {
 				return nil, fmt.Errorf("web: module %s: %w", mod.Name, err)
 			}
 			pages.log = log
+			pages.csrf = opts.CSRFField
 		}
 		if err := mod.Mount(rt, pages); err != nil {
 			return nil, fmt.Errorf("web: mount module %s: %w", mod.Name, err)

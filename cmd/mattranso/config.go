@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config is every setting of the binary, read from the environment with
@@ -18,6 +19,8 @@ type Config struct {
 	// exists; "none" turns it off.
 	Ingest   []string
 	LogLevel string // LOG_LEVEL: debug, info, warn, error
+	Vectors  vectorConfig
+	Auth     authConfig
 }
 
 const defaultCorpus = "../shared/corpus"
@@ -34,6 +37,12 @@ func LoadConfig() (Config, error) {
 		return c, err
 	}
 	c.DatabaseURL = url
+	if c.Vectors, err = loadVectorConfig(); err != nil {
+		return c, err
+	}
+	if c.Auth, err = loadAuthConfig(); err != nil {
+		return c, err
+	}
 	switch v := strings.TrimSpace(os.Getenv("MATTRANSO_INGEST")); v {
 	case "":
 		if st, err := os.Stat(defaultCorpus); err == nil && st.IsDir() {
@@ -85,4 +94,62 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// authConfig is sign-on and sessions. Without OIDC_ISSUER nobody can sign
+// in and the staff pages say how to configure it.
+type authConfig struct {
+	OIDCIssuer       string // OIDC_ISSUER, e.g. https://id.example.vn/realms/mattranso
+	OIDCClientID     string // OIDC_CLIENT_ID
+	OIDCClientSecret string // OIDC_CLIENT_SECRET (or OIDC_CLIENT_SECRET_FILE); empty for a public client
+	// OIDCRedirectURL is OIDC_REDIRECT_URL; default PublicURL + /auth/callback.
+	OIDCRedirectURL string
+	// PublicURL is MATTRANSO_PUBLIC_URL, the site's address for its users;
+	// https makes cookies Secure. Default http://localhost and the port of
+	// MATTRANSO_ADDR.
+	PublicURL   string
+	SessionIdle time.Duration // MATTRANSO_SESSION_IDLE, default 1h
+	SessionMax  time.Duration // MATTRANSO_SESSION_MAX, default 12h
+}
+
+func loadAuthConfig() (authConfig, error) {
+	c := authConfig{
+		OIDCIssuer:      env("OIDC_ISSUER", ""),
+		OIDCClientID:    env("OIDC_CLIENT_ID", ""),
+		OIDCRedirectURL: env("OIDC_REDIRECT_URL", ""),
+		PublicURL:       strings.TrimRight(env("MATTRANSO_PUBLIC_URL", ""), "/"),
+	}
+	var err error
+	if c.OIDCClientSecret, err = secret("OIDC_CLIENT_SECRET"); err != nil {
+		return c, err
+	}
+	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
+		return c, fmt.Errorf("config: OIDC_ISSUER is set but OIDC_CLIENT_ID is not")
+	}
+	for _, d := range []struct {
+		key string
+		def time.Duration
+		v   *time.Duration
+	}{{"MATTRANSO_SESSION_IDLE", time.Hour, &c.SessionIdle}, {"MATTRANSO_SESSION_MAX", 12 * time.Hour, &c.SessionMax}} {
+		*d.v = d.def
+		if s := env(d.key, ""); s != "" {
+			if *d.v, err = time.ParseDuration(s); err != nil || *d.v <= 0 {
+				return c, fmt.Errorf("config: %s=%q: want a positive duration such as 30m or 8h", d.key, s)
+			}
+		}
+	}
+	return c, nil
+}
+
+// publicURL is the site's address: MATTRANSO_PUBLIC_URL, else
+// http://localhost with the port of addr.
+func (c Config) publicURL() string {
+	if c.Auth.PublicURL != "" {
+		return c.Auth.PublicURL
+	}
+	port := "8080"
+	if i := strings.LastIndex(c.Addr, ":"); i >= 0 && i < len(c.Addr)-1 {
+		port = c.Addr[i+1:]
+	}
+	return "http://localhost:" + port
 }

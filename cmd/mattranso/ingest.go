@@ -36,7 +36,7 @@ func cmdIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		}
 	}
 	sum, err := ingest.Run(ctx, ingest.Options{
-		DB: lib.db, Store: lib.docs, Index: lib.index, Sources: sources, Logger: log, Progress: os.Stderr,
+		DB: lib.db, Store: lib.docs, Index: lib.search, Sources: sources, Logger: log, Progress: os.Stderr,
 		Crawl: ingest.CrawlOptions{Rate: *rate, MaxPages: *maxPages},
 	})
 	for _, r := range sum.Rejected {
@@ -46,6 +46,11 @@ func cmdIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		fmt.Fprintf(stderr, "failed: %s: %v\n", f.URL, f.Err)
 	}
 	fmt.Fprintln(stdout, sum.Line())
+	if err == nil || errors.Is(err, ingest.ErrRejected) {
+		if verr := setupVectors(ctx, cfg, lib, log); verr != nil {
+			fmt.Fprintln(stderr, "warning: vector index not built, search will use keywords only:", verr)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, ingest.ErrRejected) {
 			return exitError{1, fmt.Errorf("%d records rejected (listed above); the others were ingested", len(sum.Rejected)+len(sum.CrawlFailures))}

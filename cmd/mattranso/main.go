@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/ingest"
@@ -92,9 +93,22 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // openLib is the opened data: database, documents and keyword index.
 type openLib struct {
-	db    *store.DB
-	docs  *corpus.Store
-	index *retrieval.Keyword
+	db     *store.DB
+	docs   *corpus.Store
+	index  *retrieval.Keyword
+	search *retrieval.Hybrid // the searcher and indexer: keyword, plus vectors once set
+
+	vectors retrieval.VectorStore
+}
+
+// setVectors gives search its vector side, closing the one it replaces.
+func (l *openLib) setVectors(emb retrieval.Embedder, v retrieval.VectorStore) {
+	old := l.vectors
+	l.vectors = v
+	l.search.SetVectors(emb, v)
+	if old != nil && old != v {
+		old.Close()
+	}
 }
 
 func openLibrary(ctx context.Context, cfg Config) (*openLib, error) {
@@ -119,10 +133,18 @@ func openLibrary(ctx context.Context, cfg Config) (*openLib, error) {
 		db.Close()
 		return nil, err
 	}
-	return &openLib{db: db, docs: docs, index: idx}, nil
+	mode, err := retrieval.ParseMode(cfg.Vectors.SearchMode)
+	if err != nil {
+		mode = retrieval.ModeHybrid
+	}
+	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default()}
+	return &openLib{db: db, docs: docs, index: idx, search: hy}, nil
 }
 
 func (l *openLib) Close() {
+	if l.vectors != nil {
+		l.vectors.Close()
+	}
 	l.index.Close()
 	l.db.Close()
 }

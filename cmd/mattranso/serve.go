@@ -11,8 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/library"
+	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/web"
 )
 
@@ -41,6 +43,17 @@ func cmdServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) 
 	}
 	defer lib.Close()
 
+	// Sign-on, sessions and the permission check, which the modules ask.
+	authMod, err := authSite(ctx, cfg, lib.db, log)
+	if err != nil {
+		return err
+	}
+	// The unit tree; auth fills in Authorizer and CSRF.
+	orgMod, err := orgModule(ctx, lib.db, org.Options{Logger: log, Authorizer: auth.Check, CSRF: auth.CSRFToken})
+	if err != nil {
+		return err
+	}
+
 	state := &readiness{reason: "đang nạp thư viện (loading the library)"}
 	go prepare(ctx, cfg, lib, log, state)
 
@@ -49,7 +62,11 @@ func cmdServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) 
 		Handler: web.New(web.Options{
 			Logger:  log,
 			Ready:   state.err,
-			Library: library.Options{Searcher: lib.index, Documents: lib.docs},
+			Library: library.Options{Searcher: lib.search, Documents: lib.docs},
+			Modules: []web.Module{authMod.Module, orgMod},
+			// auth sees every request: who sent it, and CSRF tokens.
+			Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
+			CSRFField:  auth.CSRFField,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -90,13 +107,16 @@ func prepare(ctx context.Context, cfg Config, lib *openLib, log *slog.Logger, st
 	}
 	if len(cfg.Ingest) > 0 {
 		log.Info("ingesting", "sources", cfg.Ingest)
-		sum, err := ingest.Run(ctx, ingest.Options{DB: lib.db, Store: lib.docs, Index: lib.index, Sources: cfg.Ingest, Logger: log})
+		sum, err := ingest.Run(ctx, ingest.Options{DB: lib.db, Store: lib.docs, Index: lib.search, Sources: cfg.Ingest, Logger: log})
 		log.Info(sum.Line())
 		if err != nil && !errors.Is(err, ingest.ErrRejected) {
 			log.Error("ingest failed", "err", err)
 			state.set(fmt.Sprintf("ingest failed: %v", err))
 			return
 		}
+	}
+	if err := setupVectors(ctx, cfg, lib, log); err != nil {
+		log.Warn("vector search unavailable, searching by keywords only", "err", err)
 	}
 	state.set("")
 }

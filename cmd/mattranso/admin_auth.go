@@ -1,0 +1,379 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/org"
+	"github.com/mattranso/mattranso/store"
+	"github.com/mattranso/mattranso/web"
+)
+
+const authUsage = `mattranso admin grant|token — roles and bearer tokens
+
+Commands:
+  admin grant --email E --role R --unit U
+        give E the role R at unit U and every unit it contains; the user is
+        made if needed and linked at their first sign-on (the first admin:
+        --role admin --unit VN/MTTQ)
+  admin grant --remove --email E --role R --unit U
+        take the role back
+  admin grant list
+        every user with their roles
+  admin token create --email E --role R --unit U [--ttl 720h]
+        print a new bearer token for scripts, once; it carries that one role
+  admin token list
+        every token (never the secret): id, prefix, owner, role, unit, state
+  admin token revoke ID
+        end a token at once
+
+Roles: admin, officer, reporter, viewer, staff. Units: TERRITORY/ORG, e.g.
+VN/MTTQ, 79/HND, 26734/MTTQ; ORG one of MTTQ, CD, HND, DTN, HPN, CCB.
+`
+
+// openAuth opens the database with the auth and org tables up to date.
+func openAuth(ctx context.Context, cfg Config) (*store.DB, *auth.Store, *org.Store, error) {
+	db, err := store.Open(ctx, cfg.Database())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tree := org.NewStore(db)
+	if err := tree.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	if err := auth.Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, auth.NewStore(db), tree, nil
+}
+
+// grantFlags are the flags of grant and token create.
+type grantFlags struct {
+	email, role, unit string
+}
+
+func (g *grantFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&g.email, "email", "", "the user's email address")
+	fs.StringVar(&g.role, "role", "", "admin, officer, reporter, viewer or staff")
+	fs.StringVar(&g.unit, "unit", "", "unit id TERRITORY/ORG, e.g. VN/MTTQ or 79/HND")
+}
+
+// check validates the flags at the edge; the unit must exist in the tree.
+func (g *grantFlags) check(ctx context.Context, tree *org.Store, cmd string) (auth.Role, string, error) {
+	var missing []string
+	for _, f := range []struct{ name, v string }{{"--email", g.email}, {"--role", g.role}, {"--unit", g.unit}} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return "", "", exitError{2, fmt.Errorf("%s: missing %s", cmd, strings.Join(missing, ", "))}
+	}
+	role, err := auth.ParseRole(g.role)
+	if err != nil {
+		return "", "", exitError{2, fmt.Errorf("%s: --role: %w", cmd, err)}
+	}
+	u, err := org.ParseUnit(g.unit)
+	if err != nil {
+		return "", "", exitError{2, fmt.Errorf("%s: --unit: %w", cmd, err)}
+	}
+	if _, err := tree.Territory(ctx, u.Territory); errors.Is(err, org.ErrNotFound) {
+		return "", "", exitError{1, fmt.Errorf("%s: --unit %s: no territory %s (import the list first: mattranso admin import-units FILE)", cmd, u, u.Territory)}
+	} else if err != nil {
+		return "", "", err
+	}
+	return role, u.String(), nil
+}
+
+// adminGrant runs "admin grant".
+func adminGrant(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprint(stdout, authUsage)
+		return nil
+	}
+	list := len(args) > 0 && args[0] == "list"
+	if list {
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet("grant", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (database)")
+	var g grantFlags
+	remove := false
+	if !list {
+		g.add(fs)
+		fs.BoolVar(&remove, "remove", false, "take the role back instead")
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprint(stderr, authUsage)
+		return exitError{2, fmt.Errorf("admin grant: unexpected %q", pos[0])}
+	}
+	db, as, tree, err := openAuth(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if list {
+		users, err := as.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tNAME\tSIGNED IN\tROLES")
+		for _, u := range users {
+			var roles []string
+			for _, gr := range u.Grants {
+				roles = append(roles, string(gr.Role)+"@"+gr.Unit)
+			}
+			last := "never"
+			if !u.User.LastLoginAt.IsZero() {
+				last = u.User.LastLoginAt.Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", orDash(u.User.Email), orDash(u.User.Name), last, orDash(strings.Join(roles, " ")))
+		}
+		return tw.Flush()
+	}
+
+	role, unit, err := g.check(ctx, tree, "admin grant")
+	if err != nil {
+		return err
+	}
+	event := auth.Event{Actor: "command line", Unit: unit, Target: strings.ToLower(g.email) + " " + string(role), Outcome: auth.OutcomeOK}
+	if remove {
+		if err := as.Ungrant(ctx, g.email, role, unit); err != nil {
+			if errors.Is(err, auth.ErrNotFound) {
+				return exitError{1, fmt.Errorf("admin grant --remove: %w", err)}
+			}
+			return err
+		}
+		event.Action = auth.EventUngrant
+		if err := as.Record(ctx, event); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "removed: %s is no longer %s at %s\n", strings.ToLower(g.email), role, unit)
+		return nil
+	}
+	u, err := as.Grant(ctx, g.email, role, unit, "command line")
+	if err != nil {
+		return exitError{1, fmt.Errorf("admin grant: %w", err)}
+	}
+	event.Action, event.ActorID = auth.EventGrant, 0
+	if err := as.Record(ctx, event); err != nil {
+		return err
+	}
+	note := ""
+	if u.Subject == "" {
+		note = " (linked when they first sign in)"
+	}
+	fmt.Fprintf(stdout, "granted: %s is %s at %s%s\n", u.Email, role, unit, note)
+	return nil
+}
+
+// adminToken runs "admin token create|list|revoke".
+func adminToken(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" {
+		fmt.Fprint(stdout, authUsage)
+		if len(args) == 0 {
+			return exitError{2, errors.New("admin token: name a command: create, list or revoke")}
+		}
+		return nil
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (database)")
+	var g grantFlags
+	ttl := time.Duration(0)
+	switch sub {
+	case "create":
+		g.add(fs)
+		fs.DurationVar(&ttl, "ttl", 0, "lifetime, e.g. 720h; 0 never expires")
+	case "list", "revoke":
+	default:
+		fmt.Fprint(stderr, authUsage)
+		return exitError{2, fmt.Errorf("admin token: unknown command %q", sub)}
+	}
+	pos, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	var id int64
+	switch {
+	case sub == "revoke" && len(pos) != 1:
+		return exitError{2, errors.New("admin token revoke: name one token id (see admin token list)")}
+	case sub == "revoke":
+		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
+			return exitError{2, fmt.Errorf("admin token revoke: %q is not a token id (a positive number; see admin token list)", pos[0])}
+		}
+	case len(pos) > 0:
+		return exitError{2, fmt.Errorf("admin token %s: unexpected %q", sub, pos[0])}
+	case ttl < 0:
+		return exitError{2, fmt.Errorf("admin token create: --ttl %s is negative", ttl)}
+	}
+	db, as, tree, err := openAuth(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	switch sub {
+	case "create":
+		role, unit, err := g.check(ctx, tree, "admin token create")
+		if err != nil {
+			return err
+		}
+		secret, t, err := as.CreateToken(ctx, auth.TokenSpec{Email: g.email, Role: role, Unit: unit, TTL: ttl, CreatedBy: "command line"})
+		if err != nil {
+			return exitError{1, fmt.Errorf("admin token create: %w", err)}
+		}
+		if err := as.Record(ctx, auth.Event{Action: auth.EventTokenCreate, Actor: "command line", Unit: unit,
+			Target: "token " + strconv.FormatInt(t.ID, 10) + " (" + t.Prefix + "…, " + t.Email + ")", Outcome: auth.OutcomeOK}); err != nil {
+			return err
+		}
+		// The secret alone on stdout, for scripts; the rest on stderr.
+		fmt.Fprintln(stdout, secret)
+		exp := "never expires"
+		if !t.ExpiresAt.IsZero() {
+			exp = "expires " + t.ExpiresAt.Format(time.DateTime) + " UTC"
+		}
+		fmt.Fprintf(stderr, "token %d for %s: %s at %s, %s. It is shown once: keep it secret.\n", t.ID, t.Email, t.Role, t.Unit, exp)
+	case "list":
+		tokens, err := as.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tPREFIX\tEMAIL\tROLE\tUNIT\tCREATED\tSTATE\tLAST USED")
+		for _, t := range tokens {
+			state := "active"
+			switch {
+			case !t.RevokedAt.IsZero():
+				state = "revoked " + t.RevokedAt.Format(time.DateOnly)
+			case !t.Active(now):
+				state = "expired " + t.ExpiresAt.Format(time.DateOnly)
+			case !t.ExpiresAt.IsZero():
+				state = "until " + t.ExpiresAt.Format(time.DateOnly)
+			}
+			used := "never"
+			if !t.LastUsedAt.IsZero() {
+				used = t.LastUsedAt.Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%d\t%s…\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Prefix, t.Email, t.Role, t.Unit, t.CreatedAt.Format(time.DateOnly), state, used)
+		}
+		return tw.Flush()
+	case "revoke":
+		t, err := as.RevokeToken(ctx, id)
+		if errors.Is(err, auth.ErrNotFound) {
+			return exitError{1, fmt.Errorf("admin token revoke: no token %d", id)}
+		}
+		if err != nil {
+			return err
+		}
+		if err := as.Record(ctx, auth.Event{Action: auth.EventTokenRevoke, Actor: "command line", Unit: t.Unit,
+			Target: "token " + strconv.FormatInt(t.ID, 10) + " (" + t.Prefix + "…, " + t.Email + ")", Outcome: auth.OutcomeOK}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked: token %d (%s…) of %s\n", t.ID, t.Prefix, t.Email)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// orgUnits lets auth ask the unit tree, whose Contains takes org.Units.
+type orgUnits struct{ s *org.Store }
+
+func (u orgUnits) Contains(ctx context.Context, a, b string) (bool, error) {
+	ua, err := org.ParseUnit(a)
+	if err != nil {
+		return false, err
+	}
+	ub, err := org.ParseUnit(b)
+	if err != nil {
+		return false, err
+	}
+	return u.s.Contains(ctx, ua, ub)
+}
+
+// UnitName names a unit on the staff home: "Hội Nông dân Xã Ba Chẽ".
+func (u orgUnits) UnitName(ctx context.Context, unit string) (string, error) {
+	x, err := org.ParseUnit(unit)
+	if err != nil {
+		return "", err
+	}
+	t, err := u.s.Territory(ctx, x.Territory)
+	if err != nil {
+		return "", err
+	}
+	return org.UnitName(t, x.Org), nil
+}
+
+// authParts is auth's part of the site: its module, and the middleware
+// that resolves who sends each request and checks CSRF tokens.
+type authParts struct {
+	Module     web.Module
+	Middleware func(http.Handler) http.Handler
+}
+
+// authSite opens auth over db (migrating its tables) with the settings of
+// cfg. Without OIDC_ISSUER the sign-on pages explain how to configure it.
+func authSite(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (authParts, error) {
+	if err := auth.Migrate(ctx, db); err != nil {
+		return authParts{}, err
+	}
+	tree := org.NewStore(db)
+	if err := tree.Migrate(ctx); err != nil {
+		return authParts{}, err
+	}
+	svc, err := auth.New(auth.Options{
+		DB:    db,
+		Units: orgUnits{tree},
+		OIDC: auth.OIDC{
+			Issuer: cfg.Auth.OIDCIssuer, ClientID: cfg.Auth.OIDCClientID, ClientSecret: cfg.Auth.OIDCClientSecret,
+			RedirectURL: cfg.Auth.OIDCRedirectURL,
+		},
+		PublicURL:   cfg.publicURL(),
+		SessionIdle: cfg.Auth.SessionIdle,
+		SessionMax:  cfg.Auth.SessionMax,
+		Logger:      log,
+	})
+	if err != nil {
+		return authParts{}, err
+	}
+	if !svc.Configured() {
+		log.Warn("sign-on is not configured: staff pages explain how (set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL)")
+	}
+	return authParts{
+		Module: web.Module{
+			Name: "auth", Templates: auth.Templates, Funcs: auth.TemplateFuncs,
+			Mount: func(r web.Router, pages *web.Renderer) error {
+				svc.Register(r, pages)
+				return nil
+			},
+		},
+		Middleware: svc.Middleware,
+	}, nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+// vectorConfig is the part of Config that chooses the embedder and the
+// vector store.
+type vectorConfig struct {
+	SearchMode     string // MATTRANSO_SEARCH_MODE: hybrid (default), keyword, vector
+	OpenAIBaseURL  string // OPENAI_BASE_URL
+	OpenAIKey      string // OPENAI_API_KEY (or _FILE)
+	EmbeddingModel string // EMBEDDING_MODEL
+	QdrantURL      string // QDRANT_URL
+	QdrantKey      string // QDRANT_API_KEY (or _FILE)
+}
+
+func loadVectorConfig() (vectorConfig, error) {
+	c := vectorConfig{
+		SearchMode:     env("MATTRANSO_SEARCH_MODE", "hybrid"),
+		OpenAIBaseURL:  env("OPENAI_BASE_URL", ""),
+		EmbeddingModel: env("EMBEDDING_MODEL", ""),
+		QdrantURL:      env("QDRANT_URL", ""),
+	}
+	var err error
+	if c.OpenAIKey, err = secret("OPENAI_API_KEY"); err != nil {
+		return c, err
+	}
+	if c.QdrantKey, err = secret("QDRANT_API_KEY"); err != nil {
+		return c, err
+	}
+	if _, err := retrieval.ParseMode(c.SearchMode); err != nil {
+		return c, fmt.Errorf("config: MATTRANSO_SEARCH_MODE: %w", err)
+	}
+	return c, nil
+}
+
+// setupVectors gives the hybrid search its vector side: an embedding
+// server when OPENAI_BASE_URL and EMBEDDING_MODEL are set, else the local
+// embedder trained on the library; Qdrant when QDRANT_URL is set, else the
+// embedded store. A failure leaves search on keywords alone, with a
+// warning: the library still works.
+func setupVectors(ctx context.Context, cfg Config, lib *openLib, log *slog.Logger) error {
+	vc := cfg.Vectors
+	if mode, _ := retrieval.ParseMode(vc.SearchMode); mode == retrieval.ModeKeyword {
+		return nil
+	}
+	var emb retrieval.Embedder
+	var store retrieval.VectorStore
+	if vc.OpenAIBaseURL != "" && vc.EmbeddingModel != "" {
+		oe, err := retrieval.NewOpenAIEmbedder(retrieval.OpenAIEmbedderOptions{BaseURL: vc.OpenAIBaseURL, APIKey: vc.OpenAIKey, Model: vc.EmbeddingModel})
+		if err != nil {
+			return err
+		}
+		if oe.Dimension() == 0 {
+			// Learn the dimension, which the vector store needs.
+			probe, cancel := context.WithTimeout(ctx, time.Minute)
+			_, err := oe.Embed(probe, []string{"Mặt trận số"})
+			cancel()
+			if err != nil {
+				return fmt.Errorf("embedding server: %w", err)
+			}
+		}
+		emb = oe
+	} else {
+		start := time.Now()
+		local, v, trained, err := retrieval.LocalVectors(ctx, lib.index, filepath.Join(cfg.DataDir, "index", "local"), retrieval.TrainOptions{})
+		if err != nil {
+			return err
+		}
+		if local == nil {
+			return nil // an empty library: nothing to learn from yet
+		}
+		if trained {
+			log.Info("local embedder trained", "model", local.Name(), "took", time.Since(start).Round(time.Millisecond))
+		}
+		emb = local
+		if vc.QdrantURL == "" {
+			lib.setVectors(emb, v)
+			return nil
+		}
+		v.Close()
+	}
+	if vc.QdrantURL != "" {
+		q, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: vc.QdrantURL, APIKey: vc.QdrantKey, Dim: emb.Dimension(), Model: emb.Name()})
+		if err != nil {
+			return err
+		}
+		store = q
+	} else {
+		v, err := retrieval.OpenEmbeddedVectors(filepath.Join(cfg.DataDir, "index", "vectors-"+corpus.Slug(strings.ReplaceAll(emb.Name(), ":", " "))), emb.Dimension(), emb.Name())
+		if err != nil {
+			return err
+		}
+		store = v
+	}
+	if err := retrieval.SyncVectors(ctx, lib.index, emb, store); err != nil {
+		store.Close()
+		return err
+	}
+	lib.setVectors(emb, store)
+	return nil
+}

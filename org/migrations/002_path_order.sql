@@ -1,0 +1,2 @@
+-- SQLite compares TEXT byte by byte (BINARY), which the descendant range
+-- scans on path rely on: nothing to do here.

@@ -1,0 +1,344 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/mattranso/mattranso/corpus"
+)
+
+// Mode chooses what answers a search.
+type Mode string
+
+const (
+	ModeKeyword Mode = "keyword"
+	ModeVector  Mode = "vector"
+	ModeHybrid  Mode = "hybrid"
+)
+
+// ParseMode reads a mode name; "" is hybrid.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "":
+		return ModeHybrid, nil
+	case ModeKeyword, ModeVector, ModeHybrid:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("unknown mode %q (keyword, vector or hybrid)", s)
+}
+
+// Hybrid searches the keyword index and the vector store and fuses the
+// two rankings. When the embedder or the vector store fails or is slow,
+// it answers from the keyword index alone and says so in
+// Result.Degraded — a search never fails because vectors are missing.
+type Hybrid struct {
+	Keyword  *Keyword
+	Vectors  VectorStore // nil: keyword only
+	Embedder Embedder    // nil: keyword only
+	Mode     Mode
+	// Alpha is the weight of the vector score in the fusion, 0..1.
+	Alpha float64
+	// Depth is how many candidates each side contributes.
+	Depth int
+	// Timeout bounds embedding the query and searching the vectors.
+	Timeout time.Duration
+	Logger  *slog.Logger
+
+	mu sync.RWMutex // guards Vectors and Embedder once serving
+}
+
+// SetVectors swaps the vector side, e.g. after the local embedder was
+// retrained; nil for either means keyword only.
+func (h *Hybrid) SetVectors(emb Embedder, v VectorStore) {
+	h.mu.Lock()
+	h.Embedder, h.Vectors = emb, v
+	h.mu.Unlock()
+}
+
+// vectorSide returns the current embedder and store.
+func (h *Hybrid) vectorSide() (Embedder, VectorStore) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.Embedder, h.Vectors
+}
+
+// Index puts documents into the keyword index and, when a vector side is
+// set, their passage vectors into the vector store.
+func (h *Hybrid) Index(ctx context.Context, docs ...*corpus.Document) error {
+	if err := h.Keyword.Index(ctx, docs...); err != nil {
+		return err
+	}
+	emb, v := h.vectorSide()
+	if emb == nil || v == nil {
+		return nil
+	}
+	ids := make([]string, len(docs))
+	var ps []corpus.Passage
+	for i, d := range docs {
+		ids[i] = d.ID
+		ps = append(ps, corpus.Passages(d)...)
+	}
+	if err := v.DeleteDocs(ctx, ids...); err != nil {
+		return err
+	}
+	return EmbedPassages(ctx, emb, v, ps)
+}
+
+// Delete removes documents from both indexes.
+func (h *Hybrid) Delete(ctx context.Context, docIDs ...string) error {
+	if err := h.Keyword.Delete(ctx, docIDs...); err != nil {
+		return err
+	}
+	if _, v := h.vectorSide(); v != nil {
+		return v.DeleteDocs(ctx, docIDs...)
+	}
+	return nil
+}
+
+// DefaultAlpha is the vector weight, chosen on the dev sets (EVAL.md).
+const DefaultAlpha = 0.3
+
+func (h *Hybrid) alpha() float64 {
+	if h.Alpha <= 0 || h.Alpha > 1 {
+		return DefaultAlpha
+	}
+	return h.Alpha
+}
+
+func (h *Hybrid) depth(limit int) int {
+	if h.Depth > 0 {
+		return max(h.Depth, limit)
+	}
+	return max(100, limit)
+}
+
+func (h *Hybrid) log() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+// Search answers q in the configured mode.
+func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
+	start := time.Now()
+	mode := h.Mode
+	if mode == "" {
+		mode = ModeHybrid
+	}
+	emb, vs := h.vectorSide()
+	if mode == ModeKeyword || vs == nil || emb == nil {
+		return h.Keyword.Search(ctx, q)
+	}
+	if q.Limit <= 0 {
+		q.Limit = 10
+	}
+	q.Limit = min(q.Limit, MaxLimit)
+	q.Offset = max(q.Offset, 0)
+	want := q.Offset + q.Limit
+	kq := q
+	kq.Offset, kq.Limit = 0, h.depth(want)
+	kw, err := h.Keyword.Search(ctx, kq)
+	if err != nil {
+		return Result{}, err
+	}
+	vhits, verr := h.vectorSearch(ctx, emb, vs, q, h.depth(want))
+	if verr != nil {
+		h.log().Warn("retrieval: vector search failed, answering from keywords only", "err", verr)
+		kw.Degraded = "vector search unavailable: " + verr.Error()
+		kw.Hits = page(kw.Hits, q.Offset, q.Limit)
+		kw.Took = time.Since(start)
+		return kw, nil
+	}
+	var fused []Hit
+	if mode == ModeVector {
+		fused, err = h.vectorOnly(ctx, q, vhits)
+	} else {
+		fused, err = h.fuse(ctx, q, kw, vhits)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	total := kw.Total
+	if n := uint64(len(fused)); n > total {
+		total = n
+	}
+	hits := page(fused, q.Offset, q.Limit)
+	lookups := max(0, min(kw.Lookups-q.Offset, len(hits)))
+	return Result{Hits: hits, Total: total, Took: time.Since(start), Exact: kw.Exact, Lookups: lookups}, nil
+}
+
+func page(hits []Hit, offset, limit int) []Hit {
+	if offset >= len(hits) {
+		return nil
+	}
+	hits = hits[offset:]
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits
+}
+
+func (h *Hybrid) vectorSearch(ctx context.Context, emb Embedder, vs VectorStore, q Query, k int) ([]VectorHit, error) {
+	if h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+	}
+	vecs, err := emb.Embed(ctx, []string{q.Text})
+	if err != nil {
+		return nil, fmt.Errorf("embed query: %w", err)
+	}
+	if len(vecs) != 1 {
+		return nil, errors.New("embed query: no vector returned")
+	}
+	// The vector store filters by kind and document; issuer and status
+	// filters are applied when the passages are read (Keyword.Get).
+	return vs.Search(ctx, vecs[0], k, VectorFilter{Kind: q.Kind, DocID: q.DocID})
+}
+
+// fuse combines the two rankings with a weighted sum of scores, each
+// scaled to 0..1 within its list. Looked-up passages (a document number, an
+// "Điều N" reference) stay first.
+func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit) ([]Hit, error) {
+	a := h.alpha()
+	exact, ranked := kw.Hits[:kw.Lookups], kw.Hits[kw.Lookups:]
+	score := map[string]float64{}
+	byID := map[string]Hit{}
+	if len(ranked) > 0 {
+		top := ranked[0].Score
+		for _, hit := range ranked {
+			if top > 0 {
+				score[hit.PassageID] += (1 - a) * hit.Score / top
+			}
+			byID[hit.PassageID] = hit
+		}
+	}
+	if len(vhits) > 0 {
+		hi, lo := float64(vhits[0].Score), float64(vhits[len(vhits)-1].Score)
+		for _, v := range vhits {
+			if hi > lo {
+				score[v.ID] += a * (float64(v.Score) - lo) / (hi - lo)
+			}
+		}
+	}
+	var missing []string
+	for _, v := range vhits {
+		if _, ok := byID[v.ID]; !ok {
+			missing = append(missing, v.ID)
+		}
+	}
+	if len(missing) > 0 {
+		hits, err := h.Keyword.Get(ctx, missing, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, hit := range hits {
+			byID[hit.PassageID] = hit
+		}
+	}
+	ids := make([]string, 0, len(score))
+	for id := range score {
+		if _, ok := byID[id]; ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if score[ids[i]] != score[ids[j]] {
+			return score[ids[i]] > score[ids[j]]
+		}
+		return ids[i] < ids[j]
+	})
+	seen := map[string]bool{}
+	out := append([]Hit(nil), exact...)
+	for _, hit := range exact {
+		seen[hit.PassageID] = true
+	}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		hit := byID[id]
+		hit.Score = score[id]
+		out = append(out, hit)
+	}
+	return out, nil
+}
+
+func (h *Hybrid) vectorOnly(ctx context.Context, q Query, vhits []VectorHit) ([]Hit, error) {
+	ids := make([]string, len(vhits))
+	for i, v := range vhits {
+		ids[i] = v.ID
+	}
+	hits, err := h.Keyword.Get(ctx, ids, q)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]Hit{}
+	for _, hit := range hits {
+		byID[hit.PassageID] = hit
+	}
+	var out []Hit
+	for _, v := range vhits {
+		if hit, ok := byID[v.ID]; ok {
+			hit.Score = float64(v.Score)
+			out = append(out, hit)
+		}
+	}
+	return out, nil
+}
+
+// Get returns the stored passages with the given ids that pass q's
+// filters, with snippets for q's words.
+func (k *Keyword) Get(ctx context.Context, ids []string, q Query) ([]Hit, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	top := bleve.NewDocIDQuery(ids)
+	filters := k.filters(Query{Issuer: q.Issuer, Status: q.Status})
+	req := bleve.NewSearchRequestOptions(top, len(ids), 0, false)
+	if len(filters) > 0 {
+		req = bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, top)...), len(ids), 0, false)
+	}
+	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
+	res, err := k.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: read passages: %w", err)
+	}
+	uni, bi := queryTerms(q.Text)
+	terms := map[string]bool{}
+	for _, t := range append(uni, bi...) {
+		terms[t] = true
+	}
+	out := make([]Hit, 0, len(res.Hits))
+	for _, hit := range res.Hits {
+		out = append(out, hitFrom(hit.ID, hit.Score, hit.Fields, terms))
+	}
+	return out, nil
+}
+
+// Passages returns every passage the keyword index holds, in id order —
+// what the embedder trains on and what the vector store mirrors.
+func (k *Keyword) Passages(ctx context.Context) ([]corpus.Passage, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1<<30, 0, false)
+	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
+	req.SortBy([]string{"_id"})
+	res, err := k.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: list passages: %w", err)
+	}
+	out := make([]corpus.Passage, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
+		out = append(out, corpus.Passage{ID: h.ID, DocID: str("doc_id"), Kind: corpus.Kind(str("kind")),
+			Anchor: str("anchor"), Title: str("title"), Heading: str("heading"), Text: str("text")})
+	}
+	return out, nil
+}
