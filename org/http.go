@@ -555,13 +555,14 @@ func joinKinds() string {
 // apiError answers a Store error.
 func (h *Handler) apiError(w http.ResponseWriter, r *http.Request, err error, field string) {
 	status, code, msg := storeProblem(err)
-	switch {
-	case status == http.StatusInternalServerError && clientGone(r, err):
-		return
-	case status == http.StatusInternalServerError:
-		h.log.ErrorContext(r.Context(), "org: request failed", "path", r.URL.Path, "err", err)
-	case status != http.StatusBadRequest:
+	if status != http.StatusBadRequest {
 		field = ""
+	}
+	if status == http.StatusInternalServerError {
+		if clientGone(r, err) {
+			return
+		}
+		h.log.ErrorContext(r.Context(), "org: request failed", "path", r.URL.Path, "err", err)
 	}
 	writeError(w, status, code, field, msg)
 }

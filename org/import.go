@@ -131,6 +131,14 @@ func (s *Store) ImportTerritories(ctx context.Context, r io.Reader) (ImportSumma
 	if err := tx.Commit(); err != nil {
 		return ImportSummary{}, fmt.Errorf("org: import: commit: %w", err)
 	}
+	if sum.Added+sum.Updated > 0 {
+		// Fresh statistics, and on PostgreSQL fresh plans: a plan made
+		// while the table held one row (the foreign-key check's, cached
+		// per connection) would scan the whole table for every village
+		// created afterwards. Only a planner hint, so its failure is not
+		// the import's.
+		_, _ = s.db.ExecContext(ctx, `ANALYZE org_territories`)
+	}
 	return sum, nil
 }
 

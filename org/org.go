@@ -62,7 +62,30 @@
 // Everything else the package serves — territory names and the active
 // villages of a commune — is public: citizens choose their place from it
 // when they send feedback. Importing the official list is done by the
-// command line only (mattranso admin import-units).
+// command line only (mattranso admin import-units). The handlers look a
+// territory up before asking the Authorizer, so that it is only asked
+// about units that exist (an unknown one is 404, which territories exist
+// being public).
+//
+// # Routes
+//
+//	GET    /api/v1/org/territories/{code}           the territory, its units, ancestors, active children, counts
+//	GET    /api/v1/org/territories/{code}/villages  a commune's villages (include_retired=1 for staff)
+//	POST   /api/v1/org/territories/{code}/villages  {"name","kind"} → 201, Location: /api/v1/org/villages/{id}
+//	GET    /api/v1/org/villages/{id}                one village, retired or not
+//	PATCH  /api/v1/org/villages/{id}                {"name","kind"}; an empty kind keeps the village's
+//	DELETE /api/v1/org/villages/{id}                retires it (kept for history); 200 with retired_at
+//	GET    /quan-tri/dia-ban[/{code}]               admin pages: the country with a search box, a province,
+//	                                                a commune with its villages and forms
+//	POST   /quan-tri/dia-ban/{code}/thon            add a village (form)
+//	POST   /quan-tri/thon/{id}/doi-ten              rename (form)
+//	POST   /quan-tri/thon/{id}/ngung                retire (form)
+//
+// API errors are {"error":{"code","message","field"}}: 400 invalid_code,
+// not_a_commune, invalid_name, invalid_kind, invalid_json,
+// invalid_parameter; 401 unauthenticated; 403 forbidden; 404 not_found;
+// 409 duplicate_name, retired; 413 body_too_large; 415
+// unsupported_media_type.
 package org
 
 import (

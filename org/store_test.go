@@ -3,10 +3,12 @@ package org_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mattranso/mattranso/org"
@@ -245,6 +247,9 @@ func TestImportUpdates(t *testing.T) {
 		if in, err := s.Contains(ctx, org.UnitOf("79", org.MTTQ), moved.Unit(org.MTTQ)); err != nil || in {
 			t.Errorf("79/MTTQ still contains the moved village: %v, %v", in, err)
 		}
+		for _, code := range []string{"VN", "56", "79", "26743"} {
+			checkCounts(t, s, code)
+		}
 		if _, err := s.Territory(ctx, "00008"); err != nil {
 			t.Errorf("a commune absent from the file must stay: %v", err)
 		}
@@ -403,7 +408,34 @@ func TestTreeQueries(t *testing.T) {
 		if err != nil || codes(d) != "26740-001" {
 			t.Errorf("Descendants(26740) = %s, %v", codes(d), err)
 		}
+		for _, code := range []string{"VN", "79", "01", "26740", "00004", "26743", v1.Code} {
+			checkCounts(t, s, code)
+		}
 	})
+}
+
+// checkCounts compares CountDescendants, which reads the communes'
+// village counters, with a count of Descendants.
+func checkCounts(t *testing.T, s *org.Store, code string) {
+	t.Helper()
+	d, err := s.Descendants(t.Context(), code, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want org.Counts
+	for _, x := range d {
+		switch x.Level {
+		case org.Province:
+			want.Provinces++
+		case org.Commune:
+			want.Communes++
+		case org.Village:
+			want.Villages++
+		}
+	}
+	if got, err := s.CountDescendants(t.Context(), code); err != nil || got != want {
+		t.Errorf("CountDescendants(%s) = %+v, %v; Descendants has %+v", code, got, err, want)
+	}
 }
 
 func TestContains(t *testing.T) {
@@ -489,5 +521,53 @@ func TestContains(t *testing.T) {
 				t.Errorf("Contains(%v, %v): %v, want ErrInvalid", bad[0], bad[1], err)
 			}
 		}
+	})
+}
+
+// Villages created at once in one commune get distinct numbers, and of
+// several with one name exactly one is created.
+func TestVillagesConcurrently(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		s := smallTree(t, db)
+		const n = 8
+		type result struct {
+			v   org.Territory
+			err error
+		}
+		run := func(name func(i int) string) []result {
+			out := make([]result, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					v, err := s.CreateVillage(ctx, "26740", name(i), "thôn")
+					out[i] = result{v, err}
+				})
+			}
+			wg.Wait()
+			return out
+		}
+		seen := map[string]bool{}
+		for _, r := range run(func(i int) string { return fmt.Sprintf("Số %d", i) }) {
+			if r.err != nil || seen[r.v.Code] {
+				t.Errorf("create: %+v, %v", r.v, r.err)
+			}
+			seen[r.v.Code] = true
+		}
+		var created, dup int
+		for _, r := range run(func(i int) string { return []string{"Hòa Bình", "Hoà Bình"}[i%2] }) {
+			switch {
+			case r.err == nil:
+				created++
+			case errors.Is(r.err, org.ErrDuplicate):
+				dup++
+			default:
+				t.Errorf("create Hòa Bình: %v", r.err)
+			}
+		}
+		if created != 1 || dup != n-1 {
+			t.Errorf("%d created, %d duplicates; want 1 and %d", created, dup, n-1)
+		}
+		checkCounts(t, s, "26740")
 	})
 }

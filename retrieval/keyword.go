@@ -437,6 +437,16 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	if err := k.rescore(ctx, reader, qt, cands); err != nil {
 		return Result{}, fmt.Errorf("retrieval: rank: %w", err)
 	}
+	if named := k.MentionedLaws(text); len(named) > 0 && q.DocID == "" {
+		// "Theo Luật Cư trú, …": passages of the law the question names
+		// come before equally good passages of other laws.
+		for i := range cands {
+			if id, _ := cands[i].fields["doc_id"].(string); named[id] {
+				cands[i].score *= 1 + lawBoost
+			}
+		}
+		sortScored(cands)
+	}
 	terms := map[string]bool{}
 	for _, t := range append(uni, bi...) {
 		terms[t] = true
@@ -716,7 +726,49 @@ func init() {
 			}{f, x})
 		}
 	}
+	if v := os.Getenv("KW_LAWBOOST"); v != "" {
+		lawBoost, _ = strconv.ParseFloat(v, 64)
+	}
 	if v := os.Getenv("KW_BIGRAM"); v != "" {
 		bigramBoost, _ = strconv.ParseFloat(v, 64)
 	}
+}
+
+// lawBoost raises the passages of a law the query names.
+var lawBoost = 0.5
+
+// MentionedLaws returns the laws whose name appears in the text as a
+// phrase ("theo Luật Cư trú", "Bộ luật Dân sự 2015"); when several names
+// overlap ("Luật Tố tụng hành chính" contains "Luật … hành chính"), the
+// longest wins.
+func (k *Keyword) MentionedLaws(text string) map[string]bool {
+	folded := " " + strings.Join(corpus.Terms(text), " ") + " "
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	best := map[string]int{}
+	longest := 0
+	for id, n := range k.titles {
+		if n.kind != corpus.KindLaw {
+			continue
+		}
+		for _, key := range n.keys {
+			if len(strings.Fields(key)) < 2 || !strings.Contains(folded, " "+key+" ") {
+				continue
+			}
+			if len(key) > best[id] {
+				best[id] = len(key)
+			}
+			longest = max(longest, len(key))
+		}
+	}
+	if len(best) == 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	for id, l := range best {
+		if l == longest {
+			out[id] = true
+		}
+	}
+	return out
 }

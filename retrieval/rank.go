@@ -184,13 +184,17 @@ func (k *Keyword) rescore(ctx context.Context, reader index.IndexReader, terms [
 		}
 		hits[h].score = score
 	}
+	sortScored(hits)
+	return nil
+}
+
+func sortScored(hits []scored) {
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].score != hits[j].score {
 			return hits[i].score > hits[j].score
 		}
 		return hits[i].id < hits[j].id
 	})
-	return nil
 }
 
 func fieldWeight(field string) float64 {

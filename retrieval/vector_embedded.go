@@ -365,11 +365,11 @@ func (v *EmbeddedVectors) Upsert(ctx context.Context, recs []VectorRecord) error
 	if err := v.appendLog(payload); err != nil {
 		return err
 	}
-	v.mu.Lock()
-	for i, r := range recs {
-		v.put(r.ID, r.DocID, r.Kind, norm[i*v.dim:(i+1)*v.dim])
-	}
-	v.mu.Unlock()
+	v.apply(func() {
+		for i, r := range recs {
+			v.put(r.ID, r.DocID, r.Kind, norm[i*v.dim:(i+1)*v.dim])
+		}
+	})
 	return v.maybeCompact()
 }
 
@@ -408,10 +408,14 @@ func (v *EmbeddedVectors) DeleteDocs(ctx context.Context, docIDs ...string) erro
 	if err := v.appendLog(payload); err != nil {
 		return err
 	}
-	v.mu.Lock()
-	v.deleteDocs(del)
-	v.mu.Unlock()
+	v.apply(func() { v.deleteDocs(del) })
 	return v.maybeCompact()
+}
+
+func (v *EmbeddedVectors) apply(change func()) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	change()
 }
 
 // put and deleteDocs change memory only; v.mu is held for writing.
@@ -441,7 +445,7 @@ func (v *EmbeddedVectors) deleteDocs(del map[string]bool) {
 		if i != last {
 			v.ids[i], v.docs[i], v.kinds[i] = v.ids[last], v.docs[last], v.kinds[last]
 			copy(v.vecs[i*v.dim:(i+1)*v.dim], v.vecs[last*v.dim:])
-
+			v.row[v.ids[i]] = i
 		}
 		v.ids, v.docs, v.kinds = v.ids[:last], v.docs[:last], v.kinds[:last]
 		v.vecs = v.vecs[:last*v.dim]
@@ -758,10 +762,10 @@ const (
 )
 
 var (
-	vecCRC = crc32.MakeTable(crc32.Castagnoli)
-	vecSnapMagic  = []byte("MTSVSNAP")
-	vecLogMagic   = []byte("MTSVWLOG")
-	vecSnapEnd    = []byte("MTSV-END")
+	vecCRC       = crc32.MakeTable(crc32.Castagnoli)
+	vecSnapMagic = []byte("MTSVSNAP")
+	vecLogMagic  = []byte("MTSVWLOG")
+	vecSnapEnd   = []byte("MTSV-END")
 )
 
 func vecAppendHeader(b, magic []byte, dim int, gen, count uint64, model string) []byte {
