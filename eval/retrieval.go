@@ -1,11 +1,11 @@
 package eval
 
 import (
-	"sort"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
@@ -42,7 +42,7 @@ type LoadedSet struct {
 	// Searcher answers the queries: the keyword index, or the hybrid
 	// search over it and the vectors.
 	Searcher retrieval.Searcher
-	Docs  map[string]*corpus.Document // by document id
+	Docs     map[string]*corpus.Document // by document id
 	// corpusID maps a document id and article anchor to the set's corpus id.
 	corpusID map[string]string
 	cleanup  func()
