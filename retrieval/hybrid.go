@@ -51,14 +51,21 @@ type Hybrid struct {
 	Timeout time.Duration
 	Logger  *slog.Logger
 
-	mu sync.RWMutex // guards Vectors and Embedder once serving
+	mu        sync.RWMutex // guards Vectors, Embedder and what follows once serving
+	downUntil time.Time    // after a failure the vector side rests, so searches stay fast
+	downErr   error
 }
+
+// VectorPause is how long search keeps to keywords after the vector side
+// failed, before trying it again.
+const VectorPause = 30 * time.Second
 
 // SetVectors swaps the vector side, e.g. after the local embedder was
 // retrained; nil for either means keyword only.
 func (h *Hybrid) SetVectors(emb Embedder, v VectorStore) {
 	h.mu.Lock()
 	h.Embedder, h.Vectors = emb, v
+	h.downUntil, h.downErr = time.Time{}, nil
 	h.mu.Unlock()
 }
 
@@ -151,7 +158,6 @@ func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	vhits, verr := h.vectorSearch(ctx, emb, vs, q, h.depth(want))
 	if verr != nil {
-		h.log().Warn("retrieval: vector search failed, answering from keywords only", "err", verr)
 		kw.Degraded = "vector search unavailable: " + verr.Error()
 		kw.Hits = page(kw.Hits, q.Offset, q.Limit)
 		kw.Took = time.Since(start)
@@ -187,6 +193,23 @@ func page(hits []Hit, offset, limit int) []Hit {
 }
 
 func (h *Hybrid) vectorSearch(ctx context.Context, emb Embedder, vs VectorStore, q Query, k int) ([]VectorHit, error) {
+	h.mu.RLock()
+	until, last := h.downUntil, h.downErr
+	h.mu.RUnlock()
+	if time.Now().Before(until) {
+		return nil, fmt.Errorf("paused after an error: %w", last)
+	}
+	hits, err := h.searchVectors(ctx, emb, vs, q, k)
+	if err != nil && ctx.Err() == nil {
+		h.log().Warn("retrieval: vector search failed; keywords only for a while", "err", err, "pause", VectorPause)
+		h.mu.Lock()
+		h.downUntil, h.downErr = time.Now().Add(VectorPause), err
+		h.mu.Unlock()
+	}
+	return hits, err
+}
+
+func (h *Hybrid) searchVectors(ctx context.Context, emb Embedder, vs VectorStore, q Query, k int) ([]VectorHit, error) {
 	if h.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, h.Timeout)

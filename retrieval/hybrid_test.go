@@ -153,12 +153,19 @@ func TestHybridFallsBackToKeywords(t *testing.T) {
 		"wrong dimension": {Dimension: openaitest.DefaultDimension + 1},
 	} {
 		srv.SetFault("/v1/embeddings", f)
+		h.SetVectors(emb, v) // clears the pause left by the previous case
 		res, err := h.Search(ctx, Query{Text: "chiem doat di vat cua tu si"})
 		if err != nil {
 			t.Fatalf("%s: search failed: %v", name, err)
 		}
 		if res.Degraded == "" || len(res.Hits) == 0 || res.Hits[0].PassageID != "01-vbhn-vpqh#dieu-418" {
 			t.Errorf("%s: want keyword results flagged degraded, got %q %v", name, res.Degraded, passageIDs(res))
+		}
+		// While the vector side rests, searches do not wait for it.
+		calls := srv.Calls("/v1/embeddings")
+		res, _ = h.Search(ctx, Query{Text: "khai sinh"})
+		if res.Degraded == "" || srv.Calls("/v1/embeddings") != calls {
+			t.Errorf("%s: the failing server was asked again at once", name)
 		}
 	}
 }

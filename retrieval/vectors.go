@@ -140,8 +140,18 @@ func SyncVectors(ctx context.Context, k *Keyword, emb Embedder, v VectorStore) e
 		return err
 	}
 	n, err := v.Count(ctx)
-	if err != nil || n == len(ps) {
+	if err != nil {
 		return err
+	}
+	fresh := false
+	switch s := v.(type) {
+	case *EmbeddedVectors:
+		fresh = s.Fresh
+	case *Qdrant:
+		fresh = s.Fresh
+	}
+	if n == len(ps) && !fresh {
+		return nil
 	}
 	docs := map[string]bool{}
 	for _, p := range ps {

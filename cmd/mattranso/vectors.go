@@ -90,7 +90,12 @@ func setupVectors(ctx context.Context, cfg Config, lib *openLib, log *slog.Logge
 		v.Close()
 	}
 	if vc.QdrantURL != "" {
-		q, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: vc.QdrantURL, APIKey: vc.QdrantKey, Dim: emb.Dimension(), Model: emb.Name()})
+		// The local embedder is rebuilt from the corpus, so a collection of
+		// an older local model is simply replaced; vectors of a configured
+		// model are never dropped behind the operator's back.
+		_, local := emb.(*retrieval.LocalEmbedder)
+		q, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: vc.QdrantURL, APIKey: vc.QdrantKey,
+			Dim: emb.Dimension(), Model: emb.Name(), RecreateOnMismatch: local})
 		if err != nil {
 			return err
 		}

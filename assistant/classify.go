@@ -1,0 +1,647 @@
+package assistant
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/mattranso/mattranso/corpus"
+)
+
+// The topic classifier is a multinomial logistic regression trained in pure
+// Go with AdaGrad and a fixed seed, so the same examples always give the
+// same model. Its features are the folded syllables (what a citizen typing
+// without diacritics writes), the accented lower-case syllables (the
+// diacritics carry meaning: "tệ" is not "tế"), folded syllable bigrams
+// (compound words: "ổ gà", "đất đai") and folded character n-grams inside
+// words (misspellings, "ko"/"khong"). Each example's feature vector is
+// L2-normalised; the confidence is the softmax probability.
+//
+// Officers' corrections (Learn) are applied online — a few deterministic
+// gradient steps on the corrected example — and kept in the model, so a
+// saved model carries them and a retraining (Retrain) folds them in with
+// the original examples.
+
+// Example is one labelled text.
+type Example struct {
+	Text  string `json:"text"`
+	Label string `json:"label"`
+}
+
+// Scored is one topic and its probability.
+type Scored struct {
+	Topic string  `json:"topic"`
+	Label string  `json:"label"` // the topic's Vietnamese name
+	Score float64 `json:"score"`
+}
+
+// Classification is the topic chosen for a text.
+type Classification struct {
+	Topic      string   `json:"topic"`
+	Label      string   `json:"label"` // the topic's Vietnamese name
+	Confidence float64  `json:"confidence"`
+	RunnersUp  []Scored `json:"runners_up,omitempty"`
+	// Source says what decided: "local" (the trained classifier) or "llm".
+	Source string `json:"source"`
+	// Notice explains a fallback, e.g. the language model did not answer.
+	Notice string `json:"notice,omitempty"`
+}
+
+// ClassifierOptions tunes training. The zero value gives the defaults.
+type ClassifierOptions struct {
+	Epochs       int     // passes over the examples; default 12
+	LearningRate float64 // AdaGrad step size; default 0.5
+	L2           float64 // L2 penalty per example step; default 1e-6
+	Seed         uint64  // shuffling seed; default 1
+	// ClassWeight weighs each class's examples by (n/(k·n_class))^ClassWeight:
+	// 0 leaves them equal, 1 balances classes fully. Rare classes gain recall
+	// (and macro-F1) as it grows, at some cost in accuracy.
+	ClassWeight float64
+	// NoCharGrams turns the character n-gram features off.
+	NoCharGrams bool
+	// Names maps a label to its display name (a taxonomy's Vietnamese names).
+	Names map[string]string
+	// Labels lists the labels in a fixed order; labels seen only in examples
+	// are added after them, sorted. A label listed here with no example is
+	// still a class (it can be learnt later through Learn).
+	Labels []string
+}
+
+func (o ClassifierOptions) withDefaults() ClassifierOptions {
+	if o.Epochs <= 0 {
+		o.Epochs = 12
+	}
+	if o.LearningRate <= 0 {
+		o.LearningRate = 0.5
+	}
+	if o.L2 < 0 {
+		o.L2 = 0
+	} else if o.L2 == 0 {
+		o.L2 = 1e-6
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	return o
+}
+
+// Limits on what training and Learn accept.
+const (
+	maxExampleText = 10_000 // bytes of one example's text used for features
+	learnSteps     = 25     // most gradient steps one correction takes
+	learnRate      = 0.5
+	learnTarget    = 0.6 // a correction stops once its label has this probability
+)
+
+// Classifier assigns a topic to a text. It is safe for concurrent use.
+type Classifier struct {
+	mu     sync.RWMutex
+	labels []string
+	names  map[string]string
+	opts   ClassifierOptions
+	vocab  map[string]int
+	feats  []string    // index → feature
+	w      [][]float64 // feature → per-class weight
+	bias   []float64
+	// corrections are the officers' corrections applied through Learn, in
+	// order; Retrain folds them into a fresh training.
+	corrections []Example
+}
+
+// TrainClassifier trains a classifier on examples.
+func TrainClassifier(examples []Example, opts ClassifierOptions) (*Classifier, error) {
+	if len(examples) == 0 {
+		return nil, errors.New("train classifier: no examples")
+	}
+	opts = opts.withDefaults()
+	labels := slices.Clone(opts.Labels)
+	seen := map[string]bool{}
+	for i, l := range labels {
+		if l == "" {
+			return nil, fmt.Errorf("train classifier: options: labels[%d] is empty", i)
+		}
+		if seen[l] {
+			return nil, fmt.Errorf("train classifier: options: label %q listed twice", l)
+		}
+		seen[l] = true
+	}
+	var extra []string
+	for i, e := range examples {
+		if strings.TrimSpace(e.Label) == "" {
+			return nil, fmt.Errorf("train classifier: example %d: empty label", i+1)
+		}
+		if !seen[e.Label] {
+			seen[e.Label] = true
+			extra = append(extra, e.Label)
+		}
+	}
+	sort.Strings(extra)
+	labels = append(labels, extra...)
+	if len(labels) < 2 {
+		return nil, fmt.Errorf("train classifier: need at least two labels, got %q", labels)
+	}
+	c := &Classifier{
+		labels: labels,
+		names:  map[string]string{},
+		opts:   opts,
+		vocab:  map[string]int{},
+		bias:   make([]float64, len(labels)),
+	}
+	for k, v := range opts.Names {
+		c.names[k] = v
+	}
+	c.opts.Names, c.opts.Labels = nil, nil
+	c.train(examples)
+	return c, nil
+}
+
+type sample struct {
+	x      []feat
+	y      int
+	weight float64
+}
+
+type feat struct {
+	i int
+	v float64
+}
+
+func (c *Classifier) train(examples []Example) {
+	index := make(map[string]int, len(c.labels))
+	for i, l := range c.labels {
+		index[l] = i
+	}
+	samples := make([]sample, len(examples))
+	counts := make([]int, len(c.labels))
+	for i, e := range examples {
+		samples[i] = sample{x: c.vectorize(e.Text, true), y: index[e.Label], weight: 1}
+		counts[index[e.Label]]++
+	}
+	if c.opts.ClassWeight > 0 {
+		present := 0
+		for _, n := range counts {
+			if n > 0 {
+				present++
+			}
+		}
+		for i := range samples {
+			n := counts[samples[i].y]
+			samples[i].weight = math.Pow(float64(len(samples))/float64(present*n), c.opts.ClassWeight)
+		}
+	}
+	k := len(c.labels)
+	g2 := make([][]float64, len(c.w))
+	for i := range g2 {
+		g2[i] = make([]float64, k)
+	}
+	b2 := make([]float64, k)
+	order := make([]int, len(samples))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewPCG(c.opts.Seed, 0x6d61747472616e73))
+	p := make([]float64, k)
+	const eps = 1e-8
+	for epoch := 0; epoch < c.opts.Epochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, si := range order {
+			s := samples[si]
+			c.probs(s.x, p)
+			for j := 0; j < k; j++ {
+				g := p[j]
+				if j == s.y {
+					g -= 1
+				}
+				g *= s.weight
+				b2[j] += g * g
+				c.bias[j] -= c.opts.LearningRate * g / (math.Sqrt(b2[j]) + eps)
+				for _, f := range s.x {
+					gf := g*f.v + c.opts.L2*c.w[f.i][j]
+					g2[f.i][j] += gf * gf
+					c.w[f.i][j] -= c.opts.LearningRate * gf / (math.Sqrt(g2[f.i][j]) + eps)
+				}
+			}
+		}
+	}
+}
+
+// probs writes the softmax probabilities of x into p.
+func (c *Classifier) probs(x []feat, p []float64) {
+	copy(p, c.bias)
+	for _, f := range x {
+		for j, w := range c.w[f.i] {
+			p[j] += w * f.v
+		}
+	}
+	max := math.Inf(-1)
+	for _, v := range p {
+		max = math.Max(max, v)
+	}
+	var sum float64
+	for j, v := range p {
+		p[j] = math.Exp(v - max)
+		sum += p[j]
+	}
+	for j := range p {
+		p[j] /= sum
+	}
+}
+
+// vectorize returns the L2-normalised binary feature vector of text. With
+// grow, features not yet in the vocabulary are added (training, Learn);
+// otherwise they are dropped.
+func (c *Classifier) vectorize(text string, grow bool) []feat {
+	names := Features(text, !c.opts.NoCharGrams)
+	seen := make(map[int]bool, len(names))
+	x := make([]feat, 0, len(names))
+	for _, n := range names {
+		i, ok := c.vocab[n]
+		if !ok {
+			if !grow {
+				continue
+			}
+			i = len(c.feats)
+			c.vocab[n] = i
+			c.feats = append(c.feats, n)
+			c.w = append(c.w, make([]float64, len(c.labels)))
+		}
+		if !seen[i] {
+			seen[i] = true
+			x = append(x, feat{i: i, v: 1})
+		}
+	}
+	if len(x) > 0 {
+		v := 1 / math.Sqrt(float64(len(x)))
+		for i := range x {
+			x[i].v = v
+		}
+	}
+	return x
+}
+
+// Features returns the feature names the classifier sees in text: "w:"
+// folded syllables, "a:" accented lower-case syllables (when they differ
+// from the folded form), "b:" folded bigrams of neighbouring syllables not
+// separated by punctuation, and, with chars, "c:" folded character 3- and
+// 4-grams of each word padded with spaces.
+func Features(text string, chars bool) []string {
+	if len(text) > maxExampleText {
+		text = text[:maxExampleText]
+	}
+	text = corpus.NFC(text)
+	toks := corpus.Tokenize(text)
+	out := make([]string, 0, 6*len(toks))
+	for i, t := range toks {
+		out = append(out, "w:"+t.Term)
+		if a := strings.ToLower(text[t.Start:t.End]); a != t.Term {
+			out = append(out, "a:"+a)
+		}
+		if i+1 < len(toks) && onlySpace(text[t.End:toks[i+1].Start]) {
+			out = append(out, "b:"+t.Term+"_"+toks[i+1].Term)
+		}
+		if chars && len(t.Term) > 2 {
+			w := " " + t.Term + " "
+			for n := 3; n <= 4; n++ {
+				for j := 0; j+n <= len(w); j++ {
+					out = append(out, "c:"+w[j:j+n])
+				}
+			}
+		}
+	}
+	return out
+}
+
+func onlySpace(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Labels returns the classifier's labels in their fixed order.
+func (c *Classifier) Labels() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.labels)
+}
+
+// Classify returns the most probable topic of text with its probability and
+// the next most probable topics.
+func (c *Classifier) Classify(text string) Classification {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p := make([]float64, len(c.labels))
+	c.probs(c.vectorize(text, false), p)
+	order := make([]int, len(p))
+	for i := range order {
+		order[i] = i
+	}
+	// Ties go to the earlier label, so the answer never depends on map order.
+	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+	best := order[0]
+	cl := Classification{
+		Topic:      c.labels[best],
+		Label:      c.name(c.labels[best]),
+		Confidence: p[best],
+		Source:     "local",
+	}
+	for _, j := range order[1:min(len(order), 4)] {
+		cl.RunnersUp = append(cl.RunnersUp, Scored{Topic: c.labels[j], Label: c.name(c.labels[j]), Score: p[j]})
+	}
+	return cl
+}
+
+// ClassifyContext is Classify for callers that hold a context (the LLM
+// classifier has the same method).
+func (c *Classifier) ClassifyContext(_ context.Context, text string) Classification {
+	return c.Classify(text)
+}
+
+func (c *Classifier) name(label string) string {
+	if n, ok := c.names[label]; ok {
+		return n
+	}
+	return label
+}
+
+// Name returns the display name of label (itself when it has none).
+func (c *Classifier) Name(label string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.name(label)
+}
+
+// Learn applies an officer's correction: text belongs to label. The model
+// takes up to a few dozen deterministic gradient steps on that one example,
+// stopping once label is the top topic with probability ≥ 0.6, and keeps
+// the correction so that Save and Retrain carry it.
+func (c *Classifier) Learn(text, label string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	y := slices.Index(c.labels, label)
+	if y < 0 {
+		return fmt.Errorf("learn: unknown label %q (labels: %s)", label, strings.Join(c.labels, ", "))
+	}
+	if strings.TrimSpace(text) == "" {
+		return errors.New("learn: empty text")
+	}
+	x := c.vectorize(text, true)
+	p := make([]float64, len(c.labels))
+	for step := 0; step < learnSteps; step++ {
+		c.probs(x, p)
+		if p[y] >= learnTarget && argmax(p) == y {
+			break
+		}
+		for j := range p {
+			g := p[j]
+			if j == y {
+				g -= 1
+			}
+			c.bias[j] -= learnRate * g * 0.1
+			for _, f := range x {
+				c.w[f.i][j] -= learnRate * g * f.v
+			}
+		}
+	}
+	c.corrections = append(c.corrections, Example{Text: text, Label: label})
+	return nil
+}
+
+func argmax(p []float64) int {
+	best := 0
+	for j, v := range p {
+		if v > p[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// Corrections returns the corrections applied through Learn, oldest first.
+func (c *Classifier) Corrections() []Example {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.corrections)
+}
+
+// Retrain trains a new classifier, with the same options and labels, on
+// examples followed by this classifier's corrections (which the new one
+// keeps, so that a later Retrain folds them in again).
+func (c *Classifier) Retrain(examples []Example) (*Classifier, error) {
+	c.mu.RLock()
+	opts := c.opts
+	opts.Labels = slices.Clone(c.labels)
+	opts.Names = c.names
+	corr := slices.Clone(c.corrections)
+	c.mu.RUnlock()
+	all := append(slices.Clone(examples), corr...)
+	n, err := TrainClassifier(all, opts)
+	if err != nil {
+		return nil, err
+	}
+	n.corrections = corr
+	return n, nil
+}
+
+// ReadExamples reads labelled examples, one JSON object {"text","label"} a
+// line; blank lines are skipped. Every malformed line is reported with its
+// number (up to 20 of them).
+func ReadExamples(r io.Reader) ([]Example, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var out []Example
+	var errs []error
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var e struct {
+			Text  *string `json:"text"`
+			Label *string `json:"label"`
+		}
+		var err error
+		switch {
+		case json.Unmarshal(b, &e) != nil:
+			err = fmt.Errorf("line %d: not a JSON object {\"text\",\"label\"}: %.60q", line, b)
+		case e.Text == nil || strings.TrimSpace(*e.Text) == "":
+			err = fmt.Errorf("line %d: missing or empty \"text\"", line)
+		case e.Label == nil || strings.TrimSpace(*e.Label) == "":
+			err = fmt.Errorf("line %d: missing or empty \"label\"", line)
+		}
+		if err != nil {
+			if len(errs) < 20 {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		out = append(out, Example{Text: corpus.NFC(*e.Text), Label: strings.TrimSpace(*e.Label)})
+	}
+	if err := sc.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("line %d: %w", line+1, err))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// ReadExamplesFile reads labelled examples from a JSONL file.
+func ReadExamplesFile(path string) ([]Example, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ex, err := ReadExamples(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ex, nil
+}
+
+// The model file: a header line naming the format and version, a line with
+// the SHA-256 of the payload, then the payload (JSON). A file whose
+// checksum does not match, or of another version, is refused.
+const (
+	modelMagic   = "mattranso-classifier"
+	modelVersion = 1
+)
+
+type modelFile struct {
+	Labels      []string          `json:"labels"`
+	Names       map[string]string `json:"names,omitempty"`
+	Options     ClassifierOptions `json:"options"`
+	Features    []string          `json:"features"`
+	Weights     [][]float64       `json:"weights"`
+	Bias        []float64         `json:"bias"`
+	Corrections []Example         `json:"corrections,omitempty"`
+}
+
+// WriteTo writes the model to w.
+func (c *Classifier) WriteTo(w io.Writer) (int64, error) {
+	c.mu.RLock()
+	payload, err := json.Marshal(modelFile{
+		Labels: c.labels, Names: c.names, Options: c.opts,
+		Features: c.feats, Weights: c.w, Bias: c.bias, Corrections: c.corrections,
+	})
+	c.mu.RUnlock()
+	if err != nil {
+		return 0, fmt.Errorf("encode classifier: %w", err)
+	}
+	sum := sha256.Sum256(payload)
+	n, err := fmt.Fprintf(w, "%s %d\nsha256 %s\n", modelMagic, modelVersion, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return int64(n), err
+	}
+	m, err := w.Write(payload)
+	return int64(n + m), err
+}
+
+// Save writes the model to path atomically (a temporary file renamed into
+// place), so a crash never leaves half a model.
+func (c *Classifier) Save(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".classifier-*")
+	if err != nil {
+		return fmt.Errorf("save classifier: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := c.WriteTo(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save classifier %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save classifier %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save classifier: %w", err)
+	}
+	return nil
+}
+
+// ReadClassifier reads a model written by WriteTo, checking its version and
+// checksum.
+func ReadClassifier(r io.Reader) (*Classifier, error) {
+	br := bufio.NewReader(r)
+	head, err := br.ReadString('\n')
+	if err != nil {
+		return nil, fmt.Errorf("read classifier: missing header: %w", err)
+	}
+	var magic string
+	var version int
+	if _, err := fmt.Sscanf(head, "%s %d\n", &magic, &version); err != nil || magic != modelMagic {
+		return nil, fmt.Errorf("read classifier: not a classifier model (header %.40q)", head)
+	}
+	if version != modelVersion {
+		return nil, fmt.Errorf("read classifier: model version %d, this program reads version %d: retrain it", version, modelVersion)
+	}
+	sumLine, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(sumLine, "sha256 ") {
+		return nil, errors.New("read classifier: missing checksum line")
+	}
+	want := strings.TrimSpace(strings.TrimPrefix(sumLine, "sha256 "))
+	payload, err := io.ReadAll(br)
+	if err != nil {
+		return nil, fmt.Errorf("read classifier: %w", err)
+	}
+	sum := sha256.Sum256(payload)
+	if hex.EncodeToString(sum[:]) != want {
+		return nil, errors.New("read classifier: checksum mismatch: the model file is corrupted")
+	}
+	var m modelFile
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return nil, fmt.Errorf("read classifier: %w", err)
+	}
+	k := len(m.Labels)
+	if k < 2 || len(m.Bias) != k || len(m.Weights) != len(m.Features) {
+		return nil, errors.New("read classifier: inconsistent model (labels, bias and weights disagree)")
+	}
+	c := &Classifier{
+		labels: m.Labels, names: m.Names, opts: m.Options.withDefaults(),
+		vocab: make(map[string]int, len(m.Features)), feats: m.Features,
+		w: m.Weights, bias: m.Bias, corrections: m.Corrections,
+	}
+	if c.names == nil {
+		c.names = map[string]string{}
+	}
+	for i, f := range m.Features {
+		if len(m.Weights[i]) != k {
+			return nil, fmt.Errorf("read classifier: feature %d has %d weights, want %d", i, len(m.Weights[i]), k)
+		}
+		c.vocab[f] = i
+	}
+	return c, nil
+}
+
+// LoadClassifier reads a model file written by Save.
+func LoadClassifier(path string) (*Classifier, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c, err := ReadClassifier(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}

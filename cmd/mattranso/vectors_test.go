@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/mattranso/mattranso/retrieval/openaitest"
+	"github.com/mattranso/mattranso/retrieval/vectortest"
+)
+
+// startServe runs `mattranso serve` on a free port over data and waits
+// until it is ready; the server stops when the test ends.
+func startServe(t *testing.T, data string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- run(ctx, []string{"serve", "--addr", addr, "--data", data}, &out, &errb)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type searchBody struct {
+	Results []struct {
+		ID        string `json:"id"`
+		PassageID string `json:"passage_id"`
+	}
+	Degraded string
+}
+
+func search(t *testing.T, base, q string) searchBody {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/library/search?q=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body searchBody
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("search %q: %d %v", q, resp.StatusCode, err)
+	}
+	return body
+}
+
+// With QDRANT_URL and an OpenAI-compatible embedding server configured,
+// serve embeds through the server and stores and searches vectors in
+// Qdrant — here the test stand-ins for both — and falls back to keywords,
+// flagged, when the embedding server fails.
+func TestServeUsesQdrantAndEmbeddingServer(t *testing.T) {
+	qd := vectortest.NewQdrantStandIn(t)
+	ai := openaitest.New(t)
+	ai.SetAPIKey("sk-test")
+	t.Setenv("QDRANT_URL", qd.URL)
+	t.Setenv("OPENAI_BASE_URL", ai.URL)
+	t.Setenv("OPENAI_API_KEY", "sk-test")
+	t.Setenv("EMBEDDING_MODEL", "test-embedding")
+	t.Setenv("MATTRANSO_INGEST", "../../ingest/testdata/broken")
+	data := t.TempDir()
+	base := startServe(t, data)
+
+	if n := ai.Calls(openaitest.EmbeddingsPath); n == 0 {
+		t.Fatal("no embeddings were asked of the embedding server")
+	}
+	if ups := vectortest.Requests[*qdrant.UpsertPoints](qd); len(ups) == 0 {
+		t.Fatal("no vectors were upserted to Qdrant")
+	}
+	before := ai.Calls(openaitest.EmbeddingsPath)
+	body := search(t, base, "thu nghiem cap giay")
+	if body.Degraded != "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {
+		t.Errorf("hybrid search: %+v", body)
+	}
+	if ai.Calls(openaitest.EmbeddingsPath) != before+1 {
+		t.Error("the query was not embedded by the embedding server")
+	}
+	if len(vectortest.Requests[*qdrant.QueryPoints](qd)) == 0 {
+		t.Error("Qdrant was not searched")
+	}
+	if _, err := os.Stat(filepath.Join(data, "index", "local", "embedder.bin")); err == nil {
+		t.Error("a local embedder was trained although a server is configured")
+	}
+
+	ai.SetFault(openaitest.EmbeddingsPath, openaitest.Fault{Status: 503})
+	body = search(t, base, "thu nghiem cap giay")
+	if body.Degraded == "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {
+		t.Errorf("with the embedding server down: want keyword results flagged degraded, got %+v", body)
+	}
+}
+
+// Without them, serve trains the local embedder and keeps vectors in the
+// data directory.
+func TestServeUsesEmbeddedDefaults(t *testing.T) {
+	for _, k := range []string{"QDRANT_URL", "OPENAI_BASE_URL", "EMBEDDING_MODEL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("MATTRANSO_INGEST", "../../ingest/testdata/broken")
+	data := t.TempDir()
+	base := startServe(t, data)
+	for _, f := range []string{"index/local/embedder.bin", "index/local/vectors/vectors.snap"} {
+		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
+			t.Errorf("embedded default missing: %v", err)
+		}
+	}
+	body := search(t, base, "thu nghiem cap giay")
+	if body.Degraded != "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {
+		t.Errorf("search: %+v", body)
+	}
+}
