@@ -283,3 +283,37 @@ func (s *LoadedSet) RunRetrieval(ctx context.Context, opts RetrievalOptions) (Me
 	m.F2 /= n
 	return m, nil
 }
+
+// AblationRow is one line of an ablation: a mode, with or without the
+// queries' diacritics.
+type AblationRow struct {
+	Mode            retrieval.Mode `json:"mode"`
+	StripDiacritics bool           `json:"strip_diacritics"`
+	Metrics
+}
+
+// Ablation loads a set once (keyword index, local embedder, vectors) and
+// runs its queries in every mode, with and without diacritics.
+func Ablation(ctx context.Context, o RetrievalOptions) ([]AblationRow, error) {
+	o.Mode = retrieval.ModeHybrid
+	set, err := LoadWith(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	h := set.Searcher.(*retrieval.Hybrid)
+	var rows []AblationRow
+	for _, mode := range []retrieval.Mode{retrieval.ModeKeyword, retrieval.ModeVector, retrieval.ModeHybrid} {
+		for _, strip := range []bool{false, true} {
+			h.Mode = mode
+			run := o
+			run.StripDiacritics = strip
+			m, err := set.RunRetrieval(ctx, run)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, AblationRow{mode, strip, m})
+		}
+	}
+	return rows, nil
+}

@@ -714,25 +714,6 @@ func labelNumber(seg string) (int, error) {
 	return strconv.Atoi(strings.TrimRight(seg, "abcdefghijklmnopqrstuvwxyz"))
 }
 
-func init() {
-	if v := os.Getenv("KW_FIELDS"); v != "" {
-		fieldBoosts = nil
-		for _, p := range strings.Split(v, ",") {
-			f, b, _ := strings.Cut(p, ":")
-			x, _ := strconv.ParseFloat(b, 64)
-			fieldBoosts = append(fieldBoosts, struct {
-				field string
-				boost float64
-			}{f, x})
-		}
-	}
-	if v := os.Getenv("KW_LAWBOOST"); v != "" {
-		lawBoost, _ = strconv.ParseFloat(v, 64)
-	}
-	if v := os.Getenv("KW_BIGRAM"); v != "" {
-		bigramBoost, _ = strconv.ParseFloat(v, 64)
-	}
-}
 
 // lawBoost raises the passages of a law the query names.
 var lawBoost = 0.5

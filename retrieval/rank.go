@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -213,11 +212,3 @@ type scored struct {
 	blob   string
 }
 
-func init() {
-	if v := os.Getenv("KW_K1"); v != "" {
-		bm25K1, _ = strconv.ParseFloat(v, 64)
-	}
-	if v := os.Getenv("KW_B"); v != "" {
-		bm25B, _ = strconv.ParseFloat(v, 64)
-	}
-}

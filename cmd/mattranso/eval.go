@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/mattranso/mattranso/eval"
+	"github.com/mattranso/mattranso/retrieval"
 )
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -18,6 +19,10 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch args[0] {
 	case "retrieval":
 		return evalRetrieval(ctx, args[1:], stdout, stderr)
+	case "answers":
+		return evalAnswers(ctx, args[1:], stdout, stderr)
+	case "classify":
+		return evalClassify(args[1:], stdout, stderr)
 	case "fts5-serve":
 		return evalFTS5Serve(ctx, args[1:], stderr)
 	case "query-mix":
@@ -33,23 +38,47 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	split := fs.String("split", "", "qrels split (default: test, else the only one)")
 	strip := fs.Bool("strip-diacritics", false, "remove diacritics from the queries")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	mode := fs.String("mode", "keyword", `index to evaluate: "keyword" (ours) or "fts5" (the SQLite FTS5 peer)`)
+	ablation := fs.Bool("ablation", false, "run every mode (keyword, vector, hybrid), with and without diacritics, on one index")
+	mode := fs.String("mode", "hybrid", `what answers: "hybrid" (default), "keyword", "vector", or "fts5" (the SQLite FTS5 peer)`)
+	pairs := fs.String("train-pairs", "", "comma-separated BEIR sets whose judged questions also train the local embedder (the evaluated set is always left out)")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return exitError{2, errors.New("eval retrieval: --dataset DIR is required")}
 	}
-	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip}
+	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, PairsFrom: splitList(*pairs)}
+	if !*asJSON {
+		opts.Log = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	}
+	if *ablation {
+		rows, err := eval.Ablation(ctx, opts)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(rows)
+		}
+		fmt.Fprintf(stdout, "| mode | diacritics | queries | R@1 | R@10 | MRR@10 | nDCG@10 | F2 |\n|---|---|---|---|---|---|---|---|\n")
+		for _, r := range rows {
+			d := "with"
+			if r.StripDiacritics {
+				d = "without"
+			}
+			fmt.Fprintf(stdout, "| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f |\n", r.Mode, d, r.Queries, r.RecallAt1, r.RecallAt10, r.MRRAt10, r.NDCGAt10, r.F2)
+		}
+		return nil
+	}
 	var m eval.Metrics
 	var err error
 	switch *mode {
-	case "keyword":
-		m, err = eval.Retrieval(ctx, opts)
 	case "fts5":
 		m, err = eval.RetrievalFTS5(ctx, opts)
 	default:
-		return exitError{2, fmt.Errorf("eval retrieval: unknown --mode %q (keyword or fts5)", *mode)}
+		if opts.Mode, err = retrieval.ParseMode(*mode); err != nil {
+			return exitError{2, fmt.Errorf("eval retrieval: --mode: %w, or fts5", err)}
+		}
+		m, err = eval.Retrieval(ctx, opts)
 	}
 	if err != nil {
 		return err
