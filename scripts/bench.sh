@@ -3,9 +3,11 @@
 #   - ingest of ../shared/corpus into a new data directory (hyperfine), and
 #     the re-run over unchanged input;
 #   - index sizes on disk (keyword index, SQLite database, FTS5 peer);
-#   - search under load (wrk) against `mattranso serve` and the SQLite FTS5
-#     peer `mattranso eval fts5-serve` on the same data and query mix;
-#   - one client asking the whole mix once (curl), to find the slow queries;
+#   - search under load (wrk) against `mattranso serve` as shipped (hybrid:
+#     keyword index + local embedder vectors), `serve` on keywords alone
+#     (MATTRANSO_SEARCH_MODE=keyword) and the SQLite FTS5 peer
+#     `mattranso eval fts5-serve`, on the same data and query mix;
+#   - one client asking the mix once (curl), to find the slow queries;
 #   - the Go benchmarks BenchmarkKeywordSearch and BenchmarkFTS5Search.
 # It prints a Markdown summary (also kept in $BENCH_OUT/summary.md).
 #
@@ -17,7 +19,7 @@
 #   BENCH_DURATION     wrk duration (30s), BENCH_CONNS (32), BENCH_THREADS (2)
 #   BENCH_ROUNDS       wrk rounds, alternating the two servers (2)
 #   BENCH_INGEST_RUNS  hyperfine runs of the first ingest (2), BENCH_REINGEST_RUNS (5)
-#   BENCH_SWEEP        queries of the mix the single-client sweep asks (0: all)
+#   BENCH_SWEEP        queries of the mix the single-client sweep asks (800; 0: all)
 #   BENCH_GOTIME       -benchtime of the Go benchmarks (2s)
 # Made for Debian 12: installs wrk, hyperfine, jq and curl when missing (as root).
 set -euo pipefail
@@ -30,7 +32,7 @@ CONNS=${BENCH_CONNS:-32}
 THREADS=${BENCH_THREADS:-2}
 INGEST_RUNS=${BENCH_INGEST_RUNS:-2}
 REINGEST_RUNS=${BENCH_REINGEST_RUNS:-5}
-SWEEP=${BENCH_SWEEP:-0}
+SWEEP=${BENCH_SWEEP:-800}
 GOTIME=${BENCH_GOTIME:-2s}
 ROUNDS=${BENCH_ROUNDS:-2}
 
@@ -134,56 +136,75 @@ hyperfine --style basic --warmup 1 --runs "$REINGEST_RUNS" --export-json "$OUT/i
 	{ cat "$OUT/ingest-rerun.txt" >&2; die "re-ingest failed"; }
 
 du_b() { du -sb --apparent-size "$@" 2>/dev/null | awk '{s += $1} END {printf "%.1f MiB", s/1048576}'; }
-SIZE_KW=$(du_b "$DATA/index/keyword")
-SIZE_DB=$(du_b "$DATA"/mattranso.db*)
-SIZE_ALL=$(du_b "$DATA")
 DOCS=$(tail -1 "$OUT/ingest-line.txt" | sed 's/^ingest: //; s/ read .*//')
+{
+	echo "| \`mattranso.db*\` (SQLite: documents, ingest state) | $(du_b "$DATA"/mattranso.db*) |"
+	for d in "$DATA"/index/*/; do
+		echo "| \`index/$(basename "$d")\` | $(du_b "$d") |"
+	done
+	echo "| whole data directory | $(du_b "$DATA") |"
+} >"$OUT/sizes.md"
 
 # --- servers ---------------------------------------------------------------------------
-P1=$(free_port)
-P2=$(free_port)
-[[ $P1 != "$P2" ]] || P2=$(free_port)
-say "mattranso serve on 127.0.0.1:$P1"
-MATTRANSO_INGEST=none LOG_LEVEL=warn "$BIN" serve --addr "127.0.0.1:$P1" --data "$DATA" >"$OUT/serve.log" 2>&1 &
-SERVE_PID=$!
-pids+=("$SERVE_PID")
-wait_ready "http://127.0.0.1:$P1/readyz" "$SERVE_PID" 120 || { cat "$OUT/serve.log" >&2; die "serve did not become ready"; }
-say "FTS5 peer on 127.0.0.1:$P2"
-LOG_LEVEL=warn "$BIN" eval fts5-serve --addr "127.0.0.1:$P2" --data "$DATA" >"$OUT/peer.log" 2>&1 &
-PEER_PID=$!
-pids+=("$PEER_PID")
+# name, label; ports and pids by name. "keyword" runs on a copy of the data
+# directory: one process at a time may open a bleve index.
+NAMES=(hybrid keyword fts5)
+declare -A LABEL=([hybrid]="serve, as shipped (hybrid)" [keyword]="serve, MATTRANSO_SEARCH_MODE=keyword" [fts5]="FTS5 peer (eval fts5-serve)")
+declare -A PORT PID
+for s in "${NAMES[@]}"; do
+	while :; do
+		PORT[$s]=$(free_port)
+		dup=0
+		for o in "${NAMES[@]}"; do [[ $o != "$s" && ${PORT[$o]:-} == "${PORT[$s]}" ]] && dup=1; done
+		((dup)) || break
+	done
+done
+cp -a "$DATA" "$TMP/data-keyword"
+start_server() { # NAME command...
+	local name=$1
+	shift
+	say "${LABEL[$name]} on 127.0.0.1:${PORT[$name]}"
+	"$@" >"$OUT/server-$name.log" 2>&1 &
+	PID[$name]=$!
+	pids+=("${PID[$name]}")
+	wait_ready "http://127.0.0.1:${PORT[$name]}/readyz" "${PID[$name]}" 600 ||
+		{ cat "$OUT/server-$name.log" >&2; die "${LABEL[$name]} did not become ready"; }
+}
+export MATTRANSO_INGEST=none LOG_LEVEL=warn
+start_server hybrid "$BIN" serve --addr "127.0.0.1:${PORT[hybrid]}" --data "$DATA"
+MATTRANSO_SEARCH_MODE=keyword start_server keyword "$BIN" serve --addr "127.0.0.1:${PORT[keyword]}" --data "$TMP/data-keyword"
 PEER_START=$(date +%s.%N)
-wait_ready "http://127.0.0.1:$P2/readyz" "$PEER_PID" 300 || { cat "$OUT/peer.log" >&2; die "the FTS5 peer did not become ready"; }
+start_server fts5 "$BIN" eval fts5-serve --addr "127.0.0.1:${PORT[fts5]}" --data "$DATA"
 PEER_BUILD=$(echo "$(date +%s.%N) - $PEER_START" | bc | xargs printf '%.1f s')
 # "fts5 peer: indexed N passages of M documents in T, B bytes at PATH"
-PEER_LINE=$(grep -m1 '^fts5 peer: indexed' "$OUT/peer.log" || true)
+PEER_LINE=$(grep -m1 '^fts5 peer: indexed' "$OUT/server-fts5.log" || true)
 PASSAGES=$(awk '{print $4}' <<<"$PEER_LINE")
-SIZE_FTS=$(awk '{printf "%.1f MiB", $(NF-3) / 1048576}' <<<"$PEER_LINE")
+echo "| FTS5 peer table (temporary, built at the peer's start from the database: $PEER_BUILD to ready) | $(awk '{printf "%.1f MiB", $(NF-3) / 1048576}' <<<"$PEER_LINE") |" >>"$OUT/sizes.md"
 
 # --- query mix -----------------------------------------------------------------------
 MIX=$OUT/mix.txt
 "$BIN" eval query-mix --dataset "$SHARED/eval/alqac2025" >"$MIX"
 NMIX=$(wc -l <"$MIX")
 say "query mix: $NMIX queries"
-for port in "$P1" "$P2"; do
-	n=$(curl -sf --max-time 30 "http://127.0.0.1:$port/api/v1/library/search?limit=10&q=thu%20tuc%20dang%20ky%20khai%20sinh" | jq '.results | length') ||
-		die "search on port $port failed"
-	[[ $n -gt 0 ]] || say "warning: no results on port $port for 'thu tuc dang ky khai sinh'"
+for s in "${NAMES[@]}"; do
+	n=$(curl -sf --max-time 30 "http://127.0.0.1:${PORT[$s]}/api/v1/library/search?limit=10&q=thu%20tuc%20dang%20ky%20khai%20sinh" | jq '.results | length') ||
+		die "search on ${LABEL[$s]} failed"
+	[[ $n -gt 0 ]] || say "warning: no results from ${LABEL[$s]} for 'thu tuc dang ky khai sinh'"
 done
 
-# --- one client, whole mix: per-query latency ------------------------------------------
-# One curl process asks each query of the mix of both servers in turn (ours,
-# then the peer), so that both see the same background load.
+# --- one client: per-query latency -------------------------------------------------------
+# One curl process asks each query of the servers in turn, so that all see
+# the same background load.
 n=$SWEEP
-((n > 0)) || n=$NMIX
-say "single-client sweep: $n queries, alternating between the servers"
-head -n "$n" "$MIX" | jq -R -r --arg a "http://127.0.0.1:$P1/api/v1/library/search?limit=10&q=" \
-	--arg b "http://127.0.0.1:$P2/api/v1/library/search?limit=10&q=" \
-	'@uri as $q | "url = \"\($a + $q)\"\noutput = \"/dev/null\"\nurl = \"\($b + $q)\"\noutput = \"/dev/null\""' >"$TMP/curl.cfg"
-curl -s --max-time 60 -K "$TMP/curl.cfg" -w '%{http_code}\t%{time_total}\n' >"$OUT/sweep-both.tsv"
-awk 'NR % 2 == 1' "$OUT/sweep-both.tsv" >"$OUT/sweep-ours.tsv"
-awk 'NR % 2 == 0' "$OUT/sweep-both.tsv" >"$OUT/sweep-fts5.tsv"
-for s in ours fts5; do
+((n > 0 && n < NMIX)) || n=$NMIX
+say "single-client sweep: $n queries, each of ${#NAMES[@]} servers in turn"
+bases=()
+for s in "${NAMES[@]}"; do bases+=("http://127.0.0.1:${PORT[$s]}/api/v1/library/search?limit=10&q="); done
+head -n "$n" "$MIX" | jq -R -r --args '@uri as $q | $ARGS.positional[] | "url = \"\(. + $q)\"\noutput = \"/dev/null\""' "${bases[@]}" >"$TMP/curl.cfg"
+curl -s --max-time 60 -K "$TMP/curl.cfg" -w '%{http_code}\t%{time_total}\n' >"$OUT/sweep-all.tsv"
+for i in "${!NAMES[@]}"; do
+	s=${NAMES[$i]}
+	awk -v k="${#NAMES[@]}" -v i="$i" 'NR % k == (i + 1) % k' "$OUT/sweep-all.tsv" >"$OUT/sweep-$s.tsv"
 	paste "$OUT/sweep-$s.tsv" <(head -n "$n" "$MIX") >"$OUT/sweep-$s-q.tsv"
 	cut -f2 "$OUT/sweep-$s.tsv" >"$TMP/t-$s"
 done
@@ -193,24 +214,25 @@ pct() { # FILE (seconds, one a line) P → milliseconds
 
 # --- load ------------------------------------------------------------------------------
 WRK=(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s scripts/wrk-search.lua)
-for s in "ours:$P1" "fts5:$P2"; do
-	say "wrk warm-up: ${s%%:*} (5s)"
-	wrk -t"$THREADS" -c"$CONNS" -d5s --timeout 10s -s scripts/wrk-search.lua "http://127.0.0.1:${s#*:}" -- "$MIX" >/dev/null
+for s in "${NAMES[@]}"; do
+	say "wrk warm-up: $s (5s)"
+	wrk -t"$THREADS" -c"$CONNS" -d5s --timeout 10s -s scripts/wrk-search.lua "http://127.0.0.1:${PORT[$s]}" -- "$MIX" >/dev/null
 done
-# Rounds alternate the servers, so that both meet the same background load.
+# Rounds take the servers in turn, so that all meet the same background load.
 for r in $(seq "$ROUNDS"); do
-	for s in "ours:$P1" "fts5:$P2"; do
-		name=${s%%:*} port=${s#*:}
-		say "wrk round $r: $name (${DURATION})"
+	for s in "${NAMES[@]}"; do
+		say "wrk round $r: $s (${DURATION})"
 		before=$(load)
-		"${WRK[@]}" "http://127.0.0.1:$port" -- "$MIX" >"$OUT/wrk-$name-$r.txt"
-		echo "load_before=$before load_after=$(load)" >>"$OUT/wrk-$name-$r.txt"
+		"${WRK[@]}" "http://127.0.0.1:${PORT[$s]}" -- "$MIX" >"$OUT/wrk-$s-$r.txt"
+		echo "load_before=$before load_after=$(load)" >>"$OUT/wrk-$s-$r.txt"
 	done
 done
-RSS_OURS=$(rss_mib "$SERVE_PID")
-RSS_FTS=$(rss_mib "$PEER_PID")
-kill "$SERVE_PID" "$PEER_PID" 2>/dev/null || true
-wait "$SERVE_PID" "$PEER_PID" 2>/dev/null || true
+declare -A RSS
+for s in "${NAMES[@]}"; do
+	RSS[$s]=$(rss_mib "${PID[$s]}")
+	kill "${PID[$s]}" 2>/dev/null || true
+	wait "${PID[$s]}" 2>/dev/null || true
+done
 pids=()
 
 # --- Go benchmarks ---------------------------------------------------------------------
@@ -242,7 +264,7 @@ ms() { awk -v u="$1" 'BEGIN {printf "%.1f", u / 1000}'; }
 	echo "- Load average (1, 5, 15 min): start $LOAD_START, end $LOAD_END"
 	echo "- Corpus: \`$SHARED/corpus\` — $DOCS ($PASSAGES passages)"
 	echo
-	echo "### Ingest"
+	echo "### Ingest (\`mattranso ingest --data DIR $SHARED/corpus\`)"
 	echo
 	echo "| | time |"
 	echo "|---|---|"
@@ -253,59 +275,63 @@ ms() { awk -v u="$1" 'BEGIN {printf "%.1f", u / 1000}'; }
 	echo
 	echo "| | size |"
 	echo "|---|---|"
-	echo "| keyword index (\`index/keyword\`, bleve) | $SIZE_KW |"
-	echo "| SQLite database (\`mattranso.db*\`) | $SIZE_DB |"
-	echo "| whole data directory | $SIZE_ALL |"
-	echo "| FTS5 peer table (built at its start, from the database: $PEER_BUILD to ready) | $SIZE_FTS |"
+	cat "$OUT/sizes.md"
 	echo
 	echo "### Search under load: wrk -t$THREADS -c$CONNS -d$DURATION --latency, $NMIX-query mix"
 	echo
 	echo "| round | server | requests/s | p50 | p90 | p99 | max | non-2xx, timeouts | load (1 min) before → after |"
 	echo "|---|---|---|---|---|---|---|---|---|"
 	for r in $(seq "$ROUNDS"); do
-		for s in ours fts5; do
-			label=$([[ $s == ours ]] && echo "mattranso serve (bleve keyword index)" || echo "FTS5 peer (eval fts5-serve)")
+		for s in "${NAMES[@]}"; do
 			f=$s-$r
-			echo "| $r | $label | $(wrkv $f rps) | $(ms "$(wrkv $f p50_us)") ms | $(ms "$(wrkv $f p90_us)") ms | $(ms "$(wrkv $f p99_us)") ms | $(ms "$(wrkv $f max_us)") ms | $(wrkv $f non2xx), $(wrkv $f timeout) | $(wrkload $f) |"
+			echo "| $r | ${LABEL[$s]} | $(wrkv $f rps) | $(ms "$(wrkv $f p50_us)") ms | $(ms "$(wrkv $f p90_us)") ms | $(ms "$(wrkv $f p99_us)") ms | $(ms "$(wrkv $f max_us)") ms | $(wrkv $f non2xx), $(wrkv $f timeout) | $(wrkload $f) |"
 		done
 	done
 	echo
-	echo "Resident memory after the load: ours $RSS_OURS MiB, FTS5 peer $RSS_FTS MiB."
+	printf 'Resident memory after the load:'
+	for s in "${NAMES[@]}"; do printf ' %s %s MiB;' "${LABEL[$s]}" "${RSS[$s]}"; done
 	echo
-	echo "### One client, each query of the mix once (curl)"
+	echo
+	echo "### One client, the first $n queries of the mix, each asked of every server in turn (curl)"
 	echo
 	echo "| server | p50 | p90 | p99 | max | total |"
 	echo "|---|---|---|---|---|---|"
-	for s in ours fts5; do
-		echo "| $s | $(pct "$TMP/t-$s" 50) ms | $(pct "$TMP/t-$s" 90) ms | $(pct "$TMP/t-$s" 99) ms | $(pct "$TMP/t-$s" 100) ms | $(awk '{s += $1} END {printf "%.1f s", s}' "$TMP/t-$s") |"
+	for s in "${NAMES[@]}"; do
+		echo "| ${LABEL[$s]} | $(pct "$TMP/t-$s" 50) ms | $(pct "$TMP/t-$s" 90) ms | $(pct "$TMP/t-$s" 99) ms | $(pct "$TMP/t-$s" 100) ms | $(awk '{s += $1} END {printf "%.1f s", s}' "$TMP/t-$s") |"
 	done
 	echo
-	echo "By kind of query (the mix repeats blocks of four: question, citizen search, question without diacritics, reference or citizen search):"
+	echo "By kind of query (the mix repeats blocks of four: question, citizen search, question without diacritics, reference or citizen search), p50 / p90:"
 	echo
-	echo "| kind | n | ours p50 | ours p90 | FTS5 p50 | FTS5 p90 |"
-	echo "|---|---|---|---|---|---|"
+	printf '| kind | n |'
+	for s in "${NAMES[@]}"; do printf ' %s |' "${LABEL[$s]}"; done
+	echo
+	printf '|---|---|'
+	for s in "${NAMES[@]}"; do printf -- '---|'; done
+	echo
 	for c in question citizen question-no-diacritics reference; do
-		for s in ours fts5; do
+		row="| $c |"
+		for s in "${NAMES[@]}"; do
 			awk -F'\t' -v c="$c" '{
 				k = (NR - 1) % 4; b = int((NR - 1) / 4)
 				cls = k == 0 ? "question" : k == 1 ? "citizen" : k == 2 ? "question-no-diacritics" : (b % 2 == 0 ? "reference" : "citizen")
 				if (cls == c) print $2
 			}' "$OUT/sweep-$s.tsv" >"$TMP/c-$s"
+			[[ $row == *"| $c |" ]] && row+=" $(wc -l <"$TMP/c-$s") |"
+			row+=" $(pct "$TMP/c-$s" 50) / $(pct "$TMP/c-$s" 90) ms |"
 		done
-		[[ -s $TMP/c-ours ]] || continue
-		echo "| $c | $(wc -l <"$TMP/c-ours") | $(pct "$TMP/c-ours" 50) ms | $(pct "$TMP/c-ours" 90) ms | $(pct "$TMP/c-fts5" 50) ms | $(pct "$TMP/c-fts5" 90) ms |"
+		echo "$row"
 	done
-	for s in ours fts5; do
+	for s in "${NAMES[@]}"; do
 		echo
-		echo "Slowest for $s:"
+		echo "Slowest for ${LABEL[$s]}:"
 		echo
 		sort -t$'\t' -k2,2 -g -r "$OUT/sweep-$s-q.tsv" | awk 'NR <= 5' |
 			jq -R -r 'split("\t") | "- \((.[1] | tonumber) * 1000 | round) ms (HTTP \(.[0])): `\(.[2] | if length > 100 then .[0:100] + "…" else . end)`"'
 	done
 	echo
-	echo "### Go benchmarks (-benchmem -benchtime $GOTIME), alqac2025 laws + 500 procedures, limit 10"
+	echo "### Go benchmarks (-benchmem -benchtime $GOTIME): keyword index alone vs FTS5, alqac2025 laws + 500 procedures, limit 10"
 	echo
-	echo "time/op of each round (ours, then the peer, alternating); B/op and allocs/op of the last round."
+	echo "time/op of each round (the two benchmarks alternating); B/op and allocs/op of the last round."
 	echo
 	echo "| queries | ours (bleve) time/op | FTS5 peer time/op | ours B/op | ours allocs/op | FTS5 B/op | FTS5 allocs/op |"
 	echo "|---|---|---|---|---|---|---|"

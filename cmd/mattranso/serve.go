@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	openaillm "github.com/tmc/langchaingo/llms/openai"
 	"io"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/mattranso/mattranso/assistant"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/library"
@@ -54,6 +56,13 @@ func cmdServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) 
 		return err
 	}
 
+	// The staff assistant over the same library; its conversations live in
+	// the same database.
+	asstMod, err := assistantModule(ctx, cfg, lib, log)
+	if err != nil {
+		return err
+	}
+
 	state := &readiness{reason: "đang nạp thư viện (loading the library)"}
 	go prepare(ctx, cfg, lib, log, state)
 
@@ -63,7 +72,7 @@ func cmdServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) 
 			Logger:  log,
 			Ready:   state.err,
 			Library: library.Options{Searcher: lib.search, Documents: lib.docs},
-			Modules: []web.Module{authMod.Module, orgMod},
+			Modules: []web.Module{authMod.Module, orgMod, asstMod},
 			// auth sees every request: who sent it, and CSRF tokens.
 			Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
 			CSRFField:  auth.CSRFField,
@@ -158,4 +167,41 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// assistantModule mounts the staff assistant: the chat page /tro-ly, its
+// API under /api/v1/assistant and the OpenAI-compatible /v1 façade.
+func assistantModule(ctx context.Context, cfg Config, lib *openLib, log *slog.Logger) (web.Module, error) {
+	convs := assistant.NewConversations(lib.db)
+	if err := convs.Migrate(ctx); err != nil {
+		return web.Module{}, err
+	}
+	opts := assistant.Options{Searcher: lib.search, Documents: lib.docs, Logger: log}
+	if vc := cfg.Vectors; vc.OpenAIBaseURL != "" && vc.LLMModel != "" {
+		// Generative answers through any OpenAI-compatible server; the
+		// assistant falls back to extractive answers when it fails.
+		llm, err := openaillm.New(openaillm.WithBaseURL(vc.OpenAIBaseURL), openaillm.WithToken(firstNonEmpty(vc.OpenAIKey, "none")), openaillm.WithModel(vc.LLMModel))
+		if err != nil {
+			return web.Module{}, fmt.Errorf("language model %s at %s: %w", vc.LLMModel, vc.OpenAIBaseURL, err)
+		}
+		opts.LLM = llm
+		log.Info("assistant: generative answers", "model", vc.LLMModel)
+	}
+	asker := assistant.New(opts)
+	return web.Module{
+		Name: "assistant", Templates: assistant.Templates, Funcs: assistant.TemplateFuncs,
+		Mount: func(r web.Router, pages *web.Renderer) error {
+			assistant.NewHTTP(assistant.HTTPOptions{Asker: asker, Conversations: convs, Pages: pages, Logger: log}).Register(r)
+			return nil
+		},
+	}, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

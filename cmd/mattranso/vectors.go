@@ -19,6 +19,7 @@ type vectorConfig struct {
 	OpenAIBaseURL  string // OPENAI_BASE_URL
 	OpenAIKey      string // OPENAI_API_KEY (or _FILE)
 	EmbeddingModel string // EMBEDDING_MODEL
+	LLMModel       string // LLM_MODEL: generative answers
 	QdrantURL      string // QDRANT_URL
 	QdrantKey      string // QDRANT_API_KEY (or _FILE)
 }
@@ -28,6 +29,7 @@ func loadVectorConfig() (vectorConfig, error) {
 		SearchMode:     env("MATTRANSO_SEARCH_MODE", "hybrid"),
 		OpenAIBaseURL:  env("OPENAI_BASE_URL", ""),
 		EmbeddingModel: env("EMBEDDING_MODEL", ""),
+		LLMModel:       env("LLM_MODEL", ""),
 		QdrantURL:      env("QDRANT_URL", ""),
 	}
 	var err error

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +141,42 @@ func TestServeUsesEmbeddedDefaults(t *testing.T) {
 	body := search(t, base, "thu nghiem cap giay")
 	if body.Degraded != "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {
 		t.Errorf("search: %+v", body)
+	}
+}
+
+// With OPENAI_BASE_URL and LLM_MODEL set, the assistant answers through
+// the model (the scripted stand-in here), citing retrieved passages.
+func TestServeUsesLanguageModel(t *testing.T) {
+	ai := openaitest.New(t)
+	ai.QueueChatReplies(openaitest.ChatReply{Content: "Thủ tục thử nghiệm cấp giấy được nộp trực tiếp [1]."})
+	for k, v := range map[string]string{"QDRANT_URL": "", "EMBEDDING_MODEL": "", "OPENAI_BASE_URL": ai.URL,
+		"OPENAI_API_KEY": "", "LLM_MODEL": "test-chat", "MATTRANSO_INGEST": "../../ingest/testdata/broken"} {
+		t.Setenv(k, v)
+	}
+	data := t.TempDir()
+	t.Setenv("MATTRANSO_DATA", data)
+	token, _, code := runCmd(t, nil, "admin", "token", "create", "--email", "canbo@example.vn", "--role", "staff", "--unit", "VN/MTTQ")
+	if code != 0 {
+		t.Fatalf("token create: exit %d", code)
+	}
+	base := startServe(t, data)
+	req, _ := http.NewRequest("POST", base+"/api/v1/assistant/ask", bytes.NewBufferString(`{"question":"Thủ tục thử nghiệm cấp giấy nộp ở đâu?"}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ans struct {
+		Answer    string
+		Mode      string
+		Citations []struct{ ID string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("ask: %d %v", resp.StatusCode, err)
+	}
+	if ans.Mode != "generative" || len(ans.Citations) == 0 || ai.Calls(openaitest.ChatPath) == 0 {
+		t.Errorf("answer = %+v; want a generative answer with citations from the model", ans)
 	}
 }

@@ -1,0 +1,863 @@
+package assistant
+
+import (
+	"context"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+// The extractive answer works in three steps:
+//
+//  1. The retrieved passages are cut into segments along their numbered
+//     lines ("1. …" a clause, "a) …" a point, each with its anchor), and
+//     segments into sentences.
+//  2. Sentences are ranked against the question: idf-weighted shared
+//     syllables (idf over the retrieved sentences, so words every passage
+//     shares count little), shared syllable pairs, and the passage's rank.
+//  3. In the best sentences the answer span is the gap the question leaves:
+//     the question's words around its question word ("bị phạt tù từ ___
+//     năm", "nộp vào ___") are aligned with the sentence and the span
+//     between them is scored, narrowed by the question's type (a number or
+//     duration, a list of points, có/không, an agency, a definition).
+//
+// The passages are only ever data here: nothing in them is executed or
+// followed, they are cut and scored like any other text.
+
+// Thresholds of sufficient support, tuned so that questions about
+// something else ("thời tiết hôm nay thế nào") are declined.
+const (
+	minCoverage     = 0.25 // share of the question's weight the sentence holds
+	minSharedWeight = 1.2  // idf weight of the shared content syllables
+)
+
+// qkind is what shape of answer a question asks for.
+type qkind int
+
+const (
+	kindOther qkind = iota
+	kindNumber
+	kindList
+	kindYesNo
+	kindTrueFalse
+	kindAgent
+	kindDefinition
+	kindHow
+	kindPlace
+	kindTime
+)
+
+// question is a parsed question.
+type question struct {
+	kind   qkind
+	terms  []string // matching keys of the syllables, in order (see key)
+	fterms []string // folded syllables, in order
+	accent bool     // the question was typed with diacritics
+	set    map[string]bool
+	// wh is the token span of the question word ("bao nhiêu", "nào", "gì");
+	// -1 when none was found.
+	whStart, whEnd int
+	left, right    []string // the syllables just before and after it
+	unit           string   // the unit after "bao nhiêu": "năm", "tuổi"…
+	upper, lower   bool     // "tối đa" / "tối thiểu"
+	rangeAsked     bool     // "từ bao nhiêu đến bao nhiêu"
+	neutral        map[string]bool
+}
+
+// stopWords carry little meaning in a question; they are down-weighted,
+// never dropped ("không", "năm" matter in law). They are written with
+// their diacritics: folded, "tại" (at) and "tài" (asset) would collide.
+var stopWords = []string{"theo", "của", "và", "là", "thì", "có", "được", "bị", "những", "các", "nào", "gì", "bao",
+	"nhiêu", "lâu", "mấy", "ai", "đâu", "thế", "như", "sao", "khi", "trong", "tại", "với", "cho", "về", "do",
+	"một", "này", "để", "phải", "sẽ", "đã", "đang", "hay", "hoặc", "mà", "nếu", "từ", "đến", "vào", "ra",
+	"ở", "luật", "bộ", "điều", "quy", "định", "năm", "2015", "2017", "2018", "2019", "việc", "người"}
+
+// stop holds the stop words as matching keys, with and without tones.
+var stop = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range stopWords {
+		t := corpus.Tokenize(w)[0]
+		m[key(w, t, true)] = true
+		m["\x00"+t.Term] = true // folded form, for questions typed without diacritics
+	}
+	return m
+}()
+
+// negations are folded syllables that flip a statement.
+var negations = setOf("khong", "chua", "cam")
+
+func setOf(ss ...string) map[string]bool {
+	m := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
+}
+
+// whPatterns are question words as lower-case syllable sequences (with
+// diacritics: "mấy" is not "máy"), with the kind they suggest.
+var whPatterns = []struct {
+	words []string
+	kind  qkind
+}{
+	{[]string{"bao", "nhiêu"}, kindNumber},
+	{[]string{"bao", "lâu"}, kindNumber},
+	{[]string{"mấy"}, kindNumber},
+	{[]string{"bao", "giờ"}, kindTime},
+	{[]string{"khi", "nào"}, kindTime},
+	{[]string{"như", "thế", "nào"}, kindHow},
+	{[]string{"thế", "nào"}, kindHow},
+	{[]string{"ra", "sao"}, kindHow},
+	{[]string{"là", "gì"}, kindDefinition},
+	{[]string{"gì"}, kindOther},
+	{[]string{"nào"}, kindOther},
+	{[]string{"ai"}, kindAgent},
+	{[]string{"đâu"}, kindPlace},
+}
+
+var agentNouns = setOf("co quan", "to chuc", "don vi", "bo", "chu the", "ai", "luc luong", "phia", "ben", "toa an", "cap")
+var listCue = regexp.MustCompile(`(gồm|bao gồm|những gì|những trường hợp|các trường hợp|những hành vi|những hành động|các hành vi|liệt kê|những quyền|những nghĩa vụ|các căn cứ|những căn cứ|những loại|các loại)`)
+
+func parseQuestion(q string) *question {
+	toks := corpus.Tokenize(q)
+	lower := make([]string, len(toks))
+	p := &question{whStart: -1, whEnd: -1, set: map[string]bool{}, neutral: map[string]bool{}, accent: hasDiacritics(q)}
+	for i, t := range toks {
+		lower[i] = strings.ToLower(q[t.Start:t.End])
+		p.fterms = append(p.fterms, t.Term)
+		k := key(q, t, p.accent)
+		p.terms = append(p.terms, k)
+		p.set[k] = true
+	}
+	lq := strings.ToLower(q)
+	fq := corpus.Fold(q)
+	// The last question word is the one the answer fills.
+	for e := len(lower); e > 0 && p.whStart < 0; e-- {
+		for _, w := range whPatterns {
+			i := e - len(w.words)
+			if i < 0 {
+				continue
+			}
+			ok := true
+			for k, word := range w.words {
+				if lower[i+k] != word {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				p.whStart, p.whEnd, p.kind = i, i+len(w.words), w.kind
+				break
+			}
+		}
+	}
+	// "từ bao nhiêu đến bao nhiêu năm": the gap is the whole range.
+	if p.kind == kindNumber && p.whStart >= 3 && p.fterms[p.whStart-1] == "den" {
+		for i := p.whStart - 2; i >= 1 && i >= p.whStart-4; i-- {
+			if p.fterms[i] == "nhieu" || p.fterms[i] == "lau" {
+				p.rangeAsked = true
+				p.whStart = i - 1
+				if p.whStart > 0 && p.fterms[p.whStart-1] == "tu" {
+					p.whStart--
+				}
+				break
+			}
+		}
+	}
+	if p.whStart >= 0 {
+		p.left = p.terms[max(0, p.whStart-6):p.whStart]
+		p.right = p.terms[p.whEnd:min(len(p.terms), p.whEnd+6)]
+		if p.kind == kindNumber && p.whEnd < len(p.terms) {
+			p.unit = p.fterms[p.whEnd]
+		}
+		if lower[p.whStart] == "nào" && p.whStart >= 1 {
+			noun := p.fterms[p.whStart-1]
+			if p.whStart >= 2 {
+				noun2 := p.fterms[p.whStart-2] + " " + noun
+				if agentNouns[noun2] {
+					p.kind = kindAgent
+				}
+				p.neutral[p.terms[p.whStart-2]] = true // keys, like set
+			}
+			if agentNouns[noun] {
+				p.kind = kindAgent
+			}
+			p.neutral[p.terms[p.whStart-1]] = true
+			switch noun {
+			case "diem", "gian", "han", "luc":
+				p.kind = kindTime
+			}
+		}
+	}
+	if strings.Contains(fq, "toi da") || strings.Contains(fq, "cao nhat") || strings.Contains(fq, "nhieu nhat") {
+		p.upper = true
+	}
+	if strings.Contains(fq, "toi thieu") || strings.Contains(fq, "thap nhat") || strings.Contains(fq, "it nhat") {
+		p.lower = true
+	}
+	switch {
+	case strings.Contains(lq, "đúng hay sai") || strings.Contains(lq, "đúng không") || strings.Contains(lq, "đúng hay không"):
+		p.kind = kindTrueFalse
+	case p.kind != kindNumber && yesNo(lower):
+		p.kind = kindYesNo
+	case p.kind == kindOther && listCue.MatchString(lq):
+		p.kind = kindList
+	}
+	if p.kind == kindTrueFalse || p.kind == kindYesNo {
+		p.whStart, p.whEnd, p.left, p.right = -1, -1, nil, nil
+	}
+	return p
+}
+
+// definitionAt returns the index of the "là" that follows the defined
+// term in toks ("Đồng phạm là trường hợp…"), or -1.
+func definitionAt(pq *question, toks []corpus.Token) int {
+	subject := map[string]bool{}
+	for _, t := range pq.left {
+		if !isStop(t) {
+			subject[t] = true
+		}
+	}
+	for i := 1; i < len(toks) && i < 15; i++ {
+		if corpus.Fold(toks[i].Term) == "la" && subject[toks[i-1].Term] {
+			return i
+		}
+	}
+	return -1
+}
+
+// key is the matching form of a syllable: folded when the question was
+// typed without diacritics (as on phones), else lower case with its
+// diacritics, so that "tử" (death) and "tù" (prison) stay apart.
+func key(text string, t corpus.Token, accent bool) string {
+	if !accent {
+		return t.Term
+	}
+	// The folded syllable plus its tone: "huỷ" and "hủy" (old and new tone
+	// placement) are one key, "tử" and "tù" two.
+	for _, r := range norm.NFD.String(text[t.Start:t.End]) {
+		switch r {
+		case '\u0300', '\u0301', '\u0303', '\u0309', '\u0323':
+			return t.Term + string(r)
+		}
+	}
+	return t.Term
+}
+
+// isStop reports whether a matching key is a function word.
+func isStop(k string) bool {
+	if stop[k] {
+		return true
+	}
+	// A folded key (no diacritics typed) is a stop word when any toned
+	// form of it is.
+	return !hasDiacritics(k) && !hasTone(k) && stop["\x00"+k]
+}
+
+func hasTone(k string) bool { return strings.ContainsAny(k, "\u0300\u0301\u0303\u0309\u0323") }
+
+func hasDiacritics(s string) bool {
+	for _, r := range s {
+		if r > unicode.MaxASCII && unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// yesNo tells "có được … không?", "có phải … không?" and "… không?"
+// questions.
+func yesNo(lower []string) bool {
+	n := len(lower)
+	if n < 3 || lower[n-1] != "không" {
+		return false
+	}
+	for _, w := range lower[:n-1] {
+		switch w {
+		case "có", "được", "phải", "bị", "cần", "đã":
+			return true
+		}
+	}
+	return false
+}
+
+// sentence is a candidate sentence of a retrieved passage.
+type sentence struct {
+	hit        int
+	anchor     string
+	start, end int // bytes of the hit's Text
+	toks       []corpus.Token
+	segment    int // index of its segment in the hit
+	listLead   bool
+	score      float64
+	cover      float64
+	shared     float64
+}
+
+// segment is one numbered line (or the lead-in) of a passage.
+type segment struct {
+	anchor     string
+	start, end int
+	point      bool
+}
+
+var (
+	reClauseLine = regexp.MustCompile(`^(\d+)\.\s`)
+	rePointLine  = regexp.MustCompile(`^([a-zđ])\)\s`)
+)
+
+// segments cuts a passage's text along its numbered lines and gives each
+// its anchor, read from the numbering: "2. …" under dieu-5 is dieu-5/khoan-2.
+func segments(h retrieval.Hit) []segment {
+	base := h.Anchor
+	article := base
+	if i := strings.Index(base, "/"); i >= 0 {
+		article = base[:i]
+	}
+	inClause := strings.Contains(base, "/khoan-")
+	clause := base
+	var out []segment
+	pos := 0
+	for _, line := range strings.SplitAfter(h.Text, "\n") {
+		start, end := pos, pos+len(strings.TrimRight(line, "\n"))
+		pos += len(line)
+		text := h.Text[start:end]
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		anchor := clause
+		point := false
+		if base != "" {
+			if m := reClauseLine.FindStringSubmatch(text); m != nil && !inClause {
+				clause = article + "/khoan-" + m[1]
+				anchor = clause
+			} else if m := rePointLine.FindStringSubmatch(text); m != nil {
+				label := m[1]
+				if label == "đ" {
+					label = "dd"
+				}
+				anchor = clause + "/diem-" + label
+				point = true
+			} else if len(out) > 0 {
+				anchor = out[len(out)-1].anchor
+				point = out[len(out)-1].point
+			}
+		}
+		out = append(out, segment{anchor: anchor, start: start, end: end, point: point})
+	}
+	return out
+}
+
+// sentenceEnd matches where a sentence ends inside a line.
+var sentenceEnd = regexp.MustCompile(`[.;:!?]\s+`)
+
+func splitSentences(text string, start, end int) [][2]int {
+	var out [][2]int
+	s := text[start:end]
+	prev := 0
+	for _, m := range sentenceEnd.FindAllStringIndex(s, -1) {
+		// "01.01.2020", "5.000.000" have no space after the dot; "Điều 5. " splits, which is fine.
+		out = append(out, [2]int{start + prev, start + m[0] + 1})
+		prev = m[1]
+	}
+	if prev < len(s) {
+		out = append(out, [2]int{start + prev, end})
+	}
+	return out
+}
+
+// extraction is the chosen span.
+type extraction struct {
+	hit       int
+	anchor    string
+	quote     string // the sentence or lines quoted
+	short     string
+	supported bool
+	score     float64
+	sentStart int
+	sentEnd   int
+}
+
+// extract builds the extractive answer to q from hits.
+func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval.Hit) Answer {
+	ans := Answer{Mode: "extractive", Query: query, Citations: []Citation{}}
+	e := chooseSpan(q, query, hits)
+	if !e.supported {
+		ans.Text = NoSupportText
+		return ans
+	}
+	h := hits[e.hit]
+	anchor := s.checkAnchor(ctx, h, e.anchor)
+	c := citationFor(1, h, anchor, e.quote)
+	ans.Citations = []Citation{c}
+	ans.Supported = true
+	ans.Short = e.short
+	ans.Text = composeText(e.short, c)
+	return ans
+}
+
+// composeText writes the extractive answer: the direct answer, then the
+// quote it comes from.
+func composeText(short string, c Citation) string {
+	var b strings.Builder
+	short = strings.TrimSpace(short)
+	quote := strings.TrimSpace(c.Quote)
+	where := c.Label
+	if c.Title != "" {
+		where += " " + c.Title
+	}
+	if short != "" && short != quote {
+		b.WriteString("Trả lời: ")
+		b.WriteString(short)
+		b.WriteString(" [1].\n\n")
+	}
+	b.WriteString("Theo ")
+	b.WriteString(where)
+	b.WriteString(": “")
+	b.WriteString(quote)
+	b.WriteString("” [1]")
+	return b.String()
+}
+
+// checkAnchor keeps a clause or point anchor read from the text only when
+// the document has it; without Documents it is trusted.
+func (s *Service) checkAnchor(ctx context.Context, h retrieval.Hit, anchor string) string {
+	if anchor == "" || anchor == h.Anchor || s.docs == nil {
+		return anchor
+	}
+	d, err := s.docs.Get(ctx, h.DocID)
+	if err != nil || d == nil || d.Find(anchor) == nil {
+		return h.Anchor
+	}
+	return anchor
+}
+
+// chooseSpan ranks the sentences of the hits and picks the answer span.
+func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
+	if len(hits) == 0 {
+		return extraction{}
+	}
+	pq := parseQuestion(q)
+	if query != q {
+		// A follow-up: the words of the earlier question help rank the
+		// sentences, the follow-up's own words weigh double.
+		for _, t := range corpus.Tokenize(query) {
+			pq.set[key(query, t, pq.accent)] = true
+		}
+	}
+	var sents []sentence
+	var segs [][]segment
+	for hi, h := range hits {
+		sg := segments(h)
+		segs = append(segs, sg)
+		for si, g := range sg {
+			for _, r := range splitSentences(h.Text, g.start, g.end) {
+				toks := corpus.Tokenize(h.Text[r[0]:r[1]])
+				if len(toks) == 0 {
+					continue
+				}
+				for k := range toks {
+					toks[k].Start += r[0]
+					toks[k].End += r[0]
+					toks[k].Term = key(h.Text, toks[k], pq.accent)
+				}
+				sents = append(sents, sentence{hit: hi, anchor: g.anchor, start: r[0], end: r[1], toks: toks, segment: si,
+					listLead: strings.HasSuffix(strings.TrimSpace(h.Text[r[0]:r[1]]), ":")})
+			}
+		}
+	}
+	if len(sents) == 0 {
+		return extraction{}
+	}
+	w := weights(pq, sents, hits)
+	qBigrams := map[string]bool{}
+	for _, b := range corpus.Bigrams(pq.terms) {
+		qBigrams[b] = true
+	}
+	var total float64
+	for t := range pq.set {
+		total += w[t]
+	}
+	top := hits[0].Score
+	for i := range sents {
+		st := &sents[i]
+		seen := map[string]bool{}
+		var shared float64
+		terms := make([]string, len(st.toks))
+		for k, t := range st.toks {
+			terms[k] = t.Term
+			if pq.set[t.Term] && !seen[t.Term] {
+				seen[t.Term] = true
+				shared += w[t.Term]
+			}
+		}
+		// The heading of the passage counts too: questions name the article's subject.
+		hd := hits[st.hit].Heading
+		for _, tk := range corpus.Tokenize(hd) {
+			t := key(hd, tk, pq.accent)
+			if pq.set[t] && !seen[t] {
+				seen[t] = true
+				shared += 0.5 * w[t]
+			}
+		}
+		bi := 0
+		for _, b := range corpus.Bigrams(terms) {
+			if qBigrams[b] {
+				bi++
+			}
+		}
+		cover := 0.0
+		if total > 0 {
+			cover = shared / total
+		}
+		rank := 0.0
+		if top > 0 {
+			rank = hits[st.hit].Score / top
+		}
+		st.cover, st.shared = cover, shared
+		if pq.kind == kindDefinition && definitionAt(pq, st.toks) >= 0 {
+			cover += 0.3
+		}
+		st.score = cover + 0.04*float64(min(bi, 8)) + 1.5*rank - 0.03*float64(st.hit)
+	}
+	order := make([]int, len(sents))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return sents[order[a]].score > sents[order[b]].score })
+	best := sents[order[0]]
+	if best.cover < minCoverage || best.shared < minSharedWeight {
+		return extraction{}
+	}
+	var out extraction
+	out.score = math.Inf(-1)
+	for _, i := range order[:min(4, len(order))] {
+		st := sents[i]
+		if st.score < best.score-0.25 {
+			break
+		}
+		h := hits[st.hit]
+		short, sc := span(pq, w, h.Text, st, segs[st.hit])
+		sc += 2 * st.score
+		if sc > out.score {
+			quote := strings.TrimSpace(h.Text[st.start:st.end])
+			anchor := st.anchor
+			if pq.kind == kindList && st.listLead {
+				if lines := followingPoints(h.Text, segs[st.hit], st.segment); lines != "" {
+					quote = quote + "\n" + lines
+					if short == "" {
+						short = lines
+					}
+				}
+			}
+			// A span that runs over several lines is quoted whole.
+			if !strings.Contains(h.Text, quote) {
+				quote = short
+			}
+			out = extraction{hit: st.hit, anchor: anchor, quote: quote, short: short, supported: true, score: sc,
+				sentStart: st.start, sentEnd: st.end}
+		}
+	}
+	if out.short == "" {
+		out.short = out.quote
+	}
+	return out
+}
+
+// weights are the idf of each question syllable over the retrieved
+// sentences, down-weighted for function words.
+func weights(pq *question, sents []sentence, hits []retrieval.Hit) map[string]float64 {
+	df := map[string]int{}
+	for _, st := range sents {
+		seen := map[string]bool{}
+		for _, t := range st.toks {
+			if pq.set[t.Term] && !seen[t.Term] {
+				seen[t.Term] = true
+				df[t.Term]++
+			}
+		}
+	}
+	n := float64(len(sents))
+	w := map[string]float64{}
+	for t := range pq.set {
+		// A syllable none of the passages has still weighs: it is what
+		// makes an unrelated question unsupported.
+		x := math.Log(1 + n/(0.5+float64(df[t])))
+		if isStop(t) || utf8.RuneCountInString(t) < 2 && !isDigits(t) {
+			x *= 0.2
+		}
+		w[t] = x
+	}
+	return w
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// followingPoints returns the point lines that follow segment i (a
+// lead-in ending with ":") in the passage, verbatim.
+func followingPoints(text string, segs []segment, i int) string {
+	j := i + 1
+	for j < len(segs) && segs[j].point {
+		j++
+	}
+	if j == i+1 {
+		// Clauses "1. …", "2. …" after an article's lead-in are a list too.
+		for j < len(segs) && reClauseLine.MatchString(text[segs[j].start:segs[j].end]) {
+			j++
+		}
+	}
+	if j == i+1 {
+		return ""
+	}
+	return text[segs[i+1].start:segs[j-1].end]
+}
+
+// reNumber matches the numbers answers are made of: "03 năm", "từ 06
+// tháng đến 03 năm", "5.000.000 đồng", "05 ngày làm việc", "70%".
+var reNumber = regexp.MustCompile(`(?i)(?:từ\s+)?\d[\d.,]*\s*(?:%|phần trăm|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người|m2|km|ha)?(?:\s+(?:đến|tới|-)\s+(?:dưới\s+)?\d[\d.,]*\s*(?:%|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người)?)?|(?i)\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+(?:hình phạt|lần|người|năm|tháng|ngày)`)
+
+var reRangeSep = regexp.MustCompile(`\s+(?:đến|tới)\s+`)
+
+// span picks the answer inside sentence st and returns it with its score.
+func span(pq *question, w map[string]float64, text string, st sentence, segs []segment) (string, float64) {
+	toks := st.toks
+	m := len(toks)
+	matched := make([]bool, m)
+	for i, t := range toks {
+		matched[i] = pq.set[t.Term] && !pq.neutral[t.Term] && !isStop(t.Term)
+	}
+	sentText := strings.TrimSpace(text[st.start:st.end])
+	switch pq.kind {
+	case kindYesNo, kindTrueFalse:
+		return yesNoAnswer(pq, toks), 0
+	case kindNumber:
+		if s, sc, ok := numberSpan(pq, w, text, st); ok {
+			return s, sc
+		}
+	case kindList:
+		if st.listLead {
+			return "", 0.3
+		}
+	case kindDefinition:
+		if p := definitionAt(pq, toks); p >= 0 && p+1 < m {
+			return strings.TrimRight(strings.TrimSpace(text[toks[p+1].Start:st.end]), ".;:"), 1.5
+		}
+	}
+	leftSet, rightSet := map[string]int{}, map[string]int{}
+	for k, t := range pq.left {
+		leftSet[t] = len(pq.left) - k // distance to the gap
+	}
+	for k, t := range pq.right {
+		rightSet[t] = k + 1
+	}
+	noWh := pq.whStart < 0
+	align := func(pos, dir int, set map[string]int) float64 {
+		var sc float64
+		for k := 0; k < 5; k++ {
+			p := pos + dir*k
+			if p < 0 || p >= m {
+				break
+			}
+			t := toks[p].Term
+			if noWh {
+				if matched[p] {
+					sc += w[t] * math.Pow(0.7, float64(k))
+				}
+				continue
+			}
+			if d, ok := set[t]; ok && !pq.neutral[t] {
+				sc += w[t] * math.Pow(0.7, float64(k)) * (1 + 0.3/float64(d))
+			}
+		}
+		return sc
+	}
+	punctBefore := func(i int) bool { // punctuation between tokens i-1 and i
+		if i == 0 || i >= m {
+			return true
+		}
+		gap := text[toks[i-1].End:toks[i].Start]
+		return strings.ContainsAny(gap, ",;:.()")
+	}
+	maxLen := 25
+	if pq.kind == kindDefinition || pq.kind == kindHow || pq.kind == kindList {
+		maxLen = 60
+	}
+	bestSc := math.Inf(-1)
+	bi, bj := 0, m
+	for i := 0; i < m; i++ {
+		if !(i == 0 || punctBefore(i) || matched[i-1]) || matched[i] {
+			continue
+		}
+		left := align(i-1, -1, leftSet)
+		var inside, content float64
+		for j := i + 1; j <= m && j-i <= maxLen; j++ {
+			k := j - 1
+			if matched[k] {
+				inside += w[toks[k].Term]
+			} else if !isStop(toks[k].Term) {
+				content++
+			}
+			if content == 0 || matched[k] {
+				continue
+			}
+			atPunct := j == m || punctBefore(j)
+			if !atPunct && !matched[j] {
+				continue
+			}
+			right := align(j, 1, rightSet)
+			sc := left + right - 0.3*inside - 0.012*float64(j-i)
+			if j == m {
+				sc += 0.35
+			} else if atPunct {
+				sc += 0.15
+			}
+			if pq.kind == kindDefinition || pq.kind == kindHow {
+				if j == m {
+					sc += 0.5
+				}
+				sc += 0.015 * float64(j-i)
+			}
+			if pq.kind == kindAgent && unicode.IsUpper(firstRune(text[toks[i].Start:])) {
+				sc += 0.5
+			}
+			if sc > bestSc {
+				bestSc, bi, bj = sc, i, j
+			}
+		}
+	}
+	if math.IsInf(bestSc, -1) {
+		return sentText, -1
+	}
+	return strings.TrimSpace(text[toks[bi].Start:toks[bj-1].End]), bestSc
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+// numberSpan picks the number or range in st that fills the question's gap.
+func numberSpan(pq *question, w map[string]float64, text string, st sentence) (string, float64, bool) {
+	seg := text[st.start:st.end]
+	locs := reNumber.FindAllStringIndex(seg, -1)
+	if len(locs) == 0 {
+		return "", 0, false
+	}
+	leftSet := map[string]bool{}
+	for _, t := range pq.left {
+		if corpus.Fold(t) != "tu" {
+			leftSet[t] = true
+		}
+	}
+	rightSet := map[string]bool{}
+	for _, t := range pq.right {
+		rightSet[t] = true
+	}
+	best, bestSc := "", math.Inf(-1)
+	for _, l := range locs {
+		s, e := st.start+l[0], st.start+l[1]
+		cand := strings.TrimSpace(text[s:e])
+		// Syllables just before the number should be those before the
+		// question word; those after, the ones after it.
+		var sc float64
+		k := 0
+		for i := len(st.toks) - 1; i >= 0 && k < 5; i-- {
+			if st.toks[i].End > s {
+				continue
+			}
+			if leftSet[st.toks[i].Term] {
+				sc += w[st.toks[i].Term] * math.Pow(0.75, float64(k))
+			}
+			k++
+		}
+		k = 0
+		for _, t := range st.toks {
+			if t.Start < e || k >= 5 {
+				continue
+			}
+			if rightSet[t.Term] {
+				sc += 0.5 * w[t.Term] * math.Pow(0.75, float64(k))
+			}
+			k++
+		}
+		lc := strings.ToLower(cand)
+		isRange := strings.Contains(lc, " đến ") || strings.Contains(lc, " tới ")
+		if pq.unit != "" && strings.Contains(corpus.Fold(lc), pq.unit) && !negations[pq.unit] {
+			sc += 0.8
+		}
+		if pq.rangeAsked && isRange {
+			sc += 1
+		}
+		if isRange && !pq.rangeAsked {
+			// One number was asked: a range answers only through its bound.
+			if !pq.upper && !pq.lower {
+				sc -= 1.2
+			}
+			parts := reRangeSep.Split(cand, 2)
+			switch {
+			case pq.upper:
+				cand = parts[len(parts)-1]
+			case pq.lower:
+				cand = strings.TrimPrefix(strings.TrimPrefix(parts[0], "từ "), "Từ ")
+				// "từ 06 tháng đến 03 năm": the lower bound keeps its own unit.
+			}
+		}
+		if !isRange {
+			cand = strings.TrimPrefix(strings.TrimPrefix(cand, "từ "), "Từ ")
+		}
+		if sc > bestSc {
+			best, bestSc = cand, sc
+		}
+	}
+	return best, bestSc + 0.5, true
+}
+
+// yesNoAnswer answers có/không (or đúng/sai) from the best sentence: a
+// negation in the sentence that the question lacks, or a number in the
+// question the sentence lacks, says no.
+func yesNoAnswer(pq *question, toks []corpus.Token) string {
+	qNeg, sNeg := 0, 0
+	for i, t := range pq.fterms {
+		if negations[t] && i < len(pq.fterms)-1 {
+			qNeg++
+		}
+	}
+	sset := map[string]bool{}
+	for _, t := range toks {
+		sset[corpus.Fold(t.Term)] = true
+		if negations[corpus.Fold(t.Term)] {
+			sNeg++
+		}
+	}
+	no := (qNeg > 0) != (sNeg > 0)
+	for _, t := range pq.fterms {
+		if isDigits(t) && !sset[t] {
+			no = true
+		}
+	}
+	if pq.kind == kindTrueFalse {
+		if no {
+			return "Sai"
+		}
+		return "Đúng"
+	}
+	if no {
+		return "Không"
+	}
+	return "Có"
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/mattranso/mattranso/eval"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+// evalAnswers runs `mattranso eval answers`: every query of a BEIR set
+// with a metadata.answer is asked through the extractive assistant.
+func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval answers", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataset := fs.String("dataset", "", "BEIR dataset directory (corpus.jsonl, queries.jsonl with metadata.answer, qrels/)")
+	split := fs.String("split", "", "qrels split (default: test, else the only one)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	mode := fs.String("mode", "hybrid", `retrieval under the assistant: "keyword" or "hybrid"`)
+	verbose := fs.Bool("v", false, "print every question with the gold and the given answer on stderr")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	if *dataset == "" {
+		return exitError{2, errors.New("eval answers: --dataset DIR is required")}
+	}
+	m, err := retrieval.ParseMode(*mode)
+	if err != nil || m == retrieval.ModeVector {
+		return exitError{2, fmt.Errorf("eval answers: unknown --mode %q (keyword or hybrid)", *mode)}
+	}
+	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m}}
+	if *verbose {
+		opts.Each = func(r eval.AnswerResult) {
+			fmt.Fprintf(stderr, "%s\tf1=%.2f\tcite=%v\nQ: %s\nG: %q\nA: %q\n\n", r.ID, r.F1, r.CitationOK, r.Question, r.Gold, r.Short)
+		}
+	}
+	res, err := eval.Answers(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "dataset            %s\nmode               %s (extractive)\nqueries            %d\nf1                 %.4f\nexact_match        %.4f\ncitation_accuracy  %.4f\nunsupported        %d\n",
+		*dataset, m, res.Queries, res.F1, res.ExactMatch, res.CitationAccuracy, res.Unsupported)
+	types := make([]string, 0, len(res.ByType))
+	for t := range res.ByType {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		b := res.ByType[t]
+		fmt.Fprintf(stdout, "  %-16s queries %d  f1 %.4f  exact_match %.4f  citation_accuracy %.4f\n", t, b.Queries, b.F1, b.ExactMatch, b.CitationAccuracy)
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/mattranso/mattranso/assistant"
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+// AnswerMetrics are the figures of an answers run.
+type AnswerMetrics struct {
+	Queries          int     `json:"queries"`
+	F1               float64 `json:"f1"`
+	ExactMatch       float64 `json:"exact_match"`
+	CitationAccuracy float64 `json:"citation_accuracy"`
+	// Unsupported counts the questions the assistant declined.
+	Unsupported int `json:"unsupported"`
+	// ByType breaks the figures down by metadata.question_type when the
+	// set has one (alqac2025: Đúng/Sai, Trắc nghiệm, Tự luận).
+	ByType map[string]*AnswerMetrics `json:"by_type,omitempty"`
+}
+
+// AnswerResult is one question's outcome, for reports and debugging.
+type AnswerResult struct {
+	ID, Question, Gold, Short string
+	F1, EM                    float64
+	CitationOK                bool
+	Cited                     string // corpus id of the first citation
+}
+
+// AnswersOptions configure an answers run.
+type AnswersOptions struct {
+	RetrievalOptions
+	// Each, when set, receives every question's outcome.
+	Each func(AnswerResult)
+}
+
+// Answers loads the set and asks every query that has a gold answer
+// through the extractive assistant.
+func Answers(ctx context.Context, o AnswersOptions) (AnswerMetrics, error) {
+	set, err := LoadWith(ctx, o.RetrievalOptions)
+	if err != nil {
+		return AnswerMetrics{}, err
+	}
+	defer set.Close()
+	return set.RunAnswers(ctx, assistant.New(assistant.Options{Searcher: set.Searcher, Documents: set}), o)
+}
+
+// Get returns a document of the set, for the assistant's anchor checks.
+func (s *LoadedSet) Get(_ context.Context, id string) (*corpus.Document, error) {
+	d, ok := s.Docs[id]
+	if !ok {
+		return nil, fmt.Errorf("eval: document %q: %w", id, corpus.ErrNotFound)
+	}
+	return d, nil
+}
+
+// RunAnswers asks the set's answered queries through a.
+func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o AnswersOptions) (AnswerMetrics, error) {
+	m := AnswerMetrics{ByType: map[string]*AnswerMetrics{}}
+	for i, q := range s.Queries {
+		gold := q.Answer()
+		if strings.TrimSpace(gold) == "" {
+			continue
+		}
+		text := q.Text
+		if o.StripDiacritics {
+			text = corpus.Fold(text)
+		}
+		ans, err := a.Ask(ctx, assistant.Request{Question: text})
+		if err != nil {
+			return m, fmt.Errorf("eval: query %s: %w", q.ID, err)
+		}
+		r := AnswerResult{ID: q.ID, Question: q.Text, Gold: gold, Short: ans.Short}
+		r.F1, r.EM = F1(ans.Short, gold), ExactMatch(ans.Short, gold)
+		if len(ans.Citations) > 0 {
+			c := ans.Citations[0]
+			r.Cited = s.CorpusID(retrieval.Hit{DocID: c.ID, Anchor: c.Anchor})
+			r.CitationOK = s.Qrels[q.ID][r.Cited] > 0
+		}
+		typ, _ := q.Metadata["question_type"].(string)
+		for _, acc := range []*AnswerMetrics{&m, m.typed(typ)} {
+			if acc == nil {
+				continue
+			}
+			acc.Queries++
+			acc.F1 += r.F1
+			acc.ExactMatch += r.EM
+			if r.CitationOK {
+				acc.CitationAccuracy++
+			}
+			if !ans.Supported {
+				acc.Unsupported++
+			}
+		}
+		if o.Each != nil {
+			o.Each(r)
+		}
+		if o.Progress != nil {
+			o.Progress(i+1, len(s.Queries))
+		}
+	}
+	if m.Queries == 0 {
+		return m, fmt.Errorf("eval: no query of %s has a metadata.answer", s.Dir)
+	}
+	for _, acc := range append([]*AnswerMetrics{&m}, values(m.ByType)...) {
+		n := float64(acc.Queries)
+		acc.F1 /= n
+		acc.ExactMatch /= n
+		acc.CitationAccuracy /= n
+	}
+	if len(m.ByType) == 0 {
+		m.ByType = nil
+	}
+	return m, nil
+}
+
+func (m *AnswerMetrics) typed(t string) *AnswerMetrics {
+	if t == "" {
+		return nil
+	}
+	if m.ByType[t] == nil {
+		m.ByType[t] = &AnswerMetrics{}
+	}
+	return m.ByType[t]
+}
+
+func values(m map[string]*AnswerMetrics) []*AnswerMetrics {
+	var out []*AnswerMetrics
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// AnswerTokens normalises an answer the SQuAD way, adapted to Vietnamese:
+// NFC, lower case, punctuation removed, split on white space. Diacritics
+// are kept: "năm" and "nam" are different words.
+func AnswerTokens(s string) []string {
+	s = strings.ToLower(corpus.NFC(s))
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) || unicode.IsSymbol(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Fields(s)
+}
+
+// F1 is the SQuAD token F1 of a predicted answer against a gold one.
+func F1(pred, gold string) float64 {
+	p, g := AnswerTokens(pred), AnswerTokens(gold)
+	if len(p) == 0 || len(g) == 0 {
+		if len(p) == len(g) {
+			return 1
+		}
+		return 0
+	}
+	count := map[string]int{}
+	for _, t := range g {
+		count[t]++
+	}
+	same := 0
+	for _, t := range p {
+		if count[t] > 0 {
+			count[t]--
+			same++
+		}
+	}
+	if same == 0 {
+		return 0
+	}
+	prec := float64(same) / float64(len(p))
+	rec := float64(same) / float64(len(g))
+	return 2 * prec * rec / (prec + rec)
+}
+
+// ExactMatch is 1 when the normalised answers are equal.
+func ExactMatch(pred, gold string) float64 {
+	if strings.Join(AnswerTokens(pred), " ") == strings.Join(AnswerTokens(gold), " ") {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,85 @@
+package eval
+
+import (
+	"context"
+	"math"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/mattranso/mattranso/assistant"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+func TestAnswerScores(t *testing.T) {
+	tests := []struct {
+		pred, gold string
+		f1, em     float64
+	}{
+		{"16 tuổi", "16 tuổi.", 1, 1},
+		{"từ 01 năm đến 05 năm", "01 năm đến 05 năm", 2 * (5.0 / 6) * 1 / (5.0/6 + 1), 0},
+		{"Ngân sách Nhà nước", "ngân sách nhà nước", 1, 1},
+		{"tù chung thân", "tử hình", 0, 0},
+		{"", "có", 0, 0},
+	}
+	for _, tt := range tests {
+		if f1 := F1(tt.pred, tt.gold); math.Abs(f1-tt.f1) > 1e-9 {
+			t.Errorf("F1(%q, %q) = %v, want %v", tt.pred, tt.gold, f1, tt.f1)
+		}
+		if em := ExactMatch(tt.pred, tt.gold); em != tt.em {
+			t.Errorf("ExactMatch(%q, %q) = %v, want %v", tt.pred, tt.gold, em, tt.em)
+		}
+	}
+}
+
+func TestAnswersTinySet(t *testing.T) {
+	var seen []AnswerResult
+	m, err := Answers(context.Background(), AnswersOptions{
+		RetrievalOptions: RetrievalOptions{Dataset: "testdata/answers-tiny", WorkDir: t.TempDir(), Mode: retrieval.ModeKeyword},
+		Each:             func(r AnswerResult) { seen = append(seen, r) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Queries != 3 || len(seen) != 3 {
+		t.Fatalf("queries = %d, want the 3 with an answer", m.Queries)
+	}
+	if m.CitationAccuracy != 1 || m.F1 < 0.9 || m.ExactMatch < 0.6 {
+		t.Errorf("metrics %+v; answers %+v", m, seen)
+	}
+}
+
+// BenchmarkAskALQAC2022 measures extractive Ask latency on the alqac2022
+// corpus (1,377 articles) indexed with the default pipeline, and reports
+// the p95 over the set's questions. The set's path comes from
+// MATTRANSO_ALQAC2022 (default ../../shared/eval/alqac2022).
+func BenchmarkAskALQAC2022(b *testing.B) {
+	dir := os.Getenv("MATTRANSO_ALQAC2022")
+	if dir == "" {
+		dir = "../../shared/eval/alqac2022"
+	}
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("no alqac2022 set at %s", dir)
+	}
+	ctx := context.Background()
+	set, err := LoadWith(ctx, RetrievalOptions{Dataset: dir, WorkDir: b.TempDir(), Mode: retrieval.ModeKeyword})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer set.Close()
+	a := assistant.New(assistant.Options{Searcher: set.Searcher, Documents: set})
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := set.Queries[i%len(set.Queries)]
+		start := time.Now()
+		if _, err := a.Ask(ctx, assistant.Request{Question: q.Text}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+}
