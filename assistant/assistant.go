@@ -38,8 +38,8 @@ type Citation struct {
 
 // Answer is what the assistant says.
 type Answer struct {
-	Text      string     `json:"answer"`           // the full answer, citing [n]
-	Short     string     `json:"short,omitempty"`  // the direct answer: a number, a list, có/không…
+	Text      string     `json:"answer"`          // the full answer, citing [n]
+	Short     string     `json:"short,omitempty"` // the direct answer: a number, a list, có/không…
 	Citations []Citation `json:"citations"`
 	Mode      string     `json:"mode"`             // "extractive" or "generative"
 	Supported bool       `json:"supported"`        // false: "Chưa tìm thấy căn cứ…"

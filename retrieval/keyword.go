@@ -714,7 +714,6 @@ func labelNumber(seg string) (int, error) {
 	return strconv.Atoi(strings.TrimRight(seg, "abcdefghijklmnopqrstuvwxyz"))
 }
 
-
 // lawBoost raises the passages of a law the query names.
 var lawBoost = 0.5
 

@@ -211,4 +211,3 @@ type scored struct {
 	fields map[string]interface{}
 	blob   string
 }
-
