@@ -325,7 +325,7 @@ func RetrievalFTS5(ctx context.Context, opts RetrievalOptions) (Metrics, error) 
 }
 
 // runJudged asks the judged queries of ds through rank and averages the
-// metrics; LoadedSet.RunRetrieval is the same loop for the keyword index.
+// metrics.
 func runJudged(ctx context.Context, ds *Dataset, opts RetrievalOptions,
 	rank func(ctx context.Context, text string, n int) (ranked, returned []string, err error)) (Metrics, error) {
 	var m Metrics

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -245,43 +244,7 @@ func Retrieval(ctx context.Context, opts RetrievalOptions) (Metrics, error) {
 
 // RunRetrieval asks the judged queries of a loaded set.
 func (s *LoadedSet) RunRetrieval(ctx context.Context, opts RetrievalOptions) (Metrics, error) {
-	var m Metrics
-	var judged []QueryRec
-	for _, q := range s.Queries {
-		if len(s.Qrels[q.ID]) > 0 {
-			judged = append(judged, q)
-		}
-	}
-	if len(judged) == 0 {
-		return m, fmt.Errorf("eval: no query of %s has a judgement in split %q", s.Dir, s.Split)
-	}
-	for i, q := range judged {
-		text := q.Text
-		if opts.StripDiacritics {
-			text = corpus.Fold(text)
-		}
-		ranked, returned, err := s.Rank(ctx, text, 10)
-		if err != nil {
-			return m, fmt.Errorf("eval: query %s: %w", q.ID, err)
-		}
-		r1, r10, mrr, ndcg, f2 := scoreQuery(ranked, returned, s.Qrels[q.ID])
-		m.RecallAt1 += r1
-		m.RecallAt10 += r10
-		m.MRRAt10 += mrr
-		m.NDCGAt10 += ndcg
-		m.F2 += f2
-		if opts.Progress != nil {
-			opts.Progress(i+1, len(judged))
-		}
-	}
-	n := float64(len(judged))
-	m.Queries = len(judged)
-	m.RecallAt1 /= n
-	m.RecallAt10 /= n
-	m.MRRAt10 /= n
-	m.NDCGAt10 /= n
-	m.F2 /= n
-	return m, nil
+	return runJudged(ctx, s.Dataset, opts, s.Rank)
 }
 
 // AblationRow is one line of an ablation: a mode, with or without the

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 func runCmd(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
@@ -64,40 +62,8 @@ func TestIngestThenServe(t *testing.T) {
 		t.Fatalf("ingest: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
 	t.Setenv("MATTRANSO_INGEST", "none")
-	done := make(chan error, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		done <- run(ctx, []string{"serve", "--addr", addr, "--data", data}, &out, &errb)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	base := "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	base := startServe(t, data)
 	resp, err := http.Get(base + "/api/v1/library/search?q=" + url.QueryEscape("thu nghiem cap giay"))
 	if err != nil {
 		t.Fatal(err)
