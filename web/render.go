@@ -144,8 +144,8 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	_, _ = w.Write(buf.Bytes())
 }
 
-// navFor marks the section the request belongs to: the law library or the
-// administrative procedures.
+// navFor marks the section the request belongs to: the law library, the
+// administrative procedures, the staff assistant or the staff pages.
 func navFor(r *http.Request) []NavItem {
 	loai := r.URL.Query().Get("loai")
 	p := r.URL.Path
@@ -154,5 +154,7 @@ func navFor(r *http.Request) []NavItem {
 	return []NavItem{
 		{Label: "Thư viện pháp luật", URL: "/?loai=luat", Active: laws},
 		{Label: "Thủ tục hành chính", URL: "/?loai=thu-tuc", Active: procedures},
+		{Label: "Trợ lý", URL: "/tro-ly", Active: strings.HasPrefix(p, "/tro-ly")},
+		{Label: "Cán bộ", URL: "/can-bo", Active: strings.HasPrefix(p, "/can-bo") || strings.HasPrefix(p, "/quan-tri")},
 	}
 }
