@@ -281,6 +281,10 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 	})
 	seen := map[string]bool{}
 	out := append([]Hit(nil), exact...)
+	for i := range out {
+		// Fused scores lie in 0..1; looked-up passages stand above them.
+		out[i].Score = 1 + float64(len(out)-i)
+	}
 	for _, hit := range exact {
 		seen[hit.PassageID] = true
 	}
