@@ -151,7 +151,7 @@ func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
 	q.Offset = max(q.Offset, 0)
 	want := q.Offset + q.Limit
 	kq := q
-	kq.Offset, kq.Limit = 0, h.depth(want)
+	kq.Offset, kq.Limit, kq.noSnippets = 0, h.depth(want), true
 	kw, err := h.Keyword.Search(ctx, kq)
 	if err != nil {
 		return Result{}, err
@@ -160,6 +160,7 @@ func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
 	if verr != nil {
 		kw.Degraded = "vector search unavailable: " + verr.Error()
 		kw.Hits = page(kw.Hits, q.Offset, q.Limit)
+		addSnippets(kw.Hits, q.Text)
 		kw.Took = time.Since(start)
 		return kw, nil
 	}
@@ -177,6 +178,7 @@ func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
 		total = n
 	}
 	hits := page(fused, q.Offset, q.Limit)
+	addSnippets(hits, q.Text)
 	lookups := max(0, min(kw.Lookups-q.Offset, len(hits)))
 	return Result{Hits: hits, Total: total, Took: time.Since(start), Exact: kw.Exact, Lookups: lookups}, nil
 }
@@ -259,7 +261,9 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 		}
 	}
 	if len(missing) > 0 {
-		hits, err := h.Keyword.Get(ctx, missing, q)
+		nq := q
+		nq.noSnippets = true
+		hits, err := h.Keyword.Get(ctx, missing, nq)
 		if err != nil {
 			return nil, err
 		}
@@ -304,7 +308,9 @@ func (h *Hybrid) vectorOnly(ctx context.Context, q Query, vhits []VectorHit) ([]
 	for i, v := range vhits {
 		ids[i] = v.ID
 	}
-	hits, err := h.Keyword.Get(ctx, ids, q)
+	nq := q
+	nq.noSnippets = true
+	hits, err := h.Keyword.Get(ctx, ids, nq)
 	if err != nil {
 		return nil, err
 	}
@@ -339,10 +345,9 @@ func (k *Keyword) Get(ctx context.Context, ids []string, q Query) ([]Hit, error)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: read passages: %w", err)
 	}
-	uni, bi := queryTerms(q.Text)
-	terms := map[string]bool{}
-	for _, t := range append(uni, bi...) {
-		terms[t] = true
+	var terms map[string]bool
+	if !q.noSnippets {
+		terms = snippetTerms(queryTerms(q.Text))
 	}
 	out := make([]Hit, 0, len(res.Hits))
 	for _, hit := range res.Hits {
@@ -368,4 +373,19 @@ func (k *Keyword) Passages(ctx context.Context) ([]corpus.Passage, error) {
 			Anchor: str("anchor"), Title: str("title"), Heading: str("heading"), Text: str("text")})
 	}
 	return out, nil
+}
+
+// addSnippets makes the snippets of the hits returned, which the
+// candidates were fetched without.
+func addSnippets(hits []Hit, query string) {
+	var terms map[string]bool
+	for i := range hits {
+		if hits[i].Snippet != "" {
+			continue
+		}
+		if terms == nil {
+			terms = snippetTerms(queryTerms(query))
+		}
+		hits[i].Snippet = Snippet(hits[i].Text, terms, 240)
+	}
 }

@@ -447,9 +447,9 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 		}
 		sortScored(cands)
 	}
-	terms := map[string]bool{}
-	for _, t := range append(uni, bi...) {
-		terms[t] = true
+	var terms map[string]bool
+	if !q.noSnippets {
+		terms = snippetTerms(uni, bi)
 	}
 	out := Result{Total: res.Total}
 	if q.Offset < len(cands) {
@@ -540,8 +540,19 @@ func hitFrom(id string, score float64, f map[string]interface{}, terms map[strin
 		Anchor: str("anchor"), Title: str("title"), Heading: str("heading"),
 		Text: str("text"), Score: score,
 	}
-	h.Snippet = Snippet(h.Text, terms, 240)
+	if terms != nil {
+		h.Snippet = Snippet(h.Text, terms, 240)
+	}
 	return h
+}
+
+// snippetTerms is the set of query terms snippets mark.
+func snippetTerms(uni, bi []string) map[string]bool {
+	terms := make(map[string]bool, len(uni)+len(bi))
+	for _, t := range append(uni, bi...) {
+		terms[t] = true
+	}
+	return terms
 }
 
 func dedupe(ss []string) []string {
@@ -663,30 +674,43 @@ func (k *Keyword) passagesWithAnchor(ctx context.Context, docID, anchor string) 
 	}
 	var hits []Hit
 	for _, h := range res.Hits {
-		hits = append(hits, hitFrom(h.ID, h.Score, h.Fields, nil))
+		hits = append(hits, hitFrom(h.ID, h.Score, h.Fields, map[string]bool{}))
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return anchorLess(hits[i].Anchor, hits[j].Anchor) })
 	return hits, nil
 }
 
-// firstPassages returns the first n passages of a document in reading order.
+// firstPassages returns the first n passages of a document in reading
+// order. Only anchors are read for the whole document; text only for the
+// passages kept, so that a long code costs no more than a short law.
 func (k *Keyword) firstPassages(ctx context.Context, docID string, n int) ([]Hit, error) {
 	d := bleve.NewTermQuery(docID)
 	d.SetField("doc_id")
 	req := bleve.NewSearchRequestOptions(d, 10000, 0, false)
-	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
+	req.Fields = []string{"anchor"}
 	res, err := k.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: read document %s: %w", docID, err)
 	}
-	var hits []Hit
-	for _, h := range res.Hits {
-		hits = append(hits, hitFrom(h.ID, h.Score, h.Fields, nil))
+	type ref struct{ id, anchor string }
+	refs := make([]ref, len(res.Hits))
+	for i, h := range res.Hits {
+		a, _ := h.Fields["anchor"].(string)
+		refs[i] = ref{h.ID, a}
+	}
+	sort.SliceStable(refs, func(i, j int) bool { return anchorLess(refs[i].anchor, refs[j].anchor) })
+	if len(refs) > n {
+		refs = refs[:n]
+	}
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.id
+	}
+	hits, err := k.Get(ctx, ids, Query{})
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return anchorLess(hits[i].Anchor, hits[j].Anchor) })
-	if len(hits) > n {
-		hits = hits[:n]
-	}
 	return hits, nil
 }
 

@@ -32,6 +32,10 @@ type Query struct {
 	Status string      // tình trạng hiệu lực, matched folded
 	Limit  int         // default 10, at most MaxLimit
 	Offset int
+
+	// noSnippets skips making snippets: the hybrid search asks for many
+	// candidates and makes snippets only for the hits it returns.
+	noSnippets bool
 }
 
 // Hit is one matching passage.

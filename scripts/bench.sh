@@ -292,6 +292,8 @@ ms() { awk -v u="$1" 'BEGIN {printf "%.1f", u / 1000}'; }
 	for s in "${NAMES[@]}"; do printf ' %s %s MiB;' "${LABEL[$s]}" "${RSS[$s]}"; done
 	echo
 	echo
+	echo "Times the hybrid server's vector side failed and paused (it then answers from keywords alone for 30 s): $(grep -c 'keywords only for a while' "$OUT/server-hybrid.log" || true)."
+	echo
 	echo "### One client, the first $n queries of the mix, each asked of every server in turn (curl)"
 	echo
 	echo "| server | p50 | p90 | p99 | max | total |"
