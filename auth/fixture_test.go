@@ -35,34 +35,6 @@ const (
 	saiGonTDP = "26740-001"
 )
 
-// orgUnits adapts org.Store to auth.Units and auth.UnitNamer, as
-// cmd/mattranso does.
-type orgUnits struct{ s *org.Store }
-
-func (u orgUnits) Contains(ctx context.Context, a, b string) (bool, error) {
-	ua, err := org.ParseUnit(a)
-	if err != nil {
-		return false, err
-	}
-	ub, err := org.ParseUnit(b)
-	if err != nil {
-		return false, err
-	}
-	return u.s.Contains(ctx, ua, ub)
-}
-
-func (u orgUnits) UnitName(ctx context.Context, unit string) (string, error) {
-	x, err := org.ParseUnit(unit)
-	if err != nil {
-		return "", err
-	}
-	t, err := u.s.Territory(ctx, x.Territory)
-	if err != nil {
-		return "", err
-	}
-	return org.UnitName(t, x.Org), nil
-}
-
 // fixture is the real site — web.New with the auth and org modules —
 // over a test database with the unit tree of testdata/units.csv, served
 // on 127.0.0.1.
@@ -128,7 +100,7 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 		fo.loginLimiter = auth.NewLimiter(rate.Inf, 1)
 	}
 	f.auth, err = auth.New(auth.Options{
-		DB: db, Units: orgUnits{f.org}, OIDC: oidc, PublicURL: f.srv.URL,
+		DB: db, Units: org.IDs{Store: f.org}, OIDC: oidc, PublicURL: f.srv.URL,
 		LoginLimiter: fo.loginLimiter, Logger: log,
 		Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) },
 	})

@@ -303,34 +303,6 @@ func orDash(s string) string {
 	return s
 }
 
-// orgUnits lets auth ask the unit tree, whose Contains takes org.Units.
-type orgUnits struct{ s *org.Store }
-
-func (u orgUnits) Contains(ctx context.Context, a, b string) (bool, error) {
-	ua, err := org.ParseUnit(a)
-	if err != nil {
-		return false, err
-	}
-	ub, err := org.ParseUnit(b)
-	if err != nil {
-		return false, err
-	}
-	return u.s.Contains(ctx, ua, ub)
-}
-
-// UnitName names a unit on the staff home: "Hội Nông dân Xã Ba Chẽ".
-func (u orgUnits) UnitName(ctx context.Context, unit string) (string, error) {
-	x, err := org.ParseUnit(unit)
-	if err != nil {
-		return "", err
-	}
-	t, err := u.s.Territory(ctx, x.Territory)
-	if err != nil {
-		return "", err
-	}
-	return org.UnitName(t, x.Org), nil
-}
-
 // authParts is auth's part of the site: its module, and the middleware
 // that resolves who sends each request and checks CSRF tokens.
 type authParts struct {
@@ -350,7 +322,7 @@ func authSite(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (
 	}
 	svc, err := auth.New(auth.Options{
 		DB:    db,
-		Units: orgUnits{tree},
+		Units: org.IDs{Store: tree},
 		OIDC: auth.OIDC{
 			Issuer: cfg.Auth.OIDCIssuer, ClientID: cfg.Auth.OIDCClientID, ClientSecret: cfg.Auth.OIDCClientSecret,
 			RedirectURL: cfg.Auth.OIDCRedirectURL,
