@@ -257,7 +257,7 @@ func LoadFTS5(ctx context.Context, dir, split, workDir string) (*FTS5Set, error)
 }
 
 // setDocuments builds one law document per law of the set, its articles
-// parsed, exactly as Load does; it returns them in corpus order with the
+// parsed — for the keyword index and the peer alike; it returns them in corpus order with the
 // map from document id and article anchor to corpus id.
 func setDocuments(ds *Dataset) ([]*corpus.Document, map[string]string) {
 	byID := map[string]*corpus.Document{}
@@ -291,26 +291,7 @@ func setDocuments(ds *Dataset) ([]*corpus.Document, map[string]string) {
 // Rank returns the set's corpus ids for a query, best first, at most n,
 // and the returned set, as LoadedSet.Rank does for the keyword index.
 func (s *FTS5Set) Rank(ctx context.Context, text string, n int) (ranked, returned []string, err error) {
-	res, err := s.Index.Search(ctx, retrieval.Query{Text: text, Limit: retrieval.MaxLimit})
-	if err != nil {
-		return nil, nil, err
-	}
-	seen := map[string]bool{}
-	var scores []float64
-	for _, h := range res.Hits {
-		art, _, _ := strings.Cut(h.Anchor, "/")
-		id := s.corpusID[h.DocID+"#"+art]
-		if id == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
-		ranked = append(ranked, id)
-		scores = append(scores, h.Score)
-		if len(ranked) == n {
-			break
-		}
-	}
-	return ranked, returnedSet(ranked, scores), nil
+	return rankArticles(ctx, s.Index, s.corpusID, text, n)
 }
 
 // RetrievalFTS5 runs every judged query of the set against the FTS5 peer

@@ -81,29 +81,10 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		wd := workDir
 		cleanup = func() { os.RemoveAll(wd) }
 	}
-	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: map[string]string{}, cleanup: cleanup}
-	var order []string
-	for _, c := range ds.Corpus {
-		law := c.Metadata.LawID
-		id := corpus.LawID("", law)
-		if corpus.LooksLikeNumber(law) {
-			id = corpus.LawID(law, "")
-		}
-		d, ok := set.Docs[id]
-		if !ok {
-			d = &corpus.Document{ID: id, Kind: corpus.KindLaw, Title: firstNonEmpty(c.Title, law)}
-			if corpus.LooksLikeNumber(law) {
-				d.Number = law
-			}
-			set.Docs[id] = d
-			order = append(order, id)
-		}
-		art := corpus.ParseArticle(c.Metadata.ArticleID, c.Text)
-		if _, dup := set.corpusID[id+"#"+art.Anchor]; dup {
-			continue
-		}
-		d.Nodes = append(d.Nodes, art)
-		set.corpusID[id+"#"+art.Anchor] = c.ID
+	docs, ids := setDocuments(ds)
+	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup}
+	for _, d := range docs {
+		set.Docs[d.ID] = d
 	}
 	idx, err := retrieval.OpenKeyword(filepath.Join(workDir, "keyword"))
 	if err != nil {
@@ -117,10 +98,6 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 			closers[i]()
 		}
 		cleanup()
-	}
-	docs := make([]*corpus.Document, 0, len(order))
-	for _, id := range order {
-		docs = append(docs, set.Docs[id])
 	}
 	for i := 0; i < len(docs); i += 8 {
 		end := min(i+8, len(docs))
@@ -196,14 +173,21 @@ func firstNonEmpty(ss ...string) string {
 // Rank returns the set's corpus ids for a query, best first, at most n,
 // and the returned set: the ids a system would cite (see returnedSet).
 func (s *LoadedSet) Rank(ctx context.Context, text string, n int) (ranked, returned []string, err error) {
-	res, err := s.Searcher.Search(ctx, retrieval.Query{Text: text, Limit: retrieval.MaxLimit})
+	return rankArticles(ctx, s.Searcher, s.corpusID, text, n)
+}
+
+// rankArticles asks a searcher and maps its passages to the set's
+// articles, keeping each article's best passage.
+func rankArticles(ctx context.Context, searcher retrieval.Searcher, corpusID map[string]string, text string, n int) (ranked, returned []string, err error) {
+	res, err := searcher.Search(ctx, retrieval.Query{Text: text, Limit: retrieval.MaxLimit})
 	if err != nil {
 		return nil, nil, err
 	}
 	seen := map[string]bool{}
 	var scores []float64
 	for _, h := range res.Hits {
-		id := s.CorpusID(h)
+		art, _, _ := strings.Cut(h.Anchor, "/")
+		id := corpusID[h.DocID+"#"+art]
 		if id == "" || seen[id] {
 			continue
 		}
