@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/tmc/langchaingo/llms"
 
@@ -28,14 +26,15 @@ import (
 )
 
 // The topic classifier is a multinomial logistic regression trained in pure
-// Go with AdaGrad, its weights averaged over the steps, and a fixed seed, so
-// the same examples always give the same model. Its features are the folded
-// syllables (what a citizen typing without diacritics writes), the accented
-// lower-case syllables (the diacritics carry meaning: "tệ" is not "tế"),
-// folded syllable bigrams (compound words: "ổ gà", "đất đai") and, when
-// ClassifierOptions.CharGrams is set, folded character n-grams inside words
-// (variants and misspellings). Each example's feature vector is
-// L2-normalised; the confidence is the softmax probability.
+// Go by full-batch L-BFGS, so the same examples always give the same model.
+// Its features (classify_features.go) are tf-idf weighted, with sublinear
+// term frequency: the folded syllables (what a citizen typing without
+// diacritics writes), the accented lower-case syllables (the diacritics
+// carry meaning: "tệ" is not "tế"), folded syllable bigrams (compound
+// words: "ổ gà", "đất đai") and folded character 2- to 6-grams across the
+// syllables (variants, misspellings, and the look of a phrase). The word
+// and character blocks are L2-normalised each on its own; the confidence is
+// the softmax probability.
 //
 // Officers' corrections (Learn) are applied online — a few deterministic
 // gradient steps on the corrected example — and kept in the model, so a
@@ -67,20 +66,28 @@ type Classification struct {
 	Notice string `json:"notice,omitempty"`
 }
 
-// ClassifierOptions tunes training. The zero value gives the defaults.
+// ClassifierOptions tunes training. The zero value gives the defaults,
+// chosen by 5-fold cross-validation on the UIT-VSFC training split (never
+// its dev or test split): see classify_cv_test.go.
 type ClassifierOptions struct {
-	Epochs       int     // passes over the examples; default 12
-	LearningRate float64 // AdaGrad step size; default 0.5
-	L2           float64 // L2 penalty per example step; default 1e-6
-	Seed         uint64  // shuffling seed; default 1
+	Epochs int // most L-BFGS iterations, each one pass over the examples; default 300
+	// LearningRate is ignored: L-BFGS needs no step size. It is kept so
+	// that existing callers compile.
+	LearningRate float64
+	// L2 is the penalty λ of the objective: mean (weighted) cross-entropy
+	// + λ/2·‖weights‖². Default 1e-4; negative means none.
+	L2 float64
+	// Seed is ignored: full-batch training has no order to shuffle.
+	Seed uint64
 	// ClassWeight weighs each class's examples by (n/(k·n_class))^ClassWeight:
 	// 0 leaves them equal, 1 balances classes fully. Rare classes gain recall
-	// (and macro-F1) as it grows, at some cost in accuracy.
+	// (and macro-F1) as it grows, at some cost in accuracy. Default 0.5;
+	// negative means 0.
 	ClassWeight float64
-	// CharGrams adds character 3- and 4-grams of each word: they help a
-	// classifier trained on a few phrases (a taxonomy) match variants and
-	// misspellings; on a large labelled set they add nothing (uit-vsfc dev:
-	// accuracy 0.867 with, 0.869 without) and triple the model.
+	// WordsOnly leaves out the character n-grams (smaller model, for
+	// callers that want only whole syllables to count).
+	WordsOnly bool
+	// CharGrams is ignored: character n-grams are on unless WordsOnly.
 	CharGrams bool
 	// Names maps a label to its display name (a taxonomy's Vietnamese names).
 	Names map[string]string
@@ -88,24 +95,36 @@ type ClassifierOptions struct {
 	// are added after them, sorted. A label listed here with no example is
 	// still a class (it can be learnt later through Learn).
 	Labels []string
+
+	// features overrides the feature set (cross-validation experiments).
+	features *featureSpec
 }
 
 func (o ClassifierOptions) withDefaults() ClassifierOptions {
 	if o.Epochs <= 0 {
-		o.Epochs = 12
-	}
-	if o.LearningRate <= 0 {
-		o.LearningRate = 0.5
+		o.Epochs = 300
 	}
 	if o.L2 < 0 {
 		o.L2 = 0
 	} else if o.L2 == 0 {
-		o.L2 = 1e-6
+		o.L2 = 1e-4
 	}
-	if o.Seed == 0 {
-		o.Seed = 1
+	if o.ClassWeight < 0 {
+		o.ClassWeight = 0
+	} else if o.ClassWeight == 0 {
+		o.ClassWeight = 0.5
 	}
 	return o
+}
+
+func (o ClassifierOptions) spec() featureSpec {
+	switch {
+	case o.features != nil:
+		return *o.features
+	case o.WordsOnly:
+		return featureSpec{}
+	}
+	return defaultFeatures
 }
 
 // Limits on what training and Learn accept.
@@ -122,8 +141,11 @@ type Classifier struct {
 	labels []string
 	names  map[string]string
 	opts   ClassifierOptions
+	spec   featureSpec
 	vocab  map[string]int
 	feats  []string    // index → feature
+	idf    []float64   // feature → inverse document frequency
+	docs   int         // training examples, for the idf of features met later
 	w      [][]float64 // feature → per-class weight
 	bias   []float64
 	// corrections are the officers' corrections applied through Learn, in
@@ -167,13 +189,14 @@ func TrainClassifier(examples []Example, opts ClassifierOptions) (*Classifier, e
 		labels: labels,
 		names:  map[string]string{},
 		opts:   opts,
+		spec:   opts.spec(),
 		vocab:  map[string]int{},
 		bias:   make([]float64, len(labels)),
 	}
 	for k, v := range opts.Names {
 		c.names[k] = v
 	}
-	c.opts.Names, c.opts.Labels = nil, nil
+	c.opts.Names, c.opts.Labels, c.opts.features = nil, nil, nil
 	c.train(examples)
 	return c, nil
 }
@@ -194,11 +217,43 @@ func (c *Classifier) train(examples []Example) {
 	for i, l := range c.labels {
 		index[l] = i
 	}
-	samples := make([]sample, len(examples))
-	counts := make([]int, len(c.labels))
+	names := make([][]string, len(examples))
+	var df []int
 	for i, e := range examples {
-		samples[i] = sample{x: c.vectorize(e.Text, true), y: index[e.Label], weight: 1}
-		counts[index[e.Label]]++
+		names[i] = c.spec.names(e.Text)
+		seen := make(map[int]bool, len(names[i]))
+		for _, n := range names[i] {
+			j, ok := c.vocab[n]
+			if !ok {
+				j = len(c.feats)
+				c.vocab[n] = j
+				c.feats = append(c.feats, n)
+				df = append(df, 0)
+			}
+			if !seen[j] {
+				seen[j] = true
+				df[j]++
+			}
+		}
+	}
+	c.docs = len(examples)
+	k := len(c.labels)
+	c.idf = make([]float64, len(c.feats))
+	for j, n := range df {
+		c.idf[j] = idf(c.docs, n)
+	}
+	// theta holds the weights, feature after feature, then the biases; the
+	// model's rows are views of it.
+	theta := make([]float64, (len(c.feats)+1)*k)
+	c.w = make([][]float64, len(c.feats))
+	for j := range c.w {
+		c.w[j] = theta[j*k : (j+1)*k : (j+1)*k]
+	}
+	samples := make([]sample, len(examples))
+	counts := make([]int, k)
+	for i, e := range examples {
+		samples[i] = sample{x: c.vectorizeNames(names[i], false), y: index[e.Label], weight: 1}
+		counts[samples[i].y]++
 	}
 	if c.opts.ClassWeight > 0 {
 		present := 0
@@ -207,67 +262,80 @@ func (c *Classifier) train(examples []Example) {
 				present++
 			}
 		}
+		// Weights are rescaled to average 1, so that L2 means the same
+		// whatever the class weighting.
+		var sum float64
 		for i := range samples {
 			n := counts[samples[i].y]
 			samples[i].weight = math.Pow(float64(len(samples))/float64(present*n), c.opts.ClassWeight)
+			sum += samples[i].weight
+		}
+		for i := range samples {
+			samples[i].weight *= float64(len(samples)) / sum
 		}
 	}
-	k := len(c.labels)
-	g2 := make([][]float64, len(c.w))
-	for i := range g2 {
-		g2[i] = make([]float64, k)
+	lbfgs(theta, func(th, g []float64) float64 {
+		return logLoss(th, g, samples, k, c.opts.L2)
+	}, c.opts.Epochs, lbfgsTol)
+	c.bias = slices.Clone(theta[len(c.feats)*k:])
+}
+
+// lbfgsTol ends training once an iteration lowers the objective by less
+// than this fraction: beyond it the cross-validated scores no longer move.
+const lbfgsTol = 1e-6
+
+// logLoss is the training objective at th (weights feature after feature,
+// then biases): the mean weighted cross-entropy of the samples plus
+// l2/2·‖th‖². It writes the gradient into g.
+func logLoss(th, g []float64, samples []sample, k int, l2 float64) float64 {
+	clear(g)
+	nb := len(th) - k
+	bias, gb := th[nb:], g[nb:]
+	z := make([]float64, k)
+	var loss, total float64
+	for _, s := range samples {
+		total += s.weight
 	}
-	b2 := make([]float64, k)
-	order := make([]int, len(samples))
-	for i := range order {
-		order[i] = i
-	}
-	rng := rand.New(rand.NewPCG(c.opts.Seed, 0x6d61747472616e73))
-	p := make([]float64, k)
-	const eps = 1e-8
-	// The returned weights are the average of the weights after every step
-	// (averaged SGD), which varies less with the order of the examples than
-	// the last step's. u accumulates step·Δw so that the average is w − u/steps.
-	u := make([][]float64, len(c.w))
-	for i := range u {
-		u[i] = make([]float64, k)
-	}
-	ub := make([]float64, k)
-	steps := 1.0
-	for epoch := 0; epoch < c.opts.Epochs; epoch++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, si := range order {
-			s := samples[si]
-			c.probs(s.x, p)
-			for j := 0; j < k; j++ {
-				g := p[j]
-				if j == s.y {
-					g -= 1
-				}
-				g *= s.weight
-				b2[j] += g * g
-				d := c.opts.LearningRate * g / (math.Sqrt(b2[j]) + eps)
-				c.bias[j] -= d
-				ub[j] -= steps * d
-				for _, f := range s.x {
-					gf := g*f.v + c.opts.L2*c.w[f.i][j]
-					g2[f.i][j] += gf * gf
-					d := c.opts.LearningRate * gf / (math.Sqrt(g2[f.i][j]) + eps)
-					c.w[f.i][j] -= d
-					u[f.i][j] -= steps * d
-				}
+	for _, s := range samples {
+		copy(z, bias)
+		for _, f := range s.x {
+			row := th[f.i*k : f.i*k+k]
+			for j, w := range row {
+				z[j] += w * f.v
 			}
-			steps++
+		}
+		max := z[0]
+		for _, v := range z[1:] {
+			max = math.Max(max, v)
+		}
+		zy := z[s.y] - max
+		var sum float64
+		for j, v := range z {
+			z[j] = math.Exp(v - max)
+			sum += z[j]
+		}
+		loss += s.weight * (math.Log(sum) - zy)
+		scale := s.weight / total
+		for j := range z {
+			z[j] *= scale / sum
+		}
+		z[s.y] -= scale
+		for j, gj := range z {
+			gb[j] += gj
+		}
+		for _, f := range s.x {
+			row := g[f.i*k : f.i*k+k]
+			for j, gj := range z {
+				row[j] += gj * f.v
+			}
 		}
 	}
-	for i := range c.w {
-		for j := range c.w[i] {
-			c.w[i][j] -= u[i][j] / steps
-		}
+	loss /= total
+	for i, w := range th {
+		loss += l2 / 2 * w * w
+		g[i] += l2 * w
 	}
-	for j := range c.bias {
-		c.bias[j] -= ub[j] / steps
-	}
+	return loss
 }
 
 // probs writes the softmax probabilities of x into p.
@@ -290,79 +358,6 @@ func (c *Classifier) probs(x []feat, p []float64) {
 	for j := range p {
 		p[j] /= sum
 	}
-}
-
-// vectorize returns the L2-normalised binary feature vector of text. With
-// grow, features not yet in the vocabulary are added (training, Learn);
-// otherwise they are dropped.
-func (c *Classifier) vectorize(text string, grow bool) []feat {
-	names := Features(text, c.opts.CharGrams)
-	seen := make(map[int]bool, len(names))
-	x := make([]feat, 0, len(names))
-	for _, n := range names {
-		i, ok := c.vocab[n]
-		if !ok {
-			if !grow {
-				continue
-			}
-			i = len(c.feats)
-			c.vocab[n] = i
-			c.feats = append(c.feats, n)
-			c.w = append(c.w, make([]float64, len(c.labels)))
-		}
-		if !seen[i] {
-			seen[i] = true
-			x = append(x, feat{i: i, v: 1})
-		}
-	}
-	if len(x) > 0 {
-		v := 1 / math.Sqrt(float64(len(x)))
-		for i := range x {
-			x[i].v = v
-		}
-	}
-	return x
-}
-
-// Features returns the feature names the classifier sees in text: "w:"
-// folded syllables, "a:" accented lower-case syllables (when they differ
-// from the folded form), "b:" folded bigrams of neighbouring syllables not
-// separated by punctuation, and, with chars, "c:" folded character 3- and
-// 4-grams of each word padded with spaces.
-func Features(text string, chars bool) []string {
-	if len(text) > maxExampleText {
-		text = text[:maxExampleText]
-	}
-	text = corpus.NFC(text)
-	toks := corpus.Tokenize(text)
-	out := make([]string, 0, 6*len(toks))
-	for i, t := range toks {
-		out = append(out, "w:"+t.Term)
-		if a := strings.ToLower(text[t.Start:t.End]); a != t.Term {
-			out = append(out, "a:"+a)
-		}
-		if i+1 < len(toks) && featSpaceOnly(text[t.End:toks[i+1].Start]) {
-			out = append(out, "b:"+t.Term+"_"+toks[i+1].Term)
-		}
-		if chars && len(t.Term) > 2 {
-			w := " " + t.Term + " "
-			for n := 3; n <= 4; n++ {
-				for j := 0; j+n <= len(w); j++ {
-					out = append(out, "c:"+w[j:j+n])
-				}
-			}
-		}
-	}
-	return out
-}
-
-func featSpaceOnly(s string) bool {
-	for _, r := range s {
-		if !unicode.IsSpace(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // Labels returns the classifier's labels in their fixed order.
@@ -477,6 +472,8 @@ func (c *Classifier) Corrections() []Example {
 func (c *Classifier) Retrain(examples []Example) (*Classifier, error) {
 	c.mu.RLock()
 	opts := c.opts
+	spec := c.spec
+	opts.features = &spec
 	opts.Labels = slices.Clone(c.labels)
 	opts.Names = c.names
 	corr := slices.Clone(c.corrections)
@@ -551,17 +548,21 @@ func ReadExamplesFile(path string) ([]Example, error) {
 
 // The model file: a header line naming the format and version, a line with
 // the SHA-256 of the payload, then the payload (JSON). A file whose
-// checksum does not match, or of another version, is refused.
+// checksum does not match, or of another version, is refused. Version 2
+// added tf-idf and character n-grams (Features, IDF, Docs).
 const (
 	modelMagic   = "mattranso-classifier"
-	modelVersion = 1
+	modelVersion = 2
 )
 
 type modelFile struct {
 	Labels      []string          `json:"labels"`
 	Names       map[string]string `json:"names,omitempty"`
 	Options     ClassifierOptions `json:"options"`
+	Spec        featureSpec       `json:"feature_spec"`
+	Docs        int               `json:"docs"`
 	Features    []string          `json:"features"`
+	IDF         []float64         `json:"idf"`
 	Weights     [][]float64       `json:"weights"`
 	Bias        []float64         `json:"bias"`
 	Corrections []Example         `json:"corrections,omitempty"`
@@ -571,8 +572,8 @@ type modelFile struct {
 func (c *Classifier) WriteTo(w io.Writer) (int64, error) {
 	c.mu.RLock()
 	payload, err := json.Marshal(modelFile{
-		Labels: c.labels, Names: c.names, Options: c.opts,
-		Features: c.feats, Weights: c.w, Bias: c.bias, Corrections: c.corrections,
+		Labels: c.labels, Names: c.names, Options: c.opts, Spec: c.spec, Docs: c.docs,
+		Features: c.feats, IDF: c.idf, Weights: c.w, Bias: c.bias, Corrections: c.corrections,
 	})
 	c.mu.RUnlock()
 	if err != nil {
@@ -642,12 +643,12 @@ func ReadClassifier(r io.Reader) (*Classifier, error) {
 		return nil, fmt.Errorf("read classifier: %w", err)
 	}
 	k := len(m.Labels)
-	if k < 2 || len(m.Bias) != k || len(m.Weights) != len(m.Features) {
-		return nil, errors.New("read classifier: inconsistent model (labels, bias and weights disagree)")
+	if k < 2 || len(m.Bias) != k || len(m.Weights) != len(m.Features) || len(m.IDF) != len(m.Features) {
+		return nil, errors.New("read classifier: inconsistent model (labels, bias, idf and weights disagree)")
 	}
 	c := &Classifier{
-		labels: m.Labels, names: m.Names, opts: m.Options.withDefaults(),
-		vocab: make(map[string]int, len(m.Features)), feats: m.Features,
+		labels: m.Labels, names: m.Names, opts: m.Options.withDefaults(), spec: m.Spec,
+		vocab: make(map[string]int, len(m.Features)), feats: m.Features, idf: m.IDF, docs: m.Docs,
 		w: m.Weights, bias: m.Bias, corrections: m.Corrections,
 	}
 	if c.names == nil {

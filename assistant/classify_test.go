@@ -3,7 +3,11 @@ package assistant
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -164,7 +168,7 @@ func TestClassifierCorruptedFile(t *testing.T) {
 	}{
 		{"flipped byte", flip, "checksum mismatch"},
 		{"truncated", good[:len(good)/2], "checksum mismatch"},
-		{"other version", bytes.Replace(good, []byte("mattranso-classifier 1"), []byte("mattranso-classifier 9"), 1), "version 9"},
+		{"other version", bytes.Replace(good, []byte("mattranso-classifier 2"), []byte("mattranso-classifier 9"), 1), "version 9"},
 		{"not a model", []byte("hello\nworld\n"), "not a classifier model"},
 		{"empty", nil, "missing header"},
 	}
@@ -470,3 +474,131 @@ func TestNewLLMClassifierErrors(t *testing.T) {
 }
 
 func llmErrOf[T any](_ T, err error) error { return errors.Join(err) }
+
+// A small hand-written sample (three classes, six phrases each) must be
+// learnt well enough that held-out phrases, some typed without
+// diacritics, land in their class with a clear margin.
+func TestTrainClassifierSmallSample(t *testing.T) {
+	train := readClassifyExamples(t, "classify_small.jsonl")
+	c, err := TrainClassifier(train, ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Labels(), []string{"facility", "lecturer", "training_program"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("labels = %v, want %v", got, want)
+	}
+	for _, e := range readClassifyExamples(t, "classify_small_test.jsonl") {
+		got := c.Classify(e.Text)
+		if got.Topic != e.Label {
+			t.Errorf("Classify(%q) = %s (%.2f, runners-up %+v), want %s", e.Text, got.Topic, got.Confidence, got.RunnersUp, e.Label)
+			continue
+		}
+		if margin := got.Confidence - got.RunnersUp[0].Score; margin < 0.1 {
+			t.Errorf("Classify(%q): %s by a margin of only %.3f over %s", e.Text, got.Topic, margin, got.RunnersUp[0].Topic)
+		}
+	}
+	// The training phrases themselves are separated: each class's phrases
+	// get that class with probability above one half.
+	for _, e := range train {
+		if got := c.Classify(e.Text); got.Topic != e.Label || got.Confidence < 0.5 {
+			t.Errorf("training phrase %q: %s (%.2f), want %s above 0.5", e.Text, got.Topic, got.Confidence, e.Label)
+		}
+	}
+}
+
+func TestClassifierRoundTrip(t *testing.T) {
+	c, err := TrainClassifier(readClassifyExamples(t, "classify_small.jsonl"), ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first bytes.Buffer
+	if _, err := c.WriteTo(&first); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadClassifier(bytes.NewReader(first.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second bytes.Buffer
+	if _, err := d.WriteTo(&second); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first.Bytes(), second.Bytes()) {
+		t.Error("a loaded model writes a different file")
+	}
+	texts := []string{"thầy giảng nhiệt tình", "wifi truong hay mat mang", "một từ chưa gặp: xylophone", ""}
+	for _, text := range texts {
+		if a, b := c.Classify(text), d.Classify(text); !reflect.DeepEqual(a, b) {
+			t.Errorf("Classify(%q) after load: %+v, before: %+v", text, b, a)
+		}
+	}
+	// The loaded model learns as the original does, new words included.
+	for _, m := range []*Classifier{c, d} {
+		if err := m.Learn("điều hòa giảng đường kêu ồn", "facility"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := c.Classify("điều hòa kêu ồn"), d.Classify("điều hòa kêu ồn"); !reflect.DeepEqual(a, b) || a.Topic != "facility" {
+		t.Errorf("after Learn: loaded %+v, original %+v, want facility for both", b, a)
+	}
+}
+
+// A model file of the first format (no idf, no character n-grams) is
+// refused with a message saying to retrain, not misread.
+func TestClassifierOldFormat(t *testing.T) {
+	payload := []byte(`{"labels":["a","b"],"options":{"Epochs":12},"features":["w:x"],"weights":[[1,-1]],"bias":[0,0]}`)
+	sum := sha256.Sum256(payload)
+	file := fmt.Sprintf("mattranso-classifier 1\nsha256 %s\n%s", hex.EncodeToString(sum[:]), payload)
+	_, err := ReadClassifier(strings.NewReader(file))
+	if err == nil || !strings.Contains(err.Error(), "model version 1") || !strings.Contains(err.Error(), "retrain") {
+		t.Errorf("err = %v, want a version 1 error asking to retrain", err)
+	}
+}
+
+// logLoss's gradient matches finite differences of its value.
+func TestLogLossGradient(t *testing.T) {
+	samples := []sample{
+		{x: []feat{{0, 0.6}, {2, 0.8}}, y: 0, weight: 1},
+		{x: []feat{{1, 1}}, y: 1, weight: 2},
+		{x: []feat{{0, 0.5}, {1, 0.5}, {2, 0.7}}, y: 2, weight: 0.5},
+	}
+	const k, l2 = 3, 0.01
+	th := make([]float64, 4*k)
+	for i := range th {
+		th[i] = math.Sin(float64(i)) / 2
+	}
+	g := make([]float64, len(th))
+	logLoss(th, g, samples, k, l2)
+	scratch := make([]float64, len(th))
+	for i := range th {
+		const h = 1e-6
+		orig := th[i]
+		th[i] = orig + h
+		up := logLoss(th, scratch, samples, k, l2)
+		th[i] = orig - h
+		down := logLoss(th, scratch, samples, k, l2)
+		th[i] = orig
+		if num := (up - down) / (2 * h); math.Abs(num-g[i]) > 1e-6 {
+			t.Errorf("gradient[%d] = %.8f, finite difference %.8f", i, g[i], num)
+		}
+	}
+}
+
+func TestLBFGSQuadratic(t *testing.T) {
+	// f(x) = Σ (i+1)·(x_i − i)², minimum at x_i = i.
+	x := make([]float64, 20)
+	lbfgs(x, func(x, g []float64) float64 {
+		var f float64
+		for i, v := range x {
+			d := v - float64(i)
+			f += float64(i+1) * d * d
+			g[i] = 2 * float64(i+1) * d
+		}
+		return f
+	}, 200, 1e-12)
+	for i, v := range x {
+		if math.Abs(v-float64(i)) > 1e-4 {
+			t.Errorf("x[%d] = %v, want %d", i, v, i)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package assistant
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/mattranso/mattranso/corpus"
+)
+
+// featureSpec is what the classifier reads of a text. It is stored with a
+// model, so that a model keeps reading texts the way it was trained to.
+type featureSpec struct {
+	// CharMin and CharMax bound the length of the character n-grams taken
+	// over the folded syllables joined by single spaces (so they span
+	// syllable boundaries: "g vi" in "giang vien"); CharMax 0 takes none.
+	CharMin int `json:"char_min,omitempty"`
+	CharMax int `json:"char_max,omitempty"`
+	// Trigrams adds folded syllable trigrams to the word features.
+	Trigrams bool `json:"trigrams,omitempty"`
+	// CharWeight scales the character block against the word block, each
+	// first L2-normalised on its own.
+	CharWeight float64 `json:"char_weight,omitempty"`
+}
+
+// defaultFeatures were chosen by 5-fold cross-validation on the UIT-VSFC
+// training split only (classify_cv_test.go); its dev split was not used.
+var defaultFeatures = featureSpec{CharMin: 2, CharMax: 6, CharWeight: 1}
+
+// Features returns the word-level feature names the classifier sees in
+// text: "w:" folded syllables, "a:" accented lower-case syllables (when
+// they differ from the folded form), "b:" folded bigrams of neighbouring
+// syllables not separated by punctuation, and, with chars, "c:" folded
+// character 2- to 6-grams over the syllables.
+func Features(text string, chars bool) []string {
+	s := featureSpec{}
+	if chars {
+		s.CharMin, s.CharMax = defaultFeatures.CharMin, defaultFeatures.CharMax
+	}
+	return s.names(text)
+}
+
+// names returns the feature names of text, repeated as often as they occur.
+func (s featureSpec) names(text string) []string {
+	if len(text) > maxExampleText {
+		text = text[:maxExampleText]
+	}
+	text = corpus.NFC(text)
+	toks := corpus.Tokenize(text)
+	out := make([]string, 0, 8*len(toks))
+	// joined[i] says whether token i+1 follows token i with only spaces
+	// between them (no punctuation breaking the phrase).
+	joined := make([]bool, len(toks))
+	for i := range toks {
+		joined[i] = i+1 < len(toks) && spaceOnly(text[toks[i].End:toks[i+1].Start])
+	}
+	for i, t := range toks {
+		out = append(out, "w:"+t.Term)
+		if a := strings.ToLower(text[t.Start:t.End]); a != t.Term {
+			out = append(out, "a:"+a)
+		}
+		if joined[i] {
+			out = append(out, "b:"+t.Term+"_"+toks[i+1].Term)
+			if s.Trigrams && joined[i+1] {
+				out = append(out, "t:"+t.Term+"_"+toks[i+1].Term+"_"+toks[i+2].Term)
+			}
+		}
+	}
+	if s.CharMax > 0 && len(toks) > 0 {
+		var b strings.Builder
+		b.WriteByte(' ')
+		for _, t := range toks {
+			b.WriteString(t.Term)
+			b.WriteByte(' ')
+		}
+		// Folded terms may still hold letters outside ASCII (other
+		// scripts); n-grams are of runes, not bytes.
+		r := []rune(b.String())
+		for n := s.CharMin; n <= s.CharMax; n++ {
+			for j := 0; j+n <= len(r); j++ {
+				g := r[j : j+n]
+				if n > 1 && (g[0] == ' ' && g[1] == ' ') {
+					continue
+				}
+				out = append(out, "c:"+string(g))
+			}
+		}
+	}
+	return out
+}
+
+func spaceOnly(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// charFeature says whether a feature name belongs to the character block.
+func charFeature(name string) bool { return strings.HasPrefix(name, "c:") }
+
+// vectorize returns the feature vector of text, sorted by feature index:
+// sublinear term frequency (1 + ln count) times the feature's idf, the
+// word and character blocks each L2-normalised, the character block then
+// scaled by CharWeight. With grow, features not yet in the vocabulary are
+// added with the idf of a feature seen in no training example (Learn);
+// otherwise they are dropped.
+func (c *Classifier) vectorize(text string, grow bool) []feat {
+	return c.vectorizeNames(c.spec.names(text), grow)
+}
+
+func (c *Classifier) vectorizeNames(names []string, grow bool) []feat {
+	counts := make(map[int]float64, len(names))
+	for _, n := range names {
+		i, ok := c.vocab[n]
+		if !ok {
+			if !grow {
+				continue
+			}
+			i = len(c.feats)
+			c.vocab[n] = i
+			c.feats = append(c.feats, n)
+			c.w = append(c.w, make([]float64, len(c.labels)))
+			c.idf = append(c.idf, idf(c.docs, 0))
+		}
+		counts[i]++
+	}
+	x := make([]feat, 0, len(counts))
+	for i, n := range counts {
+		x = append(x, feat{i: i, v: (1 + math.Log(n)) * c.idf[i]})
+	}
+	slices.SortFunc(x, func(a, b feat) int { return a.i - b.i })
+	var norm [2]float64
+	for _, f := range x {
+		norm[c.block(f.i)] += f.v * f.v
+	}
+	scale := [2]float64{1, c.spec.CharWeight}
+	for b := range norm {
+		if norm[b] > 0 {
+			scale[b] /= math.Sqrt(norm[b])
+		}
+	}
+	for j := range x {
+		x[j].v *= scale[c.block(x[j].i)]
+	}
+	return x
+}
+
+func (c *Classifier) block(i int) int {
+	if charFeature(c.feats[i]) {
+		return 1
+	}
+	return 0
+}
+
+// idf is the smoothed inverse document frequency of a feature found in df
+// of docs examples: ln((1+docs)/(1+df)) + 1, never zero, so a feature in
+// every example still counts.
+func idf(docs, df int) float64 {
+	return math.Log(float64(1+docs)/float64(1+df)) + 1
+}
