@@ -53,6 +53,8 @@ const (
 	kindHow
 	kindPlace
 	kindTime
+	kindPenalty // "bị phạt như thế nào", "hình phạt nào": the penalty phrase
+	kindTerm    // "… được gọi là gì": the term a definition defines
 )
 
 // question is a parsed question.
@@ -70,6 +72,21 @@ type question struct {
 	upper, lower   bool     // "tối đa" / "tối thiểu"
 	rangeAsked     bool     // "từ bao nhiêu đến bao nhiêu"
 	neutral        map[string]bool
+	// bigrams are the question's adjacent syllable pairs (keys joined by
+	// "_"): a function word of the sentence next to its question
+	// neighbour is part of a phrase the question names ("xác định",
+	// "Bộ luật"), not a word of the answer.
+	bigrams map[string]bool
+	// whole: the question asks for a definition as a whole sentence
+	// ("X được hiểu như thế nào", "định nghĩa của X").
+	whole bool
+	text  string // the question in lower case
+	// phrase: the answer is one phrase ("cơ quan nào"), cut at the
+	// first comma.
+	phrase bool
+	// subject holds the keys of the defined term of a whole-definition
+	// question.
+	subject map[string]bool
 }
 
 // stopWords carry little meaning in a question; they are down-weighted,
@@ -90,6 +107,9 @@ var stop = func() map[string]bool {
 	}
 	return m
 }()
+
+// conditionWords open a condition clause in a question.
+var conditionWords = setOf("khi", "neu", "truong", "trong")
 
 // negations are folded syllables that flip a statement.
 var negations = setOf("khong", "chua", "cam")
@@ -138,6 +158,7 @@ func parseQuestion(q string) *question {
 		p.set[k] = true
 	}
 	lq := strings.ToLower(q)
+	p.text = lq
 	fq := corpus.Fold(q)
 	// The last question word is the one the answer fills.
 	for e := len(lower); e > 0 && p.whStart < 0; e-- {
@@ -175,6 +196,15 @@ func parseQuestion(q string) *question {
 	if p.whStart >= 0 {
 		p.left = p.terms[max(0, p.whStart-6):p.whStart]
 		p.right = p.terms[p.whEnd:min(len(p.terms), p.whEnd+6)]
+		// A condition after the question word ("… như thế nào khi các bên
+		// không thỏa thuận") is stated elsewhere in the sentence, not
+		// right after the answer.
+		for k := p.whEnd; k < p.whEnd+len(p.right); k++ {
+			if conditionWords[p.fterms[k]] {
+				p.right = p.terms[p.whEnd:k]
+				break
+			}
+		}
 		if p.kind == kindNumber && p.whEnd < len(p.terms) {
 			p.unit = p.fterms[p.whEnd]
 		}
@@ -190,6 +220,7 @@ func parseQuestion(q string) *question {
 			if agentNouns[noun] {
 				p.kind = kindAgent
 			}
+			p.phrase = p.kind == kindAgent
 			p.neutral[p.terms[p.whStart-1]] = true
 			switch noun {
 			case "diem", "gian", "han", "luc":
@@ -211,8 +242,13 @@ func parseQuestion(q string) *question {
 	case p.kind == kindOther && listCue.MatchString(lq):
 		p.kind = kindList
 	}
+	refineKind(p, lower, fq)
 	if p.kind == kindTrueFalse || p.kind == kindYesNo {
 		p.whStart, p.whEnd, p.left, p.right = -1, -1, nil, nil
+	}
+	p.bigrams = map[string]bool{}
+	for _, b := range corpus.Bigrams(p.terms) {
+		p.bigrams[b] = true
 	}
 	return p
 }
@@ -220,10 +256,13 @@ func parseQuestion(q string) *question {
 // definitionAt returns the index of the "là" that follows the defined
 // term in toks ("Đồng phạm là trường hợp…"), or -1.
 func definitionAt(pq *question, toks []corpus.Token) int {
-	subject := map[string]bool{}
-	for _, t := range pq.left {
-		if !isStop(t) {
-			subject[t] = true
+	subject := pq.subject
+	if subject == nil {
+		subject = map[string]bool{}
+		for _, t := range pq.left {
+			if !isStop(t) {
+				subject[t] = true
+			}
 		}
 	}
 	for i := 1; i < len(toks) && i < 15; i++ {
@@ -297,6 +336,7 @@ type sentence struct {
 	toks       []corpus.Token
 	segment    int // index of its segment in the hit
 	listLead   bool
+	lead       int // index of the sentence that leads in to its list, or -1
 	score      float64
 	cover      float64
 	shared     float64
@@ -307,6 +347,7 @@ type segment struct {
 	anchor     string
 	start, end int
 	point      bool
+	clause     bool // a numbered clause line "1. …"
 }
 
 var (
@@ -335,6 +376,7 @@ func segments(h retrieval.Hit) []segment {
 		}
 		anchor := clause
 		point := false
+		isClause := reClauseLine.MatchString(text)
 		if base != "" {
 			if m := reClauseLine.FindStringSubmatch(text); m != nil && !inClause {
 				clause = article + "/khoan-" + m[1]
@@ -351,7 +393,7 @@ func segments(h retrieval.Hit) []segment {
 				point = out[len(out)-1].point
 			}
 		}
-		out = append(out, segment{anchor: anchor, start: start, end: end, point: point})
+		out = append(out, segment{anchor: anchor, start: start, end: end, point: point, clause: isClause})
 	}
 	return out
 }
@@ -469,13 +511,16 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 					toks[k].End += r[0]
 					toks[k].Term = key(h.Text, toks[k], pq.accent)
 				}
-				sents = append(sents, sentence{hit: hi, anchor: g.anchor, start: r[0], end: r[1], toks: toks, segment: si,
+				sents = append(sents, sentence{hit: hi, anchor: g.anchor, start: r[0], end: r[1], toks: toks, segment: si, lead: -1,
 					listLead: strings.HasSuffix(strings.TrimSpace(h.Text[r[0]:r[1]]), ":")})
 			}
 		}
 	}
 	if len(sents) == 0 {
 		return extraction{}
+	}
+	for i := range sents {
+		sents[i].lead = leadOf(sents, segs[sents[i].hit], i)
 	}
 	w := weights(pq, sents, hits)
 	qBigrams := map[string]bool{}
@@ -497,6 +542,17 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 			if pq.set[t.Term] && !seen[t.Term] {
 				seen[t.Term] = true
 				shared += w[t.Term]
+			}
+		}
+		// A point reads with its lead-in, and an aggravated case ("Phạm
+		// tội thuộc một trong các trường hợp sau đây") with the offence its
+		// article's first clause defines.
+		for _, c := range readWith(sents, i) {
+			for _, t := range sents[c].toks {
+				if pq.set[t.Term] && !seen[t.Term] {
+					seen[t.Term] = true
+					shared += w[t.Term]
+				}
 			}
 		}
 		// The heading of the passage counts too: questions name the article's subject.
@@ -545,25 +601,28 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 			break
 		}
 		h := hits[st.hit]
+		// The quote is the sentence, widened to its lead-in or to the
+		// list it opens when the answer comes from there: always a
+		// verbatim run of the passage.
+		qStart, qEnd := st.start, st.end
 		short, sc := span(pq, w, h.Text, st, segs[st.hit])
+		if st.lead >= 0 {
+			if ls, lsc, ok := leadSpan(pq, w, h.Text, st, sents[st.lead]); ok && lsc > sc {
+				short, sc = ls, lsc
+				qStart = sents[st.lead].start
+			}
+		}
+		if st.listLead && pq.kind != kindNumber && pq.kind != kindYesNo && pq.kind != kindTrueFalse &&
+			(pq.kind == kindList || short == "" || strings.Contains(corpus.Fold(short), "sau day")) {
+			if s, e, ok := followingPointsAt(segs[st.hit], st.segment); ok {
+				short = h.Text[s:e]
+				qEnd = e
+			}
+		}
 		sc += 2 * st.score
 		if sc > out.score {
-			quote := strings.TrimSpace(h.Text[st.start:st.end])
-			anchor := st.anchor
-			if pq.kind == kindList && st.listLead {
-				if lines := followingPoints(h.Text, segs[st.hit], st.segment); lines != "" {
-					quote = quote + "\n" + lines
-					if short == "" {
-						short = lines
-					}
-				}
-			}
-			// A span that runs over several lines is quoted whole.
-			if !strings.Contains(h.Text, quote) {
-				quote = short
-			}
-			out = extraction{hit: st.hit, anchor: anchor, quote: quote, short: short, supported: true, score: sc,
-				sentStart: st.start, sentEnd: st.end}
+			out = extraction{hit: st.hit, anchor: st.anchor, quote: strings.TrimSpace(h.Text[qStart:qEnd]), short: short,
+				supported: true, score: sc, sentStart: st.start, sentEnd: st.end}
 		}
 	}
 	if out.short == "" {
@@ -608,28 +667,28 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// followingPoints returns the point lines that follow segment i (a
-// lead-in ending with ":") in the passage, verbatim.
-func followingPoints(text string, segs []segment, i int) string {
+// followingPointsAt returns the byte range of the point lines that follow
+// segment i (a lead-in ending with ":") in the passage.
+func followingPointsAt(segs []segment, i int) (int, int, bool) {
 	j := i + 1
 	for j < len(segs) && segs[j].point {
 		j++
 	}
 	if j == i+1 {
 		// Clauses "1. …", "2. …" after an article's lead-in are a list too.
-		for j < len(segs) && reClauseLine.MatchString(text[segs[j].start:segs[j].end]) {
+		for j < len(segs) && segs[j].clause {
 			j++
 		}
 	}
 	if j == i+1 {
-		return ""
+		return 0, 0, false
 	}
-	return text[segs[i+1].start:segs[j-1].end]
+	return segs[i+1].start, segs[j-1].end, true
 }
 
 // reNumber matches the numbers answers are made of: "03 năm", "từ 06
 // tháng đến 03 năm", "5.000.000 đồng", "05 ngày làm việc", "70%".
-var reNumber = regexp.MustCompile(`(?i)(?:từ\s+)?\d[\d.,]*\s*(?:%|phần trăm|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người|m2|km|ha)?(?:\s+(?:đến|tới|-)\s+(?:dưới\s+)?\d[\d.,]*\s*(?:%|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người)?)?|(?i)\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+(?:hình phạt|lần|người|năm|tháng|ngày)`)
+var reNumber = regexp.MustCompile(`(?i)(?:từ\s+)?\d[\d.,]*\s*(?:%|phần trăm|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người|cây|m2|km|ha)?(?:\s+(?:đến|tới|-)\s+(?:dưới\s+)?\d[\d.,]*\s*(?:%|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người)?)?(?:\s+(?:trở lên|trở xuống))?|(?i)\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+(?:hình phạt|lần|người|năm|tháng|ngày|loại)`)
 
 var reRangeSep = regexp.MustCompile(`\s+(?:đến|tới)\s+`)
 
@@ -639,7 +698,14 @@ func span(pq *question, w map[string]float64, text string, st sentence, segs []s
 	m := len(toks)
 	matched := make([]bool, m)
 	for i, t := range toks {
-		matched[i] = pq.set[t.Term] && !pq.neutral[t.Term] && !isStop(t.Term)
+		if !pq.set[t.Term] || pq.neutral[t.Term] {
+			continue
+		}
+		// A function word counts as matched when it stands next to the
+		// neighbour it has in the question: "xác định", "Bộ luật".
+		matched[i] = !isStop(t.Term) ||
+			i > 0 && anchorWord(pq, toks[i-1].Term) && pq.bigrams[toks[i-1].Term+"_"+t.Term] ||
+			i+1 < m && anchorWord(pq, toks[i+1].Term) && pq.bigrams[t.Term+"_"+toks[i+1].Term]
 	}
 	sentText := strings.TrimSpace(text[st.start:st.end])
 	switch pq.kind {
@@ -649,13 +715,26 @@ func span(pq *question, w map[string]float64, text string, st sentence, segs []s
 		if s, sc, ok := numberSpan(pq, w, text, st); ok {
 			return s, sc
 		}
+		return sentText, -1
 	case kindList:
 		if st.listLead {
 			return "", 0.3
 		}
 	case kindDefinition:
 		if p := definitionAt(pq, toks); p >= 0 && p+1 < m {
+			if pq.whole {
+				return wholeSentence(text, st), 1.5
+			}
 			return strings.TrimRight(strings.TrimSpace(text[toks[p+1].Start:st.end]), ".;:"), 1.5
+		}
+	case kindPenalty:
+		if s, ok := penaltySpan(pq, text, st.start, st.end); ok {
+			return s, 1
+		}
+		return sentText, -1
+	case kindTerm:
+		if s, sc, ok := termSpan(text, st); ok {
+			return s, sc
 		}
 	}
 	leftSet, rightSet := map[string]int{}, map[string]int{}
@@ -704,23 +783,34 @@ func span(pq *question, w map[string]float64, text string, st sentence, segs []s
 			continue
 		}
 		left := align(i-1, -1, leftSet)
-		var inside, content float64
+		var content float64
 		for j := i + 1; j <= m && j-i <= maxLen; j++ {
 			k := j - 1
-			if matched[k] {
-				inside += w[toks[k].Term]
-			} else if !isStop(toks[k].Term) {
+			if !matched[k] && !isStop(toks[k].Term) {
 				content++
+			}
+			if j-1 > i && punctBefore(j-1) && pq.phrase {
+				// "Cơ quan nào": one phrase, not the clause after it.
+				break
 			}
 			if content == 0 || matched[k] {
 				continue
 			}
 			atPunct := j == m || punctBefore(j)
+			// Inside a clause a span ends only where the question's words
+			// after its question word take up again.
 			if !atPunct && !matched[j] {
 				continue
 			}
 			right := align(j, 1, rightSet)
-			sc := left + right - 0.3*inside - 0.012*float64(j-i)
+			// Question words inside the span are not penalised: an answer
+			// often repeats them ("thời điểm có được tài sản đó").
+			sc := left + right - 0.005*float64(j-i)
+			if !atPunct && !noWh && rightSet[toks[j].Term] == 0 {
+				// Ending on a question word that is not one after the gap
+				// cuts a phrase of the answer short.
+				sc -= 0.6
+			}
 			if j == m {
 				sc += 0.35
 			} else if atPunct {
@@ -743,6 +833,7 @@ func span(pq *question, w map[string]float64, text string, st sentence, segs []s
 	if math.IsInf(bestSc, -1) {
 		return sentText, -1
 	}
+	bi, bj = trimSpan(text, toks, bi, bj)
 	return strings.TrimSpace(text[toks[bi].Start:toks[bj-1].End]), bestSc
 }
 
@@ -797,8 +888,21 @@ func numberSpan(pq *question, w map[string]float64, text string, st sentence) (s
 		}
 		lc := strings.ToLower(cand)
 		isRange := strings.Contains(lc, " đến ") || strings.Contains(lc, " tới ")
-		if pq.unit != "" && strings.Contains(corpus.Fold(lc), pq.unit) && !negations[pq.unit] {
+		switch {
+		case pq.unit != "" && (strings.Contains(corpus.Fold(lc), pq.unit) || pq.unit == "phan" && strings.Contains(lc, "%")) && !negations[pq.unit]:
 			sc += 0.8
+		case numberUnits[pq.unit]:
+			// "bao nhiêu năm" is not answered by "02 thương binh".
+			sc -= 0.4
+		}
+		if strings.Contains(pq.text, "trở lên") || pq.lower || pq.whStart > 0 && (pq.fterms[pq.whStart-1] == "du" || pq.fterms[pq.whStart-1] == "tu") {
+			// The question already asks for a lower bound ("từ đủ bao
+			// nhiêu tuổi", "… trở lên"); the answer is the number.
+			cand = strings.TrimSuffix(cand, " trở lên")
+		}
+		if inQuestion(pq, text[s:e]) {
+			// A number the question states is a condition, not the answer.
+			sc -= 1.5
 		}
 		if pq.rangeAsked && isRange {
 			sc += 1
@@ -860,4 +964,69 @@ func yesNoAnswer(pq *question, toks []corpus.Token) string {
 		return "Không"
 	}
 	return "Có"
+}
+
+// anchorWord reports whether a matching key is a content word of the
+// question other than the noun its question word asks about.
+func anchorWord(pq *question, k string) bool { return pq.set[k] && !pq.neutral[k] && !isStop(k) }
+
+// numberUnits are the folded units "bao nhiêu" asks for.
+var numberUnits = setOf("tuoi", "nam", "thang", "tuan", "ngay", "gio", "phut", "lan", "dong", "nguoi", "phan", "cay", "loai")
+
+// inQuestion reports whether the digits of a number span all occur in
+// the question.
+func inQuestion(pq *question, span string) bool {
+	found := false
+	for _, t := range corpus.Tokenize(span) {
+		if isDigits(t.Term) {
+			if !strings.Contains(pq.text, t.Term) {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
+}
+
+// readWith returns the sentences that sentence i is read with: its
+// lead-in, and, when the lead-in states an aggravated case ("Phạm tội
+// thuộc một trong các trường hợp sau đây…"), the sentences of the first
+// clause of the same passage, which define the offence.
+func readWith(sents []sentence, i int) []int {
+	l := sents[i].lead
+	if l < 0 && sents[i].segment > 0 && startsAggravated(sents[i]) {
+		l = i
+	}
+	if l < 0 {
+		return nil
+	}
+	out := []int{}
+	if l != i {
+		out = append(out, l)
+	}
+	if !startsAggravated(sents[l]) {
+		return out
+	}
+	first := -1
+	for j := l - 1; j >= 0 && sents[j].hit == sents[i].hit; j-- {
+		if sents[j].segment < sents[l].segment {
+			first = sents[j].segment
+		}
+	}
+	for j := l - 1; j >= 0 && sents[j].hit == sents[i].hit; j-- {
+		if sents[j].segment == first {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// startsAggravated reports whether a sentence opens with "Phạm tội", the
+// way a law's later clauses state aggravated cases of the offence.
+func startsAggravated(st sentence) bool {
+	toks := st.toks
+	for len(toks) > 0 && (isDigits(toks[0].Term) || utf8.RuneCountInString(toks[0].Term) == 1) {
+		toks = toks[1:]
+	}
+	return len(toks) >= 2 && corpus.Fold(toks[0].Term) == "pham" && corpus.Fold(toks[1].Term) == "toi"
 }

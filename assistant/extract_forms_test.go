@@ -1,0 +1,102 @@
+package assistant
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+func TestQuestionForms(t *testing.T) {
+	tests := []struct {
+		q     string
+		kind  qkind
+		whole bool
+	}{
+		{"Người phạm tội làm gián điệp thì bị phạt như thế nào?", kindPenalty, false},
+		{"Người bị kết án tử hình được ân giảm thì hình phạt tử hình được chuyển thành hình phạt gì?", kindPenalty, false},
+		{"Việc chủ thể nắm giữ, chi phối tài sản được gọi là gì?", kindTerm, false},
+		{"Theo Bộ luật Dân sự 2015, hoa lợi được hiểu như thế nào?", kindDefinition, true},
+		{"Bộ luật Dân sự 2015 quy định thế nào về tuyên bố mất tích?", kindDefinition, true},
+		{"Người bắt được gia súc bị thất lạc phải làm gì?", kindHow, false},
+		{"Thành viên rút khỏi hợp đồng hợp tác có quyền gì?", kindHow, false},
+		{"Đồng phạm là gì?", kindDefinition, false},
+		{"Thời hạn cấm cư trú là từ bao nhiêu đến bao nhiêu năm?", kindNumber, false},
+	}
+	for _, tt := range tests {
+		p := parseQuestion(tt.q)
+		if p.kind != tt.kind || p.whole != tt.whole {
+			t.Errorf("parseQuestion(%q): kind %d whole %v, want %d %v", tt.q, p.kind, p.whole, tt.kind, tt.whole)
+		}
+	}
+}
+
+// article is an article of a criminal law as a retrieved passage: a
+// first clause, and a second whose penalty is stated in its lead-in and
+// whose cases are points.
+var article = retrieval.Hit{
+	DocID: "bo-luat-hinh-su", PassageID: "p1", Kind: corpus.KindLaw, Anchor: "dieu-417",
+	Heading: "Điều 417. Tội cố ý bỏ thương binh",
+	Text: "1. Người nào có trách nhiệm mà cố ý bỏ thương binh tại trận địa, thì bị phạt cải tạo không giam giữ đến 03 năm hoặc phạt tù từ 06 tháng đến 05 năm.\n" +
+		"2. Phạm tội thuộc một trong các trường hợp sau đây, thì bị phạt tù từ 03 năm đến 10 năm:\n" +
+		"a) Là chỉ huy hoặc sĩ quan;\n" +
+		"b) Đối với 02 người trở lên.",
+}
+
+func TestChooseSpanForms(t *testing.T) {
+	definitions := retrieval.Hit{
+		DocID: "bo-luat-dan-su", PassageID: "p2", Kind: corpus.KindLaw, Anchor: "dieu-105",
+		Heading: "Điều 105. Chiếm hữu, hoa lợi",
+		Text: "1. Chiếm hữu là việc chủ thể nắm giữ, chi phối tài sản một cách trực tiếp hoặc gián tiếp.\n" +
+			"2. Hoa lợi là sản vật tự nhiên mà tài sản mang lại.",
+	}
+	tests := []struct {
+		name, q string
+		hits    []retrieval.Hit
+		short   string
+		quote   string // a part the quote must hold
+	}{
+		// The point names the case, its lead-in the penalty.
+		{"range from lead-in", "Người là chỉ huy hoặc sĩ quan mà cố ý bỏ thương binh tại trận địa thì bị phạt tù từ bao nhiêu đến bao nhiêu năm?",
+			[]retrieval.Hit{article}, "từ 03 năm đến 10 năm", "a) Là chỉ huy hoặc sĩ quan"},
+		{"penalty from lead-in", "Chỉ huy hoặc sĩ quan cố ý bỏ thương binh tại trận địa thì bị phạt như thế nào?",
+			[]retrieval.Hit{article}, "phạt tù từ 03 năm đến 10 năm", "thì bị phạt tù từ 03 năm đến 10 năm:"},
+		{"number the question states is not the answer", "Cố ý bỏ thương binh đối với bao nhiêu người thì bị phạt tù từ 03 năm đến 10 năm?",
+			[]retrieval.Hit{article}, "02 người trở lên", "02 người trở lên"},
+		{"term", "Việc chủ thể nắm giữ, chi phối tài sản một cách trực tiếp hoặc gián tiếp được gọi là gì?",
+			[]retrieval.Hit{definitions}, "Chiếm hữu", "Chiếm hữu là việc"},
+		{"whole definition", "Theo Bộ luật Dân sự, hoa lợi của tài sản được hiểu như thế nào?",
+			[]retrieval.Hit{definitions}, "Hoa lợi là sản vật tự nhiên mà tài sản mang lại.", "Hoa lợi là"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := chooseSpan(tt.q, tt.q, tt.hits)
+			if !e.supported {
+				t.Fatalf("unsupported")
+			}
+			if e.short != tt.short {
+				t.Errorf("short = %q, want %q", e.short, tt.short)
+			}
+			if !strings.Contains(e.quote, tt.quote) || !strings.Contains(tt.hits[e.hit].Text, e.quote) {
+				t.Errorf("quote %q: want a verbatim run of the passage holding %q", e.quote, tt.quote)
+			}
+		})
+	}
+}
+
+func TestTrimSpan(t *testing.T) {
+	for in, want := range map[string]string{
+		"về Nhà nước":              "Nhà nước",
+		"vào ngân sách nhà nước":   "ngân sách nhà nước",
+		"thời điểm mở thừa kế thì": "thời điểm mở thừa kế",
+		"từ thời điểm mở thừa kế":  "từ thời điểm mở thừa kế",
+		"là":                       "là",
+	} {
+		toks := corpus.Tokenize(in)
+		i, j := trimSpan(in, toks, 0, len(toks))
+		if got := in[toks[i].Start:toks[j-1].End]; got != want {
+			t.Errorf("trimSpan(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
