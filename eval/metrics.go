@@ -10,6 +10,9 @@ type Metrics struct {
 	MRRAt10    float64 `json:"mrr@10"`
 	NDCGAt10   float64 `json:"ndcg@10"`
 	F2         float64 `json:"f2"`
+	// Reranker says which re-ranker ordered hybrid results (see
+	// RetrievalOptions.Reranker); empty in other modes.
+	Reranker string `json:"reranker,omitempty"`
 }
 
 // scoreQuery computes the per-query metrics of a ranking (corpus ids, best

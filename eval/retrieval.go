@@ -29,6 +29,10 @@ type RetrievalOptions struct {
 	// local embedder, with their gold articles. The set being evaluated is
 	// never among them: its own questions would flatter the figures.
 	PairsFrom []string
+	// Reranker chooses the re-ranking model in hybrid mode: RerankAuto
+	// (the default), RerankShipped, RerankCross, RerankNone or the path of
+	// a model file.
+	Reranker string
 	// Log receives training progress; nil means none.
 	Log func(format string, args ...any)
 }
@@ -45,6 +49,10 @@ type LoadedSet struct {
 	// corpusID maps a document id and article anchor to the set's corpus id.
 	corpusID map[string]string
 	cleanup  func()
+	// Reranking says which re-ranker orders the hybrid results: "none",
+	// "shipped", cross-fitted, or a model file.
+	Reranking string
+	hybrid    *retrieval.Hybrid // in vector and hybrid modes
 }
 
 // Close removes the temporary index.
@@ -128,7 +136,14 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		return nil, err
 	}
 	closers = append(closers, func() { v.Close() })
-	set.Searcher = &retrieval.Hybrid{Keyword: idx, Vectors: v, Embedder: emb, Mode: mode}
+	h := &retrieval.Hybrid{Keyword: idx, Vectors: v, Embedder: emb, Mode: mode}
+	set.Searcher, set.hybrid = h, h
+	if mode == retrieval.ModeHybrid {
+		if err := set.setReranker(ctx, h, o.Reranker, o.Log); err != nil {
+			set.Close()
+			return nil, err
+		}
+	}
 	return set, nil
 }
 
@@ -223,7 +238,9 @@ func Retrieval(ctx context.Context, opts RetrievalOptions) (Metrics, error) {
 		return Metrics{}, err
 	}
 	defer set.Close()
-	return set.RunRetrieval(ctx, opts)
+	m, err := set.RunRetrieval(ctx, opts)
+	m.Reranker = set.Reranking
+	return m, err
 }
 
 // RunRetrieval asks the judged queries of a loaded set.
@@ -235,6 +252,7 @@ func (s *LoadedSet) RunRetrieval(ctx context.Context, opts RetrievalOptions) (Me
 // queries' diacritics.
 type AblationRow struct {
 	Mode            retrieval.Mode `json:"mode"`
+	Reranker        string         `json:"reranker,omitempty"` // hybrid rows: which re-ranker, or "none"
 	StripDiacritics bool           `json:"strip_diacritics"`
 	Metrics
 }
@@ -248,18 +266,32 @@ func Ablation(ctx context.Context, o RetrievalOptions) ([]AblationRow, error) {
 		return nil, err
 	}
 	defer set.Close()
-	h := set.Searcher.(*retrieval.Hybrid)
+	reranked, h := set.Searcher, set.hybrid
+	model := h.Reranker
 	var rows []AblationRow
-	for _, mode := range []retrieval.Mode{retrieval.ModeKeyword, retrieval.ModeVector, retrieval.ModeHybrid} {
+	steps := []struct {
+		mode     retrieval.Mode
+		reranked bool
+	}{{retrieval.ModeKeyword, false}, {retrieval.ModeVector, false}, {retrieval.ModeHybrid, false}, {retrieval.ModeHybrid, true}}
+	for _, st := range steps {
+		h.Mode = st.mode
+		set.Searcher, h.Reranker = h, nil
+		row := AblationRow{Mode: st.mode}
+		if st.mode == retrieval.ModeHybrid {
+			row.Reranker = RerankNone
+		}
+		if st.reranked {
+			set.Searcher, h.Reranker, row.Reranker = reranked, model, set.Reranking
+		}
 		for _, strip := range []bool{false, true} {
-			h.Mode = mode
 			run := o
 			run.StripDiacritics = strip
 			m, err := set.RunRetrieval(ctx, run)
 			if err != nil {
 				return nil, err
 			}
-			rows = append(rows, AblationRow{mode, strip, m})
+			row.StripDiacritics, row.Metrics = strip, m
+			rows = append(rows, row)
 		}
 	}
 	return rows, nil

@@ -50,6 +50,9 @@ type Hybrid struct {
 	// Timeout bounds embedding the query and searching the vectors.
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Reranker orders the first fused passages again (hybrid mode only);
+	// nil leaves the fused order.
+	Reranker *Reranker
 
 	mu        sync.RWMutex // guards Vectors, Embedder and what follows once serving
 	downUntil time.Time    // after a failure the vector side rests, so searches stay fast
@@ -135,6 +138,11 @@ func (h *Hybrid) log() *slog.Logger {
 
 // Search answers q in the configured mode.
 func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
+	return h.SearchWith(ctx, q, h.Reranker)
+}
+
+// SearchWith answers q like Search, re-ranking with r (nil: fused order).
+func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, error) {
 	start := time.Now()
 	mode := h.Mode
 	if mode == "" {
@@ -149,38 +157,81 @@ func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	q.Limit = min(q.Limit, MaxLimit)
 	q.Offset = max(q.Offset, 0)
+	if mode != ModeHybrid {
+		r = nil
+	}
+	c, res, err := h.candidates(ctx, q, mode, emb, vs, r != nil)
+	if err != nil {
+		return Result{}, err
+	}
+	ranked := r.Rank(c)
+	if n := uint64(len(ranked)); n > res.Total {
+		res.Total = n
+	}
+	res.Hits = page(ranked, q.Offset, q.Limit)
+	res.Lookups = max(0, min(len(c.Lookups)-q.Offset, len(res.Hits)))
+	addSnippets(res.Hits, q.Text)
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// Candidates returns what a hybrid search for q finds before re-ranking,
+// with the re-ranking features of the first passages: what
+// TrainReranker learns from. Without a vector side it fails.
+func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
+	emb, vs := h.vectorSide()
+	if vs == nil || emb == nil {
+		return Candidates{}, errors.New("retrieval: candidates need the vector side")
+	}
+	if q.Limit <= 0 {
+		q.Limit = MaxLimit
+	}
+	c, res, err := h.candidates(ctx, q, ModeHybrid, emb, vs, true)
+	if err == nil && res.Degraded != "" {
+		err = errors.New("retrieval: " + res.Degraded)
+	}
+	return c, err
+}
+
+// candidates searches both sides and fuses them; res carries the totals
+// and flags (its hits are not set). When the vector side fails, the
+// keyword hits come back as Rest and res.Degraded says why.
+func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedder, vs VectorStore, features bool) (Candidates, Result, error) {
 	want := q.Offset + q.Limit
 	kq := q
 	kq.Offset, kq.Limit, kq.noSnippets = 0, h.depth(want), true
 	kw, err := h.Keyword.Search(ctx, kq)
 	if err != nil {
-		return Result{}, err
+		return Candidates{}, Result{}, err
 	}
+	res := Result{Total: kw.Total, Exact: kw.Exact}
 	vhits, verr := h.vectorSearch(ctx, emb, vs, q, h.depth(want))
 	if verr != nil {
-		kw.Degraded = "vector search unavailable: " + verr.Error()
-		kw.Hits = page(kw.Hits, q.Offset, q.Limit)
-		addSnippets(kw.Hits, q.Text)
-		kw.Took = time.Since(start)
-		return kw, nil
+		res.Degraded = "vector search unavailable: " + verr.Error()
+		return Candidates{Lookups: kw.Hits[:kw.Lookups], Rest: kw.Hits[kw.Lookups:]}, res, nil
 	}
-	var fused []Hit
 	if mode == ModeVector {
-		fused, err = h.vectorOnly(ctx, q, vhits)
-	} else {
-		fused, err = h.fuse(ctx, q, kw, vhits)
+		hits, err := h.vectorOnly(ctx, q, vhits)
+		return Candidates{Rest: hits}, res, err
 	}
+	lookups, fused, err := h.fuse(ctx, q, kw, vhits)
 	if err != nil {
-		return Result{}, err
+		return Candidates{}, Result{}, err
 	}
-	total := kw.Total
-	if n := uint64(len(fused)); n > total {
-		total = n
+	c := Candidates{Lookups: lookups}
+	if features {
+		if c.Top, err = h.features(ctx, q.Text, fused); err != nil {
+			return Candidates{}, Result{}, err
+		}
+	} else {
+		for _, f := range fused[:rerankCount(fused)] {
+			c.Top = append(c.Top, Candidate{Hit: f.Hit})
+		}
 	}
-	hits := page(fused, q.Offset, q.Limit)
-	addSnippets(hits, q.Text)
-	lookups := max(0, min(kw.Lookups-q.Offset, len(hits)))
-	return Result{Hits: hits, Total: total, Took: time.Since(start), Exact: kw.Exact, Lookups: lookups}, nil
+	for _, f := range fused[len(c.Top):] {
+		c.Rest = append(c.Rest, f.Hit)
+	}
+	return c, res, nil
 }
 
 func page(hits []Hit, offset, limit int) []Hit {
@@ -231,33 +282,42 @@ func (h *Hybrid) searchVectors(ctx context.Context, emb Embedder, vs VectorStore
 
 // fuse combines the two rankings with a weighted sum of scores, each
 // scaled to 0..1 within its list. Looked-up passages (a document number, an
-// "Điều N" reference) stay first.
-func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit) ([]Hit, error) {
+// "Điều N" reference) are returned apart: they stay first.
+func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit) (lookups []Hit, fused []fusedHit, err error) {
 	a := h.alpha()
 	exact, ranked := kw.Hits[:kw.Lookups], kw.Hits[kw.Lookups:]
-	score := map[string]float64{}
-	byID := map[string]Hit{}
+	byID := map[string]*fusedHit{}
+	get := func(id string) *fusedHit {
+		f, ok := byID[id]
+		if !ok {
+			f = &fusedHit{}
+			byID[id] = f
+		}
+		return f
+	}
 	if len(ranked) > 0 {
 		top := ranked[0].Score
-		for _, hit := range ranked {
+		for i, hit := range ranked {
+			f := get(hit.PassageID)
+			f.Hit = hit
+			f.keywordRR = 1 / float64(1+i)
 			if top > 0 {
-				score[hit.PassageID] += (1 - a) * hit.Score / top
-			}
-			byID[hit.PassageID] = hit
-		}
-	}
-	if len(vhits) > 0 {
-		hi, lo := float64(vhits[0].Score), float64(vhits[len(vhits)-1].Score)
-		for _, v := range vhits {
-			if hi > lo {
-				score[v.ID] += a * (float64(v.Score) - lo) / (hi - lo)
+				f.keyword = hit.Score / top
 			}
 		}
 	}
 	var missing []string
-	for _, v := range vhits {
-		if _, ok := byID[v.ID]; !ok {
-			missing = append(missing, v.ID)
+	if len(vhits) > 0 {
+		hi, lo := float64(vhits[0].Score), float64(vhits[len(vhits)-1].Score)
+		for i, v := range vhits {
+			f := get(v.ID)
+			f.vectorRR = 1 / float64(1+i)
+			if hi > lo {
+				f.vector = (float64(v.Score) - lo) / (hi - lo)
+			}
+			if f.PassageID == "" {
+				missing = append(missing, v.ID)
+			}
 		}
 	}
 	if len(missing) > 0 {
@@ -265,42 +325,33 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 		nq.noSnippets = true
 		hits, err := h.Keyword.Get(ctx, missing, nq)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, hit := range hits {
-			byID[hit.PassageID] = hit
+			byID[hit.PassageID].Hit = hit
 		}
 	}
-	ids := make([]string, 0, len(score))
-	for id := range score {
-		if _, ok := byID[id]; ok {
-			ids = append(ids, id)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		if score[ids[i]] != score[ids[j]] {
-			return score[ids[i]] > score[ids[j]]
-		}
-		return ids[i] < ids[j]
-	})
 	seen := map[string]bool{}
-	out := append([]Hit(nil), exact...)
-	for i := range out {
+	lookups = append([]Hit(nil), exact...)
+	for i := range lookups {
 		// Fused scores lie in 0..1; looked-up passages stand above them.
-		out[i].Score = 1 + float64(len(out)-i)
+		lookups[i].Score = 1 + float64(len(lookups)-i)
+		seen[lookups[i].PassageID] = true
 	}
-	for _, hit := range exact {
-		seen[hit.PassageID] = true
-	}
-	for _, id := range ids {
-		if seen[id] {
+	for id, f := range byID {
+		if f.PassageID == "" || seen[id] { // filtered out when read, or looked up
 			continue
 		}
-		hit := byID[id]
-		hit.Score = score[id]
-		out = append(out, hit)
+		f.Score = (1-a)*f.keyword + a*f.vector
+		fused = append(fused, *f)
 	}
-	return out, nil
+	sort.Slice(fused, func(i, j int) bool {
+		if fused[i].Score != fused[j].Score {
+			return fused[i].Score > fused[j].Score
+		}
+		return fused[i].PassageID < fused[j].PassageID
+	})
+	return lookups, fused, nil
 }
 
 func (h *Hybrid) vectorOnly(ctx context.Context, q Query, vhits []VectorHit) ([]Hit, error) {

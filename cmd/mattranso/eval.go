@@ -7,6 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/retrieval"
@@ -14,7 +17,7 @@ import (
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return exitError{2, errors.New("eval: name what to evaluate: retrieval (measurement peers: fts5-serve, query-mix)")}
+		return exitError{2, errors.New("eval: name what to evaluate: retrieval, answers or classify (and train-reranker; measurement peers: fts5-serve, query-mix)")}
 	}
 	switch args[0] {
 	case "retrieval":
@@ -23,12 +26,14 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return evalAnswers(ctx, args[1:], stdout, stderr)
 	case "classify":
 		return evalClassify(args[1:], stdout, stderr)
+	case "train-reranker":
+		return evalTrainReranker(ctx, args[1:], stdout, stderr)
 	case "fts5-serve":
 		return evalFTS5Serve(ctx, args[1:], stderr)
 	case "query-mix":
 		return evalQueryMix(args[1:], stdout, stderr)
 	}
-	return exitError{2, fmt.Errorf("eval: unknown evaluation %q (retrieval, fts5-serve, query-mix)", args[0])}
+	return exitError{2, fmt.Errorf("eval: unknown evaluation %q (retrieval, answers, classify, train-reranker, fts5-serve, query-mix)", args[0])}
 }
 
 func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +45,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	ablation := fs.Bool("ablation", false, "run every mode (keyword, vector, hybrid), with and without diacritics, on one index")
 	mode := fs.String("mode", "hybrid", `what answers: "hybrid" (default), "keyword", "vector", or "fts5" (the SQLite FTS5 peer)`)
+	reranker := fs.String("reranker", eval.RerankAuto, `hybrid re-ranking: "auto" (the built-in model; cross-fitted on a set it learned from), "shipped", "cross", "none", or a model file`)
 	pairs := fs.String("train-pairs", "", "comma-separated BEIR sets whose judged questions also train the local embedder (the evaluated set is always left out)")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
@@ -47,7 +53,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *dataset == "" {
 		return exitError{2, errors.New("eval retrieval: --dataset DIR is required")}
 	}
-	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, PairsFrom: splitList(*pairs)}
+	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, PairsFrom: splitList(*pairs), Reranker: *reranker}
 	if !*asJSON {
 		opts.Log = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	}
@@ -59,13 +65,13 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if *asJSON {
 			return json.NewEncoder(stdout).Encode(rows)
 		}
-		fmt.Fprintf(stdout, "| mode | diacritics | queries | R@1 | R@10 | MRR@10 | nDCG@10 | F2 |\n|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(stdout, "| mode | re-ranker | diacritics | queries | R@1 | R@10 | MRR@10 | nDCG@10 | F2 |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range rows {
 			d := "with"
 			if r.StripDiacritics {
 				d = "without"
 			}
-			fmt.Fprintf(stdout, "| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f |\n", r.Mode, d, r.Queries, r.RecallAt1, r.RecallAt10, r.MRRAt10, r.NDCGAt10, r.F2)
+			fmt.Fprintf(stdout, "| %s | %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f |\n", r.Mode, firstNonEmpty(r.Reranker, "—"), d, r.Queries, r.RecallAt1, r.RecallAt10, r.MRRAt10, r.NDCGAt10, r.F2)
 		}
 		return nil
 	}
@@ -86,7 +92,68 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(m)
 	}
+	if m.Reranker != "" {
+		fmt.Fprintf(stdout, "re-ranker  %s\n", m.Reranker)
+	}
 	fmt.Fprintf(stdout, "dataset    %s\nmode       %s\nqueries    %d\nRecall@1   %.4f\nRecall@10  %.4f\nMRR@10     %.4f\nnDCG@10    %.4f\nF2         %.4f\n",
 		*dataset, *mode, m.Queries, m.RecallAt1, m.RecallAt10, m.MRRAt10, m.NDCGAt10, m.F2)
 	return nil
+}
+
+// evalTrainReranker trains the hybrid re-ranker on judged BEIR sets and
+// writes the model (retrieval/reranker.json is the one built in).
+func evalTrainReranker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval train-reranker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var dirs listFlag
+	fs.Var(&dirs, "dataset", "BEIR dataset directory with judged questions (repeat, or comma-separated)")
+	out := fs.String("out", "", "write the model here (default: standard output)")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	if len(dirs) == 0 {
+		return exitError{2, errors.New("eval train-reranker: --dataset DIR is required")}
+	}
+	r, err := eval.TrainReranker(ctx, dirs, func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) })
+	if err != nil {
+		return err
+	}
+	b, err := r.Marshal()
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if *out == "" {
+		_, err = stdout.Write(b)
+		return err
+	}
+	return writeFileAtomic(*out, b)
+}
+
+// listFlag collects a repeated, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, splitList(v)...)
+	return nil
+}
+
+// writeFileAtomic writes b to path through a temporary file beside it, so
+// that a failed write leaves the old file whole.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

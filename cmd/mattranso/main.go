@@ -137,7 +137,13 @@ func openLibrary(ctx context.Context, cfg Config) (*openLib, error) {
 	if err != nil {
 		mode = retrieval.ModeHybrid
 	}
-	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default()}
+	rr, err := loadReranker(cfg.Vectors.Reranker)
+	if err != nil {
+		idx.Close()
+		db.Close()
+		return nil, fmt.Errorf("MATTRANSO_RERANKER: %w", err)
+	}
+	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr}
 	return &openLib{db: db, docs: docs, index: idx, search: hy}, nil
 }
 

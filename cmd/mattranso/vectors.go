@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 // vector store.
 type vectorConfig struct {
 	SearchMode     string // MATTRANSO_SEARCH_MODE: hybrid (default), keyword, vector
+	Reranker       string // MATTRANSO_RERANKER: shipped (default), none, or a model file
 	OpenAIBaseURL  string // OPENAI_BASE_URL
 	OpenAIKey      string // OPENAI_API_KEY (or _FILE)
 	EmbeddingModel string // EMBEDDING_MODEL
@@ -27,6 +29,7 @@ type vectorConfig struct {
 func loadVectorConfig() (vectorConfig, error) {
 	c := vectorConfig{
 		SearchMode:     env("MATTRANSO_SEARCH_MODE", "hybrid"),
+		Reranker:       env("MATTRANSO_RERANKER", "shipped"),
 		OpenAIBaseURL:  env("OPENAI_BASE_URL", ""),
 		EmbeddingModel: env("EMBEDDING_MODEL", ""),
 		LLMModel:       env("LLM_MODEL", ""),
@@ -41,6 +44,9 @@ func loadVectorConfig() (vectorConfig, error) {
 	}
 	if _, err := retrieval.ParseMode(c.SearchMode); err != nil {
 		return c, fmt.Errorf("config: MATTRANSO_SEARCH_MODE: %w", err)
+	}
+	if _, err := loadReranker(c.Reranker); err != nil {
+		return c, fmt.Errorf("config: MATTRANSO_RERANKER: %w", err)
 	}
 	return c, nil
 }
@@ -115,4 +121,21 @@ func setupVectors(ctx context.Context, cfg Config, lib *openLib, log *slog.Logge
 	}
 	lib.setVectors(emb, store)
 	return nil
+}
+
+// loadReranker reads the hybrid re-ranker that MATTRANSO_RERANKER names:
+// "shipped" (the model built in), "none", or a model file written by
+// `mattranso eval train-reranker`.
+func loadReranker(spec string) (*retrieval.Reranker, error) {
+	switch spec {
+	case "", "shipped":
+		return retrieval.ShippedReranker()
+	case "none":
+		return nil, nil
+	}
+	b, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w (shipped, none or a model file)", err)
+	}
+	return retrieval.ParseReranker(b)
 }

@@ -1,0 +1,532 @@
+package retrieval
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+)
+
+// The re-ranking stage. Fusion ranks passages by two scores; it cannot see
+// whether the question's phrases occur together in one sentence of a
+// passage, whether the article heading names what is asked, or whether
+// the neighbours in the list come from the same law. The re-ranker looks
+// at the first RerankDepth fused passages again with such features and
+// orders them by a linear model learned from judged questions (pairwise
+// logistic regression: a relevant passage should score above each
+// irrelevant one of the same question).
+//
+// The model shipped in reranker.json is trained by
+//
+//	mattranso eval train-reranker --out retrieval/reranker.json \
+//	    --dataset ../shared/eval/alqac2025 --dataset ../shared/eval/alqac2022 --dataset ../shared/eval/vlsp2023
+//
+// from the training splits of those sets, and records which questions it
+// saw, so that `eval retrieval` never scores a question with a model that
+// was trained on it (see eval.RetrievalOptions.Reranker).
+
+// RerankDepth is how many articles' fused passages the re-ranker orders; the rest
+// keep their fused order below them. Deeper lists were tried (60, 100) and
+// ranked worse: the far candidates add noise, not answers.
+const RerankDepth = 30
+
+// RerankVersion names the feature set; a model trained on another one is
+// refused.
+const RerankVersion = "rerank-1"
+
+// rerankFeatures are the features, in the order of a model's weights.
+var rerankFeatures = []string{
+	"keyword",          // keyword score / best keyword score
+	"vector",           // vector score scaled 0..1 over the vector list
+	"keyword_rr",       // 1/(1+rank) in the keyword list, 0 if absent
+	"vector_rr",        // 1/(1+rank) in the vector list, 0 if absent
+	"fused",            // the fused score
+	"fused_rr",         // 1/(1+rank) in the fused list
+	"cover",            // idf share of the query's words found in the passage
+	"cover_bigram",     // idf share of the query's word pairs found in the passage
+	"sentence_cover",   // the same for the best single sentence
+	"sentence_bigram",  // … and word pairs in the best single sentence
+	"heading_cover",    // idf share of the query's words found in the heading
+	"heading_share",    // share of the heading's words found in the query
+	"longest_run",      // longest run of consecutive query word pairs in the passage, per query word
+	"length",           // log(1 + words)
+	"same_document",    // share of the first ten fused passages from the same document
+	"document_named",   // every word of the document title occurs in the query
+	"article_passages", // log(1 + fused passages of the same article)
+	"article_cover",    // idf share of the query's words in the article's passages among the first ones
+	"article_bigram",   // … and of its word pairs
+}
+
+//go:embed reranker.json
+var shippedReranker []byte
+
+// Reranker is a trained re-ranking model.
+type Reranker struct {
+	Version  string    `json:"version"`
+	Features []string  `json:"features"`
+	Weights  []float64 `json:"weights"`
+	// TrainedOn lists the judged question sets the model learned from.
+	TrainedOn []TrainedSet `json:"trained_on"`
+}
+
+// TrainedSet identifies a set of judged questions a model learned from.
+type TrainedSet struct {
+	Name    string `json:"name"`
+	Queries int    `json:"queries"`
+	// Digest is a hash of the questions and their judgements (see
+	// eval.QuestionsDigest): the same questions under another name are
+	// still recognised.
+	Digest string `json:"digest"`
+}
+
+// ShippedReranker returns the model built into the binary.
+func ShippedReranker() (*Reranker, error) {
+	return ParseReranker(shippedReranker)
+}
+
+// ParseReranker reads a model and checks it fits this feature set.
+func ParseReranker(b []byte) (*Reranker, error) {
+	var r Reranker
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("retrieval: read re-ranker: %w", err)
+	}
+	if r.Version != RerankVersion || !slices.Equal(r.Features, rerankFeatures) {
+		return nil, fmt.Errorf("retrieval: re-ranker %q was trained for other features than %s; retrain it (mattranso eval train-reranker)", r.Version, RerankVersion)
+	}
+	if len(r.Weights) != len(rerankFeatures) {
+		return nil, fmt.Errorf("retrieval: re-ranker has %d weights for %d features", len(r.Weights), len(rerankFeatures))
+	}
+	for _, w := range r.Weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return nil, errors.New("retrieval: re-ranker has a weight that is not a number")
+		}
+	}
+	return &r, nil
+}
+
+// Marshal writes the model as indented JSON.
+func (r *Reranker) Marshal() ([]byte, error) {
+	return json.MarshalIndent(r, "", "  ")
+}
+
+// Candidate is a fused passage with its re-ranking features.
+type Candidate struct {
+	Hit      Hit
+	Features []float64
+}
+
+// Candidates are what a hybrid search found before re-ranking: looked-up
+// passages (always first), the first RerankDepth fused passages with
+// their features, and the rest in fused order.
+type Candidates struct {
+	Lookups []Hit
+	Top     []Candidate
+	Rest    []Hit
+}
+
+// Rank orders the candidates: look-ups first, then the top passages by
+// the model (r nil: in fused order), then the rest. A re-ranked passage
+// scores e^(s - best s) by the model: the first scores 1 and a passage
+// the model nearly ties with it scores close to 1; the rest score below
+// the lowest re-ranked one.
+func (r *Reranker) Rank(c Candidates) []Hit {
+	out := make([]Hit, 0, len(c.Lookups)+len(c.Top)+len(c.Rest))
+	out = append(out, c.Lookups...)
+	top := make([]Hit, len(c.Top))
+	best := math.Inf(-1)
+	for i, cd := range c.Top {
+		top[i] = cd.Hit
+		if r != nil {
+			top[i].Score = r.score(cd.Features)
+			best = max(best, top[i].Score)
+		}
+	}
+	if r != nil {
+		for i := range top {
+			top[i].Score = math.Exp(top[i].Score - best)
+		}
+		sort.SliceStable(top, func(i, j int) bool { return top[i].Score > top[j].Score })
+	}
+	out = append(out, top...)
+	floor := math.Inf(1)
+	if n := len(top); n > 0 {
+		floor = top[n-1].Score
+	}
+	for _, h := range c.Rest {
+		if r != nil && h.Score >= floor {
+			h.Score = floor * 0.999
+			floor = h.Score
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// score is the model's linear score of a feature vector.
+func (r *Reranker) score(f []float64) float64 {
+	var s float64
+	for i, w := range r.Weights {
+		s += w * f[i]
+	}
+	return s
+}
+
+// fusedHit is a passage of the fused list with what each side said of it.
+type fusedHit struct {
+	Hit
+	keyword, vector     float64 // scaled scores, 0 if the side did not find it
+	keywordRR, vectorRR float64 // 1/(1+rank), 0 if absent
+}
+
+// features computes the re-ranking features of the first RerankDepth
+// fused passages.
+func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) ([]Candidate, error) {
+	n := rerankCount(fused)
+	qu, qb := queryTerms(query)
+	qu, qb = uniq(qu), uniq(qb)
+	idf, err := h.Keyword.idfs(ctx, append(slices.Clone(qu), qb...))
+	if err != nil {
+		return nil, err
+	}
+	sum := func(ts []string) float64 {
+		var s float64
+		for _, t := range ts {
+			s += idf[t]
+		}
+		return s
+	}
+	sumU, sumB := sum(qu)+1e-9, sum(qb)+1e-9
+	seq := (viTokenizer{}).Tokenize([]byte(query))
+	var pairs []string // the query's word pairs in order, "" where a pair is broken
+	for i, t := range seq {
+		if t.Type == analysis.Shingle {
+			pairs = append(pairs, string(t.Term))
+		} else if i+1 < len(seq) && seq[i+1].Type != analysis.Shingle {
+			pairs = append(pairs, "")
+		}
+	}
+	docs := map[string]float64{}
+	articles := map[string]int{}
+	for i, f := range fused {
+		if i < 10 {
+			docs[f.DocID] += 0.1
+		}
+		articles[f.DocID+"#"+articleOf(f.Anchor)]++
+	}
+	terms := make([]map[string]bool, n)
+	byArticle := map[string]map[string]bool{} // the union of an article's passages' terms
+	for i, f := range fused[:n] {
+		terms[i] = termSet(f.Title + "\n" + headingName(f.Heading) + "\n" + f.Text)
+		key := f.DocID + "#" + articleOf(f.Anchor)
+		u := byArticle[key]
+		if u == nil {
+			u = map[string]bool{}
+			byArticle[key] = u
+		}
+		for t := range terms[i] {
+			u[t] = true
+		}
+	}
+	out := make([]Candidate, n)
+	for i, f := range fused[:n] {
+		all := terms[i]
+		art := byArticle[f.DocID+"#"+articleOf(f.Anchor)]
+		var artU, artB float64
+		for _, t := range qu {
+			if art[t] {
+				artU += idf[t]
+			}
+		}
+		for _, t := range qb {
+			if art[t] {
+				artB += idf[t]
+			}
+		}
+		head := termSet(headingName(f.Heading))
+		var cover, coverB, headCover float64
+		for _, t := range qu {
+			if all[t] {
+				cover += idf[t]
+			}
+			if head[t] {
+				headCover += idf[t]
+			}
+		}
+		for _, t := range qb {
+			if all[t] {
+				coverB += idf[t]
+			}
+		}
+		var bestU, bestB float64
+		for _, s := range clauses(f.Text) {
+			st := termSet(s)
+			var u, b float64
+			for _, t := range qu {
+				if st[t] {
+					u += idf[t]
+				}
+			}
+			for _, t := range qb {
+				if st[t] {
+					b += idf[t]
+				}
+			}
+			bestU, bestB = max(bestU, u), max(bestB, b)
+		}
+		var headShare float64
+		headWords := 0
+		quSet := map[string]bool{}
+		for _, t := range qu {
+			quSet[t] = true
+		}
+		for t := range head {
+			if strings.Contains(t, "_") {
+				continue
+			}
+			headWords++
+			if quSet[t] {
+				headShare++
+			}
+		}
+		if headWords > 0 {
+			headShare /= float64(headWords)
+		}
+		run, best := 0, 0
+		for _, p := range pairs {
+			if p != "" && all[p] {
+				run++
+				best = max(best, run)
+			} else {
+				run = 0
+			}
+		}
+		named := 0.0
+		if title := uniqUnigrams(f.Title); len(title) > 0 {
+			named = 1
+			for _, t := range title {
+				if !quSet[t] {
+					named = 0
+					break
+				}
+			}
+		}
+		out[i] = Candidate{Hit: f.Hit, Features: []float64{
+			f.keyword, f.vector, f.keywordRR, f.vectorRR, f.Score, 1 / float64(1+i),
+			cover / sumU, coverB / sumB, bestU / sumU, bestB / sumB,
+			headCover / sumU, headShare,
+			float64(best) / float64(len(qu)+1),
+			math.Log1p(float64(len(strings.Fields(f.Text)))),
+			docs[f.DocID], named,
+			math.Log1p(float64(articles[f.DocID+"#"+articleOf(f.Anchor)])),
+			artU / sumU, artB / sumB,
+		}}
+	}
+	return out, nil
+}
+
+// rerankCount is how many fused passages the re-ranker takes: enough to
+// cover RerankDepth articles (a long article comes as several passages),
+// at most 2×RerankDepth passages.
+func rerankCount(fused []fusedHit) int {
+	seen := map[string]bool{}
+	for i, f := range fused {
+		key := f.DocID + "#" + articleOf(f.Anchor)
+		if !seen[key] && len(seen) == RerankDepth || i == 2*RerankDepth {
+			return i
+		}
+		seen[key] = true
+	}
+	return len(fused)
+}
+
+// headingName strips a heading to the article's name: "Điều 39. Hợp
+// đồng lữ hành — Khoản 2" → "Hợp đồng lữ hành".
+func headingName(h string) string {
+	h, _, _ = strings.Cut(h, " — ")
+	if rest, ok := strings.CutPrefix(h, "Điều "); ok {
+		if _, name, ok := strings.Cut(rest, ". "); ok {
+			return name
+		}
+	}
+	return h
+}
+
+func articleOf(anchor string) string {
+	a, _, _ := strings.Cut(anchor, "/")
+	return a
+}
+
+// termSet returns the analysed terms of s (words and word pairs).
+func termSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, t := range (viTokenizer{}).Tokenize([]byte(s)) {
+		m[string(t.Term)] = true
+	}
+	return m
+}
+
+func uniqUnigrams(s string) []string {
+	u, _ := queryTerms(s)
+	return uniq(u)
+}
+
+func uniq(ts []string) []string {
+	seen := map[string]bool{}
+	out := ts[:0:0]
+	for _, t := range ts {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// sentences splits a passage at line ends and sentence or clause
+// punctuation.
+func clauses(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return r == '\n' || r == '.' || r == ';' || r == ':' || r == '?' || r == '!'
+	})
+}
+
+// idfs returns the inverse document frequency of each term over the
+// passages' text.
+func (k *Keyword) idfs(ctx context.Context, terms []string) (map[string]float64, error) {
+	k.mu.RLock()
+	n := float64(k.stats.Passages)
+	k.mu.RUnlock()
+	r, err := k.idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	reader, err := r.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer reader.Close()
+	out := make(map[string]float64, len(terms))
+	for _, t := range terms {
+		if _, ok := out[t]; ok {
+			continue
+		}
+		tfr, err := reader.TermFieldReader(ctx, []byte(t), "text", false, false, false)
+		if err != nil {
+			return nil, err
+		}
+		df := float64(tfr.Count())
+		tfr.Close()
+		out[t] = math.Log(1 + (n-df+0.5)/(df+0.5))
+	}
+	return out, nil
+}
+
+// TrainingGroup is one judged question's candidates: their features and
+// whether each is relevant.
+type TrainingGroup struct {
+	Features [][]float64
+	Relevant []bool
+}
+
+// RerankTraining configures TrainReranker; zero values take the defaults
+// chosen by cross-validation on the dev sets (EVAL.md).
+type RerankTraining struct {
+	Epochs int     // passes over the pairs (8)
+	Rate   float64 // first learning rate (0.05), ×0.7 each epoch
+	L2     float64 // weight decay (1e-4)
+	Seed   int64   // shuffling (1)
+}
+
+// TrainReranker learns a model from judged candidates by pairwise
+// logistic regression on standardised features. It is deterministic:
+// the same groups and options give the same weights.
+func TrainReranker(groups []TrainingGroup, o RerankTraining) (*Reranker, error) {
+	if o.Epochs <= 0 {
+		o.Epochs = 8
+	}
+	if o.Rate <= 0 {
+		o.Rate = 0.05
+	}
+	if o.L2 <= 0 {
+		o.L2 = 1e-4
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	nf := len(rerankFeatures)
+	mean, sd := make([]float64, nf), make([]float64, nf)
+	var n float64
+	type pair struct{ a, b []float64 }
+	var pairs []pair
+	for gi, g := range groups {
+		if len(g.Features) != len(g.Relevant) {
+			return nil, fmt.Errorf("retrieval: training group %d has %d feature rows for %d labels", gi, len(g.Features), len(g.Relevant))
+		}
+		for i, f := range g.Features {
+			if len(f) != nf {
+				return nil, fmt.Errorf("retrieval: training group %d row %d has %d features, want %d", gi, i, len(f), nf)
+			}
+			for j := range f {
+				mean[j] += f[j]
+			}
+			n++
+			if !g.Relevant[i] {
+				continue
+			}
+			for j, o := range g.Features {
+				if !g.Relevant[j] {
+					pairs = append(pairs, pair{f, o})
+				}
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return nil, errors.New("retrieval: no training pairs: no question has both a relevant and an irrelevant candidate")
+	}
+	for j := range mean {
+		mean[j] /= n
+	}
+	for _, g := range groups {
+		for _, f := range g.Features {
+			for j := range f {
+				sd[j] += (f[j] - mean[j]) * (f[j] - mean[j])
+			}
+		}
+	}
+	for j := range sd {
+		sd[j] = math.Sqrt(sd[j]/n) + 1e-9
+	}
+	w := make([]float64, nf)
+	d := make([]float64, nf)
+	rng := rand.New(rand.NewSource(o.Seed))
+	rate := o.Rate
+	for range o.Epochs {
+		rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
+		for _, p := range pairs {
+			var s float64
+			for j := range w {
+				d[j] = (p.a[j] - p.b[j]) / sd[j]
+				s += w[j] * d[j]
+			}
+			g := 1 / (1 + math.Exp(s)) // the loss log(1+e^-s) falls along d by this much
+			for j := range w {
+				w[j] += rate * (g*d[j] - o.L2*w[j])
+			}
+		}
+		rate *= 0.7
+	}
+	// Back to raw feature units; the intercept cancels in a ranking, and
+	// the model is only ever compared within one question.
+	for j := range w {
+		w[j] /= sd[j]
+	}
+	return &Reranker{Version: RerankVersion, Features: slices.Clone(rerankFeatures), Weights: w}, nil
+}
