@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -79,7 +80,7 @@ func queryTerms(q string) (unigrams, bigrams []string) {
 // terms (folded syllables, and bigrams joined by "_"), escaped, with matches wrapped in <mark>. It shows at most about
 // max characters, starting at the window with the most matches.
 func Snippet(text string, terms map[string]bool, max int) string {
-	toks := corpus.Tokenize(text)
+	toks := snippetTokens(text)
 	type span struct{ start, end int }
 	// Words matched as a pair ("tử sỹ" for "tu si") are marked in
 	// preference to single syllables, which match far too widely in
@@ -87,8 +88,10 @@ func Snippet(text string, terms map[string]bool, max int) string {
 	// only when no pair matches.
 	marked := make([]bool, len(toks))
 	pairs := false
+	var pair []byte
 	for i := 0; i+1 < len(toks); i++ {
-		if terms[toks[i].Term+"_"+toks[i+1].Term] && onlySpace(text[toks[i].End:toks[i+1].Start]) {
+		pair = append(append(append(pair[:0], toks[i].Term...), '_'), toks[i+1].Term...)
+		if terms[string(pair)] && onlySpace(text[toks[i].End:toks[i+1].Start]) {
 			marked[i], marked[i+1], pairs = true, true, true
 		}
 	}
@@ -147,6 +150,123 @@ func Snippet(text string, terms map[string]bool, max int) string {
 		b.WriteString(" …")
 	}
 	return b.String()
+}
+
+// snippetTokens is corpus.Tokenize, faster: a snippet tokenizes whole
+// passages for every search, and folding each word (NFD, then dropping
+// marks) was most of a search's time. Words of plain ASCII are folded in
+// place; others are folded once and remembered (foldCache).
+func snippetTokens(s string) []corpus.Token {
+	toks := make([]corpus.Token, 0, len(s)/6)
+	start := -1
+	ascii := true
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		if t := foldWord(s[start:end], ascii); t != "" {
+			toks = append(toks, corpus.Token{Term: t, Start: start, End: end})
+		}
+		start, ascii = -1, true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+				if start < 0 {
+					start = i
+				}
+			} else {
+				flush(i)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
+			if start < 0 {
+				start = i
+			}
+			ascii = false
+		} else {
+			flush(i)
+		}
+		i += size
+	}
+	flush(len(s))
+	return toks
+}
+
+// foldWord is corpus.FoldSyllable.
+func foldWord(w string, ascii bool) string {
+	if !ascii {
+		return foldCache.fold(w)
+	}
+	f := w
+	for i := 0; i < len(w); i++ {
+		if 'A' <= w[i] && w[i] <= 'Z' {
+			f = strings.ToLower(w)
+			break
+		}
+	}
+	n := len(f)
+	if n >= 2 && f[n-1] == 'y' && isConsonant(f[n-2]) {
+		f = f[:n-1] + "i"
+	}
+	if f == "qui" {
+		f = "quy"
+	}
+	return f
+}
+
+func isConsonant(c byte) bool {
+	switch c {
+	case 'b', 'c', 'd', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'x':
+		return true
+	}
+	return false
+}
+
+// foldCache remembers the folded form of words with diacritics. The
+// library's vocabulary is small; the cap keeps odd input from growing it
+// without end.
+var foldCache = newFoldMemo(1 << 14)
+
+type foldMemo struct {
+	perShard int
+	shards   [32]struct {
+		sync.RWMutex
+		m map[string]string
+	}
+}
+
+func newFoldMemo(perShard int) *foldMemo {
+	f := &foldMemo{perShard: perShard}
+	for i := range f.shards {
+		f.shards[i].m = map[string]string{}
+	}
+	return f
+}
+
+func (f *foldMemo) fold(w string) string {
+	var h uint32 = 2166136261
+	for i := 0; i < len(w); i++ {
+		h = (h ^ uint32(w[i])) * 16777619
+	}
+	sh := &f.shards[h%uint32(len(f.shards))]
+	sh.RLock()
+	t, ok := sh.m[w]
+	sh.RUnlock()
+	if ok {
+		return t
+	}
+	t = corpus.FoldSyllable(w)
+	sh.Lock()
+	if len(sh.m) < f.perShard {
+		sh.m[strings.Clone(w)] = t
+	}
+	sh.Unlock()
+	return t
 }
 
 func wordStart(s string, i int) int {

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +57,16 @@ type Keyword struct {
 	mu     sync.RWMutex
 	titles map[string]lawName // doc id → names, for "Điều N <law>" references
 	stats  fieldStats
+	gen    uint64 // counts writes, so that a memory snapshot knows it is current
+
+	mem      atomic.Pointer[memIndex] // nil until built, and after a write
+	building atomic.Bool
+	builds   sync.WaitGroup
+	closed   atomic.Bool
+	stop     context.CancelFunc // cancels a build when the index closes
+	stopped  context.Context
+	// bleveOnly turns the memory path off, for tests that compare the two.
+	bleveOnly bool
 }
 
 type lawName struct {
@@ -69,6 +81,7 @@ type lawName struct {
 // or cannot be opened.
 func OpenKeyword(dir string) (*Keyword, error) {
 	k := &Keyword{path: dir, titles: map[string]lawName{}}
+	k.stopped, k.stop = context.WithCancel(context.Background())
 	idx, err := bleve.Open(dir)
 	if err == nil {
 		v, verr := idx.GetInternal(versionKey)
@@ -84,6 +97,9 @@ func OpenKeyword(dir string) (*Keyword, error) {
 				idx.Close()
 				return nil, err
 			}
+			// Searches are answered from memory once it is read; start now,
+			// so that a server is quick from its first searches.
+			k.memFor()
 			return k, nil
 		}
 		idx.Close()
@@ -151,8 +167,14 @@ func newMapping() mapping.IndexMapping {
 	return im
 }
 
-// Close closes the index.
-func (k *Keyword) Close() error { return k.idx.Close() }
+// Close closes the index, after any memory snapshot being built.
+func (k *Keyword) Close() error {
+	k.closed.Store(true)
+	k.stop()
+	k.builds.Wait()
+	k.mem.Store(nil)
+	return k.idx.Close()
+}
 
 // Count returns the number of passages held.
 func (k *Keyword) Count() (uint64, error) { return k.idx.DocCount() }
@@ -216,6 +238,7 @@ func (k *Keyword) Index(ctx context.Context, docs ...*corpus.Document) error {
 	}
 	k.mu.Lock()
 	k.stats = st
+	k.dropMem()
 	for _, d := range docs {
 		k.titles[d.ID] = newLawName(d.ID, d.Kind, strings.Join(append([]string{d.Title}, d.Aliases...), "\n"))
 	}
@@ -248,6 +271,7 @@ func (k *Keyword) Delete(ctx context.Context, docIDs ...string) error {
 	}
 	k.mu.Lock()
 	k.stats = st
+	k.dropMem()
 	for _, id := range docIDs {
 		delete(k.titles, id)
 	}
@@ -384,28 +408,85 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 	return res, nil
 }
 
-// ranked runs the scored keyword query.
+// ranked runs the scored keyword query: from the memory snapshot when it
+// can answer exactly as bleve would, else from bleve.
 func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (Result, error) {
 	uni, bi := queryTerms(text)
 	if len(uni) == 0 {
 		return Result{}, fmt.Errorf("%w: the query has no words", ErrBadQuery)
 	}
 	uni, bi = dedupe(uni), dedupe(bi)
+	var (
+		cands []scored
+		total uint64
+		ok    bool
+	)
+	if m := k.memFor(); m != nil && !k.bleveOnly {
+		var err error
+		if cands, total, ok, err = k.rankedMem(m, uni, bi, q, max(candidates, q.Offset+size)); err != nil {
+			return Result{}, err
+		}
+		if ok && total == 0 {
+			return Result{}, nil
+		}
+	}
+	if !ok {
+		var err error
+		if cands, total, err = k.rankedBleve(ctx, uni, bi, q, size); err != nil || cands == nil {
+			return Result{}, err
+		}
+	}
+	if named := k.MentionedLaws(text); len(named) > 0 && q.DocID == "" {
+		// "Theo Luật Cư trú, …": passages of the law the question names
+		// come before equally good passages of other laws.
+		for i := range cands {
+			if named[cands[i].docID] {
+				cands[i].score *= 1 + lawBoost
+			}
+		}
+		sortScored(cands)
+	}
+	var terms map[string]bool
+	if !q.noSnippets {
+		terms = snippetTerms(uni, bi)
+	}
+	out := Result{Total: total}
+	if q.Offset < len(cands) {
+		cands = cands[q.Offset:]
+	} else {
+		cands = nil
+	}
+	if len(cands) > size {
+		cands = cands[:size]
+	}
+	for _, c := range cands {
+		if c.doc != nil {
+			out.Hits = append(out.Hits, c.doc.hit(c.score, terms))
+		} else {
+			out.Hits = append(out.Hits, hitFrom(c.id, c.score, c.fields, terms))
+		}
+	}
+	return out, nil
+}
+
+// rankedBleve asks bleve for the candidates and rescores them; nil
+// candidates with a nil error mean that no term of the query is indexed.
+func (k *Keyword) rankedBleve(ctx context.Context, uni, bi []string, q Query, size int) ([]scored, uint64, error) {
 	r, err := k.idx.Advanced()
 	if err != nil {
-		return Result{}, err
+		return nil, 0, err
 	}
 	reader, err := r.Reader()
 	if err != nil {
-		return Result{}, err
+		return nil, 0, err
 	}
 	defer reader.Close()
 	should, err := k.termQueries(ctx, reader, uni, bi)
 	if err != nil {
-		return Result{}, err
+		return nil, 0, err
 	}
 	if len(should) == 0 {
-		return Result{}, nil
+		return nil, 0, nil
 	}
 	dq := bleve.NewDisjunctionQuery(should...)
 	var top query.Query = dq
@@ -420,12 +501,13 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	req.SortBy([]string{"-_score", "_id"})
 	res, err := k.idx.SearchInContext(ctx, req)
 	if err != nil {
-		return Result{}, fmt.Errorf("retrieval: keyword search: %w", err)
+		return nil, 0, fmt.Errorf("retrieval: keyword search: %w", err)
 	}
 	cands := make([]scored, len(res.Hits))
 	for i, h := range res.Hits {
 		blob, _ := h.Fields["terms"].(string)
-		cands[i] = scored{id: h.ID, score: h.Score, fields: h.Fields, blob: blob}
+		docID, _ := h.Fields["doc_id"].(string)
+		cands[i] = scored{id: h.ID, score: h.Score, docID: docID, fields: h.Fields, blob: blob}
 	}
 	var qt []queryTerm
 	for _, t := range uni {
@@ -435,35 +517,9 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 		qt = append(qt, queryTerm{t, bigramBoost})
 	}
 	if err := k.rescore(ctx, reader, qt, cands); err != nil {
-		return Result{}, fmt.Errorf("retrieval: rank: %w", err)
+		return nil, 0, fmt.Errorf("retrieval: rank: %w", err)
 	}
-	if named := k.MentionedLaws(text); len(named) > 0 && q.DocID == "" {
-		// "Theo Luật Cư trú, …": passages of the law the question names
-		// come before equally good passages of other laws.
-		for i := range cands {
-			if id, _ := cands[i].fields["doc_id"].(string); named[id] {
-				cands[i].score *= 1 + lawBoost
-			}
-		}
-		sortScored(cands)
-	}
-	var terms map[string]bool
-	if !q.noSnippets {
-		terms = snippetTerms(uni, bi)
-	}
-	out := Result{Total: res.Total}
-	if q.Offset < len(cands) {
-		cands = cands[q.Offset:]
-	} else {
-		cands = nil
-	}
-	if len(cands) > size {
-		cands = cands[:size]
-	}
-	for _, c := range cands {
-		out.Hits = append(out.Hits, hitFrom(c.id, c.score, c.fields, terms))
-	}
-	return out, nil
+	return cands, res.Total, nil
 }
 
 // termQueries builds one term query per field and term. Bleve's BM25
@@ -680,10 +736,59 @@ func (k *Keyword) passagesWithAnchor(ctx context.Context, docID, anchor string) 
 	return hits, nil
 }
 
+// getMem is Get from the memory snapshot: the same hits, in passage id
+// order rather than bleve's, and ok false when the snapshot is out of date
+// or q filters on what it does not hold (issuer, status). Get in hybrid.go
+// starts with it: reading the passages from bleve was a fifth of a hybrid
+// search.
+func (k *Keyword) getMem(ids []string, q Query) (hits []Hit, ok bool) {
+	m := k.current()
+	if m == nil || q.Issuer != "" || q.Status != "" {
+		return nil, false
+	}
+	var terms map[string]bool
+	if !q.noSnippets {
+		terms = snippetTerms(queryTerms(q.Text))
+	}
+	rows := make([]int, 0, len(ids))
+	for _, id := range ids {
+		i, found := slices.BinarySearchFunc(m.docs, id, func(d memDoc, id string) int { return strings.Compare(d.id, id) })
+		if found {
+			rows = append(rows, i)
+		}
+	}
+	slices.Sort(rows)
+	rows = slices.Compact(rows)
+	hits = make([]Hit, 0, len(rows))
+	for _, i := range rows {
+		hits = append(hits, m.docs[i].hit(1, terms))
+	}
+	return hits, true
+}
+
 // firstPassages returns the first n passages of a document in reading
 // order. Only anchors are read for the whole document; text only for the
 // passages kept, so that a long code costs no more than a short law.
 func (k *Keyword) firstPassages(ctx context.Context, docID string, n int) ([]Hit, error) {
+	if m := k.current(); m != nil {
+		// Anchors are unique within a document, so that the order is the
+		// one bleve's answer sorts into.
+		rows := slices.Clone(m.byDoc[docID])
+		slices.SortStableFunc(rows, func(a, b uint32) int {
+			switch {
+			case anchorLess(m.docs[a].anchor, m.docs[b].anchor):
+				return -1
+			case anchorLess(m.docs[b].anchor, m.docs[a].anchor):
+				return 1
+			}
+			return 0
+		})
+		var hits []Hit
+		for _, r := range rows[:min(n, len(rows))] {
+			hits = append(hits, m.docs[r].hit(1, map[string]bool{}))
+		}
+		return hits, nil
+	}
 	d := bleve.NewTermQuery(docID)
 	d.SetField("doc_id")
 	req := bleve.NewSearchRequestOptions(d, 10000, 0, false)

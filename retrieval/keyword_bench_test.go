@@ -43,6 +43,7 @@ func BenchmarkKeywordSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("keyword index: %d passages (alqac2025 laws + %d procedures)", n, benchProcedures)
+	idx.WarmMemory(b)
 	for _, m := range benchMixes(b, shared) {
 		b.Run(m.name, func(b *testing.B) {
 			b.ReportAllocs()

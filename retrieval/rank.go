@@ -3,13 +3,21 @@ package retrieval
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/mattranso/mattranso/corpus"
 )
 
 // Ranking is two-stage. Bleve finds the candidates (its disjunction
@@ -208,6 +216,456 @@ func fieldWeight(field string) float64 {
 type scored struct {
 	id     string
 	score  float64
-	fields map[string]interface{}
+	docID  string
+	fields map[string]interface{} // from bleve
 	blob   string
+	doc    *memDoc // from memory
+}
+
+// The memory path. Asking bleve for the candidates walks a disjunction of
+// one term query per field and term — some 160 for a question — over
+// posting lists that cover most of the library, then reads 200 stored
+// documents; rescoring reads their term-count blobs again. memIndex holds
+// the same postings, term counts and stored fields in memory, built from
+// the index, and answers the two stages in one pass over the postings of
+// the query's terms:
+//
+//   - the first stage computes bleve's own score for each passage (its BM25
+//     with the idf counted twice, the query norm and the share of clauses
+//     matched), so that the 200 candidates are the ones bleve would pick;
+//   - the second stage adds up the weighted BM25 of rescore, in rescore's
+//     order, so that the final scores are bit for bit the same.
+//
+// Bleve sums a passage's clause scores in the order its heap yields them,
+// which depends on the other clauses; the sums here run in query order. The
+// two can differ in the last bits, which matters only when passages on
+// either side of the cut-off score within rounding of each other: then the
+// query goes to bleve as before (memTieMargin). A snapshot stands for one
+// generation of the index; any write drops it and the next search builds a
+// new one in the background, bleve answering meanwhile.
+
+// memTieMargin is the relative gap, far above the rounding of a sum of a
+// few hundred scores, below which the last candidate and the first passage
+// left out are too close to call without bleve.
+const memTieMargin = 1e-9
+
+// memIndex is one generation of the keyword index in memory.
+type memIndex struct {
+	gen   uint64
+	stats fieldStats
+	docs  []memDoc // sorted by passage id, so that a number orders as its id
+	post  [4]map[string][]memPosting
+	// Per passage and rank field (doc*4+field): the field length bleve's
+	// BM25 recovers from its stored norm, and rescore's length norm times k1.
+	blen   []float64
+	k1Norm []float64
+	// bleve's length norms times k1, for the average field lengths of the
+	// last search; the averages change when bleve merges segments.
+	bleve atomic.Pointer[memBleveNorms]
+	byDoc map[string][]uint32 // document id → its passages
+
+	scratch sync.Pool // *memScratch
+}
+
+type memDoc struct {
+	id, docID, anchor, title, heading, text string
+	kind                                    corpus.Kind
+}
+
+type memPosting struct {
+	doc, tf uint32
+}
+
+// memScratch are per-search accumulators, one slot per passage; only the
+// slots touched are cleared after use.
+type memScratch struct {
+	first, second []float64
+	count         []int32
+	touched       []uint32
+}
+
+// buildMem reads every passage of the index into a new memIndex.
+func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
+	k.mu.RLock()
+	gen, st := k.gen, k.stats
+	k.mu.RUnlock()
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1<<30, 0, false)
+	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
+	req.SortBy([]string{"_id"})
+	res, err := k.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: read passages into memory: %w", err)
+	}
+	n := len(res.Hits)
+	m := &memIndex{gen: gen, stats: st, docs: make([]memDoc, n),
+		blen: make([]float64, 4*n), k1Norm: make([]float64, 4*n), byDoc: map[string][]uint32{}}
+	for f := range m.post {
+		m.post[f] = map[string][]memPosting{}
+	}
+	for i, h := range res.Hits {
+		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
+		m.docs[i] = memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
+			anchor: str("anchor"), title: str("title"), heading: str("heading"), text: str("text")}
+		m.byDoc[m.docs[i].docID] = append(m.byDoc[m.docs[i].docID], uint32(i))
+		lines := strings.Split(str("terms"), "\n")
+		for f := range rankFields {
+			var line string
+			if f < len(lines) {
+				line = lines[f]
+			}
+			parts := strings.Split(line, " ")
+			unigrams, _ := strconv.Atoi(parts[0])
+			tokens := 0
+			for _, p := range parts[1:] {
+				j := strings.LastIndexByte(p, ':')
+				if j < 0 {
+					continue
+				}
+				c, _ := strconv.Atoi(p[j+1:])
+				if c <= 0 {
+					continue
+				}
+				tokens += c
+				term := p[:j]
+				list, ok := m.post[f][term]
+				if !ok {
+					term = strings.Clone(term)
+				}
+				m.post[f][term] = append(list, memPosting{uint32(i), uint32(c)})
+			}
+			if tokens > 0 {
+				// As zap stores it: the length in a float32's bits, read
+				// back as the float32 of 1/√length.
+				norm := float64(float32(1.0 / math.Sqrt(float64(tokens))))
+				m.blen[4*i+f] = 1 / (norm * norm)
+			}
+			norm := 1 - bm25B + bm25B*float64(unigrams)/st.avg(f)
+			m.k1Norm[4*i+f] = bm25K1 * norm
+		}
+	}
+	return m, nil
+}
+
+type memBleveNorms struct {
+	avg [4]float64
+	v   []float64
+}
+
+// bleveNorms returns, per passage and field, the length part of
+// TermQueryScorer.docScore's denominator for the given average lengths.
+func (m *memIndex) bleveNorms(avg [4]float64) []float64 {
+	if c := m.bleve.Load(); c != nil && c.avg == avg {
+		return c.v
+	}
+	k1, b := search.BM25_k1, search.BM25_b
+	c := &memBleveNorms{avg: avg, v: make([]float64, len(m.blen))}
+	for i, fieldLength := range m.blen {
+		if a := avg[i%4]; a > 0 {
+			c.v[i] = k1 * (1 - b + (b * fieldLength / a))
+		}
+	}
+	m.bleve.Store(c)
+	return c.v
+}
+
+// memFor returns the memory snapshot of the current generation, starting a
+// build in the background when there is none.
+func (k *Keyword) memFor() *memIndex {
+	if m := k.mem.Load(); m != nil {
+		return m
+	}
+	if k.closed.Load() || !k.building.CompareAndSwap(false, true) {
+		return nil
+	}
+	k.builds.Add(1)
+	go func() {
+		defer k.builds.Done()
+		defer k.building.Store(false)
+		// A write during the build makes it stale; try again a few times.
+		for range 3 {
+			if k.closed.Load() {
+				return
+			}
+			m, err := k.buildMem(k.stopped)
+			if err != nil {
+				return
+			}
+			k.mu.Lock()
+			fresh := m.gen == k.gen
+			if fresh {
+				k.mem.Store(m)
+			}
+			k.mu.Unlock()
+			if fresh {
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// dropMem forgets the snapshot after a write; k.mu is held for writing.
+func (k *Keyword) dropMem() {
+	k.gen++
+	k.mem.Store(nil)
+}
+
+// current returns the memory snapshot when it holds the index as it is.
+func (k *Keyword) current() *memIndex {
+	m := k.memFor()
+	if m == nil || k.bleveOnly {
+		return nil
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if m.gen != k.gen {
+		return nil
+	}
+	return m
+}
+
+// memChild is one clause of bleve's disjunction: a term in a field.
+type memChild struct {
+	field int
+	post  []memPosting
+	// First stage: bleve's idf, average field length and query weight.
+	idf, avg, weight float64
+	// Second stage: rescore's weight (field × term) and idf.
+	rw, ridf float64
+}
+
+// rankedMem is ranked's first and second stage from memory. ok is false
+// when the snapshot cannot answer exactly as bleve would; the caller then
+// asks bleve.
+func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cands []scored, total uint64, ok bool, err error) {
+	if q.Issuer != "" || q.Status != "" {
+		return nil, 0, false, nil // not held in memory
+	}
+	k.mu.RLock()
+	current := m.gen == k.gen
+	st := k.stats
+	k.mu.RUnlock()
+	if !current || st.Passages <= 0 {
+		return nil, 0, false, nil
+	}
+	r, err := k.idx.Advanced()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	reader, err := r.Reader()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	defer reader.Close()
+	docTotal, err := reader.DocCount()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	bm, isBM := reader.(index.BM25Reader)
+	if !isBM || docTotal != uint64(len(m.docs)) {
+		return nil, 0, false, nil
+	}
+	// Bleve's average field length: its dictionary's size per passage,
+	// rounded up — as bm25ScoreMetrics computes it.
+	var avg [4]float64
+	for f, field := range rankFields {
+		card, err := bm.FieldCardinality(field)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if card > 0 {
+			avg[f] = math.Ceil(float64(card) / float64(docTotal))
+		}
+	}
+	// The clauses in the order termQueries makes them, which is also the
+	// order rescore sums its terms in.
+	rn := float64(st.Passages)
+	var children []memChild
+	sumSq := 0.0
+	for f, fb := range fieldBoosts {
+		for pass, terms := range [][]string{uni, bi} {
+			tw := 1.0
+			if pass == 1 {
+				tw = bigramBoost
+			}
+			for _, t := range terms {
+				post := m.post[f][t]
+				if len(post) == 0 {
+					continue
+				}
+				if avg[f] <= 0 {
+					return nil, 0, false, nil
+				}
+				df := float64(len(post))
+				idf := math.Log(1 + (float64(docTotal)-df+0.5)/(df+0.5))
+				boost := fb.boost * tw / idf
+				w := boost * idf
+				sumSq += w * w
+				children = append(children, memChild{field: f, post: post, idf: idf, avg: avg[f],
+					weight: boost, rw: fb.boost * tw, ridf: math.Log(1 + (rn-df+0.5)/(df+0.5))})
+			}
+		}
+	}
+	if len(children) == 0 {
+		return nil, 0, true, nil
+	}
+	qnorm := 1.0 / math.Sqrt(sumSq)
+	for i := range children {
+		children[i].weight = children[i].weight * children[i].idf * qnorm
+	}
+
+	s, _ := m.scratch.Get().(*memScratch)
+	if s == nil {
+		s = &memScratch{first: make([]float64, len(m.docs)), second: make([]float64, len(m.docs)),
+			count: make([]int32, len(m.docs))}
+	}
+	defer func() {
+		for _, d := range s.touched {
+			s.first[d], s.second[d], s.count[d] = 0, 0, 0
+		}
+		s.touched = s.touched[:0]
+		m.scratch.Put(s)
+	}()
+	k1 := search.BM25_k1
+	k1Norm := m.bleveNorms(avg)
+	filtered := q.Kind != "" || q.DocID != ""
+	for _, c := range children {
+		f := c.field
+		rr := c.rw * c.ridf
+		for _, p := range c.post {
+			d := p.doc
+			if filtered && (q.Kind != "" && m.docs[d].kind != q.Kind || q.DocID != "" && m.docs[d].docID != q.DocID) {
+				continue
+			}
+			// TermQueryScorer.docScore, then its query weight.
+			tf := math.Sqrt(float64(p.tf))
+			score := c.idf * (tf * k1) / (tf + k1Norm[4*int(d)+f])
+			if c.weight != 1.0 {
+				score = score * c.weight
+			}
+			// rescore's term.
+			x := float64(p.tf)
+			second := rr * x * (bm25K1 + 1) / (x + m.k1Norm[4*int(d)+f])
+			if s.count[d] == 0 {
+				s.touched = append(s.touched, d)
+			}
+			s.count[d]++
+			s.first[d] += score
+			s.second[d] += second
+		}
+	}
+	// The n best by bleve's score, ties by id (the doc number), and the
+	// first one left out, to see how close the cut is.
+	top := memTop{n: n + 1}
+	nc := float64(len(children))
+	for _, d := range s.touched {
+		top.push(memCand{score: s.first[d] * (float64(s.count[d]) / nc), doc: d})
+	}
+	best := top.sorted()
+	if len(best) > n {
+		in, out := best[n-1].score, best[n].score
+		if out >= in*(1-memTieMargin) && !m.exactBand(s, out*(1-memTieMargin), in*(1+memTieMargin), nc, q) {
+			return nil, 0, false, nil
+		}
+		best = best[:n]
+	}
+	cands = make([]scored, len(best))
+	for i, c := range best {
+		doc := &m.docs[c.doc]
+		cands[i] = scored{id: doc.id, score: s.second[c.doc], docID: doc.docID, doc: doc}
+	}
+	sortScored(cands)
+	return cands, uint64(len(s.touched)), true, nil
+}
+
+// exactBand reports whether every passage scoring within [lo, hi] has
+// bleve's score exactly: a sum of at most two clause scores, which no order
+// of addition changes. Scores under a filter are not bleve's (its
+// conjunction adds the filter's score and rescales).
+func (m *memIndex) exactBand(s *memScratch, lo, hi, nc float64, q Query) bool {
+	if q.Kind != "" || q.DocID != "" {
+		return false
+	}
+	for _, d := range s.touched {
+		score := s.first[d] * (float64(s.count[d]) / nc)
+		if score >= lo && score <= hi && s.count[d] > 2 {
+			return false
+		}
+	}
+	return true
+}
+
+type memCand struct {
+	score float64
+	doc   uint32
+}
+
+// better orders candidates as bleve's sort "-_score", "_id" does.
+func (c memCand) better(o memCand) bool {
+	if c.score != o.score {
+		return c.score > o.score
+	}
+	return c.doc < o.doc
+}
+
+// memTop keeps the n best candidates in a heap whose root is the worst.
+type memTop struct {
+	n int
+	h []memCand
+}
+
+func (t *memTop) push(c memCand) {
+	if len(t.h) < t.n {
+		t.h = append(t.h, c)
+		for i := len(t.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !t.h[p].better(t.h[i]) {
+				break
+			}
+			t.h[i], t.h[p] = t.h[p], t.h[i]
+			i = p
+		}
+		return
+	}
+	if !c.better(t.h[0]) {
+		return
+	}
+	t.h[0] = c
+	for i := 0; ; {
+		w, l, r := i, 2*i+1, 2*i+2
+		if l < len(t.h) && t.h[w].better(t.h[l]) {
+			w = l
+		}
+		if r < len(t.h) && t.h[w].better(t.h[r]) {
+			w = r
+		}
+		if w == i {
+			return
+		}
+		t.h[i], t.h[w] = t.h[w], t.h[i]
+		i = w
+	}
+}
+
+// sorted returns the candidates best first.
+func (t *memTop) sorted() []memCand {
+	slices.SortFunc(t.h, func(a, b memCand) int {
+		if a.better(b) {
+			return -1
+		}
+		if b.better(a) {
+			return 1
+		}
+		return 0
+	})
+	return t.h
+}
+
+func (d *memDoc) hit(score float64, terms map[string]bool) Hit {
+	h := Hit{PassageID: d.id, DocID: d.docID, Kind: d.kind, Anchor: d.anchor,
+		Title: d.title, Heading: d.heading, Text: d.text, Score: score}
+	if terms != nil {
+		h.Snippet = Snippet(h.Text, terms, 240)
+	}
+	return h
 }

@@ -1,0 +1,97 @@
+package retrieval_test
+
+// BenchmarkHybridSearch measures search as `mattranso serve` ships it —
+// keyword index, local embedder and embedded vector store fused — on the
+// whole library corpus (../shared/corpus), asked the same query mixes as
+// BenchmarkKeywordSearch. Building that library takes minutes (ingest, then
+// training the embedder), so the benchmark reuses a data directory made by
+// `mattranso ingest` when MATTRANSO_BENCH_DATA names one (no server may
+// have it open); otherwise it builds one in b.TempDir(). Nothing here
+// asserts a time.
+//
+//	MATTRANSO_BENCH_DATA=/tmp/data go test -run '^$' -bench BenchmarkHybridSearch -benchmem ./retrieval
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/ingest"
+	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/store"
+)
+
+func BenchmarkHybridSearch(b *testing.B) {
+	shared := benchShared(b)
+	ctx := context.Background()
+	dir := os.Getenv("MATTRANSO_BENCH_DATA")
+	build := dir == ""
+	if build {
+		dir = b.TempDir()
+	}
+	idx, err := retrieval.OpenKeyword(filepath.Join(dir, "index", "keyword"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer idx.Close()
+	switch {
+	case build:
+		benchIngestAll(b, filepath.Join(shared, "corpus"), dir, idx)
+	case idx.Fresh:
+		b.Fatalf("%s holds no keyword index of version %s: run `mattranso ingest --data %s %s/corpus` first", dir, retrieval.KeywordVersion, dir, shared)
+	}
+	emb, vs, _, err := retrieval.LocalVectors(ctx, idx, filepath.Join(dir, "index", "local"), retrieval.TrainOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if emb == nil {
+		b.Fatal("no passages to search")
+	}
+	defer vs.Close()
+	h := &retrieval.Hybrid{Keyword: idx, Vectors: vs, Embedder: emb}
+	idx.WarmMemory(b)
+	n, _ := idx.Count()
+	b.Logf("library: %d passages, embedder %s", n, emb.Name())
+	for _, m := range benchMixes(b, shared) {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				q := m.queries[i%len(m.queries)]
+				i++
+				res, err := h.Search(ctx, retrieval.Query{Text: q, Limit: 10})
+				if err != nil {
+					b.Fatalf("%q: %v", q, err)
+				}
+				if res.Degraded != "" {
+					b.Fatalf("%q: %s", q, res.Degraded)
+				}
+			}
+		})
+	}
+}
+
+// benchIngestAll ingests every source under corpusDir into a database in
+// dir and into idx.
+func benchIngestAll(b *testing.B, corpusDir, dir string, idx retrieval.Indexer) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(dir, "mattranso.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	docs := corpus.NewStore(db)
+	if err := docs.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := ingest.Migrate(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	sum, err := ingest.Run(ctx, ingest.Options{Store: docs, Index: idx, Sources: []string{corpusDir}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s", sum.Line())
+}

@@ -1,0 +1,239 @@
+package retrieval
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/mattranso/mattranso/corpus"
+)
+
+// waitMem builds the memory snapshot of k and waits for it.
+func waitMem(t testing.TB, k *Keyword) *memIndex {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		if m := k.memFor(); m != nil {
+			return m
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the memory snapshot was not built")
+	return nil
+}
+
+// sameSearch asks q of k from memory and from bleve alone and fails when
+// the answers differ in anything.
+func sameSearch(t *testing.T, k *Keyword, q Query) {
+	t.Helper()
+	ctx := context.Background()
+	k.bleveOnly = false
+	got, gotErr := k.Search(ctx, q)
+	k.bleveOnly = true
+	want, wantErr := k.Search(ctx, q)
+	k.bleveOnly = false
+	got.Took, want.Took = 0, 0
+	if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+		t.Errorf("%+v: memory and bleve differ:\n memory %v %+v\n bleve  %v %+v", q, gotErr, got, wantErr, want)
+	}
+}
+
+// memAnswers reports whether the memory path answered q itself.
+func memAnswers(k *Keyword, m *memIndex, q Query) bool {
+	uni, bi := queryTerms(q.Text)
+	_, _, ok, err := k.rankedMem(m, dedupe(uni), dedupe(bi), q, max(candidates, q.Offset+max(q.Limit, 10)))
+	return ok && err == nil
+}
+
+func TestMemoryRankingMatchesBleve(t *testing.T) {
+	k := openTest(t)
+	m := waitMem(t, k)
+	queries := []Query{
+		{Text: "chiếm đoạt di vật của tử sỹ"},
+		{Text: "chiem doat di vat cua tu si"},
+		{Text: "đăng ký khai sinh", Limit: 3},
+		{Text: "đăng ký khai sinh", Kind: corpus.KindProcedure},
+		{Text: "thường trú", Kind: corpus.KindLaw},
+		{Text: "thủ tục", Offset: 1, Limit: 2},
+		{Text: "Theo Luật Cư trú, đăng ký thường trú ở đâu?"},
+		{Text: "Điều 418 Bộ luật Hình sự"},
+		{Text: "từ không có trong kho"},
+		{Text: "luật", Issuer: "Quốc hội"},
+	}
+	for _, q := range queries {
+		sameSearch(t, k, q)
+	}
+	if !memAnswers(k, m, Query{Text: "chiếm đoạt di vật của tử sỹ"}) {
+		t.Error("the memory path did not answer a plain question")
+	}
+	if memAnswers(k, m, Query{Text: "luật", Issuer: "Quốc hội"}) {
+		t.Error("the memory path answered a filter it does not hold")
+	}
+	// Its document frequencies are bleve's.
+	r, _ := k.idx.Advanced()
+	reader, err := r.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	for f, field := range rankFields {
+		for term, post := range m.post[f] {
+			tfr, err := reader.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := tfr.Count(); n != uint64(len(post)) {
+				t.Errorf("%s:%s: %d passages in memory, %d in bleve", field, term, len(post), n)
+			}
+			tfr.Close()
+		}
+	}
+
+	// A write drops the snapshot; the next one holds the change.
+	if err := k.Delete(context.Background(), "bo-luat-hinh-su"); err != nil {
+		t.Fatal(err)
+	}
+	if k.mem.Load() != nil {
+		t.Fatal("the snapshot outlived a write")
+	}
+	m = waitMem(t, k)
+	for _, d := range m.docs {
+		if d.docID == "bo-luat-hinh-su" {
+			t.Fatalf("the new snapshot holds deleted passage %s", d.id)
+		}
+	}
+	for _, q := range queries {
+		sameSearch(t, k, q)
+	}
+}
+
+// TestMemoryRankingMatchesBleveOnLibrary compares the two paths on a real
+// library — a data directory made by `mattranso ingest`, named by
+// MATTRANSO_BENCH_DATA — over the evaluation questions, as written and
+// without diacritics.
+func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
+	dir := os.Getenv("MATTRANSO_BENCH_DATA")
+	if dir == "" {
+		t.Skip("MATTRANSO_BENCH_DATA does not name a data directory")
+	}
+	shared := os.Getenv("MATTRANSO_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "shared")
+	}
+	k, err := OpenKeyword(filepath.Join(dir, "index", "keyword"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if k.Fresh {
+		t.Fatalf("%s holds no keyword index of version %s", dir, KeywordVersion)
+	}
+	m := waitMem(t, k)
+	// Snippets tokenize as corpus.Tokenize does, on every passage.
+	for _, d := range m.docs {
+		for _, s := range []string{d.title, d.heading, d.text} {
+			if got, want := snippetTokens(s), corpus.Tokenize(s); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+				t.Fatalf("passage %s: snippet tokens differ from corpus.Tokenize", d.id)
+			}
+		}
+	}
+	var texts []string
+	for _, ds := range []string{"alqac2022", "alqac2025"} {
+		f, err := os.Open(filepath.Join(shared, "eval", ds, "queries.jsonl"))
+		if err != nil {
+			t.Skip(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var q struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &q) == nil && q.Text != "" {
+				texts = append(texts, q.Text, corpus.Fold(q.Text))
+			}
+		}
+		f.Close()
+	}
+	texts = append(texts, "thu tuc dang ky khai sinh", "cấp căn cước", "91/2015/QH13", "Điều 5 Luật Cư trú",
+		"Luật 59/2020/QH14 doanh nghiệp", "đăng ký thường trú", "xin cap lai the can cuoc")
+	fallbacks, searches := 0, 0
+	for _, text := range texts {
+		for _, q := range []Query{{Text: text, Limit: 10}, {Text: text, Limit: 100, noSnippets: true}, {Text: text, Limit: 10, Kind: corpus.KindLaw}} {
+			if q.Kind != "" && len(text)%4 != 0 {
+				continue // a sample of filtered searches: bleve is slow
+			}
+			searches++
+			sameSearch(t, k, q)
+			if !memAnswers(k, m, q) {
+				fallbacks++
+			}
+		}
+	}
+	t.Logf("%d searches, %d answered by bleve (a tie at the cut)", searches, fallbacks)
+}
+
+// WarmMemory builds the memory snapshot and waits for it, so that the
+// benchmarks of package retrieval_test time searches rather than the build.
+func (k *Keyword) WarmMemory(tb testing.TB) { waitMem(tb, k) }
+
+func TestSnippetTokensAreCorpusTokens(t *testing.T) {
+	texts := []string{
+		"", "a", "Điều 418. Tội chiếm đoạt di vật của tử sỹ", "QUÍ KỸ SỸ quy y Lý",
+		"e\u0301 combining marks \u0301\u0300 alone", "91/2015/QH13, ½ ① ٣ x²", "ĐĂNG KÝ THƯỜNG TRÚ; đ Đ ð Ð",
+		"tab\tnew\nline…“quoted”", "\xff\xfe broken utf-8 \xc3",
+	}
+	for _, d := range testDocs() {
+		for _, p := range corpus.Passages(d) {
+			texts = append(texts, p.Title, p.Heading, p.Text)
+		}
+	}
+	for _, s := range texts {
+		for range 2 { // once folding, once from the cache
+			if got, want := snippetTokens(s), corpus.Tokenize(s); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+				t.Errorf("%q:\n got %v\nwant %v", s, got, want)
+			}
+		}
+	}
+}
+
+func TestGetFromMemory(t *testing.T) {
+	k := openTest(t)
+	waitMem(t, k)
+	ctx := context.Background()
+	var ids []string
+	for _, d := range testDocs() {
+		for _, p := range corpus.Passages(d) {
+			ids = append(ids, p.ID)
+		}
+	}
+	ids = append(ids, "no-such-passage", ids[0])
+	for _, q := range []Query{{}, {Text: "đăng ký khai sinh"}, {Text: "thường trú", noSnippets: true}} {
+		want, err := k.Get(ctx, ids, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := k.getMem(ids, q)
+		if !ok {
+			t.Fatal("the memory snapshot did not answer")
+		}
+		byID := map[string]Hit{}
+		for _, h := range want {
+			byID[h.PassageID] = h
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d hits from memory, %d from bleve", len(got), len(want))
+		}
+		for _, h := range got {
+			if !reflect.DeepEqual(h, byID[h.PassageID]) {
+				t.Errorf("%s:\n memory %+v\n bleve  %+v", h.PassageID, h, byID[h.PassageID])
+			}
+		}
+	}
+	if _, ok := k.getMem(ids, Query{Issuer: "Quốc hội"}); ok {
+		t.Error("the memory snapshot answered an issuer filter")
+	}
+}
