@@ -385,6 +385,9 @@ func (k *Keyword) Get(ctx context.Context, ids []string, q Query) ([]Hit, error)
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	if hits, ok := k.getMem(ids, q); ok {
+		return hits, nil
+	}
 	top := bleve.NewDocIDQuery(ids)
 	filters := k.filters(Query{Issuer: q.Issuer, Status: q.Status})
 	req := bleve.NewSearchRequestOptions(top, len(ids), 0, false)

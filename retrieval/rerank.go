@@ -40,7 +40,7 @@ const RerankDepth = 30
 
 // RerankVersion names the feature set; a model trained on another one is
 // refused.
-const RerankVersion = "rerank-1"
+const RerankVersion = "rerank-2"
 
 // rerankFeatures are the features, in the order of a model's weights.
 var rerankFeatures = []string{
@@ -63,6 +63,8 @@ var rerankFeatures = []string{
 	"article_passages", // log(1 + fused passages of the same article)
 	"article_cover",    // idf share of the query's words in the article's passages among the first ones
 	"article_bigram",   // … and of its word pairs
+	"heading_phrase",   // longest stretch of the heading's name found word for word in the query, per heading word
+	"heading_whole",    // the heading's name (two words or more) occurs word for word in the query
 }
 
 //go:embed reranker.json
@@ -235,9 +237,19 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 			u[t] = true
 		}
 	}
+	qw := words(query)
 	out := make([]Candidate, n)
 	for i, f := range fused[:n] {
 		all := terms[i]
+		hw := words(headingName(f.Heading))
+		var phrase, whole float64
+		if len(hw) > 0 {
+			run := longestCommon(hw, qw)
+			phrase = float64(run) / float64(len(hw))
+			if run == len(hw) && run >= 2 {
+				whole = 1
+			}
+		}
 		art := byArticle[f.DocID+"#"+articleOf(f.Anchor)]
 		var artU, artB float64
 		for _, t := range qu {
@@ -326,7 +338,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 			math.Log1p(float64(len(strings.Fields(f.Text)))),
 			docs[f.DocID], named,
 			math.Log1p(float64(articles[f.DocID+"#"+articleOf(f.Anchor)])),
-			artU / sumU, artB / sumB,
+			artU / sumU, artB / sumB, phrase, whole,
 		}}
 	}
 	return out, nil
@@ -345,6 +357,31 @@ func rerankCount(fused []fusedHit) int {
 		seen[key] = true
 	}
 	return len(fused)
+}
+
+// words returns the folded words of s in order.
+func words(s string) []string {
+	u, _ := queryTerms(s)
+	return u
+}
+
+// longestCommon is the length of the longest run of words that a and b
+// share word for word.
+func longestCommon(a, b []string) int {
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	best := 0
+	for i := range a {
+		for j := range b {
+			if a[i] == b[j] {
+				cur[j+1] = prev[j] + 1
+				best = max(best, cur[j+1])
+			} else {
+				cur[j+1] = 0
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return best
 }
 
 // headingName strips a heading to the article's name: "Điều 39. Hợp

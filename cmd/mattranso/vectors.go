@@ -45,8 +45,10 @@ func loadVectorConfig() (vectorConfig, error) {
 	if _, err := retrieval.ParseMode(c.SearchMode); err != nil {
 		return c, fmt.Errorf("config: MATTRANSO_SEARCH_MODE: %w", err)
 	}
-	if _, err := loadReranker(c.Reranker); err != nil {
-		return c, fmt.Errorf("config: MATTRANSO_RERANKER: %w", err)
+	if c.Reranker != "shipped" { // the built-in model is checked by its tests
+		if _, err := loadReranker(c.Reranker); err != nil {
+			return c, fmt.Errorf("config: MATTRANSO_RERANKER: %w", err)
+		}
 	}
 	return c, nil
 }
