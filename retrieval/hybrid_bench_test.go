@@ -1,7 +1,8 @@
 package retrieval_test
 
 // BenchmarkHybridSearch measures search as `mattranso serve` ships it —
-// keyword index, local embedder and embedded vector store fused — on the
+// keyword index, local embedder and embedded vector store fused, then
+// re-ranked by the built-in model (and, for comparison, fused only) — on the
 // whole library corpus (../shared/corpus), asked the same query mixes as
 // BenchmarkKeywordSearch. Building that library takes minutes (ingest, then
 // training the embedder), so the benchmark reuses a data directory made by
@@ -50,26 +51,37 @@ func BenchmarkHybridSearch(b *testing.B) {
 		b.Fatal("no passages to search")
 	}
 	defer vs.Close()
+	rr, err := retrieval.ShippedReranker()
+	if err != nil {
+		b.Fatal(err)
+	}
 	h := &retrieval.Hybrid{Keyword: idx, Vectors: vs, Embedder: emb}
 	idx.WarmMemory(b)
 	n, _ := idx.Count()
 	b.Logf("library: %d passages, embedder %s", n, emb.Name())
 	for _, m := range benchMixes(b, shared) {
-		b.Run(m.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				q := m.queries[i%len(m.queries)]
-				i++
-				res, err := h.Search(ctx, retrieval.Query{Text: q, Limit: 10})
-				if err != nil {
-					b.Fatalf("%q: %v", q, err)
-				}
-				if res.Degraded != "" {
-					b.Fatalf("%q: %s", q, res.Degraded)
-				}
+		for _, model := range []*retrieval.Reranker{rr, nil} {
+			name := m.name + "/reranked"
+			if model == nil {
+				name = m.name + "/fused"
 			}
-		})
+			h.Reranker = model
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					q := m.queries[i%len(m.queries)]
+					i++
+					res, err := h.Search(ctx, retrieval.Query{Text: q, Limit: 10})
+					if err != nil {
+						b.Fatalf("%q: %v", q, err)
+					}
+					if res.Degraded != "" {
+						b.Fatalf("%q: %s", q, res.Degraded)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -223,97 +223,81 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 		}
 		articles[f.DocID+"#"+articleOf(f.Anchor)]++
 	}
-	terms := make([]map[string]bool, n)
-	byArticle := map[string]map[string]bool{} // the union of an article's passages' terms
+	// The query's terms by index: words, then word pairs.
+	qt := append(slices.Clone(qu), qb...)
+	qidx := make(map[string]int, len(qt))
+	qidf := make([]float64, len(qt))
+	for j, t := range qt {
+		qidx[t], qidf[j] = j, idf[t]
+	}
+	matches := make([]passageMatch, n)
+	byArticle := map[string][]bool{} // the query terms any of an article's passages holds
 	for i, f := range fused[:n] {
-		terms[i] = termSet(f.Title + "\n" + headingName(f.Heading) + "\n" + f.Text)
+		matches[i] = matchPassage(f.Hit, qidx, qidf, len(qu))
 		key := f.DocID + "#" + articleOf(f.Anchor)
 		u := byArticle[key]
 		if u == nil {
-			u = map[string]bool{}
+			u = make([]bool, len(qt))
 			byArticle[key] = u
 		}
-		for t := range terms[i] {
-			u[t] = true
+		for j, ok := range matches[i].all {
+			u[j] = u[j] || ok
 		}
+	}
+	quSet := map[string]bool{}
+	for _, t := range qu {
+		quSet[t] = true
 	}
 	qw := words(query)
 	out := make([]Candidate, n)
 	for i, f := range fused[:n] {
-		all := terms[i]
-		hw := words(headingName(f.Heading))
+		m := matches[i]
 		var phrase, whole float64
-		if len(hw) > 0 {
-			run := longestCommon(hw, qw)
-			phrase = float64(run) / float64(len(hw))
-			if run == len(hw) && run >= 2 {
+		if len(m.headWords) > 0 {
+			run := longestCommon(m.headWords, qw)
+			phrase = float64(run) / float64(len(m.headWords))
+			if run == len(m.headWords) && run >= 2 {
 				whole = 1
 			}
 		}
 		art := byArticle[f.DocID+"#"+articleOf(f.Anchor)]
-		var artU, artB float64
-		for _, t := range qu {
-			if art[t] {
-				artU += idf[t]
-			}
-		}
-		for _, t := range qb {
-			if art[t] {
-				artB += idf[t]
-			}
-		}
-		head := termSet(headingName(f.Heading))
-		var cover, coverB, headCover float64
-		for _, t := range qu {
-			if all[t] {
-				cover += idf[t]
-			}
-			if head[t] {
-				headCover += idf[t]
-			}
-		}
-		for _, t := range qb {
-			if all[t] {
-				coverB += idf[t]
-			}
-		}
-		var bestU, bestB float64
-		for _, s := range clauses(f.Text) {
-			st := termSet(s)
-			var u, b float64
-			for _, t := range qu {
-				if st[t] {
-					u += idf[t]
+		var cover, coverB, headCover, artU, artB float64
+		for j := range qt {
+			if j < len(qu) {
+				if m.all[j] {
+					cover += qidf[j]
+				}
+				if m.head[j] {
+					headCover += qidf[j]
+				}
+				if art[j] {
+					artU += qidf[j]
+				}
+			} else {
+				if m.all[j] {
+					coverB += qidf[j]
+				}
+				if art[j] {
+					artB += qidf[j]
 				}
 			}
-			for _, t := range qb {
-				if st[t] {
-					b += idf[t]
-				}
-			}
-			bestU, bestB = max(bestU, u), max(bestB, b)
 		}
 		var headShare float64
-		headWords := 0
-		quSet := map[string]bool{}
-		for _, t := range qu {
-			quSet[t] = true
-		}
-		for t := range head {
-			if strings.Contains(t, "_") {
-				continue
-			}
-			headWords++
-			if quSet[t] {
-				headShare++
+		seen := map[string]bool{}
+		for _, t := range m.headWords {
+			if !seen[t] {
+				seen[t] = true
+				if quSet[t] {
+					headShare++
+				}
 			}
 		}
-		if headWords > 0 {
-			headShare /= float64(headWords)
+		if len(seen) > 0 {
+			headShare /= float64(len(seen))
 		}
 		run, best := 0, 0
 		for _, p := range pairs {
-			if p != "" && all[p] {
+			if j, ok := qidx[p]; p != "" && ok && m.all[j] {
 				run++
 				best = max(best, run)
 			} else {
@@ -321,9 +305,9 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 			}
 		}
 		named := 0.0
-		if title := uniqUnigrams(f.Title); len(title) > 0 {
+		if len(m.titleWords) > 0 {
 			named = 1
-			for _, t := range title {
+			for _, t := range m.titleWords {
 				if !quSet[t] {
 					named = 0
 					break
@@ -332,7 +316,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 		}
 		out[i] = Candidate{Hit: f.Hit, Features: []float64{
 			f.keyword, f.vector, f.keywordRR, f.vectorRR, f.Score, 1 / float64(1+i),
-			cover / sumU, coverB / sumB, bestU / sumU, bestB / sumB,
+			cover / sumU, coverB / sumB, m.bestU / sumU, m.bestB / sumB,
 			headCover / sumU, headShare,
 			float64(best) / float64(len(qu)+1),
 			math.Log1p(float64(len(strings.Fields(f.Text)))),
@@ -401,18 +385,98 @@ func articleOf(anchor string) string {
 	return a
 }
 
-// termSet returns the analysed terms of s (words and word pairs).
-func termSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, t := range (viTokenizer{}).Tokenize([]byte(s)) {
-		m[string(t.Term)] = true
-	}
-	return m
+// passageMatch is what a passage holds of a query's terms (words, then
+// word pairs, by index).
+type passageMatch struct {
+	all  []bool // in the title, heading name or text
+	head []bool // in the heading name
+	// bestU and bestB are the idf sums of the query's words and pairs
+	// found in the passage's best single clause (text cut at line ends and
+	// . ; : ? !).
+	bestU, bestB float64
+	headWords    []string // the heading name's words in order
+	titleWords   []string // the document title's words, once each
 }
 
-func uniqUnigrams(s string) []string {
-	u, _ := queryTerms(s)
-	return uniq(u)
+// clauseBreak reports whether the text between two words ends a clause.
+func clauseBreak(gap string) bool {
+	return strings.ContainsAny(gap, "\n.;:?!")
+}
+
+// matchPassage reads a passage once: its title, heading name and text as
+// one string (as the index analyses them), marking the query terms found.
+// Word pairs are only looked up when both words are query words.
+func matchPassage(h Hit, qidx map[string]int, qidf []float64, nu int) passageMatch {
+	hn := headingName(h.Heading)
+	s := h.Title + "\n" + hn + "\n" + h.Text
+	headStart := len(h.Title) + 1
+	textStart := headStart + len(hn) + 1
+	m := passageMatch{all: make([]bool, len(qidf)), head: make([]bool, len(qidf))}
+	stamp := make([]int, len(qidf)) // the clause a term was last counted in
+	clause := 0
+	var curU, curB float64
+	endClause := func() {
+		m.bestU, m.bestB = max(m.bestU, curU), max(m.bestB, curB)
+		curU, curB = 0, 0
+		clause++
+	}
+	count := func(j int) {
+		if stamp[j] == clause {
+			return
+		}
+		stamp[j] = clause
+		if j < nu {
+			curU += qidf[j]
+		} else {
+			curB += qidf[j]
+		}
+	}
+	clause = 1
+	toks := snippetTokens(s)
+	titleSeen := map[string]bool{}
+	for i, t := range toks {
+		inHead := t.Start >= headStart && t.Start < textStart
+		inText := t.Start >= textStart
+		switch {
+		case t.Start < headStart:
+			if !titleSeen[t.Term] {
+				titleSeen[t.Term] = true
+				m.titleWords = append(m.titleWords, t.Term)
+			}
+		case inHead:
+			m.headWords = append(m.headWords, t.Term)
+		}
+		if inText && i > 0 && toks[i-1].Start >= textStart && clauseBreak(s[toks[i-1].End:t.Start]) {
+			endClause()
+		}
+		j, isQ := qidx[t.Term]
+		if isQ {
+			m.all[j] = true
+			m.head[j] = m.head[j] || inHead
+			if inText {
+				count(j)
+			}
+		}
+		if !isQ || i+1 >= len(toks) {
+			continue
+		}
+		next := toks[i+1]
+		if _, ok := qidx[next.Term]; !ok || !onlySpace(s[t.End:next.Start]) {
+			continue
+		}
+		jb, ok := qidx[t.Term+"_"+next.Term]
+		if !ok {
+			continue
+		}
+		m.all[jb] = true
+		nextInHead := next.Start >= headStart && next.Start < textStart
+		m.head[jb] = m.head[jb] || inHead && nextInHead
+		if inText && !clauseBreak(s[t.End:next.Start]) {
+			count(jb)
+		}
+	}
+	endClause()
+	return m
 }
 
 func uniq(ts []string) []string {
@@ -427,13 +491,6 @@ func uniq(ts []string) []string {
 	return out
 }
 
-// sentences splits a passage at line ends and sentence or clause
-// punctuation.
-func clauses(text string) []string {
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return r == '\n' || r == '.' || r == ';' || r == ':' || r == '?' || r == '!'
-	})
-}
 
 // idfs returns the inverse document frequency of each term over the
 // passages' text.
