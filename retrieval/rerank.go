@@ -491,7 +491,6 @@ func uniq(ts []string) []string {
 	return out
 }
 
-
 // idfs returns the inverse document frequency of each term over the
 // passages' text.
 func (k *Keyword) idfs(ctx context.Context, terms []string) (map[string]float64, error) {
