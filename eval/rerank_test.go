@@ -1,0 +1,120 @@
+package eval
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/store/storetest"
+)
+
+// The built-in re-ranker must recognise the sets it learned from, or
+// `eval retrieval` would score their questions with a model that saw them.
+func TestShippedRerankerKnowsItsSets(t *testing.T) {
+	shared := storetest.Shared(t)
+	r, err := retrieval.ShippedReranker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, s := range r.TrainedOn {
+		known[s.Digest] = true
+	}
+	for _, name := range []string{"alqac2025", "alqac2022", "vlsp2023"} {
+		ds, err := LoadDataset(filepath.Join(shared, "eval", name), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !known[QuestionsDigest(ds)] {
+			t.Errorf("%s: the built-in re-ranker does not record these questions; eval would not cross-fit", name)
+		}
+	}
+}
+
+func TestQuestionsDigest(t *testing.T) {
+	a, err := LoadDataset(tinySet, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := LoadDataset(tinySet, "")
+	if QuestionsDigest(a) != QuestionsDigest(b) {
+		t.Fatal("one set, two digests")
+	}
+	// Another judgement is another set of questions.
+	for q, rel := range b.Qrels {
+		for id := range rel {
+			delete(rel, id)
+			rel[id+"x"] = 1
+		}
+		b.Qrels[q] = rel
+		break
+	}
+	if QuestionsDigest(a) == QuestionsDigest(b) {
+		t.Error("a changed judgement kept the digest")
+	}
+}
+
+func TestRerankerChoices(t *testing.T) {
+	ctx := context.Background()
+	load := func(choice string) (*LoadedSet, error) {
+		return LoadWith(ctx, RetrievalOptions{Dataset: tinySet, WorkDir: t.TempDir(), Reranker: choice})
+	}
+	set, err := load(RerankNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Reranking != RerankNone || set.hybrid.Reranker != nil {
+		t.Errorf("none: %q", set.Reranking)
+	}
+	// Cross-fitting: one model per fold, each trained without its fold.
+	_, groups, err := set.groups(ctx, set.hybrid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 5 || len(groups[0].Features) == 0 {
+		t.Fatalf("groups: %d", len(groups))
+	}
+	if err := set.crossFit(ctx, set.hybrid, nil); err != nil {
+		t.Fatal(err)
+	}
+	cf, ok := set.Searcher.(*crossFitted)
+	if !ok || len(cf.models) != CrossFolds || !strings.HasPrefix(set.Reranking, "cross-fitted") {
+		t.Fatalf("cross-fitting: %T %q", set.Searcher, set.Reranking)
+	}
+	if m, err := set.RunRetrieval(ctx, RetrievalOptions{}); err != nil || m.Queries != 5 || m.RecallAt10 < 0.99 {
+		t.Errorf("cross-fitted run: %+v %v", m, err)
+	}
+	set.Close()
+
+	// A model file that learned from these questions is refused; another is used.
+	ds, _ := LoadDataset(tinySet, "")
+	model, err := retrieval.TrainReranker(groups, retrieval.RerankTraining{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model.TrainedOn = []retrieval.TrainedSet{{Name: "tiny", Queries: 5, Digest: QuestionsDigest(ds)}}
+	seen := filepath.Join(t.TempDir(), "seen.json")
+	b, _ := model.Marshal()
+	os.WriteFile(seen, b, 0o644)
+	if _, err := load(seen); err == nil || !strings.Contains(err.Error(), "learned from these questions") {
+		t.Errorf("a model that saw the set: %v", err)
+	}
+	model.TrainedOn = []retrieval.TrainedSet{{Name: "other", Queries: 5, Digest: "0123456789abcdef"}}
+	other := filepath.Join(t.TempDir(), "other.json")
+	b, _ = model.Marshal()
+	os.WriteFile(other, b, 0o644)
+	set, err = load(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Reranking != "file other.json" || set.hybrid.Reranker == nil {
+		t.Errorf("model file: %q", set.Reranking)
+	}
+	set.Close()
+	if _, err := load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("a missing model file was accepted")
+	}
+}
