@@ -98,7 +98,16 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 	if utf8.RuneCountInString(q) > MaxQuestionLen {
 		return Answer{}, fmt.Errorf("%w: the question is longer than %d characters", ErrBadQuestion, MaxQuestionLen)
 	}
+	choices, err := checkChoices(r.Choices)
+	if err != nil {
+		return Answer{}, err
+	}
 	query := Standalone(q, r.History)
+	// The options name what the passages must speak of as much as the
+	// question does ("Dịch vụ thể thao", "06 tháng").
+	for _, c := range choices {
+		query += "\n" + c.Text
+	}
 	res, err := s.search.Search(ctx, retrieval.Query{Text: clip(query, retrieval.MaxQueryLen), Kind: r.Kind, Limit: passagesAsked})
 	if err != nil {
 		if errors.Is(err, retrieval.ErrBadQuery) {
@@ -107,6 +116,12 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 		return Answer{}, fmt.Errorf("assistant: search %q: %w", query, err)
 	}
 	hits := res.Hits
+	if len(choices) > 0 {
+		// A multiple-choice answer is a letter: it is read from the
+		// passages, never left to the model.
+		ex := s.extractChoice(ctx, q, query, choices, hits)
+		return ex, emitPieces(ex.Text, emit)
+	}
 	// The question proper (not the history) decides the span; the history
 	// only widened the search.
 	ex := s.extract(ctx, q, query, hits)
@@ -130,6 +145,41 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 		return ex, err
 	}
 	return ex, nil
+}
+
+// Limits of a multiple-choice question.
+const (
+	MaxChoices   = 10
+	MaxChoiceLen = 500 // characters of one option
+)
+
+// checkChoices validates the options of a multiple-choice question and
+// returns them in NFC, trimmed.
+func checkChoices(cs []Choice) ([]Choice, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	if len(cs) > MaxChoices {
+		return nil, fmt.Errorf("%w: %d choices, at most %d", ErrBadQuestion, len(cs), MaxChoices)
+	}
+	out := make([]Choice, len(cs))
+	seen := map[string]bool{}
+	for i, c := range cs {
+		k, t := strings.TrimSpace(c.Key), strings.TrimSpace(corpus.NFC(c.Text))
+		switch {
+		case k == "" || utf8.RuneCountInString(k) > 3:
+			return nil, fmt.Errorf("%w: choice %d: the key %q is not a letter like \"A\"", ErrBadQuestion, i+1, c.Key)
+		case seen[strings.ToUpper(k)]:
+			return nil, fmt.Errorf("%w: choice %q given twice", ErrBadQuestion, k)
+		case t == "":
+			return nil, fmt.Errorf("%w: choice %q is empty", ErrBadQuestion, k)
+		case utf8.RuneCountInString(t) > MaxChoiceLen:
+			return nil, fmt.Errorf("%w: choice %q is longer than %d characters", ErrBadQuestion, k, MaxChoiceLen)
+		}
+		seen[strings.ToUpper(k)] = true
+		out[i] = Choice{Key: k, Text: t}
+	}
+	return out, nil
 }
 
 // emitPieces sends text in a few pieces, cut after spaces, so that a

@@ -21,6 +21,16 @@ type Request struct {
 	Question string
 	History  []Message // oldest first; used to resolve follow-up questions
 	Kind     corpus.Kind
+	// Choices are the options of a multiple-choice question, in order;
+	// the answer's Short is then the key of the option chosen.
+	Choices []Choice
+}
+
+// Choice is one option of a multiple-choice question: "A", "Dịch vụ
+// thể thao", or one that names others ("Cả A và B đều đúng").
+type Choice struct {
+	Key  string `json:"key"`
+	Text string `json:"text"`
 }
 
 // Citation points at a retrieved passage that supports the answer.

@@ -137,6 +137,7 @@ var whPatterns = []struct {
 	{[]string{"thế", "nào"}, kindHow},
 	{[]string{"ra", "sao"}, kindHow},
 	{[]string{"là", "gì"}, kindDefinition},
+	{[]string{"là", "ai"}, kindDefinition}, // "Người tổ chức là ai?": defined like a term
 	{[]string{"gì"}, kindOther},
 	{[]string{"nào"}, kindOther},
 	{[]string{"ai"}, kindAgent},
@@ -446,6 +447,24 @@ func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval
 	return ans
 }
 
+// extractChoice builds the answer to a multiple-choice question: the key
+// of the option chosen, and the sentence that supports it.
+func (s *Service) extractChoice(ctx context.Context, q, query string, choices []Choice, hits []retrieval.Hit) Answer {
+	ans := Answer{Mode: "extractive", Query: query, Citations: []Citation{}}
+	o, e, ok := chooseOption(q, choices, hits)
+	if !ok {
+		ans.Text = NoSupportText
+		return ans
+	}
+	h := hits[e.hit]
+	c := citationFor(1, h, s.checkAnchor(ctx, h, e.anchor), e.quote)
+	ans.Citations = []Citation{c}
+	ans.Supported = true
+	ans.Short = o.Key
+	ans.Text = composeText(o.Key+". "+o.Text, c)
+	return ans
+}
+
 // composeText writes the extractive answer: the direct answer, then the
 // quote it comes from.
 func composeText(short string, c Citation) string {
@@ -495,6 +514,69 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 			pq.set[key(query, t, pq.accent)] = true
 		}
 	}
+	rk := rankSentences(pq, hits)
+	if len(rk.sents) == 0 {
+		return extraction{}
+	}
+	sents, segs, w, order := rk.sents, rk.segs, rk.w, rk.order
+	best := sents[order[0]]
+	if best.cover < minCoverage || best.shared < minSharedWeight {
+		return extraction{}
+	}
+	var out extraction
+	out.score = math.Inf(-1)
+	chosen := order[0]
+	for _, i := range order[:min(4, len(order))] {
+		st := sents[i]
+		if st.score < best.score-0.25 {
+			break
+		}
+		h := hits[st.hit]
+		// The quote is the sentence, widened to its lead-in or to the
+		// list it opens when the answer comes from there: always a
+		// verbatim run of the passage.
+		qStart, qEnd := st.start, st.end
+		short, sc := span(pq, w, h.Text, st, segs[st.hit])
+		if st.lead >= 0 {
+			if ls, lsc, ok := leadSpan(pq, w, h.Text, st, sents[st.lead]); ok && lsc > sc {
+				short, sc = ls, lsc
+				qStart = sents[st.lead].start
+			}
+		}
+		if st.listLead && pq.kind != kindNumber && pq.kind != kindYesNo && pq.kind != kindTrueFalse &&
+			(pq.kind == kindList || short == "" || strings.Contains(corpus.Fold(short), "sau day")) {
+			if s, e, ok := followingPointsAt(segs[st.hit], st.segment); ok {
+				short = h.Text[s:e]
+				qEnd = e
+			}
+		}
+		sc += 2 * st.score
+		if sc > out.score {
+			out = extraction{hit: st.hit, anchor: st.anchor, quote: strings.TrimSpace(h.Text[qStart:qEnd]), short: short,
+				supported: true, score: sc, sentStart: st.start, sentEnd: st.end}
+			chosen = i
+		}
+	}
+	if pq.kind == kindYesNo || pq.kind == kindTrueFalse {
+		out.short = yesNoWord(pq, judgeStatement(pq, w, rk, chosen, hits))
+	}
+	if out.short == "" {
+		out.short = out.quote
+	}
+	return out
+}
+
+// ranking is the retrieved passages cut into sentences, ranked against a
+// question.
+type ranking struct {
+	sents []sentence
+	segs  [][]segment // by hit
+	w     map[string]float64
+	order []int // indexes of sents, best first
+}
+
+// rankSentences cuts the hits into sentences and scores each against pq.
+func rankSentences(pq *question, hits []retrieval.Hit) ranking {
 	var sents []sentence
 	var segs [][]segment
 	for hi, h := range hits {
@@ -517,7 +599,7 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 		}
 	}
 	if len(sents) == 0 {
-		return extraction{}
+		return ranking{}
 	}
 	for i := range sents {
 		sents[i].lead = leadOf(sents, segs[sents[i].hit], i)
@@ -589,46 +671,7 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return sents[order[a]].score > sents[order[b]].score })
-	best := sents[order[0]]
-	if best.cover < minCoverage || best.shared < minSharedWeight {
-		return extraction{}
-	}
-	var out extraction
-	out.score = math.Inf(-1)
-	for _, i := range order[:min(4, len(order))] {
-		st := sents[i]
-		if st.score < best.score-0.25 {
-			break
-		}
-		h := hits[st.hit]
-		// The quote is the sentence, widened to its lead-in or to the
-		// list it opens when the answer comes from there: always a
-		// verbatim run of the passage.
-		qStart, qEnd := st.start, st.end
-		short, sc := span(pq, w, h.Text, st, segs[st.hit])
-		if st.lead >= 0 {
-			if ls, lsc, ok := leadSpan(pq, w, h.Text, st, sents[st.lead]); ok && lsc > sc {
-				short, sc = ls, lsc
-				qStart = sents[st.lead].start
-			}
-		}
-		if st.listLead && pq.kind != kindNumber && pq.kind != kindYesNo && pq.kind != kindTrueFalse &&
-			(pq.kind == kindList || short == "" || strings.Contains(corpus.Fold(short), "sau day")) {
-			if s, e, ok := followingPointsAt(segs[st.hit], st.segment); ok {
-				short = h.Text[s:e]
-				qEnd = e
-			}
-		}
-		sc += 2 * st.score
-		if sc > out.score {
-			out = extraction{hit: st.hit, anchor: st.anchor, quote: strings.TrimSpace(h.Text[qStart:qEnd]), short: short,
-				supported: true, score: sc, sentStart: st.start, sentEnd: st.end}
-		}
-	}
-	if out.short == "" {
-		out.short = out.quote
-	}
-	return out
+	return ranking{sents: sents, segs: segs, w: w, order: order}
 }
 
 // weights are the idf of each question syllable over the retrieved
@@ -710,7 +753,8 @@ func span(pq *question, w map[string]float64, text string, st sentence, segs []s
 	sentText := strings.TrimSpace(text[st.start:st.end])
 	switch pq.kind {
 	case kindYesNo, kindTrueFalse:
-		return yesNoAnswer(pq, toks), 0
+		// Judged after the sentence is chosen (judgeStatement).
+		return "", 0
 	case kindNumber:
 		if s, sc, ok := numberSpan(pq, w, text, st); ok {
 			return s, sc
@@ -931,36 +975,14 @@ func numberSpan(pq *question, w map[string]float64, text string, st sentence) (s
 	return best, bestSc + 0.5, true
 }
 
-// yesNoAnswer answers có/không (or đúng/sai) from the best sentence: a
-// negation in the sentence that the question lacks, or a number in the
-// question the sentence lacks, says no.
-func yesNoAnswer(pq *question, toks []corpus.Token) string {
-	qNeg, sNeg := 0, 0
-	for i, t := range pq.fterms {
-		if negations[t] && i < len(pq.fterms)-1 {
-			qNeg++
-		}
-	}
-	sset := map[string]bool{}
-	for _, t := range toks {
-		sset[corpus.Fold(t.Term)] = true
-		if negations[corpus.Fold(t.Term)] {
-			sNeg++
-		}
-	}
-	no := (qNeg > 0) != (sNeg > 0)
-	for _, t := range pq.fterms {
-		if isDigits(t) && !sset[t] {
-			no = true
-		}
-	}
-	if pq.kind == kindTrueFalse {
-		if no {
-			return "Sai"
-		}
+// yesNoWord says no or yes the way the question asks: Sai/Đúng, Không/Có.
+func yesNoWord(pq *question, no bool) string {
+	switch {
+	case pq.kind == kindTrueFalse && no:
+		return "Sai"
+	case pq.kind == kindTrueFalse:
 		return "Đúng"
-	}
-	if no {
+	case no:
 		return "Không"
 	}
 	return "Có"

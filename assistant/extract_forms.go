@@ -132,7 +132,7 @@ func leadSpan(pq *question, w map[string]float64, text string, st, lead sentence
 		}
 	case kindPenalty:
 		if s, ok := penaltySpan(pq, text, lead.start, lead.end); ok {
-			return s, 0.8, true
+			return s, 1, true
 		}
 	case kindAgent:
 		// The lead-in names who carries the duties its points list.

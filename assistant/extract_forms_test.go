@@ -22,6 +22,8 @@ func TestQuestionForms(t *testing.T) {
 		{"Người bắt được gia súc bị thất lạc phải làm gì?", kindHow, false},
 		{"Thành viên rút khỏi hợp đồng hợp tác có quyền gì?", kindHow, false},
 		{"Đồng phạm là gì?", kindDefinition, false},
+		{"Người tổ chức là ai?", kindDefinition, false},
+		{"Ai có quyền khởi kiện?", kindAgent, false},
 		{"Thời hạn cấm cư trú là từ bao nhiêu đến bao nhiêu năm?", kindNumber, false},
 	}
 	for _, tt := range tests {
@@ -45,6 +47,8 @@ var article = retrieval.Hit{
 }
 
 func TestChooseSpanForms(t *testing.T) {
+	wartime := article
+	wartime.Text += ";\nc) Trong khu vực có chiến sự."
 	definitions := retrieval.Hit{
 		DocID: "bo-luat-dan-su", PassageID: "p2", Kind: corpus.KindLaw, Anchor: "dieu-105",
 		Heading: "Điều 105. Chiếm hữu, hoa lợi",
@@ -62,6 +66,10 @@ func TestChooseSpanForms(t *testing.T) {
 			[]retrieval.Hit{article}, "từ 03 năm đến 10 năm", "a) Là chỉ huy hoặc sĩ quan"},
 		{"penalty from lead-in", "Chỉ huy hoặc sĩ quan cố ý bỏ thương binh tại trận địa thì bị phạt như thế nào?",
 			[]retrieval.Hit{article}, "phạt tù từ 03 năm đến 10 năm", "thì bị phạt tù từ 03 năm đến 10 năm:"},
+		// The question also states the offence of the first clause; the
+		// case it adds is the point's, so the penalty is the lead-in's.
+		{"aggravated penalty", "Người nào có trách nhiệm mà cố ý bỏ thương binh tại trận địa trong khu vực có chiến sự thì bị phạt như thế nào?",
+			[]retrieval.Hit{wartime}, "phạt tù từ 03 năm đến 10 năm", "c) Trong khu vực có chiến sự."},
 		{"number the question states is not the answer", "Cố ý bỏ thương binh đối với bao nhiêu người thì bị phạt tù từ 03 năm đến 10 năm?",
 			[]retrieval.Hit{article}, "02 người trở lên", "02 người trở lên"},
 		{"term", "Việc chủ thể nắm giữ, chi phối tài sản một cách trực tiếp hoặc gián tiếp được gọi là gì?",

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,6 +147,9 @@ type AskRequest struct {
 	ConversationID int64 `json:"conversation_id,omitempty"`
 	// Kind limits the search to laws ("law") or procedures ("procedure").
 	Kind corpus.Kind `json:"kind,omitempty"`
+	// Choices, when given, make the question multiple-choice: {"A": "…",
+	// "B": "…"}; the answer's "short" is then the key chosen.
+	Choices map[string]string `json:"choices,omitempty"`
 }
 
 // AskResponse is the answer to an AskRequest: the Answer's fields
@@ -291,6 +295,24 @@ func checkKind(k corpus.Kind) error {
 		corpus.KindLaw, corpus.KindProcedure, k)}
 }
 
+// requestChoices orders the options of a multiple-choice question by key
+// and validates them.
+func requestChoices(m map[string]string) ([]Choice, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	cs := make([]Choice, 0, len(m))
+	for k, t := range m {
+		cs = append(cs, Choice{Key: k, Text: t})
+	}
+	slices.SortFunc(cs, func(a, b Choice) int { return strings.Compare(a.Key, b.Key) })
+	cs, err := checkChoices(cs)
+	if err != nil {
+		return nil, &InputError{"choices", "invalid", "Trường choices không hợp lệ: " + strings.TrimPrefix(err.Error(), ErrBadQuestion.Error()+": ") + "."}
+	}
+	return cs, nil
+}
+
 // prepare validates a question and finds its conversation's history.
 func (h *HTTP) prepare(ctx context.Context, userID int64, q AskRequest) (Request, error) {
 	question, err := CheckQuestion("question", q.Question)
@@ -303,7 +325,11 @@ func (h *HTTP) prepare(ctx context.Context, userID int64, q AskRequest) (Request
 	if q.ConversationID < 0 {
 		return Request{}, &InputError{"conversation_id", "invalid", "Trường conversation_id phải là số dương."}
 	}
-	req := Request{Question: question, Kind: q.Kind}
+	choices, err := requestChoices(q.Choices)
+	if err != nil {
+		return Request{}, err
+	}
+	req := Request{Question: question, Kind: q.Kind, Choices: choices}
 	if q.ConversationID != 0 {
 		c, err := h.convs.Get(ctx, userID, q.ConversationID)
 		if err != nil {

@@ -3,7 +3,10 @@ package eval
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/mattranso/mattranso/assistant"
@@ -22,6 +25,11 @@ type AnswerMetrics struct {
 	// ByType breaks the figures down by metadata.question_type when the
 	// set has one (alqac2025: Đúng/Sai, Trắc nghiệm, Tự luận).
 	ByType map[string]*AnswerMetrics `json:"by_type,omitempty"`
+	// Latency of one Ask (retrieval and extraction), over the questions
+	// asked, in milliseconds; the whole run only.
+	LatencyP50 float64 `json:"latency_ms_p50,omitempty"`
+	LatencyP95 float64 `json:"latency_ms_p95,omitempty"`
+	LatencyMax float64 `json:"latency_ms_max,omitempty"`
 }
 
 // AnswerResult is one question's outcome, for reports and debugging.
@@ -30,6 +38,8 @@ type AnswerResult struct {
 	F1, EM                    float64
 	CitationOK                bool
 	Cited                     string // corpus id of the first citation
+	Quote                     string // the quote of the first citation
+	Took                      time.Duration
 }
 
 // AnswersOptions configure an answers run.
@@ -62,6 +72,7 @@ func (s *LoadedSet) Get(_ context.Context, id string) (*corpus.Document, error) 
 // RunAnswers asks the set's answered queries through a.
 func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o AnswersOptions) (AnswerMetrics, error) {
 	m := AnswerMetrics{ByType: map[string]*AnswerMetrics{}}
+	var lat []time.Duration
 	for i, q := range s.Queries {
 		gold := q.Answer()
 		if strings.TrimSpace(gold) == "" {
@@ -71,14 +82,18 @@ func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o Answers
 		if o.StripDiacritics {
 			text = corpus.Fold(text)
 		}
-		ans, err := a.Ask(ctx, assistant.Request{Question: text})
+		start := time.Now()
+		ans, err := a.Ask(ctx, assistant.Request{Question: text, Choices: choices(q)})
+		took := time.Since(start)
 		if err != nil {
 			return m, fmt.Errorf("eval: query %s: %w", q.ID, err)
 		}
-		r := AnswerResult{ID: q.ID, Question: q.Text, Gold: gold, Short: ans.Short}
+		lat = append(lat, took)
+		r := AnswerResult{ID: q.ID, Question: q.Text, Gold: gold, Short: ans.Short, Took: took}
 		r.F1, r.EM = F1(ans.Short, gold), ExactMatch(ans.Short, gold)
 		if len(ans.Citations) > 0 {
 			c := ans.Citations[0]
+			r.Quote = c.Quote
 			r.Cited = s.CorpusID(retrieval.Hit{DocID: c.ID, Anchor: c.Anchor})
 			r.CitationOK = s.Qrels[q.ID][r.Cited] > 0
 		}
@@ -116,7 +131,36 @@ func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o Answers
 	if len(m.ByType) == 0 {
 		m.ByType = nil
 	}
+	m.LatencyP50, m.LatencyP95, m.LatencyMax = LatencyMS(lat)
 	return m, nil
+}
+
+// choices reads metadata.choices ({"A": "…", "B": "…"}) in key order.
+func choices(q QueryRec) []assistant.Choice {
+	m, _ := q.Metadata["choices"].(map[string]any)
+	var out []assistant.Choice
+	for k, v := range m {
+		if t, ok := v.(string); ok && strings.TrimSpace(t) != "" {
+			out = append(out, assistant.Choice{Key: k, Text: t})
+		}
+	}
+	slices.SortFunc(out, func(a, b assistant.Choice) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+// LatencyMS returns the median, the 95th percentile (nearest rank) and
+// the maximum of the durations, in milliseconds; zeros for none.
+func LatencyMS(d []time.Duration) (p50, p95, worst float64) {
+	if len(d) == 0 {
+		return 0, 0, 0
+	}
+	d = slices.Clone(d)
+	slices.Sort(d)
+	at := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(d)))) - 1
+		return float64(d[min(max(i, 0), len(d)-1)].Microseconds()) / 1000
+	}
+	return at(0.50), at(0.95), float64(d[len(d)-1].Microseconds()) / 1000
 }
 
 func (m *AnswerMetrics) typed(t string) *AnswerMetrics {

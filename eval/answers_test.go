@@ -83,3 +83,18 @@ func BenchmarkAskALQAC2022(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 }
+
+func TestAnswerChoices(t *testing.T) {
+	q := QueryRec{Metadata: map[string]any{"choices": map[string]any{"C": "ba", "A": "một", "B": " ", "D": 4}}}
+	got := choices(q)
+	if len(got) != 2 || got[0] != (assistant.Choice{Key: "A", Text: "một"}) || got[1] != (assistant.Choice{Key: "C", Text: "ba"}) {
+		t.Errorf("choices = %+v, want A and C in order (no blank, no non-text option)", got)
+	}
+	if got := choices(QueryRec{}); got != nil {
+		t.Errorf("no choices: %+v", got)
+	}
+	p50, p95, hi := LatencyMS([]time.Duration{3 * time.Millisecond, time.Millisecond, 2 * time.Millisecond, 10 * time.Millisecond})
+	if p50 != 2 || p95 != 10 || hi != 10 {
+		t.Errorf("LatencyMS = %v %v %v, want 2 10 10", p50, p95, hi)
+	}
+}

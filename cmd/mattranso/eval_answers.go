@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/retrieval"
@@ -23,11 +24,20 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	mode := fs.String("mode", "hybrid", `retrieval under the assistant: "keyword" or "hybrid"`)
 	verbose := fs.Bool("v", false, "print every question with the gold and the given answer on stderr")
+	data := fs.String("data", "", "instead of a set: an ingested data directory whose library answers --questions; latency only")
+	questions := fs.String("questions", "", "with --data: a file of questions, one a line (default: 50 built-in staff questions)")
+	rounds := fs.Int("rounds", 3, "with --data: timed passes over the questions after the first")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
+	if *data != "" {
+		if *dataset != "" {
+			return exitError{2, errors.New("eval answers: --dataset and --data exclude each other")}
+		}
+		return askLatency(ctx, *data, *questions, *rounds, *asJSON, stdout, stderr)
+	}
 	if *dataset == "" {
-		return exitError{2, errors.New("eval answers: --dataset DIR is required")}
+		return exitError{2, errors.New("eval answers: --dataset DIR (a BEIR set) or --data DIR (an ingested library) is required")}
 	}
 	m, err := retrieval.ParseMode(*mode)
 	if err != nil || m == retrieval.ModeVector {
@@ -36,7 +46,7 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m}}
 	if *verbose {
 		opts.Each = func(r eval.AnswerResult) {
-			fmt.Fprintf(stderr, "%s\tf1=%.2f\tcite=%v\nQ: %s\nG: %q\nA: %q\n\n", r.ID, r.F1, r.CitationOK, r.Question, r.Gold, r.Short)
+			fmt.Fprintf(stderr, "%s\tf1=%.2f\tcite=%v\t%s\nQ: %s\nG: %q\nA: %q\nQuote: %q\n\n", r.ID, r.F1, r.CitationOK, r.Took.Round(time.Millisecond), r.Question, r.Gold, r.Short, r.Quote)
 		}
 	}
 	res, err := eval.Answers(ctx, opts)
@@ -46,8 +56,8 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "dataset            %s\nmode               %s (extractive)\nqueries            %d\nf1                 %.4f\nexact_match        %.4f\ncitation_accuracy  %.4f\nunsupported        %d\n",
-		*dataset, m, res.Queries, res.F1, res.ExactMatch, res.CitationAccuracy, res.Unsupported)
+	fmt.Fprintf(stdout, "dataset            %s\nmode               %s (extractive)\nqueries            %d\nf1                 %.4f\nexact_match        %.4f\ncitation_accuracy  %.4f\nunsupported        %d\nlatency_ms         p50 %.1f  p95 %.1f  max %.1f\n",
+		*dataset, m, res.Queries, res.F1, res.ExactMatch, res.CitationAccuracy, res.Unsupported, res.LatencyP50, res.LatencyP95, res.LatencyMax)
 	types := make([]string, 0, len(res.ByType))
 	for t := range res.ByType {
 		types = append(types, t)
