@@ -87,6 +87,11 @@ type question struct {
 	// subject holds the keys of the defined term of a whole-definition
 	// question.
 	subject map[string]bool
+	// others: the question names some items of a list and asks for the
+	// one it leaves out ("bao gồm quyền A, quyền B và quyền nào"); item
+	// is the key of the noun the items start with ("quyền"), or "".
+	others bool
+	item   string
 }
 
 // stopWords carry little meaning in a question; they are down-weighted,
@@ -244,6 +249,7 @@ func parseQuestion(q string) *question {
 		p.kind = kindList
 	}
 	refineKind(p, lower, fq)
+	namedItems(p, q, toks, lower)
 	if p.kind == kindTrueFalse || p.kind == kindYesNo {
 		p.whStart, p.whEnd, p.left, p.right = -1, -1, nil, nil
 	}
@@ -550,6 +556,11 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 				qEnd = e
 			}
 		}
+		if pq.others {
+			if s, ok := otherItem(pq, h.Text, st, sents, segs[st.hit]); ok {
+				short, sc = s, 2
+			}
+		}
 		sc += 2 * st.score
 		if sc > out.score {
 			out = extraction{hit: st.hit, anchor: st.anchor, quote: strings.TrimSpace(h.Text[qStart:qEnd]), short: short,
@@ -820,9 +831,17 @@ func span(pq *question, w map[string]float64, text string, st sentence, segs []s
 	if pq.kind == kindDefinition || pq.kind == kindHow || pq.kind == kindList {
 		maxLen = 60
 	}
+	// The numbering of a point or clause line ("a)", "2.") is never part
+	// of an answer: a span starts after it.
+	first := 0
+	if l := reLineLabel.FindString(text[st.start:st.end]); l != "" {
+		for first < m && toks[first].Start < st.start+len(l) {
+			first++
+		}
+	}
 	bestSc := math.Inf(-1)
 	bi, bj := 0, m
-	for i := 0; i < m; i++ {
+	for i := first; i < m; i++ {
 		if !(i == 0 || punctBefore(i) || matched[i-1]) || matched[i] {
 			continue
 		}

@@ -3,6 +3,7 @@ package assistant
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
@@ -221,4 +222,107 @@ func termSpan(text string, st sentence) (string, float64, bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// namedItems recognises a question that names some items of a list and
+// asks for another: "… bao gồm quyền chiếm hữu, quyền sử dụng và quyền
+// nào?", "Ngoài A, B còn bao gồm gì?".
+func namedItems(p *question, q string, toks []corpus.Token, lower []string) {
+	wh := p.whStart
+	if wh < 2 {
+		return
+	}
+	switch lower[wh] {
+	case "nào":
+		// "… và quyền nào", "…, quyền nào": the noun is joined to items
+		// the question has just listed.
+		before := q[toks[wh-2].End:toks[wh-1].Start]
+		if lower[wh-2] == "và" || lower[wh-2] == "hoặc" || strings.Contains(before, ",") {
+			p.others, p.item = true, p.terms[wh-1]
+		}
+	case "gì":
+		if lower[0] == "ngoài" && slices.Contains(lower[1:wh], "còn") {
+			p.others = true
+		}
+	}
+}
+
+// reItemSep separates the items of a list written inside a sentence.
+var reItemSep = regexp.MustCompile(`,\s+|;\s+|\s+và\s+|\s+hoặc\s+`)
+
+// otherItem answers a question that names some items of a list with the
+// item it leaves out: the list is the points st leads in to or belongs
+// to, else the items of st itself. It fails unless the question names
+// at least one of the items and leaves one out.
+func otherItem(pq *question, text string, st sentence, sents []sentence, segs []segment) (string, bool) {
+	var items []string
+	lead := -1
+	switch {
+	case st.listLead:
+		lead = st.segment
+	case st.lead >= 0:
+		lead = sents[st.lead].segment
+	}
+	if lead >= 0 {
+		for k := lead + 1; k < len(segs) && segs[k].point; k++ {
+			items = append(items, wholeSentence(text, sentence{start: segs[k].start, end: segs[k].end}))
+		}
+	} else {
+		for _, piece := range reItemSep.Split(strings.TrimSpace(text[st.start:st.end]), -1) {
+			if pq.item != "" {
+				// An item starts at its noun: "Quyền sở hữu bao gồm
+				// quyền chiếm hữu" holds the item "quyền chiếm hữu".
+				toks := corpus.Tokenize(piece)
+				at := -1
+				for k, t := range toks {
+					if key(piece, t, pq.accent) == pq.item {
+						at = k
+					}
+				}
+				if at < 0 {
+					continue
+				}
+				piece = piece[toks[at].Start:]
+			}
+			items = append(items, piece)
+		}
+	}
+	if len(items) < 2 {
+		return "", false
+	}
+	best, bestCov, named := "", math.Inf(1), false
+	for _, it := range items {
+		it = strings.TrimRight(strings.TrimSpace(it), ".;:,")
+		// A syllable of the item is named when the question has it next
+		// to the same neighbour: "sở hữu" does not name "quyền chiếm hữu".
+		toks := corpus.Tokenize(it)
+		keys := make([]string, len(toks))
+		for k, t := range toks {
+			keys[k] = key(it, t, pq.accent)
+		}
+		var n, shared float64
+		for k, t := range keys {
+			if isStop(t) || t == pq.item {
+				continue
+			}
+			n++
+			if k > 0 && pq.bigrams[keys[k-1]+"_"+t] || k+1 < len(keys) && pq.bigrams[t+"_"+keys[k+1]] {
+				shared++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		cov := shared / n
+		if cov >= 0.6 {
+			named = true
+		}
+		if cov < bestCov {
+			best, bestCov = it, cov
+		}
+	}
+	if !named || bestCov >= 0.5 {
+		return "", false
+	}
+	return best, true
 }

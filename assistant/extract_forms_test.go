@@ -55,6 +55,27 @@ func TestChooseSpanForms(t *testing.T) {
 		Text: "1. Chiếm hữu là việc chủ thể nắm giữ, chi phối tài sản một cách trực tiếp hoặc gián tiếp.\n" +
 			"2. Hoa lợi là sản vật tự nhiên mà tài sản mang lại.",
 	}
+	otherRights := retrieval.Hit{
+		DocID: "bo-luat-dan-su", PassageID: "p3", Kind: corpus.KindLaw, Anchor: "dieu-159",
+		Heading: "Điều 159. Quyền khác đối với tài sản",
+		Text: "1. Quyền khác đối với tài sản là quyền của chủ thể trực tiếp nắm giữ, chi phối tài sản thuộc quyền sở hữu của chủ thể khác.\n" +
+			"2. Quyền khác đối với tài sản bao gồm:\n" +
+			"a) Quyền đối với bất động sản liền kề;\n" +
+			"b) Quyền hưởng dụng;\n" +
+			"c) Quyền bề mặt.",
+	}
+	ownership := retrieval.Hit{
+		DocID: "bo-luat-dan-su", PassageID: "p4", Kind: corpus.KindLaw, Anchor: "dieu-158",
+		Heading: "Điều 158. Quyền sở hữu",
+		Text:    "Quyền sở hữu bao gồm quyền chiếm hữu, quyền sử dụng và quyền định đoạt tài sản của chủ sở hữu theo quy định của luật.",
+	}
+	accounts := retrieval.Hit{
+		DocID: "luat-an-ninh-mang", PassageID: "p5", Kind: corpus.KindLaw, Anchor: "dieu-26",
+		Heading: "Điều 26. Bảo đảm an ninh thông tin trên không gian mạng",
+		Text: "1. Doanh nghiệp cung cấp dịch vụ trên không gian mạng có trách nhiệm sau đây:\n" +
+			"a) Xác thực thông tin khi người dùng đăng ký tài khoản số;\n" +
+			"b) Bảo mật thông tin, tài khoản của người dùng.",
+	}
 	tests := []struct {
 		name, q string
 		hits    []retrieval.Hit
@@ -76,6 +97,15 @@ func TestChooseSpanForms(t *testing.T) {
 			[]retrieval.Hit{definitions}, "Chiếm hữu", "Chiếm hữu là việc"},
 		{"whole definition", "Theo Bộ luật Dân sự, hoa lợi của tài sản được hiểu như thế nào?",
 			[]retrieval.Hit{definitions}, "Hoa lợi là sản vật tự nhiên mà tài sản mang lại.", "Hoa lợi là"},
+		// The question names some items of a list; the answer is the one
+		// it leaves out, from the points or from inside the sentence.
+		{"point the question leaves out", "Quyền khác đối với tài sản bao gồm quyền đối với bất động sản liền kề, quyền bề mặt và quyền nào?",
+			[]retrieval.Hit{otherRights}, "Quyền hưởng dụng", "Quyền"},
+		{"item the question leaves out", "Quyền sở hữu bao gồm quyền sử dụng, quyền định đoạt tài sản và quyền nào của chủ sở hữu?",
+			[]retrieval.Hit{ownership}, "quyền chiếm hữu", "quyền chiếm hữu"},
+		// The label "a)" of a point is not an answer.
+		{"span after the point label", "Doanh nghiệp cần làm gì khi có người dùng đăng ký tài khoản số?",
+			[]retrieval.Hit{accounts}, "Xác thực thông tin", "a) Xác thực thông tin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
