@@ -183,7 +183,9 @@ func TrainReranker(ctx context.Context, dirs []string, log func(string, ...any))
 	var all []retrieval.TrainingGroup
 	var sets []retrieval.TrainedSet
 	for _, dir := range dirs {
-		set, err := LoadWith(ctx, RetrievalOptions{Dataset: dir, Mode: retrieval.ModeHybrid, Reranker: RerankNone, Log: log})
+		// Each set is indexed as `eval retrieval` does by default: its
+		// embedder also learns from the other judged sets beside it.
+		set, err := LoadWith(ctx, RetrievalOptions{Dataset: dir, Mode: retrieval.ModeHybrid, Reranker: RerankNone, PairsFrom: SiblingSets(dir), Log: log})
 		if err != nil {
 			return nil, err
 		}

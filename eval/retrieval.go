@@ -121,7 +121,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 	if mode == retrieval.ModeKeyword {
 		return set, nil
 	}
-	pairs, err := trainingPairs(o.PairsFrom, o.Dataset)
+	pairs, err := TrainingPairs(o.PairsFrom, o.Dataset)
 	if err != nil {
 		set.Close()
 		return nil, err
@@ -147,16 +147,17 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 	return set, nil
 }
 
-// trainingPairs reads the judged questions of other sets with the text of
-// their gold articles, skipping the set under evaluation.
-func trainingPairs(dirs []string, exclude string) ([]retrieval.Pair, error) {
+// TrainingPairs reads the judged questions of BEIR sets with the text of
+// their gold articles, skipping the set exclude (the one under evaluation;
+// "" skips none).
+func TrainingPairs(dirs []string, exclude string) ([]retrieval.Pair, error) {
 	var pairs []retrieval.Pair
 	ex, _ := filepath.Abs(exclude)
 	for _, dir := range dirs {
 		if abs, _ := filepath.Abs(dir); abs == ex {
 			continue
 		}
-		ds, err := LoadDataset(dir, "")
+		ds, err := LoadDataset(dir, "train") // training splits only, never a test split
 		if err != nil {
 			return nil, err
 		}
@@ -174,6 +175,54 @@ func trainingPairs(dirs []string, exclude string) ([]retrieval.Pair, error) {
 	}
 	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Query+pairs[i].Text < pairs[j].Query+pairs[j].Text })
 	return pairs, nil
+}
+
+// SiblingSets lists the judged BEIR sets beside dataset (the directories
+// of its parent holding queries.jsonl, corpus.jsonl and qrels/train.tsv),
+// dataset itself left out: the sets whose training splits may teach the
+// local embedder when dataset is evaluated.
+func SiblingSets(dataset string) []string {
+	self, _ := filepath.Abs(dataset)
+	parent := filepath.Dir(self)
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		dir := filepath.Join(parent, e.Name())
+		if !e.IsDir() || dir == self {
+			continue
+		}
+		if judgedSet(dir) {
+			out = append(out, dir)
+		}
+	}
+	return out
+}
+
+// JudgedSets lists the judged BEIR sets directly under dir.
+func JudgedSets(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if d := filepath.Join(dir, e.Name()); e.IsDir() && judgedSet(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func judgedSet(dir string) bool {
+	for _, f := range []string{"queries.jsonl", "corpus.jsonl", filepath.Join("qrels", "train.tsv")} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func firstNonEmpty(ss ...string) string {

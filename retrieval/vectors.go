@@ -2,11 +2,14 @@ package retrieval
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -62,6 +65,25 @@ func EmbedPassages(ctx context.Context, emb Embedder, v VectorStore, ps []corpus
 type localMeta struct {
 	Passages int    `json:"passages"`
 	Model    string `json:"model"`
+	Pairs    string `json:"pairs,omitempty"` // digest of the judged pairs it also learned from
+}
+
+// PairsDigest identifies a set of training pairs; "" for none.
+func PairsDigest(pairs []Pair) string {
+	if len(pairs) == 0 {
+		return ""
+	}
+	lines := make([]string, len(pairs))
+	for i, p := range pairs {
+		lines[i] = p.Query + "\x00" + p.Text
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // Retrain is the share of passages added or removed since training above
@@ -69,7 +91,8 @@ type localMeta struct {
 const Retrain = 0.10
 
 // LocalVectors loads the local embedder kept in dir — training it when it
-// is missing, damaged or stale (the corpus changed by more than Retrain) —
+// is missing, damaged or stale (the corpus changed by more than Retrain,
+// or o.Supervised is not the set of pairs it learned from) —
 // and opens the embedded vector store beside it, re-embedding every
 // passage when the store is new, was discarded, or does not hold exactly
 // the keyword index's passages. trained reports whether a model was
@@ -86,7 +109,8 @@ func LocalVectors(ctx context.Context, k *Keyword, dir string, o TrainOptions) (
 		json.Unmarshal(b, &meta)
 	}
 	emb, err = LoadLocalEmbedder(modelPath)
-	stale := err != nil || meta.Model != emb.Name() ||
+	pairs := PairsDigest(o.Supervised)
+	stale := err != nil || meta.Model != emb.Name() || meta.Pairs != pairs ||
 		math.Abs(float64(len(ps)-meta.Passages)) > Retrain*float64(max(meta.Passages, 1))
 	if stale {
 		if emb, err = TrainLocalEmbedder(ctx, ps, o); err != nil {
@@ -95,7 +119,7 @@ func LocalVectors(ctx context.Context, k *Keyword, dir string, o TrainOptions) (
 		if err := emb.Save(modelPath); err != nil {
 			return nil, nil, false, fmt.Errorf("retrieval: save embedder: %w", err)
 		}
-		b, _ := json.Marshal(localMeta{Passages: len(ps), Model: emb.Name()})
+		b, _ := json.Marshal(localMeta{Passages: len(ps), Model: emb.Name(), Pairs: pairs})
 		if err := os.WriteFile(metaPath, b, 0o644); err != nil {
 			return nil, nil, false, err
 		}

@@ -46,14 +46,14 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	ablation := fs.Bool("ablation", false, "run every mode (keyword, vector, hybrid), with and without diacritics, on one index")
 	mode := fs.String("mode", "hybrid", `what answers: "hybrid" (default), "keyword", "vector", or "fts5" (the SQLite FTS5 peer)`)
 	reranker := fs.String("reranker", eval.RerankAuto, `hybrid re-ranking: "auto" (the built-in model; cross-fitted on a set it learned from), "shipped", "cross", "none", or a model file`)
-	pairs := fs.String("train-pairs", "", "comma-separated BEIR sets whose judged questions also train the local embedder (the evaluated set is always left out)")
+	pairs := fs.String("train-pairs", "auto", trainPairsUsage)
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return exitError{2, errors.New("eval retrieval: --dataset DIR is required")}
 	}
-	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, PairsFrom: splitList(*pairs), Reranker: *reranker}
+	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, PairsFrom: pairSets(*pairs, *dataset), Reranker: *reranker}
 	if !*asJSON {
 		opts.Log = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	}
@@ -156,4 +156,17 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+const trainPairsUsage = `BEIR sets whose judged questions also train the local embedder: "auto" (the judged sets beside --dataset), "none", or a comma-separated list; the evaluated set is always left out`
+
+// pairSets resolves --train-pairs for dataset.
+func pairSets(spec, dataset string) []string {
+	switch spec {
+	case "auto":
+		return eval.SiblingSets(dataset)
+	case "none", "":
+		return nil
+	}
+	return splitList(spec)
 }

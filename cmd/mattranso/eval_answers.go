@@ -27,6 +27,7 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	data := fs.String("data", "", "instead of a set: an ingested data directory whose library answers --questions; latency only")
 	questions := fs.String("questions", "", "with --data: a file of questions, one a line (default: 50 built-in staff questions)")
 	rounds := fs.Int("rounds", 3, "with --data: timed passes over the questions after the first")
+	pairs := fs.String("train-pairs", "auto", trainPairsUsage)
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil || m == retrieval.ModeVector {
 		return exitError{2, fmt.Errorf("eval answers: unknown --mode %q (keyword or hybrid)", *mode)}
 	}
-	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m}}
+	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m, PairsFrom: pairSets(*pairs, *dataset)}}
 	if *verbose {
 		opts.Each = func(r eval.AnswerResult) {
 			fmt.Fprintf(stderr, "%s\tf1=%.2f\tcite=%v\t%s\nQ: %s\nG: %q\nA: %q\nQuote: %q\n\n", r.ID, r.F1, r.CitationOK, r.Took.Round(time.Millisecond), r.Question, r.Gold, r.Short, r.Quote)

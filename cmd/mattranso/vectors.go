@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -18,6 +19,7 @@ import (
 type vectorConfig struct {
 	SearchMode     string // MATTRANSO_SEARCH_MODE: hybrid (default), keyword, vector
 	Reranker       string // MATTRANSO_RERANKER: shipped (default), none, or a model file
+	TrainPairs     string // MATTRANSO_TRAIN_PAIRS: auto (default: the judged sets in ../shared/eval), none, or a list of BEIR sets
 	OpenAIBaseURL  string // OPENAI_BASE_URL
 	OpenAIKey      string // OPENAI_API_KEY (or _FILE)
 	EmbeddingModel string // EMBEDDING_MODEL
@@ -30,6 +32,7 @@ func loadVectorConfig() (vectorConfig, error) {
 	c := vectorConfig{
 		SearchMode:     env("MATTRANSO_SEARCH_MODE", "hybrid"),
 		Reranker:       env("MATTRANSO_RERANKER", "shipped"),
+		TrainPairs:     env("MATTRANSO_TRAIN_PAIRS", "auto"),
 		OpenAIBaseURL:  env("OPENAI_BASE_URL", ""),
 		EmbeddingModel: env("EMBEDDING_MODEL", ""),
 		LLMModel:       env("LLM_MODEL", ""),
@@ -82,7 +85,11 @@ func setupVectors(ctx context.Context, cfg Config, lib *openLib, log *slog.Logge
 		emb = oe
 	} else {
 		start := time.Now()
-		local, v, trained, err := retrieval.LocalVectors(ctx, lib.index, filepath.Join(cfg.DataDir, "index", "local"), retrieval.TrainOptions{})
+		pairs, err := eval.TrainingPairs(trainPairSets(vc.TrainPairs), "")
+		if err != nil {
+			return fmt.Errorf("MATTRANSO_TRAIN_PAIRS: %w", err)
+		}
+		local, v, trained, err := retrieval.LocalVectors(ctx, lib.index, filepath.Join(cfg.DataDir, "index", "local"), retrieval.TrainOptions{Supervised: pairs})
 		if err != nil {
 			return err
 		}
@@ -90,7 +97,7 @@ func setupVectors(ctx context.Context, cfg Config, lib *openLib, log *slog.Logge
 			return nil // an empty library: nothing to learn from yet
 		}
 		if trained {
-			log.Info("local embedder trained", "model", local.Name(), "took", time.Since(start).Round(time.Millisecond))
+			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "took", time.Since(start).Round(time.Millisecond))
 		}
 		emb = local
 		if vc.QdrantURL == "" {
@@ -140,4 +147,19 @@ func loadReranker(spec string) (*retrieval.Reranker, error) {
 		return nil, fmt.Errorf("%w (shipped, none or a model file)", err)
 	}
 	return retrieval.ParseReranker(b)
+}
+
+// defaultJudged is where the judged question sets are looked for.
+const defaultJudged = "../shared/eval"
+
+// trainPairSets resolves MATTRANSO_TRAIN_PAIRS: the BEIR sets whose judged
+// questions (training splits) also teach the local embedder.
+func trainPairSets(spec string) []string {
+	switch spec {
+	case "", "auto":
+		return eval.JudgedSets(defaultJudged)
+	case "none":
+		return nil
+	}
+	return splitList(spec)
 }
