@@ -91,7 +91,12 @@ func isWordRune(r rune) bool {
 // written "i" by some ("sỹ"/"sĩ", "kỹ"/"kĩ", "lý"/"lí"), and "quí" is the old
 // spelling of "quý".
 func FoldSyllable(w string) string {
-	f := Fold(w)
+	return EvenSpelling(Fold(w))
+}
+
+// EvenSpelling evens out the i/y spellings of a syllable already folded
+// (FoldSyllable without the folding), for callers that fold faster.
+func EvenSpelling(f string) string {
 	n := len(f)
 	if n >= 2 && f[n-1] == 'y' && isConsonant(f[n-2]) {
 		f = f[:n-1] + "i"

@@ -209,22 +209,7 @@ func foldWord(w string, ascii bool) string {
 			break
 		}
 	}
-	n := len(f)
-	if n >= 2 && f[n-1] == 'y' && isConsonant(f[n-2]) {
-		f = f[:n-1] + "i"
-	}
-	if f == "qui" {
-		f = "quy"
-	}
-	return f
-}
-
-func isConsonant(c byte) bool {
-	switch c {
-	case 'b', 'c', 'd', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'x':
-		return true
-	}
-	return false
+	return corpus.EvenSpelling(f)
 }
 
 // foldCache remembers the folded form of words with diacritics. The

@@ -18,10 +18,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mattranso/mattranso/corpus"
-	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
-	"github.com/mattranso/mattranso/store"
 )
 
 func BenchmarkHybridSearch(b *testing.B) {
@@ -88,22 +85,5 @@ func BenchmarkHybridSearch(b *testing.B) {
 // benchIngestAll ingests every source under corpusDir into a database in
 // dir and into idx.
 func benchIngestAll(b *testing.B, corpusDir, dir string, idx retrieval.Indexer) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "mattranso.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	docs := corpus.NewStore(db)
-	if err := docs.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := ingest.Migrate(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	sum, err := ingest.Run(ctx, ingest.Options{Store: docs, Index: idx, Sources: []string{corpusDir}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("%s", sum.Line())
+	benchIngestSources(b, filepath.Join(dir, "mattranso.db"), idx, corpusDir)
 }

@@ -76,12 +76,18 @@ func benchShared(b *testing.B) string {
 // benchIngest ingests the alqac2025 laws and the first benchProcedures
 // procedures into a database in dir and into idx.
 func benchIngest(b *testing.B, shared, dir string, idx retrieval.Indexer) {
-	ctx := context.Background()
 	procs := filepath.Join(dir, "procedures.jsonl")
 	if err := headLines(filepath.Join(shared, "corpus/procedures/dichvucong-procedures.jsonl"), procs, benchProcedures); err != nil {
 		b.Fatal(err)
 	}
-	db, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
+	benchIngestSources(b, filepath.Join(dir, "bench.db"), idx, filepath.Join(shared, "corpus/laws/alqac2025-28-laws.json"), procs)
+}
+
+// benchIngestSources ingests sources into a new database at dbPath and
+// into idx.
+func benchIngestSources(b *testing.B, dbPath string, idx retrieval.Indexer, sources ...string) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbPath)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,8 +96,10 @@ func benchIngest(b *testing.B, shared, dir string, idx retrieval.Indexer) {
 	if err := docs.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	sum, err := ingest.Run(ctx, ingest.Options{Store: docs, Index: idx,
-		Sources: []string{filepath.Join(shared, "corpus/laws/alqac2025-28-laws.json"), procs}})
+	if err := ingest.Migrate(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	sum, err := ingest.Run(ctx, ingest.Options{Store: docs, Index: idx, Sources: sources})
 	if err != nil {
 		b.Fatal(err)
 	}
