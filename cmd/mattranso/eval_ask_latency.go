@@ -165,7 +165,7 @@ func askLatency(ctx context.Context, dataDir, questionsFile string, rounds int, 
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "data               %s\nsearch             %s\nquestions          %d (%d answered, the others declined)\n", res.Data, res.Search, res.Questions, res.Supported)
+	fmt.Fprintf(stdout, "data               %s\nsearch             %s\nquestions          %d (%d answered, %d declined: no support found)\n", res.Data, res.Search, res.Questions, res.Supported, res.Questions-res.Supported)
 	for _, r := range []struct {
 		name string
 		f    figures
