@@ -18,11 +18,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mattranso/mattranso/eval/evaltest"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
 func BenchmarkHybridSearch(b *testing.B) {
-	shared := benchShared(b)
+	shared := evaltest.Shared(b)
 	ctx := context.Background()
 	dir := os.Getenv("MATTRANSO_BENCH_DATA")
 	build := dir == ""
@@ -36,7 +37,7 @@ func BenchmarkHybridSearch(b *testing.B) {
 	defer idx.Close()
 	switch {
 	case build:
-		benchIngestAll(b, filepath.Join(shared, "corpus"), dir, idx)
+		evaltest.Ingest(b, filepath.Join(dir, "mattranso.db"), idx, filepath.Join(shared, "corpus"))
 	case idx.Fresh:
 		b.Fatalf("%s holds no keyword index of version %s: run `mattranso ingest --data %s %s/corpus` first", dir, retrieval.KeywordVersion, dir, shared)
 	}
@@ -56,18 +57,18 @@ func BenchmarkHybridSearch(b *testing.B) {
 	idx.WarmMemory(b)
 	n, _ := idx.Count()
 	b.Logf("library: %d passages, embedder %s", n, emb.Name())
-	for _, m := range benchMixes(b, shared) {
+	for _, m := range evaltest.Mixes(b, shared) {
 		for _, model := range []*retrieval.Reranker{rr, nil} {
-			name := m.name + "/reranked"
+			name := m.Name + "/reranked"
 			if model == nil {
-				name = m.name + "/fused"
+				name = m.Name + "/fused"
 			}
 			h.Reranker = model
 			b.Run(name, func(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					q := m.queries[i%len(m.queries)]
+					q := m.Queries[i%len(m.Queries)]
 					i++
 					res, err := h.Search(ctx, retrieval.Query{Text: q, Limit: 10})
 					if err != nil {
@@ -80,10 +81,4 @@ func BenchmarkHybridSearch(b *testing.B) {
 			})
 		}
 	}
-}
-
-// benchIngestAll ingests every source under corpusDir into a database in
-// dir and into idx.
-func benchIngestAll(b *testing.B, corpusDir, dir string, idx retrieval.Indexer) {
-	benchIngestSources(b, filepath.Join(dir, "mattranso.db"), idx, corpusDir)
 }
