@@ -22,11 +22,8 @@ type provider struct {
 	endSession string // the provider's RP-initiated logout endpoint, if it has one
 }
 
-// discoveryRetry is how long a failed discovery is remembered before the
-// next sign-on tries again.
-const discoveryRetry = 10 * time.Second
-
-// providerFor returns the provider, discovering it at first use.
+// providerFor returns the provider, discovering it at first use; a failed
+// discovery is not remembered, so the next sign-on tries again.
 func (s *Service) providerFor(ctx context.Context) (*provider, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
