@@ -183,18 +183,9 @@ func TrainingPairs(dirs []string, exclude string) ([]retrieval.Pair, error) {
 // local embedder when dataset is evaluated.
 func SiblingSets(dataset string) []string {
 	self, _ := filepath.Abs(dataset)
-	parent := filepath.Dir(self)
-	entries, err := os.ReadDir(parent)
-	if err != nil {
-		return nil
-	}
 	var out []string
-	for _, e := range entries {
-		dir := filepath.Join(parent, e.Name())
-		if !e.IsDir() || dir == self {
-			continue
-		}
-		if judgedSet(dir) {
+	for _, dir := range JudgedSets(filepath.Dir(self)) {
+		if dir != self {
 			out = append(out, dir)
 		}
 	}
