@@ -102,12 +102,7 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 	if err != nil {
 		return Answer{}, err
 	}
-	query := Standalone(q, r.History)
-	// The options name what the passages must speak of as much as the
-	// question does ("Dịch vụ thể thao", "06 tháng").
-	for _, c := range choices {
-		query += "\n" + c.Text
-	}
+	query := SearchText(Standalone(q, r.History), choices)
 	res, err := s.search.Search(ctx, retrieval.Query{Text: clip(query, retrieval.MaxQueryLen), Kind: r.Kind, Limit: passagesAsked})
 	if err != nil {
 		if errors.Is(err, retrieval.ErrBadQuery) {
@@ -203,6 +198,17 @@ func emitPieces(text string, emit func(string) error) error {
 		text = text[n:]
 	}
 	return nil
+}
+
+// SearchText is what the assistant searches for a question with options:
+// the question, then each option on a line of its own. The options name
+// what the passages must speak of as much as the question does ("Dịch vụ
+// thể thao", "06 tháng"). `eval retrieval` searches the same text.
+func SearchText(question string, choices []Choice) string {
+	for _, c := range choices {
+		question += "\n" + c.Text
+	}
+	return question
 }
 
 func clip(s string, n int) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/assistant"
 	"github.com/mattranso/mattranso/corpus"
@@ -133,6 +134,18 @@ func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o Answers
 	}
 	m.LatencyP50, m.LatencyP95, m.LatencyMax = LatencyMS(lat)
 	return m, nil
+}
+
+// SearchText is the text a judged query is searched with: its question,
+// and for a multiple-choice question its options too, exactly as the
+// assistant searches it (assistant.SearchText), cut to what a search
+// accepts.
+func (q QueryRec) SearchText() string {
+	t := assistant.SearchText(q.Text, choices(q))
+	if utf8.RuneCountInString(t) > retrieval.MaxQueryLen {
+		t = string([]rune(t)[:retrieval.MaxQueryLen])
+	}
+	return t
 }
 
 // choices reads metadata.choices ({"A": "…", "B": "…"}) in key order.

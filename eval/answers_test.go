@@ -5,8 +5,10 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/assistant"
 	"github.com/mattranso/mattranso/retrieval"
@@ -96,5 +98,19 @@ func TestAnswerChoices(t *testing.T) {
 	p50, p95, hi := LatencyMS([]time.Duration{3 * time.Millisecond, time.Millisecond, 2 * time.Millisecond, 10 * time.Millisecond})
 	if p50 != 2 || p95 != 10 || hi != 10 {
 		t.Errorf("LatencyMS = %v %v %v, want 2 10 10", p50, p95, hi)
+	}
+}
+
+func TestSearchText(t *testing.T) {
+	q := QueryRec{Text: "Hành vi nào sau đây bị cấm?", Metadata: map[string]any{"choices": map[string]any{"B": "Tảo hôn.", "A": "Cưỡng ép ly hôn."}}}
+	if got, want := q.SearchText(), "Hành vi nào sau đây bị cấm?\nCưỡng ép ly hôn.\nTảo hôn."; got != want {
+		t.Errorf("SearchText = %q, want %q", got, want)
+	}
+	if got := (QueryRec{Text: "Thời hiệu là gì?"}).SearchText(); got != "Thời hiệu là gì?" {
+		t.Errorf("no choices: %q", got)
+	}
+	long := QueryRec{Text: strings.Repeat("từ ", 400), Metadata: map[string]any{"choices": map[string]any{"A": strings.Repeat("chữ ", 400)}}}
+	if n := utf8.RuneCountInString(long.SearchText()); n != retrieval.MaxQueryLen {
+		t.Errorf("a long question with options is %d characters, want %d (what a search accepts)", n, retrieval.MaxQueryLen)
 	}
 }

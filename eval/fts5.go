@@ -320,7 +320,10 @@ func runJudged(ctx context.Context, ds *Dataset, opts RetrievalOptions,
 		return m, fmt.Errorf("eval: no query of %s has a judgement in split %q", ds.Dir, ds.Split)
 	}
 	for i, q := range judged {
-		text := q.Text
+		text := q.SearchText()
+		if opts.QuestionOnly {
+			text = q.Text
+		}
 		if opts.StripDiacritics {
 			text = corpus.Fold(text)
 		}

@@ -112,7 +112,7 @@ func (s *LoadedSet) groups(ctx context.Context, h *retrieval.Hybrid) ([]QueryRec
 		if len(rel) == 0 {
 			continue
 		}
-		c, err := h.Candidates(ctx, retrieval.Query{Text: q.Text})
+		c, err := h.Candidates(ctx, retrieval.Query{Text: s.searchText(q)})
 		if err != nil {
 			return nil, nil, fmt.Errorf("eval: query %s: %w", q.ID, err)
 		}
@@ -139,7 +139,10 @@ func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, log func(
 	}
 	cf := &crossFitted{h: h, fold: map[string]int{}}
 	for i, q := range qs {
+		// Asked with or without its options, and with or without
+		// diacritics, a question is answered by its own fold's model.
 		cf.fold[corpus.Fold(q.Text)] = i % CrossFolds
+		cf.fold[corpus.Fold(q.SearchText())] = i % CrossFolds
 	}
 	for f := range CrossFolds {
 		var train []retrieval.TrainingGroup

@@ -18,6 +18,9 @@ type RetrievalOptions struct {
 	// StripDiacritics removes the diacritics from every query, as citizens
 	// type on phones.
 	StripDiacritics bool
+	// QuestionOnly searches a multiple-choice question without its options
+	// (by default they are searched with it, as the assistant does).
+	QuestionOnly bool
 	// WorkDir holds the temporary index; empty means a new temporary
 	// directory, removed afterwards.
 	WorkDir string
@@ -53,6 +56,17 @@ type LoadedSet struct {
 	// "shipped", cross-fitted, or a model file.
 	Reranking string
 	hybrid    *retrieval.Hybrid // in vector and hybrid modes
+	// questionOnly: the re-ranker learns from questions searched without
+	// their options, as they will be asked.
+	questionOnly bool
+}
+
+// searchText is the text a judged query is searched with in this run.
+func (s *LoadedSet) searchText(q QueryRec) string {
+	if s.questionOnly {
+		return q.Text
+	}
+	return q.SearchText()
 }
 
 // Close removes the temporary index.
@@ -90,7 +104,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		cleanup = func() { os.RemoveAll(wd) }
 	}
 	docs, ids := setDocuments(ds)
-	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup}
+	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup, questionOnly: o.QuestionOnly}
 	for _, d := range docs {
 		set.Docs[d.ID] = d
 	}
@@ -113,6 +127,12 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 			set.Close()
 			return nil, err
 		}
+	}
+	// Every question is answered from the index's memory snapshot, as
+	// serve answers once it has started, not some from bleve meanwhile.
+	if err := idx.WaitMemory(ctx); err != nil {
+		set.Close()
+		return nil, err
 	}
 	mode := o.Mode
 	if mode == "" {

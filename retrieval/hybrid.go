@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -220,7 +221,10 @@ func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedde
 	}
 	c := Candidates{Lookups: lookups}
 	if features {
-		if c.Top, err = h.features(ctx, q.Text, fused); err != nil {
+		n := rerankCount(fused)
+		defs, words := h.Keyword.definitions(q)
+		fused, n = withDefinitions(fused, n, defs, lookups)
+		if c.Top, err = h.features(ctx, q.Text, fused, n, definedBy(defs, words)); err != nil {
 			return Candidates{}, Result{}, err
 		}
 	} else {
@@ -232,6 +236,43 @@ func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedde
 		c.Rest = append(c.Rest, f.Hit)
 	}
 	return c, res, nil
+}
+
+// withDefinitions puts the passages defining a phrase of the question
+// among the first n fused passages, the ones the re-ranker orders: moved
+// up when the fused list holds them further down, added when it does not
+// (then with no score from either side). Looked-up passages stay apart.
+func withDefinitions(fused []fusedHit, n int, defs []Hit, lookups []Hit) ([]fusedHit, int) {
+	for _, d := range defs {
+		if slices.ContainsFunc(lookups, func(h Hit) bool { return h.PassageID == d.PassageID }) {
+			continue
+		}
+		j := slices.IndexFunc(fused, func(f fusedHit) bool { return f.PassageID == d.PassageID })
+		switch {
+		case j >= 0 && j < n:
+			continue
+		case j >= n:
+			f := fused[j]
+			fused = slices.Delete(fused, j, j+1)
+			fused = slices.Insert(fused, n, f)
+		default:
+			fused = slices.Insert(fused, n, fusedHit{Hit: d, rank: len(fused)})
+		}
+		n++
+	}
+	return fused, n
+}
+
+// definedBy maps a defining passage to the phrase it defines.
+func definedBy(defs []Hit, words [][]string) map[string][]string {
+	if len(defs) == 0 {
+		return nil
+	}
+	m := make(map[string][]string, len(defs))
+	for i, d := range defs {
+		m[d.PassageID] = words[i]
+	}
+	return m
 }
 
 func page(hits []Hit, offset, limit int) []Hit {
@@ -351,6 +392,9 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 		}
 		return fused[i].PassageID < fused[j].PassageID
 	})
+	for i := range fused {
+		fused[i].rank = i
+	}
 	return lookups, fused, nil
 }
 

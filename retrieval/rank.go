@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -263,6 +265,9 @@ type memIndex struct {
 	// last search; the averages change when bleve merges segments.
 	bleve atomic.Pointer[memBleveNorms]
 	byDoc map[string][]uint32 // document id → its passages
+	// defines is the glossary: a defined term (folded words joined by
+	// "_") → the passages defining it (see definedTerms).
+	defines map[string][]uint32
 
 	scratch sync.Pool // *memScratch
 }
@@ -298,7 +303,8 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 	}
 	n := len(res.Hits)
 	m := &memIndex{gen: gen, stats: st, docs: make([]memDoc, n),
-		blen: make([]float64, 4*n), k1Norm: make([]float64, 4*n), byDoc: map[string][]uint32{}}
+		blen: make([]float64, 4*n), k1Norm: make([]float64, 4*n), byDoc: map[string][]uint32{},
+		defines: map[string][]uint32{}}
 	for f := range m.post {
 		m.post[f] = map[string][]memPosting{}
 	}
@@ -307,6 +313,13 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 		m.docs[i] = memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
 			anchor: str("anchor"), title: str("title"), heading: str("heading"), text: str("text")}
 		m.byDoc[m.docs[i].docID] = append(m.byDoc[m.docs[i].docID], uint32(i))
+		if text := m.docs[i].text; strings.Contains(text, " là ") {
+			for _, t := range definedTerms(text, snippetTokens(text), 0) {
+				if l := m.defines[t]; len(l) == 0 || l[len(l)-1] != uint32(i) {
+					m.defines[t] = append(l, uint32(i))
+				}
+			}
+		}
 		lines := strings.Split(str("terms"), "\n")
 		for f := range rankFields {
 			var line string
@@ -402,6 +415,42 @@ func (k *Keyword) memFor() *memIndex {
 		}
 	}()
 	return nil
+}
+
+// WaitMemory builds the memory snapshot of the index as it is, if need
+// be, and waits until it answers searches: what `eval` does before asking
+// its questions, so that every one is answered the same way.
+func (k *Keyword) WaitMemory(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if k.current() != nil {
+			return nil
+		}
+		if k.closed.Load() {
+			return errors.New("retrieval: the keyword index is closed")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("retrieval: wait for the memory snapshot: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// definitions returns the passages that define a phrase of q.Text (see
+// memIndex.definitionsFor) with the phrase's words, or nil when the
+// snapshot is not ready or q filters on what it does not hold.
+func (k *Keyword) definitions(q Query) (hits []Hit, words [][]string) {
+	m := k.current()
+	if m == nil || q.Issuer != "" || q.Status != "" {
+		return nil, nil
+	}
+	for _, d := range m.definitionsFor(q.Text, q) {
+		hits = append(hits, m.docs[d.doc].hit(0, nil))
+		words = append(words, d.terms)
+	}
+	return hits, words
 }
 
 // dropMem forgets the snapshot after a write; k.mu is held for writing.

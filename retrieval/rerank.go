@@ -41,7 +41,7 @@ const RerankDepth = 20
 
 // RerankVersion names the feature set; a model trained on another one is
 // refused.
-const RerankVersion = "rerank-3"
+const RerankVersion = "rerank-4"
 
 // rerankFeatures are the features, in the order of a model's weights.
 var rerankFeatures = []string{
@@ -66,6 +66,8 @@ var rerankFeatures = []string{
 	"article_bigram",   // … and of its word pairs
 	"heading_phrase",   // longest stretch of the heading's name found word for word in the query, per heading word
 	"heading_whole",    // the heading's name (two words or more) occurs word for word in the query
+	"defines",          // idf share of the query's words in a phrase of the query the passage defines ("X là …")
+	"defines_asked",    // the same, when the question asks what something means ("là gì", "được hiểu", "định nghĩa")
 }
 
 //go:embed reranker.json
@@ -187,12 +189,12 @@ type fusedHit struct {
 	Hit
 	keyword, vector     float64 // scaled scores, 0 if the side did not find it
 	keywordRR, vectorRR float64 // 1/(1+rank), 0 if absent
+	rank                int     // in the fused list
 }
 
-// features computes the re-ranking features of the first RerankDepth
-// fused passages.
-func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) ([]Candidate, error) {
-	n := rerankCount(fused)
+// features computes the re-ranking features of the first n fused
+// passages; defines maps a passage to the phrase of the query it defines.
+func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n int, defines map[string][]string) ([]Candidate, error) {
 	qu, qb := queryTerms(query)
 	qu, qb = uniq(qu), uniq(qb)
 	idf, err := h.Keyword.idfs(ctx, append(slices.Clone(qu), qb...))
@@ -250,6 +252,10 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 		quSet[t] = true
 	}
 	qw := words(query)
+	asks := 0.0
+	if asksMeaning(qw) {
+		asks = 1
+	}
 	out := make([]Candidate, n)
 	for i, f := range fused[:n] {
 		m := matches[i]
@@ -315,8 +321,15 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 				}
 			}
 		}
+		var defined float64
+		if terms, ok := defines[f.PassageID]; ok {
+			for _, t := range uniq(terms) {
+				defined += idf[t]
+			}
+			defined /= sumU
+		}
 		out[i] = Candidate{Hit: f.Hit, Features: []float64{
-			f.keyword, f.vector, f.keywordRR, f.vectorRR, f.Score, 1 / float64(1+i),
+			f.keyword, f.vector, f.keywordRR, f.vectorRR, f.Score, 1 / float64(1+f.rank),
 			cover / sumU, coverB / sumB, m.bestU / sumU, m.bestB / sumB,
 			headCover / sumU, headShare,
 			float64(best) / float64(len(qu)+1),
@@ -324,9 +337,29 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit) (
 			docs[f.DocID], named,
 			math.Log1p(float64(articles[f.DocID+"#"+articleOf(f.Anchor)])),
 			artU / sumU, artB / sumB, phrase, whole,
+			defined, defined * asks,
 		}}
 	}
 	return out, nil
+}
+
+// meaningCues are word pairs by which a question asks what something
+// means: "là gì", "được hiểu", "hiểu là", "định nghĩa", "khái niệm",
+// "giải thích", "thế nào là".
+var meaningCues = map[[2]string]bool{
+	{"la", "gi"}: true, {"duoc", "hieu"}: true, {"hieu", "la"}: true, {"dinh", "nghia"}: true,
+	{"khai", "niem"}: true, {"giai", "thich"}: true, {"nao", "la"}: true,
+}
+
+// asksMeaning reports whether the question's folded words ask what
+// something means.
+func asksMeaning(qw []string) bool {
+	for i := 0; i+1 < len(qw); i++ {
+		if meaningCues[[2]string{qw[i], qw[i+1]}] {
+			return true
+		}
+	}
+	return false
 }
 
 // rerankCount is how many fused passages the re-ranker takes: enough to

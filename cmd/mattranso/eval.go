@@ -42,6 +42,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	dataset := fs.String("dataset", "", "BEIR dataset directory (corpus.jsonl, queries.jsonl, qrels/)")
 	split := fs.String("split", "", "qrels split (default: test, else the only one)")
 	strip := fs.Bool("strip-diacritics", false, "remove diacritics from the queries")
+	questionOnly := fs.Bool("question-only", false, "search a multiple-choice question without its options (metadata.choices), which the assistant searches with it")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	ablation := fs.Bool("ablation", false, "run every mode (keyword, vector, hybrid), with and without diacritics, on one index")
 	mode := fs.String("mode", "hybrid", `what answers: "hybrid" (default), "keyword", "vector", or "fts5" (the SQLite FTS5 peer)`)
@@ -53,7 +54,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *dataset == "" {
 		return exitError{2, errors.New("eval retrieval: --dataset DIR is required")}
 	}
-	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, PairsFrom: pairSets(*pairs, *dataset), Reranker: *reranker}
+	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, QuestionOnly: *questionOnly, PairsFrom: pairSets(*pairs, *dataset), Reranker: *reranker}
 	if !*asJSON {
 		opts.Log = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	}

@@ -127,6 +127,14 @@ func prepare(ctx context.Context, cfg Config, lib *openLib, log *slog.Logger, st
 	if err := setupVectors(ctx, cfg, lib, log); err != nil {
 		log.Warn("vector search unavailable, searching by keywords only", "err", err)
 	}
+	// Searches rank from the index's memory snapshot, which also holds the
+	// glossary of defined terms; build it before saying ready rather than
+	// at the first search.
+	warm, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := lib.index.WaitMemory(warm); err != nil {
+		log.Warn("the keyword index's memory snapshot is not ready; searching from disk meanwhile", "err", err)
+	}
 	state.set("")
 }
 
