@@ -209,6 +209,51 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("multiple choice", func(t *testing.T) {
+		choices := map[string]string{"A": "16 tuổi", "B": "18 tuổi", "C": "21 tuổi"}
+		var a assistant.AskResponse
+		res := s.call("POST", "/api/v1/assistant/ask", thu, map[string]any{"question": adultQuestion, "choices": choices}, &a)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("ask with choices: %d", res.StatusCode)
+		}
+		if _, ok := choices[a.Short]; !ok || !a.Supported || len(a.Citations) == 0 {
+			t.Fatalf("the answer is not one of the choices: %+v", a.Answer)
+		}
+		if a.Short != "B" || !strings.Contains(a.Text, "B. 18 tuổi") {
+			t.Errorf("answer %q (%q), want B. 18 tuổi", a.Short, a.Text)
+		}
+		// The handler orders the options by key before the domain sees them.
+		if cs := rec.last().Choices; len(cs) != 3 || cs[0].Key != "A" || cs[2].Key != "C" {
+			t.Errorf("choices passed: %+v", cs)
+		}
+
+		many := map[string]string{}
+		for i := range assistant.MaxChoices + 1 {
+			many[string(rune('A'+i))] = itoa(int64(i)) + " tuổi"
+		}
+		for _, tc := range []struct {
+			name    string
+			choices map[string]string
+			says    string // a part the message must hold
+		}{
+			{"too many", many, "11 choices, at most 10"},
+			{"an empty option", map[string]string{"A": "18 tuổi", "B": "  "}, `choice "B" is empty`},
+			{"a key that is not a letter", map[string]string{"A": "18 tuổi", "Phương án": "21 tuổi"}, "is not a letter"},
+			{"a key given twice", map[string]string{"A": "18 tuổi", "a": "21 tuổi"}, "given twice"},
+			{"a long option", map[string]string{"A": strings.Repeat("x", assistant.MaxChoiceLen+1)}, "longer than 500 characters"},
+		} {
+			var e apiError
+			res := s.call("POST", "/api/v1/assistant/ask", thu, map[string]any{"question": adultQuestion, "choices": tc.choices}, &e)
+			if res.StatusCode != http.StatusBadRequest || e.Error.Field != "choices" || !strings.Contains(e.Error.Message, tc.says) {
+				t.Errorf("%s: %d %+v, want 400 naming choices and saying %q", tc.name, res.StatusCode, e, tc.says)
+			}
+		}
+		var e apiError
+		if res := s.call("POST", "/api/v1/assistant/ask", thu, map[string]any{"question": adultQuestion, "choices": []string{"16 tuổi", "18 tuổi"}}, &e); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("choices as a list: %d %+v, want 400", res.StatusCode, e)
+		}
+	})
+
 	t.Run("no support is said plainly", func(t *testing.T) {
 		var a assistant.AskResponse
 		s.call("POST", "/api/v1/assistant/ask", thu, map[string]any{"question": "Giá vé máy bay từ Hà Nội đi Paris tháng sau là bao nhiêu?"}, &a)

@@ -39,6 +39,11 @@ const (
 	minSharedWeight = 1.2  // idf weight of the shared content syllables
 )
 
+// announced is added to the score of a lead-in that announces what the
+// question asks for: more than any span score, so that it wins among the
+// best-ranked sentences.
+const announced = 100.0
+
 // qkind is what shape of answer a question asks for.
 type qkind int
 
@@ -549,11 +554,20 @@ func chooseSpan(q, query string, hits []retrieval.Hit) extraction {
 				qStart = sents[st.lead].start
 			}
 		}
+		// A lead-in announcing what the question asks for ("… trong
+		// trường hợp sau đây:" for "… trong trường hợp nào?") restates
+		// the question: its points are the answer, before any gap found
+		// in another sentence, unless a sentence that does not depend on
+		// it holds more of the question (another case of the article).
+		announces := st.listLead && leadsInTo(pq, st) && !coveredElsewhere(sents, i)
 		if st.listLead && pq.kind != kindNumber && pq.kind != kindYesNo && pq.kind != kindTrueFalse &&
-			(pq.kind == kindList || short == "" || strings.Contains(corpus.Fold(short), "sau day")) {
+			(pq.kind == kindList || short == "" || announces || strings.Contains(corpus.Fold(short), "sau day")) {
 			if s, e, ok := followingPointsAt(segs[st.hit], st.segment); ok {
 				short = h.Text[s:e]
 				qEnd = e
+				if announces {
+					sc += announced
+				}
 			}
 		}
 		if pq.others {
@@ -761,6 +775,7 @@ func span(pq *question, w map[string]float64, text string, st sentence, segs []s
 			i > 0 && anchorWord(pq, toks[i-1].Term) && pq.bigrams[toks[i-1].Term+"_"+t.Term] ||
 			i+1 < m && anchorWord(pq, toks[i+1].Term) && pq.bigrams[t.Term+"_"+toks[i+1].Term]
 	}
+	unbindStrays(pq, text, toks, matched)
 	sentText := strings.TrimSpace(text[st.start:st.end])
 	switch pq.kind {
 	case kindYesNo, kindTrueFalse:

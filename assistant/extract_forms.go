@@ -326,3 +326,75 @@ func otherItem(pq *question, text string, st sentence, sents []sentence, segs []
 	}
 	return best, true
 }
+
+// unbindStrays clears the matches that are syllables of another word: a
+// question syllable glued in the sentence to a content syllable that
+// matches nothing, and next to none of its neighbours in the question, is
+// part of a longer unit there ("an" of "an ninh" in "Bộ Công an", "hành"
+// of "hành vi" in "người thực hành", "tỉnh" in "cấp tỉnh"). A span
+// boundary falls only at matched syllables, so a stray one would cut the
+// answer inside a name. Next to a function word ("các bên") or to another
+// match ("bên thỏa thuận") a syllable stays a word of its own.
+func unbindStrays(pq *question, text string, toks []corpus.Token, matched []bool) {
+	m := len(toks)
+	glued := func(i int) bool { // tokens i-1 and i are one run of words
+		return i > 0 && i < m && strings.TrimSpace(text[toks[i-1].End:toks[i].Start]) == ""
+	}
+	unit := func(k int) bool { // toks[k] can be the other half of a unit
+		w := strings.ToLower(text[toks[k].Start:toks[k].End])
+		return !matched[k] && !leadWords[w] && !trailWords[w] && !isDigits(toks[k].Term)
+	}
+	stray := make([]bool, m)
+	for i := range toks {
+		if !matched[i] {
+			continue
+		}
+		before, after := glued(i), glued(i+1)
+		if before && pq.bigrams[toks[i-1].Term+"_"+toks[i].Term] || after && pq.bigrams[toks[i].Term+"_"+toks[i+1].Term] {
+			continue
+		}
+		stray[i] = before && unit(i-1) || after && unit(i+1)
+	}
+	for i, s := range stray {
+		if s {
+			matched[i] = false
+		}
+	}
+}
+
+// caseNouns are the last syllables of the nouns that name the cases a
+// rule applies in: "trường hợp", "điều kiện".
+var caseNouns = setOf("hop", "kien")
+
+// leadsInTo reports whether lead-in st announces the things the question
+// asks for: "… trong trường hợp nào?" is answered by the points of "…
+// trong trường hợp sau đây:", "… có quyền gì?" by those of "… có các
+// quyền sau đây:".
+func leadsInTo(pq *question, st sentence) bool {
+	if pq.whStart < 1 || pq.kind == kindNumber || pq.kind == kindYesNo || pq.kind == kindTrueFalse {
+		return false
+	}
+	switch pq.fterms[pq.whStart] {
+	case "nao", "gi":
+	default:
+		return false
+	}
+	toks := st.toks
+	n := len(toks)
+	if n < 3 || corpus.Fold(toks[n-2].Term) != "sau" || corpus.Fold(toks[n-1].Term) != "day" {
+		return false
+	}
+	asked, named := pq.fterms[pq.whStart-1], corpus.Fold(toks[n-3].Term)
+	return asked == named || caseNouns[asked] && caseNouns[named]
+}
+
+// coveredElsewhere reports whether a sentence that is not read with
+// sentence i holds more of the question than i does.
+func coveredElsewhere(sents []sentence, i int) bool {
+	for j, st := range sents {
+		if j != i && st.lead != i && st.cover > sents[i].cover+0.05 {
+			return true
+		}
+	}
+	return false
+}

@@ -47,8 +47,11 @@ var article = retrieval.Hit{
 }
 
 func TestChooseSpanForms(t *testing.T) {
+	// The aggravated case stated in one sentence, with no points: it
+	// names only the case, the offence is the first clause's.
 	wartime := article
-	wartime.Text += ";\nc) Trong khu vực có chiến sự."
+	wartime.Text = "1. Người nào có trách nhiệm mà cố ý bỏ thương binh tại trận địa, thì bị phạt cải tạo không giam giữ đến 03 năm hoặc phạt tù từ 06 tháng đến 05 năm.\n" +
+		"2. Phạm tội trong khu vực có chiến sự, thì bị phạt tù từ 03 năm đến 10 năm."
 	definitions := retrieval.Hit{
 		DocID: "bo-luat-dan-su", PassageID: "p2", Kind: corpus.KindLaw, Anchor: "dieu-105",
 		Heading: "Điều 105. Chiếm hữu, hoa lợi",
@@ -76,6 +79,19 @@ func TestChooseSpanForms(t *testing.T) {
 			"a) Xác thực thông tin khi người dùng đăng ký tài khoản số;\n" +
 			"b) Bảo mật thông tin, tài khoản của người dùng.",
 	}
+	cooperation := retrieval.Hit{
+		DocID: "luat-an-ninh-mang", PassageID: "p6", Kind: corpus.KindLaw, Anchor: "dieu-40",
+		Heading: "Điều 40. Trách nhiệm của Bộ Công an",
+		Text:    "Bộ Công an chịu trách nhiệm trước Chính phủ thực hiện hợp tác quốc tế về an ninh mạng.",
+	}
+	legalPerson := retrieval.Hit{
+		DocID: "bo-luat-dan-su", PassageID: "p7", Kind: corpus.KindLaw, Anchor: "dieu-74",
+		Heading: "Điều 74. Pháp nhân",
+		Text: "1. Một tổ chức được công nhận là pháp nhân khi có đủ các điều kiện sau đây:\n" +
+			"a) Được thành lập theo quy định của Bộ luật này, luật khác có liên quan;\n" +
+			"b) Có tài sản độc lập với cá nhân, pháp nhân khác.\n" +
+			"2. Mọi cá nhân, pháp nhân đều có quyền thành lập pháp nhân, trừ trường hợp luật có quy định khác.",
+	}
 	tests := []struct {
 		name, q string
 		hits    []retrieval.Hit
@@ -88,9 +104,10 @@ func TestChooseSpanForms(t *testing.T) {
 		{"penalty from lead-in", "Chỉ huy hoặc sĩ quan cố ý bỏ thương binh tại trận địa thì bị phạt như thế nào?",
 			[]retrieval.Hit{article}, "phạt tù từ 03 năm đến 10 năm", "thì bị phạt tù từ 03 năm đến 10 năm:"},
 		// The question also states the offence of the first clause; the
-		// case it adds is the point's, so the penalty is the lead-in's.
+		// case it adds is the second clause's, which is read with the
+		// first: its penalty is the answer.
 		{"aggravated penalty", "Người nào có trách nhiệm mà cố ý bỏ thương binh tại trận địa trong khu vực có chiến sự thì bị phạt như thế nào?",
-			[]retrieval.Hit{wartime}, "phạt tù từ 03 năm đến 10 năm", "c) Trong khu vực có chiến sự."},
+			[]retrieval.Hit{wartime}, "phạt tù từ 03 năm đến 10 năm", "Phạm tội trong khu vực có chiến sự"},
 		{"number the question states is not the answer", "Cố ý bỏ thương binh đối với bao nhiêu người thì bị phạt tù từ 03 năm đến 10 năm?",
 			[]retrieval.Hit{article}, "02 người trở lên", "02 người trở lên"},
 		{"term", "Việc chủ thể nắm giữ, chi phối tài sản một cách trực tiếp hoặc gián tiếp được gọi là gì?",
@@ -103,6 +120,15 @@ func TestChooseSpanForms(t *testing.T) {
 			[]retrieval.Hit{otherRights}, "Quyền hưởng dụng", "Quyền"},
 		{"item the question leaves out", "Quyền sở hữu bao gồm quyền sử dụng, quyền định đoạt tài sản và quyền nào của chủ sở hữu?",
 			[]retrieval.Hit{ownership}, "quyền chiếm hữu", "quyền chiếm hữu"},
+		// "an" of the question's "an ninh" is another word in "Bộ Công
+		// an": the answer runs to the end of the name.
+		{"name not cut at a question syllable", "Cơ quan nào chịu trách nhiệm trước Chính phủ thực hiện hợp tác quốc tế về an ninh mạng?",
+			[]retrieval.Hit{cooperation}, "Bộ Công an", "Bộ Công an chịu"},
+		// The lead-in announces the conditions the question asks for as
+		// cases: its points are the answer, not the gap it leaves.
+		{"cases the lead-in announces", "Một tổ chức được công nhận là pháp nhân trong trường hợp nào?",
+			[]retrieval.Hit{legalPerson}, "a) Được thành lập theo quy định của Bộ luật này, luật khác có liên quan;\nb) Có tài sản độc lập với cá nhân, pháp nhân khác.",
+			"khi có đủ các điều kiện sau đây:\na)"},
 		// The label "a)" of a point is not an answer.
 		{"span after the point label", "Doanh nghiệp cần làm gì khi có người dùng đăng ký tài khoản số?",
 			[]retrieval.Hit{accounts}, "Xác thực thông tin", "a) Xác thực thông tin"},
