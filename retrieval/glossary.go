@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
@@ -180,7 +181,7 @@ func (m *memIndex) definitionsFor(query string, q Query) []definition {
 		for _, t := range toks[f.start:f.end] {
 			words = append(words, t.Term)
 		}
-		for _, d := range m.defines[strings.Join(words, "_")] {
+		for _, d := range m.canonicalFirst(m.defines[strings.Join(words, "_")], words) {
 			doc := &m.docs[d]
 			if seen[d] || q.Kind != "" && doc.kind != q.Kind || q.DocID != "" && doc.docID != q.DocID {
 				continue
@@ -191,6 +192,44 @@ func (m *memIndex) definitionsFor(query string, q Query) []definition {
 				return out
 			}
 		}
+	}
+	return out
+}
+
+// canonicalFirst orders the passages defining a phrase: first those whose
+// article is named after it ("Điều 105. Tài sản"), then those of an
+// article explaining terms ("Giải thích từ ngữ") or naming the phrase as
+// one of a list ("Hoa lợi, lợi tức"), then the rest — a phrase such as
+// "tài sản" opens clauses of many articles ("d) Tài sản là phương tiện
+// kiếm sống…") that do not define it.
+func (m *memIndex) canonicalFirst(docs []uint32, words []string) []uint32 {
+	if len(docs) < 2 {
+		return docs
+	}
+	phrase := strings.Join(words, " ")
+	rank := func(d uint32) int {
+		name := headingName(m.docs[d].heading)
+		if strings.Join(wordsOf(name), " ") == phrase {
+			return 0
+		}
+		for _, item := range strings.FieldsFunc(strings.ReplaceAll(name, " và ", ","), func(r rune) bool { return r == ',' || r == ';' }) {
+			if w := strings.Join(wordsOf(item), " "); w == phrase || w == "giai thich tu ngu" {
+				return 1
+			}
+		}
+		return 2
+	}
+	out := slices.Clone(docs)
+	slices.SortStableFunc(out, func(a, b uint32) int { return rank(a) - rank(b) })
+	return out
+}
+
+// wordsOf returns the folded words of s in order.
+func wordsOf(s string) []string {
+	toks := snippetTokens(s)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.Term
 	}
 	return out
 }

@@ -137,3 +137,18 @@ func TestWithDefinitions(t *testing.T) {
 		t.Errorf("ranks: d %d, x %d", got[2].rank, got[3].rank)
 	}
 }
+
+func TestCanonicalDefinitionsFirst(t *testing.T) {
+	m := &memIndex{docs: []memDoc{
+		{heading: "Điều 173. Tội trộm cắp tài sản — Khoản 2"},
+		{heading: "Điều 3. Giải thích từ ngữ — Khoản 1"},
+		{heading: "Điều 105. Tài sản"},
+		{heading: "Điều 109. Hoa lợi, lợi tức"},
+	}}
+	if got, want := m.canonicalFirst([]uint32{0, 1, 2}, []string{"tai", "san"}), []uint32{2, 1, 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("tài sản: %v, want %v", got, want)
+	}
+	if got, want := m.canonicalFirst([]uint32{0, 3}, []string{"loi", "tuc"}), []uint32{3, 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("lợi tức: %v, want %v", got, want)
+	}
+}
