@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	"iter"
+	"math"
 	"strings"
 	"sync"
 	"unicode"
@@ -81,7 +83,6 @@ func queryTerms(q string) (unigrams, bigrams []string) {
 // max characters, starting at the window with the most matches.
 func Snippet(text string, terms map[string]bool, max int) string {
 	toks := snippetTokens(text)
-	type span struct{ start, end int }
 	// Words matched as a pair ("tử sỹ" for "tu si") are marked in
 	// preference to single syllables, which match far too widely in
 	// Vietnamese ("tu" is also tù, tự, từ…); single syllables are marked
@@ -101,9 +102,32 @@ func Snippet(text string, terms map[string]bool, max int) string {
 			hits = append(hits, span{t.Start, t.End})
 		}
 	}
+	return snippetAround(text, hits, max)
+}
+
+// longerThan reports whether s has more than n runes (as
+// utf8.RuneCountInString counts them), without counting past n.
+func longerThan(s string, n int) bool {
+	if len(s) <= n {
+		return false
+	}
+	for range s {
+		if n == 0 {
+			return true
+		}
+		n--
+	}
+	return false
+}
+
+// span is a marked word of a snippet, as byte offsets.
+type span struct{ start, end int }
+
+// snippetAround makes the snippet of text given its marked words.
+func snippetAround(text string, hits []span, max int) string {
 	// Choose the window of max bytes-ish holding the most hits.
 	from, to := 0, len(text)
-	if utf8.RuneCountInString(text) > max {
+	if longerThan(text, max) {
 		best, bestStart := -1, 0
 		j := 0
 		for i := range hits {
@@ -252,6 +276,249 @@ func (f *foldMemo) fold(w string) string {
 	}
 	sh.Unlock()
 	return t
+}
+
+// Cached tokens. Every search snippets the passages it returns and the
+// re-ranker reads its candidates word by word; tokenizing those passages
+// again each time (folding every word, then a map look-up per word) was
+// nearly half of a re-ranked search. The keyword index's memory snapshot
+// therefore keeps each passage's tokens once read (memIndex.tokensOf), in
+// a compact form of 8 bytes a token: a word is a number in a vocabulary
+// the snapshot shares, packed with its length and two facts about the gap
+// after it, beside where it starts. Query terms become numbers too, so
+// that matching a passage compares numbers rather than hashing strings.
+
+// vocab numbers the folded words of a snapshot's passages. The zero value
+// is empty and ready.
+type vocab struct {
+	mu    sync.RWMutex
+	ids   map[string]uint32
+	words []string // by number; entries are never changed once added
+}
+
+// wordTok is a cached token: its word's number, with two facts about the
+// gap up to the next token and its length, and the byte where it starts.
+type wordTok struct {
+	word  uint32 // gapSpace | gapBreak | length << lenShift | vocab number
+	start uint32
+}
+
+const (
+	gapSpace = 1 << 31 // only white space before the next token (onlySpace)
+	gapBreak = 1 << 30 // the gap ends a clause (clauseBreak)
+	// The token's length in bytes, 0 when longer than lenMax: then it is
+	// found again (tokenEnd).
+	lenShift = 22
+	lenMax   = 1<<8 - 1
+	wordMask = 1<<lenShift - 1 // the vocab number
+)
+
+func (t wordTok) id() uint32 { return t.word & wordMask }
+
+// end returns where the token ends in s, given where s starts in the
+// string the tokens were read from.
+func (t wordTok) end(s string, base uint32) int {
+	start := int(t.start - base)
+	if n := int(t.word >> lenShift & lenMax); n > 0 {
+		return start + n
+	}
+	return tokenEnd(s, start)
+}
+
+// passageTokens are the tokens of a passage as matchPassage reads it: its
+// title, heading name and text joined by "\n", tokenized by
+// snippetTokens. The text's own tokens are the last ones, shifted by
+// textStart.
+type passageTokens struct {
+	toks                 []wordTok
+	headStart, textStart uint32 // where the heading name and the text start
+	textTok              int    // the first token of the text
+	vocabLen             int    // the vocabulary's size once they were read
+}
+
+// tokenize reads a passage into passageTokens, adding its words to the
+// vocabulary; nil when it is too big for the compact form.
+func (v *vocab) tokenize(title, headName, text string) *passageTokens {
+	s := title + "\n" + headName + "\n" + text
+	if int64(len(s)) > math.MaxUint32 {
+		return nil
+	}
+	toks := snippetTokens(s)
+	p := &passageTokens{toks: make([]wordTok, len(toks)), headStart: uint32(len(title) + 1),
+		textStart: uint32(len(title) + len(headName) + 2), textTok: len(toks)}
+	for i, t := range toks {
+		var w uint32
+		if n := t.End - t.Start; n <= lenMax {
+			w = uint32(n) << lenShift
+		}
+		if i+1 < len(toks) {
+			gap := s[t.End:toks[i+1].Start]
+			if onlySpace(gap) {
+				w |= gapSpace
+			}
+			if clauseBreak(gap) {
+				w |= gapBreak
+			}
+		}
+		p.toks[i] = wordTok{word: w, start: uint32(t.Start)}
+		if t.Start >= int(p.textStart) && i < p.textTok {
+			p.textTok = i
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.ids == nil {
+		v.ids = map[string]uint32{}
+	}
+	for i, t := range toks {
+		id, ok := v.ids[t.Term]
+		if !ok {
+			if len(v.words) > wordMask {
+				return nil
+			}
+			// A word of plain ASCII is a piece of s: copied, so that the
+			// vocabulary does not keep s.
+			w := strings.Clone(t.Term)
+			id = uint32(len(v.words))
+			v.ids[w] = id
+			v.words = append(v.words, w)
+		}
+		p.toks[i].word |= id
+	}
+	p.vocabLen = len(v.words)
+	return p
+}
+
+// list returns the words by number as they are now: the words of every
+// passage tokenized before the call.
+func (v *vocab) list() []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.words
+}
+
+// termSet is a set of query terms by vocab number: single words, and word
+// pairs "a_b" by the numbers of a and b, each with a value (its place in
+// the query). It holds only terms whose words the vocabulary had when it
+// was made, which is enough for the passages read before (covers).
+type termSet struct {
+	vocabLen int // the vocabulary's size then
+	one      map[uint32]int
+	two      map[uint64]int
+	// Most words of a passage are not query words: these bitmaps, by the
+	// low bits of the number, answer most look-ups without the maps.
+	maybeOne, maybeFirst [4]uint64
+}
+
+// terms makes the termSet of terms and their values. A pair is found by
+// every split of a term at a "_": a token's word holding "_" itself (none
+// does) would still be matched as the string it joins to.
+func (v *vocab) terms(terms iter.Seq2[string, int]) *termSet {
+	ts := &termSet{one: map[uint32]int{}, two: map[uint64]int{}}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	ts.vocabLen = len(v.words)
+	for t, j := range terms {
+		if id, ok := v.ids[t]; ok {
+			ts.one[id] = j
+			ts.maybeOne[id>>6&3] |= 1 << (id & 63)
+		}
+		for k := 0; k < len(t); k++ {
+			if t[k] != '_' {
+				continue
+			}
+			a, okA := v.ids[t[:k]]
+			b, okB := v.ids[t[k+1:]]
+			if okA && okB {
+				ts.two[uint64(a)<<32|uint64(b)] = j
+				ts.maybeFirst[a>>6&3] |= 1 << (a & 63)
+			}
+		}
+	}
+	return ts
+}
+
+// covers reports whether the set can be asked about the words of p.
+func (ts *termSet) covers(p *passageTokens) bool { return ts != nil && ts.vocabLen >= p.vocabLen }
+
+// word looks up a single word.
+func (ts *termSet) word(id uint32) (int, bool) {
+	if ts.maybeOne[id>>6&3]&(1<<(id&63)) == 0 {
+		return 0, false
+	}
+	j, ok := ts.one[id]
+	return j, ok
+}
+
+// pair looks up the pair of words a, b ("a_b").
+func (ts *termSet) pair(a, b uint32) (int, bool) {
+	if ts.maybeFirst[a>>6&3]&(1<<(a&63)) == 0 {
+		return 0, false
+	}
+	j, ok := ts.two[uint64(a)<<32|uint64(b)]
+	return j, ok
+}
+
+// snippetSet is the termSet of a snippet's terms.
+func (v *vocab) snippetSet(terms map[string]bool) *termSet {
+	return v.terms(func(yield func(string, int) bool) {
+		for t, ok := range terms {
+			if ok && !yield(t, 0) {
+				return
+			}
+		}
+	})
+}
+
+// snippet is Snippet(text, terms, max) from the passage's cached tokens,
+// given the terms by number (a set that covers p); text is the passage's
+// text.
+func (p *passageTokens) snippet(ts *termSet, text string, max int) string {
+	toks := p.toks[p.textTok:]
+	marked := make([]bool, len(toks))
+	pairs := false
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i].word&gapSpace == 0 {
+			continue
+		}
+		if _, ok := ts.pair(toks[i].id(), toks[i+1].id()); ok {
+			marked[i], marked[i+1], pairs = true, true, true
+		}
+	}
+	var hits []span
+	for i, t := range toks {
+		if !marked[i] {
+			if pairs {
+				continue
+			}
+			if _, ok := ts.word(t.id()); !ok {
+				continue
+			}
+		}
+		hits = append(hits, span{int(t.start - p.textStart), t.end(text, p.textStart)})
+	}
+	return snippetAround(text, hits, max)
+}
+
+// tokenEnd returns where the token starting at byte i of s ends: at the
+// first byte that is not part of a word, as snippetTokens reads words.
+func tokenEnd(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+				i++
+				continue
+			}
+			return i
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
+			return i
+		}
+		i += size
+	}
+	return i
 }
 
 func wordStart(s string, i int) int {

@@ -171,7 +171,7 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	}
 	res.Hits = page(ranked, q.Offset, q.Limit)
 	res.Lookups = max(0, min(len(c.Lookups)-q.Offset, len(res.Hits)))
-	addSnippets(res.Hits, q.Text)
+	addSnippets(h.Keyword.current(), res.Hits, q.Text)
 	res.Took = time.Since(start)
 	return res, nil
 }
@@ -474,16 +474,17 @@ func (k *Keyword) Passages(ctx context.Context) ([]corpus.Passage, error) {
 }
 
 // addSnippets makes the snippets of the hits returned, which the
-// candidates were fetched without.
-func addSnippets(hits []Hit, query string) {
-	var terms map[string]bool
+// candidates were fetched without: from the cached tokens of snapshot m
+// (nil: none) where it holds the passage.
+func addSnippets(m *memIndex, hits []Hit, query string) {
+	var s *snippeter
 	for i := range hits {
 		if hits[i].Snippet != "" {
 			continue
 		}
-		if terms == nil {
-			terms = snippetTerms(queryTerms(query))
+		if s == nil {
+			s = &snippeter{m: m, terms: snippetTerms(queryTerms(query))}
 		}
-		hits[i].Snippet = Snippet(hits[i].Text, terms, 240)
+		hits[i].Snippet = s.of(&hits[i], 240)
 	}
 }

@@ -268,6 +268,10 @@ type memIndex struct {
 	// defines is the glossary: a defined term (folded words joined by
 	// "_") → the passages defining it (see definedTerms).
 	defines map[string][]uint32
+	// Each passage's tokens, read on first use (passageTokens), and the
+	// vocabulary their words are numbered in.
+	tokens []atomic.Pointer[passageTokens]
+	words  vocab
 
 	scratch sync.Pool // *memScratch
 }
@@ -275,6 +279,10 @@ type memIndex struct {
 type memDoc struct {
 	id, docID, anchor, title, heading, text string
 	kind                                    corpus.Kind
+	// The snapshot holding the passage, and its row there: where its
+	// tokens are cached.
+	snap *memIndex
+	row  uint32
 }
 
 type memPosting struct {
@@ -304,14 +312,15 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 	n := len(res.Hits)
 	m := &memIndex{gen: gen, stats: st, docs: make([]memDoc, n),
 		blen: make([]float64, 4*n), k1Norm: make([]float64, 4*n), byDoc: map[string][]uint32{},
-		defines: map[string][]uint32{}}
+		defines: map[string][]uint32{}, tokens: make([]atomic.Pointer[passageTokens], n)}
 	for f := range m.post {
 		m.post[f] = map[string][]memPosting{}
 	}
 	for i, h := range res.Hits {
 		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
 		m.docs[i] = memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
-			anchor: str("anchor"), title: str("title"), heading: str("heading"), text: str("text")}
+			anchor: str("anchor"), title: str("title"), heading: str("heading"), text: str("text"),
+			snap: m, row: uint32(i)}
 		m.byDoc[m.docs[i].docID] = append(m.byDoc[m.docs[i].docID], uint32(i))
 		if text := m.docs[i].text; strings.Contains(text, " là ") {
 			for _, t := range definedTerms(text, snippetTokens(text), 0) {
@@ -714,7 +723,65 @@ func (d *memDoc) hit(score float64, terms map[string]bool) Hit {
 	h := Hit{PassageID: d.id, DocID: d.docID, Kind: d.kind, Anchor: d.anchor,
 		Title: d.title, Heading: d.heading, Text: d.text, Score: score}
 	if terms != nil {
-		h.Snippet = Snippet(h.Text, terms, 240)
+		h.Snippet = (&snippeter{m: d.snap, terms: terms}).of(&h, 240)
 	}
 	return h
+}
+
+// snippeter makes the snippets of one query's terms: from the cached
+// tokens of snapshot m (nil: none) when it holds the passage, else as
+// Snippet does.
+type snippeter struct {
+	m     *memIndex
+	terms map[string]bool
+	set   *termSet // the terms by number, made when first needed
+}
+
+// of returns Snippet(h.Text, terms, max).
+func (s *snippeter) of(h *Hit, max int) string {
+	if len(s.terms) == 0 {
+		return snippetAround(h.Text, nil, max) // nothing to mark: no need to read the words
+	}
+	p := s.m.tokensFor(h)
+	if p == nil {
+		return Snippet(h.Text, s.terms, max)
+	}
+	if !s.set.covers(p) {
+		s.set = s.m.words.snippetSet(s.terms)
+	}
+	return p.snippet(s.set, h.Text, max)
+}
+
+// tokensOf returns the tokens of a passage, reading them on first use;
+// nil when they cannot be cached.
+func (m *memIndex) tokensOf(row uint32) *passageTokens {
+	if p := m.tokens[row].Load(); p != nil {
+		return p
+	}
+	d := &m.docs[row]
+	p := m.words.tokenize(d.title, headingName(d.heading), d.text)
+	if p != nil {
+		// Two searches may read a passage at once: either result will do,
+		// as both number the words in the same vocabulary.
+		m.tokens[row].Store(p)
+	}
+	return p
+}
+
+// tokensFor returns the cached tokens of a hit read from this snapshot
+// (m may be nil): nil unless the snapshot holds a passage of that id with
+// the same title, heading and text.
+func (m *memIndex) tokensFor(h *Hit) *passageTokens {
+	if m == nil || len(m.tokens) != len(m.docs) {
+		return nil
+	}
+	i := sort.Search(len(m.docs), func(i int) bool { return m.docs[i].id >= h.PassageID })
+	if i == len(m.docs) {
+		return nil
+	}
+	// Equal strings from the snapshot share their bytes: a pointer compare.
+	if d := &m.docs[i]; d.id != h.PassageID || d.text != h.Text || d.title != h.Title || d.heading != h.Heading {
+		return nil
+	}
+	return m.tokensOf(uint32(i))
 }

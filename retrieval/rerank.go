@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
 	"slices"
@@ -233,10 +234,9 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 	for j, t := range qt {
 		qidx[t], qidf[j] = j, idf[t]
 	}
-	matches := make([]passageMatch, n)
+	matches := passageMatches(h.Keyword.current(), fused[:n], qidx, qidf, len(qu))
 	byArticle := map[string][]bool{} // the query terms any of an article's passages holds
 	for i, f := range fused[:n] {
-		matches[i] = matchPassage(f.Hit, qidx, qidf, len(qu))
 		key := f.DocID + "#" + articleOf(f.Anchor)
 		u := byArticle[key]
 		if u == nil {
@@ -510,6 +510,111 @@ func matchPassage(h Hit, qidx map[string]int, qidf []float64, nu int) passageMat
 		nextInHead := next.Start >= headStart && next.Start < textStart
 		m.head[jb] = m.head[jb] || inHead && nextInHead
 		if inText && !clauseBreak(s[t.End:next.Start]) {
+			count(jb)
+		}
+	}
+	endClause()
+	return m
+}
+
+// passageMatches is matchPassage of each hit: from the cached tokens of
+// snapshot m when it holds the passage (m may be nil), else by reading it.
+func passageMatches(m *memIndex, hits []fusedHit, qidx map[string]int, qidf []float64, nu int) []passageMatch {
+	out := make([]passageMatch, len(hits))
+	toks := make([]*passageTokens, len(hits))
+	cached := false
+	for i := range hits {
+		toks[i] = m.tokensFor(&hits[i].Hit)
+		cached = cached || toks[i] != nil
+	}
+	var (
+		ts    *termSet
+		words []string
+	)
+	if cached {
+		// After the passages are tokenized: the vocabulary holds their words.
+		ts = m.words.terms(maps.All(qidx))
+		words = m.words.list()
+	}
+	for i, h := range hits {
+		if toks[i] != nil {
+			out[i] = toks[i].match(words, ts, qidf, nu)
+		} else {
+			out[i] = matchPassage(h.Hit, qidx, qidf, nu)
+		}
+	}
+	return out
+}
+
+// match is matchPassage from a passage's cached tokens, given its
+// vocabulary's words and the query terms by number.
+func (p *passageTokens) match(words []string, qidx *termSet, qidf []float64, nu int) passageMatch {
+	headStart, textStart := p.headStart, p.textStart
+	m := passageMatch{all: make([]bool, len(qidf)), head: make([]bool, len(qidf))}
+	stamp := make([]int, len(qidf)) // the clause a term was last counted in
+	clause := 0
+	var curU, curB float64
+	endClause := func() {
+		m.bestU, m.bestB = max(m.bestU, curU), max(m.bestB, curB)
+		curU, curB = 0, 0
+		clause++
+	}
+	count := func(j int) {
+		if stamp[j] == clause {
+			return
+		}
+		stamp[j] = clause
+		if j < nu {
+			curU += qidf[j]
+		} else {
+			curB += qidf[j]
+		}
+	}
+	clause = 1
+	toks := p.toks
+	var titleSeen []uint32 // a title has a few words
+	for i, t := range toks {
+		id := t.id()
+		inHead := t.start >= headStart && t.start < textStart
+		inText := t.start >= textStart
+		switch {
+		case t.start < headStart:
+			if !slices.Contains(titleSeen, id) {
+				titleSeen = append(titleSeen, id)
+				m.titleWords = append(m.titleWords, words[id])
+			}
+		case inHead:
+			m.headWords = append(m.headWords, words[id])
+		}
+		if inText {
+			m.textWords++
+			if i > 0 && toks[i-1].start >= textStart && toks[i-1].word&gapBreak != 0 {
+				endClause()
+			}
+		}
+		j, isQ := qidx.word(id)
+		if isQ {
+			m.all[j] = true
+			m.head[j] = m.head[j] || inHead
+			if inText {
+				count(j)
+			}
+		}
+		if !isQ || i+1 >= len(toks) {
+			continue
+		}
+		next := toks[i+1]
+		if _, ok := qidx.word(next.id()); !ok || t.word&gapSpace == 0 {
+			continue
+		}
+		jb, ok := qidx.pair(id, next.id())
+		if !ok {
+			continue
+		}
+		m.all[jb] = true
+		nextInHead := next.start >= headStart && next.start < textStart
+		m.head[jb] = m.head[jb] || inHead && nextInHead
+		if inText && t.word&gapBreak == 0 {
 			count(jb)
 		}
 	}
