@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -54,6 +55,16 @@ type Hybrid struct {
 	// Reranker orders the first fused passages again (hybrid mode only);
 	// nil leaves the fused order.
 	Reranker *Reranker
+	// Concurrency is how many searches run at once; the others wait their
+	// turn, first come first served. 0 means one per CPU (GOMAXPROCS).
+	// A search is a few milliseconds of CPU: run side by side, 32 of them
+	// share the CPUs and each takes 16 times its own cost, the longest the
+	// most; taken in turn, each waits for those before it and then runs
+	// at full speed, so that the slowest wait little more than the median.
+	Concurrency int
+
+	slotsOnce sync.Once
+	slots     chan struct{}
 
 	mu        sync.RWMutex // guards Vectors, Embedder and what follows once serving
 	downUntil time.Time    // after a failure the vector side rests, so searches stay fast
@@ -145,6 +156,11 @@ func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
 // SearchWith answers q like Search, re-ranking with r (nil: fused order).
 func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, error) {
 	start := time.Now()
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer release()
 	mode := h.Mode
 	if mode == "" {
 		mode = ModeHybrid
@@ -174,6 +190,24 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	addSnippets(h.Keyword.current(), res.Hits, q.Text)
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// acquire waits for a turn to search (see Concurrency) and returns its
+// release; it fails only when ctx ends first.
+func (h *Hybrid) acquire(ctx context.Context) (func(), error) {
+	h.slotsOnce.Do(func() {
+		n := h.Concurrency
+		if n <= 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		h.slots = make(chan struct{}, n)
+	})
+	select {
+	case h.slots <- struct{}{}: // blocked senders are let in in the order they came
+		return func() { <-h.slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("retrieval: waiting for a turn to search: %w", ctx.Err())
+	}
 }
 
 // Candidates returns what a hybrid search for q finds before re-ranking,

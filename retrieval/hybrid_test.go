@@ -198,3 +198,40 @@ func TestLocalVectorsRebuildsCorruptStore(t *testing.T) {
 		t.Errorf("rebuilt store holds %d vectors, want %d", m, n)
 	}
 }
+
+func TestSearchesTakeTurns(t *testing.T) {
+	h := &Hybrid{Concurrency: 2}
+	ctx := context.Background()
+	r1, err := h.acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := h.acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both turns are taken: a third search waits, and gives up when its
+	// context ends.
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := h.acquire(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("third search while two run: %v, want it to wait and time out", err)
+	}
+	// A search waiting gets the first turn given back.
+	got := make(chan struct{})
+	go func() {
+		rel, err := h.acquire(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		close(got)
+		rel()
+	}()
+	r1()
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a turn given back did not reach the search waiting for it")
+	}
+	r2()
+}
