@@ -25,7 +25,8 @@ import (
 // vectors and normalised — trained on the library's own text, so that it
 // needs no external model. Training is self-supervised: an article's
 // heading, and each of its sentences, should land near the article it
-// comes from and away from the others in its batch (in-batch softmax);
+// comes from and away from the others in its batch (in-batch softmax),
+// which half the time are articles of the same law;
 // question/article pairs may be added. Training is deterministic for a
 // given corpus, seed and options.
 type LocalEmbedder struct {
@@ -37,7 +38,7 @@ type LocalEmbedder struct {
 }
 
 // LocalEmbedderVersion changes when the features or the training change.
-const LocalEmbedderVersion = "bow-1"
+const LocalEmbedderVersion = "bow-2"
 
 // TrainOptions configure LocalEmbedder training. Zero values take the
 // defaults.
@@ -51,6 +52,8 @@ type TrainOptions struct {
 	MaxVocab   int     // default 150000
 	MaxFeat    int     // features kept per text (highest weight first), default 256
 	Seed       uint64  // default 1
+	Group      int     // same-document pairs per run in a grouped batch, default 8; <0 groups none
+	GroupShare float64 // share of pairs trained in grouped batches, default 0.5; <0 none
 	Progress   func(epoch int, loss float64)
 	Supervised []Pair // extra question → passage pairs
 }
@@ -85,6 +88,18 @@ func (o *TrainOptions) defaults() {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if o.Group == 0 {
+		o.Group = 8
+	}
+	if o.GroupShare == 0 {
+		o.GroupShare = 0.5
+	}
+	if o.Group < 0 || o.GroupShare < 0 {
+		o.Group, o.GroupShare = 0, 0
+	}
+	if o.GroupShare > 1 {
+		o.GroupShare = 1
 	}
 }
 
@@ -131,25 +146,38 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 	for i := range docs {
 		docFeats[i] = e.weigh(docs[i], o.MaxFeat)
 	}
+	groups := map[string]int{}
+	byTitle := map[string]int{}
+	docGroup := make([]int, len(passages))
+	for i, p := range passages {
+		g, ok := groups[p.DocID]
+		if !ok {
+			g = len(groups)
+			groups[p.DocID] = g
+		}
+		docGroup[i] = g
+		if _, ok := byTitle[p.Title]; !ok && p.Title != "" {
+			byTitle[p.Title] = g
+		}
+	}
 	var sup []trainPair
 	for j, sp := range o.Supervised {
 		q, d := e.features(sp.Query, o.MaxFeat), e.features(sp.Text, o.MaxFeat)
 		if len(q.ids) > 0 && len(d.ids) > 0 {
-			sup = append(sup, trainPair{q, d, -1 - j})
+			sup = append(sup, trainPair{q, d, -1 - j, supervisedGroup(sp.Text, byTitle)})
 		}
 	}
-	ex := examples{docs: docs, docFeats: docFeats, sents: sents, heads: heads, supervised: sup}
+	ex := examples{docs: docs, docFeats: docFeats, sents: sents, heads: heads, group: docGroup, supervised: sup}
 	tr := trainer{e: e, o: o, accum: make([]float32, len(e.idf))}
 	for epoch := 0; epoch < o.Epochs; epoch++ {
 		pairs := e.samplePairs(ex, o, rng)
-		rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
 		var loss float64
 		n := 0
-		for b := 0; b+o.Batch <= len(pairs); b += o.Batch {
+		for _, b := range batches(pairs, o, rng) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			loss += tr.step(pairs[b : b+o.Batch])
+			loss += tr.step(b)
 			n++
 		}
 		if o.Progress != nil && n > 0 {
@@ -165,8 +193,9 @@ type features struct {
 }
 
 type trainPair struct {
-	q, d features
-	doc  int // passage index, so that a batch never holds two pairs of one passage as negatives of each other
+	q, d  features
+	doc   int // passage index, so that a batch never holds two pairs of one passage as negatives of each other
+	group int // document (law, procedure), whose other passages are the hard negatives; -1 for none
 }
 
 // termCounts32 counts vocabulary features in a text.
@@ -178,6 +207,7 @@ type examples struct {
 	docFeats   []features
 	sents      [][]termCounts32
 	heads      []features
+	group      []int // each passage's document
 	supervised []trainPair
 }
 
@@ -189,7 +219,7 @@ func (e *LocalEmbedder) samplePairs(ex examples, o TrainOptions, rng *rand.Rand)
 	var out []trainPair
 	for i := range ex.docs {
 		if len(ex.heads[i].ids) > 0 {
-			out = append(out, trainPair{ex.heads[i], ex.docFeats[i], i})
+			out = append(out, trainPair{ex.heads[i], ex.docFeats[i], i, ex.group[i]})
 		}
 		ss := ex.sents[i]
 		if len(ss) == 0 {
@@ -207,10 +237,62 @@ func (e *LocalEmbedder) samplePairs(ex examples, o TrainOptions, rng *rand.Rand)
 				}
 				d = e.weigh(rest, o.MaxFeat)
 			}
-			out = append(out, trainPair{e.weigh(s, o.MaxFeat), d, i})
+			out = append(out, trainPair{e.weigh(s, o.MaxFeat), d, i, ex.group[i]})
 		}
 	}
 	return append(out, ex.supervised...)
+}
+
+// supervisedGroup finds the document of a question's gold text by its
+// first line, the document's title; -1 when no passage has that title.
+func supervisedGroup(text string, byTitle map[string]int) int {
+	title, _, _ := strings.Cut(text, "\n")
+	if g, ok := byTitle[strings.TrimSpace(title)]; ok {
+		return g
+	}
+	return -1
+}
+
+// batches shuffles one epoch's pairs and cuts them into batches of
+// o.Batch. A share o.GroupShare of the pairs goes into grouped batches,
+// made of runs of up to o.Group pairs from one document: random batches
+// mostly set a passage against other laws, so the model would never learn
+// to tell apart the neighbouring articles of one law, which is where
+// retrieval errs. The rest stays in random batches, which keep the
+// documents apart from each other. A partial last batch is dropped.
+func batches(pairs []trainPair, o TrainOptions, rng *rand.Rand) [][]trainPair {
+	rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
+	var grouped, random []trainPair
+	if o.Group > 0 {
+		n := int(o.GroupShare * float64(len(pairs)))
+		grouped, random = pairs[:n], pairs[n:]
+	} else {
+		random = pairs
+	}
+	// Stable: the shuffle decides the order within a document.
+	sort.SliceStable(grouped, func(i, j int) bool { return grouped[i].group < grouped[j].group })
+	var runs [][]trainPair
+	for i := 0; i < len(grouped); {
+		j := i + 1
+		for j < len(grouped) && j-i < o.Group && grouped[j].group == grouped[i].group && grouped[i].group >= 0 {
+			j++
+		}
+		runs = append(runs, grouped[i:j])
+		i = j
+	}
+	rng.Shuffle(len(runs), func(i, j int) { runs[i], runs[j] = runs[j], runs[i] })
+	ordered := make([]trainPair, 0, len(grouped))
+	for _, r := range runs {
+		ordered = append(ordered, r...)
+	}
+	var out [][]trainPair
+	for _, ps := range [][]trainPair{ordered, random} {
+		for b := 0; b+o.Batch <= len(ps); b += o.Batch {
+			out = append(out, ps[b:b+o.Batch])
+		}
+	}
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
 }
 
 // sentences splits a passage into its clauses, points and sentences.
