@@ -133,26 +133,23 @@ func (m *memIndex) definitionsFor(query string, q Query) []definition {
 	toks := snippetTokens(query)
 	type match struct{ start, end int }
 	var found []match
+	var key []byte
 	for i := range toks {
-		for n := min(definedMaxWords, len(toks)-i); n >= definedMinWords; n-- {
-			ok := true
-			for k := i + 1; k < i+n; k++ {
-				if !onlySpace(query[toks[k-1].End:toks[k].Start]) {
-					ok = false
-					break
-				}
+		// The longest defined phrase from this word: grow the key a word
+		// at a time while the words are joined only by spaces.
+		key = append(key[:0], toks[i].Term...)
+		longest := 0
+		for n := 2; n <= definedMaxWords && i+n <= len(toks); n++ {
+			if !onlySpace(query[toks[i+n-2].End:toks[i+n-1].Start]) {
+				break
 			}
-			if !ok {
-				continue
+			key = append(append(key, '_'), toks[i+n-1].Term...)
+			if len(m.defines[string(key)]) > 0 {
+				longest = n
 			}
-			words := make([]string, n)
-			for k := range n {
-				words[k] = toks[i+k].Term
-			}
-			if len(m.defines[strings.Join(words, "_")]) > 0 {
-				found = append(found, match{i, i + n})
-				break // the longest from this word
-			}
+		}
+		if longest > 0 {
+			found = append(found, match{i, i + longest})
 		}
 	}
 	// Longest first; drop phrases inside a longer one.

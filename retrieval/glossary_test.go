@@ -152,3 +152,30 @@ func TestCanonicalDefinitionsFirst(t *testing.T) {
 		t.Errorf("lợi tức: %v, want %v", got, want)
 	}
 }
+
+func TestDefinitionsForLongestPhrases(t *testing.T) {
+	m := &memIndex{
+		docs: []memDoc{{id: "a"}, {id: "b"}, {id: "c"}},
+		defines: map[string][]uint32{
+			"nguoi_lao_dong": {0}, "lao_dong": {1}, "nguoi_su_dung_lao_dong": {2},
+		},
+	}
+	docs := func(q string) (out []uint32) {
+		for _, d := range m.definitionsFor(q, Query{}) {
+			out = append(out, d.doc)
+		}
+		return out
+	}
+	// The longest phrases, longest first; "lao động" inside them does not
+	// count on its own.
+	if got, want := docs("Định nghĩa người sử dụng lao động và người lao động?"), []uint32{2, 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	// A phrase does not run across punctuation.
+	if got, want := docs("người, lao động"), []uint32{1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("across a comma: got %v, want %v", got, want)
+	}
+	if got := docs("quyền sử dụng đất"); got != nil {
+		t.Errorf("nothing defined: %v", got)
+	}
+}
