@@ -238,6 +238,7 @@ pids=()
 # --- Go benchmarks ---------------------------------------------------------------------
 # Rounds alternate the two benchmarks, as with wrk. Each builds its index
 # (ingest of the alqac2025 laws and 500 procedures) before timing.
+: >"$OUT/gobench.txt" # BENCH_OUT may hold an earlier run's
 for r in $(seq "$ROUNDS"); do
 	for b in "keyword:BenchmarkKeywordSearch:./retrieval" "fts5:BenchmarkFTS5Search:./eval"; do
 		IFS=: read -r name bench pkg <<<"$b"
