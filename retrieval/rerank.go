@@ -440,81 +440,17 @@ func clauseBreak(gap string) bool {
 
 // matchPassage reads a passage once: its title, heading name and text as
 // one string (as the index analyses them), marking the query terms found.
-// Word pairs are only looked up when both words are query words.
+// Word pairs are only looked up when both words are query words. A passage
+// the memory snapshot holds is read from its cached tokens (passageMatches);
+// any other is tokenized here, into a vocabulary of its own, and read the
+// same way.
 func matchPassage(h Hit, qidx map[string]int, qidf []float64, nu int) passageMatch {
-	hn := headingName(h.Heading)
-	s := h.Title + "\n" + hn + "\n" + h.Text
-	headStart := len(h.Title) + 1
-	textStart := headStart + len(hn) + 1
-	m := passageMatch{all: make([]bool, len(qidf)), head: make([]bool, len(qidf))}
-	stamp := make([]int, len(qidf)) // the clause a term was last counted in
-	clause := 0
-	var curU, curB float64
-	endClause := func() {
-		m.bestU, m.bestB = max(m.bestU, curU), max(m.bestB, curB)
-		curU, curB = 0, 0
-		clause++
+	var v vocab
+	p := v.tokenize(h.Title, headingName(h.Heading), h.Text)
+	if p == nil { // longer than 4 GiB: nothing the library holds
+		return passageMatch{all: make([]bool, len(qidf)), head: make([]bool, len(qidf))}
 	}
-	count := func(j int) {
-		if stamp[j] == clause {
-			return
-		}
-		stamp[j] = clause
-		if j < nu {
-			curU += qidf[j]
-		} else {
-			curB += qidf[j]
-		}
-	}
-	clause = 1
-	toks := snippetTokens(s)
-	titleSeen := map[string]bool{}
-	for i, t := range toks {
-		inHead := t.Start >= headStart && t.Start < textStart
-		inText := t.Start >= textStart
-		switch {
-		case t.Start < headStart:
-			if !titleSeen[t.Term] {
-				titleSeen[t.Term] = true
-				m.titleWords = append(m.titleWords, t.Term)
-			}
-		case inHead:
-			m.headWords = append(m.headWords, t.Term)
-		}
-		if inText {
-			m.textWords++
-			if i > 0 && toks[i-1].Start >= textStart && clauseBreak(s[toks[i-1].End:t.Start]) {
-				endClause()
-			}
-		}
-		j, isQ := qidx[t.Term]
-		if isQ {
-			m.all[j] = true
-			m.head[j] = m.head[j] || inHead
-			if inText {
-				count(j)
-			}
-		}
-		if !isQ || i+1 >= len(toks) {
-			continue
-		}
-		next := toks[i+1]
-		if _, ok := qidx[next.Term]; !ok || !onlySpace(s[t.End:next.Start]) {
-			continue
-		}
-		jb, ok := qidx[t.Term+"_"+next.Term]
-		if !ok {
-			continue
-		}
-		m.all[jb] = true
-		nextInHead := next.Start >= headStart && next.Start < textStart
-		m.head[jb] = m.head[jb] || inHead && nextInHead
-		if inText && !clauseBreak(s[t.End:next.Start]) {
-			count(jb)
-		}
-	}
-	endClause()
-	return m
+	return p.match(v.list(), v.terms(maps.All(qidx)), qidf, nu)
 }
 
 // passageMatches is matchPassage of each hit: from the cached tokens of
