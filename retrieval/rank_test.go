@@ -112,16 +112,16 @@ func TestMemoryRankingMatchesBleve(t *testing.T) {
 	}
 }
 
-// TestMemoryRankingMatchesBleveOnLibrary compares the two paths on a real
-// library — a data directory made by `mattranso ingest`, named by
-// MATTRANSO_BENCH_DATA — over the evaluation questions, as written and
-// without diacritics.
-func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
-	dir := os.Getenv("MATTRANSO_BENCH_DATA")
+// openBenchData opens the keyword index of the data directory that
+// MATTRANSO_BENCH_DATA names (a library made by `mattranso ingest`), and
+// says where the shared data is; the test is skipped without one.
+func openBenchData(t *testing.T) (dir, shared string, k *Keyword) {
+	t.Helper()
+	dir = os.Getenv("MATTRANSO_BENCH_DATA")
 	if dir == "" {
 		t.Skip("MATTRANSO_BENCH_DATA does not name a data directory")
 	}
-	shared := os.Getenv("MATTRANSO_SHARED")
+	shared = os.Getenv("MATTRANSO_SHARED")
 	if shared == "" {
 		shared = filepath.Join("..", "..", "shared")
 	}
@@ -129,6 +129,15 @@ func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, shared, k
+}
+
+// TestMemoryRankingMatchesBleveOnLibrary compares the two paths on a real
+// library — a data directory made by `mattranso ingest`, named by
+// MATTRANSO_BENCH_DATA — over the evaluation questions, as written and
+// without diacritics.
+func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
+	dir, shared, k := openBenchData(t)
 	defer k.Close()
 	if k.Fresh {
 		t.Fatalf("%s holds no keyword index of version %s", dir, KeywordVersion)

@@ -136,18 +136,7 @@ func TestCachedTokensOnLibrary(t *testing.T) {
 // TestCachedTokensOnBenchData does the same on the benchmarks' library, a
 // data directory named by MATTRANSO_BENCH_DATA.
 func TestCachedTokensOnBenchData(t *testing.T) {
-	dir := os.Getenv("MATTRANSO_BENCH_DATA")
-	if dir == "" {
-		t.Skip("MATTRANSO_BENCH_DATA does not name a data directory")
-	}
-	shared := os.Getenv("MATTRANSO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	k, err := OpenKeyword(filepath.Join(dir, "index", "keyword"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, shared, k := openBenchData(t)
 	t.Cleanup(func() { k.Close() })
 	if k.Fresh {
 		t.Fatalf("%s holds no keyword index of version %s", dir, KeywordVersion)
