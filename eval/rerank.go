@@ -139,10 +139,7 @@ func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, log func(
 	}
 	cf := &crossFitted{h: h, fold: map[string]int{}}
 	for i, q := range qs {
-		// Asked with or without its options, and with or without
-		// diacritics, a question is answered by its own fold's model.
-		cf.fold[corpus.Fold(q.Text)] = i % CrossFolds
-		cf.fold[corpus.Fold(q.SearchText())] = i % CrossFolds
+		cf.assign(q, i%CrossFolds)
 	}
 	for f := range CrossFolds {
 		var train []retrieval.TrainingGroup
@@ -170,6 +167,13 @@ type crossFitted struct {
 	h      *retrieval.Hybrid
 	models []*retrieval.Reranker
 	fold   map[string]int // folded question text → fold
+}
+
+// assign puts question q in fold f: asked with or without its options,
+// and with or without diacritics, it is answered by that fold's model.
+func (c *crossFitted) assign(q QueryRec, f int) {
+	c.fold[corpus.Fold(q.Text)] = f
+	c.fold[corpus.Fold(q.SearchText())] = f
 }
 
 func (c *crossFitted) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store/storetest"
 )
@@ -116,5 +117,19 @@ func TestRerankerChoices(t *testing.T) {
 	set.Close()
 	if _, err := load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("a missing model file was accepted")
+	}
+}
+
+// A question's fold must be found however it is searched — as written, with
+// its options (the default) or alone (--question-only), with or without
+// diacritics — or it would be ranked by a model trained on it.
+func TestCrossFoldsFindAQuestionHoweverAsked(t *testing.T) {
+	cf := &crossFitted{fold: map[string]int{}}
+	q := QueryRec{Text: "Hành vi nào sau đây bị cấm?", Metadata: map[string]any{"choices": map[string]any{"A": "Tảo hôn.", "B": "Cưỡng ép ly hôn."}}}
+	cf.assign(q, 3)
+	for _, text := range []string{q.Text, q.SearchText(), corpus.Fold(q.Text), corpus.Fold(q.SearchText())} {
+		if f, ok := cf.fold[corpus.Fold(text)]; !ok || f != 3 {
+			t.Errorf("%q: fold %d, found %v; want 3", text, f, ok)
+		}
 	}
 }
