@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,12 +79,16 @@ func (s *LoadedSet) setReranker(ctx context.Context, h *retrieval.Hybrid, choice
 			if choice == RerankShipped {
 				return fmt.Errorf("eval: the shipped re-ranker learned from these questions (%s); use --reranker auto to cross-fit", t.Name)
 			}
-			return s.crossFit(ctx, h, log)
+			others, err := s.otherSetsOf(ctx, r, log)
+			if err != nil {
+				return err
+			}
+			return s.crossFit(ctx, h, others, log)
 		}
 		h.Reranker, s.Reranking = r, RerankShipped
 		return nil
 	case RerankCross:
-		return s.crossFit(ctx, h, log)
+		return s.crossFit(ctx, h, nil, log)
 	}
 	b, err := os.ReadFile(choice)
 	if err != nil {
@@ -126,10 +131,68 @@ func (s *LoadedSet) groups(ctx context.Context, h *retrieval.Hybrid) ([]QueryRec
 	return qs, gs, nil
 }
 
+// judgedGroups are the re-ranking candidates of another set's judged
+// questions, to train on.
+type judgedGroups struct {
+	name   string
+	groups []retrieval.TrainingGroup
+}
+
+// otherSetsOf computes the candidates of the other sets the model learned
+// from, found beside this one by their questions' digest, so that
+// cross-fitting can train each fold's model on what the model learned
+// from, this fold's questions left out. Each is indexed as TrainReranker
+// indexes it, except that this set's questions do not teach its embedder
+// either. A set the model names but that is not beside this one is left
+// out, with a line in the log.
+func (s *LoadedSet) otherSetsOf(ctx context.Context, model *retrieval.Reranker, log func(string, ...any)) ([]judgedGroups, error) {
+	self, _ := filepath.Abs(s.Dir)
+	byDigest := map[string]string{}
+	siblings := SiblingSets(s.Dir)
+	for _, dir := range siblings {
+		ds, err := LoadDataset(dir, "")
+		if err != nil {
+			continue // not a set we can read: not one of the model's
+		}
+		byDigest[QuestionsDigest(ds)] = dir
+	}
+	own := QuestionsDigest(s.Dataset)
+	var out []judgedGroups
+	for _, t := range model.TrainedOn {
+		if t.Digest == own {
+			continue
+		}
+		dir, ok := byDigest[t.Digest]
+		if !ok {
+			if log != nil {
+				log("re-ranker: %s, which the model learned from, is not beside %s; its folds learn without it", t.Name, s.Dir)
+			}
+			continue
+		}
+		var pairs []string
+		for _, p := range SiblingSets(dir) {
+			if p != self {
+				pairs = append(pairs, p)
+			}
+		}
+		set, err := LoadWith(ctx, RetrievalOptions{Dataset: dir, Mode: retrieval.ModeHybrid, Reranker: RerankNone, PairsFrom: pairs, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("eval: re-ranker training set %s: %w", t.Name, err)
+		}
+		_, gs, err := set.groups(ctx, set.Searcher.(*retrieval.Hybrid))
+		set.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, judgedGroups{name: filepath.Base(dir), groups: gs})
+	}
+	return out, nil
+}
+
 // crossFit trains one model per fold of the set's judged questions, each
-// on the other folds, and answers every question with the model of its
-// fold.
-func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, log func(string, ...any)) error {
+// on the other folds and on the judged questions of the other sets
+// given, and answers every question with the model of its fold.
+func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, others []judgedGroups, log func(string, ...any)) error {
 	qs, gs, err := s.groups(ctx, h)
 	if err != nil {
 		return err
@@ -141,8 +204,14 @@ func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, log func(
 	for i, q := range qs {
 		cf.assign(q, i%CrossFolds)
 	}
+	var extra []retrieval.TrainingGroup
+	var names []string
+	for _, o := range others {
+		extra = append(extra, o.groups...)
+		names = append(names, o.name)
+	}
 	for f := range CrossFolds {
-		var train []retrieval.TrainingGroup
+		train := slices.Clone(extra)
 		for i, g := range gs {
 			if i%CrossFolds != f {
 				train = append(train, g)
@@ -158,6 +227,9 @@ func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, log func(
 		}
 	}
 	s.Searcher, s.Reranking = cf, fmt.Sprintf("cross-fitted (%d folds of this set's questions)", CrossFolds)
+	if len(names) > 0 {
+		s.Reranking = fmt.Sprintf("cross-fitted (%d folds of this set's questions, with %s)", CrossFolds, strings.Join(names, ", "))
+	}
 	return nil
 }
 

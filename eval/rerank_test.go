@@ -2,8 +2,11 @@ package eval
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,7 +81,7 @@ func TestRerankerChoices(t *testing.T) {
 	if len(groups) != 5 || len(groups[0].Features) == 0 {
 		t.Fatalf("groups: %d", len(groups))
 	}
-	if err := set.crossFit(ctx, set.hybrid, nil); err != nil {
+	if err := set.crossFit(ctx, set.hybrid, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	cf, ok := set.Searcher.(*crossFitted)
@@ -130,6 +133,95 @@ func TestCrossFoldsFindAQuestionHoweverAsked(t *testing.T) {
 	for _, text := range []string{q.Text, q.SearchText(), corpus.Fold(q.Text), corpus.Fold(q.SearchText())} {
 		if f, ok := cf.fold[corpus.Fold(text)]; !ok || f != 3 {
 			t.Errorf("%q: fold %d, found %v; want 3", text, f, ok)
+		}
+	}
+}
+
+// copyJudgedSet copies the tiny set to dir as a judged set (its judgements
+// as the training split), each question's text passed through edit.
+func copyJudgedSet(t *testing.T, dir string, edit func(string) string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "qrels"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	corpusB, err := os.ReadFile(filepath.Join(tinySet, "corpus.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qrels, _ := os.ReadFile(filepath.Join(tinySet, "qrels", "test.tsv"))
+	queries, _ := os.ReadFile(filepath.Join(tinySet, "queries.jsonl"))
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(queries)), "\n") {
+		var q map[string]any
+		if err := json.Unmarshal([]byte(line), &q); err != nil {
+			t.Fatal(err)
+		}
+		q["text"] = edit(q["text"].(string))
+		b, _ := json.Marshal(q)
+		out = append(out, string(b))
+	}
+	for name, b := range map[string][]byte{"corpus.jsonl": corpusB, "queries.jsonl": []byte(strings.Join(out, "\n") + "\n"), filepath.Join("qrels", "train.tsv"): qrels} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Cross-fitting stands in for the shipped model, which learned from every
+// judged set: each fold's model learns from the other folds and from the
+// model's other sets found beside this one — not from a set beside it that
+// the model never saw.
+func TestCrossFitLearnsFromTheModelsOtherSets(t *testing.T) {
+	ctx := context.Background()
+	parent := t.TempDir()
+	a, b, c := filepath.Join(parent, "a"), filepath.Join(parent, "b"), filepath.Join(parent, "c")
+	copyJudgedSet(t, a, func(s string) string { return s })
+	copyJudgedSet(t, b, func(s string) string { return "Xin hỏi: " + s })
+	copyJudgedSet(t, c, func(s string) string { return "Cho hỏi: " + s })
+	digest := func(dir string) string {
+		ds, err := LoadDataset(dir, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return QuestionsDigest(ds)
+	}
+	model, err := retrieval.ShippedReranker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	model.TrainedOn = []retrieval.TrainedSet{{Name: "a", Queries: 5, Digest: digest(a)}, {Name: "b", Queries: 5, Digest: digest(b)}, {Name: "gone", Queries: 5, Digest: "0123456789abcdef"}}
+
+	set, err := LoadWith(ctx, RetrievalOptions{Dataset: a, WorkDir: t.TempDir(), Reranker: RerankNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	var logged []string
+	others, err := set.otherSetsOf(ctx, model, func(f string, args ...any) { logged = append(logged, fmt.Sprintf(f, args...)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(others) != 1 || others[0].name != "b" || len(others[0].groups) != 5 {
+		t.Fatalf("other sets: %+v; want b with its 5 questions (not a itself, not c, which the model never saw)", others)
+	}
+	if !strings.Contains(strings.Join(logged, "\n"), "gone") {
+		t.Errorf("a set the model names but that is missing was not logged: %q", logged)
+	}
+
+	if err := set.crossFit(ctx, set.hybrid, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	alone := set.Searcher.(*crossFitted).models
+	if err := set.crossFit(ctx, set.hybrid, others, nil); err != nil {
+		t.Fatal(err)
+	}
+	with := set.Searcher.(*crossFitted).models
+	if !strings.Contains(set.Reranking, "with b") {
+		t.Errorf("reranking %q does not name the other set", set.Reranking)
+	}
+	for f := range with {
+		if slices.Equal(with[f].Weights, alone[f].Weights) {
+			t.Errorf("fold %d: the model did not learn from the other set", f+1)
 		}
 	}
 }
