@@ -97,6 +97,12 @@ type question struct {
 	// is the key of the noun the items start with ("quyền"), or "".
 	others bool
 	item   string
+	// frame holds the keys of the syllables that frame the question
+	// rather than say what it asks, down-weighted: the name of a law it
+	// gives ("Bộ luật Dân sự 2015") and the words that ask for a meaning
+	// ("được hiểu", "định nghĩa"). A passage that answers rarely repeats
+	// them.
+	frame map[string]bool
 }
 
 // stopWords carry little meaning in a question; they are down-weighted,
@@ -255,6 +261,7 @@ func parseQuestion(q string) *question {
 	}
 	refineKind(p, lower, fq)
 	namedItems(p, q, toks, lower)
+	sourceWords(p, q, toks, lower)
 	if p.kind == kindTrueFalse || p.kind == kindYesNo {
 		p.whStart, p.whEnd, p.left, p.right = -1, -1, nil, nil
 	}
@@ -718,7 +725,7 @@ func weights(pq *question, sents []sentence, hits []retrieval.Hit) map[string]fl
 		// A syllable none of the passages has still weighs: it is what
 		// makes an unrelated question unsupported.
 		x := math.Log(1 + n/(0.5+float64(df[t])))
-		if isStop(t) || utf8.RuneCountInString(t) < 2 && !isDigits(t) {
+		if isStop(t) || utf8.RuneCountInString(t) < 2 && !isDigits(t) || pq.frame[t] {
 			x *= 0.2
 		}
 		w[t] = x

@@ -65,6 +65,15 @@ func refineKind(p *question, lower []string, fq string) {
 		if len(subj) > 0 {
 			p.kind = kindDefinition
 			p.whole = true
+			// The words asking for the meaning frame the question.
+			in := make([]bool, len(p.terms))
+			in[form], in[form+1] = true, true
+			for _, at := range []int{form - 2, form - 3} { // "quy định (như) thế nào"
+				if at >= 0 && p.fterms[at] == "quy" && p.fterms[at+1] == "dinh" {
+					in[at], in[at+1] = true, true
+				}
+			}
+			markFrame(p, in)
 			p.subject = map[string]bool{}
 			for _, t := range subj {
 				if !isStop(t) {

@@ -38,8 +38,9 @@ type AnswerResult struct {
 	ID, Question, Gold, Short string
 	F1, EM                    float64
 	CitationOK                bool
-	Cited                     string // corpus id of the first citation
-	Quote                     string // the quote of the first citation
+	Cited                     string   // corpus id of the first citation
+	Judged                    []string // the corpus ids judged relevant, sorted
+	Quote                     string   // the quote of the first citation
 	Took                      time.Duration
 }
 
@@ -91,6 +92,10 @@ func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o Answers
 		}
 		lat = append(lat, took)
 		r := AnswerResult{ID: q.ID, Question: q.Text, Gold: gold, Short: ans.Short, Took: took}
+		for id := range s.Qrels[q.ID] {
+			r.Judged = append(r.Judged, id)
+		}
+		slices.Sort(r.Judged)
 		r.F1, r.EM = F1(ans.Short, gold), ExactMatch(ans.Short, gold)
 		if len(ans.Citations) > 0 {
 			c := ans.Citations[0]

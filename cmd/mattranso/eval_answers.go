@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mattranso/mattranso/eval"
@@ -47,7 +48,7 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m, PairsFrom: pairSets(*pairs, *dataset)}}
 	if *verbose {
 		opts.Each = func(r eval.AnswerResult) {
-			fmt.Fprintf(stderr, "%s\tf1=%.2f\tcite=%v\t%s\nQ: %s\nG: %q\nA: %q\nQuote: %q\n\n", r.ID, r.F1, r.CitationOK, r.Took.Round(time.Millisecond), r.Question, r.Gold, r.Short, r.Quote)
+			fmt.Fprintf(stderr, "%s\tf1=%.2f\tcite=%v\t%s\nQ: %s\nG: %q\nA: %q\nQuote: %q\nCited: %s\tjudged: %s\n\n", r.ID, r.F1, r.CitationOK, r.Took.Round(time.Millisecond), r.Question, r.Gold, r.Short, r.Quote, r.Cited, strings.Join(r.Judged, ", "))
 		}
 	}
 	res, err := eval.Answers(ctx, opts)
