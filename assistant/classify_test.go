@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,7 +169,7 @@ func TestClassifierCorruptedFile(t *testing.T) {
 	}{
 		{"flipped byte", flip, "checksum mismatch"},
 		{"truncated", good[:len(good)/2], "checksum mismatch"},
-		{"other version", bytes.Replace(good, []byte("mattranso-classifier 2"), []byte("mattranso-classifier 9"), 1), "version 9"},
+		{"other version", bytes.Replace(good, []byte(fmt.Sprintf("mattranso-classifier %d", modelVersion)), []byte("mattranso-classifier 9"), 1), "version 9"},
 		{"not a model", []byte("hello\nworld\n"), "not a classifier model"},
 		{"empty", nil, "missing header"},
 	}
@@ -599,6 +600,111 @@ func TestLBFGSQuadratic(t *testing.T) {
 	for i, v := range x {
 		if math.Abs(v-float64(i)) > 1e-4 {
 			t.Errorf("x[%d] = %v, want %d", i, v, i)
+		}
+	}
+}
+
+// The NB-LR word model is trained by default, reads words only, gives a
+// word found in one class's examples alone a positive log-count ratio for
+// that class, and enters the probabilities as the mean of the two models'
+// logits; SingleModel leaves it out.
+func TestNBWordModel(t *testing.T) {
+	ex := readClassifyExamples(t, "classify_small.jsonl")
+	c, err := TrainClassifier(ex, ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	single, err := TrainClassifier(ex, ClassifierOptions{SingleModel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.nb == nil || single.nb != nil {
+		t.Fatalf("NB-LR model: default %v, SingleModel %v; want one and none", c.nb != nil, single.nb != nil)
+	}
+	// The NB-LR model reads the word block only.
+	for j, name := range c.feats {
+		if got, want := c.nb.r[j] != nil, !charFeature(name); got != want {
+			t.Errorf("feature %q: NB-LR row %v, want %v", name, got, want)
+		}
+	}
+	// A word in the examples of one class only leans towards that class.
+	only := map[string]string{}
+	for _, e := range ex {
+		for _, n := range c.spec.names(e.Text) {
+			if l, ok := only[n]; ok && l != e.Label {
+				only[n] = ""
+			} else if !ok {
+				only[n] = e.Label
+			}
+		}
+	}
+	checked := 0
+	for name, label := range only {
+		if label == "" || charFeature(name) {
+			continue
+		}
+		j, y := c.vocab[name], slices.Index(c.labels, label)
+		for k, r := range c.nb.r[j] {
+			if k != y && r >= c.nb.r[j][y] {
+				t.Errorf("%q, seen in %s only: ratio %.3f for %s ≥ %.3f", name, label, r, c.labels[k], c.nb.r[j][y])
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no word belongs to one class only")
+	}
+	// The probabilities are the softmax of the mean of the two models' logits.
+	for _, text := range []string{"thầy giảng nhiệt tình", "wifi truong hay mat mang"} {
+		x := c.vectorize(text, false)
+		z := slices.Clone(c.bias)
+		for _, f := range x {
+			for j, w := range c.w[f.i] {
+				z[j] += w * f.v
+			}
+		}
+		nb := make([]float64, len(z))
+		c.nb.logits(x, nb)
+		var sum float64
+		for j := range z {
+			z[j] = math.Exp((z[j] + nb[j]) / 2)
+			sum += z[j]
+		}
+		p := make([]float64, len(z))
+		c.probs(x, p)
+		for j := range p {
+			if math.Abs(p[j]-z[j]/sum) > 1e-12 {
+				t.Errorf("%q: p[%s] = %v, want %v", text, c.labels[j], p[j], z[j]/sum)
+			}
+		}
+		if a, b := c.Classify(text), single.Classify(text); a.Confidence == b.Confidence {
+			t.Errorf("%q: the same confidence %v with and without NB-LR", text, a.Confidence)
+		}
+	}
+}
+
+// A version 2 model file (before NB-LR) is still read, as a model of the
+// logistic regression alone.
+func TestClassifierVersion2(t *testing.T) {
+	c, err := TrainClassifier(readClassifyExamples(t, "classify_small.jsonl"), ClassifierOptions{SingleModel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	old := bytes.Replace(buf.Bytes(), []byte(fmt.Sprintf("mattranso-classifier %d\n", modelVersion)), []byte("mattranso-classifier 2\n"), 1)
+	d, err := ReadClassifier(bytes.NewReader(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.nb != nil {
+		t.Error("a version 2 model read with an NB-LR model")
+	}
+	for _, text := range []string{"thầy giảng nhiệt tình", "wifi truong hay mat mang"} {
+		if a, b := c.Classify(text), d.Classify(text); !reflect.DeepEqual(a, b) {
+			t.Errorf("Classify(%q) after load: %+v, before: %+v", text, b, a)
 		}
 	}
 }
