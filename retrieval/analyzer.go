@@ -402,11 +402,10 @@ func (v *vocab) list() []string {
 // the query). It holds only terms whose words the vocabulary had when it
 // was made, which is enough for the passages read before (covers).
 type termSet struct {
-	vocabLen int // the vocabulary's size then
-	one      map[uint32]int
-	two      map[uint64]int
+	vocabLen int       // the vocabulary's size then
+	one, two termTable // words by number; pairs by the numbers of a and b
 	// Most words of a passage are not query words: these bitmaps, by the
-	// low bits of the number, answer most look-ups without the maps.
+	// low bits of the number, answer most look-ups without the tables.
 	maybeOne, maybeFirst [4]uint64
 }
 
@@ -414,13 +413,14 @@ type termSet struct {
 // every split of a term at a "_": a token's word holding "_" itself (none
 // does) would still be matched as the string it joins to.
 func (v *vocab) terms(terms iter.Seq2[string, int]) *termSet {
-	ts := &termSet{one: map[uint32]int{}, two: map[uint64]int{}}
+	ts := &termSet{}
+	var one, two []termEntry
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	ts.vocabLen = len(v.words)
 	for t, j := range terms {
 		if id, ok := v.ids[t]; ok {
-			ts.one[id] = j
+			one = append(one, termEntry{uint64(id), j})
 			ts.maybeOne[id>>6&3] |= 1 << (id & 63)
 		}
 		for k := 0; k < len(t); k++ {
@@ -430,11 +430,12 @@ func (v *vocab) terms(terms iter.Seq2[string, int]) *termSet {
 			a, okA := v.ids[t[:k]]
 			b, okB := v.ids[t[k+1:]]
 			if okA && okB {
-				ts.two[uint64(a)<<32|uint64(b)] = j
+				two = append(two, termEntry{uint64(a)<<32 | uint64(b), j})
 				ts.maybeFirst[a>>6&3] |= 1 << (a & 63)
 			}
 		}
 	}
+	ts.one, ts.two = newTermTable(one), newTermTable(two)
 	return ts
 }
 
@@ -446,8 +447,7 @@ func (ts *termSet) word(id uint32) (int, bool) {
 	if ts.maybeOne[id>>6&3]&(1<<(id&63)) == 0 {
 		return 0, false
 	}
-	j, ok := ts.one[id]
-	return j, ok
+	return ts.one.get(uint64(id))
 }
 
 // pair looks up the pair of words a, b ("a_b").
@@ -455,8 +455,53 @@ func (ts *termSet) pair(a, b uint32) (int, bool) {
 	if ts.maybeFirst[a>>6&3]&(1<<(a&63)) == 0 {
 		return 0, false
 	}
-	j, ok := ts.two[uint64(a)<<32|uint64(b)]
-	return j, ok
+	return ts.two.get(uint64(a)<<32 | uint64(b))
+}
+
+// termTable is a small open-addressing hash table from a number to a
+// value: a query has a few dozen terms, and the re-ranker looks up every
+// word of its candidates, for which a Go map's hashing cost more than
+// the rest of the work.
+type termTable struct {
+	slots []termEntry // a power of two of them, at most half full
+	used  []bool
+}
+
+type termEntry struct {
+	key uint64
+	val int
+}
+
+// newTermTable holds the entries; of equal keys, the last one counts.
+func newTermTable(entries []termEntry) termTable {
+	n := 8
+	for n < 2*len(entries) {
+		n *= 2
+	}
+	t := termTable{slots: make([]termEntry, n), used: make([]bool, n)}
+	for _, e := range entries {
+		i := t.slot(e.key)
+		t.slots[i], t.used[i] = e, true
+	}
+	return t
+}
+
+// slot returns where key is, or the empty slot where it would go.
+func (t *termTable) slot(key uint64) int {
+	mask := len(t.slots) - 1
+	i := int((key*0x9E3779B97F4A7C15)>>40) & mask
+	for t.used[i] && t.slots[i].key != key {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
+func (t *termTable) get(key uint64) (int, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	i := t.slot(key)
+	return t.slots[i].val, t.used[i]
 }
 
 // snippetSet is the termSet of a snippet's terms.

@@ -361,11 +361,15 @@ func (h *Hybrid) searchVectors(ctx context.Context, emb Embedder, vs VectorStore
 func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit) (lookups []Hit, fused []fusedHit, err error) {
 	a := h.alpha()
 	exact, ranked := kw.Hits[:kw.Lookups], kw.Hits[kw.Lookups:]
-	byID := map[string]*fusedHit{}
+	// Every passage either side found has its place in all, made at its
+	// full size so that the pointers into it stay put.
+	all := make([]fusedHit, 0, len(ranked)+len(vhits))
+	byID := make(map[string]*fusedHit, len(ranked)+len(vhits))
 	get := func(id string) *fusedHit {
 		f, ok := byID[id]
 		if !ok {
-			f = &fusedHit{}
+			all = append(all, fusedHit{})
+			f = &all[len(all)-1]
 			byID[id] = f
 		}
 		return f
@@ -406,19 +410,22 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 			byID[hit.PassageID].Hit = hit
 		}
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(exact))
 	lookups = append([]Hit(nil), exact...)
 	for i := range lookups {
 		// Fused scores lie in 0..1; looked-up passages stand above them.
 		lookups[i].Score = 1 + float64(len(lookups)-i)
 		seen[lookups[i].PassageID] = true
 	}
-	for id, f := range byID {
-		if f.PassageID == "" || seen[id] { // filtered out when read, or looked up
+	// The fused list is all, kept in place: byID is not used again.
+	fused = all[:0]
+	for i := range all {
+		f := all[i]
+		if f.PassageID == "" || seen[f.PassageID] { // filtered out when read, or looked up
 			continue
 		}
 		f.Score = (1-a)*f.keyword + a*f.vector
-		fused = append(fused, *f)
+		fused = append(fused, f)
 	}
 	sort.Slice(fused, func(i, j int) bool {
 		if fused[i].Score != fused[j].Score {

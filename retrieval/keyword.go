@@ -53,9 +53,12 @@ type Keyword struct {
 	// every document.
 	Fresh bool
 
-	write  sync.Mutex // one writer at a time: stats are read-modify-write
-	mu     sync.RWMutex
-	titles map[string]lawName // doc id → names, for "Điều N <law>" references
+	write sync.Mutex // one writer at a time: stats are read-modify-write
+	mu    sync.RWMutex
+	// titles are the names of the laws, by document id, for "Điều N <law>"
+	// references and MentionedLaws. Only laws: both ask every search, and
+	// procedures are most of the documents.
+	titles map[string]lawName
 	stats  fieldStats
 	gen    uint64 // counts writes, so that a memory snapshot knows it is current
 
@@ -74,6 +77,9 @@ type lawName struct {
 	kind  corpus.Kind
 	keys  []string // folded titles and aliases
 	terms map[string]bool
+	// phrases are the keys of two words or more, each between spaces, as
+	// MentionedLaws looks for them (made once here: it runs every search).
+	phrases []string
 }
 
 // OpenKeyword opens the keyword index in dir, creating it when missing and
@@ -240,7 +246,11 @@ func (k *Keyword) Index(ctx context.Context, docs ...*corpus.Document) error {
 	k.stats = st
 	k.dropMem()
 	for _, d := range docs {
-		k.titles[d.ID] = newLawName(d.ID, d.Kind, strings.Join(append([]string{d.Title}, d.Aliases...), "\n"))
+		if d.Kind == corpus.KindLaw {
+			k.titles[d.ID] = newLawName(d.ID, d.Kind, strings.Join(append([]string{d.Title}, d.Aliases...), "\n"))
+		} else {
+			delete(k.titles, d.ID)
+		}
 	}
 	k.mu.Unlock()
 	return nil
@@ -308,11 +318,11 @@ func (k *Keyword) loadTitles() error {
 	}
 	for _, h := range res.Hits {
 		id, _ := h.Fields["doc_id"].(string)
-		if _, ok := k.titles[id]; ok || id == "" {
+		kind, _ := h.Fields["kind"].(string)
+		if _, ok := k.titles[id]; ok || id == "" || corpus.Kind(kind) != corpus.KindLaw {
 			continue
 		}
 		names, _ := h.Fields["names"].(string)
-		kind, _ := h.Fields["kind"].(string)
 		k.titles[id] = newLawName(id, corpus.Kind(kind), names)
 	}
 	return nil
@@ -332,6 +342,11 @@ func newLawName(id string, kind corpus.Kind, names string) lawName {
 		n.keys = append(n.keys, key)
 		for _, t := range strings.Fields(key) {
 			n.terms[t] = true
+		}
+	}
+	for _, key := range n.keys {
+		if len(strings.Fields(key)) >= 2 {
+			n.phrases = append(n.phrases, " "+key+" ")
 		}
 	}
 	return n
@@ -430,21 +445,20 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 			return Result{}, nil
 		}
 	}
+	var named map[string]bool
+	if q.DocID == "" {
+		named = k.MentionedLaws(text)
+	}
+	if ok {
+		boostNamed(cands, named)
+		ok = settled(cands, q.Offset+size)
+	}
 	if !ok {
 		var err error
 		if cands, total, err = k.rankedBleve(ctx, uni, bi, q, size); err != nil || cands == nil {
 			return Result{}, err
 		}
-	}
-	if named := k.MentionedLaws(text); len(named) > 0 && q.DocID == "" {
-		// "Theo Luật Cư trú, …": passages of the law the question names
-		// come before equally good passages of other laws.
-		for i := range cands {
-			if named[cands[i].docID] {
-				cands[i].score *= 1 + lawBoost
-			}
-		}
-		sortScored(cands)
+		boostNamed(cands, named)
 	}
 	var terms map[string]bool
 	if !q.noSnippets {
@@ -467,6 +481,34 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 		}
 	}
 	return out, nil
+}
+
+// boostNamed puts the passages of the laws a question names ("Theo Luật
+// Cư trú, …") before equally good passages of other laws.
+func boostNamed(cands []scored, named map[string]bool) {
+	if len(named) == 0 {
+		return
+	}
+	for i := range cands {
+		if named[cands[i].docID] {
+			cands[i].score *= 1 + lawBoost
+		}
+	}
+	sortScored(cands)
+}
+
+// settled reports whether the first n candidates of the memory path are
+// the ones bleve's would be. When passages tie at its cut-off, the memory
+// path cannot tell which of them bleve keeps, and returns them all marked
+// unsure; when none of them comes among the first n, which of them bleve
+// keeps changes nothing of what is shown, nor of its order.
+func settled(cands []scored, n int) bool {
+	for _, c := range cands[:min(n, len(cands))] {
+		if c.unsure {
+			return false
+		}
+	}
+	return true
 }
 
 // rankedBleve asks bleve for the candidates and rescores them; nil
@@ -495,10 +537,22 @@ func (k *Keyword) rankedBleve(ctx context.Context, uni, bi []string, q Query, si
 	}
 	n := max(candidates, q.Offset+size)
 	req := bleve.NewSearchRequestOptions(top, n, 0, false)
-	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
 	// Ties broken by id, so that the candidates do not depend on the
 	// order in which passages were indexed.
 	req.SortBy([]string{"-_score", "_id"})
+	if m := k.current(); m != nil {
+		// The candidates' passages and term counts are in memory: bleve
+		// need only say which they are (reading 200 stored passages was
+		// most of this path).
+		res, err := k.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, 0, fmt.Errorf("retrieval: keyword search: %w", err)
+		}
+		if cands, ok := m.rescoreHits(res.Hits, uni, bi); ok && k.current() == m {
+			return cands, res.Total, nil
+		}
+	}
+	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
 	res, err := k.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("retrieval: keyword search: %w", err)
@@ -752,9 +806,8 @@ func (k *Keyword) getMem(ids []string, q Query) (hits []Hit, ok bool) {
 	}
 	rows := make([]int, 0, len(ids))
 	for _, id := range ids {
-		i, found := slices.BinarySearchFunc(m.docs, id, func(d memDoc, id string) int { return strings.Compare(d.id, id) })
-		if found {
-			rows = append(rows, i)
+		if i, found := m.rowOf[id]; found {
+			rows = append(rows, int(i))
 		}
 	}
 	slices.Sort(rows)
@@ -860,10 +913,11 @@ func (k *Keyword) MentionedLaws(text string) map[string]bool {
 		if n.kind != corpus.KindLaw {
 			continue
 		}
-		for _, key := range n.keys {
-			if len(strings.Fields(key)) < 2 || !strings.Contains(folded, " "+key+" ") {
+		for _, p := range n.phrases {
+			if !strings.Contains(folded, p) {
 				continue
 			}
+			key := p[1 : len(p)-1]
 			if len(key) > best[id] {
 				best[id] = len(key)
 			}

@@ -222,6 +222,9 @@ type scored struct {
 	fields map[string]interface{} // from bleve
 	blob   string
 	doc    *memDoc // from memory
+	// unsure marks a candidate of the memory path that bleve may or may
+	// not have kept, its score tying with the last one kept.
+	unsure bool
 }
 
 // The memory path. Asking bleve for the candidates walks a disjunction of
@@ -256,15 +259,22 @@ type memIndex struct {
 	gen   uint64
 	stats fieldStats
 	docs  []memDoc // sorted by passage id, so that a number orders as its id
-	post  [4]map[string][]memPosting
-	// Per passage and rank field (doc*4+field): the field length bleve's
-	// BM25 recovers from its stored norm, and rescore's length norm times k1.
+	// A term's postings in each rank field. One map for the four fields,
+	// so that a query term costs one look-up rather than four.
+	post map[string]*[4][]memPosting
+	// Per rank field and passage (field*len(docs)+doc): the field length
+	// bleve's BM25 recovers from its stored norm, and rescore's length norm
+	// times k1. A field's values lie side by side, so that a posting list,
+	// which is in passage order, reads them in order.
 	blen   []float64
 	k1Norm []float64
 	// bleve's length norms times k1, for the average field lengths of the
 	// last search; the averages change when bleve merges segments.
 	bleve atomic.Pointer[memBleveNorms]
 	byDoc map[string][]uint32 // document id → its passages
+	// rowOf finds a passage by id; a search looks up a few hundred, and
+	// a binary search compares many long ids that share their start.
+	rowOf map[string]uint32
 	// defines is the glossary: a defined term (folded words joined by
 	// "_") → the passages defining it (see definedTerms).
 	defines map[string][]uint32
@@ -292,10 +302,25 @@ type memPosting struct {
 // memScratch are per-search accumulators, one slot per passage; only the
 // slots touched are cleared after use.
 type memScratch struct {
-	first, second []float64
-	count         []int32
-	touched       []uint32
+	acc     []memAcc
+	touched []uint32
 }
+
+// memAcc is what the two stages add up for one passage. They lie
+// together: a posting then costs one read of scattered memory, not three.
+type memAcc struct {
+	first, second float64 // bleve's clause scores and rescore's terms, in query order
+	count         int32   // clauses matched
+}
+
+// sqrtTF holds √tf for the term frequencies most postings have: the same
+// values math.Sqrt gives, without computing them for every posting.
+var sqrtTF = func() (t [64]float64) {
+	for i := range t {
+		t[i] = math.Sqrt(float64(i))
+	}
+	return t
+}()
 
 // buildMem reads every passage of the index into a new memIndex.
 func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
@@ -312,16 +337,15 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 	n := len(res.Hits)
 	m := &memIndex{gen: gen, stats: st, docs: make([]memDoc, n),
 		blen: make([]float64, 4*n), k1Norm: make([]float64, 4*n), byDoc: map[string][]uint32{},
-		defines: map[string][]uint32{}, tokens: make([]atomic.Pointer[passageTokens], n)}
-	for f := range m.post {
-		m.post[f] = map[string][]memPosting{}
-	}
+		defines: map[string][]uint32{}, tokens: make([]atomic.Pointer[passageTokens], n),
+		post: map[string]*[4][]memPosting{}, rowOf: make(map[string]uint32, n)}
 	for i, h := range res.Hits {
 		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
 		m.docs[i] = memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
 			anchor: str("anchor"), title: str("title"), heading: str("heading"), text: str("text"),
 			snap: m, row: uint32(i)}
 		m.byDoc[m.docs[i].docID] = append(m.byDoc[m.docs[i].docID], uint32(i))
+		m.rowOf[h.ID] = uint32(i)
 		if text := m.docs[i].text; strings.Contains(text, " là ") {
 			for _, t := range definedTerms(text, snippetTokens(text), 0) {
 				if l := m.defines[t]; len(l) == 0 || l[len(l)-1] != uint32(i) {
@@ -349,20 +373,21 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 				}
 				tokens += c
 				term := p[:j]
-				list, ok := m.post[f][term]
+				lists, ok := m.post[term]
 				if !ok {
-					term = strings.Clone(term)
+					lists = new([4][]memPosting)
+					m.post[strings.Clone(term)] = lists
 				}
-				m.post[f][term] = append(list, memPosting{uint32(i), uint32(c)})
+				lists[f] = append(lists[f], memPosting{uint32(i), uint32(c)})
 			}
 			if tokens > 0 {
 				// As zap stores it: the length in a float32's bits, read
 				// back as the float32 of 1/√length.
 				norm := float64(float32(1.0 / math.Sqrt(float64(tokens))))
-				m.blen[4*i+f] = 1 / (norm * norm)
+				m.blen[f*n+i] = 1 / (norm * norm)
 			}
 			norm := 1 - bm25B + bm25B*float64(unigrams)/st.avg(f)
-			m.k1Norm[4*i+f] = bm25K1 * norm
+			m.k1Norm[f*n+i] = bm25K1 * norm
 		}
 	}
 	return m, nil
@@ -373,7 +398,7 @@ type memBleveNorms struct {
 	v   []float64
 }
 
-// bleveNorms returns, per passage and field, the length part of
+// bleveNorms returns, per field and passage (as blen), the length part of
 // TermQueryScorer.docScore's denominator for the given average lengths.
 func (m *memIndex) bleveNorms(avg [4]float64) []float64 {
 	if c := m.bleve.Load(); c != nil && c.avg == avg {
@@ -381,8 +406,9 @@ func (m *memIndex) bleveNorms(avg [4]float64) []float64 {
 	}
 	k1, b := search.BM25_k1, search.BM25_b
 	c := &memBleveNorms{avg: avg, v: make([]float64, len(m.blen))}
+	n := len(m.docs)
 	for i, fieldLength := range m.blen {
-		if a := avg[i%4]; a > 0 {
+		if a := avg[i/n]; a > 0 {
 			c.v[i] = k1 * (1 - b + (b * fieldLength / a))
 		}
 	}
@@ -538,16 +564,26 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	// The clauses in the order termQueries makes them, which is also the
 	// order rescore sums its terms in.
 	rn := float64(st.Passages)
+	lists := make([]*[4][]memPosting, 0, len(uni)+len(bi))
+	for _, t := range uni {
+		lists = append(lists, m.post[t])
+	}
+	for _, t := range bi {
+		lists = append(lists, m.post[t])
+	}
 	var children []memChild
 	sumSq := 0.0
 	for f, fb := range fieldBoosts {
-		for pass, terms := range [][]string{uni, bi} {
+		for pass, terms := range [][]*[4][]memPosting{lists[:len(uni)], lists[len(uni):]} {
 			tw := 1.0
 			if pass == 1 {
 				tw = bigramBoost
 			}
-			for _, t := range terms {
-				post := m.post[f][t]
+			for _, l := range terms {
+				if l == nil {
+					continue
+				}
+				post := l[f]
 				if len(post) == 0 {
 					continue
 				}
@@ -574,42 +610,51 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 
 	s, _ := m.scratch.Get().(*memScratch)
 	if s == nil {
-		s = &memScratch{first: make([]float64, len(m.docs)), second: make([]float64, len(m.docs)),
-			count: make([]int32, len(m.docs))}
+		s = &memScratch{acc: make([]memAcc, len(m.docs))}
 	}
 	defer func() {
 		for _, d := range s.touched {
-			s.first[d], s.second[d], s.count[d] = 0, 0, 0
+			s.acc[d] = memAcc{}
 		}
 		s.touched = s.touched[:0]
 		m.scratch.Put(s)
 	}()
+	// This loop over all the postings of the query's terms is most of a
+	// keyword search; its divisions are most of the loop.
 	k1 := search.BM25_k1
 	k1Norm := m.bleveNorms(avg)
+	nd := len(m.docs)
 	filtered := q.Kind != "" || q.DocID != ""
 	for _, c := range children {
-		f := c.field
+		norms := k1Norm[c.field*nd : (c.field+1)*nd]
+		rnorms := m.k1Norm[c.field*nd : (c.field+1)*nd]
 		rr := c.rw * c.ridf
 		for _, p := range c.post {
 			d := p.doc
 			if filtered && (q.Kind != "" && m.docs[d].kind != q.Kind || q.DocID != "" && m.docs[d].docID != q.DocID) {
 				continue
 			}
-			// TermQueryScorer.docScore, then its query weight.
-			tf := math.Sqrt(float64(p.tf))
-			score := c.idf * (tf * k1) / (tf + k1Norm[4*int(d)+f])
-			if c.weight != 1.0 {
-				score = score * c.weight
+			// TermQueryScorer.docScore, then its query weight (a weight
+			// of 1, which bleve skips, leaves the product as it was).
+			var tf float64
+			if p.tf < uint32(len(sqrtTF)) {
+				tf = sqrtTF[p.tf]
+			} else {
+				tf = math.Sqrt(float64(p.tf))
 			}
+			score := c.idf * (tf * k1) / (tf + norms[d])
 			// rescore's term.
 			x := float64(p.tf)
-			second := rr * x * (bm25K1 + 1) / (x + m.k1Norm[4*int(d)+f])
-			if s.count[d] == 0 {
+			second := rr * x * (bm25K1 + 1) / (x + rnorms[d])
+			a := &s.acc[d]
+			if a.count == 0 {
 				s.touched = append(s.touched, d)
 			}
-			s.count[d]++
-			s.first[d] += score
-			s.second[d] += second
+			a.count++
+			// The conversion rounds the product, so that it is never fused
+			// with the sum: bleve rounds it too.
+			a.first += float64(score * c.weight)
+			a.second += second
 		}
 	}
 	// The n best by bleve's score, ties by id (the doc number), and the
@@ -617,23 +662,84 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	top := memTop{n: n + 1}
 	nc := float64(len(children))
 	for _, d := range s.touched {
-		top.push(memCand{score: s.first[d] * (float64(s.count[d]) / nc), doc: d})
+		top.push(memCand{score: s.acc[d].first * (float64(s.acc[d].count) / nc), doc: d})
 	}
 	best := top.sorted()
+	unsure := len(best) // best[unsure:] may or may not be among bleve's n
 	if len(best) > n {
 		in, out := best[n-1].score, best[n].score
-		if out >= in*(1-memTieMargin) && !m.exactBand(s, out*(1-memTieMargin), in*(1+memTieMargin), nc, q) {
-			return nil, 0, false, nil
+		lo, hi := out*(1-memTieMargin), in*(1+memTieMargin)
+		if out >= in*(1-memTieMargin) && !m.exactBand(s, lo, hi, nc, q) {
+			// Too close to call: bleve keeps every passage scoring above
+			// the band and none below it, and some of those within it.
+			// They are all returned, marked, for ranked to see whether
+			// any of them would be shown (see settled).
+			unsure = 0
+			for unsure < len(best) && best[unsure].score > hi {
+				unsure++
+			}
+			best = best[:unsure]
+			for _, d := range s.touched {
+				if sc := s.acc[d].first * (float64(s.acc[d].count) / nc); sc >= lo && sc <= hi {
+					best = append(best, memCand{score: sc, doc: d})
+				}
+			}
+		} else {
+			best = best[:n]
+			unsure = n
 		}
-		best = best[:n]
 	}
 	cands = make([]scored, len(best))
 	for i, c := range best {
 		doc := &m.docs[c.doc]
-		cands[i] = scored{id: doc.id, score: s.second[c.doc], docID: doc.docID, doc: doc}
+		cands[i] = scored{id: doc.id, score: s.acc[c.doc].second, docID: doc.docID, doc: doc, unsure: i >= unsure}
 	}
 	sortScored(cands)
 	return cands, uint64(len(s.touched)), true, nil
+}
+
+// rescoreHits is rescore of bleve's candidates from the snapshot (which
+// must be current): the same terms, in the same order, from its postings;
+// ok is false when it does not hold one of them.
+func (m *memIndex) rescoreHits(hits search.DocumentMatchCollection, uni, bi []string) (cands []scored, ok bool) {
+	nd := len(m.docs)
+	place := make([]int32, nd) // 1 + a passage's place among the hits
+	cands = make([]scored, len(hits))
+	for i, h := range hits {
+		r, ok := m.rowOf[h.ID]
+		if !ok {
+			return nil, false
+		}
+		place[r] = int32(i + 1)
+		d := &m.docs[r]
+		cands[i] = scored{id: d.id, docID: d.docID, doc: d}
+	}
+	rn := float64(m.stats.Passages)
+	for f, fb := range fieldBoosts {
+		norms := m.k1Norm[f*nd : (f+1)*nd]
+		for pass, terms := range [][]string{uni, bi} {
+			tw := 1.0
+			if pass == 1 {
+				tw = bigramBoost
+			}
+			for _, t := range terms {
+				l := m.post[t]
+				if l == nil || len(l[f]) == 0 {
+					continue
+				}
+				df := float64(len(l[f]))
+				rr := fb.boost * tw * math.Log(1+(rn-df+0.5)/(df+0.5))
+				for _, p := range l[f] {
+					if i := place[p.doc]; i != 0 {
+						x := float64(p.tf)
+						cands[i-1].score += rr * x * (bm25K1 + 1) / (x + norms[p.doc])
+					}
+				}
+			}
+		}
+	}
+	sortScored(cands)
+	return cands, true
 }
 
 // exactBand reports whether every passage scoring within [lo, hi] has
@@ -645,8 +751,8 @@ func (m *memIndex) exactBand(s *memScratch, lo, hi, nc float64, q Query) bool {
 		return false
 	}
 	for _, d := range s.touched {
-		score := s.first[d] * (float64(s.count[d]) / nc)
-		if score >= lo && score <= hi && s.count[d] > 2 {
+		score := s.acc[d].first * (float64(s.acc[d].count) / nc)
+		if score >= lo && score <= hi && s.acc[d].count > 2 {
 			return false
 		}
 	}
@@ -775,8 +881,8 @@ func (m *memIndex) tokensFor(h *Hit) *passageTokens {
 	if m == nil || len(m.tokens) != len(m.docs) {
 		return nil
 	}
-	i := sort.Search(len(m.docs), func(i int) bool { return m.docs[i].id >= h.PassageID })
-	if i == len(m.docs) {
+	i, ok := m.rowOf[h.PassageID]
+	if !ok {
 		return nil
 	}
 	// Equal strings from the snapshot share their bytes: a pointer compare.

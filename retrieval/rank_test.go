@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,8 +47,9 @@ func sameSearch(t *testing.T, k *Keyword, q Query) {
 // memAnswers reports whether the memory path answered q itself.
 func memAnswers(k *Keyword, m *memIndex, q Query) bool {
 	uni, bi := queryTerms(q.Text)
-	_, _, ok, err := k.rankedMem(m, dedupe(uni), dedupe(bi), q, max(candidates, q.Offset+max(q.Limit, 10)))
-	return ok && err == nil
+	size := max(q.Limit, 10)
+	cands, _, ok, err := k.rankedMem(m, dedupe(uni), dedupe(bi), q, max(candidates, q.Offset+size))
+	return ok && err == nil && settled(cands, q.Offset+size)
 }
 
 func TestMemoryRankingMatchesBleve(t *testing.T) {
@@ -82,7 +84,11 @@ func TestMemoryRankingMatchesBleve(t *testing.T) {
 	}
 	defer reader.Close()
 	for f, field := range rankFields {
-		for term, post := range m.post[f] {
+		for term, lists := range m.post {
+			post := lists[f]
+			if len(post) == 0 {
+				continue
+			}
 			tfr, err := reader.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
 			if err != nil {
 				t.Fatal(err)
@@ -132,6 +138,31 @@ func openBenchData(t *testing.T) (dir, shared string, k *Keyword) {
 	return dir, shared, k
 }
 
+// libraryQuestions are the evaluation questions of alqac2022 and
+// alqac2025, as written and without diacritics, and a few short searches
+// and references; the test is skipped without them.
+func libraryQuestions(t *testing.T, shared string) []string {
+	t.Helper()
+	var texts []string
+	for _, ds := range []string{"alqac2022", "alqac2025"} {
+		f, err := os.Open(filepath.Join(shared, "eval", ds, "queries.jsonl"))
+		if err != nil {
+			t.Skip(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var q struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &q) == nil && q.Text != "" {
+				texts = append(texts, q.Text, corpus.Fold(q.Text))
+			}
+		}
+		f.Close()
+	}
+	return append(texts, "thu tuc dang ky khai sinh", "cấp căn cước", "91/2015/QH13", "Điều 5 Luật Cư trú",
+		"Luật 59/2020/QH14 doanh nghiệp", "đăng ký thường trú", "xin cap lai the can cuoc")
+}
+
 // TestMemoryRankingMatchesBleveOnLibrary compares the two paths on a real
 // library — a data directory made by `mattranso ingest`, named by
 // MATTRANSO_BENCH_DATA — over the evaluation questions, as written and
@@ -151,24 +182,7 @@ func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
 			}
 		}
 	}
-	var texts []string
-	for _, ds := range []string{"alqac2022", "alqac2025"} {
-		f, err := os.Open(filepath.Join(shared, "eval", ds, "queries.jsonl"))
-		if err != nil {
-			t.Skip(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var q struct{ Text string }
-			if json.Unmarshal(sc.Bytes(), &q) == nil && q.Text != "" {
-				texts = append(texts, q.Text, corpus.Fold(q.Text))
-			}
-		}
-		f.Close()
-	}
-	texts = append(texts, "thu tuc dang ky khai sinh", "cấp căn cước", "91/2015/QH13", "Điều 5 Luật Cư trú",
-		"Luật 59/2020/QH14 doanh nghiệp", "đăng ký thường trú", "xin cap lai the can cuoc")
+	texts := libraryQuestions(t, shared)
 	fallbacks, searches := 0, 0
 	for _, text := range texts {
 		for _, q := range []Query{{Text: text, Limit: 10}, {Text: text, Limit: 100, noSnippets: true}, {Text: text, Limit: 10, Kind: corpus.KindLaw}} {
@@ -245,4 +259,98 @@ func TestGetFromMemory(t *testing.T) {
 	if _, ok := k.getMem(ids, Query{Issuer: "Quốc hội"}); ok {
 		t.Error("the memory snapshot answered an issuer filter")
 	}
+}
+
+// bleveCandidates are rankedBleve's candidates for text, rescored from
+// bleve's stored term counts (memory false) or from the snapshot's
+// postings (memory true).
+func bleveCandidates(t *testing.T, k *Keyword, q Query, memory bool) []scored {
+	t.Helper()
+	uni, bi := queryTerms(q.Text)
+	k.bleveOnly = !memory
+	defer func() { k.bleveOnly = false }()
+	cands, _, err := k.rankedBleve(context.Background(), dedupe(uni), dedupe(bi), q, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cands
+}
+
+// checkRescoreHits holds rankedBleve's two ways of rescoring its
+// candidates to each other: the same passages, order and scores.
+func checkRescoreHits(t *testing.T, k *Keyword, queries []Query) {
+	t.Helper()
+	for _, q := range queries {
+		got, want := bleveCandidates(t, k, q, true), bleveCandidates(t, k, q, false)
+		if len(got) != len(want) {
+			t.Fatalf("%+v: %d candidates from memory, %d from bleve", q, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].id != want[i].id || got[i].score != want[i].score || got[i].docID != want[i].docID || got[i].doc == nil {
+				t.Fatalf("%+v: candidate %d is %s %v from memory, %s %v from bleve", q, i, got[i].id, got[i].score, want[i].id, want[i].score)
+			}
+		}
+	}
+}
+
+func TestRescoreHitsMatchesBleve(t *testing.T) {
+	k := openTest(t)
+	waitMem(t, k)
+	checkRescoreHits(t, k, []Query{
+		{Text: "chiếm đoạt di vật của tử sỹ"}, {Text: "chiem doat di vat cua tu si"},
+		{Text: "đăng ký khai sinh", Kind: corpus.KindProcedure}, {Text: "luật", Issuer: "Quốc hội"},
+		{Text: "Theo Luật Cư trú, đăng ký thường trú ở đâu?"}, {Text: "từ không có trong kho"},
+	})
+}
+
+func TestRescoreHitsMatchesBleveOnLibrary(t *testing.T) {
+	dir, shared, k := openBenchData(t)
+	defer k.Close()
+	if k.Fresh {
+		t.Fatalf("%s holds no keyword index of version %s", dir, KeywordVersion)
+	}
+	waitMem(t, k)
+	var qs []Query
+	for i, text := range libraryQuestions(t, shared) {
+		if i%10 == 0 || strings.Contains(text, "/") { // a sample: bleve is slow
+			qs = append(qs, Query{Text: text})
+		}
+	}
+	checkRescoreHits(t, k, qs)
+	t.Logf("%d questions", len(qs))
+}
+
+// checkIDFs holds the re-ranker's idfs from the snapshot to bleve's, for
+// every word and word pair of the queries and a word the index lacks.
+func checkIDFs(t *testing.T, k *Keyword, texts []string) {
+	t.Helper()
+	m := waitMem(t, k)
+	terms := []string{"tuvungkhongco"}
+	for _, text := range texts {
+		uni, bi := queryTerms(text)
+		terms = append(append(terms, uni...), bi...)
+	}
+	got := m.idfs(terms)
+	want, err := k.idfsBleve(context.Background(), float64(k.stats.Passages), terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		for term, w := range want {
+			if got[term] != w {
+				t.Errorf("idf of %q: %v from memory, %v from bleve", term, got[term], w)
+			}
+		}
+		t.Fatal("the snapshot's idfs differ from bleve's")
+	}
+}
+
+func TestIDFsFromMemory(t *testing.T) {
+	checkIDFs(t, openTest(t), []string{"chiếm đoạt di vật của tử sỹ", "đăng ký khai sinh", "Luật Cư trú thường trú"})
+}
+
+func TestIDFsFromMemoryOnLibrary(t *testing.T) {
+	_, shared, k := openBenchData(t)
+	defer k.Close()
+	checkIDFs(t, k, libraryQuestions(t, shared))
 }

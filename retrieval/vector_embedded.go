@@ -133,7 +133,9 @@ func vecNormalize(v []float32) {
 // one flat matrix searched exactly (a dot product per passage, vectors
 // normalised at upsert), persisted under one directory. At the library's
 // size — some 15,000 passages of at most 512 dimensions — a full scan takes
-// a few milliseconds, so no approximate index is kept.
+// a few milliseconds, so no approximate index is kept; an 8-bit copy of
+// the matrix narrows the scan to the rows that can be among the best, with
+// the same answer (vecquant.go).
 //
 // Persistence is a snapshot plus a write-ahead log (see the format notes
 // at the end of this file). Every Upsert and DeleteDocs appends one
@@ -173,6 +175,11 @@ type EmbeddedVectors struct {
 	kinds  []corpus.Kind
 	vecs   []float32 // row i is vecs[i*dim : (i+1)*dim], unit length
 	row    map[string]int
+	quant  vecQuant // vecs in 8 bits, for a first pass (vecquant.go)
+
+	quantScratch sync.Pool // *vecQuantScratch
+	// exactOnly turns the 8-bit first pass off, for tests that compare.
+	exactOnly bool
 }
 
 var _ VectorStore = (*EmbeddedVectors)(nil)
@@ -197,7 +204,7 @@ func OpenEmbeddedVectors(dir string, dim int, model string) (*EmbeddedVectors, e
 			return nil, fmt.Errorf("retrieval: remove leftover %s: %w", name, err)
 		}
 	}
-	v := &EmbeddedVectors{dir: dir, dim: dim, model: model, row: map[string]int{}}
+	v := &EmbeddedVectors{dir: dir, dim: dim, model: model, row: map[string]int{}, quant: newVecQuant(dim)}
 	err := v.load()
 	switch {
 	case err == nil:
@@ -290,6 +297,7 @@ func (v *EmbeddedVectors) load() error {
 func (v *EmbeddedVectors) discard(reason error) error {
 	v.ids, v.docs, v.kinds, v.vecs = nil, nil, nil, nil
 	v.row = map[string]int{}
+	v.quant = newVecQuant(v.dim)
 	v.Fresh, v.Discarded = true, reason
 	for _, name := range []string{vecSnapFile, vecLogFile} {
 		p := v.path(name)
@@ -428,10 +436,12 @@ func (v *EmbeddedVectors) put(id, doc string, kind corpus.Kind, vec []float32) {
 		v.docs = append(v.docs, doc)
 		v.kinds = append(v.kinds, kind)
 		v.vecs = append(v.vecs, vec...)
+		v.quant.set(i, vec)
 		return
 	}
 	v.docs[i], v.kinds[i] = doc, kind
 	copy(v.vecs[i*v.dim:(i+1)*v.dim], vec)
+	v.quant.set(i, vec)
 }
 
 func (v *EmbeddedVectors) deleteDocs(del map[string]bool) {
@@ -445,10 +455,12 @@ func (v *EmbeddedVectors) deleteDocs(del map[string]bool) {
 		if i != last {
 			v.ids[i], v.docs[i], v.kinds[i] = v.ids[last], v.docs[last], v.kinds[last]
 			copy(v.vecs[i*v.dim:(i+1)*v.dim], v.vecs[last*v.dim:])
+			v.quant.move(i, last)
 			v.row[v.ids[i]] = i
 		}
 		v.ids, v.docs, v.kinds = v.ids[:last], v.docs[:last], v.kinds[:last]
 		v.vecs = v.vecs[:last*v.dim]
+		v.quant.truncate(last)
 	}
 }
 
@@ -489,9 +501,15 @@ func (v *EmbeddedVectors) Search(ctx context.Context, vec []float32, k int, f Ve
 	n := len(v.ids)
 	parts := min(runtime.GOMAXPROCS(0), n*v.dim/vecParallelWork+1)
 	var best vecTopK
-	if parts <= 1 {
+	ok := false
+	if f.DocID == "" && !v.exactOnly {
+		best, ok = v.scanQuantized(q, k, f)
+	}
+	switch {
+	case ok:
+	case parts <= 1:
 		best = v.scan(q, k, f, 0, n)
-	} else {
+	default:
 		found := make([]vecTopK, parts)
 		var wg sync.WaitGroup
 		for p := range parts {

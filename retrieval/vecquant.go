@@ -1,0 +1,217 @@
+package retrieval
+
+import "math"
+
+// The embedded store's scan reads every vector for every search: at the
+// library's size some 5 MB of float32, more than the CPU's caches hold, so
+// that the scan waited on memory whatever its arithmetic. It therefore
+// first reads an 8-bit copy of the vectors (a quarter of the bytes, summed
+// in integers eight at a time) and works out each row's score to within a
+// bound; only the rows whose bound reaches the k-th best lower bound can be
+// among the k best, and those few are scored exactly as before (vecDot).
+// The hits are the same, with the same scores, as a full exact scan: the
+// bound is an inequality, not an estimate (see vecQuant.bound).
+
+// vecQuant is the 8-bit copy of a store's rows: row i is about
+// scale[i]·rows[i·stride:(i+1)·stride].
+type vecQuant struct {
+	stride int    // the dimension rounded up to a multiple of 16; the rest is zeros
+	rows   []int8 // values in -127..127
+	scale  []float64
+	// Per row, upper bounds of ‖v − scale·q‖₂ (what the 8 bits lose) and
+	// of ‖scale·q‖₂.
+	resid, norm []float64
+}
+
+func newVecQuant(dim int) vecQuant { return vecQuant{stride: (dim + 15) &^ 15} }
+
+// roundUp makes a norm computed in float64 an upper bound of the exact
+// one: the sum of a few thousand squares is off by far less than this.
+func roundUp(x float64) float64 { return x*(1+1e-9) + 1e-300 }
+
+// set quantizes vec as row i; i may be the number of rows, to add one.
+func (z *vecQuant) set(i int, vec []float32) {
+	if i == len(z.scale) {
+		z.rows = append(z.rows, make([]int8, z.stride)...)
+		z.scale = append(z.scale, 0)
+		z.resid = append(z.resid, 0)
+		z.norm = append(z.norm, 0)
+	}
+	row := z.rows[i*z.stride : (i+1)*z.stride]
+	clear(row)
+	var top float64
+	for _, x := range vec {
+		top = max(top, math.Abs(float64(x)))
+	}
+	var scale, resid, norm float64
+	if top > 0 {
+		scale = top / 127
+		for j, x := range vec {
+			qx := math.Max(-127, math.Min(127, math.Round(float64(x)/scale)))
+			row[j] = int8(qx)
+			d := float64(x) - scale*qx
+			resid += d * d
+			norm += scale * qx * scale * qx
+		}
+	}
+	z.scale[i], z.resid[i], z.norm[i] = scale, roundUp(math.Sqrt(resid)), roundUp(math.Sqrt(norm))
+}
+
+// move copies row src over row dst.
+func (z *vecQuant) move(dst, src int) {
+	copy(z.rows[dst*z.stride:(dst+1)*z.stride], z.rows[src*z.stride:(src+1)*z.stride])
+	z.scale[dst], z.resid[dst], z.norm[dst] = z.scale[src], z.resid[src], z.norm[src]
+}
+
+// truncate keeps the first n rows.
+func (z *vecQuant) truncate(n int) {
+	z.rows, z.scale, z.resid, z.norm = z.rows[:n*z.stride], z.scale[:n], z.resid[:n], z.norm[:n]
+}
+
+// vecQuantQuery is a query vector u in 16 bits: u ≈ t·p.
+type vecQuantQuery struct {
+	p    []int16
+	t    float64
+	unit float64 // upper bound of ‖u‖₂
+	lost float64 // upper bound of ‖u − t·p‖₂
+}
+
+// quantizeQuery returns u in 16 bits, small enough that no row's sum
+// overflows an int32; ok is false for a zero vector.
+func (z *vecQuant) quantizeQuery(u []float32) (qq vecQuantQuery, ok bool) {
+	var top float64
+	for _, x := range u {
+		top = max(top, math.Abs(float64(x)))
+	}
+	if top == 0 {
+		return qq, false
+	}
+	// |Σ p·q| ≤ stride·pmax·127 must stay below 2³¹.
+	pmax := math.Min(32767, math.Floor(float64(math.MaxInt32)/float64(127*z.stride)))
+	qq.t = top / pmax
+	qq.p = make([]int16, z.stride)
+	var unit, lost float64
+	for j, x := range u {
+		px := math.Max(-pmax, math.Min(pmax, math.Round(float64(x)/qq.t)))
+		qq.p[j] = int16(px)
+		d := float64(x) - qq.t*px
+		lost += d * d
+		unit += float64(x) * float64(x)
+	}
+	qq.unit, qq.lost = roundUp(math.Sqrt(unit)), roundUp(math.Sqrt(lost))
+	return qq, true
+}
+
+// bound returns how far row i's exact score (vecDot of the float32
+// vectors) can lie from its estimate a = dot·scale·t, the integer dot
+// product scaled back. With v the row and u the query,
+//
+//	u·v − a = u·(v − scale·q) + scale·q·(u − t·p)
+//
+// and by Cauchy–Schwarz each term is at most the product of the norms;
+// vecDot's own rounding adds at most slack (see scanQuantized).
+func (z *vecQuant) bound(i int, qq *vecQuantQuery, slack float64) float64 {
+	return z.resid[i]*qq.unit + z.norm[i]*qq.lost + slack
+}
+
+// scanQuantized is scan over every row, through the 8-bit copy: the same
+// k best, with vecDot's scores. ok is false when it cannot be used (a zero
+// query); v.mu is held for reading.
+func (v *EmbeddedVectors) scanQuantized(q []float32, k int, f VectorFilter) (best vecTopK, ok bool) {
+	z := &v.quant
+	qq, ok := z.quantizeQuery(q)
+	if !ok {
+		return vecTopK{}, false
+	}
+	n := len(v.ids)
+	sc, _ := v.quantScratch.Get().(*vecQuantScratch)
+	if sc == nil {
+		sc = &vecQuantScratch{}
+	}
+	defer v.quantScratch.Put(sc)
+	if cap(sc.dots) < n {
+		sc.dots, sc.hi = make([]int32, n), make([]float64, n)
+	}
+	dots, hi := sc.dots[:n], sc.hi[:n]
+	vecDotsI8(qq.p, z.rows[:n*z.stride], dots)
+	// vecDot's rounding: each of its four sums adds dim/4 rounded
+	// products, then three sums; ‖u‖·‖v‖ bounds the sum of the products'
+	// sizes (rows are of unit length, to within float32 rounding). The
+	// margin here is four times that error's usual bound, and the float64
+	// arithmetic of the estimates is a million times finer still.
+	slack := float64(v.dim/4+8) * 0x1p-22 * qq.unit * 1.01
+	// The k-th best lower bound: a row whose upper bound is below it has
+	// k rows surely better than it.
+	pass := func(i int) bool { return f.Kind == "" || v.kinds[i] == f.Kind }
+	lows := vecKthLargest{k: k}
+	for i := range n {
+		if !pass(i) {
+			continue
+		}
+		a := float64(dots[i]) * z.scale[i] * qq.t
+		e := z.bound(i, &qq, slack)
+		lows.push(a - e)
+		hi[i] = a + e
+	}
+	cut := lows.kth()
+	best = vecTopK{k: k, ids: v.ids, h: make([]vecCandidate, 0, k)}
+	for i := range n {
+		if pass(i) && hi[i] >= cut {
+			best.push(vecCandidate{score: vecDot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i})
+		}
+	}
+	return best, true
+}
+
+// vecQuantScratch is what one quantized scan needs per row.
+type vecQuantScratch struct {
+	dots []int32
+	hi   []float64
+}
+
+// vecKthLargest keeps the k largest values pushed in a min-heap.
+type vecKthLargest struct {
+	k int
+	h []float64
+}
+
+func (t *vecKthLargest) push(x float64) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, x)
+		for i := len(t.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if t.h[p] <= t.h[i] {
+				break
+			}
+			t.h[i], t.h[p] = t.h[p], t.h[i]
+			i = p
+		}
+		return
+	}
+	if x <= t.h[0] {
+		return
+	}
+	t.h[0] = x
+	for i := 0; ; {
+		m, l, r := i, 2*i+1, 2*i+2
+		if l < len(t.h) && t.h[l] < t.h[m] {
+			m = l
+		}
+		if r < len(t.h) && t.h[r] < t.h[m] {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
+}
+
+// kth returns the k-th largest value pushed; -Inf when fewer were.
+func (t *vecKthLargest) kth() float64 {
+	if len(t.h) < t.k || len(t.h) == 0 {
+		return math.Inf(-1)
+	}
+	return t.h[0]
+}
