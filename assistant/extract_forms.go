@@ -80,6 +80,9 @@ func refineKind(p *question, lower []string, fq string) {
 					p.subject[t] = true
 				}
 			}
+			// The term's last word ends the defined phrase before "là" even
+			// when it is a function word: "tài sản hiện có là …".
+			p.subject[subj[len(subj)-1]] = true
 			return
 		}
 	}

@@ -164,3 +164,22 @@ func TestTrimSpan(t *testing.T) {
 		}
 	}
 }
+
+// "quy định như thế nào về tài sản hiện có": the sentence that defines the
+// term — which ends in a function word, "có" — is the answer, not another
+// that merely uses it.
+func TestDefinitionOfATermEndingInAFunctionWord(t *testing.T) {
+	uses := retrieval.Hit{DocID: "91/2015/QH13", PassageID: "p105", Kind: corpus.KindLaw, Anchor: "dieu-105", Title: "91/2015/QH13",
+		Heading: "Điều 105. Tài sản",
+		Text:    "1. Tài sản là vật, tiền, giấy tờ có giá và quyền tài sản.\n2. Tài sản bao gồm bất động sản và động sản. Bất động sản và động sản có thể là tài sản hiện có và tài sản hình thành trong tương lai.",
+		Score:   1}
+	defines := retrieval.Hit{DocID: "91/2015/QH13", PassageID: "p108", Kind: corpus.KindLaw, Anchor: "dieu-108", Title: "91/2015/QH13",
+		Heading: "Điều 108. Tài sản hiện có và tài sản hình thành trong tương lai",
+		Text:    "1. Tài sản hiện có là tài sản đã hình thành và chủ thể đã xác lập quyền sở hữu, quyền khác đối với tài sản trước hoặc tại thời điểm xác lập giao dịch.\n2. Tài sản hình thành trong tương lai bao gồm:\na) Tài sản chưa hình thành;",
+		Score:   0.97}
+	q := "Bộ luật Dân sự năm 2015 quy định như thế nào về tài sản hiện có?"
+	e := chooseSpan(q, q, []retrieval.Hit{uses, defines})
+	if e.hit != 1 || !strings.HasPrefix(e.quote, "1. Tài sản hiện có là") && !strings.HasPrefix(e.quote, "Tài sản hiện có là") {
+		t.Errorf("answer from hit %d: %q; want the definition in Điều 108", e.hit, e.quote)
+	}
+}

@@ -80,6 +80,9 @@ type lawName struct {
 	// phrases are the keys of two words or more, each between spaces, as
 	// MentionedLaws looks for them (made once here: it runs every search).
 	phrases []string
+	// years are the years the names hold ("Luật Đất đai 2013",
+	// "91/2015/QH13"), which keys drop from titles (lawyear.go).
+	years []int
 }
 
 // OpenKeyword opens the keyword index in dir, creating it when missing and
@@ -334,6 +337,7 @@ func newLawName(id string, kind corpus.Kind, names string) lawName {
 		if name == "" {
 			continue
 		}
+		n.years = appendYears(n.years, name)
 		if corpus.LooksLikeNumber(name) {
 			n.keys = append(n.keys, corpus.NormalizeNumber(name))
 			continue

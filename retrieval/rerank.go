@@ -42,7 +42,7 @@ const RerankDepth = 20
 
 // RerankVersion names the feature set; a model trained on another one is
 // refused.
-const RerankVersion = "rerank-4"
+const RerankVersion = "rerank-5"
 
 // rerankFeatures are the features, in the order of a model's weights.
 var rerankFeatures = []string{
@@ -69,6 +69,8 @@ var rerankFeatures = []string{
 	"heading_whole",    // the heading's name (two words or more) occurs word for word in the query
 	"defines",          // idf share of the query's words in a phrase of the query the passage defines ("X là …")
 	"defines_asked",    // the same, when the question asks what something means ("là gì", "được hiểu", "định nghĩa")
+	"law_year",         // the question names a year one of the law's names holds ("Bộ luật Dân sự 2015", "91/2015/QH13")
+	"law_year_other",   // the question names years, the law's names hold others (see lawyear.go)
 }
 
 //go:embed reranker.json
@@ -252,6 +254,8 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		quSet[t] = true
 	}
 	qw := words(query)
+	asked := askedYears(query)
+	lawYears := map[string][]int{}
 	asks := 0.0
 	if asksMeaning(qw) {
 		asks = 1
@@ -328,6 +332,15 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 			}
 			defined /= sumU
 		}
+		var sameYear, otherYear float64
+		if len(asked) > 0 {
+			ys, ok := lawYears[f.DocID]
+			if !ok {
+				ys = h.Keyword.lawYears(f.DocID)
+				lawYears[f.DocID] = ys
+			}
+			sameYear, otherYear = yearFeatures(asked, ys)
+		}
 		out[i] = Candidate{Hit: f.Hit, Features: []float64{
 			f.keyword, f.vector, f.keywordRR, f.vectorRR, f.Score, 1 / float64(1+f.rank),
 			cover / sumU, coverB / sumB, m.bestU / sumU, m.bestB / sumB,
@@ -338,6 +351,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 			math.Log1p(float64(articles[f.DocID+"#"+articleOf(f.Anchor)])),
 			artU / sumU, artB / sumB, phrase, whole,
 			defined, defined * asks,
+			sameYear, otherYear,
 		}}
 	}
 	return out, nil
