@@ -477,6 +477,9 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	if len(cands) > size {
 		cands = cands[:size]
 	}
+	if len(cands) > 0 { // no hits stay nil
+		out.Hits = make([]Hit, 0, len(cands))
+	}
 	for _, c := range cands {
 		if c.doc != nil {
 			out.Hits = append(out.Hits, c.doc.hit(c.score, terms))
