@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -705,6 +706,42 @@ func TestClassifierVersion2(t *testing.T) {
 	for _, text := range []string{"thầy giảng nhiệt tình", "wifi truong hay mat mang"} {
 		if a, b := c.Classify(text), d.Classify(text); !reflect.DeepEqual(a, b) {
 			t.Errorf("Classify(%q) after load: %+v, before: %+v", text, b, a)
+		}
+	}
+}
+
+// A model file whose checksum holds but whose NB-LR part disagrees with the
+// rest (a hand-edited or badly written file) is refused with the reason,
+// not half-loaded.
+func TestClassifierInconsistentNB(t *testing.T) {
+	c, err := TrainClassifier(readClassifyExamples(t, "classify_small.jsonl"), ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	head, rest, _ := bytes.Cut(buf.Bytes(), []byte("\n"))
+	_, payload, _ := bytes.Cut(rest, []byte("\n"))
+	for name, edit := range map[string]func(nb map[string]any){
+		"bias":   func(nb map[string]any) { nb["bias"] = nb["bias"].([]any)[:1] },
+		"ratios": func(nb map[string]any) { nb["ratios"] = append(nb["ratios"].([]any), []any{1.0}) },
+	} {
+		var m map[string]any
+		if err := json.Unmarshal(payload, &m); err != nil {
+			t.Fatal(err)
+		}
+		nb, ok := m["nb"].(map[string]any)
+		if !ok {
+			t.Fatal("the default model file holds no NB-LR part")
+		}
+		edit(nb)
+		p, _ := json.Marshal(m)
+		sum := sha256.Sum256(p)
+		file := append(append(append(bytes.Clone(head), '\n'), "sha256 "+hex.EncodeToString(sum[:])+"\n"...), p...)
+		if _, err := ReadClassifier(bytes.NewReader(file)); err == nil || !strings.Contains(err.Error(), "NB-LR") {
+			t.Errorf("%s: err = %v, want the NB-LR part named", name, err)
 		}
 	}
 }
