@@ -69,8 +69,8 @@ var rerankFeatures = []string{
 	"heading_whole",    // the heading's name (two words or more) occurs word for word in the query
 	"defines",          // idf share of the query's words in a phrase of the query the passage defines ("X là …")
 	"defines_asked",    // the same, when the question asks what something means ("là gì", "được hiểu", "định nghĩa")
-	"law_year",         // the question names a year one of the law's names holds ("Bộ luật Dân sự 2015", "91/2015/QH13")
-	"law_year_other",   // the question names years, the law's names hold others (see lawyear.go)
+	"law_year",         // the question gives the law a year one of its names holds ("Bộ luật Dân sự 2015", "91/2015/QH13")
+	"law_year_other",   // the question gives laws years, this law's names hold only others (see lawyear.go)
 }
 
 //go:embed reranker.json
