@@ -183,3 +183,26 @@ func TestDefinitionOfATermEndingInAFunctionWord(t *testing.T) {
 		t.Errorf("answer from hit %d: %q; want the definition in Điều 108", e.hit, e.quote)
 	}
 }
+
+// Two passages share the question's words; the one that holds its runs of
+// three words ("có quyền yêu cầu bồi thường thiệt hại") answers, though
+// retrieval put the other first.
+func TestPassageHoldingTheQuestionsPhrasesAnswers(t *testing.T) {
+	loose := retrieval.Hit{DocID: "91/2015/QH13", PassageID: "p1", Kind: corpus.KindLaw, Anchor: "dieu-1", Title: "91/2015/QH13",
+		Heading: "Điều 1. Thiệt hại",
+		Text:    "Thiệt hại về tài sản được bồi thường khi có yêu cầu của người có quyền.",
+		Score:   1}
+	close := retrieval.Hit{DocID: "91/2015/QH13", PassageID: "p2", Kind: corpus.KindLaw, Anchor: "dieu-2", Title: "91/2015/QH13",
+		Heading: "Điều 2. Quyền yêu cầu",
+		Text:    "Người bị thiệt hại có quyền yêu cầu bồi thường thiệt hại về tài sản.",
+		Score:   0.7}
+	q := "Ai có quyền yêu cầu bồi thường thiệt hại về tài sản?"
+	hits := []retrieval.Hit{loose, close}
+	rk := rankSentences(parseQuestion(q), hits)
+	if best := rk.sents[rk.order[0]]; best.hit != 1 {
+		t.Errorf("best sentence from hit %d: %q; want the passage with the question's phrases", best.hit, hits[best.hit].Text)
+	}
+	if e := chooseSpan(q, q, hits); e.hit != 1 {
+		t.Errorf("answer from hit %d: %q; want the passage with the question's phrases", e.hit, e.quote)
+	}
+}
