@@ -9,8 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/retrieval"
 )
@@ -301,11 +299,8 @@ func key(text string, t corpus.Token, accent bool) string {
 	}
 	// The folded syllable plus its tone: "huỷ" and "hủy" (old and new tone
 	// placement) are one key, "tử" and "tù" two.
-	for _, r := range norm.NFD.String(text[t.Start:t.End]) {
-		switch r {
-		case '\u0300', '\u0301', '\u0303', '\u0309', '\u0323':
-			return t.Term + string(r)
-		}
+	if r := corpus.Tone(text[t.Start:t.End]); r != 0 {
+		return t.Term + string(r)
 	}
 	return t.Term
 }

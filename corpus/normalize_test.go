@@ -136,3 +136,36 @@ func repeat(s string, n int) string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// Fold and Tone look runes up in a table; they must give what their
+// definitions (decompose the whole string, then drop or find marks) give,
+// for every code point and for text that mixes composed and decomposed
+// letters.
+func TestFoldAndToneMatchTheirDefinitions(t *testing.T) {
+	for r := rune(0); r <= 0x10FFFF; r++ {
+		s := string(r)
+		if got, want := Fold(s), foldNFD(s); got != want {
+			t.Fatalf("Fold(%U) = %q, by definition %q", r, got, want)
+		}
+		if got, want := Tone(s), toneNFD(s); got != want {
+			t.Fatalf("Tone(%U) = %U, by definition %U", r, got, want)
+		}
+	}
+}
+
+func FuzzFold(f *testing.F) {
+	for _, s := range []string{
+		"Đăng ký khai sinh", "HOÀ GIẢI", "Tu\u031b\u0309 sy\u0303", "ự", "u\u0323\u031b", "o\u0301\u0323",
+		"Ǆ ǅ İ ẞ Ω", "\xff\xfeabc", "91/2015/QH13", "", "ĐIỀU 418. Tội", "khuyến khích; hủy/huỷ",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Fold(s), foldNFD(s); got != want {
+			t.Errorf("Fold(%q) = %q, by definition %q", s, got, want)
+		}
+		if got, want := Tone(s), toneNFD(s); got != want {
+			t.Errorf("Tone(%q) = %U, by definition %U", s, got, want)
+		}
+	})
+}
