@@ -77,6 +77,23 @@ import (
 // (0.729). "others" — feedback on no one topic — stays the weak class: its
 // texts share their words with the others' (dev errors such as "cực kỳ
 // nhiệt tình" labelled others), which word-level models cannot undo.
+//
+// Session 5 tried other model families, on the same folds (the code was
+// not kept; "+" is combined with the default by the geometric mean):
+//
+//	MLP, 64 ReLU units over the same features, dropout 0.2   0.856 / 0.736, + 0.866 / 0.755
+//	  dropout 0.5, 20 epochs, tanh, L2, other rates          0.847–0.859 / 0.722–0.748, + ≈ 0.866 / 0.755
+//	stacking: logistic regression over LR and NB-LR log-probabilities,
+//	  class weight 0 / 0.5 / 1                               0.869 / 0.748, 0.856 / 0.754, 0.801 / 0.701
+//	TextCNN over syllable embeddings (64 dims, widths 1–3,
+//	  64 filters each, max-pool, dropout 0.5, AdaGrad 0.02)  0.869 / 0.767, + 0.872 / 0.768
+//	  mean of three seeds                                    0.870 / 0.766, + 0.875 / 0.772
+//
+// The CNN with the default gains a point in cross-validation but 0.001 on
+// dev (0.874 / 0.774 against 0.873 / 0.773) for 1.5 minutes more training,
+// and was not kept. Many remaining errors read as label noise ("cô dạy
+// nhiệt tình với sinh viên" labelled training_program, "i love thầy !"
+// others).
 func TestClassifierCrossValidation(t *testing.T) {
 	path := os.Getenv("MTS_CLASSIFY_CV")
 	if path == "" {
