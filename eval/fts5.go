@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -332,6 +333,22 @@ func runJudged(ctx context.Context, ds *Dataset, opts RetrievalOptions,
 			return m, fmt.Errorf("eval: query %s: %w", q.ID, err)
 		}
 		r1, r10, mrr, ndcg, f2 := scoreQuery(ranked, returned, ds.Qrels[q.ID])
+		if opts.Each != nil {
+			o := QueryOutcome{ID: q.ID, Text: text, Ranked: ranked[:min(10, len(ranked))]}
+			for id, g := range ds.Qrels[q.ID] {
+				if g > 0 {
+					o.Judged = append(o.Judged, id)
+				}
+			}
+			slices.Sort(o.Judged)
+			for i, id := range o.Ranked {
+				if ds.Qrels[q.ID][id] > 0 {
+					o.Rank = i + 1
+					break
+				}
+			}
+			opts.Each(o)
+		}
 		m.RecallAt1 += r1
 		m.RecallAt10 += r10
 		m.MRRAt10 += mrr

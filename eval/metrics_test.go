@@ -64,3 +64,31 @@ func TestRetrievalOnVLSP(t *testing.T) {
 		t.Errorf("re-ranker %q on a set the built-in model learned from", m.Reranker)
 	}
 }
+
+// Each sees every judged query with where its first relevant article
+// ranked; unjudged queries are not asked.
+func TestRunJudgedReportsEachQuery(t *testing.T) {
+	ds := &Dataset{
+		Queries: []QueryRec{{ID: "q1", Text: "một"}, {ID: "q2", Text: "hai"}, {ID: "q3", Text: "ba"}},
+		Qrels:   map[string]map[string]int{"q1": {"L#2": 1}, "q2": {"L#9": 1, "L#8": 1}},
+	}
+	rank := func(_ context.Context, text string, n int) ([]string, []string, error) {
+		if text == "một" {
+			return []string{"L#1", "L#2", "L#3"}, nil, nil
+		}
+		return []string{"L#1"}, nil, nil
+	}
+	var got []QueryOutcome
+	if _, err := runJudged(context.Background(), ds, RetrievalOptions{Each: func(o QueryOutcome) { got = append(got, o) }}, rank); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("outcomes = %+v; want q1 and q2", got)
+	}
+	if got[0].ID != "q1" || got[0].Rank != 2 || strings.Join(got[0].Judged, ",") != "L#2" || len(got[0].Ranked) != 3 {
+		t.Errorf("q1: %+v; want ranked 2nd", got[0])
+	}
+	if got[1].ID != "q2" || got[1].Rank != 0 || strings.Join(got[1].Judged, ",") != "L#8,L#9" {
+		t.Errorf("q2: %+v; want not found, two judged sorted", got[1])
+	}
+}

@@ -38,6 +38,18 @@ type RetrievalOptions struct {
 	Reranker string
 	// Log receives training progress; nil means none.
 	Log func(format string, args ...any)
+	// Each, when set, receives every judged query's outcome.
+	Each func(QueryOutcome)
+}
+
+// QueryOutcome is how one judged query ranked.
+type QueryOutcome struct {
+	ID, Text string
+	Ranked   []string // the first ten corpus ids, best first
+	Judged   []string // the relevant corpus ids, sorted
+	// Rank is the 1-based place of the first relevant id among Ranked,
+	// 0 when none is there.
+	Rank int
 }
 
 // LoadedSet is a dataset indexed with the default pipeline, ready to be

@@ -48,6 +48,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	mode := fs.String("mode", "hybrid", `what answers: "hybrid" (default), "keyword", "vector", or "fts5" (the SQLite FTS5 peer)`)
 	reranker := fs.String("reranker", eval.RerankAuto, `hybrid re-ranking: "auto" (the built-in model; cross-fitted on a set it learned from), "shipped", "cross", "none", or a model file`)
 	pairs := fs.String("train-pairs", "auto", trainPairsUsage)
+	verbose := fs.Bool("v", false, "print every question whose judged article is not ranked first on stderr, with the first three ranked")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +56,21 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitError{2, errors.New("eval retrieval: --dataset DIR is required")}
 	}
 	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, QuestionOnly: *questionOnly, PairsFrom: pairSets(*pairs, *dataset), Reranker: *reranker}
+	if *verbose && *ablation {
+		return exitError{2, errors.New("eval retrieval: -v lists the questions of one run; leave out --ablation")}
+	}
+	if *verbose {
+		opts.Each = func(o eval.QueryOutcome) {
+			if o.Rank == 1 {
+				return
+			}
+			place := "not in the first 10"
+			if o.Rank > 0 {
+				place = fmt.Sprintf("ranked %d", o.Rank)
+			}
+			fmt.Fprintf(stderr, "%s\t%s\tjudged %s\tranked %s\n\t%s\n", o.ID, place, strings.Join(o.Judged, " "), strings.Join(o.Ranked[:min(3, len(o.Ranked))], " | "), o.Text)
+		}
+	}
 	if !*asJSON {
 		opts.Log = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	}

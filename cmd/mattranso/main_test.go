@@ -42,6 +42,7 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"ingest", "--data", data}, 2, "name at least one SOURCE"},
 		{[]string{"ingest", "--data", data, "/no/such/path"}, 1, "/no/such/path"},
 		{[]string{"eval", "retrieval"}, 2, "--dataset"},
+		{[]string{"eval", "retrieval", "--dataset", data, "-v", "--ablation"}, 2, "leave out --ablation"},
 		{[]string{"eval", "nonsense"}, 2, "unknown evaluation"},
 		{[]string{"admin", "nonsense"}, 2, "unknown command"},
 	}
