@@ -66,16 +66,40 @@ func onlySpace(s string) bool {
 }
 
 // queryTerms returns the analysed terms of a query: unigrams and bigrams,
-// as the index holds them.
+// as the index holds them (viTokenizer). A search reads its query several
+// times over; going through bleve's tokens, one allocation a term, and
+// folding each word afresh (corpus.Tokenize) was a few percent of it, so
+// the words come from snippetTokens, which folds them the same way.
 func queryTerms(q string) (unigrams, bigrams []string) {
-	for _, t := range (viTokenizer{}).Tokenize([]byte(q)) {
-		if t.Type == analysis.Shingle {
-			bigrams = append(bigrams, string(t.Term))
-		} else {
-			unigrams = append(unigrams, string(t.Term))
+	toks := snippetTokens(q)
+	if len(toks) == 0 {
+		return nil, nil
+	}
+	unigrams = make([]string, len(toks))
+	for i, t := range toks {
+		unigrams[i] = t.Term
+		if i+1 < len(toks) && onlySpace(q[t.End:toks[i+1].Start]) {
+			bigrams = append(bigrams, t.Term+"_"+toks[i+1].Term)
 		}
 	}
 	return unigrams, bigrams
+}
+
+// queryPairs returns the word pairs of a query in order, as queryTerms
+// reads them, with "" between two words that make no pair (apart from
+// more than white space): one entry between each word and the next.
+func queryPairs(q string) []string {
+	toks := snippetTokens(q)
+	if len(toks) < 2 {
+		return nil
+	}
+	pairs := make([]string, len(toks)-1)
+	for i, t := range toks[:len(toks)-1] {
+		if onlySpace(q[t.End:toks[i+1].Start]) {
+			pairs[i] = t.Term + "_" + toks[i+1].Term
+		}
+	}
+	return pairs
 }
 
 // Snippet returns an HTML fragment of text around the words that match
@@ -154,7 +178,10 @@ func snippetAround(text string, hits []span, max int) string {
 		}
 		to = wordEnd(text, to)
 	}
+	// Escaped straight into b: a search makes ten snippets of a few dozen
+	// pieces each, and a string for each piece added up.
 	var b strings.Builder
+	b.Grow(to - from + 64)
 	if from > 0 {
 		b.WriteString("… ")
 	}
@@ -163,13 +190,13 @@ func snippetAround(text string, hits []span, max int) string {
 		if h.start < from || h.end > to {
 			continue
 		}
-		b.WriteString(escape(text[pos:h.start]))
+		htmlEscaper.WriteString(&b, text[pos:h.start])
 		b.WriteString("<mark>")
-		b.WriteString(escape(text[h.start:h.end]))
+		htmlEscaper.WriteString(&b, text[h.start:h.end])
 		b.WriteString("</mark>")
 		pos = h.end
 	}
-	b.WriteString(escape(text[pos:to]))
+	htmlEscaper.WriteString(&b, text[pos:to])
 	if to < len(text) {
 		b.WriteString(" …")
 	}
@@ -588,6 +615,5 @@ func wordEnd(s string, i int) int {
 	return i
 }
 
+// htmlEscaper escapes a snippet's text (and turns line breaks into spaces).
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "\n", " ")
-
-func escape(s string) string { return htmlEscaper.Replace(s) }

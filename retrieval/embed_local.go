@@ -369,11 +369,16 @@ func (e *LocalEmbedder) features(text string, max int) features {
 	return e.weigh(e.counts(text), max)
 }
 
+// counts counts the terms of text the vocabulary holds: its words and
+// word pairs, as the keyword index reads them (queryTerms).
 func (e *LocalEmbedder) counts(text string) termCounts32 {
 	counts := termCounts32{}
-	for _, tok := range (viTokenizer{}).Tokenize([]byte(text)) {
-		if id, ok := e.vocab[string(tok.Term)]; ok {
-			counts[id]++
+	uni, bi := queryTerms(text)
+	for _, terms := range [2][]string{uni, bi} {
+		for _, t := range terms {
+			if id, ok := e.vocab[t]; ok {
+				counts[id]++
+			}
 		}
 	}
 	return counts

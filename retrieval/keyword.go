@@ -696,7 +696,11 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 			}
 		}
 	}
-	for _, num := range reNumberInQuery.FindAllString(text, 3) {
+	var nums []string
+	if strings.IndexByte(text, '/') >= 0 { // every document number has one
+		nums = reNumberInQuery.FindAllString(text, 3)
+	}
+	for _, num := range nums {
 		key := corpus.NormalizeNumber(num)
 		tq := bleve.NewTermQuery(key)
 		tq.SetField("number")
@@ -831,18 +835,7 @@ func (k *Keyword) getMem(ids []string, q Query) (hits []Hit, ok bool) {
 // passages kept, so that a long code costs no more than a short law.
 func (k *Keyword) firstPassages(ctx context.Context, docID string, n int) ([]Hit, error) {
 	if m := k.current(); m != nil {
-		// Anchors are unique within a document, so that the order is the
-		// one bleve's answer sorts into.
-		rows := slices.Clone(m.byDoc[docID])
-		slices.SortStableFunc(rows, func(a, b uint32) int {
-			switch {
-			case anchorLess(m.docs[a].anchor, m.docs[b].anchor):
-				return -1
-			case anchorLess(m.docs[b].anchor, m.docs[a].anchor):
-				return 1
-			}
-			return 0
-		})
+		rows := m.inReadingOrder(docID)
 		var hits []Hit
 		for _, r := range rows[:min(n, len(rows))] {
 			hits = append(hits, m.docs[r].hit(1, map[string]bool{}))
@@ -911,7 +904,8 @@ var lawBoost = 0.5
 // overlap ("Luật Tố tụng hành chính" contains "Luật … hành chính"), the
 // longest wins.
 func (k *Keyword) MentionedLaws(text string) map[string]bool {
-	folded := " " + strings.Join(corpus.Terms(text), " ") + " "
+	words, _ := queryTerms(text) // corpus.Terms, faster
+	folded := " " + strings.Join(words, " ") + " "
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	best := map[string]int{}

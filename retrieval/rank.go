@@ -261,7 +261,7 @@ type memIndex struct {
 	docs  []memDoc // sorted by passage id, so that a number orders as its id
 	// A term's postings in each rank field. One map for the four fields,
 	// so that a query term costs one look-up rather than four.
-	post map[string]*[4][]memPosting
+	post map[string]*memTerm
 	// Per rank field and passage (field*len(docs)+doc): the field length
 	// bleve's BM25 recovers from its stored norm, and rescore's length norm
 	// times k1. A field's values lie side by side, so that a posting list,
@@ -278,6 +278,9 @@ type memIndex struct {
 	// defines is the glossary: a defined term (folded words joined by
 	// "_") → the passages defining it (see definedTerms).
 	defines map[string][]uint32
+	// readingOrder holds a document's passages in reading order once
+	// sorted (inReadingOrder).
+	readingOrder sync.Map // document id → []uint32
 	// Each passage's tokens, read on first use (passageTokens), and the
 	// vocabulary their words are numbered in.
 	tokens []atomic.Pointer[passageTokens]
@@ -299,11 +302,43 @@ type memPosting struct {
 	doc, tf uint32
 }
 
+// memTerm is a term's postings in each rank field, with what they add to
+// a search's sums, kept once worked out (memIndex.scores).
+type memTerm struct {
+	post   [4][]memPosting
+	scores [4]atomic.Pointer[memScores]
+}
+
+// memScores is what each posting of a list adds to the two stages' sums:
+// bleve's clause score before its query weight, and rescore's term. Every
+// search of the term in that field adds the same numbers, computed the
+// same way; working them out again each time (two divisions a posting, a
+// question reads some 70,000 postings) made rankedMem a third slower. They
+// cost 16 bytes a posting, kept only for the lists searches read (at
+// most some 45 MB were every list of the library's 2.9 million postings
+// read). They depend on the snapshot, and also on what is kept beside
+// them, which can change: the average field length bleve scores with
+// (when it merges segments) and the term's weight (a word pair's is not
+// a word's).
+type memScores struct {
+	idf, avg, rr float64
+	by           []memScore // by posting
+}
+
+type memScore struct{ first, second float64 }
+
+// memKeepScores is the length of the shortest posting list whose scores
+// are kept: a shorter list costs little to score again, and the many
+// rare terms' scores would add up to memory for nothing.
+const memKeepScores = 64
+
 // memScratch are per-search accumulators, one slot per passage; only the
 // slots touched are cleared after use.
 type memScratch struct {
 	acc     []memAcc
 	touched []uint32
+	scores  []memScore // a short posting list's (memKeepScores)
+	top     []memCand  // memTop's heap
 }
 
 // memAcc is what the two stages add up for one passage. They lie
@@ -338,7 +373,7 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 	m := &memIndex{gen: gen, stats: st, docs: make([]memDoc, n),
 		blen: make([]float64, 4*n), k1Norm: make([]float64, 4*n), byDoc: map[string][]uint32{},
 		defines: map[string][]uint32{}, tokens: make([]atomic.Pointer[passageTokens], n),
-		post: map[string]*[4][]memPosting{}, rowOf: make(map[string]uint32, n)}
+		post: map[string]*memTerm{}, rowOf: make(map[string]uint32, n)}
 	for i, h := range res.Hits {
 		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
 		m.docs[i] = memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
@@ -373,12 +408,12 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 				}
 				tokens += c
 				term := p[:j]
-				lists, ok := m.post[term]
+				mt, ok := m.post[term]
 				if !ok {
-					lists = new([4][]memPosting)
-					m.post[strings.Clone(term)] = lists
+					mt = new(memTerm)
+					m.post[strings.Clone(term)] = mt
 				}
-				lists[f] = append(lists[f], memPosting{uint32(i), uint32(c)})
+				mt.post[f] = append(mt.post[f], memPosting{uint32(i), uint32(c)})
 			}
 			if tokens > 0 {
 				// As zap stores it: the length in a float32's bits, read
@@ -511,6 +546,7 @@ func (k *Keyword) current() *memIndex {
 // memChild is one clause of bleve's disjunction: a term in a field.
 type memChild struct {
 	field int
+	term  *memTerm
 	post  []memPosting
 	// First stage: bleve's idf, average field length and query weight.
 	idf, avg, weight float64
@@ -564,17 +600,17 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	// The clauses in the order termQueries makes them, which is also the
 	// order rescore sums its terms in.
 	rn := float64(st.Passages)
-	lists := make([]*[4][]memPosting, 0, len(uni)+len(bi))
+	lists := make([]*memTerm, 0, len(uni)+len(bi))
 	for _, t := range uni {
 		lists = append(lists, m.post[t])
 	}
 	for _, t := range bi {
 		lists = append(lists, m.post[t])
 	}
-	var children []memChild
+	children := make([]memChild, 0, len(fieldBoosts)*len(lists))
 	sumSq := 0.0
 	for f, fb := range fieldBoosts {
-		for pass, terms := range [][]*[4][]memPosting{lists[:len(uni)], lists[len(uni):]} {
+		for pass, terms := range [][]*memTerm{lists[:len(uni)], lists[len(uni):]} {
 			tw := 1.0
 			if pass == 1 {
 				tw = bigramBoost
@@ -583,7 +619,7 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 				if l == nil {
 					continue
 				}
-				post := l[f]
+				post := l.post[f]
 				if len(post) == 0 {
 					continue
 				}
@@ -595,7 +631,7 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 				boost := fb.boost * tw / idf
 				w := boost * idf
 				sumSq += w * w
-				children = append(children, memChild{field: f, post: post, idf: idf, avg: avg[f],
+				children = append(children, memChild{field: f, term: l, post: post, idf: idf, avg: avg[f],
 					weight: boost, rw: fb.boost * tw, ridf: math.Log(1 + (rn-df+0.5)/(df+0.5))})
 			}
 		}
@@ -619,52 +655,29 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 		s.touched = s.touched[:0]
 		m.scratch.Put(s)
 	}()
-	// This loop over all the postings of the query's terms is most of a
-	// keyword search; its divisions are most of the loop.
-	k1 := search.BM25_k1
+	// Adding up the postings of the query's terms is most of a keyword
+	// search.
 	k1Norm := m.bleveNorms(avg)
-	nd := len(m.docs)
-	filtered := q.Kind != "" || q.DocID != ""
-	for _, c := range children {
-		norms := k1Norm[c.field*nd : (c.field+1)*nd]
-		rnorms := m.k1Norm[c.field*nd : (c.field+1)*nd]
-		rr := c.rw * c.ridf
-		for _, p := range c.post {
-			d := p.doc
-			if filtered && (q.Kind != "" && m.docs[d].kind != q.Kind || q.DocID != "" && m.docs[d].docID != q.DocID) {
-				continue
-			}
-			// TermQueryScorer.docScore, then its query weight (a weight
-			// of 1, which bleve skips, leaves the product as it was).
-			var tf float64
-			if p.tf < uint32(len(sqrtTF)) {
-				tf = sqrtTF[p.tf]
-			} else {
-				tf = math.Sqrt(float64(p.tf))
-			}
-			score := c.idf * (tf * k1) / (tf + norms[d])
-			// rescore's term.
-			x := float64(p.tf)
-			second := rr * x * (bm25K1 + 1) / (x + rnorms[d])
-			a := &s.acc[d]
-			if a.count == 0 {
-				s.touched = append(s.touched, d)
-			}
-			a.count++
-			// The conversion rounds the product, so that it is never fused
-			// with the sum: bleve rounds it too.
-			a.first += float64(score * c.weight)
-			a.second += second
+	var skip []bool // by passage: left out by q's filter
+	if q.Kind != "" || q.DocID != "" {
+		skip = make([]bool, len(m.docs))
+		for d := range m.docs {
+			skip[d] = q.Kind != "" && m.docs[d].kind != q.Kind || q.DocID != "" && m.docs[d].docID != q.DocID
 		}
+	}
+	for ci := range children {
+		c := &children[ci]
+		s.touched = addClause(s.acc, s.touched, c.post, m.scores(c, k1Norm, s), c.weight, skip)
 	}
 	// The n best by bleve's score, ties by id (the doc number), and the
 	// first one left out, to see how close the cut is.
-	top := memTop{n: n + 1}
+	top := memTop{n: n + 1, h: s.top[:0]}
 	nc := float64(len(children))
 	for _, d := range s.touched {
 		top.push(memCand{score: s.acc[d].first * (float64(s.acc[d].count) / nc), doc: d})
 	}
 	best := top.sorted()
+	s.top = best[:0]
 	unsure := len(best) // best[unsure:] may or may not be among bleve's n
 	if len(best) > n {
 		in, out := best[n-1].score, best[n].score
@@ -698,6 +711,76 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	return cands, uint64(len(s.touched)), true, nil
 }
 
+// addClause adds a clause's scores to the sums of the passages its
+// postings hold, but those skip marks (skip may be nil), and returns
+// touched with the passages counted for the first time appended. A
+// function of its own, so that the loop keeps what it reads in registers.
+func addClause(acc []memAcc, touched []uint32, post []memPosting, scores []memScore, weight float64, skip []bool) []uint32 {
+	scores = scores[:len(post)]
+	for i, p := range post {
+		d := p.doc
+		if skip != nil && skip[d] {
+			continue
+		}
+		a := &acc[d]
+		if a.count == 0 {
+			touched = append(touched, d)
+		}
+		a.count++
+		// The conversion rounds the product, so that it is never fused
+		// with the sum: bleve rounds it too.
+		a.first += float64(scores[i].first * weight)
+		a.second += scores[i].second
+	}
+	return touched
+}
+
+// scores returns what each posting of clause c adds to the two stages'
+// sums (see memScores), given bleve's length norms for this search
+// (bleveNorms): kept in c's term for a long list, else worked out in s.
+func (m *memIndex) scores(c *memChild, k1Norm []float64, s *memScratch) []memScore {
+	rr := c.rw * c.ridf
+	keep := len(c.post) >= memKeepScores
+	if keep {
+		if sc := c.term.scores[c.field].Load(); sc != nil && sc.idf == c.idf && sc.avg == c.avg && sc.rr == rr {
+			return sc.by
+		}
+	}
+	var out []memScore
+	if keep {
+		out = make([]memScore, len(c.post))
+	} else {
+		s.scores = slices.Grow(s.scores[:0], len(c.post))[:len(c.post)]
+		out = s.scores
+	}
+	k1 := search.BM25_k1
+	nd := len(m.docs)
+	norms := k1Norm[c.field*nd : (c.field+1)*nd]
+	rnorms := m.k1Norm[c.field*nd : (c.field+1)*nd]
+	for i, p := range c.post {
+		d := p.doc
+		// TermQueryScorer.docScore; its query weight is the search's
+		// (a weight of 1, which bleve skips, leaves the product as it
+		// was).
+		var tf float64
+		if p.tf < uint32(len(sqrtTF)) {
+			tf = sqrtTF[p.tf]
+		} else {
+			tf = math.Sqrt(float64(p.tf))
+		}
+		out[i].first = c.idf * (tf * k1) / (tf + norms[d])
+		// rescore's term.
+		x := float64(p.tf)
+		out[i].second = rr * x * (bm25K1 + 1) / (x + rnorms[d])
+	}
+	if keep {
+		// Two searches may work out the same list at once: either result
+		// will do, both being the same numbers.
+		c.term.scores[c.field].Store(&memScores{idf: c.idf, avg: c.avg, rr: rr, by: out})
+	}
+	return out
+}
+
 // rescoreHits is rescore of bleve's candidates from the snapshot (which
 // must be current): the same terms, in the same order, from its postings;
 // ok is false when it does not hold one of them.
@@ -724,12 +807,12 @@ func (m *memIndex) rescoreHits(hits search.DocumentMatchCollection, uni, bi []st
 			}
 			for _, t := range terms {
 				l := m.post[t]
-				if l == nil || len(l[f]) == 0 {
+				if l == nil || len(l.post[f]) == 0 {
 					continue
 				}
-				df := float64(len(l[f]))
+				df := float64(len(l.post[f]))
 				rr := fb.boost * tw * math.Log(1+(rn-df+0.5)/(df+0.5))
-				for _, p := range l[f] {
+				for _, p := range l.post[f] {
 					if i := place[p.doc]; i != 0 {
 						x := float64(p.tf)
 						cands[i-1].score += rr * x * (bm25K1 + 1) / (x + norms[p.doc])
@@ -778,7 +861,17 @@ type memTop struct {
 	h []memCand
 }
 
+// push offers a candidate. Most of a search's few thousand come after the
+// heap is full and score below its root: that test is kept small enough
+// to be inlined at the call; add decides the rest.
 func (t *memTop) push(c memCand) {
+	if len(t.h) == t.n && c.score < t.h[0].score {
+		return
+	}
+	t.add(c)
+}
+
+func (t *memTop) add(c memCand) {
 	if len(t.h) < t.n {
 		t.h = append(t.h, c)
 		for i := len(t.h) - 1; i > 0; {
@@ -856,6 +949,31 @@ func (s *snippeter) of(h *Hit, max int) string {
 		s.set = s.m.words.snippetSet(s.terms)
 	}
 	return p.snippet(s.set, h.Text, max)
+}
+
+// inReadingOrder returns the passages of a document as the law reads
+// them (anchorLess), sorted on first use: a search for a document's number
+// shows its first passage, and each comparison splits both anchors, so
+// that sorting a long code at every such search added up. The slice is
+// shared: not to be changed.
+func (m *memIndex) inReadingOrder(docID string) []uint32 {
+	if rows, ok := m.readingOrder.Load(docID); ok {
+		return rows.([]uint32)
+	}
+	// Anchors are unique within a document, so that the order is the one
+	// bleve's answer sorts into.
+	rows := slices.Clone(m.byDoc[docID])
+	slices.SortStableFunc(rows, func(a, b uint32) int {
+		switch {
+		case anchorLess(m.docs[a].anchor, m.docs[b].anchor):
+			return -1
+		case anchorLess(m.docs[b].anchor, m.docs[a].anchor):
+			return 1
+		}
+		return 0
+	})
+	m.readingOrder.Store(docID, rows)
+	return rows
 }
 
 // tokensOf returns the tokens of a passage, reading them on first use;

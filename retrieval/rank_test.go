@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2/analysis"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -85,7 +88,7 @@ func TestMemoryRankingMatchesBleve(t *testing.T) {
 	defer reader.Close()
 	for f, field := range rankFields {
 		for term, lists := range m.post {
-			post := lists[f]
+			post := lists.post[f]
 			if len(post) == 0 {
 				continue
 			}
@@ -219,6 +222,48 @@ func TestSnippetTokensAreCorpusTokens(t *testing.T) {
 			if got, want := snippetTokens(s), corpus.Tokenize(s); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
 				t.Errorf("%q:\n got %v\nwant %v", s, got, want)
 			}
+		}
+	}
+}
+
+// queryTerms and queryPairs read a query as the index's analyzer reads text.
+func TestQueryTermsAreAnalyzerTerms(t *testing.T) {
+	texts := []string{
+		"", "a", "Điều 418. Tội chiếm đoạt di vật của tử sỹ", "QUÍ KỸ SỸ quy y Lý",
+		"e\u0301 combining marks \u0301\u0300 alone", "91/2015/QH13, ½ ① ٣ x²", "ĐĂNG KÝ THƯỜNG TRÚ; đ Đ ð Ð",
+		"tab\tnew\nline…“quoted”  two  spaces", "\xff\xfe broken utf-8 \xc3", "thu tuc dang ky khai sinh",
+	}
+	for _, d := range testDocs() {
+		for _, p := range corpus.Passages(d) {
+			texts = append(texts, p.Title, p.Heading, p.Text)
+		}
+	}
+	for _, s := range texts {
+		var uni, bi []string
+		for _, tok := range (viTokenizer{}).Tokenize([]byte(s)) {
+			if tok.Type == analysis.Shingle {
+				bi = append(bi, string(tok.Term))
+			} else {
+				uni = append(uni, string(tok.Term))
+			}
+		}
+		gotU, gotB := queryTerms(s)
+		if !slices.Equal(gotU, uni) || !slices.Equal(gotB, bi) {
+			t.Errorf("%q:\n got %q %q\nwant %q %q", s, gotU, gotB, uni, bi)
+		}
+		// The pairs in order, "" where two words make none, as the
+		// re-ranker read them from the analyzer's tokens.
+		seq := (viTokenizer{}).Tokenize([]byte(s))
+		var pairs []string
+		for i, tok := range seq {
+			if tok.Type == analysis.Shingle {
+				pairs = append(pairs, string(tok.Term))
+			} else if i+1 < len(seq) && seq[i+1].Type != analysis.Shingle {
+				pairs = append(pairs, "")
+			}
+		}
+		if got := queryPairs(s); !slices.Equal(got, pairs) {
+			t.Errorf("%q: pairs\n got %q\nwant %q", s, got, pairs)
 		}
 	}
 }

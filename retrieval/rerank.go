@@ -12,8 +12,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/blevesearch/bleve/v2/analysis"
 )
 
 // The re-ranking stage. Fusion ranks passages by two scores; it cannot see
@@ -212,22 +210,14 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		return s
 	}
 	sumU, sumB := sum(qu)+1e-9, sum(qb)+1e-9
-	seq := (viTokenizer{}).Tokenize([]byte(query))
-	var pairs []string // the query's word pairs in order, "" where a pair is broken
-	for i, t := range seq {
-		if t.Type == analysis.Shingle {
-			pairs = append(pairs, string(t.Term))
-		} else if i+1 < len(seq) && seq[i+1].Type != analysis.Shingle {
-			pairs = append(pairs, "")
-		}
-	}
+	pairs := queryPairs(query)
 	docs := map[string]float64{}
-	articles := map[string]int{}
+	articles := make(map[articleKey]int, len(fused))
 	for i, f := range fused {
 		if i < 10 {
 			docs[f.DocID] += 0.1
 		}
-		articles[f.DocID+"#"+articleOf(f.Anchor)]++
+		articles[articleKeyOf(&f.Hit)]++
 	}
 	// The query's terms by index: words, then word pairs.
 	qt := append(slices.Clone(qu), qb...)
@@ -237,9 +227,9 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		qidx[t], qidf[j] = j, idf[t]
 	}
 	matches := passageMatches(h.Keyword.current(), fused[:n], qidx, qidf, len(qu))
-	byArticle := map[string][]bool{} // the query terms any of an article's passages holds
+	byArticle := map[articleKey][]bool{} // the query terms any of an article's passages holds
 	for i, f := range fused[:n] {
-		key := f.DocID + "#" + articleOf(f.Anchor)
+		key := articleKeyOf(&f.Hit)
 		u := byArticle[key]
 		if u == nil {
 			u = make([]bool, len(qt))
@@ -261,6 +251,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		asks = 1
 	}
 	out := make([]Candidate, n)
+	var seenHead []string
 	for i, f := range fused[:n] {
 		m := matches[i]
 		var phrase, whole float64
@@ -271,7 +262,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 				whole = 1
 			}
 		}
-		art := byArticle[f.DocID+"#"+articleOf(f.Anchor)]
+		art := byArticle[articleKeyOf(&f.Hit)]
 		var cover, coverB, headCover, artU, artB float64
 		for j := range qt {
 			if j < len(qu) {
@@ -293,16 +284,19 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 				}
 			}
 		}
+		// A heading has a few words: a slice finds those seen before
+		// without a map for each passage.
 		var headShare float64
-		seen := map[string]bool{}
+		seen := seenHead[:0]
 		for _, t := range m.headWords {
-			if !seen[t] {
-				seen[t] = true
+			if !slices.Contains(seen, t) {
+				seen = append(seen, t)
 				if quSet[t] {
 					headShare++
 				}
 			}
 		}
+		seenHead = seen
 		if len(seen) > 0 {
 			headShare /= float64(len(seen))
 		}
@@ -348,7 +342,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 			float64(best) / float64(len(qu)+1),
 			math.Log1p(float64(m.textWords)),
 			docs[f.DocID], named,
-			math.Log1p(float64(articles[f.DocID+"#"+articleOf(f.Anchor)])),
+			math.Log1p(float64(articles[articleKeyOf(&f.Hit)])),
 			artU / sumU, artB / sumB, phrase, whole,
 			defined, defined * asks,
 			sameYear, otherYear,
@@ -432,6 +426,13 @@ func articleOf(anchor string) string {
 	a, _, _ := strings.Cut(anchor, "/")
 	return a
 }
+
+// articleKey is the article a passage belongs to: its document and
+// articleOf its anchor. Two strings rather than one joined string, so that
+// counting the few hundred fused passages by article allocates nothing.
+type articleKey struct{ doc, article string }
+
+func articleKeyOf(h *Hit) articleKey { return articleKey{h.DocID, articleOf(h.Anchor)} }
 
 // passageMatch is what a passage holds of a query's terms (words, then
 // word pairs, by index).
@@ -522,35 +523,25 @@ func (p *passageTokens) match(words []string, qidx *termSet, qidf []float64, nu 
 	}
 	clause = 1
 	toks := p.toks
+	// The title and the heading name, a few words, then the text, most of
+	// them: read apart, the text's loop has no parts to tell apart.
 	var titleSeen []uint32 // a title has a few words
-	for i, t := range toks {
+	for i, t := range toks[:p.textTok] {
 		id := t.id()
-		inHead := t.start >= headStart && t.start < textStart
-		inText := t.start >= textStart
-		switch {
-		case t.start < headStart:
-			if !slices.Contains(titleSeen, id) {
-				titleSeen = append(titleSeen, id)
-				m.titleWords = append(m.titleWords, words[id])
-			}
-		case inHead:
+		inHead := t.start >= headStart
+		if inHead {
 			m.headWords = append(m.headWords, words[id])
-		}
-		if inText {
-			m.textWords++
-			if i > 0 && toks[i-1].start >= textStart && toks[i-1].word&gapBreak != 0 {
-				endClause()
-			}
+		} else if !slices.Contains(titleSeen, id) {
+			titleSeen = append(titleSeen, id)
+			m.titleWords = append(m.titleWords, words[id])
 		}
 		j, isQ := qidx.word(id)
-		if isQ {
-			m.all[j] = true
-			m.head[j] = m.head[j] || inHead
-			if inText {
-				count(j)
-			}
+		if !isQ {
+			continue
 		}
-		if !isQ || i+1 >= len(toks) {
+		m.all[j] = true
+		m.head[j] = m.head[j] || inHead
+		if i+1 >= len(toks) {
 			continue
 		}
 		next := toks[i+1]
@@ -564,7 +555,33 @@ func (p *passageTokens) match(words []string, qidx *termSet, qidf []float64, nu 
 		m.all[jb] = true
 		nextInHead := next.start >= headStart && next.start < textStart
 		m.head[jb] = m.head[jb] || inHead && nextInHead
-		if inText && t.word&gapBreak == 0 {
+	}
+	m.textWords = len(toks) - p.textTok
+	for i := p.textTok; i < len(toks); i++ {
+		t := toks[i]
+		if i > p.textTok && toks[i-1].word&gapBreak != 0 {
+			endClause()
+		}
+		id := t.id()
+		j, isQ := qidx.word(id)
+		if !isQ {
+			continue
+		}
+		m.all[j] = true
+		count(j)
+		if i+1 >= len(toks) || t.word&gapSpace == 0 {
+			continue
+		}
+		next := toks[i+1]
+		if _, ok := qidx.word(next.id()); !ok {
+			continue
+		}
+		jb, ok := qidx.pair(id, next.id())
+		if !ok {
+			continue
+		}
+		m.all[jb] = true
+		if t.word&gapBreak == 0 {
 			count(jb)
 		}
 	}
@@ -607,7 +624,7 @@ func (m *memIndex) idfs(terms []string) map[string]float64 {
 	for _, t := range terms {
 		var df float64
 		if l := m.post[t]; l != nil {
-			df = float64(len(l[text]))
+			df = float64(len(l.post[text]))
 		}
 		out[t] = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}

@@ -175,7 +175,17 @@ type vecKthLargest struct {
 	h []float64
 }
 
+// push offers a value. Most of a scan's rows come after the heap is full
+// and are no larger than its root: that test is kept small enough to be
+// inlined at the call, the rest is add.
 func (t *vecKthLargest) push(x float64) {
+	if len(t.h) == t.k && x <= t.h[0] {
+		return
+	}
+	t.add(x)
+}
+
+func (t *vecKthLargest) add(x float64) {
 	if len(t.h) < t.k {
 		t.h = append(t.h, x)
 		for i := len(t.h) - 1; i > 0; {
