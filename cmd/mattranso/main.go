@@ -143,7 +143,8 @@ func openLibrary(ctx context.Context, cfg Config) (*openLib, error) {
 		db.Close()
 		return nil, fmt.Errorf("MATTRANSO_RERANKER: %w", err)
 	}
-	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr}
+	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
+		Concurrency: cfg.Vectors.SearchTurns}
 	return &openLib{db: db, docs: docs, index: idx, search: hy}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +18,10 @@ import (
 // vectorConfig is the part of Config that chooses the embedder and the
 // vector store.
 type vectorConfig struct {
-	SearchMode     string // MATTRANSO_SEARCH_MODE: hybrid (default), keyword, vector
+	SearchMode string // MATTRANSO_SEARCH_MODE: hybrid (default), keyword, vector
+	// SearchTurns is MATTRANSO_SEARCH_CONCURRENCY: how many hybrid searches
+	// run at once, the others waiting their turn; 0 means one per CPU.
+	SearchTurns    int
 	Reranker       string // MATTRANSO_RERANKER: shipped (default), none, or a model file
 	TrainPairs     string // MATTRANSO_TRAIN_PAIRS: auto (default: the judged sets in ../shared/eval), none, or a list of BEIR sets
 	OpenAIBaseURL  string // OPENAI_BASE_URL
@@ -47,6 +51,13 @@ func loadVectorConfig() (vectorConfig, error) {
 	}
 	if _, err := retrieval.ParseMode(c.SearchMode); err != nil {
 		return c, fmt.Errorf("config: MATTRANSO_SEARCH_MODE: %w", err)
+	}
+	if v := env("MATTRANSO_SEARCH_CONCURRENCY", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1024 {
+			return c, fmt.Errorf("config: MATTRANSO_SEARCH_CONCURRENCY: %q is not a number of searches from 1 to 1024", v)
+		}
+		c.SearchTurns = n
 	}
 	if c.Reranker != "shipped" { // the built-in model is checked by its tests
 		if _, err := loadReranker(c.Reranker); err != nil {
