@@ -148,24 +148,43 @@ type Token struct {
 // so a caller can highlight the words exactly as they were written.
 // Document numbers such as 91/2015/QH13 are split into their parts; exact
 // look-up of numbers goes through NormalizeNumber instead.
+//
+// Search tokenizes whole passages for every snippet, and the reader every
+// sentence it weighs, so this is written for speed: words of plain ASCII
+// are folded in place, others are folded once and remembered (syllables).
+// tokenizeRef in the tests is the same by its definition.
 func Tokenize(s string) []Token {
-	var toks []Token
+	toks := make([]Token, 0, len(s)/6)
 	start := -1
+	ascii := true
 	flush := func(end int) {
 		if start < 0 {
 			return
 		}
-		if t := FoldSyllable(s[start:end]); t != "" {
+		if t := foldWord(s[start:end], ascii); t != "" {
 			toks = append(toks, Token{Term: t, Start: start, End: end})
 		}
-		start = -1
+		start, ascii = -1, true
 	}
 	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+				if start < 0 {
+					start = i
+				}
+			} else {
+				flush(i)
+			}
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if isWordRune(r) {
 			if start < 0 {
 				start = i
 			}
+			ascii = false
 		} else {
 			flush(i)
 		}
@@ -173,6 +192,63 @@ func Tokenize(s string) []Token {
 	}
 	flush(len(s))
 	return toks
+}
+
+// foldWord is FoldSyllable of a word, ascii when it holds only ASCII.
+func foldWord(w string, ascii bool) string {
+	if !ascii {
+		return syllables.fold(w)
+	}
+	f := w
+	for i := 0; i < len(w); i++ {
+		if 'A' <= w[i] && w[i] <= 'Z' {
+			f = strings.ToLower(w)
+			break
+		}
+	}
+	return EvenSpelling(f)
+}
+
+// syllables remembers the folded form of words with diacritics, so that
+// tokenizing allocates nothing for a word seen before. The language's
+// syllables are few; the cap keeps odd input from growing it without end.
+var syllables = newFoldMemo(1 << 14)
+
+type foldMemo struct {
+	perShard int
+	shards   [32]struct {
+		sync.RWMutex
+		m map[string]string
+	}
+}
+
+func newFoldMemo(perShard int) *foldMemo {
+	f := &foldMemo{perShard: perShard}
+	for i := range f.shards {
+		f.shards[i].m = map[string]string{}
+	}
+	return f
+}
+
+func (f *foldMemo) fold(w string) string {
+	var h uint32 = 2166136261
+	for i := 0; i < len(w); i++ {
+		h = (h ^ uint32(w[i])) * 16777619
+	}
+	sh := &f.shards[h%uint32(len(f.shards))]
+	sh.RLock()
+	t, ok := sh.m[w]
+	sh.RUnlock()
+	if ok {
+		return t
+	}
+	t = FoldSyllable(w)
+	sh.Lock()
+	if len(sh.m) < f.perShard {
+		sh.m[strings.Clone(w)] = t
+	}
+	sh.Unlock()
+	return t
 }
 
 // Terms returns the folded syllables of s.

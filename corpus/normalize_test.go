@@ -169,3 +169,72 @@ func FuzzFold(f *testing.F) {
 		}
 	})
 }
+
+// tokenizeRef is Tokenize by its definition: runs of letters, digits and
+// combining marks, each folded by FoldSyllable.
+func tokenizeRef(s string) []Token {
+	var toks []Token
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			if t := FoldSyllable(s[start:end]); t != "" {
+				toks = append(toks, Token{Term: t, Start: start, End: end})
+			}
+		}
+		start = -1
+	}
+	for i, r := range s {
+		if isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+		} else {
+			flush(i)
+		}
+	}
+	flush(len(s))
+	return toks
+}
+
+// Tokenize folds ASCII words in place and remembers the others; both
+// ways must give what the definition gives, the first time and from the
+// memo.
+func TestTokenizeMatchesItsDefinition(t *testing.T) {
+	texts := []string{
+		"", "a", "Điều 418. Tội chiếm đoạt di vật của tử sỹ", "QUÍ KỸ SỸ quy y Lý",
+		"e\u0301 combining marks \u0301\u0300 alone", "91/2015/QH13, ½ ① ٣ x²", "ĐĂNG KÝ THƯỜNG TRÚ; đ Đ ð Ð",
+		"tab\tnew\nline…“quoted”", "QUI tu sy Ky", "\xff\xfe broken utf-8 \xc3", "Hồ sơ đăng ký thường trú gồm:\na) Tờ khai thay đổi thông tin cư trú;",
+	}
+	for _, s := range texts {
+		for range 2 {
+			if got, want := Tokenize(s), tokenizeRef(s); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+				t.Errorf("%q:\n got %v\nwant %v", s, got, want)
+			}
+		}
+	}
+}
+
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{"Đăng ký khai sinh", "Tu\u031b\u0309 sy\u0303 QUI", "\xff\xfeabc Ω ٣", "91/2015/QH13"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Tokenize(s), tokenizeRef(s); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+			t.Errorf("%q:\n got %v\nwant %v", s, got, want)
+		}
+	})
+}
+
+func BenchmarkTokenize(b *testing.B) {
+	s := strings.Repeat("Điều 21. Hồ sơ đăng ký thường trú. Người đăng ký thường trú nộp tờ khai thay đổi thông tin cư trú (CT01), giấy tờ chứng minh chỗ ở hợp pháp. ", 200)
+	b.Run("Tokenize", func(b *testing.B) {
+		for b.Loop() {
+			Tokenize(s)
+		}
+	})
+	b.Run("definition", func(b *testing.B) {
+		for b.Loop() {
+			tokenizeRef(s)
+		}
+	})
+}

@@ -69,9 +69,9 @@ func onlySpace(s string) bool {
 // as the index holds them (viTokenizer). A search reads its query several
 // times over; going through bleve's tokens, one allocation a term, and
 // folding each word afresh (corpus.Tokenize) was a few percent of it, so
-// the words come from snippetTokens, which folds them the same way.
+// the words come from corpus.Tokenize, which folds them the same way.
 func queryTerms(q string) (unigrams, bigrams []string) {
-	toks := snippetTokens(q)
+	toks := corpus.Tokenize(q)
 	if len(toks) == 0 {
 		return nil, nil
 	}
@@ -89,7 +89,7 @@ func queryTerms(q string) (unigrams, bigrams []string) {
 // reads them, with "" between two words that make no pair (apart from
 // more than white space): one entry between each word and the next.
 func queryPairs(q string) []string {
-	toks := snippetTokens(q)
+	toks := corpus.Tokenize(q)
 	if len(toks) < 2 {
 		return nil
 	}
@@ -106,7 +106,7 @@ func queryPairs(q string) []string {
 // terms (folded syllables, and bigrams joined by "_"), escaped, with matches wrapped in <mark>. It shows at most about
 // max characters, starting at the window with the most matches.
 func Snippet(text string, terms map[string]bool, max int) string {
-	toks := snippetTokens(text)
+	toks := corpus.Tokenize(text)
 	// Words matched as a pair ("tử sỹ" for "tu si") are marked in
 	// preference to single syllables, which match far too widely in
 	// Vietnamese ("tu" is also tù, tự, từ…); single syllables are marked
@@ -203,108 +203,6 @@ func snippetAround(text string, hits []span, max int) string {
 	return b.String()
 }
 
-// snippetTokens is corpus.Tokenize, faster: a snippet tokenizes whole
-// passages for every search, and folding each word (NFD, then dropping
-// marks) was most of a search's time. Words of plain ASCII are folded in
-// place; others are folded once and remembered (foldCache).
-func snippetTokens(s string) []corpus.Token {
-	toks := make([]corpus.Token, 0, len(s)/6)
-	start := -1
-	ascii := true
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		if t := foldWord(s[start:end], ascii); t != "" {
-			toks = append(toks, corpus.Token{Term: t, Start: start, End: end})
-		}
-		start, ascii = -1, true
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
-				if start < 0 {
-					start = i
-				}
-			} else {
-				flush(i)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
-			if start < 0 {
-				start = i
-			}
-			ascii = false
-		} else {
-			flush(i)
-		}
-		i += size
-	}
-	flush(len(s))
-	return toks
-}
-
-// foldWord is corpus.FoldSyllable.
-func foldWord(w string, ascii bool) string {
-	if !ascii {
-		return foldCache.fold(w)
-	}
-	f := w
-	for i := 0; i < len(w); i++ {
-		if 'A' <= w[i] && w[i] <= 'Z' {
-			f = strings.ToLower(w)
-			break
-		}
-	}
-	return corpus.EvenSpelling(f)
-}
-
-// foldCache remembers the folded form of words with diacritics. The
-// library's vocabulary is small; the cap keeps odd input from growing it
-// without end.
-var foldCache = newFoldMemo(1 << 14)
-
-type foldMemo struct {
-	perShard int
-	shards   [32]struct {
-		sync.RWMutex
-		m map[string]string
-	}
-}
-
-func newFoldMemo(perShard int) *foldMemo {
-	f := &foldMemo{perShard: perShard}
-	for i := range f.shards {
-		f.shards[i].m = map[string]string{}
-	}
-	return f
-}
-
-func (f *foldMemo) fold(w string) string {
-	var h uint32 = 2166136261
-	for i := 0; i < len(w); i++ {
-		h = (h ^ uint32(w[i])) * 16777619
-	}
-	sh := &f.shards[h%uint32(len(f.shards))]
-	sh.RLock()
-	t, ok := sh.m[w]
-	sh.RUnlock()
-	if ok {
-		return t
-	}
-	t = corpus.FoldSyllable(w)
-	sh.Lock()
-	if len(sh.m) < f.perShard {
-		sh.m[strings.Clone(w)] = t
-	}
-	sh.Unlock()
-	return t
-}
-
 // Cached tokens. Every search snippets the passages it returns and the
 // re-ranker reads its candidates word by word; tokenizing those passages
 // again each time (folding every word, then a map look-up per word) was
@@ -354,7 +252,7 @@ func (t wordTok) end(s string, base uint32) int {
 
 // passageTokens are the tokens of a passage as matchPassage reads it: its
 // title, heading name and text joined by "\n", tokenized by
-// snippetTokens. The text's own tokens are the last ones, shifted by
+// corpus.Tokenize. The text's own tokens are the last ones, shifted by
 // textStart.
 type passageTokens struct {
 	toks                 []wordTok
@@ -370,7 +268,7 @@ func (v *vocab) tokenize(title, headName, text string) *passageTokens {
 	if int64(len(s)) > math.MaxUint32 {
 		return nil
 	}
-	toks := snippetTokens(s)
+	toks := corpus.Tokenize(s)
 	p := &passageTokens{toks: make([]wordTok, len(toks)), headStart: uint32(len(title) + 1),
 		textStart: uint32(len(title) + len(headName) + 2), textTok: len(toks)}
 	for i, t := range toks {
@@ -573,7 +471,7 @@ func (p *passageTokens) snippet(ts *termSet, text string, max int) string {
 }
 
 // tokenEnd returns where the token starting at byte i of s ends: at the
-// first byte that is not part of a word, as snippetTokens reads words.
+// first byte that is not part of a word, as corpus.Tokenize reads words.
 func tokenEnd(s string, i int) int {
 	for i < len(s) {
 		c := s[i]

@@ -130,7 +130,7 @@ func (m *memIndex) definitionsFor(query string, q Query) []definition {
 	if len(m.defines) == 0 {
 		return nil
 	}
-	toks := snippetTokens(query)
+	toks := corpus.Tokenize(query)
 	type match struct{ start, end int }
 	var found []match
 	var key []byte
@@ -223,7 +223,7 @@ func (m *memIndex) canonicalFirst(docs []uint32, words []string) []uint32 {
 
 // wordsOf returns the folded words of s in order.
 func wordsOf(s string) []string {
-	toks := snippetTokens(s)
+	toks := corpus.Tokenize(s)
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		out[i] = t.Term

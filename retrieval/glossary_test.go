@@ -30,14 +30,14 @@ func TestDefinedTerms(t *testing.T) {
 		{"Một hai ba bốn năm sáu bảy tám chín mười mười một mười hai mười ba là số.", nil},
 	}
 	for _, c := range cases {
-		if got := definedTerms(c.text, snippetTokens(c.text), 0); !reflect.DeepEqual(got, c.want) {
+		if got := definedTerms(c.text, corpus.Tokenize(c.text), 0); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%q:\n got %q\nwant %q", c.text, got, c.want)
 		}
 	}
 	// Only clauses from the given offset on: a title before the text
 	// defines nothing.
 	s := "Hoa lợi là gì\nLợi tức là khoản lợi."
-	if got := definedTerms(s, snippetTokens(s), strings.Index(s, "\n")+1); !reflect.DeepEqual(got, []string{"loi_tuc"}) {
+	if got := definedTerms(s, corpus.Tokenize(s), strings.Index(s, "\n")+1); !reflect.DeepEqual(got, []string{"loi_tuc"}) {
 		t.Errorf("from an offset: %q", got)
 	}
 }

@@ -382,7 +382,7 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 		m.byDoc[m.docs[i].docID] = append(m.byDoc[m.docs[i].docID], uint32(i))
 		m.rowOf[h.ID] = uint32(i)
 		if text := m.docs[i].text; strings.Contains(text, " là ") {
-			for _, t := range definedTerms(text, snippetTokens(text), 0) {
+			for _, t := range definedTerms(text, corpus.Tokenize(text), 0) {
 				if l := m.defines[t]; len(l) == 0 || l[len(l)-1] != uint32(i) {
 					m.defines[t] = append(l, uint32(i))
 				}

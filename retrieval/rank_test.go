@@ -177,14 +177,6 @@ func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
 		t.Fatalf("%s holds no keyword index of version %s", dir, KeywordVersion)
 	}
 	m := waitMem(t, k)
-	// Snippets tokenize as corpus.Tokenize does, on every passage.
-	for _, d := range m.docs {
-		for _, s := range []string{d.title, d.heading, d.text} {
-			if got, want := snippetTokens(s), corpus.Tokenize(s); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
-				t.Fatalf("passage %s: snippet tokens differ from corpus.Tokenize", d.id)
-			}
-		}
-	}
 	texts := libraryQuestions(t, shared)
 	fallbacks, searches := 0, 0
 	for _, text := range texts {
@@ -205,26 +197,6 @@ func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
 // WarmMemory builds the memory snapshot and waits for it, so that the
 // benchmarks of package retrieval_test time searches rather than the build.
 func (k *Keyword) WarmMemory(tb testing.TB) { waitMem(tb, k) }
-
-func TestSnippetTokensAreCorpusTokens(t *testing.T) {
-	texts := []string{
-		"", "a", "Điều 418. Tội chiếm đoạt di vật của tử sỹ", "QUÍ KỸ SỸ quy y Lý",
-		"e\u0301 combining marks \u0301\u0300 alone", "91/2015/QH13, ½ ① ٣ x²", "ĐĂNG KÝ THƯỜNG TRÚ; đ Đ ð Ð",
-		"tab\tnew\nline…“quoted”", "\xff\xfe broken utf-8 \xc3",
-	}
-	for _, d := range testDocs() {
-		for _, p := range corpus.Passages(d) {
-			texts = append(texts, p.Title, p.Heading, p.Text)
-		}
-	}
-	for _, s := range texts {
-		for range 2 { // once folding, once from the cache
-			if got, want := snippetTokens(s), corpus.Tokenize(s); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
-				t.Errorf("%q:\n got %v\nwant %v", s, got, want)
-			}
-		}
-	}
-}
 
 // queryTerms and queryPairs read a query as the index's analyzer reads text.
 func TestQueryTermsAreAnalyzerTerms(t *testing.T) {

@@ -172,7 +172,7 @@ func evalQuestions(t *testing.T, shared, set string) []string {
 }
 
 // checkCachedTokens compares the cached tokens of every passage of h's
-// keyword index with snippetTokens, then, for each query, the snippets and
+// keyword index with corpus.Tokenize, then, for each query, the snippets and
 // passage matches of every fused candidate and the re-ranker's features
 // with those of the tokenizing path.
 func checkCachedTokens(t *testing.T, h *Hybrid, queries []string) {
@@ -352,11 +352,11 @@ func sameBits(a, b []float64) bool {
 	return true
 }
 
-// sameTokens checks a passage's cached tokens against snippetTokens of
+// sameTokens checks a passage's cached tokens against corpus.Tokenize of
 // the string matchPassage reads, and of its text alone.
 func sameTokens(p *passageTokens, words []string, title, headName, text string) error {
 	s := title + "\n" + headName + "\n" + text
-	want := snippetTokens(s)
+	want := corpus.Tokenize(s)
 	if len(p.toks) != len(want) {
 		return fmt.Errorf("%d tokens cached, %d read", len(p.toks), len(want))
 	}
@@ -385,7 +385,7 @@ func sameTokens(p *passageTokens, words []string, title, headName, text string) 
 	if p.textTok != textTok {
 		return fmt.Errorf("text from token %d, want %d", p.textTok, textTok)
 	}
-	own := snippetTokens(text)
+	own := corpus.Tokenize(text)
 	if len(own) != len(p.toks)-p.textTok {
 		return fmt.Errorf("%d text tokens cached, %d read", len(p.toks)-p.textTok, len(own))
 	}
