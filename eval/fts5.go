@@ -328,7 +328,11 @@ func runJudged(ctx context.Context, ds *Dataset, opts RetrievalOptions,
 		if opts.StripDiacritics {
 			text = corpus.Fold(text)
 		}
-		ranked, returned, err := rank(ctx, text, 10)
+		n := 10
+		if opts.Each != nil {
+			n = OutcomeDepth
+		}
+		ranked, returned, err := rank(ctx, text, n)
 		if err != nil {
 			return m, fmt.Errorf("eval: query %s: %w", q.ID, err)
 		}
@@ -341,7 +345,7 @@ func runJudged(ctx context.Context, ds *Dataset, opts RetrievalOptions,
 				}
 			}
 			slices.Sort(o.Judged)
-			for i, id := range o.Ranked {
+			for i, id := range ranked {
 				if ds.Qrels[q.ID][id] > 0 {
 					o.Rank = i + 1
 					break

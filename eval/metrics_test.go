@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,36 @@ func TestRunJudgedReportsEachQuery(t *testing.T) {
 	}
 	if got[1].ID != "q2" || got[1].Rank != 0 || strings.Join(got[1].Judged, ",") != "L#8,L#9" {
 		t.Errorf("q2: %+v; want not found, two judged sorted", got[1])
+	}
+}
+
+// Below the first ten, Each still gives the judged article's place (up to
+// OutcomeDepth), while the metrics count the first ten only.
+func TestRunJudgedPlacesBelowTheFirstTen(t *testing.T) {
+	ds := &Dataset{
+		Queries: []QueryRec{{ID: "q1", Text: "một"}},
+		Qrels:   map[string]map[string]int{"q1": {"L#13": 1}},
+	}
+	rank := func(_ context.Context, _ string, n int) ([]string, []string, error) {
+		var out []string
+		for i := 1; i <= n; i++ {
+			out = append(out, fmt.Sprintf("L#%d", i))
+		}
+		return out, out[:1], nil
+	}
+	var got QueryOutcome
+	m, err := runJudged(context.Background(), ds, RetrievalOptions{Each: func(o QueryOutcome) { got = o }}, rank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rank != 13 || len(got.Ranked) != 10 {
+		t.Errorf("outcome: rank %d with %d shown; want 13 with the first 10", got.Rank, len(got.Ranked))
+	}
+	if m.RecallAt10 != 0 || m.MRRAt10 != 0 {
+		t.Errorf("metrics counted a place below ten: %+v", m)
+	}
+	plain, err := runJudged(context.Background(), ds, RetrievalOptions{}, rank)
+	if err != nil || plain != m {
+		t.Errorf("metrics with Each %+v differ from without %+v (%v)", m, plain, err)
 	}
 }

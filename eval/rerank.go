@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -61,7 +60,8 @@ func QuestionsDigest(ds *Dataset) string {
 }
 
 // setReranker puts the chosen re-ranker on a loaded set's hybrid search.
-func (s *LoadedSet) setReranker(ctx context.Context, h *retrieval.Hybrid, choice string, log func(string, ...any)) error {
+func (s *LoadedSet) setReranker(ctx context.Context, choice string, log func(string, ...any)) error {
+	use := func(r *retrieval.Reranker) { s.hybrids.each(func(h *retrieval.Hybrid) { h.Reranker = r }) }
 	switch choice {
 	case RerankNone:
 		s.Reranking = RerankNone
@@ -83,12 +83,13 @@ func (s *LoadedSet) setReranker(ctx context.Context, h *retrieval.Hybrid, choice
 			if err != nil {
 				return err
 			}
-			return s.crossFit(ctx, h, others, log)
+			return s.crossFit(ctx, others, log)
 		}
-		h.Reranker, s.Reranking = r, RerankShipped
+		use(r)
+		s.Reranking = RerankShipped
 		return nil
 	case RerankCross:
-		return s.crossFit(ctx, h, nil, log)
+		return s.crossFit(ctx, nil, log)
 	}
 	b, err := os.ReadFile(choice)
 	if err != nil {
@@ -103,13 +104,14 @@ func (s *LoadedSet) setReranker(ctx context.Context, h *retrieval.Hybrid, choice
 			return fmt.Errorf("eval: %s learned from these questions (%s)", choice, t.Name)
 		}
 	}
-	h.Reranker, s.Reranking = r, "file "+filepath.Base(choice)
+	use(r)
+	s.Reranking = "file " + filepath.Base(choice)
 	return nil
 }
 
 // groups computes the re-ranking candidates of every judged question of
 // the set, labelled by its judgements, in query order.
-func (s *LoadedSet) groups(ctx context.Context, h *retrieval.Hybrid) ([]QueryRec, []retrieval.TrainingGroup, error) {
+func (s *LoadedSet) groups(ctx context.Context) ([]QueryRec, []retrieval.TrainingGroup, error) {
 	var qs []QueryRec
 	var gs []retrieval.TrainingGroup
 	for _, q := range s.Queries {
@@ -117,7 +119,7 @@ func (s *LoadedSet) groups(ctx context.Context, h *retrieval.Hybrid) ([]QueryRec
 		if len(rel) == 0 {
 			continue
 		}
-		c, err := h.Candidates(ctx, retrieval.Query{Text: s.searchText(q)})
+		c, err := s.hybrids.Candidates(ctx, retrieval.Query{Text: s.searchText(q)})
 		if err != nil {
 			return nil, nil, fmt.Errorf("eval: query %s: %w", q.ID, err)
 		}
@@ -179,7 +181,7 @@ func (s *LoadedSet) otherSetsOf(ctx context.Context, model *retrieval.Reranker, 
 		if err != nil {
 			return nil, fmt.Errorf("eval: re-ranker training set %s: %w", t.Name, err)
 		}
-		_, gs, err := set.groups(ctx, set.Searcher.(*retrieval.Hybrid))
+		_, gs, err := set.groups(ctx)
 		set.Close()
 		if err != nil {
 			return nil, err
@@ -192,18 +194,17 @@ func (s *LoadedSet) otherSetsOf(ctx context.Context, model *retrieval.Reranker, 
 // crossFit trains one model per fold of the set's judged questions, each
 // on the other folds and on the judged questions of the other sets
 // given, and answers every question with the model of its fold.
-func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, others []judgedGroups, log func(string, ...any)) error {
-	qs, gs, err := s.groups(ctx, h)
+func (s *LoadedSet) crossFit(ctx context.Context, others []judgedGroups, log func(string, ...any)) error {
+	qs, gs, err := s.groups(ctx)
 	if err != nil {
 		return err
 	}
 	if len(qs) < CrossFolds {
 		return fmt.Errorf("eval: %d judged questions are too few to cross-fit a re-ranker", len(qs))
 	}
-	cf := &crossFitted{h: h, fold: map[string]int{}}
-	for i, q := range qs {
-		cf.assign(q, i%CrossFolds)
-	}
+	// groups lists the judged questions in query order, so gs[i] is in
+	// fold i%CrossFolds, as folds() assigns them.
+	cf := &crossFitted{hs: s.hybrids}
 	var extra []retrieval.TrainingGroup
 	var names []string
 	for _, o := range others {
@@ -233,26 +234,21 @@ func (s *LoadedSet) crossFit(ctx context.Context, h *retrieval.Hybrid, others []
 	return nil
 }
 
-// crossFitted answers a judged question with the re-ranker of its fold;
-// any other text with the first fold's model.
+// crossFitted answers a judged question with the re-ranker of its fold
+// (and, with OwnFolds, its fold's embedder); any other text with the first
+// fold's.
 type crossFitted struct {
-	h      *retrieval.Hybrid
+	hs     *foldSearch
 	models []*retrieval.Reranker
-	fold   map[string]int // folded question text → fold
-}
-
-// assign puts question q in fold f: asked with or without its options,
-// and with or without diacritics, it is answered by that fold's model.
-func (c *crossFitted) assign(q QueryRec, f int) {
-	c.fold[corpus.Fold(q.Text)] = f
-	c.fold[corpus.Fold(q.SearchText())] = f
 }
 
 func (c *crossFitted) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
-	if c.h.Mode != "" && c.h.Mode != retrieval.ModeHybrid {
-		return c.h.Search(ctx, q)
+	f := c.hs.fold(q.Text)
+	h := c.hs.search(f)
+	if h.Mode != "" && h.Mode != retrieval.ModeHybrid {
+		return h.Search(ctx, q)
 	}
-	return c.h.SearchWith(ctx, q, c.models[c.fold[corpus.Fold(q.Text)]])
+	return h.SearchWith(ctx, q, c.models[f])
 }
 
 // TrainReranker trains a re-ranking model on the judged questions of the
@@ -268,7 +264,7 @@ func TrainReranker(ctx context.Context, dirs []string, log func(string, ...any))
 		if err != nil {
 			return nil, err
 		}
-		qs, gs, err := set.groups(ctx, set.Searcher.(*retrieval.Hybrid))
+		qs, gs, err := set.groups(ctx)
 		set.Close()
 		if err != nil {
 			return nil, err

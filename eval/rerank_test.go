@@ -70,18 +70,18 @@ func TestRerankerChoices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Reranking != RerankNone || set.hybrid.Reranker != nil {
+	if set.Reranking != RerankNone || set.hybrids.hs[0].Reranker != nil {
 		t.Errorf("none: %q", set.Reranking)
 	}
 	// Cross-fitting: one model per fold, each trained without its fold.
-	_, groups, err := set.groups(ctx, set.hybrid)
+	_, groups, err := set.groups(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(groups) != 5 || len(groups[0].Features) == 0 {
 		t.Fatalf("groups: %d", len(groups))
 	}
-	if err := set.crossFit(ctx, set.hybrid, nil, nil); err != nil {
+	if err := set.crossFit(ctx, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	cf, ok := set.Searcher.(*crossFitted)
@@ -114,7 +114,7 @@ func TestRerankerChoices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Reranking != "file other.json" || set.hybrid.Reranker == nil {
+	if set.Reranking != "file other.json" || set.hybrids.hs[0].Reranker == nil {
 		t.Errorf("model file: %q", set.Reranking)
 	}
 	set.Close()
@@ -127,12 +127,20 @@ func TestRerankerChoices(t *testing.T) {
 // its options (the default) or alone (--question-only), with or without
 // diacritics — or it would be ranked by a model trained on it.
 func TestCrossFoldsFindAQuestionHoweverAsked(t *testing.T) {
-	cf := &crossFitted{fold: map[string]int{}}
-	q := QueryRec{Text: "Hành vi nào sau đây bị cấm?", Metadata: map[string]any{"choices": map[string]any{"A": "Tảo hôn.", "B": "Cưỡng ép ly hôn."}}}
-	cf.assign(q, 3)
+	q := QueryRec{ID: "q4", Text: "Hành vi nào sau đây bị cấm?", Metadata: map[string]any{"choices": map[string]any{"A": "Tảo hôn.", "B": "Cưỡng ép ly hôn."}}}
+	ds := &Dataset{Qrels: map[string]map[string]int{}}
+	for i := range 5 {
+		qi := QueryRec{ID: fmt.Sprintf("q%d", i+1), Text: fmt.Sprintf("câu hỏi số %d", i+1)}
+		if i == 3 {
+			qi = q
+		}
+		ds.Queries = append(ds.Queries, qi)
+		ds.Qrels[qi.ID] = map[string]int{"L#1": 1}
+	}
+	fs := newFoldSearch(ds, nil)
 	for _, text := range []string{q.Text, q.SearchText(), corpus.Fold(q.Text), corpus.Fold(q.SearchText())} {
-		if f, ok := cf.fold[corpus.Fold(text)]; !ok || f != 3 {
-			t.Errorf("%q: fold %d, found %v; want 3", text, f, ok)
+		if f := fs.fold(text); f != 3 {
+			t.Errorf("%q: fold %d; want 3", text, f)
 		}
 	}
 }
@@ -208,11 +216,11 @@ func TestCrossFitLearnsFromTheModelsOtherSets(t *testing.T) {
 		t.Errorf("a set the model names but that is missing was not logged: %q", logged)
 	}
 
-	if err := set.crossFit(ctx, set.hybrid, nil, nil); err != nil {
+	if err := set.crossFit(ctx, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	alone := set.Searcher.(*crossFitted).models
-	if err := set.crossFit(ctx, set.hybrid, others, nil); err != nil {
+	if err := set.crossFit(ctx, others, nil); err != nil {
 		t.Fatal(err)
 	}
 	with := set.Searcher.(*crossFitted).models

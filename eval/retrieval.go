@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,6 +33,11 @@ type RetrievalOptions struct {
 	// local embedder, with their gold articles. The set being evaluated is
 	// never among them: its own questions would flatter the figures.
 	PairsFrom []string
+	// OwnFolds cross-fits the embedder on the set's own judged questions
+	// too (folds.go): each fold is answered by an embedder that also
+	// learned from the other folds, as the shipped one learned from every
+	// judged set.
+	OwnFolds bool
 	// Reranker chooses the re-ranking model in hybrid mode: RerankAuto
 	// (the default), RerankShipped, RerankCross, RerankNone or the path of
 	// a model file.
@@ -42,13 +48,18 @@ type RetrievalOptions struct {
 	Each func(QueryOutcome)
 }
 
+// OutcomeDepth is how far down the ranking a QueryOutcome looks for the
+// judged article. The metrics read the first ten only; the place of an
+// article below them tells whether the re-ranker's list held it.
+const OutcomeDepth = 50
+
 // QueryOutcome is how one judged query ranked.
 type QueryOutcome struct {
 	ID, Text string
 	Ranked   []string // the first ten corpus ids, best first
 	Judged   []string // the relevant corpus ids, sorted
-	// Rank is the 1-based place of the first relevant id among Ranked,
-	// 0 when none is there.
+	// Rank is the 1-based place of the first relevant id among the first
+	// OutcomeDepth ranked, 0 when none is there.
 	Rank int
 }
 
@@ -67,7 +78,7 @@ type LoadedSet struct {
 	// Reranking says which re-ranker orders the hybrid results: "none",
 	// "shipped", cross-fitted, or a model file.
 	Reranking string
-	hybrid    *retrieval.Hybrid // in vector and hybrid modes
+	hybrids   *foldSearch // in vector and hybrid modes: one hybrid search, or one per fold
 	// questionOnly: the re-ranker learns from questions searched without
 	// their options, as they will be asked.
 	questionOnly bool
@@ -158,20 +169,41 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		set.Close()
 		return nil, err
 	}
-	train := retrieval.TrainOptions{Supervised: pairs}
-	if o.Log != nil {
-		train.Progress = func(epoch int, loss float64) { o.Log("embedder epoch %d: loss %.3f", epoch, loss) }
+	n := 1
+	fold := folds(ds)
+	if o.OwnFolds && len(fold) >= CrossFolds {
+		n = CrossFolds
 	}
-	v, emb, err := retrieval.BuildVectors(ctx, idx, filepath.Join(workDir, "vectors"), train)
-	if err != nil {
-		set.Close()
-		return nil, err
+	var hs []*retrieval.Hybrid
+	for f := range n {
+		train := retrieval.TrainOptions{Supervised: pairs}
+		dir := filepath.Join(workDir, "vectors")
+		if n > 1 {
+			train.Supervised = append(ownPairs(ds, fold, f), pairs...)
+			sortPairs(train.Supervised)
+			dir += fmt.Sprintf("-%d", f+1)
+		}
+		if o.Log != nil {
+			if n > 1 {
+				o.Log("embedder of fold %d/%d: %d question/article pairs", f+1, n, len(train.Supervised))
+			}
+			train.Progress = func(epoch int, loss float64) { o.Log("embedder epoch %d: loss %.3f", epoch, loss) }
+		}
+		v, emb, err := retrieval.BuildVectors(ctx, idx, dir, train)
+		if err != nil {
+			set.Close()
+			return nil, err
+		}
+		closers = append(closers, func() { v.Close() })
+		hs = append(hs, &retrieval.Hybrid{Keyword: idx, Vectors: v, Embedder: emb, Mode: mode})
 	}
-	closers = append(closers, func() { v.Close() })
-	h := &retrieval.Hybrid{Keyword: idx, Vectors: v, Embedder: emb, Mode: mode}
-	set.Searcher, set.hybrid = h, h
+	set.hybrids = newFoldSearch(ds, hs)
+	set.Searcher = set.hybrids
+	if n == 1 {
+		set.Searcher = hs[0]
+	}
 	if mode == retrieval.ModeHybrid {
-		if err := set.setReranker(ctx, h, o.Reranker, o.Log); err != nil {
+		if err := set.setReranker(ctx, o.Reranker, o.Log); err != nil {
 			set.Close()
 			return nil, err
 		}
@@ -205,8 +237,14 @@ func TrainingPairs(dirs []string, exclude string) ([]retrieval.Pair, error) {
 			}
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Query+pairs[i].Text < pairs[j].Query+pairs[j].Text })
+	sortPairs(pairs)
 	return pairs, nil
+}
+
+// sortPairs orders training pairs by question and text, so that training
+// does not depend on the order sets and maps were read in.
+func sortPairs(pairs []retrieval.Pair) {
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Query+pairs[i].Text < pairs[j].Query+pairs[j].Text })
 }
 
 // SiblingSets lists the judged BEIR sets beside dataset (the directories
@@ -338,22 +376,23 @@ func Ablation(ctx context.Context, o RetrievalOptions) ([]AblationRow, error) {
 		return nil, err
 	}
 	defer set.Close()
-	reranked, h := set.Searcher, set.hybrid
-	model := h.Reranker
+	reranked, hs := set.Searcher, set.hybrids
+	model := hs.hs[0].Reranker
 	var rows []AblationRow
 	steps := []struct {
 		mode     retrieval.Mode
 		reranked bool
 	}{{retrieval.ModeKeyword, false}, {retrieval.ModeVector, false}, {retrieval.ModeHybrid, false}, {retrieval.ModeHybrid, true}}
 	for _, st := range steps {
-		h.Mode = st.mode
-		set.Searcher, h.Reranker = h, nil
+		hs.each(func(h *retrieval.Hybrid) { h.Mode, h.Reranker = st.mode, nil })
+		set.Searcher = hs
 		row := AblationRow{Mode: st.mode}
 		if st.mode == retrieval.ModeHybrid {
 			row.Reranker = RerankNone
 		}
 		if st.reranked {
-			set.Searcher, h.Reranker, row.Reranker = reranked, model, set.Reranking
+			hs.each(func(h *retrieval.Hybrid) { h.Reranker = model })
+			set.Searcher, row.Reranker = reranked, set.Reranking
 		}
 		for _, strip := range []bool{false, true} {
 			run := o

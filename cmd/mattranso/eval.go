@@ -48,14 +48,15 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	mode := fs.String("mode", "hybrid", `what answers: "hybrid" (default), "keyword", "vector", or "fts5" (the SQLite FTS5 peer)`)
 	reranker := fs.String("reranker", eval.RerankAuto, `hybrid re-ranking: "auto" (the built-in model; cross-fitted on a set it learned from), "shipped", "cross", "none", or a model file`)
 	pairs := fs.String("train-pairs", "auto", trainPairsUsage)
-	verbose := fs.Bool("v", false, "print every question whose judged article is not ranked first on stderr, with the first three ranked")
+	ownFolds := fs.Bool("own-folds", false, ownFoldsUsage)
+	verbose := fs.Bool("v", false, "print every question whose judged article is not ranked first on stderr, with its place in the first 50 and the first three ranked")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
 	if *dataset == "" {
 		return exitError{2, errors.New("eval retrieval: --dataset DIR is required")}
 	}
-	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, QuestionOnly: *questionOnly, PairsFrom: pairSets(*pairs, *dataset), Reranker: *reranker}
+	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, QuestionOnly: *questionOnly, PairsFrom: pairSets(*pairs, *dataset), Reranker: *reranker, OwnFolds: *ownFolds}
 	if *verbose && *ablation {
 		return exitError{2, errors.New("eval retrieval: -v lists the questions of one run; leave out --ablation")}
 	}
@@ -64,7 +65,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if o.Rank == 1 {
 				return
 			}
-			place := "not in the first 10"
+			place := fmt.Sprintf("not in the first %d", eval.OutcomeDepth)
 			if o.Rank > 0 {
 				place = fmt.Sprintf("ranked %d", o.Rank)
 			}
@@ -176,6 +177,8 @@ func writeFileAtomic(path string, b []byte) error {
 }
 
 const trainPairsUsage = `BEIR sets whose judged questions also train the local embedder: "auto" (the judged sets beside --dataset), "none", or a comma-separated list; the evaluated set is always left out`
+
+const ownFoldsUsage = `cross-fit the local embedder on the set's own judged questions too: each of 5 folds is answered by an embedder that also learned from the other 4, as the shipped one learned from every judged set (false: from the other sets only)`
 
 // pairSets resolves --train-pairs for dataset.
 func pairSets(spec, dataset string) []string {

@@ -29,6 +29,7 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	questions := fs.String("questions", "", "with --data: a file of questions, one a line (default: 50 built-in staff questions)")
 	rounds := fs.Int("rounds", 3, "with --data: timed passes over the questions after the first")
 	pairs := fs.String("train-pairs", "auto", trainPairsUsage)
+	ownFolds := fs.Bool("own-folds", false, ownFoldsUsage)
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil || m == retrieval.ModeVector {
 		return exitError{2, fmt.Errorf("eval answers: unknown --mode %q (keyword or hybrid)", *mode)}
 	}
-	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m, PairsFrom: pairSets(*pairs, *dataset)}}
+	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m, PairsFrom: pairSets(*pairs, *dataset), OwnFolds: *ownFolds}}
 	if *verbose {
 		opts.Each = func(r eval.AnswerResult) {
 			fmt.Fprintf(stderr, "%s\tf1=%.2f\tcite=%v\t%s\nQ: %s\nG: %q\nA: %q\nQuote: %q\nCited: %s\tjudged: %s\n\n", r.ID, r.F1, r.CitationOK, r.Took.Round(time.Millisecond), r.Question, r.Gold, r.Short, r.Quote, r.Cited, strings.Join(r.Judged, ", "))
