@@ -36,6 +36,9 @@ const (
 		"Anh/chị vui lòng nêu rõ hơn (tên luật, điều khoản, thủ tục) hoặc hỏi cán bộ phụ trách."
 	NoticeModelDown = "Mô hình ngôn ngữ không phản hồi; câu trả lời trích từ văn bản."
 	NoticeNoCite    = "Câu trả lời của mô hình không dẫn được căn cứ; câu trả lời trích từ văn bản."
+	// NoticeKeywordsOnly: the search behind the answer found its passages
+	// by keywords alone (the vector side was unavailable).
+	NoticeKeywordsOnly = "Tìm theo ý nghĩa đang tạm gián đoạn; căn cứ được tìm theo từ khóa nên có thể chưa sát câu hỏi."
 )
 
 // Documents fetches a document by id; the corpus store satisfies it.
@@ -115,6 +118,7 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 		// A multiple-choice answer is a letter: it is read from the
 		// passages, never left to the model.
 		ex := s.extractChoice(ctx, q, query, choices, hits)
+		ex.Notice = addNotice(ex.Notice, res.Degraded)
 		return ex, emitPieces(ex.Text, emit)
 	}
 	// The question proper (not the history) decides the span; the history
@@ -124,6 +128,7 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 	if s.llm != nil && ex.Supported {
 		a, err := s.generate(ctx, q, query, hits, emit)
 		if err == nil {
+			a.Notice = addNotice(a.Notice, res.Degraded)
 			return a, nil
 		}
 		notice := NoticeModelDown
@@ -136,10 +141,23 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 		s.log.WarnContext(ctx, "assistant: generative answer failed, answering extractively", "err", err)
 		ex.Notice = notice
 	}
+	ex.Notice = addNotice(ex.Notice, res.Degraded)
 	if err := emitPieces(ex.Text, emit); err != nil {
 		return ex, err
 	}
 	return ex, nil
+}
+
+// addNotice adds NoticeKeywordsOnly to notice when the search was degraded
+// (its reason, an internal error, is logged by retrieval, not shown).
+func addNotice(notice, degraded string) string {
+	switch {
+	case degraded == "":
+		return notice
+	case notice == "":
+		return NoticeKeywordsOnly
+	}
+	return notice + " " + NoticeKeywordsOnly
 }
 
 // Limits of a multiple-choice question.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tmc/langchaingo/llms/openai"
 
+	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/retrieval/openaitest"
 )
 
@@ -169,5 +170,49 @@ func TestCheckCitations(t *testing.T) {
 		if got != tt.want || flagged != tt.flagged || len(cited) != len(tt.cited) {
 			t.Errorf("checkCitations(%q) = %q, %v, %v; want %q, %v, %v", tt.in, got, cited, flagged, tt.want, tt.cited, tt.flagged)
 		}
+	}
+}
+
+// keywordsOnly answers as the hybrid search does when its vector side is
+// down: keyword results, flagged.
+type keywordsOnly struct{ *retrieval.Keyword }
+
+func (k keywordsOnly) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
+	res, err := k.Keyword.Search(ctx, q)
+	res.Degraded = "vector search unavailable: connection refused"
+	return res, err
+}
+
+// An answer built on a keyword-only search says so, beside any other
+// notice, on every path: extractive, multiple choice and generative.
+func TestAnswerSaysWhenSearchWasKeywordsOnly(t *testing.T) {
+	idx, docs := testIndex(t)
+	ctx := context.Background()
+	q := Request{Question: "Thời hạn cấm cư trú là từ bao nhiêu đến bao nhiêu năm?"}
+	a, err := New(Options{Searcher: idx, Documents: docs}).Ask(ctx, q)
+	if err != nil || a.Notice != "" {
+		t.Fatalf("healthy search: notice %q, err %v", a.Notice, err)
+	}
+	s := New(Options{Searcher: keywordsOnly{idx}, Documents: docs})
+	a, err = s.Ask(ctx, q)
+	if err != nil || a.Notice != NoticeKeywordsOnly || !a.Supported || !strings.Contains(a.Short, "01 năm đến 05 năm") {
+		t.Errorf("extractive: %+v %v; want the answer with the keywords-only notice", a, err)
+	}
+	choice := Request{Question: "Thời hạn cấm cư trú là bao lâu?", Choices: []Choice{{Key: "A", Text: "Từ 01 năm đến 05 năm"}, {Key: "B", Text: "Từ 10 năm đến 20 năm"}}}
+	if a, err = s.Ask(ctx, choice); err != nil || a.Notice != NoticeKeywordsOnly {
+		t.Errorf("multiple choice: notice %q, err %v", a.Notice, err)
+	}
+	srv, llm := standInLLM(t)
+	g := New(Options{Searcher: keywordsOnly{idx}, Documents: docs, LLM: llm, LLMTimeout: 5 * time.Second})
+	srv.QueueChatReplies(openaitest.ChatReply{Content: "Thời hạn cấm cư trú là từ 01 năm đến 05 năm [1]."})
+	if a, err = g.Ask(ctx, q); err != nil || a.Mode != "generative" || a.Notice != NoticeKeywordsOnly {
+		t.Errorf("generative: mode %q notice %q, err %v", a.Mode, a.Notice, err)
+	}
+	srv.SetFault(openaitest.ChatPath, openaitest.Fault{Status: 500})
+	if a, err = g.Ask(ctx, q); err != nil || a.Notice != NoticeModelDown+" "+NoticeKeywordsOnly {
+		t.Errorf("model down too: notice %q, err %v", a.Notice, err)
+	}
+	if strings.Contains(a.Notice, "connection refused") {
+		t.Error("the notice shows the internal reason")
 	}
 }

@@ -124,6 +124,9 @@ type searchView struct {
 	Links    []pageLink
 	AllURL   string // the same query without filters, offered when nothing is found
 	Exact    bool
+	// Degraded: the search answered from keywords alone (the vector side
+	// was unavailable); the page says so rather than hide it.
+	Degraded bool
 }
 
 type tabView struct {
@@ -230,7 +233,7 @@ func (h *Handler) SearchPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	v.Total, v.Exact = res.Total, res.Exact
+	v.Total, v.Exact, v.Degraded = res.Total, res.Exact, res.Degraded != ""
 	for _, hit := range res.Hits {
 		rv := resultView{
 			URL: URL(hit.Kind, hit.DocID, hit.Anchor), Main: hit.Heading, Sub: hit.Title,

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -190,6 +191,36 @@ func TestSearchPage(t *testing.T) {
 				t.Logf("page: %s", mainOf(r.body))
 			}
 		})
+	}
+}
+
+// degradedSearch answers as the hybrid search does when its vector side is
+// down: keyword results, flagged.
+type degradedSearch struct{ library.Searcher }
+
+func (d degradedSearch) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
+	res, err := d.Searcher.Search(ctx, q)
+	res.Degraded = "vector search unavailable: connection refused"
+	return res, err
+}
+
+// A search answered from keywords alone still shows its results, with a
+// notice; the reason (an internal error) is not shown to citizens.
+func TestSearchPageSaysWhenVectorsAreDown(t *testing.T) {
+	docs, idx := needLibrary(t)
+	const notice = "Tìm theo ý nghĩa đang tạm gián đoạn"
+	target := query("/tim-kiem", "q", "chiem doat di vat cua tu si")
+	healthy := get(t, web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: idx, Documents: docs}}), target)
+	if strings.Contains(healthy.body, notice) {
+		t.Error("a healthy search shows the degraded notice")
+	}
+	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: degradedSearch{idx}, Documents: docs}})
+	r := get(t, h, target)
+	if r.status != 200 || !strings.Contains(r.body, notice) || !strings.Contains(r.body, `#dieu-418"`) {
+		t.Errorf("degraded search: status %d; want 200 with the notice and the results\n%s", r.status, mainOf(r.body))
+	}
+	if strings.Contains(r.body, "connection refused") {
+		t.Error("the page shows the internal reason")
 	}
 }
 
