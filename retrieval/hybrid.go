@@ -177,15 +177,16 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	if mode != ModeHybrid {
 		r = nil
 	}
-	c, res, err := h.candidates(ctx, q, mode, emb, vs, r != nil)
+	c, rest, res, err := h.candidates(ctx, q, mode, emb, vs, r != nil)
 	if err != nil {
 		return Result{}, err
 	}
-	ranked := r.Rank(c)
-	if n := uint64(len(ranked)); n > res.Total {
-		res.Total = n
+	// Only the page shown is made of r.Rank's answer.
+	hits, n := r.rankInto(nil, c.Lookups, c.Top, rest, q.Offset, q.Limit)
+	if uint64(n) > res.Total {
+		res.Total = uint64(n)
 	}
-	res.Hits = page(ranked, q.Offset, q.Limit)
+	res.Hits = hits
 	res.Lookups = max(0, min(len(c.Lookups)-q.Offset, len(res.Hits)))
 	addSnippets(h.Keyword.current(), res.Hits, q.Text)
 	res.Took = time.Since(start)
@@ -237,61 +238,54 @@ func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
 	if q.Limit <= 0 {
 		q.Limit = MaxLimit
 	}
-	c, res, err := h.candidates(ctx, q, ModeHybrid, emb, vs, true)
+	c, rest, res, err := h.candidates(ctx, q, ModeHybrid, emb, vs, true)
 	if err == nil && res.Degraded != "" {
 		err = errors.New("retrieval: " + res.Degraded)
 	}
+	c.Rest = rest.clone()
 	return c, err
 }
 
 // candidates searches both sides and fuses them; res carries the totals
-// and flags (its hits are not set). When the vector side fails, the
-// keyword hits come back as Rest and res.Degraded says why.
-func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedder, vs VectorStore, features bool) (Candidates, Result, error) {
+// and flags (its hits are not set). The passages below the re-ranked ones
+// come back as rest, not in c.Rest. When the vector side fails, the
+// keyword hits come back as the rest and res.Degraded says why. Without
+// features (no re-ranking) every fused passage is in the rest.
+func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedder, vs VectorStore, features bool) (Candidates, restHits, Result, error) {
 	want := q.Offset + q.Limit
 	kq := q
 	kq.Offset, kq.Limit, kq.noSnippets = 0, h.depth(want), true
 	kw, err := h.Keyword.Search(ctx, kq)
 	if err != nil {
-		return Candidates{}, Result{}, err
+		return Candidates{}, restHits{}, Result{}, err
 	}
 	res := Result{Total: kw.Total, Exact: kw.Exact}
 	vhits, verr := h.vectorSearch(ctx, emb, vs, q, h.depth(want))
 	if verr != nil {
 		res.Degraded = "vector search unavailable: " + verr.Error()
-		return Candidates{Lookups: kw.Hits[:kw.Lookups], Rest: kw.Hits[kw.Lookups:]}, res, nil
+		return Candidates{Lookups: kw.Hits[:kw.Lookups]}, restHits{hits: kw.Hits[kw.Lookups:]}, res, nil
 	}
 	if mode == ModeVector {
 		hits, err := h.vectorOnly(ctx, q, vhits)
-		return Candidates{Rest: hits}, res, err
+		return Candidates{}, restHits{hits: hits}, res, err
 	}
 	lookups, fused, err := h.fuse(ctx, q, kw, vhits)
 	if err != nil {
-		return Candidates{}, Result{}, err
+		return Candidates{}, restHits{}, Result{}, err
 	}
 	c := Candidates{Lookups: lookups}
-	if features {
-		n := rerankCount(fused)
-		defs, words := h.Keyword.definitions(q)
-		fused, n = withDefinitions(fused, n, defs, lookups)
-		if c.Top, err = h.features(ctx, q.Text, fused, n, definedBy(defs, words)); err != nil {
-			return Candidates{}, Result{}, err
-		}
-	} else {
-		for _, f := range fused[:rerankCount(fused)] {
-			c.Top = append(c.Top, Candidate{Hit: f.Hit})
-		}
+	if !features {
+		// Unranked, the first passages keep their fused order and scores,
+		// as the rest does: there is nothing to set them apart.
+		return c, restHits{fused: fused}, res, nil
 	}
-	// Sized once: the rest is most of the few hundred candidates, and a
-	// Hit is large, so growing the slice by appending would copy it over
-	// and over.
-	if n := len(fused) - len(c.Top); n > 0 {
-		c.Rest = make([]Hit, n)
-		for i, f := range fused[len(c.Top):] {
-			c.Rest[i] = f.Hit
-		}
+	n := rerankCount(fused)
+	defs, words := h.Keyword.definitions(q)
+	fused, n = withDefinitions(fused, n, defs, lookups)
+	if c.Top, err = h.features(ctx, q.Text, fused, n, definedBy(defs, words)); err != nil {
+		return Candidates{}, restHits{}, Result{}, err
 	}
-	return c, res, nil
+	return c, restHits{fused: fused[len(c.Top):]}, res, nil
 }
 
 // withDefinitions puts the passages defining a phrase of the question
@@ -329,17 +323,6 @@ func definedBy(defs []Hit, words [][]string) map[string][]string {
 		m[d.PassageID] = words[i]
 	}
 	return m
-}
-
-func page(hits []Hit, offset, limit int) []Hit {
-	if offset >= len(hits) {
-		return nil
-	}
-	hits = hits[offset:]
-	if len(hits) > limit {
-		hits = hits[:limit]
-	}
-	return hits
 }
 
 func (h *Hybrid) vectorSearch(ctx context.Context, emb Embedder, vs VectorStore, q Query, k int) ([]VectorHit, error) {
@@ -384,8 +367,10 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 	a := h.alpha()
 	exact, ranked := kw.Hits[:kw.Lookups], kw.Hits[kw.Lookups:]
 	// Every passage either side found has its place in all, made at its
-	// full size so that the pointers into it stay put.
-	all := make([]fusedHit, 0, len(ranked)+len(vhits))
+	// full size so that the pointers into it stay put, and with room for
+	// the definitions withDefinitions may add: inserting into a full
+	// slice would copy all of it.
+	all := make([]fusedHit, 0, len(ranked)+len(vhits)+definitionsPerQuery)
 	byID := make(map[string]*fusedHit, len(ranked)+len(vhits))
 	get := func(id string) *fusedHit {
 		f, ok := byID[id]
@@ -449,16 +434,24 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 		f.Score = (1-a)*f.keyword + a*f.vector
 		fused = append(fused, f)
 	}
-	sort.Slice(fused, func(i, j int) bool {
-		if fused[i].Score != fused[j].Score {
-			return fused[i].Score > fused[j].Score
-		}
-		return fused[i].PassageID < fused[j].PassageID
-	})
+	sort.Sort(byFusedScore(fused))
 	for i := range fused {
 		fused[i].rank = i
 	}
 	return lookups, fused, nil
+}
+
+// byFusedScore orders the fused list best first, ties by passage id; a
+// sort.Interface, as byScore is, for speed.
+type byFusedScore []fusedHit
+
+func (s byFusedScore) Len() int      { return len(s) }
+func (s byFusedScore) Swap(i, j int) { s[i], s[j] = s[j], s[i] }
+func (s byFusedScore) Less(i, j int) bool {
+	if s[i].Score != s[j].Score {
+		return s[i].Score > s[j].Score
+	}
+	return s[i].PassageID < s[j].PassageID
 }
 
 func (h *Hybrid) vectorOnly(ctx context.Context, q Query, vhits []VectorHit) ([]Hit, error) {

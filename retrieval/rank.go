@@ -197,13 +197,21 @@ func (k *Keyword) rescore(ctx context.Context, reader index.IndexReader, terms [
 	return nil
 }
 
-func sortScored(hits []scored) {
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].score != hits[j].score {
-			return hits[i].score > hits[j].score
-		}
-		return hits[i].id < hits[j].id
-	})
+// sortScored sorts candidates best first, ties by id.
+func sortScored(hits []scored) { sort.Sort(byScore(hits)) }
+
+// byScore orders candidates as sortScored does. A sort.Interface rather
+// than sort.Slice's function: swapping through reflection made sorting
+// the few hundred candidates of every search twice as slow.
+type byScore []scored
+
+func (s byScore) Len() int      { return len(s) }
+func (s byScore) Swap(i, j int) { s[i], s[j] = s[j], s[i] }
+func (s byScore) Less(i, j int) bool {
+	if s[i].score != s[j].score {
+		return s[i].score > s[j].score
+	}
+	return s[i].id < s[j].id
 }
 
 func fieldWeight(field string) float64 {
@@ -682,7 +690,7 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	if len(best) > n {
 		in, out := best[n-1].score, best[n].score
 		lo, hi := out*(1-memTieMargin), in*(1+memTieMargin)
-		if out >= in*(1-memTieMargin) && !m.exactBand(s, lo, hi, nc, q) {
+		if out >= in*(1-memTieMargin) && !m.exactBand(s, children, k1Norm, lo, hi, nc, q) {
 			// Too close to call: bleve keeps every passage scoring above
 			// the band and none below it, and some of those within it.
 			// They are all returned, marked, for ranked to see whether
@@ -826,20 +834,83 @@ func (m *memIndex) rescoreHits(hits search.DocumentMatchCollection, uni, bi []st
 }
 
 // exactBand reports whether every passage scoring within [lo, hi] has
-// bleve's score exactly: a sum of at most two clause scores, which no order
-// of addition changes. Scores under a filter are not bleve's (its
-// conjunction adds the filter's score and rescales).
-func (m *memIndex) exactBand(s *memScratch, lo, hi, nc float64, q Query) bool {
+// bleve's score exactly: a sum of clause scores that every order of
+// addition gives alike, as a sum of two always is (bleve adds them up in
+// an order of its own). A sum of three or four clause scores is checked
+// order by order rather than handed to bleve, whose search costs as much
+// as many from memory: passages that tie at the cut-off often match the
+// same four clauses. Scores under a filter are not bleve's (its conjunction
+// adds the filter's score and rescales).
+func (m *memIndex) exactBand(s *memScratch, children []memChild, k1Norm []float64, lo, hi, nc float64, q Query) bool {
 	if q.Kind != "" || q.DocID != "" {
 		return false
 	}
+	var check []uint32 // the passages whose sums need checking
 	for _, d := range s.touched {
 		score := s.acc[d].first * (float64(s.acc[d].count) / nc)
-		if score >= lo && score <= hi && s.acc[d].count > 2 {
+		if score < lo || score > hi {
+			continue
+		}
+		switch c := s.acc[d].count; {
+		case c > memOrderFreeMax:
+			return false
+		case c > 2:
+			check = append(check, d)
+		}
+	}
+	if len(check) == 0 {
+		return true
+	}
+	// Their clause scores, in the order addClause added them.
+	// 1 + a passage's place in check, by passage: a slice, not a map,
+	// since every posting of the query's clauses is looked up in it.
+	slot := make([]int32, len(m.docs))
+	for i, d := range check {
+		slot[d] = int32(i + 1)
+	}
+	parts := make([][memOrderFreeMax]float64, len(check))
+	have := make([]int, len(check))
+	for ci := range children {
+		c := &children[ci]
+		scores := m.scores(c, k1Norm, s)
+		for i, p := range c.post {
+			if k := slot[p.doc] - 1; k >= 0 {
+				parts[k][have[k]] = float64(scores[i].first * c.weight)
+				have[k]++
+			}
+		}
+	}
+	for k, d := range check {
+		if !orderFree(parts[k][:have[k]], s.acc[d].first) {
 			return false
 		}
 	}
 	return true
+}
+
+// memOrderFreeMax is the most clause scores exactBand adds up in every
+// order: 24 orders for four.
+const memOrderFreeMax = 4
+
+// orderFree reports whether adding xs up from 0, one after the other, in
+// any order gives sum.
+func orderFree(xs []float64, sum float64) bool {
+	var try func(acc float64, rest []float64) bool
+	try = func(acc float64, rest []float64) bool {
+		if len(rest) == 0 {
+			return acc == sum
+		}
+		for i := range rest {
+			rest[0], rest[i] = rest[i], rest[0]
+			ok := try(acc+rest[0], rest[1:])
+			rest[0], rest[i] = rest[i], rest[0]
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return try(0, xs)
 }
 
 type memCand struct {

@@ -371,3 +371,30 @@ func TestIDFsFromMemoryOnLibrary(t *testing.T) {
 	defer k.Close()
 	checkIDFs(t, k, libraryQuestions(t, shared))
 }
+
+// orderFree tells sums that every order of addition gives alike from those
+// that depend on the order.
+func TestOrderFree(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want bool
+	}{
+		{nil, true},
+		{[]float64{0.5}, true},
+		{[]float64{1, 2, 3, 4}, true},
+		{[]float64{0.1, 0.2, 0.3}, false}, // (0.1+0.2)+0.3 is not 0.1+(0.2+0.3)
+		{[]float64{1e16, 1, -1e16}, false},
+	} {
+		var sum float64
+		for _, x := range c.xs {
+			sum += x
+		}
+		xs := slices.Clone(c.xs)
+		if got := orderFree(xs, sum); got != c.want {
+			t.Errorf("orderFree(%v) = %v, want %v", c.xs, got, c.want)
+		}
+		if !slices.Equal(xs, c.xs) {
+			t.Errorf("orderFree(%v) left them as %v", c.xs, xs)
+		}
+	}
+}

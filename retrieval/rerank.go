@@ -144,36 +144,117 @@ type Candidates struct {
 // the model nearly ties with it scores close to 1; the rest score below
 // the lowest re-ranked one.
 func (r *Reranker) Rank(c Candidates) []Hit {
-	out := make([]Hit, 0, len(c.Lookups)+len(c.Top)+len(c.Rest))
-	out = append(out, c.Lookups...)
-	top := make([]Hit, len(c.Top))
+	rest := restHits{hits: c.Rest}
+	out := make([]Hit, 0, len(c.Lookups)+len(c.Top)+rest.len())
+	out, _ = r.rankInto(out, c.Lookups, c.Top, rest, 0, cap(out))
+	return out
+}
+
+// restHits are the candidates below the re-ranked ones, in fused order:
+// a Candidates' Rest, or the fused list itself, read in place. A search
+// shows a page of its few hundred candidates: copying all of them into
+// Rest, and again into Rank's answer, only to show ten was a sixth of
+// what it allocated.
+type restHits struct {
+	hits  []Hit      // when set, fused is nil
+	fused []fusedHit // when set, hits is nil
+}
+
+func (r restHits) len() int { return len(r.hits) + len(r.fused) }
+
+func (r restHits) at(i int) *Hit {
+	if r.fused != nil {
+		return &r.fused[i].Hit
+	}
+	return &r.hits[i]
+}
+
+// clone returns the rest as a Candidates' Rest: nil when there is none.
+func (r restHits) clone() []Hit {
+	if r.fused == nil {
+		return r.hits
+	}
+	if len(r.fused) == 0 {
+		return nil
+	}
+	out := make([]Hit, len(r.fused))
+	for i := range r.fused {
+		out[i] = r.fused[i].Hit
+	}
+	return out
+}
+
+// rankInto appends to out the hits Rank would return at places offset to
+// offset+limit (not beyond the last), and returns out and how many
+// candidates there are in all: Rank's page, without making the rest of
+// its answer.
+func (r *Reranker) rankInto(out []Hit, lookups []Hit, top []Candidate, rest restHits, offset, limit int) ([]Hit, int) {
+	total := len(lookups) + len(top) + rest.len()
+	end := total
+	if limit < total-offset {
+		end = offset + limit
+	}
+	if out == nil && end > offset {
+		out = make([]Hit, 0, end-offset)
+	}
+	place := 0
+	emit := func(h *Hit) {
+		if place >= offset && place < end {
+			out = append(out, *h)
+		}
+		place++
+	}
+	for i := range lookups {
+		emit(&lookups[i])
+	}
+	// The top passages' scores by the model, and their order by them: the
+	// indexes are sorted rather than the hits, which are large.
+	scores := make([]float64, len(top))
+	order := make([]int, len(top))
 	best := math.Inf(-1)
-	for i, cd := range c.Top {
-		top[i] = cd.Hit
+	for i := range top {
+		order[i] = i
+		scores[i] = top[i].Hit.Score
 		if r != nil {
-			top[i].Score = r.score(cd.Features)
-			best = max(best, top[i].Score)
+			scores[i] = r.score(top[i].Features)
+			best = max(best, scores[i])
 		}
 	}
 	if r != nil {
-		for i := range top {
-			top[i].Score = math.Exp(top[i].Score - best)
+		for i := range scores {
+			scores[i] = math.Exp(scores[i] - best)
 		}
-		sort.SliceStable(top, func(i, j int) bool { return top[i].Score > top[j].Score })
+		slices.SortStableFunc(order, func(a, b int) int {
+			// Higher scores first; stable, so that ties keep the fused order.
+			if scores[a] > scores[b] {
+				return -1
+			}
+			if scores[b] > scores[a] {
+				return 1
+			}
+			return 0
+		})
 	}
-	out = append(out, top...)
+	for _, i := range order {
+		h := top[i].Hit
+		h.Score = scores[i]
+		emit(&h)
+	}
 	floor := math.Inf(1)
-	if n := len(top); n > 0 {
-		floor = top[n-1].Score
+	if n := len(order); n > 0 {
+		floor = scores[order[n-1]]
 	}
-	for _, h := range c.Rest {
+	for i := 0; i < rest.len() && place < end; i++ {
+		h := rest.at(i)
 		if r != nil && h.Score >= floor {
-			h.Score = floor * 0.999
-			floor = h.Score
+			lowered := *h
+			lowered.Score = floor * 0.999
+			floor = lowered.Score
+			h = &lowered
 		}
-		out = append(out, h)
+		emit(h)
 	}
-	return out
+	return out, total
 }
 
 // score is the model's linear score of a feature vector.
@@ -212,12 +293,28 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 	sumU, sumB := sum(qu)+1e-9, sum(qb)+1e-9
 	pairs := queryPairs(query)
 	docs := map[string]float64{}
-	articles := make(map[articleKey]int, len(fused))
-	for i, f := range fused {
-		if i < 10 {
-			docs[f.DocID] += 0.1
+	for i := range fused[:min(10, len(fused))] {
+		docs[fused[i].DocID] += 0.1
+	}
+	// How many fused passages each article of the first n has: the
+	// feature is asked of those only. A passage further down counts when
+	// its article is among theirs, which is looked up only when its
+	// document is: for the others, one string is hashed rather than two.
+	keys := make([]articleKey, n)
+	articles := make(map[articleKey]int, n)
+	topDocs := make(map[string]bool, n)
+	for i := range fused[:n] {
+		keys[i] = articleKeyOf(&fused[i].Hit)
+		articles[keys[i]]++
+		topDocs[fused[i].DocID] = true
+	}
+	for i := n; i < len(fused); i++ {
+		if !topDocs[fused[i].DocID] {
+			continue
 		}
-		articles[articleKeyOf(&f.Hit)]++
+		if c, ok := articles[articleKeyOf(&fused[i].Hit)]; ok {
+			articles[articleKeyOf(&fused[i].Hit)] = c + 1
+		}
 	}
 	// The query's terms by index: words, then word pairs.
 	qt := append(slices.Clone(qu), qb...)
@@ -228,8 +325,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 	}
 	matches := passageMatches(h.Keyword.current(), fused[:n], qidx, qidf, len(qu))
 	byArticle := map[articleKey][]bool{} // the query terms any of an article's passages holds
-	for i, f := range fused[:n] {
-		key := articleKeyOf(&f.Hit)
+	for i, key := range keys {
 		u := byArticle[key]
 		if u == nil {
 			u = make([]bool, len(qt))
@@ -251,18 +347,27 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		asks = 1
 	}
 	out := make([]Candidate, n)
-	var seenHead []string
-	for i, f := range fused[:n] {
+	// Every candidate's features lie in one array: a slice each was as
+	// many allocations.
+	nf := len(rerankFeatures)
+	feats := make([]float64, 0, n*nf)
+	var (
+		seenHead []string
+		runs     []int // longestCommon's rows, used again
+	)
+	for i := range fused[:n] {
+		f := &fused[i]
 		m := matches[i]
 		var phrase, whole float64
 		if len(m.headWords) > 0 {
-			run := longestCommon(m.headWords, qw)
+			var run int
+			run, runs = longestCommon(m.headWords, qw, runs)
 			phrase = float64(run) / float64(len(m.headWords))
 			if run == len(m.headWords) && run >= 2 {
 				whole = 1
 			}
 		}
-		art := byArticle[articleKeyOf(&f.Hit)]
+		art := byArticle[keys[i]]
 		var cover, coverB, headCover, artU, artB float64
 		for j := range qt {
 			if j < len(qu) {
@@ -335,18 +440,20 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 			}
 			sameYear, otherYear = yearFeatures(asked, ys)
 		}
-		out[i] = Candidate{Hit: f.Hit, Features: []float64{
-			f.keyword, f.vector, f.keywordRR, f.vectorRR, f.Score, 1 / float64(1+f.rank),
-			cover / sumU, coverB / sumB, m.bestU / sumU, m.bestB / sumB,
-			headCover / sumU, headShare,
-			float64(best) / float64(len(qu)+1),
+		start := len(feats)
+		feats = append(feats,
+			f.keyword, f.vector, f.keywordRR, f.vectorRR, f.Score, 1/float64(1+f.rank),
+			cover/sumU, coverB/sumB, m.bestU/sumU, m.bestB/sumB,
+			headCover/sumU, headShare,
+			float64(best)/float64(len(qu)+1),
 			math.Log1p(float64(m.textWords)),
 			docs[f.DocID], named,
-			math.Log1p(float64(articles[articleKeyOf(&f.Hit)])),
-			artU / sumU, artB / sumB, phrase, whole,
-			defined, defined * asks,
+			math.Log1p(float64(articles[keys[i]])),
+			artU/sumU, artB/sumB, phrase, whole,
+			defined, defined*asks,
 			sameYear, otherYear,
-		}}
+		)
+		out[i] = Candidate{Hit: f.Hit, Features: feats[start:len(feats):len(feats)]}
 	}
 	return out, nil
 }
@@ -392,9 +499,12 @@ func words(s string) []string {
 }
 
 // longestCommon is the length of the longest run of words that a and b
-// share word for word.
-func longestCommon(a, b []string) int {
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+// share word for word. It works in buf, grown as needed and returned to
+// be used again: it runs for each re-ranked passage.
+func longestCommon(a, b []string, buf []int) (int, []int) {
+	buf = slices.Grow(buf[:0], 2*(len(b)+1))[:2*(len(b)+1)]
+	clear(buf)
+	prev, cur := buf[:len(b)+1], buf[len(b)+1:]
 	best := 0
 	for i := range a {
 		for j := range b {
@@ -407,7 +517,7 @@ func longestCommon(a, b []string) int {
 		}
 		prev, cur = cur, prev
 	}
-	return best
+	return best, buf
 }
 
 // headingName strips a heading to the article's name: "Điều 39. Hợp
@@ -487,11 +597,11 @@ func passageMatches(m *memIndex, hits []fusedHit, qidx map[string]int, qidf []fl
 		ts = m.words.terms(maps.All(qidx))
 		words = m.words.list()
 	}
-	for i, h := range hits {
+	for i := range hits {
 		if toks[i] != nil {
 			out[i] = toks[i].match(words, ts, qidf, nu)
 		} else {
-			out[i] = matchPassage(h.Hit, qidx, qidf, nu)
+			out[i] = matchPassage(hits[i].Hit, qidx, qidf, nu)
 		}
 	}
 	return out
