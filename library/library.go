@@ -29,6 +29,13 @@ type Documents interface {
 	Get(ctx context.Context, id string) (*corpus.Document, error)
 }
 
+// Catalogue lists the stored documents of a kind; the corpus store
+// satisfies it. Documents that also implement it get a list of every law
+// on the law home page (/?loai=luat); others get the page without it.
+type Catalogue interface {
+	List(ctx context.Context, opt corpus.ListOptions) ([]corpus.Summary, error)
+}
+
 // Pages renders one of the library's page templates (see Templates) inside
 // the site layout; the templates read the data as .Data.
 type Pages interface {

@@ -1,12 +1,15 @@
 package library
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"html"
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,7 +65,12 @@ type homeView struct {
 	Heading  string
 	Lead     string
 	Examples []example
+	Laws     []lawLink // the law home page: every law in the library
 }
+
+// lawLink is a law in the catalogue: its title, its number when it has
+// one, and its page.
+type lawLink struct{ Title, Number, URL string }
 
 // Home serves "/": a big search box with its filter.
 func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +98,37 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
 	for _, e := range ex {
 		v.Examples = append(v.Examples, example{Text: e, URL: searchURL(e, kind, "", 1)})
 	}
+	if kind == "luat" {
+		v.Laws = h.laws(r.Context())
+	}
 	h.pages.Render(w, r, http.StatusOK, "home", v)
+}
+
+// laws lists every law of the library by title, in Vietnamese alphabetical
+// order (diacritics after the plain letter, as the folded title and then
+// the title itself sort them). When the list cannot be read the page is
+// shown without it and the error is logged.
+func (h *Handler) laws(ctx context.Context) []lawLink {
+	c, ok := h.docs.(Catalogue)
+	if !ok {
+		return nil
+	}
+	list, err := c.List(ctx, corpus.ListOptions{Kind: corpus.KindLaw})
+	if err != nil {
+		h.log.ErrorContext(ctx, "library: list laws", "err", err)
+		return nil
+	}
+	out := make([]lawLink, 0, len(list))
+	keys := make(map[string]string, len(list))
+	for _, d := range list {
+		title := cmp.Or(d.Title, d.Number, d.ID)
+		out = append(out, lawLink{Title: title, Number: d.Number, URL: URL(corpus.KindLaw, d.ID, "")})
+		keys[title] = corpus.Fold(title)
+	}
+	slices.SortStableFunc(out, func(a, b lawLink) int {
+		return cmp.Or(cmp.Compare(keys[a.Title], keys[b.Title]), cmp.Compare(a.Title, b.Title))
+	})
+	return out
 }
 
 // searchURL is the address of a search page.

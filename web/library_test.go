@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -250,6 +251,48 @@ func TestHomePage(t *testing.T) {
 	r = get(t, h, "/?loai=thu-tuc")
 	if !strings.Contains(r.body, `name="loai" value="thu-tuc" checked`) || !strings.Contains(r.body, `<a href="/?loai=thu-tuc" aria-current="page">`) {
 		t.Errorf("/?loai=thu-tuc does not select procedures: %s", mainOf(r.body))
+	}
+}
+
+// The law home page lists every law of the library, each once, linked to
+// its page, in alphabetical order of the folded titles; the other home
+// pages list none.
+func TestLawHomeListsEveryLaw(t *testing.T) {
+	docs, _ := needLibrary(t)
+	h := newSite(t, nil)
+	laws, err := docs.List(context.Background(), corpus.ListOptions{Kind: corpus.KindLaw})
+	if err != nil || len(laws) < 2 {
+		t.Fatalf("laws in the test library: %d, %v", len(laws), err)
+	}
+	r := get(t, h, "/?loai=luat")
+	body := mainOf(r.body)
+	if r.status != 200 || !strings.Contains(body, fmt.Sprintf("Danh mục văn bản (%d)", len(laws))) {
+		t.Fatalf("status %d; want the catalogue of %d laws\n%s", r.status, len(laws), body)
+	}
+	re := regexp.MustCompile(`<li><a href="/van-ban/([^"]+)">([^<]+)</a>`)
+	items := re.FindAllStringSubmatch(r.body, -1)
+	if len(items) != len(laws) {
+		t.Fatalf("%d laws listed, %d stored", len(items), len(laws))
+	}
+	seen := map[string]bool{}
+	for i, it := range items {
+		seen[it[1]] = true
+		if i > 0 && corpus.Fold(html.UnescapeString(items[i-1][2])) > corpus.Fold(html.UnescapeString(it[2])) {
+			t.Errorf("%q listed before %q", items[i-1][2], it[2])
+		}
+	}
+	for _, l := range laws {
+		if !seen[l.ID] {
+			t.Errorf("%s (%s) is not listed", l.ID, l.Title)
+		}
+	}
+	if !seen[criminalCode] || !strings.Contains(body, `href="/van-ban/`+criminalCode+`">`+title(t, criminalCode)+`</a>`) {
+		t.Errorf("the Criminal Code is not listed under its title")
+	}
+	for _, target := range []string{"/", "/?loai=thu-tuc"} {
+		if strings.Contains(get(t, h, target).body, "Danh mục văn bản") {
+			t.Errorf("%s lists the laws", target)
+		}
 	}
 }
 
