@@ -2,6 +2,7 @@ package library
 
 import (
 	"html/template"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +131,16 @@ func TestViDate(t *testing.T) {
 		if got := viDate(in); got != want {
 			t.Errorf("viDate(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Titles sort as in a Vietnamese dictionary: marks do not count, but đ
+// comes after every d.
+func TestCollateKey(t *testing.T) {
+	titles := []string{"Luật Đường bộ", "Luật Du lịch", "luật đất đai", "Luật Dầu khí", "Bộ luật Dân sự 2015", "Luật Điện ảnh 2022", "Luật Dân quân tự vệ"}
+	want := []string{"Bộ luật Dân sự 2015", "Luật Dân quân tự vệ", "Luật Dầu khí", "Luật Du lịch", "luật đất đai", "Luật Điện ảnh 2022", "Luật Đường bộ"}
+	slices.SortFunc(titles, func(a, b string) int { return strings.Compare(collateKey(a), collateKey(b)) })
+	if !slices.Equal(titles, want) {
+		t.Errorf("sorted: %q\nwant    %q", titles, want)
 	}
 }

@@ -105,9 +105,9 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
 }
 
 // laws lists every law of the library by title, in Vietnamese alphabetical
-// order (diacritics after the plain letter, as the folded title and then
-// the title itself sort them). When the list cannot be read the page is
-// shown without it and the error is logged.
+// order: by the folded title, but with đ after every d (collateKey); titles
+// that fold alike by the title itself. When the list cannot be read the
+// page is shown without it and the error is logged.
 func (h *Handler) laws(ctx context.Context) []lawLink {
 	c, ok := h.docs.(Catalogue)
 	if !ok {
@@ -123,12 +123,19 @@ func (h *Handler) laws(ctx context.Context) []lawLink {
 	for _, d := range list {
 		title := cmp.Or(d.Title, d.Number, d.ID)
 		out = append(out, lawLink{Title: title, Number: d.Number, URL: URL(corpus.KindLaw, d.ID, "")})
-		keys[title] = corpus.Fold(title)
+		keys[title] = collateKey(title)
 	}
 	slices.SortStableFunc(out, func(a, b lawLink) int {
 		return cmp.Or(cmp.Compare(keys[a.Title], keys[b.Title]), cmp.Compare(a.Title, b.Title))
 	})
 	return out
+}
+
+// collateKey is the sort key of a title: folded, with đ written "dz" so
+// that "Luật Đất đai" comes after "Luật Du lịch", as in a Vietnamese
+// dictionary.
+func collateKey(title string) string {
+	return corpus.Fold(strings.NewReplacer("đ", "dz", "Đ", "dz").Replace(title))
 }
 
 // searchURL is the address of a search page.

@@ -254,9 +254,17 @@ func TestHomePage(t *testing.T) {
 	}
 }
 
+// viOrder is a title's place in a Vietnamese dictionary, near enough for
+// the test: letters without their marks, except đ, which follows every d.
+func viOrder(s string) string {
+	s = strings.ToLower(s)
+	s = strings.ReplaceAll(s, "đ", "d\uffff")
+	return corpus.Fold(s)
+}
+
 // The law home page lists every law of the library, each once, linked to
-// its page, in alphabetical order of the folded titles; the other home
-// pages list none.
+// its page, in Vietnamese alphabetical order; the other home pages list
+// none.
 func TestLawHomeListsEveryLaw(t *testing.T) {
 	docs, _ := needLibrary(t)
 	h := newSite(t, nil)
@@ -277,7 +285,7 @@ func TestLawHomeListsEveryLaw(t *testing.T) {
 	seen := map[string]bool{}
 	for i, it := range items {
 		seen[it[1]] = true
-		if i > 0 && corpus.Fold(html.UnescapeString(items[i-1][2])) > corpus.Fold(html.UnescapeString(it[2])) {
+		if i > 0 && viOrder(html.UnescapeString(items[i-1][2])) > viOrder(html.UnescapeString(it[2])) {
 			t.Errorf("%q listed before %q", items[i-1][2], it[2])
 		}
 	}
