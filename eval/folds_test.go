@@ -2,6 +2,9 @@ package eval
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mattranso/mattranso/corpus"
@@ -62,5 +65,25 @@ func TestOwnFoldsNeverTeachAQuestionItsOwnEmbedder(t *testing.T) {
 	}
 	if m.RecallAt10 < 0.99 {
 		t.Errorf("recall@10 %.2f on the tiny set; want every question found", m.RecallAt10)
+	}
+}
+
+// Too few judged questions for the folds are refused, not quietly
+// answered by one embedder.
+func TestOwnFoldsNeedFiveQuestions(t *testing.T) {
+	dir := t.TempDir()
+	copyJudgedSet(t, dir, func(s string) string { return s })
+	qrels := filepath.Join(dir, "qrels", "train.tsv")
+	b, err := os.ReadFile(qrels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if err := os.WriteFile(qrels, []byte(strings.Join(lines[:4], "\n")+"\n"), 0o644); err != nil { // header and three judgements
+		t.Fatal(err)
+	}
+	_, err = LoadWith(context.Background(), RetrievalOptions{Dataset: dir, WorkDir: t.TempDir(), Reranker: RerankNone, OwnFolds: true})
+	if err == nil || !strings.Contains(err.Error(), "too few") {
+		t.Errorf("3 judged questions with --own-folds: %v; want refused", err)
 	}
 }

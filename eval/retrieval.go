@@ -171,7 +171,11 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 	}
 	n := 1
 	fold := folds(ds)
-	if o.OwnFolds && len(fold) >= CrossFolds {
+	if o.OwnFolds {
+		if len(fold) < CrossFolds {
+			set.Close()
+			return nil, fmt.Errorf("eval: --own-folds: %s has %d judged questions, too few for %d folds", ds.Dir, len(fold), CrossFolds)
+		}
 		n = CrossFolds
 	}
 	var hs []*retrieval.Hybrid

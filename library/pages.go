@@ -66,7 +66,18 @@ type homeView struct {
 	Lead     string
 	Examples []example
 	Laws     []lawLink // the law home page: every law in the library
+	// ManyLaws: the library holds more laws than a page lists
+	// (MaxCatalogue); the page says so and asks for a search instead.
+	ManyLaws bool
 }
+
+// MaxCatalogue is the most laws the law home page lists. A library crawled
+// from vbpl.vn can hold thousands, which no phone should have to load;
+// past this, the page asks for a search by name or number.
+const MaxCatalogue = 500
+
+// MaxCatalogue gives the templates the constant.
+func (homeView) MaxCatalogue() int { return MaxCatalogue }
 
 // lawLink is a law in the catalogue: its title, its number when it has
 // one, and its page.
@@ -99,24 +110,28 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
 		v.Examples = append(v.Examples, example{Text: e, URL: searchURL(e, kind, "", 1)})
 	}
 	if kind == "luat" {
-		v.Laws = h.laws(r.Context())
+		v.Laws, v.ManyLaws = h.laws(r.Context())
 	}
 	h.pages.Render(w, r, http.StatusOK, "home", v)
 }
 
-// laws lists every law of the library by title, in Vietnamese alphabetical
+// laws lists every law of the library (up to MaxCatalogue; more says
+// tooMany) by title, in Vietnamese alphabetical
 // order: by the folded title, but with đ after every d (collateKey); titles
 // that fold alike by the title itself. When the list cannot be read the
 // page is shown without it and the error is logged.
-func (h *Handler) laws(ctx context.Context) []lawLink {
+func (h *Handler) laws(ctx context.Context) (laws []lawLink, tooMany bool) {
 	c, ok := h.docs.(Catalogue)
 	if !ok {
-		return nil
+		return nil, false
 	}
-	list, err := c.List(ctx, corpus.ListOptions{Kind: corpus.KindLaw})
+	list, err := c.List(ctx, corpus.ListOptions{Kind: corpus.KindLaw, Limit: MaxCatalogue + 1})
 	if err != nil {
 		h.log.ErrorContext(ctx, "library: list laws", "err", err)
-		return nil
+		return nil, false
+	}
+	if len(list) > MaxCatalogue {
+		return nil, true
 	}
 	out := make([]lawLink, 0, len(list))
 	keys := make(map[string]string, len(list))
@@ -128,7 +143,7 @@ func (h *Handler) laws(ctx context.Context) []lawLink {
 	slices.SortStableFunc(out, func(a, b lawLink) int {
 		return cmp.Or(cmp.Compare(keys[a.Title], keys[b.Title]), cmp.Compare(a.Title, b.Title))
 	})
-	return out
+	return out, false
 }
 
 // collateKey is the sort key of a title: folded, with đ written "dz" so

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -117,6 +118,48 @@ func TestRankKeepsLookupsFirstAndTheRestBelow(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "lookup,a,b,c,d" {
 		t.Errorf("nil model order %v", ids)
+	}
+}
+
+// A search builds only its page (rankInto); every page, however cut, must
+// be that part of the whole ranking (Rank), the rest's lowered scores
+// included, whether the rest is read as hits or in place in the fused list.
+func TestRankIntoPagesAsRank(t *testing.T) {
+	r := &Reranker{Version: RerankVersion, Features: rerankFeatures, Weights: make([]float64, len(rerankFeatures))}
+	r.Weights[featureIndex(t, "cover")] = 4
+	f := func(cover float64) []float64 {
+		x := make([]float64, len(rerankFeatures))
+		x[featureIndex(t, "cover")] = cover
+		return x
+	}
+	c := Candidates{
+		Lookups: []Hit{{PassageID: "lookup", Score: 2}},
+		Top:     []Candidate{{Hit: Hit{PassageID: "a", Score: 0.9}, Features: f(0.1)}, {Hit: Hit{PassageID: "b", Score: 0.8}, Features: f(0.9)}},
+	}
+	var fused []fusedHit
+	for i, sc := range []float64{0.97, 0.96, 0.5, 0.95, 0.2, 0.1} { // some above the re-ranked floor
+		h := Hit{PassageID: fmt.Sprintf("r%d", i), Score: sc}
+		c.Rest = append(c.Rest, h)
+		fused = append(fused, fusedHit{Hit: h})
+	}
+	for _, model := range []*Reranker{r, nil} {
+		whole := model.Rank(c)
+		for offset := 0; offset <= len(whole)+1; offset++ {
+			for limit := 1; limit <= len(whole)+1; limit++ {
+				want := whole[min(offset, len(whole)):min(offset+limit, len(whole))]
+				for _, rest := range []restHits{{hits: c.Rest}, {fused: fused}} {
+					got, total := model.rankInto(nil, c.Lookups, c.Top, rest, offset, limit)
+					if total != len(whole) || len(got) != len(want) {
+						t.Fatalf("model %v, offset %d limit %d: %d hits of %d; want %d of %d", model != nil, offset, limit, len(got), total, len(want), len(whole))
+					}
+					for i := range got {
+						if got[i].PassageID != want[i].PassageID || got[i].Score != want[i].Score {
+							t.Errorf("model %v, offset %d limit %d, place %d: %s %.4f; want %s %.4f", model != nil, offset, limit, i, got[i].PassageID, got[i].Score, want[i].PassageID, want[i].Score)
+						}
+					}
+				}
+			}
+		}
 	}
 }
 

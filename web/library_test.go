@@ -304,6 +304,40 @@ func TestLawHomeListsEveryLaw(t *testing.T) {
 	}
 }
 
+// manyLaws is a library of more laws than the law home page lists.
+type manyLaws struct {
+	library.Documents
+	asked int // the limit List was asked with
+}
+
+func (m *manyLaws) List(_ context.Context, opt corpus.ListOptions) ([]corpus.Summary, error) {
+	m.asked = opt.Limit
+	n := 3000
+	if opt.Limit > 0 {
+		n = min(n, opt.Limit)
+	}
+	out := make([]corpus.Summary, n)
+	for i := range out {
+		out[i] = corpus.Summary{ID: fmt.Sprintf("law-%d", i), Kind: corpus.KindLaw, Title: fmt.Sprintf("Luật số %d", i)}
+	}
+	return out, nil
+}
+
+// Past MaxCatalogue laws the page asks for a search rather than list
+// them, and never reads more than it could list.
+func TestLawHomeWithTooManyLaws(t *testing.T) {
+	docs, idx := needLibrary(t)
+	many := &manyLaws{Documents: docs}
+	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: idx, Documents: many}})
+	r := get(t, h, "/?loai=luat")
+	if r.status != 200 || !strings.Contains(r.body, fmt.Sprintf("Thư viện có hơn %d văn bản luật", library.MaxCatalogue)) || strings.Contains(r.body, "Danh mục văn bản") {
+		t.Errorf("status %d; want the notice and no list\n%s", r.status, mainOf(r.body))
+	}
+	if many.asked != library.MaxCatalogue+1 {
+		t.Errorf("listed with limit %d; want %d", many.asked, library.MaxCatalogue+1)
+	}
+}
+
 // viDate is 2017-07-10 → 10/07/2017.
 func viDate(iso string) string {
 	if len(iso) != 10 {
