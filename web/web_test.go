@@ -369,3 +369,23 @@ func TestModulePages(t *testing.T) {
 		web.New(web.Options{Modules: []web.Module{bad}})
 	}()
 }
+
+func TestRoutesListsModulePatterns(t *testing.T) {
+	h := web.New(web.Options{Modules: []web.Module{{Name: "m", Mount: func(r web.Router, _ *web.Renderer) error {
+		r.Handle(http.MethodGet, "/van-ban/{id}", http.NotFoundHandler())
+		r.Handle(http.MethodPost, "/files/{path...}", http.NotFoundHandler())
+		return nil
+	}}}})
+	have := map[web.Route]bool{}
+	for _, r := range web.Routes(h) {
+		have[r] = true
+	}
+	for _, want := range []web.Route{{"GET", "/van-ban/{id}"}, {"HEAD", "/van-ban/{id}"}, {"POST", "/files/{path...}"}, {"GET", "/healthz"}} {
+		if !have[want] {
+			t.Errorf("Routes lacks %v: %v", want, web.Routes(h))
+		}
+	}
+	if web.Routes(http.NotFoundHandler()) != nil {
+		t.Error("Routes of a foreign handler")
+	}
+}
