@@ -104,7 +104,7 @@ func evalFTS5Serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Addr: *addr,
 		Handler: web.New(web.Options{
 			Logger:  log,
-			Library: library.Options{Searcher: idx, Documents: docs},
+			Modules: []web.Module{libraryModule(library.Options{Searcher: idx, Documents: docs}, log)},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -71,8 +71,7 @@ func cmdServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) 
 		Handler: web.New(web.Options{
 			Logger:  log,
 			Ready:   state.err,
-			Library: library.Options{Searcher: lib.search, Documents: lib.docs},
-			Modules: []web.Module{authMod.Module, orgMod, asstMod},
+			Modules: []web.Module{libraryModule(library.Options{Searcher: lib.search, Documents: lib.docs}, log), authMod.Module, orgMod, asstMod},
 			// auth sees every request: who sent it, and CSRF tokens.
 			Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
 			CSRFField:  auth.CSRFField,
@@ -175,6 +174,20 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// libraryModule is the citizen library's part of the site: its pages and
+// its search API. Its log lines carry the request id.
+func libraryModule(o library.Options, log *slog.Logger) web.Module {
+	o.Logger = web.RequestLogger(log)
+	return web.Module{
+		Name: "library", Templates: library.Templates, Funcs: library.TemplateFuncs,
+		Mount: func(r web.Router, pages *web.Renderer) error {
+			o.Pages = pages
+			library.New(o).Register(r)
+			return nil
+		},
+	}
 }
 
 // assistantModule mounts the staff assistant: the chat page /tro-ly, its
