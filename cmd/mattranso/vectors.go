@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mattranso/mattranso/corpus"
-	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -96,7 +95,7 @@ func setupVectors(ctx context.Context, cfg Config, lib *openLib, log *slog.Logge
 		emb = oe
 	} else {
 		start := time.Now()
-		pairs, err := eval.TrainingPairs(trainPairSets(vc.TrainPairs), "")
+		pairs, err := retrieval.ReadTrainingPairs(trainPairSets(vc.TrainPairs)...)
 		if err != nil {
 			return fmt.Errorf("MATTRANSO_TRAIN_PAIRS: %w", err)
 		}
@@ -168,7 +167,7 @@ const defaultJudged = "../shared/eval"
 func trainPairSets(spec string) []string {
 	switch spec {
 	case "", "auto":
-		return eval.JudgedSets(defaultJudged)
+		return retrieval.TrainingSets(defaultJudged)
 	case "none":
 		return nil
 	}
