@@ -135,9 +135,13 @@ func newSite(t *testing.T, db *store.DB, o siteOptions) *site {
 		asker = assistant.New(assistant.Options{Searcher: index, Documents: docs, Logger: log})
 	}
 	handler := web.New(web.Options{
-		Logger:  log,
-		Library: library.Options{Searcher: index, Documents: docs},
+		Logger: log,
 		Modules: []web.Module{
+			// The library, whose pages the citations link to.
+			{Name: "library", Templates: library.Templates, Funcs: library.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
+				library.New(library.Options{Searcher: index, Documents: docs, Pages: p, Logger: web.RequestLogger(log)}).Register(r)
+				return nil
+			}},
 			{Name: "auth", Templates: auth.Templates, Funcs: auth.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
 				s.auth.Register(r, p)
 				return nil

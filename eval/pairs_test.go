@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/store/storetest"
 )
 
 // A judged set is one with queries, a corpus and a training split; the
@@ -27,9 +30,6 @@ func TestSiblingSets(t *testing.T) {
 	if got := SiblingSets(a); !slices.Equal(got, []string{b}) {
 		t.Errorf("siblings of a: %v, want [%s]", got, b)
 	}
-	if got := JudgedSets(root); !slices.Equal(got, []string{a, b}) {
-		t.Errorf("judged sets: %v", got)
-	}
 	if got := SiblingSets(filepath.Join(root, "missing", "x")); got != nil {
 		t.Errorf("siblings of a missing set: %v", got)
 	}
@@ -44,5 +44,47 @@ func TestTrainingPairs(t *testing.T) {
 	pairs, err = TrainingPairs([]string{tinySet}, tinySet)
 	if err != nil || len(pairs) != 0 {
 		t.Errorf("the excluded set gave %d pairs (%v)", len(pairs), err)
+	}
+}
+
+// The pairs that teach the embedder, as serve reads them, are those that
+// eval's own BEIR loader finds in the training splits of the shared sets:
+// every judged question with each of its gold articles, in the same order
+// — so eval retrieval's figures and the shipped embedder do not change
+// with the reader.
+func TestTrainingPairsMatchDatasets(t *testing.T) {
+	sets := retrieval.TrainingSets(filepath.Join(storetest.Shared(t), "eval"))
+	if len(sets) < 2 {
+		t.Fatalf("judged sets in the shared data: %v; want at least two", sets)
+	}
+	fromDatasets := func(dirs []string) []retrieval.Pair {
+		var pairs []retrieval.Pair
+		for _, dir := range dirs {
+			ds, err := LoadDataset(dir, "train")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pairs = append(pairs, ownPairs(ds, folds(ds), -1)...) // no fold left out
+		}
+		retrieval.SortPairs(pairs)
+		return pairs
+	}
+	want := fromDatasets(sets)
+	got, err := retrieval.ReadTrainingPairs(sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Fatalf("retrieval.ReadTrainingPairs gave %d pairs, eval's datasets %d (or they differ)", len(got), len(want))
+	}
+	for i, ex := range sets {
+		rest := slices.Delete(slices.Clone(sets), i, i+1)
+		got, err := TrainingPairs(sets, ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fromDatasets(rest); !slices.Equal(got, want) {
+			t.Errorf("without %s: TrainingPairs gave %d pairs, eval's datasets %d (or they differ)", filepath.Base(ex), len(got), len(want))
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
@@ -184,7 +183,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		dir := filepath.Join(workDir, "vectors")
 		if n > 1 {
 			train.Supervised = append(ownPairs(ds, fold, f), pairs...)
-			sortPairs(train.Supervised)
+			retrieval.SortPairs(train.Supervised)
 			dir += fmt.Sprintf("-%d", f+1)
 		}
 		if o.Log != nil {
@@ -217,38 +216,18 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 
 // TrainingPairs reads the judged questions of BEIR sets with the text of
 // their gold articles, skipping the set exclude (the one under evaluation;
-// "" skips none).
+// "" skips none). They are read as serve reads the pairs that teach the
+// shipped embedder (retrieval.ReadTrainingPairs), so that the evaluated
+// embedder learns as the shipped one does.
 func TrainingPairs(dirs []string, exclude string) ([]retrieval.Pair, error) {
-	var pairs []retrieval.Pair
 	ex, _ := filepath.Abs(exclude)
+	var keep []string
 	for _, dir := range dirs {
-		if abs, _ := filepath.Abs(dir); abs == ex {
-			continue
-		}
-		ds, err := LoadDataset(dir, "train") // training splits only, never a test split
-		if err != nil {
-			return nil, err
-		}
-		text := map[string]string{}
-		for _, c := range ds.Corpus {
-			text[c.ID] = c.Title + "\n" + c.Text
-		}
-		for _, q := range ds.Queries {
-			for id := range ds.Qrels[q.ID] {
-				if t, ok := text[id]; ok {
-					pairs = append(pairs, retrieval.Pair{Query: q.Text, Text: t})
-				}
-			}
+		if abs, _ := filepath.Abs(dir); abs != ex {
+			keep = append(keep, dir)
 		}
 	}
-	sortPairs(pairs)
-	return pairs, nil
-}
-
-// sortPairs orders training pairs by question and text, so that training
-// does not depend on the order sets and maps were read in.
-func sortPairs(pairs []retrieval.Pair) {
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Query+pairs[i].Text < pairs[j].Query+pairs[j].Text })
+	return retrieval.ReadTrainingPairs(keep...)
 }
 
 // SiblingSets lists the judged BEIR sets beside dataset (the directories
@@ -258,36 +237,12 @@ func sortPairs(pairs []retrieval.Pair) {
 func SiblingSets(dataset string) []string {
 	self, _ := filepath.Abs(dataset)
 	var out []string
-	for _, dir := range JudgedSets(filepath.Dir(self)) {
+	for _, dir := range retrieval.TrainingSets(filepath.Dir(self)) {
 		if dir != self {
 			out = append(out, dir)
 		}
 	}
 	return out
-}
-
-// JudgedSets lists the judged BEIR sets directly under dir.
-func JudgedSets(dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		if d := filepath.Join(dir, e.Name()); e.IsDir() && judgedSet(d) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func judgedSet(dir string) bool {
-	for _, f := range []string{"queries.jsonl", "corpus.jsonl", filepath.Join("qrels", "train.tsv")} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -18,6 +18,24 @@ import (
 	"github.com/mattranso/mattranso/web"
 )
 
+// libraryModule mounts the citizen library as cmd/mattranso does: web
+// knows no domain, and a module is all it is given.
+func libraryModule(o library.Options) web.Module {
+	return web.Module{
+		Name: "library", Templates: library.Templates, Funcs: library.TemplateFuncs,
+		Mount: func(r web.Router, pages *web.Renderer) error {
+			o.Pages = pages
+			library.New(o).Register(r)
+			return nil
+		},
+	}
+}
+
+// librarySite is the site with the library alone, logging nothing.
+func librarySite(o library.Options) http.Handler {
+	return web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Modules: []web.Module{libraryModule(o)}})
+}
+
 func TestAPISearch(t *testing.T) {
 	h := newSite(t, nil)
 	criminal := title(t, criminalCode)
@@ -212,11 +230,11 @@ func TestSearchPageSaysWhenVectorsAreDown(t *testing.T) {
 	docs, idx := needLibrary(t)
 	const notice = "Tìm theo ý nghĩa đang tạm gián đoạn"
 	target := query("/tim-kiem", "q", "chiem doat di vat cua tu si")
-	healthy := get(t, web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: idx, Documents: docs}}), target)
+	healthy := get(t, librarySite(library.Options{Searcher: idx, Documents: docs}), target)
 	if strings.Contains(healthy.body, notice) {
 		t.Error("a healthy search shows the degraded notice")
 	}
-	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: degradedSearch{idx}, Documents: docs}})
+	h := librarySite(library.Options{Searcher: degradedSearch{idx}, Documents: docs})
 	r := get(t, h, target)
 	if r.status != 200 || !strings.Contains(r.body, notice) || !strings.Contains(r.body, `#dieu-418"`) {
 		t.Errorf("degraded search: status %d; want 200 with the notice and the results\n%s", r.status, mainOf(r.body))
@@ -329,7 +347,7 @@ func (m *manyLaws) List(_ context.Context, opt corpus.ListOptions) ([]corpus.Sum
 func TestLawHomeWithTooManyLaws(t *testing.T) {
 	docs, idx := needLibrary(t)
 	many := &manyLaws{Documents: docs}
-	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: idx, Documents: many}})
+	h := librarySite(library.Options{Searcher: idx, Documents: many})
 	r := get(t, h, "/?loai=luat")
 	if r.status != 200 || !strings.Contains(r.body, fmt.Sprintf("Thư viện có hơn %d văn bản luật", library.MaxCatalogue)) || strings.Contains(r.body, "Danh mục văn bản") {
 		t.Errorf("status %d; want the notice and no list\n%s", r.status, mainOf(r.body))
@@ -453,7 +471,7 @@ func TestProcedurePage(t *testing.T) {
 // and some 4,000 clauses and points, read from SQLite and rendered.
 func BenchmarkLawPage(b *testing.B) {
 	docs, idx := needLibrary(b)
-	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Library: library.Options{Searcher: idx, Documents: docs}})
+	h := librarySite(library.Options{Searcher: idx, Documents: docs})
 	for b.Loop() {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/van-ban/"+civilCode, nil))

@@ -27,8 +27,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/mattranso/mattranso/library"
 )
 
 // MaxBodyBytes is the largest request body any route accepts.
@@ -47,10 +45,7 @@ type Options struct {
 	// means a fresh registry with the Go and process collectors; pass one to
 	// expose other packages' metrics too.
 	Registry *prometheus.Registry
-	// Library mounts the citizen library when its Searcher and Documents are
-	// set; web fills in Pages and Logger.
-	Library library.Options
-	// Modules are further parts of the site, mounted after the library.
+	// Modules are the parts of the site, mounted in order.
 	Modules []Module
 	// Middleware wraps every request, after the shell's own middleware and
 	// in order (the first is outermost): a part that must see each request —
@@ -107,7 +102,7 @@ func build(opts Options) (http.Handler, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	log = slog.New(requestIDHandler{log.Handler()})
+	log = RequestLogger(log)
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -153,12 +148,8 @@ func build(opts Options) (http.Handler, error) {
 	e.GET("/static/*file", s.static)
 	e.HEAD("/static/*file", s.static)
 
-	modules := opts.Modules
-	if opts.Library.Searcher != nil && opts.Library.Documents != nil {
-		modules = append([]Module{libraryModule(opts.Library, log)}, modules...)
-	}
 	rt := &router{e: e}
-	for _, mod := range modules {
+	for _, mod := range opts.Modules {
 		if mod.Mount == nil {
 			return nil, fmt.Errorf("web: module %s has no Mount", mod.Name)
 		}
@@ -180,23 +171,15 @@ func build(opts Options) (http.Handler, error) {
 	return e, nil
 }
 
-// libraryModule mounts the citizen library.
-func libraryModule(o library.Options, log *slog.Logger) Module {
-	return Module{
-		Name:      "library",
-		Templates: library.Templates,
-		Funcs:     library.TemplateFuncs,
-		Mount: func(r Router, pages *Renderer) error {
-			o.Pages = pages
-			if o.Logger == nil {
-				o.Logger = log
-			} else {
-				o.Logger = slog.New(requestIDHandler{o.Logger.Handler()})
-			}
-			library.New(o).Register(r)
-			return nil
-		},
+// RequestLogger returns log with the id of the request being served added
+// to every record logged with that request's context, so that a module's
+// log lines can be told apart and matched with the request log. A logger
+// it already wrapped is returned as it is.
+func RequestLogger(log *slog.Logger) *slog.Logger {
+	if _, ok := log.Handler().(requestIDHandler); ok {
+		return log
 	}
+	return slog.New(requestIDHandler{log.Handler()})
 }
 
 type router struct {

@@ -28,10 +28,10 @@ func newSite(t *testing.T, logs io.Writer, extra ...web.Module) http.Handler {
 	if logs == nil {
 		logs = io.Discard
 	}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	return web.New(web.Options{
-		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
-		Library: library.Options{Searcher: idx, Documents: docs},
-		Modules: extra,
+		Logger:  log,
+		Modules: append([]web.Module{libraryModule(library.Options{Searcher: idx, Documents: docs, Logger: web.RequestLogger(log)})}, extra...),
 	})
 }
 
@@ -149,6 +149,32 @@ func TestRequestLogs(t *testing.T) {
 	}
 	if _, ok := rec["duration"]; !ok {
 		t.Errorf("request log has no duration: %v", rec)
+	}
+}
+
+// A module that logs through web.RequestLogger names the request in each
+// line, once however often its logger was wrapped.
+func TestRequestLogger(t *testing.T) {
+	var logs bytes.Buffer
+	log := web.RequestLogger(web.RequestLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	mod := web.Module{Name: "logs", Mount: func(r web.Router, _ *web.Renderer) error {
+		r.Handle(http.MethodGet, "/test/log", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			log.InfoContext(r.Context(), "module line")
+		}))
+		return nil
+	}}
+	h := web.New(web.Options{Logger: slog.New(slog.DiscardHandler), Modules: []web.Module{mod}})
+	req := httptest.NewRequest(http.MethodGet, "/test/log", nil)
+	req.Header.Set("X-Request-ID", "module-log-1")
+	do(t, h, req)
+	line := strings.TrimSpace(logs.String())
+	if strings.Count(line, `"request_id"`) != 1 || !strings.Contains(line, `"request_id":"module-log-1"`) {
+		t.Errorf("module log %s; want the request id once", line)
+	}
+	logs.Reset()
+	log.Info("outside a request")
+	if strings.Contains(logs.String(), "request_id") {
+		t.Errorf("a line outside a request names one: %s", logs.String())
 	}
 }
 

@@ -6,17 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/store"
-	"github.com/mattranso/mattranso/web"
 )
 
 const authUsage = `mattranso admin grant|token — roles and bearer tokens
@@ -42,7 +40,7 @@ VN/MTTQ, 79/HND, 26734/MTTQ; ORG one of MTTQ, CD, HND, DTN, HPN, CCB.
 `
 
 // openAuth opens the database with the auth and org tables up to date.
-func openAuth(ctx context.Context, cfg Config) (*store.DB, *auth.Store, *org.Store, error) {
+func openAuth(ctx context.Context, cfg config.Config) (*store.DB, *auth.Store, *org.Store, error) {
 	db, err := store.Open(ctx, cfg.Database())
 	if err != nil {
 		return nil, nil, nil, err
@@ -98,7 +96,7 @@ func (g *grantFlags) check(ctx context.Context, tree *org.Store, cmd string) (au
 }
 
 // adminGrant runs "admin grant".
-func adminGrant(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+func adminGrant(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprint(stdout, authUsage)
 		return nil
@@ -187,7 +185,7 @@ func adminGrant(ctx context.Context, cfg Config, args []string, stdout, stderr i
 }
 
 // adminToken runs "admin token create|list|revoke".
-func adminToken(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" {
 		fmt.Fprint(stdout, authUsage)
 		if len(args) == 0 {
@@ -301,51 +299,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// authParts is auth's part of the site: its module, and the middleware
-// that resolves who sends each request and checks CSRF tokens.
-type authParts struct {
-	Module     web.Module
-	Middleware func(http.Handler) http.Handler
-}
-
-// authSite opens auth over db (migrating its tables) with the settings of
-// cfg. Without OIDC_ISSUER the sign-on pages explain how to configure it.
-func authSite(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (authParts, error) {
-	if err := auth.Migrate(ctx, db); err != nil {
-		return authParts{}, err
-	}
-	tree := org.NewStore(db)
-	if err := tree.Migrate(ctx); err != nil {
-		return authParts{}, err
-	}
-	svc, err := auth.New(auth.Options{
-		DB:    db,
-		Units: org.IDs{Store: tree},
-		OIDC: auth.OIDC{
-			Issuer: cfg.Auth.OIDCIssuer, ClientID: cfg.Auth.OIDCClientID, ClientSecret: cfg.Auth.OIDCClientSecret,
-			RedirectURL: cfg.Auth.OIDCRedirectURL,
-		},
-		PublicURL:   cfg.publicURL(),
-		SessionIdle: cfg.Auth.SessionIdle,
-		SessionMax:  cfg.Auth.SessionMax,
-		Logger:      log,
-	})
-	if err != nil {
-		return authParts{}, err
-	}
-	if !svc.Configured() {
-		log.Warn("sign-on is not configured: staff pages explain how (set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL)")
-	}
-	return authParts{
-		Module: web.Module{
-			Name: "auth", Templates: auth.Templates, Funcs: auth.TemplateFuncs,
-			Mount: func(r web.Router, pages *web.Renderer) error {
-				svc.Register(r, pages)
-				return nil
-			},
-		},
-		Middleware: svc.Middleware,
-	}, nil
 }

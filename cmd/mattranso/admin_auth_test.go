@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/server"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/web"
 )
@@ -41,7 +43,7 @@ func TestAdminGrantAndToken(t *testing.T) {
 	}
 
 	// The site serve builds, over the same database.
-	cfg, err := LoadConfig()
+	cfg, err := config.Load(config.Data, config.Auth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestAdminGrantAndToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	parts, err := authSite(t.Context(), cfg, db, slog.New(slog.DiscardHandler))
+	parts, err := server.AuthSite(t.Context(), cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/store"
-	"github.com/mattranso/mattranso/web"
 )
 
 const unitsUsage = `mattranso admin units — the unit tree
@@ -24,7 +24,7 @@ Commands:
 `
 
 // openOrg opens the database and brings the org tables up to date.
-func openOrg(ctx context.Context, cfg Config) (*store.DB, *org.Store, error) {
+func openOrg(ctx context.Context, cfg config.Config) (*store.DB, *org.Store, error) {
 	db, err := store.Open(ctx, cfg.Database())
 	if err != nil {
 		return nil, nil, err
@@ -38,7 +38,7 @@ func openOrg(ctx context.Context, cfg Config) (*store.DB, *org.Store, error) {
 }
 
 // adminImportUnits runs "admin import-units FILE".
-func adminImportUnits(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+func adminImportUnits(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import-units", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (database)")
@@ -84,7 +84,7 @@ func adminImportUnits(ctx context.Context, cfg Config, args []string, stdout, st
 }
 
 // adminUnits runs "admin units SUBCOMMAND".
-func adminUnits(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+func adminUnits(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" {
 		fmt.Fprint(stdout, unitsUsage)
 		if len(args) == 0 {
@@ -175,25 +175,4 @@ func adminUnits(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		fmt.Fprintf(stdout, "%-10s %-16s %s\n", label, t.Unit(o), org.UnitName(t, o))
 	}
 	return nil
-}
-
-// orgModule is the unit tree's part of the site: its API and admin pages.
-// o.Authorizer and o.CSRF come from auth; without an Authorizer every
-// protected request is refused.
-func orgModule(ctx context.Context, db *store.DB, o org.Options) (web.Module, error) {
-	s := org.NewStore(db)
-	if err := s.Migrate(ctx); err != nil {
-		return web.Module{}, err
-	}
-	o.Store = s
-	return web.Module{
-		Name:      "org",
-		Templates: org.Templates,
-		Funcs:     org.TemplateFuncs,
-		Mount: func(r web.Router, pages *web.Renderer) error {
-			o.Pages = pages
-			org.New(o).Register(r)
-			return nil
-		},
-	}, nil
 }

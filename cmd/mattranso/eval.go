@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/retrieval"
 )
@@ -89,7 +91,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if r.StripDiacritics {
 				d = "without"
 			}
-			fmt.Fprintf(stdout, "| %s | %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f |\n", r.Mode, firstNonEmpty(r.Reranker, "—"), d, r.Queries, r.RecallAt1, r.RecallAt10, r.MRRAt10, r.NDCGAt10, r.F2)
+			fmt.Fprintf(stdout, "| %s | %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f |\n", r.Mode, cmp.Or(r.Reranker, "—"), d, r.Queries, r.RecallAt1, r.RecallAt10, r.MRRAt10, r.NDCGAt10, r.F2)
 		}
 		return nil
 	}
@@ -154,7 +156,7 @@ type listFlag []string
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *listFlag) Set(v string) error {
-	*l = append(*l, splitList(v)...)
+	*l = append(*l, config.SplitList(v)...)
 	return nil
 }
 
@@ -188,5 +190,5 @@ func pairSets(spec, dataset string) []string {
 	case "none", "":
 		return nil
 	}
-	return splitList(spec)
+	return config.SplitList(spec)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mattranso/mattranso/assistant"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/server"
 	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/retrieval"
 )
@@ -86,7 +88,7 @@ func askLatency(ctx context.Context, dataDir, questionsFile string, rounds int, 
 	if rounds < 1 {
 		return exitError{2, fmt.Errorf("eval answers: --rounds %d: at least 1", rounds)}
 	}
-	cfg, err := LoadConfig()
+	cfg, err := config.Load(config.Log, config.Data, config.Search)
 	if err != nil {
 		return err
 	}
@@ -95,23 +97,23 @@ func askLatency(ctx context.Context, dataDir, questionsFile string, rounds int, 
 		return exitError{2, fmt.Errorf("eval answers: no keyword index in %s (run mattranso ingest --data %s ../shared/corpus first): %w", dataDir, dataDir, err)}
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	lib, err := openLibrary(ctx, cfg)
+	lib, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	if lib.index.Fresh {
+	if lib.Index.Fresh {
 		return exitError{2, fmt.Errorf("eval answers: the keyword index in %s is empty: ingest the library first", dataDir)}
 	}
-	if err := setupVectors(ctx, cfg, lib, log); err != nil {
+	if err := lib.SetupVectors(ctx, cfg, log); err != nil {
 		return fmt.Errorf("eval answers: vectors of %s: %w", dataDir, err)
 	}
-	search := fmt.Sprintf("%s, re-ranker %s", cfg.Vectors.SearchMode, cfg.Vectors.Reranker)
-	if lib.vectors == nil {
+	search := fmt.Sprintf("%s, re-ranker %s", cfg.Search.Mode, cfg.Search.Reranker)
+	if lib.Vectors() == nil {
 		search += ", no vectors (keywords only)"
 	}
-	ts := &timedSearch{Searcher: lib.search}
-	a := assistant.New(assistant.Options{Searcher: ts, Documents: lib.docs, Logger: log})
+	ts := &timedSearch{Searcher: lib.Search}
+	a := assistant.New(assistant.Options{Searcher: ts, Documents: lib.Docs, Logger: log})
 	ask := func() ([]time.Duration, int, error) {
 		var lat []time.Duration
 		supported := 0

@@ -8,10 +8,16 @@ import (
 	"io"
 	"os"
 
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/server"
 	"github.com/mattranso/mattranso/ingest"
 )
 
-func cmdIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(config.Log, config.Data, config.Search)
+	if err != nil {
+		return err
+	}
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (database, indexes)")
@@ -25,18 +31,18 @@ func cmdIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		return exitError{2, errors.New("ingest: name at least one SOURCE (a file, folder or URL), e.g. mattranso ingest ../shared/corpus")}
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	lib, err := openLibrary(ctx, cfg)
+	lib, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	if lib.index.Fresh {
-		if _, err := ingest.Rebuild(ctx, lib.docs, lib.index, os.Stderr); err != nil {
+	if lib.Index.Fresh {
+		if _, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, os.Stderr); err != nil {
 			return err
 		}
 	}
 	sum, err := ingest.Run(ctx, ingest.Options{
-		DB: lib.db, Store: lib.docs, Index: lib.search, Sources: sources, Logger: log, Progress: os.Stderr,
+		DB: lib.DB, Store: lib.Docs, Index: lib.Search, Sources: sources, Logger: log, Progress: os.Stderr,
 		Crawl: ingest.CrawlOptions{Rate: *rate, MaxPages: *maxPages},
 	})
 	for _, r := range sum.Rejected {
@@ -47,7 +53,7 @@ func cmdIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	}
 	fmt.Fprintln(stdout, sum.Line())
 	if err == nil || errors.Is(err, ingest.ErrRejected) {
-		if verr := setupVectors(ctx, cfg, lib, log); verr != nil {
+		if verr := lib.SetupVectors(ctx, cfg, log); verr != nil {
 			fmt.Fprintln(stderr, "warning: vector index not built, search will use keywords only:", verr)
 		}
 	}

@@ -12,24 +12,34 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
-
-	"github.com/mattranso/mattranso/corpus"
-	"github.com/mattranso/mattranso/ingest"
-	"github.com/mattranso/mattranso/retrieval"
-	"github.com/mattranso/mattranso/store"
 )
 
 const usage = `mattranso — Mặt trận số
 
 Usage:
-  mattranso serve  [--addr :8080] [--data DIR] [--ingest SRC,...|none]
-  mattranso ingest [--data DIR] SOURCE...      a file, folder or http(s) URL
-  mattranso eval retrieval --dataset DIR [--split NAME] [--strip-diacritics] [--json]
-  mattranso admin ...                          (see "mattranso admin help")
+  mattranso serve  [--addr :8080] [--data DIR] [--ingest SRC,…|none]
+  mattranso ingest [--data DIR] [--rate N] [--max-pages N] SOURCE…
+  mattranso eval retrieval --dataset DIR [--split NAME] [--mode hybrid|keyword|vector|fts5] [--reranker auto|shipped|cross|none|FILE] [--train-pairs auto|none|DIR,…] [--own-folds] [--ablation] [--strip-diacritics] [--question-only] [-v] [--json]
+  mattranso eval answers --dataset DIR [--split NAME] [--mode hybrid|keyword] [--train-pairs auto|none|DIR,…] [--own-folds] [-v] [--json]
+  mattranso eval answers --data DIR [--questions FILE] [--rounds N] [--json]
+  mattranso eval classify --train FILE --test FILE [--json]
+  mattranso eval train-reranker --dataset DIR [--dataset DIR…] [--out FILE]
+  mattranso eval fts5-serve [--data DIR] [--addr 127.0.0.1:8081]
+  mattranso eval query-mix --dataset DIR [--split NAME] [--limit N]
+  mattranso admin import-units [--data DIR] FILE
+  mattranso admin units show [--data DIR] CODE
+  mattranso admin grant [--data DIR] [--remove] --email E --role R --unit U
+  mattranso admin grant list [--data DIR]
+  mattranso admin token create [--data DIR] --email E --role R --unit U [--ttl D]
+  mattranso admin token list [--data DIR]
+  mattranso admin token revoke [--data DIR] ID
+  mattranso admin reindex
+  mattranso help
 
-Environment: MATTRANSO_ADDR, MATTRANSO_DATA, DATABASE_URL (postgres://… or an
-SQLite path; DATABASE_URL_FILE), MATTRANSO_INGEST, LOG_LEVEL. See README.md.
+"mattranso admin help" explains roles, units and tokens; each command takes
+-h for its flags. Settings come from the environment (MATTRANSO_DATA,
+DATABASE_URL, LOG_LEVEL, …), each command reading those it uses: see the
+Configuration section of README.md.
 `
 
 // exitError carries a process exit code.
@@ -62,19 +72,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return exitError{2, errors.New("no command given")}
 	}
-	cfg, err := LoadConfig()
-	if err != nil {
-		return err
-	}
+	// Each command loads the settings it uses (config.Load), and no other.
 	switch args[0] {
 	case "serve":
-		return cmdServe(ctx, cfg, args[1:], stderr)
+		return cmdServe(ctx, args[1:], stderr)
 	case "ingest":
-		return cmdIngest(ctx, cfg, args[1:], stdout, stderr)
+		return cmdIngest(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return cmdEval(ctx, args[1:], stdout, stderr)
 	case "admin":
-		return cmdAdmin(ctx, cfg, args[1:], stdout, stderr)
+		return cmdAdmin(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -83,77 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return exitError{2, fmt.Errorf("unknown command %q", args[0])}
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-// openLib is the opened data: database, documents and keyword index.
-type openLib struct {
-	db     *store.DB
-	docs   *corpus.Store
-	index  *retrieval.Keyword
-	search *retrieval.Hybrid // the searcher and indexer: keyword, plus vectors once set
-
-	vectors retrieval.VectorStore
-}
-
-// setVectors gives search its vector side, closing the one it replaces.
-func (l *openLib) setVectors(emb retrieval.Embedder, v retrieval.VectorStore) {
-	old := l.vectors
-	l.vectors = v
-	l.search.SetVectors(emb, v)
-	if old != nil && old != v {
-		old.Close()
-	}
-}
-
-func openLibrary(ctx context.Context, cfg Config) (*openLib, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
-	}
-	db, err := store.Open(ctx, cfg.Database())
-	if err != nil {
-		return nil, err
-	}
-	docs := corpus.NewStore(db)
-	if err := docs.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := ingest.Migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, err
-	}
-	idx, err := retrieval.OpenKeyword(cfg.KeywordDir())
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	mode, err := retrieval.ParseMode(cfg.Vectors.SearchMode)
-	if err != nil {
-		mode = retrieval.ModeHybrid
-	}
-	rr, err := loadReranker(cfg.Vectors.Reranker)
-	if err != nil {
-		idx.Close()
-		db.Close()
-		return nil, fmt.Errorf("MATTRANSO_RERANKER: %w", err)
-	}
-	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
-		Concurrency: cfg.Vectors.SearchTurns}
-	return &openLib{db: db, docs: docs, index: idx, search: hy}, nil
-}
-
-func (l *openLib) Close() {
-	if l.vectors != nil {
-		l.vectors.Close()
-	}
-	l.index.Close()
-	l.db.Close()
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // parseInterleaved parses flags that may stand before, between or after

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/server"
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/library"
@@ -32,7 +34,7 @@ import (
 // not two HTTP stacks. It opens the database only (not the keyword index),
 // so it can run next to "serve" on the same data directory.
 func evalFTS5Serve(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := LoadConfig()
+	cfg, err := config.Load(config.Log, config.Data)
 	if err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func evalFTS5Serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	if ndocs == 0 {
-		return exitError{1, fmt.Errorf("eval fts5-serve: the database %s holds no documents: run mattranso ingest --data %s first", redact(dsn), cfg.DataDir)}
+		return exitError{1, fmt.Errorf("eval fts5-serve: the database %s holds no documents: run mattranso ingest --data %s first", cfg.DatabaseShown(), cfg.DataDir)}
 	}
 	n, err := idx.Count(ctx)
 	if err != nil {
@@ -104,7 +106,7 @@ func evalFTS5Serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Addr: *addr,
 		Handler: web.New(web.Options{
 			Logger:  log,
-			Library: library.Options{Searcher: idx, Documents: docs},
+			Modules: []web.Module{server.LibraryModule(library.Options{Searcher: idx, Documents: docs}, log)},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -6,21 +6,27 @@ import (
 	"io"
 	"os"
 
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/server"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
 // adminReindex drops the keyword index and rebuilds it from the database.
-func adminReindex(ctx context.Context, cfg Config, stdout io.Writer) error {
+func adminReindex(ctx context.Context, stdout io.Writer) error {
+	cfg, err := config.Load(config.Data, config.Search)
+	if err != nil {
+		return err
+	}
 	if err := os.RemoveAll(cfg.KeywordDir()); err != nil {
 		return err
 	}
-	lib, err := openLibrary(ctx, cfg)
+	lib, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	n, err := ingest.Rebuild(ctx, lib.docs, lib.index, os.Stderr)
+	n, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -180,23 +180,3 @@ func TestServeUsesLanguageModel(t *testing.T) {
 		t.Errorf("answer = %+v; want a generative answer with citations from the model", ans)
 	}
 }
-
-// MATTRANSO_SEARCH_CONCURRENCY sets how many searches run at once; a value
-// that is not a number of searches is refused by name.
-func TestSearchConcurrencyConfig(t *testing.T) {
-	t.Setenv("MATTRANSO_SEARCH_CONCURRENCY", "3")
-	c, err := loadVectorConfig()
-	if err != nil || c.SearchTurns != 3 {
-		t.Fatalf("3: %+v, %v; want 3 turns", c.SearchTurns, err)
-	}
-	for _, bad := range []string{"0", "-2", "many", "5000"} {
-		t.Setenv("MATTRANSO_SEARCH_CONCURRENCY", bad)
-		if _, err := loadVectorConfig(); err == nil || !strings.Contains(err.Error(), "MATTRANSO_SEARCH_CONCURRENCY") {
-			t.Errorf("%q: err %v; want an error naming MATTRANSO_SEARCH_CONCURRENCY", bad, err)
-		}
-	}
-	t.Setenv("MATTRANSO_SEARCH_CONCURRENCY", "")
-	if c, err := loadVectorConfig(); err != nil || c.SearchTurns != 0 {
-		t.Errorf("unset: %d, %v; want 0 (one per CPU)", c.SearchTurns, err)
-	}
-}

@@ -1,0 +1,386 @@
+// Package config owns the settings of mattranso: every environment
+// variable with its default in one table (Vars), and Load, which reads
+// only the parts a sub-command uses — a bad sign-on setting cannot stop
+// an evaluation — and refuses each bad value with a message naming the
+// variable.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattranso/mattranso/retrieval"
+)
+
+// Config is the settings a sub-command loaded; the parts it did not load
+// keep their zero values. Flags override the environment by changing the
+// fields after Load.
+type Config struct {
+	LogLevel slog.Level // LOG_LEVEL
+
+	DataDir     string // MATTRANSO_DATA
+	DatabaseURL string // DATABASE_URL; empty means an SQLite file in DataDir
+
+	Search SearchConfig
+
+	Addr string // MATTRANSO_ADDR
+	// Ingest lists the sources that serve brings in at start
+	// (MATTRANSO_INGEST, see ParseIngest).
+	Ingest []string
+
+	Auth AuthConfig
+}
+
+// SearchConfig chooses how the library searches and answers.
+type SearchConfig struct {
+	Mode string // MATTRANSO_SEARCH_MODE: hybrid, keyword or vector
+	// Turns is MATTRANSO_SEARCH_CONCURRENCY: how many hybrid searches run
+	// at once, the others waiting their turn; 0 means one per CPU.
+	Turns    int
+	Reranker string // MATTRANSO_RERANKER: shipped, none, or a model file
+	// TrainPairs are the BEIR folders whose training splits also teach the
+	// local embedder (MATTRANSO_TRAIN_PAIRS, resolved).
+	TrainPairs     []string
+	OpenAIBaseURL  string // OPENAI_BASE_URL
+	OpenAIKey      string // OPENAI_API_KEY
+	EmbeddingModel string // EMBEDDING_MODEL
+	LLMModel       string // LLM_MODEL
+	QdrantURL      string // QDRANT_URL
+	QdrantKey      string // QDRANT_API_KEY
+}
+
+// AuthConfig is sign-on and sessions. Without OIDCIssuer nobody can sign
+// in and the staff pages say how to configure it.
+type AuthConfig struct {
+	OIDCIssuer       string // OIDC_ISSUER
+	OIDCClientID     string // OIDC_CLIENT_ID
+	OIDCClientSecret string // OIDC_CLIENT_SECRET; empty for a public client
+	OIDCRedirectURL  string // OIDC_REDIRECT_URL; empty: PublicURL + /auth/callback
+	PublicURL        string // MATTRANSO_PUBLIC_URL, without a final slash; see Config.PublicURL
+	SessionIdle      time.Duration
+	SessionMax       time.Duration
+}
+
+// Error is a setting refused: the variable, and why in Vietnamese and in
+// English.
+type Error struct {
+	Var string
+	// Value is the value refused, quoted in the message; a secret's is not.
+	Value  string
+	Secret bool
+	Vi, En string // what is wanted, e.g. "dùng debug, info, warn hoặc error"
+}
+
+func (e *Error) Error() string {
+	v := e.Var
+	if !e.Secret {
+		v += "=" + strconv.Quote(e.Value)
+	}
+	return fmt.Sprintf("cấu hình: %s không hợp lệ; %s (config: %s is not valid; %s)", v, e.Vi, v, e.En)
+}
+
+// Load reads the parts of the configuration that a sub-command uses from
+// the environment.
+func Load(parts ...Part) (Config, error) {
+	return (&env{lookup: os.Getenv}).load(parts)
+}
+
+// env reads variables of the table, remembering which were asked for.
+type env struct {
+	lookup func(string) string
+	parts  []Part
+	asked  []string
+}
+
+func (e *env) load(parts []Part) (Config, error) {
+	e.parts = parts
+	var c Config
+	var err error
+	for _, p := range parts {
+		switch p {
+		case Log:
+			err = e.loadLog(&c)
+		case Data:
+			err = e.loadData(&c)
+		case Search:
+			err = e.loadSearch(&c.Search)
+		case Serve:
+			err = e.loadServe(&c)
+		case Auth:
+			err = e.loadAuth(&c.Auth)
+		default:
+			panic(fmt.Sprintf("config: unknown part %d", p))
+		}
+		if err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// get returns the variable's value, or its default when it is unset or
+// blank. Reading a variable that is not in Vars, or not in a loaded part,
+// is a mistake of this package.
+func (e *env) get(name string) string {
+	v := lookupVar(name)
+	if !slices.Contains(e.parts, v.Part) {
+		panic("config: " + name + " read outside its part")
+	}
+	e.asked = append(e.asked, name)
+	if s := strings.TrimSpace(e.lookup(name)); s != "" {
+		return s
+	}
+	return v.Default
+}
+
+// secret returns the variable's value, or the content of the file that
+// NAME_FILE names.
+func (e *env) secret(name string) (string, error) {
+	if !lookupVar(name).Secret {
+		panic("config: " + name + " is not a secret")
+	}
+	if path := strings.TrimSpace(e.lookup(name + "_FILE")); path != "" {
+		e.asked = append(e.asked, name+"_FILE")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("cấu hình: không đọc được tệp %s_FILE (config: %s_FILE: %w)", name, name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return e.get(name), nil
+}
+
+func (e *env) loadLog(c *Config) error {
+	s := e.get("LOG_LEVEL")
+	if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+		return &Error{Var: "LOG_LEVEL", Value: s, Vi: "dùng debug, info, warn hoặc error", En: "use debug, info, warn or error"}
+	}
+	return nil
+}
+
+func (e *env) loadData(c *Config) error {
+	c.DataDir = e.get("MATTRANSO_DATA")
+	dsn, err := e.secret("DATABASE_URL")
+	if err != nil {
+		return err
+	}
+	if scheme, _, ok := strings.Cut(dsn, "://"); ok {
+		u, err := url.Parse(dsn)
+		if err != nil || !slices.Contains([]string{"postgres", "postgresql", "sqlite"}, scheme) {
+			return &Error{Var: "DATABASE_URL", Secret: true,
+				Vi: "dùng postgres://người-dùng:mật-khẩu@máy/cơ-sở-dữ-liệu hoặc đường dẫn một tệp SQLite",
+				En: "use postgres://user:password@host/database or the path of an SQLite file"}
+		} else if scheme != "sqlite" && u.Host == "" {
+			return &Error{Var: "DATABASE_URL", Secret: true, Vi: "địa chỉ PostgreSQL thiếu máy chủ", En: "the PostgreSQL address has no host"}
+		}
+	}
+	c.DatabaseURL = dsn
+	return nil
+}
+
+func (e *env) loadSearch(c *SearchConfig) error {
+	c.Mode = e.get("MATTRANSO_SEARCH_MODE")
+	if _, err := retrieval.ParseMode(c.Mode); err != nil {
+		return &Error{Var: "MATTRANSO_SEARCH_MODE", Value: c.Mode, Vi: "dùng hybrid, keyword hoặc vector", En: "use hybrid, keyword or vector"}
+	}
+	if s := e.get("MATTRANSO_SEARCH_CONCURRENCY"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1024 {
+			return &Error{Var: "MATTRANSO_SEARCH_CONCURRENCY", Value: s, Vi: "cần một số lượt tìm từ 1 đến 1024", En: "want a number of searches from 1 to 1024"}
+		}
+		c.Turns = n
+	}
+	c.Reranker = e.get("MATTRANSO_RERANKER")
+	if c.Reranker != "shipped" { // the built-in model is checked by its tests
+		if _, err := LoadReranker(c.Reranker); err != nil {
+			return &Error{Var: "MATTRANSO_RERANKER", Value: c.Reranker,
+				Vi: "dùng shipped, none hoặc một tệp mô hình đọc được: " + err.Error(),
+				En: "use shipped, none or a readable model file: " + err.Error()}
+		}
+	}
+	var err error
+	if c.TrainPairs, err = trainingSets(e.get("MATTRANSO_TRAIN_PAIRS")); err != nil {
+		return err
+	}
+	c.OpenAIBaseURL = e.get("OPENAI_BASE_URL")
+	if err := checkURL("OPENAI_BASE_URL", c.OpenAIBaseURL, "http://máy:8000/v1", "http://host:8000/v1"); err != nil {
+		return err
+	}
+	if c.OpenAIKey, err = e.secret("OPENAI_API_KEY"); err != nil {
+		return err
+	}
+	c.EmbeddingModel = e.get("EMBEDDING_MODEL")
+	c.LLMModel = e.get("LLM_MODEL")
+	c.QdrantURL = e.get("QDRANT_URL")
+	if err := checkURL("QDRANT_URL", c.QdrantURL, "http://máy:6334", "http://host:6334"); err != nil {
+		return err
+	}
+	c.QdrantKey, err = e.secret("QDRANT_API_KEY")
+	return err
+}
+
+// trainingSets resolves MATTRANSO_TRAIN_PAIRS: "auto" is every training
+// set in DefaultTrainingSets (none when it is missing), "none" none, else
+// a list of folders, each of which must hold a training split.
+func trainingSets(spec string) ([]string, error) {
+	switch spec {
+	case "auto":
+		return retrieval.TrainingSets(DefaultTrainingSets), nil
+	case "none":
+		return nil, nil
+	}
+	dirs := SplitList(spec)
+	for _, d := range dirs {
+		if !retrieval.IsTrainingSet(d) {
+			return nil, &Error{Var: "MATTRANSO_TRAIN_PAIRS", Value: spec,
+				Vi: fmt.Sprintf("%s không có queries.jsonl, corpus.jsonl và qrels/%s; dùng auto, none hoặc danh sách thư mục BEIR, cách nhau bởi dấu phẩy", d, retrieval.TrainSplit),
+				En: fmt.Sprintf("%s lacks queries.jsonl, corpus.jsonl or qrels/%s; use auto, none or a comma-separated list of BEIR folders", d, retrieval.TrainSplit)}
+		}
+	}
+	return dirs, nil
+}
+
+func (e *env) loadServe(c *Config) error {
+	c.Addr = e.get("MATTRANSO_ADDR")
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return &Error{Var: "MATTRANSO_ADDR", Value: c.Addr, Vi: "cần máy:cổng, ví dụ :8080 hoặc 127.0.0.1:8080", En: "want host:port, such as :8080 or 127.0.0.1:8080"}
+	}
+	c.Ingest = ParseIngest(e.get("MATTRANSO_INGEST"))
+	return nil
+}
+
+// ParseIngest reads a list of sources to ingest at start, as
+// MATTRANSO_INGEST and serve --ingest give it: empty means DefaultCorpus
+// when it exists, "none" (or "off") none, else a comma-separated list.
+func ParseIngest(spec string) []string {
+	switch spec = strings.TrimSpace(spec); spec {
+	case "":
+		if st, err := os.Stat(DefaultCorpus); err == nil && st.IsDir() {
+			return []string{DefaultCorpus}
+		}
+		return nil
+	case "none", "off":
+		return nil
+	}
+	return SplitList(spec)
+}
+
+func (e *env) loadAuth(c *AuthConfig) error {
+	c.OIDCIssuer = e.get("OIDC_ISSUER")
+	if err := checkURL("OIDC_ISSUER", c.OIDCIssuer, "https://id.example.vn/realms/mattranso", "https://id.example.vn/realms/mattranso"); err != nil {
+		return err
+	}
+	c.OIDCClientID = e.get("OIDC_CLIENT_ID")
+	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
+		return &Error{Var: "OIDC_CLIENT_ID", Vi: "cần đặt khi có OIDC_ISSUER", En: "must be set when OIDC_ISSUER is"}
+	}
+	var err error
+	if c.OIDCClientSecret, err = e.secret("OIDC_CLIENT_SECRET"); err != nil {
+		return err
+	}
+	c.OIDCRedirectURL = e.get("OIDC_REDIRECT_URL")
+	if err := checkURL("OIDC_REDIRECT_URL", c.OIDCRedirectURL, "https://mattranso.example.vn/auth/callback", "https://mattranso.example.vn/auth/callback"); err != nil {
+		return err
+	}
+	c.PublicURL = strings.TrimRight(e.get("MATTRANSO_PUBLIC_URL"), "/")
+	if err := checkURL("MATTRANSO_PUBLIC_URL", c.PublicURL, "https://mattranso.example.vn", "https://mattranso.example.vn"); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+	}{{"MATTRANSO_SESSION_IDLE", &c.SessionIdle}, {"MATTRANSO_SESSION_MAX", &c.SessionMax}} {
+		s := e.get(d.name)
+		if *d.v, err = time.ParseDuration(s); err != nil || *d.v <= 0 {
+			return &Error{Var: d.name, Value: s, Vi: "cần một thời lượng dương như 30m hoặc 8h", En: "want a positive duration such as 30m or 8h"}
+		}
+	}
+	return nil
+}
+
+// checkURL refuses a value that is set but not an http(s) URL with a host.
+func checkURL(name, s, exampleVi, exampleEn string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &Error{Var: name, Value: s, Vi: "cần một địa chỉ http(s) như " + exampleVi, En: "want an http(s) address such as " + exampleEn}
+	}
+	return nil
+}
+
+// LoadReranker reads the hybrid re-ranker that MATTRANSO_RERANKER names:
+// "shipped" (the model built in), "none" (nil), or a model file written by
+// `mattranso eval train-reranker`.
+func LoadReranker(spec string) (*retrieval.Reranker, error) {
+	switch spec {
+	case "", "shipped":
+		return retrieval.ShippedReranker()
+	case "none":
+		return nil, nil
+	}
+	b, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, err
+	}
+	return retrieval.ParseReranker(b)
+}
+
+// Database returns the database to open: DATABASE_URL, or the SQLite file
+// in the data directory.
+func (c Config) Database() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "mattranso.db")
+}
+
+// DatabaseShown is the database for logs and messages, without its
+// password.
+func (c Config) DatabaseShown() string {
+	dsn := c.Database()
+	if !strings.Contains(dsn, "://") {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(địa chỉ cơ sở dữ liệu không đọc được)"
+	}
+	return u.Redacted()
+}
+
+// KeywordDir is where the keyword index lives.
+func (c Config) KeywordDir() string { return filepath.Join(c.DataDir, "index", "keyword") }
+
+// PublicURL is the site's address: MATTRANSO_PUBLIC_URL, else
+// http://localhost with the port of Addr.
+func (c Config) PublicURL() string {
+	if c.Auth.PublicURL != "" {
+		return c.Auth.PublicURL
+	}
+	port := "8080"
+	if i := strings.LastIndex(c.Addr, ":"); i >= 0 && i < len(c.Addr)-1 {
+		port = c.Addr[i+1:]
+	}
+	return "http://localhost:" + port
+}
+
+// SplitList reads a comma-separated list, blanks left out.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package config
+
+// Part is a group of settings that one concern of the binary reads; a
+// sub-command loads the parts it uses and no other.
+type Part int
+
+const (
+	// Log is the log level.
+	Log Part = iota
+	// Data is where the records and indexes are: the data directory and
+	// the database.
+	Data
+	// Search is how the library searches and answers: the search mode, the
+	// re-ranker, the local embedder's training pairs, an embedding or
+	// language model server, Qdrant.
+	Search
+	// Serve is what only serve uses: the address, the sources to ingest at
+	// start.
+	Serve
+	// Auth is sign-on and sessions.
+	Auth
+)
+
+// Var is one environment variable of the binary.
+type Var struct {
+	Name string
+	Part Part
+	// Default is the value taken when the variable is unset or blank; ""
+	// when there is none, or when it is worked out (Shown says how).
+	Default string
+	// Shown is the default as README shows it when it is not one value.
+	Shown string
+	// Secret variables are also read from the file that NAME_FILE names,
+	// so that the secret need not stand in the environment.
+	Secret bool
+	// Doc is README's description.
+	Doc string
+}
+
+// Vars is every variable the binary reads, in README's order: the one
+// place where defaults are written. README's configuration table is held
+// to it by a test.
+var Vars = []Var{
+	{Name: "MATTRANSO_ADDR", Part: Serve, Default: ":8080",
+		Doc: "listen address (`serve --addr`)"},
+	{Name: "MATTRANSO_DATA", Part: Data, Default: "./data",
+		Doc: "data directory: SQLite database, search indexes (`--data`)"},
+	{Name: "DATABASE_URL", Part: Data, Shown: "SQLite file `MATTRANSO_DATA/mattranso.db`", Secret: true,
+		Doc: "`postgres://…` uses PostgreSQL for every record, anything else names an SQLite file; `DATABASE_URL_FILE` reads it from a file"},
+	{Name: "MATTRANSO_INGEST", Part: Serve, Shown: "`" + DefaultCorpus + "` when present",
+		Doc: "sources `serve` ingests at start, comma separated; `none` for none (`serve --ingest`)"},
+	{Name: "LOG_LEVEL", Part: Log, Default: "info",
+		Doc: "`debug`, `info`, `warn` or `error`"},
+	{Name: "MATTRANSO_SEARCH_MODE", Part: Search, Default: "hybrid",
+		Doc: "`hybrid`, `keyword` (vector search off) or `vector`"},
+	{Name: "MATTRANSO_SEARCH_CONCURRENCY", Part: Search, Shown: "one per CPU",
+		Doc: "how many searches run at once, 1 to 1024; the others wait their turn, first come first served (see BENCHMARKS.md)"},
+	{Name: "MATTRANSO_TRAIN_PAIRS", Part: Search, Default: "auto",
+		Doc: "the judged questions that also teach the local embedder (see below): `auto` takes the training sets in `" + DefaultTrainingSets + "` when present, `none`, or a comma-separated list of folders"},
+	{Name: "MATTRANSO_RERANKER", Part: Search, Default: "shipped",
+		Doc: "the hybrid re-ranker: `shipped` (the built-in model), `none`, or a model file from `mattranso eval train-reranker`"},
+	{Name: "OPENAI_BASE_URL", Part: Search,
+		Doc: "an OpenAI-compatible server (vLLM, TEI, Ollama, OpenAI), `http(s)://host:port/v1`"},
+	{Name: "OPENAI_API_KEY", Part: Search, Secret: true,
+		Doc: "its key; `OPENAI_API_KEY_FILE` reads it from a file"},
+	{Name: "EMBEDDING_MODEL", Part: Search,
+		Doc: "with `OPENAI_BASE_URL`: embed with this model instead of the local embedder"},
+	{Name: "LLM_MODEL", Part: Search,
+		Doc: "with `OPENAI_BASE_URL`: generative answers (the assistant is extractive without it)"},
+	{Name: "QDRANT_URL", Part: Search,
+		Doc: "Qdrant's gRPC endpoint (`http://host:6334`) for vectors"},
+	{Name: "QDRANT_API_KEY", Part: Search, Secret: true,
+		Doc: "its key; `QDRANT_API_KEY_FILE` reads it from a file"},
+	{Name: "OIDC_ISSUER", Part: Auth,
+		Doc: "the OpenID Connect provider, `https://…`"},
+	{Name: "OIDC_CLIENT_ID", Part: Auth,
+		Doc: "the site's client at the provider (needed with `OIDC_ISSUER`)"},
+	{Name: "OIDC_CLIENT_SECRET", Part: Auth, Secret: true,
+		Doc: "its secret, none for a public client; `OIDC_CLIENT_SECRET_FILE` reads it from a file"},
+	{Name: "OIDC_REDIRECT_URL", Part: Auth, Shown: "`MATTRANSO_PUBLIC_URL/auth/callback`",
+		Doc: "the sign-on callback registered with the provider"},
+	{Name: "MATTRANSO_PUBLIC_URL", Part: Auth, Shown: "`http://localhost:PORT`",
+		Doc: "the site's public address, PORT that of `MATTRANSO_ADDR` (https makes cookies Secure)"},
+	{Name: "MATTRANSO_SESSION_IDLE", Part: Auth, Default: "1h",
+		Doc: "a session unused this long ends"},
+	{Name: "MATTRANSO_SESSION_MAX", Part: Auth, Default: "12h",
+		Doc: "a session ends this long after sign-on, used or not"},
+}
+
+// Where serve and the local embedder look when nothing is configured: the
+// shared data beside the repository.
+const (
+	DefaultCorpus       = "../shared/corpus"
+	DefaultTrainingSets = "../shared/eval"
+)
+
+func lookupVar(name string) Var {
+	for _, v := range Vars {
+		if v.Name == name {
+			return v
+		}
+	}
+	panic("config: " + name + " is not in Vars")
+}

@@ -1,0 +1,266 @@
+// Package server is the serve path of mattranso: it opens the data of a
+// configuration (database, keyword index, vectors, re-ranker), builds the
+// site's modules — library, sign-on, unit tree, assistant — on the web
+// shell, and serves them. ingest and admin reindex open the data through
+// it as serve does.
+//
+// It lives apart from the command's package, which also holds the
+// evaluation commands, so that what serves can be shown not to depend on
+// eval: its judged question sets are test tooling, and what teaches the
+// shipped embedder is data read by retrieval (MATTRANSO_TRAIN_PAIRS). A
+// test holds it to that.
+package server
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	openaillm "github.com/tmc/langchaingo/llms/openai"
+
+	"github.com/mattranso/mattranso/assistant"
+	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/ingest"
+	"github.com/mattranso/mattranso/library"
+	"github.com/mattranso/mattranso/org"
+	"github.com/mattranso/mattranso/store"
+	"github.com/mattranso/mattranso/web"
+)
+
+// Serve serves the site on cfg.Addr until ctx ends: it answers at once
+// from what the data holds, and says ready (/readyz) once the index is
+// rebuilt if needed, cfg.Ingest ingested and the vectors set up.
+func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	lib, err := Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+
+	// Sign-on, sessions and the permission check, which the modules ask.
+	authMod, err := AuthSite(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return err
+	}
+	// The unit tree; auth fills in Authorizer and CSRF.
+	orgMod, err := orgModule(ctx, lib.DB, org.Options{Logger: log, Authorizer: auth.Check, CSRF: auth.CSRFToken})
+	if err != nil {
+		return err
+	}
+
+	// The staff assistant over the same library; its conversations live in
+	// the same database.
+	asstMod, err := assistantModule(ctx, cfg, lib, log)
+	if err != nil {
+		return err
+	}
+
+	state := &readiness{reason: "đang nạp thư viện (loading the library)"}
+	go prepare(ctx, cfg, lib, log, state)
+
+	srv := &http.Server{
+		Addr: cfg.Addr,
+		Handler: web.New(web.Options{
+			Logger:  log,
+			Ready:   state.err,
+			Modules: []web.Module{LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs}, log), authMod.Module, orgMod, asstMod},
+			// auth sees every request: who sent it, and CSRF tokens.
+			Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
+			CSRFField:  auth.CSRFField,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "addr", cfg.Addr, "data", cfg.DataDir, "database", cfg.DatabaseShown())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// prepare rebuilds a fresh index from the store and ingests the configured
+// sources, then marks the server ready. Search answers meanwhile from what
+// is already there.
+func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, state *readiness) {
+	if lib.Index.Fresh {
+		n, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, nil)
+		if err != nil {
+			log.Error("rebuilding the keyword index failed", "err", err)
+			state.set(fmt.Sprintf("index rebuild failed: %v", err))
+			return
+		}
+		if n > 0 {
+			log.Info("keyword index rebuilt from the database", "documents", n)
+		}
+	}
+	if len(cfg.Ingest) > 0 {
+		log.Info("ingesting", "sources", cfg.Ingest)
+		sum, err := ingest.Run(ctx, ingest.Options{DB: lib.DB, Store: lib.Docs, Index: lib.Search, Sources: cfg.Ingest, Logger: log})
+		log.Info(sum.Line())
+		if err != nil && !errors.Is(err, ingest.ErrRejected) {
+			log.Error("ingest failed", "err", err)
+			state.set(fmt.Sprintf("ingest failed: %v", err))
+			return
+		}
+	}
+	if err := lib.SetupVectors(ctx, cfg, log); err != nil {
+		log.Warn("vector search unavailable, searching by keywords only", "err", err)
+	}
+	// Searches rank from the index's memory snapshot, which also holds the
+	// glossary of defined terms; build it before saying ready rather than
+	// at the first search.
+	warm, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := lib.Index.WaitMemory(warm); err != nil {
+		log.Warn("the keyword index's memory snapshot is not ready; searching from disk meanwhile", "err", err)
+	}
+	state.set("")
+}
+
+type readiness struct {
+	mu     sync.Mutex
+	reason string
+}
+
+func (r *readiness) set(reason string) {
+	r.mu.Lock()
+	r.reason = reason
+	r.mu.Unlock()
+}
+
+func (r *readiness) err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reason != "" {
+		return errors.New(r.reason)
+	}
+	return nil
+}
+
+// LibraryModule is the citizen library's part of the site: its pages and
+// its search API. Its log lines carry the request id.
+func LibraryModule(o library.Options, log *slog.Logger) web.Module {
+	o.Logger = web.RequestLogger(log)
+	return web.Module{
+		Name: "library", Templates: library.Templates, Funcs: library.TemplateFuncs,
+		Mount: func(r web.Router, pages *web.Renderer) error {
+			o.Pages = pages
+			library.New(o).Register(r)
+			return nil
+		},
+	}
+}
+
+// assistantModule mounts the staff assistant: the chat page /tro-ly, its
+// API under /api/v1/assistant and the OpenAI-compatible /v1 façade.
+func assistantModule(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger) (web.Module, error) {
+	convs := assistant.NewConversations(lib.DB)
+	if err := convs.Migrate(ctx); err != nil {
+		return web.Module{}, err
+	}
+	opts := assistant.Options{Searcher: lib.Search, Documents: lib.Docs, Logger: log}
+	if vc := cfg.Search; vc.OpenAIBaseURL != "" && vc.LLMModel != "" {
+		// Generative answers through any OpenAI-compatible server; the
+		// assistant falls back to extractive answers when it fails.
+		llm, err := openaillm.New(openaillm.WithBaseURL(vc.OpenAIBaseURL), openaillm.WithToken(cmp.Or(vc.OpenAIKey, "none")), openaillm.WithModel(vc.LLMModel))
+		if err != nil {
+			return web.Module{}, fmt.Errorf("language model %s at %s: %w", vc.LLMModel, vc.OpenAIBaseURL, err)
+		}
+		opts.LLM = llm
+		log.Info("assistant: generative answers", "model", vc.LLMModel)
+	}
+	asker := assistant.New(opts)
+	return web.Module{
+		Name: "assistant", Templates: assistant.Templates, Funcs: assistant.TemplateFuncs,
+		Mount: func(r web.Router, pages *web.Renderer) error {
+			assistant.NewHTTP(assistant.HTTPOptions{Asker: asker, Conversations: convs, Pages: pages, Logger: log}).Register(r)
+			return nil
+		},
+	}, nil
+}
+
+// AuthParts is auth's part of the site: its module, and the middleware
+// that resolves who sends each request and checks CSRF tokens.
+type AuthParts struct {
+	Module     web.Module
+	Middleware func(http.Handler) http.Handler
+}
+
+// authSite opens auth over db (migrating its tables) with the settings of
+// cfg. Without OIDC_ISSUER the sign-on pages explain how to configure it.
+func AuthSite(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) (AuthParts, error) {
+	if err := auth.Migrate(ctx, db); err != nil {
+		return AuthParts{}, err
+	}
+	tree := org.NewStore(db)
+	if err := tree.Migrate(ctx); err != nil {
+		return AuthParts{}, err
+	}
+	svc, err := auth.New(auth.Options{
+		DB:    db,
+		Units: org.IDs{Store: tree},
+		OIDC: auth.OIDC{
+			Issuer: cfg.Auth.OIDCIssuer, ClientID: cfg.Auth.OIDCClientID, ClientSecret: cfg.Auth.OIDCClientSecret,
+			RedirectURL: cfg.Auth.OIDCRedirectURL,
+		},
+		PublicURL:   cfg.PublicURL(),
+		SessionIdle: cfg.Auth.SessionIdle,
+		SessionMax:  cfg.Auth.SessionMax,
+		Logger:      log,
+	})
+	if err != nil {
+		return AuthParts{}, err
+	}
+	if !svc.Configured() {
+		log.Warn("sign-on is not configured: staff pages explain how (set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL)")
+	}
+	return AuthParts{
+		Module: web.Module{
+			Name: "auth", Templates: auth.Templates, Funcs: auth.TemplateFuncs,
+			Mount: func(r web.Router, pages *web.Renderer) error {
+				svc.Register(r, pages)
+				return nil
+			},
+		},
+		Middleware: svc.Middleware,
+	}, nil
+}
+
+// orgModule is the unit tree's part of the site: its API and admin pages.
+// o.Authorizer and o.CSRF come from auth; without an Authorizer every
+// protected request is refused.
+func orgModule(ctx context.Context, db *store.DB, o org.Options) (web.Module, error) {
+	s := org.NewStore(db)
+	if err := s.Migrate(ctx); err != nil {
+		return web.Module{}, err
+	}
+	o.Store = s
+	return web.Module{
+		Name:      "org",
+		Templates: org.Templates,
+		Funcs:     org.TemplateFuncs,
+		Mount: func(r web.Router, pages *web.Renderer) error {
+			o.Pages = pages
+			org.New(o).Register(r)
+			return nil
+		},
+	}, nil
+}
