@@ -46,9 +46,12 @@ func BadRequest(code, field, message string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: code, Field: field, Message: message}
 }
 
-// IsAPIPath reports whether path is under /api, where errors are answered
-// as JSON rather than as pages.
-func IsAPIPath(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
+// IsAPIPath reports whether path is one of the APIs' — under /api, or the
+// OpenAI-compatible /v1 — where errors are answered as JSON rather than as
+// pages.
+func IsAPIPath(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/") || path == "/v1" || strings.HasPrefix(path, "/v1/")
+}
 
 // buffers keeps the buffers answers are encoded in: a search's answer is a
 // few kilobytes, grown to in several steps when the buffer is new.

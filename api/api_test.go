@@ -72,16 +72,16 @@ func TestDecodeRefuses(t *testing.T) {
 		{"wrong content type", "application/jsonx", `{}`, 415, "unsupported_media_type", "Content-Type", "application/json"},
 		{"form", "application/x-www-form-urlencoded", `question=a`, 415, "unsupported_media_type", "Content-Type", "JSON"},
 		{"other charset", "application/json; charset=latin1", `{}`, 415, "unsupported_media_type", "Content-Type", "JSON"},
-		{"empty", "application/json", ``, 400, "invalid_json", "", "trống"},
-		{"blank", "application/json", "  \n", 400, "invalid_json", "", "trống"},
+		{"empty", "application/json", ``, 400, "invalid_json", "body", "trống"},
+		{"blank", "application/json", "  \n", 400, "invalid_json", "body", "trống"},
 		{"unknown field", "application/json", `{"question":"a","qustion":"b"}`, 400, "unknown_field", "qustion", "question"},
-		{"trailing garbage", "application/json", `{"question":"a"} x`, 400, "invalid_json", "", "thừa"},
-		{"two objects", "application/json", `{"question":"a"}{"question":"b"}`, 400, "invalid_json", "", "một đối tượng"},
-		{"syntax", "application/json", `{"question":}`, 400, "invalid_json", "", "byte thứ"},
-		{"cut short", "application/json", `{"question":"a"`, 400, "invalid_json", "", "cắt ngang"},
+		{"trailing garbage", "application/json", `{"question":"a"} x`, 400, "invalid_json", "body", "thừa"},
+		{"two objects", "application/json", `{"question":"a"}{"question":"b"}`, 400, "invalid_json", "body", "một đối tượng"},
+		{"syntax", "application/json", `{"question":}`, 400, "invalid_json", "body", "byte thứ"},
+		{"cut short", "application/json", `{"question":"a"`, 400, "invalid_json", "body", "cắt ngang"},
 		{"wrong type", "application/json", `{"question":3}`, 400, "invalid_type", "question", "một chuỗi"},
 		{"wrong nested type", "application/json", `{"messages":[{"role":1}]}`, 400, "invalid_type", "messages.role", "một chuỗi"},
-		{"array body", "application/json", `[1]`, 400, "invalid_json", "", "đối tượng"},
+		{"array body", "application/json", `[1]`, 400, "invalid_json", "body", "đối tượng"},
 		{"escaped NUL", "application/json", `{"question":"a\u0000b"}`, 400, "invalid_text", "question", "U+0000"},
 		{"escape sequence", "application/json", `{"question":"\u001b[31mred"}`, 400, "invalid_text", "question", "U+001B"},
 		{"C1 control", "application/json", `{"question":"a\u0085"}`, 400, "invalid_text", "question", "U+0085"},
@@ -90,7 +90,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"invalid UTF-8", "application/json", "{\"question\":\"a\xff\xfeb\"}", 400, "invalid_text", "question", "UTF-8"},
 		{"invalid UTF-8 in key", "application/json", "{\"q\xffx\":\"a\"}", 400, "invalid_text", "q\ufffdx", "UTF-8"},
 		{"lone surrogate", "application/json", `{"question":"a\ud800b"}`, 400, "invalid_text", "question", "UTF-8"},
-		{"too large", "application/json", `{"question":"` + strings.Repeat("a", 2000) + `"}`, 413, "body_too_large", "", "1 KiB"},
+		{"too large", "application/json", `{"question":"` + strings.Repeat("a", 2000) + `"}`, 413, "body_too_large", "body", "1 KiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, e := decode(t, tc.ct, tc.body, 1024)
@@ -163,7 +163,7 @@ func TestFail(t *testing.T) {
 }
 
 func TestIsAPIPath(t *testing.T) {
-	for p, want := range map[string]bool{"/api": true, "/api/v1/x": true, "/apix": false, "/": false, "/van-ban/api": false} {
+	for p, want := range map[string]bool{"/api": true, "/api/v1/x": true, "/apix": false, "/v1/chat/completions": true, "/v1x": false, "/": false, "/van-ban/api": false} {
 		if api.IsAPIPath(p) != want {
 			t.Errorf("IsAPIPath(%q) = %v", p, !want)
 		}

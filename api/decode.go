@@ -26,9 +26,9 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) *Error {
 // one JSON value of at most limit bytes, in valid UTF-8, whose strings
 // carry no NUL or other control characters but tab and line breaks, and
 // whose objects have only the fields v knows. A refusal says what was
-// wrong, in the product's words, naming the field ("messages[1].content")
-// where there is one; nothing is decoded into v then that the caller
-// should use.
+// wrong, in the product's words, and names where: the field
+// ("messages[1].content"), "Content-Type", or "body" for the body as a
+// whole; nothing is decoded into v then that the caller should use.
 func DecodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) *Error {
 	if e := checkContentType(r.Header.Get("Content-Type")); e != nil {
 		return e
@@ -37,10 +37,10 @@ func DecodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) *Er
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Field: "body",
 				Message: fmt.Sprintf("Nội dung gửi lên quá lớn: tối đa %s.", size(limit))}
 		}
-		return BadRequest("invalid_body", "", "Không đọc được nội dung gửi lên.")
+		return BadRequest("invalid_body", "body", "Không đọc được nội dung gửi lên.")
 	}
 	return Unmarshal(body, v)
 }
@@ -48,7 +48,7 @@ func DecodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) *Er
 // Unmarshal is DecodeLimit's reading of a body already in hand.
 func Unmarshal(body []byte, v any) *Error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return BadRequest("invalid_json", "", "Nội dung gửi lên đang trống: cần một đối tượng JSON.")
+		return BadRequest("invalid_json", "body", "Nội dung gửi lên đang trống: cần một đối tượng JSON.")
 	}
 	if e := checkStrings(body); e != nil {
 		return e
@@ -59,7 +59,7 @@ func Unmarshal(body []byte, v any) *Error {
 		return decodeProblem(err, v)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return BadRequest("invalid_json", "", "Nội dung gửi lên chỉ được có một đối tượng JSON; sau nó còn dữ liệu thừa.")
+		return BadRequest("invalid_json", "body", "Nội dung gửi lên chỉ được có một đối tượng JSON; sau nó còn dữ liệu thừa.")
 	}
 	return nil
 }
@@ -91,12 +91,12 @@ func decodeProblem(err error, v any) *Error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return BadRequest("invalid_json", "", fmt.Sprintf("Nội dung gửi lên không phải JSON hợp lệ (lỗi ở byte thứ %d).", syn.Offset))
+		return BadRequest("invalid_json", "body", fmt.Sprintf("Nội dung gửi lên không phải JSON hợp lệ (lỗi ở byte thứ %d).", syn.Offset))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return BadRequest("invalid_json", "", "Nội dung JSON bị cắt ngang: thiếu phần kết thúc.")
+		return BadRequest("invalid_json", "body", "Nội dung JSON bị cắt ngang: thiếu phần kết thúc.")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return BadRequest("invalid_json", "", fmt.Sprintf("Nội dung gửi lên phải là %s, nhận được %s.", kindName(typ.Type), valueName(typ.Value)))
+			return BadRequest("invalid_json", "body", fmt.Sprintf("Nội dung gửi lên phải là %s, nhận được %s.", kindName(typ.Type), valueName(typ.Value)))
 		}
 		return BadRequest("invalid_type", typ.Field, fmt.Sprintf("Trường %q phải là %s, nhận được %s.", typ.Field, kindName(typ.Type), valueName(typ.Value)))
 	}
@@ -108,7 +108,7 @@ func decodeProblem(err error, v any) *Error {
 		}
 		return BadRequest("unknown_field", name, msg)
 	}
-	return BadRequest("invalid_json", "", "Nội dung gửi lên không phải JSON hợp lệ.")
+	return BadRequest("invalid_json", "body", "Nội dung gửi lên không phải JSON hợp lệ.")
 }
 
 func kindName(t reflect.Type) string {

@@ -179,10 +179,10 @@ func TestAPI(t *testing.T) {
 			{method: "POST", path: villages, body: `{"name":"Đông"}`, user: "26740/MTTQ", status: 400, code: "invalid_kind", field: "kind"},
 			{method: "POST", path: villages, body: json("Đông", "huyện"), user: "26740/MTTQ", status: 400, code: "invalid_kind", field: "kind"},
 			{method: "POST", path: villages, body: `{"name":"Đông","kind":"thôn","ten":"x"}`, user: "26740/MTTQ", status: 400, code: "unknown_field", field: "ten"},
-			{method: "POST", path: villages, body: `{"name":`, user: "26740/MTTQ", status: 400, code: "invalid_json"},
-			{method: "POST", path: villages, body: `{"name":"A","kind":"thôn"}{}`, user: "26740/MTTQ", status: 400, code: "invalid_json"},
+			{method: "POST", path: villages, body: `{"name":`, user: "26740/MTTQ", status: 400, code: "invalid_json", field: "body"},
+			{method: "POST", path: villages, body: `{"name":"A","kind":"thôn"}{}`, user: "26740/MTTQ", status: 400, code: "invalid_json", field: "body"},
 			{method: "POST", path: villages, body: "name=A", contentType: "text/plain", user: "26740/MTTQ", status: 415, code: "unsupported_media_type", field: "Content-Type"},
-			{method: "POST", path: villages, body: `{"name":"` + strings.Repeat("a", org.MaxBodyBytes) + `"}`, user: "26740/MTTQ", status: 413, code: "body_too_large"},
+			{method: "POST", path: villages, body: `{"name":"` + strings.Repeat("a", org.MaxBodyBytes) + `"}`, user: "26740/MTTQ", status: 413, code: "body_too_large", field: "body"},
 			{method: "POST", path: "/api/v1/org/territories/79/villages", body: json("A", "thôn"), user: "VN/MTTQ", status: 400, code: "not_a_commune", field: "code"},
 			{method: "POST", path: "/api/v1/org/territories/99999/villages", body: json("A", "thôn"), user: "VN/MTTQ", status: 404, code: "not_found"},
 

@@ -168,7 +168,7 @@ func (s *site) limitBody(n int64) gin.HandlerFunc {
 		if c.Request.ContentLength > n {
 			c.Header("Connection", "close")
 			e := shellErrors[http.StatusRequestEntityTooLarge]
-			s.respond(c, http.StatusRequestEntityTooLarge, e.code, e.title,
+			s.refuse(c, http.StatusRequestEntityTooLarge, e.code, "body", e.title,
 				"Nội dung gửi lên quá lớn: tối đa "+strconv.FormatInt(n>>10, 10)+" KiB.")
 			return
 		}
@@ -207,10 +207,11 @@ func (s *site) checkText() gin.HandlerFunc {
 			if err := r.ParseForm(); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
-					s.fail(c, http.StatusRequestEntityTooLarge)
+					e := shellErrors[http.StatusRequestEntityTooLarge]
+					s.refuse(c, http.StatusRequestEntityTooLarge, e.code, "body", e.title, e.message)
 					return
 				}
-				s.refuse(c, http.StatusBadRequest, "invalid_form", "", title, "Không đọc được nội dung biểu mẫu gửi lên.")
+				s.refuse(c, http.StatusBadRequest, "invalid_form", "body", title, "Không đọc được nội dung biểu mẫu gửi lên.")
 				return
 			}
 			if e := checkValues(r.PostForm); e != nil {

@@ -38,18 +38,26 @@ func Open(ctx context.Context, cfg config.Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := corpus.NewStore(db)
-	if err := docs.Migrate(ctx); err != nil {
+	d, err := OpenOn(ctx, cfg, db)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	return d, nil
+}
+
+// OpenOn is Open over a database already open, which the returned Data
+// then owns (Close closes it); on an error the caller keeps it.
+func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error) {
+	docs := corpus.NewStore(db)
+	if err := docs.Migrate(ctx); err != nil {
+		return nil, err
+	}
 	if err := ingest.Migrate(ctx, db); err != nil {
-		db.Close()
 		return nil, err
 	}
 	idx, err := retrieval.OpenKeyword(cfg.KeywordDir())
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	mode, err := retrieval.ParseMode(cfg.Search.Mode)
@@ -59,7 +67,6 @@ func Open(ctx context.Context, cfg config.Config) (*Data, error) {
 	rr, err := config.LoadReranker(cfg.Search.Reranker)
 	if err != nil {
 		idx.Close()
-		db.Close()
 		return nil, fmt.Errorf("MATTRANSO_RERANKER: %w", err)
 	}
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,

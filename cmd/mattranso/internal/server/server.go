@@ -43,37 +43,16 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer lib.Close()
 
-	// Sign-on, sessions and the permission check, which the modules ask.
-	authMod, err := AuthSite(ctx, cfg, lib.DB, log)
-	if err != nil {
-		return err
-	}
-	// The unit tree; auth fills in Authorizer and CSRF.
-	orgMod, err := orgModule(ctx, lib.DB, org.Options{Logger: log, Authorizer: auth.Check, CSRF: auth.CSRFToken})
-	if err != nil {
-		return err
-	}
-
-	// The staff assistant over the same library; its conversations live in
-	// the same database.
-	asstMod, err := assistantModule(ctx, cfg, lib, log)
-	if err != nil {
-		return err
-	}
-
 	state := &readiness{reason: "đang nạp thư viện (loading the library)"}
+	site, err := Site(ctx, cfg, lib, log, state.err)
+	if err != nil {
+		return err
+	}
 	go prepare(ctx, cfg, lib, log, state)
 
 	srv := &http.Server{
-		Addr: cfg.Addr,
-		Handler: web.New(web.Options{
-			Logger:  log,
-			Ready:   state.err,
-			Modules: []web.Module{LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs}, log), authMod.Module, orgMod, asstMod},
-			// auth sees every request: who sent it, and CSRF tokens.
-			Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
-			CSRFField:  auth.CSRFField,
-		}),
+		Addr:              cfg.Addr,
+		Handler:           site,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -94,6 +73,36 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// Site builds the whole site over lib — the library, sign-on, the unit
+// tree and the assistant on the web shell — migrating each module's
+// tables. ready is /readyz's answer.
+func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, ready func() error) (http.Handler, error) {
+	// Sign-on, sessions and the permission check, which the modules ask.
+	authMod, err := AuthSite(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return nil, err
+	}
+	// The unit tree; auth fills in Authorizer and CSRF.
+	orgMod, err := orgModule(ctx, lib.DB, org.Options{Logger: log, Authorizer: auth.Check, CSRF: auth.CSRFToken})
+	if err != nil {
+		return nil, err
+	}
+	// The staff assistant over the same library; its conversations live in
+	// the same database.
+	asstMod, err := assistantModule(ctx, cfg, lib, log)
+	if err != nil {
+		return nil, err
+	}
+	return web.New(web.Options{
+		Logger:  log,
+		Ready:   ready,
+		Modules: []web.Module{LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs}, log), authMod.Module, orgMod, asstMod},
+		// auth sees every request: who sent it, and CSRF tokens.
+		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
+		CSRFField:  auth.CSRFField,
+	}), nil
 }
 
 // prepare rebuilds a fresh index from the store and ingests the configured

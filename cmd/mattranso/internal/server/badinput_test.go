@@ -1,0 +1,275 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mattranso/mattranso/api"
+	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/org"
+	"github.com/mattranso/mattranso/store"
+	"github.com/mattranso/mattranso/store/storetest"
+	"github.com/mattranso/mattranso/web"
+)
+
+// territories is the smallest unit tree the routes need: a province and
+// one of its communes.
+const territories = "level,code,name,short_name,type,type_full,parent_code,parent_name\n" +
+	"province,79,Thành phố Hồ Chí Minh,Hồ Chí Minh,Thành phố,Thành phố trực thuộc trung ương,,\n" +
+	"commune,26734,Phường Sài Gòn,Sài Gòn,Phường,Phường,79,Thành phố Hồ Chí Minh\n"
+
+// goodBodies are valid bodies of the routes that take one, with X where
+// the bad text goes; a route missing here gets {"x": X}, which it must
+// refuse for one reason or another without failing.
+var goodBodies = map[string]string{
+	"POST /api/v1/org/territories/{code}/villages": `{"name":X,"kind":"thôn"}`,
+	"PATCH /api/v1/org/villages/{id}":              `{"name":X}`,
+	"POST /api/v1/assistant/ask":                   `{"question":X}`,
+	"POST /api/v1/assistant/answers/{id}/feedback": `{"rating":"up","comment":X}`,
+	"POST /v1/chat/completions":                    `{"model":"mattranso","messages":[{"role":"user","content":X}]}`,
+}
+
+// pathValues fill a route's parameters with values that exist.
+func pathValue(pattern, name string) string {
+	switch {
+	case name == "code":
+		return "26734"
+	case strings.Contains(pattern, "/villages/{id}"):
+		return "26734-001"
+	case strings.Contains(pattern, "/documents/{id}"):
+		return "khong-co"
+	}
+	return "1"
+}
+
+func fill(pattern string, bad string) string {
+	var b strings.Builder
+	for i, seg := range strings.Split(pattern, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		if strings.HasPrefix(seg, "{") {
+			name := strings.Trim(seg, "{}.")
+			b.WriteString(pathValue(pattern, name) + bad)
+			continue
+		}
+		b.WriteString(seg)
+	}
+	if bad != "" && !strings.Contains(pattern, "{") {
+		b.WriteString(bad)
+	}
+	return b.String()
+}
+
+// badText are strings no route may store as they are, each as a JSON
+// string literal. Invisible and direction characters are refused in names;
+// elsewhere they may be kept, but never with a 500.
+var badText = []struct {
+	name, literal string
+	mustRefuse    bool
+}{
+	{"NUL", `"a\u0000b"`, true},
+	{"escape sequence", `"\u001b[31mđỏ"`, true},
+	{"invalid UTF-8", "\"H\xc3\x28a\xff\xfe\"", true},
+	{"lone surrogate", `"a\ud800b"`, true},
+	{"bidi override", `"Hòa\u202eBình"`, false},
+	{"zero width space", `"Hòa\u200bBình"`, false},
+	{"byte order mark", `"\ufeffHòa Bình"`, false},
+}
+
+// TestBadInputOnEveryJSONRoute sends every JSON route of the site as
+// serve builds it — on SQLite and on PostgreSQL — bad bytes in its path,
+// its query and its body, unknown fields, trailing data, two objects and a
+// wrong content type, as an administrator who may do everything. No answer
+// may be a 500; every refusal is the API's JSON envelope and names what
+// was wrong.
+func TestBadInputOnEveryJSONRoute(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h, token := testSite(t, db)
+		var routes []web.Route
+		for _, r := range web.Routes(h) {
+			if r.Method != http.MethodHead && (api.IsAPIPath(r.Pattern) || strings.HasPrefix(r.Pattern, "/v1/")) {
+				routes = append(routes, r)
+			}
+		}
+		if len(routes) < 15 {
+			t.Fatalf("only %d JSON routes found: %v", len(routes), routes)
+		}
+		// A village for the routes about one.
+		if res := send(t, h, token, "POST", "/api/v1/org/territories/26734/villages", "application/json", `{"name":"Hòa Bình","kind":"thôn"}`); res.status != http.StatusCreated {
+			t.Fatalf("creating a village: %d %s", res.status, res.body)
+		}
+
+		for _, rt := range routes {
+			key := rt.Method + " " + rt.Pattern
+			for _, c := range []struct{ what, path, query, field string }{
+				{"NUL in the path", fill(rt.Pattern, "%00"), "", "path"},
+				{"invalid UTF-8 in the path", fill(rt.Pattern, "%ff%fe"), "", "path"},
+				{"NUL in the query", fill(rt.Pattern, ""), "q=a%00b", "q"},
+				{"invalid UTF-8 in the query", fill(rt.Pattern, ""), "q=%ff%fe", "q"},
+				{"escape sequence in a query name", fill(rt.Pattern, ""), "a%1bb=1", "a\x1bb"},
+			} {
+				target := c.path
+				if c.query != "" {
+					target += "?" + c.query
+				}
+				res := send(t, h, token, rt.Method, target, "", "")
+				expect(t, key+": "+c.what, res, true, c.field)
+			}
+			if rt.Method != http.MethodPost && rt.Method != http.MethodPatch && rt.Method != http.MethodPut {
+				continue
+			}
+			good, ok := goodBodies[key]
+			if !ok {
+				good = `{"x":X}`
+			}
+			path := fill(rt.Pattern, "")
+			for _, bt := range badText {
+				body := strings.Replace(good, "X", bt.literal, 1)
+				res := send(t, h, token, rt.Method, path, "application/json", body)
+				expect(t, key+": "+bt.name+" in the body", res, bt.mustRefuse, "")
+			}
+			for _, c := range []struct{ what, ct, body, field string }{
+				{"an unknown field", "application/json", strings.TrimSuffix(strings.Replace(good, "X", `"x"`, 1), "}") + `,"khong_co_truong_nay":1}`, "khong_co_truong_nay"},
+				{"trailing garbage", "application/json", strings.Replace(good, "X", `"x"`, 1) + " rác", "body"},
+				{"two objects", "application/json", strings.Replace(good, "X", `"x"`, 1) + "{}", "body"},
+				{"an empty body", "application/json", "", "body"},
+				{"not JSON", "application/json", "question=x", "body"},
+				{"a wrong content type", "application/jsonx", strings.Replace(good, "X", `"x"`, 1), "Content-Type"},
+				{"a form", "application/x-www-form-urlencoded", "question=x", "Content-Type"},
+			} {
+				res := send(t, h, token, rt.Method, path, c.ct, c.body)
+				// A route may refuse first for another reason (the record
+				// does not exist); it must never accept or fail.
+				expect(t, key+": "+c.what, res, true, "")
+				if res.status == http.StatusBadRequest || res.status == http.StatusUnsupportedMediaType {
+					if res.err.Field != c.field {
+						t.Errorf("%s: %s: field %q, want %q (%s)", key, c.what, res.err.Field, c.field, res.err.Message)
+					}
+				}
+			}
+		}
+
+		// Names the public sees keep no invisible or direction characters,
+		// and such a look-alike cannot block the genuine name.
+		for _, bt := range badText {
+			res := send(t, h, token, "POST", "/api/v1/org/territories/26734/villages", "application/json", `{"name":`+bt.literal+`,"kind":"tổ dân phố"}`)
+			if res.status != http.StatusBadRequest || res.err.Field != "name" {
+				t.Errorf("village named with %s: %d %s, want 400 naming the field name", bt.name, res.status, res.body)
+			}
+		}
+	})
+}
+
+type response struct {
+	status int
+	body   string
+	err    api.Error
+}
+
+func send(t *testing.T, h http.Handler, token, method, target, ct, body string) response {
+	t.Helper()
+	r := httptest.NewRequest(method, "/", strings.NewReader(body))
+	// The target goes in raw, as a client would send it.
+	r.URL.RawQuery = ""
+	path, query, _ := strings.Cut(target, "?")
+	var err error
+	if r.URL, err = r.URL.Parse(path); err != nil {
+		t.Fatalf("target %q: %v", target, err)
+	}
+	r.URL.RawQuery = query
+	r.RequestURI = target
+	if ct != "" {
+		r.Header.Set("Content-Type", ct)
+	}
+	r.Header.Set("Authorization", "Bearer "+token)
+	r.Header.Set("Accept", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	res := response{status: w.Code, body: w.Body.String()}
+	if w.Code >= 400 {
+		// The OpenAI-compatible façade answers in OpenAI's format, which
+		// names the field "param".
+		var e struct {
+			Error struct {
+				api.Error
+				Param *string `json:"param"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(w.Body.Bytes(), &e) == nil {
+			res.err = e.Error.Error
+			if res.err.Field == "" && e.Error.Param != nil {
+				res.err.Field = *e.Error.Param
+			}
+		}
+	}
+	return res
+}
+
+// expect checks an answer: never a 500; a refusal in the envelope, with a
+// message and the field (want, when given; any, otherwise); with refuse,
+// nothing but a refusal.
+func expect(t *testing.T, what string, res response, refuse bool, field string) {
+	t.Helper()
+	switch {
+	case res.status >= 500:
+		t.Errorf("%s: %d %.300s", what, res.status, res.body)
+	case res.status < 400 && refuse:
+		t.Errorf("%s: accepted (%d %.200s)", what, res.status, res.body)
+	case res.status >= 400 && (res.err.Code == "" || res.err.Message == ""):
+		t.Errorf("%s: %d without the error envelope: %.300s", what, res.status, res.body)
+	case res.status == http.StatusBadRequest || res.status == http.StatusUnsupportedMediaType || res.status == http.StatusRequestEntityTooLarge:
+		if res.err.Field == "" || field != "" && res.err.Field != field {
+			t.Errorf("%s: refusal names field %q, want %q: %s", what, res.err.Field, cmpOr(field, "a field"), res.err.Message)
+		}
+		if strings.Contains(res.err.Message, "struct") || strings.Contains(res.err.Message, "json:") {
+			t.Errorf("%s: message speaks of Go: %s", what, res.err.Message)
+		}
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// testSite builds the site as serve does over db, with a small unit tree,
+// and returns it with the bearer token of an administrator of VN/MTTQ.
+func testSite(t *testing.T, db *store.DB) (http.Handler, string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "keyword", Reranker: "none"}}
+	lib, err := OpenOn(ctx, cfg, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lib.Index.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := Site(ctx, cfg, lib, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := org.NewStore(db).ImportTerritories(ctx, strings.NewReader(territories)); err != nil {
+		t.Fatal(err)
+	}
+	as := auth.NewStore(db)
+	if _, err := as.Grant(ctx, "quan.tri@mttq.vn", auth.Admin, "VN/MTTQ", "test"); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := as.CreateToken(ctx, auth.TokenSpec{Email: "quan.tri@mttq.vn", Role: auth.Admin, Unit: "VN/MTTQ", TTL: time.Hour, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(fmt.Errorf("token: %w", err))
+	}
+	return h, secret
+}
