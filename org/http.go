@@ -14,6 +14,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+
+	"github.com/mattranso/mattranso/corpus"
 )
 
 // The actions the handlers ask the Authorizer about (see the package doc).
@@ -518,14 +520,17 @@ func checkVillageRequest(w http.ResponseWriter, req VillageRequest, needKind boo
 	return true
 }
 
+// nameProblem is the message refusing a typed name, naming the field, or "".
 func nameProblem(name string) string {
-	if _, err := cleanName("name", name); err != nil {
-		if n := []rune(name); len(n) > MaxNameLen {
-			return fmt.Sprintf("Tên quá dài: tối đa %d ký tự.", MaxNameLen)
-		}
-		return "Hãy nhập tên thôn, tổ dân phố (chữ hoặc số, không để trống)."
+	_, err := cleanName(name)
+	var ne *corpus.NameError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ne):
+		return ne.Error()
 	}
-	return ""
+	return "Tên thôn, tổ dân phố cần có chữ hoặc số."
 }
 
 func kindProblem(kind string, need bool) string {

@@ -180,6 +180,7 @@ func TestImportProblems(t *testing.T) {
 		{"wrong field count", header + "province,01,Hà Nội\n", "line 2: wrong number of fields"},
 		{"bad quote", header + "province,01,\"Hà Nội,,,,,,\n", "extraneous or missing \" in quoted-field"},
 		{"bad utf-8", header + "province,01,H\xffNội,,,,,\n", "line 2: name: not valid UTF-8"},
+		{"direction override", header + "province,01,Hà\u202eNội,,,,,\n", "line 2: name: Cột name chứa ký tự ẩn hoặc ký tự điều khiển hướng chữ (U+202E, ký tự thứ 3)"},
 	}
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		s := newStore(t, db)
@@ -295,6 +296,9 @@ func TestVillages(t *testing.T) {
 			{"26740", "Hòa Bình", "huyện"},
 			{"26740", strings.Repeat("a", org.MaxNameLen+1), "thôn"},
 			{"26740", "A\x00B", "thôn"},
+			{"26740", "Hòa\u202eBình", "thôn"},
+			{"26740", "Hòa\u200bBình", "thôn"},
+			{"26740", "Hòa\xffBình", "thôn"},
 			{"79", "Hòa Bình", "thôn"},
 			{"26740-001", "Hòa Bình", "thôn"},
 			{"xyz", "Hòa Bình", "thôn"},
