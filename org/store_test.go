@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -524,6 +525,46 @@ func TestContains(t *testing.T) {
 			if _, err := s.Contains(ctx, bad[0], bad[1]); !errors.Is(err, org.ErrInvalid) {
 				t.Errorf("Contains(%v, %v): %v, want ErrInvalid", bad[0], bad[1], err)
 			}
+		}
+
+		// Containers lists exactly the units that Contains says contain
+		// a unit, the unit itself first.
+		var all []org.Unit
+		for _, code := range []string{"VN", "79", "01", "26740", "26743", "00004", v.Code, other.Code, gone.Code} {
+			all = append(all, org.Units(code)...)
+		}
+		for _, b := range all {
+			got, err := s.Containers(ctx, b)
+			if err != nil {
+				t.Fatalf("Containers(%s): %v", b, err)
+			}
+			var want []string
+			for _, a := range all {
+				if in, err := s.Contains(ctx, a, b); err != nil {
+					t.Fatal(err)
+				} else if in {
+					want = append(want, a.String())
+				}
+			}
+			var gotIDs []string
+			for _, u := range got {
+				gotIDs = append(gotIDs, u.String())
+			}
+			if len(got) == 0 || got[0] != b {
+				t.Errorf("Containers(%s) = %v: want %s first", b, gotIDs, b)
+			}
+			slices.Sort(want)
+			slices.Sort(gotIDs)
+			if !slices.Equal(gotIDs, want) {
+				t.Errorf("Containers(%s) = %v, want %v", b, gotIDs, want)
+			}
+		}
+		if _, err := s.Containers(ctx, org.UnitOf("79999", org.MTTQ)); !errors.Is(err, org.ErrNotFound) {
+			t.Errorf("Containers(unknown): %v, want ErrNotFound", err)
+		}
+		if ids, err := (org.IDs{Store: s}).Containers(ctx, v.Code+"/HND"); err != nil ||
+			strings.Join(ids, " ") != v.Code+"/HND "+v.Code+"/MTTQ 26740/HND 26740/MTTQ 79/HND 79/MTTQ VN/HND VN/MTTQ" {
+			t.Errorf("IDs.Containers(%s/HND) = %v, %v", v.Code, ids, err)
 		}
 	})
 }
