@@ -51,7 +51,7 @@ func cmdServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) 
 		return err
 	}
 	// The unit tree; auth fills in Authorizer and CSRF.
-	orgMod, err := orgModule(ctx, lib.db, org.Options{Logger: log, Authorizer: auth.Check, CSRF: auth.CSRFToken})
+	orgMod, err := orgModule(ctx, lib.db, org.Options{Logger: log, Authorizer: auth.Check, Auditor: auth.AuditLog, CSRF: auth.CSRFToken})
 	if err != nil {
 		return err
 	}
