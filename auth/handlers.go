@@ -209,7 +209,8 @@ type EventList struct {
 // next is the "before" of the following page, 0 at the end.
 func (s *Service) visibleEvents(ctx context.Context, id *Identity, before int64, action string, limit int) ([]Event, int64, error) {
 	if err := s.flushRefusals(ctx); err != nil {
-		return nil, 0, err
+		// The reader still gets the log; the counts are lost, not the log.
+		s.log.ErrorContext(ctx, "auth: audit log: write counted refusals", "err", err)
 	}
 	if err := s.indexBacklog(ctx); err != nil {
 		return nil, 0, err

@@ -516,14 +516,15 @@ func (s *Service) auditRefusal(r *http.Request, id *Identity, e Event) {
 }
 
 // flushRefusals writes the refusals counted so far, for a reader of the
-// log.
+// log; it returns the first failure, having tried them all.
 func (s *Service) flushRefusals(ctx context.Context) error {
+	var first error
 	for _, ev := range s.refused.flush(s.now()) {
-		if err := s.store.Record(ctx, ev); err != nil {
-			return err
+		if err := s.store.Record(ctx, ev); err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // indexBacklog indexes the events written before the audit log's index
