@@ -66,6 +66,9 @@ func TestRefusedTokensCannotFloodTheAuditLog(t *testing.T) {
 		// The first (malformed) as it came, the others summed up with their reasons.
 		f.wantEvent(auth.EventTokenRefused, auth.OutcomeRefused, "299 more from this address")
 		f.wantEvent(auth.EventTokenRefused, auth.OutcomeRefused, "unknown token ×200, malformed token ×99")
+		if r := f.get("/can-bo/nhat-ky?action="+auth.EventTokenRefused, root); r.status != http.StatusOK || !strings.Contains(r.body, "· 299 lần") {
+			t.Errorf("the audit page does not show the count: %d %.2000s", r.status, r.body)
+		}
 
 		// A minute on, the same again: two more rows at most.
 		f.advance(2 * time.Minute)

@@ -478,7 +478,7 @@ func (h *Handler) record(r *http.Request, action string, before, after Territory
 	default:
 		return
 	}
-	h.log.InfoContext(r.Context(), "org: "+action, "village", after.Code, "name", after.Name, "was", before.Name)
+	h.log.InfoContext(r.Context(), "org: village changed", "action", action, "village", after.Code, "name", after.Name, "was", before.Name)
 	if h.audit != nil {
 		h.audit.Audit(r, action, UnitOf(after.ParentCode, MTTQ).String(), target)
 	}
