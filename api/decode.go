@@ -237,7 +237,7 @@ func checkRaw(field string, raw []byte, s string) *Error {
 	lone := strings.ContainsRune(s, utf8.RuneError) && !bytes.ContainsRune(raw, utf8.RuneError) &&
 		!bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`))
 	if !utf8.Valid(raw) || lone {
-		return BadRequest("invalid_text", field, fmt.Sprintf("Trường %s chứa byte không phải UTF-8 hợp lệ.", fieldName(field)))
+		return BadRequest("invalid_text", field, fmt.Sprintf("%s chứa byte không phải UTF-8 hợp lệ.", capital(fieldName(field))))
 	}
 	return CheckText(field, s)
 }

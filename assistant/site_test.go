@@ -177,9 +177,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// token makes a bearer token for email with role at the test unit.
+// token grants role at the test unit to email and makes a bearer token
+// for it.
 func (s *site) token(email string, role auth.Role) string {
 	s.t.Helper()
+	if _, err := s.auth.Store().Grant(s.t.Context(), email, role, hcmcFront, "test"); err != nil {
+		s.t.Fatal(err)
+	}
 	secret, _, err := s.auth.Store().CreateToken(s.t.Context(), auth.TokenSpec{Email: email, Role: role, Unit: hcmcFront, CreatedBy: "test"})
 	if err != nil {
 		s.t.Fatal(err)

@@ -66,6 +66,9 @@ func TestRefusedTokens(t *testing.T) {
 		if _, err := f.auth.Store().RevokeToken(t.Context(), rt.ID); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := f.auth.Store().Grant(t.Context(), "c@x.vn", auth.Admin, "VN/MTTQ", "test"); err != nil {
+			t.Fatal(err)
+		}
 		expiring, _, err := f.auth.Store().CreateToken(t.Context(), auth.TokenSpec{Email: "c@x.vn", Role: auth.Admin, Unit: "VN/MTTQ", TTL: time.Hour})
 		if err != nil {
 			t.Fatal(err)
@@ -202,7 +205,7 @@ func TestAuditExport(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CSV: %v\n%s", err, r.body)
 		}
-		if len(rows) != 6 || strings.Join(rows[0], ",") != "id,at,actor,action,unit,target,outcome,reason,ip,user_agent,request_id" {
+		if len(rows) != 6 || strings.Join(rows[0], ",") != "id,at,actor,action,unit,target,outcome,reason,ip,user_agent,request_id,count" {
 			t.Fatalf("CSV rows: %q", rows)
 		}
 		if rows[1][5] != "'=cmd|4" || rows[1][9] != `Mozilla, "quoted"` || rows[1][4] != "26740/MTTQ" {

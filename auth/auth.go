@@ -41,7 +41,19 @@
 //		CSRFField:  auth.CSRFField,
 //	})
 //
-// and modules that declare an Authorizer interface get [Check].
+// and modules that declare an Authorizer interface get [Check], an
+// Auditor interface [AuditLog].
+//
+// # Tokens and the audit log
+//
+// A bearer token lends one of its holder's grants to a script, possibly
+// narrowed: it is made only for a role the holder's grants cover at its
+// unit, works only while they still do (checked at every use), and
+// expires — after 90 days unless made for less or more (at most a year).
+// The audit log is indexed by every unit that contains an event's unit,
+// so each admin's page is a range of an index; refused credentials, which
+// cost a client nothing to send, are rationed to two rows a minute per
+// client, with counts (refusals.go).
 package auth
 
 import (
@@ -54,6 +66,14 @@ import (
 // contain unit b (b is a itself, or lies below it)? org.Store satisfies it.
 type Units interface {
 	Contains(ctx context.Context, a, b string) (bool, error)
+}
+
+// Containers lists the units that contain unit, unit itself included.
+// The audit log is indexed by them, so that a unit's page is one range of
+// an index; org.IDs satisfies it. With Units that are not Containers, an
+// event is read under its own unit and the root unit only.
+type Containers interface {
+	Containers(ctx context.Context, unit string) ([]string, error)
 }
 
 // Router registers a route with a net/http style pattern; web satisfies it.

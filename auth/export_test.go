@@ -22,3 +22,7 @@ func (s *Service) SessionCookie() string { return s.sessionCookieName() }
 
 // LocalPath is where a sign-on may send the browser afterwards.
 var LocalPath = localPath
+
+// FlushRefusals writes the refusals counted so far, as a read of the
+// audit log does.
+func (s *Service) FlushRefusals(ctx context.Context) error { return s.flushRefusals(ctx) }

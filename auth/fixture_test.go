@@ -115,7 +115,7 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 				return nil
 			}},
 			{Name: "org", Templates: org.Templates, Funcs: org.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
-				org.New(org.Options{Store: f.org, Pages: p, Authorizer: auth.Check, CSRF: auth.CSRFToken, Logger: log}).Register(r)
+				org.New(org.Options{Store: f.org, Pages: p, Authorizer: auth.Check, Auditor: auth.AuditLog, CSRF: auth.CSRFToken, Logger: log}).Register(r)
 				return nil
 			}},
 		},
@@ -135,9 +135,13 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 // advance moves the fixture's clock on by d.
 func (f *fixture) advance(d time.Duration) { f.skew.Add(int64(d)) }
 
-// token creates a bearer token as `admin token create` does.
+// token grants role at unit to email and creates a bearer token for it,
+// as `admin grant` and `admin token create` do.
 func (f *fixture) token(email string, role auth.Role, unit string) (string, auth.Token) {
 	f.t.Helper()
+	if _, err := f.auth.Store().Grant(f.t.Context(), email, role, unit, "test"); err != nil {
+		f.t.Fatal(err)
+	}
 	secret, tok, err := f.auth.Store().CreateToken(f.t.Context(), auth.TokenSpec{Email: email, Role: role, Unit: unit, CreatedBy: "test"})
 	if err != nil {
 		f.t.Fatal(err)
@@ -193,9 +197,13 @@ func decode(t *testing.T, r response, v any) {
 	}
 }
 
-// events reads the audit log straight from the store, newest first.
+// events reads the audit log straight from the store, newest first, with
+// the refusals counted so far written.
 func (f *fixture) events(action string) []auth.Event {
 	f.t.Helper()
+	if err := f.auth.FlushRefusals(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
 	evs, err := f.auth.Store().Events(context.Background(), auth.EventQuery{Action: action, Limit: 1000})
 	if err != nil {
 		f.t.Fatal(err)

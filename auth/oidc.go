@@ -100,7 +100,7 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/auth/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
 	refuse := func(reason string, id *Identity) {
-		s.audit(r, id, Event{Action: EventLoginRefused, Outcome: OutcomeRefused, Reason: reason})
+		s.auditRefusal(r, id, Event{Action: EventLoginRefused, Outcome: OutcomeRefused, Reason: reason})
 		s.renderLoginFailed(w, r)
 	}
 

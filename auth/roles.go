@@ -80,6 +80,18 @@ func Actions() []Action {
 // unknown action is allowed by no role.
 func (r Role) Allows(a Action) bool { return slices.Contains(permissions[a], r) }
 
+// Covers reports whether r allows every action that o allows: an admin
+// covers every role, an officer or a reporter covers a viewer and staff.
+// A token's role must be covered by a role its holder holds.
+func (r Role) Covers(o Role) bool {
+	for _, roles := range permissions {
+		if slices.Contains(roles, o) && !slices.Contains(roles, r) {
+			return false
+		}
+	}
+	return o.Valid() && r.Valid()
+}
+
 // Valid reports whether r is one of Roles.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 

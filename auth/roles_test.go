@@ -11,6 +11,28 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// TestCovers: which role a token may carry for a holder of another.
+func TestCovers(t *testing.T) {
+	//                  admin officer reporter viewer staff  (the role covered)
+	want := map[Role][5]bool{
+		Admin:    {true, true, true, true, true},
+		Officer:  {false, true, false, true, true},
+		Reporter: {false, false, true, true, true},
+		Viewer:   {false, false, false, true, true},
+		Staff:    {false, false, false, false, true},
+	}
+	for r, row := range want {
+		for i, o := range Roles {
+			if got := r.Covers(o); got != row[i] {
+				t.Errorf("%s covers %s = %v, want %v", r, o, got, row[i])
+			}
+		}
+	}
+	if Admin.Covers("god") || Role("god").Covers(Staff) {
+		t.Error("an unknown role covers or is covered")
+	}
+}
+
 // TestPermissionTable pins the role × action table: a change to it is a
 // change of who may do what, and must show up here.
 func TestPermissionTable(t *testing.T) {

@@ -85,6 +85,10 @@ type Service struct {
 	now     func() time.Time
 	pages   Pages
 	cop     *http.CrossOriginProtection
+	refused *refusalLog
+
+	backlogMu   sync.Mutex
+	backlogDone bool
 
 	mu       sync.Mutex
 	provider *provider // discovered on first use
@@ -98,10 +102,10 @@ func New(o Options) (*Service, error) {
 		return nil, errors.New("auth: New needs DB and Units")
 	}
 	s := &Service{
-		store: NewStore(o.DB), units: o.Units, oidc: o.OIDC,
+		store: NewStore(o.DB, o.Units), units: o.Units, oidc: o.OIDC,
 		idle: o.SessionIdle, max: o.SessionMax, limiter: o.LoginLimiter,
 		client: o.HTTPClient, log: o.Logger, now: o.Now,
-		cop: http.NewCrossOriginProtection(),
+		cop: http.NewCrossOriginProtection(), refused: newRefusalLog(),
 	}
 	if s.idle <= 0 {
 		s.idle = DefaultSessionIdle
@@ -303,16 +307,17 @@ func (st *state) identity() (*Identity, error) {
 
 func (s *Service) tokenIdentity(r *http.Request, secret string) (*Identity, error) {
 	ctx := r.Context()
-	refuse := func(reason, target string) (*Identity, error) {
-		s.audit(r, nil, Event{Action: EventTokenRefused, Outcome: OutcomeRefused, Reason: reason, Target: target})
+	// A refusal of a known token is shown to the admins of its unit too.
+	refuse := func(reason, target, unit string) (*Identity, error) {
+		s.auditRefusal(r, nil, Event{Action: EventTokenRefused, Outcome: OutcomeRefused, Reason: reason, Target: target, Unit: unit})
 		return nil, nil
 	}
 	if !wellFormedToken(secret) {
-		return refuse("malformed token", "")
+		return refuse("malformed token", "", "")
 	}
 	t, err := s.store.tokenBySecret(ctx, secret)
 	if errors.Is(err, ErrNotFound) {
-		return refuse("unknown token", clip(secret, shownPrefix))
+		return refuse("unknown token", clip(secret, shownPrefix), "")
 	}
 	if err != nil {
 		return nil, err
@@ -321,9 +326,18 @@ func (s *Service) tokenIdentity(r *http.Request, secret string) (*Identity, erro
 	now := s.now()
 	switch {
 	case !t.RevokedAt.IsZero():
-		return refuse("revoked token", target)
+		return refuse("revoked token", target, t.Unit)
 	case !t.Active(now):
-		return refuse("expired token", target)
+		return refuse("expired token", target, t.Unit)
+	}
+	// The token lends one of its holder's grants: it opens nothing once
+	// the holder no longer holds a grant covering it.
+	held, err := s.store.TokenHeld(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if !held {
+		return refuse("the holder no longer holds "+string(t.Role)+" at "+t.Unit, target+" ("+t.Email+")", t.Unit)
 	}
 	if err := s.store.markTokenUsed(ctx, t); err != nil {
 		s.log.WarnContext(ctx, "auth: note token use", "token", t.ID, "err", err)
@@ -471,7 +485,64 @@ func Audit(r *http.Request, e Event) {
 	st.s.audit(r, id, e)
 }
 
-func (s *Service) audit(r *http.Request, id *Identity, e Event) {
+// AuditLog is Audit as a value, for a module that declares
+//
+//	type Auditor interface {
+//		Audit(r *http.Request, action, unit, target string)
+//	}
+//
+// (org does): AuditLog.Audit records a change done, with the sender of r
+// as its actor and r's address, user agent and request id.
+var AuditLog auditLog
+
+type auditLog struct{}
+
+// Audit records action done on unit to target.
+func (auditLog) Audit(r *http.Request, action, unit, target string) {
+	Audit(r, Event{Action: action, Outcome: OutcomeOK, Unit: unit, Target: target})
+}
+
+// auditRefusal writes a refused credential to the audit log, rationed
+// per client (see refusals.go): a client sending refused credentials
+// cannot grow the log faster than two rows a minute.
+func (s *Service) auditRefusal(r *http.Request, id *Identity, e Event) {
+	s.fillEvent(r, id, &e)
+	ctx := context.WithoutCancel(r.Context())
+	for _, ev := range s.refused.note(e, s.now()) {
+		if err := s.store.Record(ctx, ev); err != nil {
+			s.log.ErrorContext(ctx, "auth: audit log", "err", err, "action", ev.Action, "actor", ev.Actor)
+		}
+	}
+}
+
+// flushRefusals writes the refusals counted so far, for a reader of the
+// log; it returns the first failure, having tried them all.
+func (s *Service) flushRefusals(ctx context.Context) error {
+	var first error
+	for _, ev := range s.refused.flush(s.now()) {
+		if err := s.store.Record(ctx, ev); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// indexBacklog indexes the events written before the audit log's index
+// existed, once per process.
+func (s *Service) indexBacklog(ctx context.Context) error {
+	s.backlogMu.Lock()
+	defer s.backlogMu.Unlock()
+	if s.backlogDone {
+		return nil
+	}
+	if err := s.store.IndexBacklog(ctx); err != nil {
+		return err
+	}
+	s.backlogDone = true
+	return nil
+}
+
+func (s *Service) fillEvent(r *http.Request, id *Identity, e *Event) {
 	if id != nil {
 		if e.ActorID == 0 {
 			e.ActorID = id.User.ID
@@ -489,6 +560,10 @@ func (s *Service) audit(r *http.Request, id *Identity, e Event) {
 	if e.RequestID == "" {
 		e.RequestID = r.Header.Get("X-Request-ID")
 	}
+}
+
+func (s *Service) audit(r *http.Request, id *Identity, e Event) {
+	s.fillEvent(r, id, &e)
 	// The request may be cancelled (a client gone) after the action was
 	// done: the record is written anyway.
 	ctx := context.WithoutCancel(r.Context())

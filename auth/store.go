@@ -27,12 +27,17 @@ var ErrNotFound = errors.New("not found")
 // Store keeps auth's records — users, grants, sessions, sign-ons under
 // way, tokens and the audit log — in the database.
 type Store struct {
-	db  *store.DB
-	now func() time.Time
+	db    *store.DB
+	units Units // nil: a grant covers its own unit only
+	now   func() time.Time
 }
 
-// NewStore returns the store over db; call Migrate once first.
-func NewStore(db *store.DB) *Store { return &Store{db: db, now: time.Now} }
+// NewStore returns the store over db; call Migrate once first. units
+// (org.IDs) says which unit contains which, for the grants that back a
+// token, and indexes the audit log by every unit that contains an event's
+// (when it is also Containers); nil makes each grant cover its own unit
+// only.
+func NewStore(db *store.DB, units Units) *Store { return &Store{db: db, units: units, now: time.Now} }
 
 // Migrate creates or updates auth's tables.
 func Migrate(ctx context.Context, db *store.DB) error {
@@ -276,6 +281,34 @@ func (s *Store) Grants(ctx context.Context, userID int64) ([]Grant, error) {
 		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+// holds reports whether the user holds a grant that covers role at unit:
+// a role covering it (Role.Covers) at unit or at a unit containing it.
+func (s *Store) holds(ctx context.Context, userID int64, role Role, unit string) (bool, error) {
+	grants, err := s.Grants(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range grants {
+		if !g.Role.Covers(role) {
+			continue
+		}
+		if g.Unit == unit {
+			return true, nil
+		}
+		if s.units == nil {
+			continue
+		}
+		in, err := s.units.Contains(ctx, g.Unit, unit)
+		if err != nil {
+			return false, fmt.Errorf("auth: does %s contain %s: %w", g.Unit, unit, err)
+		}
+		if in {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // UserGrants is a user with the roles they hold.

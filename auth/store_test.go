@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func newStore(t *testing.T, db *store.DB) (*Store, *time.Time) {
 		t.Fatal(err)
 	}
 	now := time.Unix(1_800_000_000, 0)
-	s := NewStore(db)
+	s := NewStore(db, nil)
 	s.now = func() time.Time { return now }
 	return s, &now
 }
@@ -178,6 +179,9 @@ func TestTokens(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		s, now := newStore(t, db)
 		ctx := t.Context()
+		if _, err := s.Grant(ctx, "bot@x.vn", Reporter, "79/HND", "cli"); err != nil {
+			t.Fatal(err)
+		}
 		secret, tok, err := s.CreateToken(ctx, TokenSpec{Email: "Bot@X.vn", Role: Reporter, Unit: "79/HND", TTL: 24 * time.Hour, CreatedBy: "cli"})
 		if err != nil {
 			t.Fatal(err)
@@ -213,15 +217,99 @@ func TestTokens(t *testing.T) {
 		if err != nil || len(list) != 1 {
 			t.Errorf("tokens: %v %v", list, err)
 		}
+		if _, err := s.Grant(ctx, "a@b.vn", Admin, "VN/MTTQ", "cli"); err != nil {
+			t.Fatal(err)
+		}
 		for _, bad := range []TokenSpec{
 			{Email: "x", Role: Admin, Unit: "VN/MTTQ"},
 			{Email: "a@b.vn", Role: "god", Unit: "VN/MTTQ"},
 			{Email: "a@b.vn", Role: Admin},
 			{Email: "a@b.vn", Role: Admin, Unit: "VN/MTTQ", TTL: -time.Second},
+			{Email: "a@b.vn", Role: Admin, Unit: "VN/MTTQ", TTL: MaxTokenTTL + time.Second},
 		} {
 			if _, _, err := s.CreateToken(ctx, bad); err == nil {
 				t.Errorf("CreateToken(%+v) accepted", bad)
 			}
+		}
+
+		// Every token expires: by default after DefaultTokenTTL.
+		_, def, err := s.CreateToken(ctx, TokenSpec{Email: "a@b.vn", Role: Admin, Unit: "VN/MTTQ"})
+		if err != nil || !def.ExpiresAt.Equal(now.Add(DefaultTokenTTL)) {
+			t.Errorf("token with the default lifetime: %+v, %v; want it to expire at %s", def, err, now.Add(DefaultTokenTTL))
+		}
+		if _, long, err := s.CreateToken(ctx, TokenSpec{Email: "a@b.vn", Role: Admin, Unit: "VN/MTTQ", TTL: MaxTokenTTL}); err != nil ||
+			!long.ExpiresAt.Equal(now.Add(MaxTokenTTL)) {
+			t.Errorf("token of the longest lifetime: %+v, %v", long, err)
+		}
+	})
+}
+
+// TestTokensFollowGrants: a token carries a role its holder holds, at
+// its unit or above, and works only while the holder still holds it.
+func TestTokensFollowGrants(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s, _ := newStore(t, db)
+		// VN/MTTQ contains every unit, 79/MTTQ two more.
+		s.units = UnitsFunc(func(_ context.Context, a, b string) (bool, error) {
+			return a == b || a == "VN/MTTQ" || a == "79/MTTQ" && (b == "26740/MTTQ" || b == "79/HND"), nil
+		})
+		ctx := t.Context()
+		grant := func(email string, r Role, unit string) {
+			t.Helper()
+			if _, err := s.Grant(ctx, email, r, unit, "cli"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		grant("admin@79.vn", Admin, "79/MTTQ")
+		grant("officer@79.vn", Officer, "79/MTTQ")
+		grant("viewer@79.vn", Viewer, "79/MTTQ")
+		for _, c := range []struct {
+			email string
+			role  Role
+			unit  string
+			ok    bool
+		}{
+			{"admin@79.vn", Admin, "79/MTTQ", true},
+			{"admin@79.vn", Reporter, "79/MTTQ", true},     // a narrower role
+			{"admin@79.vn", Admin, "26740/MTTQ", true},     // a unit below
+			{"admin@79.vn", Admin, "01/MTTQ", false},       // another province
+			{"admin@79.vn", Admin, "VN/MTTQ", false},       // a unit above
+			{"officer@79.vn", Viewer, "26740/MTTQ", true},  // an officer may do all a viewer may
+			{"officer@79.vn", Reporter, "79/MTTQ", false},  // but not file reports
+			{"officer@79.vn", Admin, "79/MTTQ", false},     // nor administer
+			{"viewer@79.vn", Staff, "79/MTTQ", true},       // everyone may ask the assistant
+			{"viewer@79.vn", Viewer, "79/HND", true},       // the Front's unit contains its members'
+			{"nobody@79.vn", Viewer, "79/MTTQ", false},     // no such user
+			{"admin@79.vn", Viewer, "unknown/unit", false}, // the tree does not contain it
+		} {
+			_, tok, err := s.CreateToken(ctx, TokenSpec{Email: c.email, Role: c.role, Unit: c.unit})
+			if c.ok && err != nil || !c.ok && !errors.Is(err, ErrNotHeld) {
+				t.Errorf("token %s at %s for %s: %v; want allowed %v", c.role, c.unit, c.email, err, c.ok)
+			}
+			if c.ok {
+				if held, err := s.TokenHeld(ctx, tok); !held || err != nil {
+					t.Errorf("token %s at %s for %s: held %v, %v", c.role, c.unit, c.email, held, err)
+				}
+			}
+		}
+		if _, err := s.UserByEmail(ctx, "nobody@79.vn"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a refused token made its holder: %v", err)
+		}
+
+		// Taking the grant back unbacks the token; giving it back backs it again.
+		_, tok, err := s.CreateToken(ctx, TokenSpec{Email: "admin@79.vn", Role: Reporter, Unit: "26740/MTTQ"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Ungrant(ctx, "admin@79.vn", Admin, "79/MTTQ"); err != nil {
+			t.Fatal(err)
+		}
+		if held, err := s.TokenHeld(ctx, tok); held || err != nil {
+			t.Errorf("after the grant was taken back: held %v, %v", held, err)
+		}
+		grant("admin@79.vn", Reporter, "26740/MTTQ")
+		if held, err := s.TokenHeld(ctx, tok); !held || err != nil {
+			t.Errorf("after a covering grant was given: held %v, %v", held, err)
 		}
 	})
 }

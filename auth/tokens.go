@@ -21,6 +21,17 @@ const tokenLen = len(TokenPrefix) + 43
 // apart, far too little to guess the rest.
 const shownPrefix = len(TokenPrefix) + 8
 
+// Token lifetimes. Every token expires: a script's token is renewed by
+// making a new one, so that a forgotten or leaked one stops on its own.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour  // when TokenSpec.TTL is zero
+	MaxTokenTTL     = 366 * 24 * time.Hour // the longest a token may be made for
+)
+
+// ErrNotHeld: the holder of a token does not (or no longer) hold a grant
+// that covers the token's role at its unit.
+var ErrNotHeld = errors.New("the holder holds no grant covering the token")
+
 // Token is a bearer token as listed: never the secret itself.
 type Token struct {
 	ID         int64     `json:"id"`
@@ -37,24 +48,39 @@ type Token struct {
 	userID int64
 }
 
-// Active reports whether the token still opens the API at t.
+// Active reports whether the token is neither revoked nor expired at t.
+// (A zero ExpiresAt would never expire: tokens are no longer made so, and
+// migration 002 gave the older ones an end.) Whether its holder still
+// backs it is TokenHeld.
 func (t Token) Active(at time.Time) bool {
 	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || at.Before(t.ExpiresAt))
 }
 
 // TokenSpec is what a new token is made for.
+//
+// A token is one of its holder's grants, lent to a script and possibly
+// narrowed: its role must be one the holder's grants cover (Role.Covers)
+// at its unit or a unit containing it, and it works only while they still
+// do — checked at every use, so taking the grant back (admin grant
+// --remove) stops the token at once, and giving it back again lets the
+// token work again until it expires or is revoked.
 type TokenSpec struct {
-	Email     string        // its owner; made when missing
+	Email     string        // its holder, who must hold a grant covering Role at Unit
 	Role      Role          // the one role it carries
 	Unit      string        // where it holds the role
-	TTL       time.Duration // zero: never expires
+	TTL       time.Duration // zero: DefaultTokenTTL; at most MaxTokenTTL
 	CreatedBy string        // for the record
 }
 
 // CreateToken makes a token and returns its secret — shown once, stored
-// only as a hash — with the token as listed.
+// only as a hash — with the token as listed. A holder without a grant
+// covering the token is refused with an error wrapping ErrNotHeld.
 func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, Token, error) {
 	email := normEmail(spec.Email)
+	ttl := spec.TTL
+	if ttl == 0 {
+		ttl = DefaultTokenTTL
+	}
 	switch {
 	case !validEmail(email):
 		return "", Token{}, fmt.Errorf("auth: %q is not an email address", spec.Email)
@@ -62,36 +88,42 @@ func (s *Store) CreateToken(ctx context.Context, spec TokenSpec) (string, Token,
 		return "", Token{}, fmt.Errorf("auth: unknown role %q", spec.Role)
 	case spec.Unit == "":
 		return "", Token{}, errors.New("auth: a token needs a unit")
-	case spec.TTL < 0:
+	case ttl < 0:
 		return "", Token{}, fmt.Errorf("auth: negative token lifetime %s", spec.TTL)
+	case ttl > MaxTokenTTL:
+		return "", Token{}, fmt.Errorf("auth: token lifetime %s is over the maximum %s", spec.TTL, MaxTokenTTL)
+	}
+	u, err := s.UserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		return "", Token{}, fmt.Errorf("auth: %s holds no role at all: %w", email, ErrNotHeld)
+	}
+	if err != nil {
+		return "", Token{}, err
+	}
+	held, err := s.holds(ctx, u.ID, spec.Role, spec.Unit)
+	if err != nil {
+		return "", Token{}, err
+	}
+	if !held {
+		return "", Token{}, fmt.Errorf("auth: %s holds no role covering %s at %s: %w", email, spec.Role, spec.Unit, ErrNotHeld)
 	}
 	secret := TokenPrefix + randomSecret(32)
 	now := s.now()
-	var expires int64
-	if spec.TTL > 0 {
-		expires = now.Add(spec.TTL).Unix()
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return "", Token{}, err
-	}
-	defer tx.Rollback()
-	u, err := s.ensureUser(ctx, tx, email)
-	if err != nil {
-		return "", Token{}, err
-	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO auth_tokens (prefix, hash, user_id, role, unit, created_at, created_by, expires_at)
+	err = s.db.QueryRowContext(ctx, `INSERT INTO auth_tokens (prefix, hash, user_id, role, unit, created_at, created_by, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		secret[:shownPrefix], hashSecret(secret), u.ID, string(spec.Role), spec.Unit, now.Unix(), spec.CreatedBy, expires).Scan(&id)
+		secret[:shownPrefix], hashSecret(secret), u.ID, string(spec.Role), spec.Unit, now.Unix(), spec.CreatedBy, now.Add(ttl).Unix()).Scan(&id)
 	if err != nil {
 		return "", Token{}, fmt.Errorf("auth: create token for %s: %w", email, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return "", Token{}, err
-	}
 	t, err := s.Token(ctx, id)
 	return secret, t, err
+}
+
+// TokenHeld reports whether t's holder still holds a grant covering it:
+// without one the token opens nothing (see TokenSpec).
+func (s *Store) TokenHeld(ctx context.Context, t Token) (bool, error) {
+	return s.holds(ctx, t.userID, t.Role, t.Unit)
 }
 
 const tokenColumns = `t.id, t.prefix, COALESCE(u.email, ''), t.role, t.unit, t.created_at, t.created_by, t.expires_at, t.revoked_at, t.last_used_at, t.user_id`

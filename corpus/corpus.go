@@ -1,7 +1,8 @@
 // Package corpus owns the library's document model — laws with their
 // phần / chương / mục / điều / khoản / điểm structure, and administrative
-// procedures — together with Vietnamese text normalisation, legal-structure
-// parsing, passages for indexing, and the documents table.
+// procedures — together with Vietnamese text normalisation (and the check
+// of names the public sees, CleanName), legal-structure parsing, passages
+// for indexing, and the documents table.
 package corpus
 
 import (

@@ -13,6 +13,7 @@ import (
 	"net/url"
 
 	"github.com/mattranso/mattranso/api"
+	"github.com/mattranso/mattranso/corpus"
 )
 
 // The actions the handlers ask the Authorizer about (see the package doc).
@@ -36,6 +37,23 @@ const MaxBodyBytes = 16 << 10
 type Authorizer interface {
 	Authorize(r *http.Request, action string, unit string) error
 }
+
+// Auditor writes a change to the audit log on behalf of the request's
+// sender — who, from where, under which request id it finds from r — as
+// action on unit (a unit id) to target; auth provides it (auth.AuditLog).
+// A failure to write is the Auditor's to report: the change is made.
+type Auditor interface {
+	Audit(r *http.Request, action, unit, target string)
+}
+
+// The audited actions: a village created, renamed (or given another
+// kind), retired. Each is recorded on the unit COMMUNE/MTTQ it was
+// authorised on.
+const (
+	AuditVillageCreate = "org.village.create"
+	AuditVillageRename = "org.village.rename"
+	AuditVillageRetire = "org.village.retire"
+)
 
 // Errors an Authorizer returns (wrapped) to refuse a request.
 var (
@@ -77,6 +95,8 @@ type Options struct {
 	// data; nil refuses them all with 401, saying that sign-on is not
 	// configured.
 	Authorizer Authorizer
+	// Auditor records every change made; nil leaves a log line only.
+	Auditor Auditor
 	// CSRF returns the token that the request's forms must carry, in the
 	// field CSRFField; nil puts none.
 	CSRF func(r *http.Request) string
@@ -94,6 +114,7 @@ type Handler struct {
 	store *Store
 	pages Pages
 	authz Authorizer
+	audit Auditor
 	csrf  func(*http.Request) string
 	field string
 	login string
@@ -106,7 +127,7 @@ func New(o Options) *Handler {
 	if o.Store == nil || o.Pages == nil {
 		panic("org: New needs Store and Pages")
 	}
-	h := &Handler{store: o.Store, pages: o.Pages, authz: o.Authorizer, csrf: o.CSRF,
+	h := &Handler{store: o.Store, pages: o.Pages, authz: o.Authorizer, audit: o.Auditor, csrf: o.CSRF,
 		field: o.CSRFField, login: o.LoginURL, log: o.Logger}
 	if h.authz == nil {
 		h.authz = notConfigured
@@ -358,7 +379,7 @@ func (h *Handler) APICreateVillage(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err, "code")
 		return
 	}
-	h.log.InfoContext(r.Context(), "org: village created", "village", t.Code, "name", t.Name)
+	h.record(r, AuditVillageCreate, Territory{}, t)
 	w.Header().Set("Location", "/api/v1/org/villages/"+url.PathEscape(t.Code))
 	api.WriteJSON(w, http.StatusCreated, VillageResponse{Village: t, Units: unitViews(t)})
 }
@@ -367,7 +388,11 @@ func (h *Handler) APICreateVillage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) APIRenameVillage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	commune, ok := h.checkVillage(w, id)
-	if !ok || !h.exists(w, r, id) {
+	if !ok {
+		return
+	}
+	old, ok := h.exists(w, r, id)
+	if !ok {
 		return
 	}
 	if status, msg := h.authorize(r, ActionVillageWrite, commune); status != 0 {
@@ -383,7 +408,7 @@ func (h *Handler) APIRenameVillage(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err, "id")
 		return
 	}
-	h.log.InfoContext(r.Context(), "org: village renamed", "village", t.Code, "name", t.Name)
+	h.record(r, AuditVillageRename, old, t)
 	api.WriteJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
 }
 
@@ -392,7 +417,11 @@ func (h *Handler) APIRenameVillage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) APIRetireVillage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	commune, ok := h.checkVillage(w, id)
-	if !ok || !h.exists(w, r, id) {
+	if !ok {
+		return
+	}
+	old, ok := h.exists(w, r, id)
+	if !ok {
 		return
 	}
 	if status, msg := h.authorize(r, ActionVillageWrite, commune); status != 0 {
@@ -404,17 +433,41 @@ func (h *Handler) APIRetireVillage(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err, "id")
 		return
 	}
-	h.log.InfoContext(r.Context(), "org: village retired", "village", t.Code, "name", t.Name)
+	h.record(r, AuditVillageRetire, old, t)
 	api.WriteJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
 }
 
-// exists answers 404 and returns false when territory code is unknown.
-func (h *Handler) exists(w http.ResponseWriter, r *http.Request, code string) bool {
-	if _, err := h.store.Territory(r.Context(), code); err != nil {
+// exists returns territory code, or answers 404 and returns false when it
+// is unknown.
+func (h *Handler) exists(w http.ResponseWriter, r *http.Request, code string) (Territory, bool) {
+	t, err := h.store.Territory(r.Context(), code)
+	if err != nil {
 		h.apiError(w, r, err, "id")
-		return false
+		return Territory{}, false
 	}
-	return true
+	return t, true
+}
+
+// record logs a change to a village, before and after, and writes it to
+// the audit log on the commune's Front unit, which authorised it. A
+// request that changed nothing (the same name, a village already
+// retired) is not a change.
+func (h *Handler) record(r *http.Request, action string, before, after Territory) {
+	var target string
+	switch {
+	case action == AuditVillageCreate:
+		target = fmt.Sprintf("%s %q", after.Code, after.Name)
+	case action == AuditVillageRename && (before.Name != after.Name || before.Kind != after.Kind):
+		target = fmt.Sprintf("%s %q → %q", after.Code, before.Name, after.Name)
+	case action == AuditVillageRetire && !before.Retired():
+		target = fmt.Sprintf("%s %q", after.Code, after.Name)
+	default:
+		return
+	}
+	h.log.InfoContext(r.Context(), "org: village changed", "action", action, "village", after.Code, "name", after.Name, "was", before.Name)
+	if h.audit != nil {
+		h.audit.Audit(r, action, UnitOf(after.ParentCode, MTTQ).String(), target)
+	}
 }
 
 func authCode(status int) string {
@@ -480,14 +533,17 @@ func checkVillageRequest(w http.ResponseWriter, req VillageRequest, needKind boo
 	return true
 }
 
+// nameProblem is the message refusing a typed name, naming the field, or "".
 func nameProblem(name string) string {
-	if _, err := cleanName("name", name); err != nil {
-		if n := []rune(name); len(n) > MaxNameLen {
-			return fmt.Sprintf("Tên quá dài: tối đa %d ký tự.", MaxNameLen)
-		}
-		return "Hãy nhập tên thôn, tổ dân phố (chữ hoặc số, không để trống)."
+	_, err := cleanName(name)
+	var ne *corpus.NameError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ne):
+		return ne.Error()
 	}
-	return ""
+	return "Tên thôn, tổ dân phố cần có chữ hoặc số."
 }
 
 func kindProblem(kind string, need bool) string {

@@ -176,6 +176,16 @@ func TestAPI(t *testing.T) {
 			{method: "POST", path: villages, body: json("Hoà Bình", "Thôn"), user: "26740/MTTQ", status: 409, code: "duplicate_name"},
 			{method: "POST", path: villages, body: json("", "thôn"), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
 			{method: "POST", path: villages, body: json(strings.Repeat("x", 101), "thôn"), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
+			// Invisible and direction-changing characters: the spoof that would
+			// block the real "Hòa Bình" is refused, not stored.
+			{method: "POST", path: villages, body: json("Hòa\u202eBình", "thôn"), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
+			{method: "POST", path: villages, body: json("Hòa\u200bBình", "thôn"), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
+			{method: "POST", path: villages, body: json("\ufeffHòa Bình", "thôn"), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
+			{method: "POST", path: villages, body: json("Hòa\u2066Bình", "thôn"), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
+			{method: "POST", path: villages, body: `{"name":"Hòa\u001b[31mBình","kind":"thôn"}`, user: "26740/MTTQ", status: 400, code: "invalid_text", field: "name"},
+			// Invalid UTF-8, which JSON decoding turns into U+FFFD.
+			{method: "POST", path: villages, body: "{\"name\":\"H\xff\xfe\",\"kind\":\"thôn\"}", user: "26740/MTTQ", status: 400, code: "invalid_text", field: "name"},
+			{method: "PATCH", path: "/api/v1/org/villages/26740-002", body: json("Tổ\u202e 9", ""), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
 			{method: "POST", path: villages, body: `{"name":"Đông"}`, user: "26740/MTTQ", status: 400, code: "invalid_kind", field: "kind"},
 			{method: "POST", path: villages, body: json("Đông", "huyện"), user: "26740/MTTQ", status: 400, code: "invalid_kind", field: "kind"},
 			{method: "POST", path: villages, body: `{"name":"Đông","kind":"thôn","ten":"x"}`, user: "26740/MTTQ", status: 400, code: "unknown_field", field: "ten"},
@@ -205,6 +215,13 @@ func TestAPI(t *testing.T) {
 			{method: "PUT", path: "/api/v1/org/villages/26740-001", body: `{"name":"X"}`, user: "26740/MTTQ", status: 405, code: "method_not_allowed"},
 		} {
 			check(t, srv, c)
+		}
+
+		// A refused name says which field and which character.
+		body := check(t, srv, call{method: "POST", path: villages, body: json("Hòa\u202eBình", "thôn"), user: "26740/MTTQ",
+			status: 400, code: "invalid_name", field: "name"})
+		if !strings.Contains(string(body), "Tên thôn, tổ dân phố chứa ký tự ẩn hoặc ký tự điều khiển hướng chữ (U+202E, ký tự thứ 4)") {
+			t.Errorf("bidi override refused with %s", body)
 		}
 
 		// What the answers hold.
@@ -281,7 +298,10 @@ func TestPages(t *testing.T) {
 		page(call{method: "POST", path: add, contentType: formType, user: "26740/MTTQ", status: 409,
 			body: form("name", "Hoà  Bình", "kind", "Thôn", "csrf_token", testCSRF)}, "đã có một thôn", `value="Hoà  Bình"`)
 		page(call{method: "POST", path: add, contentType: formType, user: "26740/MTTQ", status: 422,
-			body: form("name", " ", "kind", "Thôn", "csrf_token", testCSRF)}, "Hãy nhập tên")
+			body: form("name", " ", "kind", "Thôn", "csrf_token", testCSRF)}, "Tên thôn, tổ dân phố đang để trống")
+		// A direction override is refused, naming the field and the character.
+		page(call{method: "POST", path: add, contentType: formType, user: "26740/MTTQ", status: 422,
+			body: form("name", "Hòa\u202eBình", "kind", "Thôn", "csrf_token", testCSRF)}, "Tên thôn, tổ dân phố chứa ký tự ẩn hoặc ký tự điều khiển hướng chữ (U&#43;202E")
 
 		resp, _ = do(t, srv, call{method: "POST", path: "/quan-tri/thon/26740-001/doi-ten", contentType: formType, user: "26740/MTTQ",
 			body: form("name", "Hòa Bình Đông", "kind", "Xóm", "csrf_token", testCSRF)})

@@ -31,3 +31,21 @@ func (u IDs) UnitName(ctx context.Context, unit string) (string, error) {
 	}
 	return UnitName(t, x.Org), nil
 }
+
+// Containers lists the ids of the units that contain unit, unit itself
+// first (see Store.Containers).
+func (u IDs) Containers(ctx context.Context, unit string) ([]string, error) {
+	x, err := ParseUnit(unit)
+	if err != nil {
+		return nil, err
+	}
+	us, err := u.Store.Containers(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(us))
+	for i, c := range us {
+		out[i] = c.String()
+	}
+	return out, nil
+}

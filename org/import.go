@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -244,17 +243,24 @@ func checkRow(problems *ImportError, line int, get func(string) string) (importR
 		ok = false
 	}
 	text := func(field string, required bool) string {
-		v := get(field)
-		if !utf8.ValidString(v) {
+		v, err := corpus.CleanName("cột "+field, get(field), 200)
+		var ne *corpus.NameError
+		switch {
+		case err == nil:
+		case !errors.As(err, &ne):
+			bad(field, "%v", err)
+		case ne.Problem == corpus.NameEmpty:
+			if required {
+				bad(field, "empty")
+			}
+		case ne.Problem == corpus.NameInvalidUTF8:
 			bad(field, "not valid UTF-8")
-			return ""
-		}
-		v = corpus.NFC(strings.Join(strings.Fields(v), " "))
-		if required && v == "" {
-			bad(field, "empty")
-		}
-		if utf8.RuneCountInString(v) > 200 {
-			bad(field, "%d characters, at most 200", utf8.RuneCountInString(v))
+		case ne.Problem == corpus.NameTooLong:
+			bad(field, "%d characters, at most 200", ne.Len)
+		default:
+			// Names the public sees refuse invisible and
+			// direction-changing characters wherever they come from.
+			bad(field, "%s", ne.Error())
 		}
 		return v
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -108,26 +107,20 @@ func ParseVillageKind(s string) (string, error) {
 	return "", fmt.Errorf("org: %w village kind %q: want one of %s", ErrInvalid, s, strings.Join(VillageKinds, ", "))
 }
 
-// cleanName returns a name as stored: NFC, trimmed, inner spacing made
-// single spaces. It refuses an empty or over-long name and control
-// characters.
-func cleanName(field, s string) (string, error) {
-	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("org: %w %s: not valid UTF-8", ErrInvalid, field)
+// NameLabel is how messages name a village's name field.
+const NameLabel = "tên thôn, tổ dân phố"
+
+// cleanName returns a village name as stored (corpus.CleanName: NFC,
+// trimmed, inner spacing single spaces, no invisible or direction-changing
+// characters). Its error wraps ErrInvalid and the *corpus.NameError whose
+// message names the field.
+func cleanName(s string) (string, error) {
+	n, err := corpus.CleanName(NameLabel, s, MaxNameLen)
+	if err != nil {
+		return "", fmt.Errorf("org: %w name: %w", ErrInvalid, err)
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
-			return "", fmt.Errorf("org: %w %s %q: contains a control character", ErrInvalid, field, s)
-		}
-	}
-	n := corpus.NFC(strings.Join(strings.Fields(s), " "))
-	switch {
-	case n == "":
-		return "", fmt.Errorf("org: %w %s: empty", ErrInvalid, field)
-	case utf8.RuneCountInString(n) > MaxNameLen:
-		return "", fmt.Errorf("org: %w %s: %d characters, at most %d", ErrInvalid, field, utf8.RuneCountInString(n), MaxNameLen)
-	case NameKey(n) == "":
-		return "", fmt.Errorf("org: %w %s %q: has no letters or digits", ErrInvalid, field, s)
+	if NameKey(n) == "" {
+		return "", fmt.Errorf("org: %w name %q: has no letters or digits", ErrInvalid, s)
 	}
 	return n, nil
 }
@@ -136,7 +129,7 @@ func cleanName(field, s string) (string, error) {
 // full name of a village of kind: "Hòa Bình" and "Thôn Hòa Bình" both give
 // ("Hòa Bình", "Thôn Hòa Bình") for kind "Thôn".
 func villageName(kind, typed string) (short, full string, err error) {
-	n, err := cleanName("name", typed)
+	n, err := cleanName(typed)
 	if err != nil {
 		return "", "", err
 	}

@@ -59,6 +59,11 @@
 //	                                  PATCH and DELETE /api/v1/org/villages/{id},
 //	                                  and the admin page's forms
 //
+// Every change — a village created, renamed, retired — is written to the
+// audit log through the [Auditor] that auth provides (auth.AuditLog), as
+// org.village.create, org.village.rename or org.village.retire on the
+// commune's Front unit, with the actor and the request id.
+//
 // Everything else the package serves — territory names and the active
 // villages of a commune — is public: citizens choose their place from it
 // when they send feedback. Importing the official list is done by the

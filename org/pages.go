@@ -156,7 +156,7 @@ func (h *Handler) CreateVillageForm(w http.ResponseWriter, r *http.Request) {
 		h.denied(w, r, http.StatusNotFound, "Không tìm thấy xã", fmt.Sprintf("%q không phải mã xã, phường, đặc khu.", code))
 		return
 	}
-	if !h.pageExists(w, r, code) {
+	if _, ok := h.pageExists(w, r, code); !ok {
 		return
 	}
 	if st, msg := h.authorize(r, ActionVillageWrite, code); st != 0 {
@@ -177,7 +177,7 @@ func (h *Handler) CreateVillageForm(w http.ResponseWriter, r *http.Request) {
 	if problem == "" {
 		t, err = h.store.CreateVillage(r.Context(), code, f.Name, f.Kind)
 		if err == nil {
-			h.log.InfoContext(r.Context(), "org: village created", "village", t.Code, "name", t.Name)
+			h.record(r, AuditVillageCreate, Territory{}, t)
 			h.done(w, r, code, "them", t.Code)
 			return
 		}
@@ -198,7 +198,8 @@ func (h *Handler) RenameVillageForm(w http.ResponseWriter, r *http.Request) {
 		h.denied(w, r, http.StatusNotFound, "Không tìm thấy thôn", fmt.Sprintf("%q không phải mã thôn, tổ dân phố.", id))
 		return
 	}
-	if !h.pageExists(w, r, id) {
+	old, ok := h.pageExists(w, r, id)
+	if !ok {
 		return
 	}
 	if st, msg := h.authorize(r, ActionVillageWrite, commune); st != 0 {
@@ -217,7 +218,7 @@ func (h *Handler) RenameVillageForm(w http.ResponseWriter, r *http.Request) {
 	if problem == "" {
 		t, err := h.store.RenameVillage(r.Context(), id, f.Name, f.Kind)
 		if err == nil {
-			h.log.InfoContext(r.Context(), "org: village renamed", "village", t.Code, "name", t.Name)
+			h.record(r, AuditVillageRename, old, t)
 			h.done(w, r, commune, "doi-ten", id)
 			return
 		}
@@ -238,7 +239,8 @@ func (h *Handler) RetireVillageForm(w http.ResponseWriter, r *http.Request) {
 		h.denied(w, r, http.StatusNotFound, "Không tìm thấy thôn", fmt.Sprintf("%q không phải mã thôn, tổ dân phố.", id))
 		return
 	}
-	if !h.pageExists(w, r, id) {
+	old, ok := h.pageExists(w, r, id)
+	if !ok {
 		return
 	}
 	if st, msg := h.authorize(r, ActionVillageWrite, commune); st != 0 {
@@ -250,7 +252,7 @@ func (h *Handler) RetireVillageForm(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := h.store.RetireVillage(r.Context(), id)
 	if err == nil {
-		h.log.InfoContext(r.Context(), "org: village retired", "village", t.Code, "name", t.Name)
+		h.record(r, AuditVillageRetire, old, t)
 		h.done(w, r, commune, "ngung", id)
 		return
 	}
@@ -261,14 +263,15 @@ func (h *Handler) RetireVillageForm(w http.ResponseWriter, r *http.Request) {
 	h.renderTerritory(w, r, status, commune, func(v *pageView) { v.Error = problem })
 }
 
-// pageExists shows the not-found page and returns false when territory
-// code is unknown.
-func (h *Handler) pageExists(w http.ResponseWriter, r *http.Request, code string) bool {
-	if _, err := h.store.Territory(r.Context(), code); err != nil {
+// pageExists returns territory code, or shows the not-found page and
+// returns false when it is unknown.
+func (h *Handler) pageExists(w http.ResponseWriter, r *http.Request, code string) (Territory, bool) {
+	t, err := h.store.Territory(r.Context(), code)
+	if err != nil {
 		h.pageError(w, r, err)
-		return false
+		return Territory{}, false
 	}
-	return true
+	return t, true
 }
 
 // done sends the browser back to the commune's page after a change, so

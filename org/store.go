@@ -315,6 +315,42 @@ func (s *Store) Contains(ctx context.Context, a, b Unit) (bool, error) {
 	return in && a.Org.Oversees(b.Org), nil
 }
 
+// Containers returns the units that contain u (see Contains), u first and
+// then up the tree: for 26740-001/HND, 26740-001/HND and 26740-001/MTTQ,
+// 26740/HND and 26740/MTTQ, 79/HND and 79/MTTQ, VN/HND and VN/MTTQ. It is
+// one primary-key lookup of u's territory, which must exist (else an error
+// wrapping ErrNotFound). Territories never move, so the answer for a unit
+// never changes: auth indexes its audit log by it.
+func (s *Store) Containers(ctx context.Context, u Unit) ([]Unit, error) {
+	if !u.Org.Valid() {
+		return nil, fmt.Errorf("org: containers of %s: %w organisation %q", u, ErrInvalid, u.Org)
+	}
+	if _, err := levelOf(u.Territory); err != nil {
+		return nil, fmt.Errorf("org: containers of %s: %w", u, err)
+	}
+	stmt, err := s.pathQuery(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var path string
+	err = stmt.QueryRowContext(ctx, u.Territory).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("org: containers of %s: territory %s: %w", u, u.Territory, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("org: containers of %s: %w", u, err)
+	}
+	codes := pathCodes(path)
+	out := make([]Unit, 0, 2*len(codes))
+	for i := len(codes) - 1; i >= 0; i-- {
+		out = append(out, Unit{Territory: codes[i], Org: u.Org})
+		if u.Org != MTTQ {
+			out = append(out, Unit{Territory: codes[i], Org: MTTQ})
+		}
+	}
+	return out, nil
+}
+
 // ContainsTerritory reports whether territory a is territory b or one of
 // its ancestors, with one primary-key lookup of b.
 func (s *Store) ContainsTerritory(ctx context.Context, a, b string) (bool, error) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -180,6 +181,7 @@ func TestImportProblems(t *testing.T) {
 		{"wrong field count", header + "province,01,Hà Nội\n", "line 2: wrong number of fields"},
 		{"bad quote", header + "province,01,\"Hà Nội,,,,,,\n", "extraneous or missing \" in quoted-field"},
 		{"bad utf-8", header + "province,01,H\xffNội,,,,,\n", "line 2: name: not valid UTF-8"},
+		{"direction override", header + "province,01,Hà\u202eNội,,,,,\n", "line 2: name: Cột name chứa ký tự ẩn hoặc ký tự điều khiển hướng chữ (U+202E, ký tự thứ 3)"},
 	}
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		s := newStore(t, db)
@@ -295,6 +297,9 @@ func TestVillages(t *testing.T) {
 			{"26740", "Hòa Bình", "huyện"},
 			{"26740", strings.Repeat("a", org.MaxNameLen+1), "thôn"},
 			{"26740", "A\x00B", "thôn"},
+			{"26740", "Hòa\u202eBình", "thôn"},
+			{"26740", "Hòa\u200bBình", "thôn"},
+			{"26740", "Hòa\xffBình", "thôn"},
 			{"79", "Hòa Bình", "thôn"},
 			{"26740-001", "Hòa Bình", "thôn"},
 			{"xyz", "Hòa Bình", "thôn"},
@@ -520,6 +525,46 @@ func TestContains(t *testing.T) {
 			if _, err := s.Contains(ctx, bad[0], bad[1]); !errors.Is(err, org.ErrInvalid) {
 				t.Errorf("Contains(%v, %v): %v, want ErrInvalid", bad[0], bad[1], err)
 			}
+		}
+
+		// Containers lists exactly the units that Contains says contain
+		// a unit, the unit itself first.
+		var all []org.Unit
+		for _, code := range []string{"VN", "79", "01", "26740", "26743", "00004", v.Code, other.Code, gone.Code} {
+			all = append(all, org.Units(code)...)
+		}
+		for _, b := range all {
+			got, err := s.Containers(ctx, b)
+			if err != nil {
+				t.Fatalf("Containers(%s): %v", b, err)
+			}
+			var want []string
+			for _, a := range all {
+				if in, err := s.Contains(ctx, a, b); err != nil {
+					t.Fatal(err)
+				} else if in {
+					want = append(want, a.String())
+				}
+			}
+			var gotIDs []string
+			for _, u := range got {
+				gotIDs = append(gotIDs, u.String())
+			}
+			if len(got) == 0 || got[0] != b {
+				t.Errorf("Containers(%s) = %v: want %s first", b, gotIDs, b)
+			}
+			slices.Sort(want)
+			slices.Sort(gotIDs)
+			if !slices.Equal(gotIDs, want) {
+				t.Errorf("Containers(%s) = %v, want %v", b, gotIDs, want)
+			}
+		}
+		if _, err := s.Containers(ctx, org.UnitOf("79999", org.MTTQ)); !errors.Is(err, org.ErrNotFound) {
+			t.Errorf("Containers(unknown): %v, want ErrNotFound", err)
+		}
+		if ids, err := (org.IDs{Store: s}).Containers(ctx, v.Code+"/HND"); err != nil ||
+			strings.Join(ids, " ") != v.Code+"/HND "+v.Code+"/MTTQ 26740/HND 26740/MTTQ 79/HND 79/MTTQ VN/HND VN/MTTQ" {
+			t.Errorf("IDs.Containers(%s/HND) = %v, %v", v.Code, ids, err)
 		}
 	})
 }

@@ -28,8 +28,12 @@ Commands:
         take the role back
   admin grant list
         every user with their roles
-  admin token create --email E --role R --unit U [--ttl 720h]
-        print a new bearer token for scripts, once; it carries that one role
+  admin token create --email E --role R --unit U [--ttl 2160h]
+        print a new bearer token for scripts, once; it carries that one role.
+        E must hold R (or a role allowing everything R allows) at U or at a
+        unit containing it, and the token works only while E still does.
+        It expires after --ttl: default 2160h (90 days), at most 8784h
+        (366 days); make a new one before then
   admin token list
         every token (never the secret): id, prefix, owner, role, unit, state
   admin token revoke ID
@@ -54,7 +58,7 @@ func openAuth(ctx context.Context, cfg config.Config) (*store.DB, *auth.Store, *
 		db.Close()
 		return nil, nil, nil, err
 	}
-	return db, auth.NewStore(db), tree, nil
+	return db, auth.NewStore(db, org.IDs{Store: tree}), tree, nil
 }
 
 // grantFlags are the flags of grant and token create.
@@ -198,11 +202,11 @@ func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, s
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (database)")
 	var g grantFlags
-	ttl := time.Duration(0)
+	ttl := auth.DefaultTokenTTL
 	switch sub {
 	case "create":
 		g.add(fs)
-		fs.DurationVar(&ttl, "ttl", 0, "lifetime, e.g. 720h; 0 never expires")
+		fs.DurationVar(&ttl, "ttl", auth.DefaultTokenTTL, "lifetime, e.g. 720h; at most 8784h (366 days)")
 	case "list", "revoke":
 	default:
 		fmt.Fprint(stderr, authUsage)
@@ -224,6 +228,10 @@ func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, s
 		return exitError{2, fmt.Errorf("admin token %s: unexpected %q", sub, pos[0])}
 	case ttl < 0:
 		return exitError{2, fmt.Errorf("admin token create: --ttl %s is negative", ttl)}
+	case ttl == 0:
+		return exitError{2, errors.New("admin token create: --ttl 0: every token expires; give a lifetime up to 8784h (366 days)")}
+	case ttl > auth.MaxTokenTTL:
+		return exitError{2, fmt.Errorf("admin token create: --ttl %s is over the maximum, 8784h (366 days)", ttl)}
 	}
 	db, as, tree, err := openAuth(ctx, cfg)
 	if err != nil {
@@ -238,6 +246,10 @@ func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, s
 			return err
 		}
 		secret, t, err := as.CreateToken(ctx, auth.TokenSpec{Email: g.email, Role: role, Unit: unit, TTL: ttl, CreatedBy: "command line"})
+		if errors.Is(err, auth.ErrNotHeld) {
+			return exitError{1, fmt.Errorf("admin token create: %w; a token carries a role its holder holds: "+
+				"grant it first (mattranso admin grant --email %s --role %s --unit %s)", err, strings.ToLower(g.email), role, unit)}
+		}
 		if err != nil {
 			return exitError{1, fmt.Errorf("admin token create: %w", err)}
 		}
@@ -247,11 +259,8 @@ func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, s
 		}
 		// The secret alone on stdout, for scripts; the rest on stderr.
 		fmt.Fprintln(stdout, secret)
-		exp := "never expires"
-		if !t.ExpiresAt.IsZero() {
-			exp = "expires " + t.ExpiresAt.Format(time.DateTime) + " UTC"
-		}
-		fmt.Fprintf(stderr, "token %d for %s: %s at %s, %s. It is shown once: keep it secret.\n", t.ID, t.Email, t.Role, t.Unit, exp)
+		fmt.Fprintf(stderr, "token %d for %s: %s at %s, expires %s UTC, works while %s holds the role. It is shown once: keep it secret.\n",
+			t.ID, t.Email, t.Role, t.Unit, t.ExpiresAt.Format(time.DateTime), t.Email)
 	case "list":
 		tokens, err := as.Tokens(ctx)
 		if err != nil {
@@ -269,6 +278,15 @@ func adminToken(ctx context.Context, cfg config.Config, args []string, stdout, s
 				state = "expired " + t.ExpiresAt.Format(time.DateOnly)
 			case !t.ExpiresAt.IsZero():
 				state = "until " + t.ExpiresAt.Format(time.DateOnly)
+			}
+			if t.Active(now) {
+				held, err := as.TokenHeld(ctx, t)
+				if err != nil {
+					return err
+				}
+				if !held {
+					state = "no grant (" + t.Email + " no longer holds " + string(t.Role) + ")"
+				}
 			}
 			used := "never"
 			if !t.LastUsedAt.IsZero() {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
@@ -36,10 +37,25 @@ func TestAdminGrantAndToken(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "granted: chu.tich@mttq.vn is admin at VN/MTTQ (linked when they first sign in)") {
 		t.Fatalf("grant: %d %q %q", code, out, stderr)
 	}
+	// A token carries a role its holder holds: grant first.
+	_, stderr, code = runCmd(t, env, "admin", "token", "create", "--email", "script@hcm.vn", "--role", "reporter", "--unit", "79/HND", "--ttl", "720h")
+	if code != 1 || !strings.Contains(stderr, "grant it first (mattranso admin grant --email script@hcm.vn --role reporter --unit 79/HND)") {
+		t.Fatalf("token create without a grant: %d %q", code, stderr)
+	}
+	if _, stderr, code := runCmd(t, env, "admin", "grant", "--email", "script@hcm.vn", "--role", "reporter", "--unit", "79/HND"); code != 0 {
+		t.Fatalf("grant the script's holder: %d %s", code, stderr)
+	}
 	out, stderr, code = runCmd(t, env, "admin", "token", "create", "--email", "script@hcm.vn", "--role", "reporter", "--unit", "79/HND", "--ttl", "720h")
 	secret := strings.TrimSpace(out)
 	if code != 0 || !strings.HasPrefix(secret, auth.TokenPrefix) || strings.Count(out, "\n") != 1 || !strings.Contains(stderr, "shown once") {
 		t.Fatalf("token create: %d %q %q", code, out, stderr)
+	}
+	// The admin's own token, with the default lifetime, a role below theirs.
+	out, stderr, code = runCmd(t, env, "admin", "token", "create", "--email", "chu.tich@mttq.vn", "--role", "viewer", "--unit", "79/HND")
+	adminToken := strings.TrimSpace(out)
+	expires := time.Now().UTC().Add(auth.DefaultTokenTTL)
+	if code != 0 || !strings.Contains(stderr, "expires "+expires.Format(time.DateOnly)) && !strings.Contains(stderr, "expires "+expires.Add(time.Minute).Format(time.DateOnly)) {
+		t.Fatalf("token create with the default lifetime: %d %q %q; want it to expire on %s", code, out, stderr, expires.Format(time.DateOnly))
 	}
 
 	// The site serve builds, over the same database.
@@ -102,13 +118,24 @@ func TestAdminGrantAndToken(t *testing.T) {
 	if code, _ := me(secret); code != http.StatusUnauthorized {
 		t.Errorf("/api/v1/me with the revoked token: %d", code)
 	}
+	if code, body := me(adminToken); code != http.StatusOK {
+		t.Errorf("/api/v1/me with the admin's token: %d %s", code, body)
+	}
 	out, _, _ = runCmd(t, env, "admin", "grant", "--remove", "--email", "chu.tich@mttq.vn", "--role", "admin", "--unit", "VN/MTTQ")
 	if !strings.Contains(out, "removed") {
 		t.Errorf("grant --remove: %q", out)
 	}
+	// Without the grant behind it the token opens nothing, and the list says why.
+	if code, body := me(adminToken); code != http.StatusUnauthorized {
+		t.Errorf("/api/v1/me with the token of a removed admin: %d %s", code, body)
+	}
+	out, _, code = runCmd(t, env, "admin", "token", "list")
+	if code != 0 || !strings.Contains(out, "no grant (chu.tich@mttq.vn no longer holds viewer)") {
+		t.Errorf("token list after grant --remove: %d\n%s", code, out)
+	}
 
 	// Every change is in the audit log.
-	evs, err := auth.NewStore(db).Events(t.Context(), auth.EventQuery{Action: "auth"})
+	evs, err := auth.NewStore(db, nil).Events(t.Context(), auth.EventQuery{Action: "auth"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +160,9 @@ func TestAdminGrantAndToken(t *testing.T) {
 		{[]string{"admin", "grant", "--email", "a@b.vn", "--role", "admin", "--unit", "56/MTTQ"}, 1, "no territory 56"},
 		{[]string{"admin", "grant", "--email", "not-an-email", "--role", "admin", "--unit", "VN/MTTQ"}, 1, "not an email address"},
 		{[]string{"admin", "token", "create", "--email", "a@b.vn", "--role", "admin", "--unit", "VN/MTTQ", "--ttl", "-1h"}, 2, "negative"},
+		{[]string{"admin", "token", "create", "--email", "a@b.vn", "--role", "admin", "--unit", "VN/MTTQ", "--ttl", "0"}, 2, "every token expires"},
+		{[]string{"admin", "token", "create", "--email", "a@b.vn", "--role", "admin", "--unit", "VN/MTTQ", "--ttl", "9000h"}, 2, "over the maximum"},
+		{[]string{"admin", "token", "create", "--email", "a@b.vn", "--role", "admin", "--unit", "VN/MTTQ"}, 1, "grant it first"},
 		{[]string{"admin", "token", "revoke", "abc"}, 2, "not a token id"},
 		{[]string{"admin", "token", "revoke", "99"}, 1, "no token 99"},
 		{[]string{"admin", "token", "frob"}, 2, "unknown command"},

@@ -155,6 +155,9 @@ func TestServeUsesLanguageModel(t *testing.T) {
 	}
 	data := t.TempDir()
 	t.Setenv("MATTRANSO_DATA", data)
+	if _, stderr, code := runCmd(t, nil, "admin", "grant", "--email", "canbo@example.vn", "--role", "staff", "--unit", "VN/MTTQ"); code != 0 {
+		t.Fatalf("grant: exit %d %s", code, stderr)
+	}
 	token, _, code := runCmd(t, nil, "admin", "token", "create", "--email", "canbo@example.vn", "--role", "staff", "--unit", "VN/MTTQ")
 	if code != 0 {
 		t.Fatalf("token create: exit %d", code)

@@ -260,10 +260,11 @@ func testSite(t *testing.T, db *store.DB) (http.Handler, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := org.NewStore(db).ImportTerritories(ctx, strings.NewReader(territories)); err != nil {
+	tree := org.NewStore(db)
+	if _, err := tree.ImportTerritories(ctx, strings.NewReader(territories)); err != nil {
 		t.Fatal(err)
 	}
-	as := auth.NewStore(db)
+	as := auth.NewStore(db, org.IDs{Store: tree})
 	if _, err := as.Grant(ctx, "quan.tri@mttq.vn", auth.Admin, "VN/MTTQ", "test"); err != nil {
 		t.Fatal(err)
 	}

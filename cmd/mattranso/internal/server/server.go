@@ -84,8 +84,8 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
-	// The unit tree; auth fills in Authorizer and CSRF.
-	orgMod, err := orgModule(ctx, lib.DB, org.Options{Logger: log, Authorizer: auth.Check, CSRF: auth.CSRFToken})
+	// The unit tree; auth fills in Authorizer, Auditor and CSRF.
+	orgMod, err := orgModule(ctx, lib.DB, org.Options{Logger: log, Authorizer: auth.Check, Auditor: auth.AuditLog, CSRF: auth.CSRFToken})
 	if err != nil {
 		return nil, err
 	}
