@@ -207,11 +207,7 @@ func TestClassifierInconsistentFile(t *testing.T) {
 // CheckTaxonomy, each topic that differs named.
 func TestCheckTaxonomy(t *testing.T) {
 	tax := DefaultTaxonomy()
-	c, err := TrainDefault(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.CheckTaxonomy(tax); err != nil {
+	if err := defaultClassifier(t).CheckTaxonomy(tax); err != nil {
 		t.Errorf("the default model against its taxonomy: %v", err)
 	}
 	other, err := Train(t.Context(), readExamples(t, "small.jsonl"), Options{})

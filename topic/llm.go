@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattranso/mattranso/corpus"
 	"github.com/tmc/langchaingo/llms"
+
+	"github.com/mattranso/mattranso/corpus"
 )
 
 // LLMClassifier classifies zero-shot with a language model prompted with

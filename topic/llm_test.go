@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mattranso/mattranso/retrieval/openaitest"
 	"github.com/tmc/langchaingo/llms/openai"
+
+	"github.com/mattranso/mattranso/retrieval/openaitest"
 )
 
 // The language model is the scripted stand-in of retrieval/openaitest: no
@@ -19,11 +20,7 @@ func TestLLMClassifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, err := TrainDefault(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc, err := NewLLMClassifier(llm, DefaultTaxonomy(), local)
+	lc, err := NewLLMClassifier(llm, DefaultTaxonomy(), defaultClassifier(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +74,14 @@ func TestLLMClassifier(t *testing.T) {
 			}
 		})
 	}
+	// Blank text is refused before the model is asked.
+	asked := len(srv.RequestsTo(openaitest.ChatPath))
+	if _, err := lc.Classify(t.Context(), " \n"); !errors.Is(err, ErrEmptyText) {
+		t.Errorf("blank text: err = %v, want ErrEmptyText", err)
+	}
+	if n := len(srv.RequestsTo(openaitest.ChatPath)); n != asked {
+		t.Errorf("the model was asked about blank text (%d requests, %d before)", n, asked)
+	}
 	// The prompt carries the definitions and the feedback as data.
 	reqs := srv.RequestsTo(openaitest.ChatPath)
 	if len(reqs) == 0 {
@@ -102,7 +107,7 @@ func TestNewLLMClassifierErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, _ := TrainDefault(t.Context())
+	local := defaultClassifier(t)
 	cases := []struct {
 		name string
 		err  error

@@ -24,10 +24,7 @@ func TestDefaultTaxonomyClassifies(t *testing.T) {
 		{"Gia đình nghèo không được xét hộ nghèo", "an_sinh_xa_hoi"},
 		{"Nhà bên cạnh xây dựng không phép, cơi nới", "xay_dung_do_thi"},
 	}
-	d, err := TrainDefault(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := defaultClassifier(t)
 	for _, c := range cases {
 		got := classify(t, d, c.text)
 		if got.Topic != c.want {

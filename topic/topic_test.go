@@ -18,6 +18,19 @@ type classifier interface {
 	Classify(ctx context.Context, text string) (Result, error)
 }
 
+// sharedDefault is one classifier trained from the default taxonomy, for
+// the tests that only classify with it: a training takes a second or two.
+var sharedDefault = sync.OnceValues(func() (*Classifier, error) { return TrainDefault(context.Background()) })
+
+func defaultClassifier(t *testing.T) *Classifier {
+	t.Helper()
+	c, err := sharedDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func classify(t *testing.T, c classifier, text string) Result {
 	t.Helper()
 	r, err := c.Classify(t.Context(), text)
@@ -33,10 +46,7 @@ func classify(t *testing.T, c classifier, text string) Result {
 func TestClassifyReturnsTaxonomyTopics(t *testing.T) {
 	tax := DefaultTaxonomy()
 	names := tax.Names()
-	c, err := TrainDefault(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultClassifier(t)
 	if got := c.Labels(); !reflect.DeepEqual(got, tax.IDs()) {
 		t.Errorf("labels = %v, want the taxonomy's ids %v", got, tax.IDs())
 	}
