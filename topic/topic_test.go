@@ -200,9 +200,9 @@ func TestConcurrentUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const workers, rounds = 4, 20
+	const writers, rounds = 4, 20
 	var wg sync.WaitGroup
-	for i := range workers {
+	for i := range writers {
 		wg.Go(func() {
 			for j := range rounds {
 				if _, err := c.Classify(t.Context(), "máy chiếu mờ"); err != nil {
@@ -231,15 +231,15 @@ func TestConcurrentUse(t *testing.T) {
 	})
 	wg.Wait()
 	got := c.Corrections()
-	if len(got) != workers*rounds {
-		t.Fatalf("%d corrections, want %d", len(got), workers*rounds)
+	if len(got) != writers*rounds {
+		t.Fatalf("%d corrections, want %d", len(got), writers*rounds)
 	}
 	seen := map[string]bool{}
 	for _, e := range got {
 		seen[e.Text] = true
 	}
-	if len(seen) != workers*rounds {
-		t.Errorf("%d distinct corrections, want %d", len(seen), workers*rounds)
+	if len(seen) != writers*rounds {
+		t.Errorf("%d distinct corrections, want %d", len(seen), writers*rounds)
 	}
 	if r := classify(t, c, "máy chiếu mờ quá"); r.Topic != "facility" {
 		t.Errorf("after the corrections: %s, want facility", r.Topic)
