@@ -1,7 +1,7 @@
 // Package assistant owns the staff assistant: answering questions about
 // the law and procedures with citations to passages that were actually
 // retrieved (extractive by default, generative when a language model is
-// configured), conversations, and the citizen-feedback topic classifier.
+// configured), and the conversations that hold them.
 package assistant
 
 import (

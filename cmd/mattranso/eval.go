@@ -27,7 +27,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "answers":
 		return evalAnswers(ctx, args[1:], stdout, stderr)
 	case "classify":
-		return evalClassify(args[1:], stdout, stderr)
+		return evalClassify(ctx, args[1:], stdout, stderr)
 	case "train-reranker":
 		return evalTrainReranker(ctx, args[1:], stdout, stderr)
 	case "fts5-serve":

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -8,23 +9,42 @@ import (
 	"io"
 
 	"github.com/mattranso/mattranso/eval"
+	"github.com/mattranso/mattranso/topic"
 )
 
 // evalClassify trains the feedback topic classifier on --train and scores
-// it on --test.
-func evalClassify(args []string, stdout, stderr io.Writer) error {
+// it on --test, or cross-validates it on --train alone (--cv K), which is
+// how its options are tuned without touching a held-out set.
+func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval classify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	train := fs.String("train", "", `labelled training examples, one {"text","label"} a line`)
 	test := fs.String("test", "", `labelled test examples, one {"text","label"} a line`)
+	folds := fs.Int("cv", 0, "cross-validate on --train in K folds instead of scoring --test (5 chose the defaults)")
+	var opts topic.Options
+	fs.Float64Var(&opts.L2, "l2", 0, "L2 penalty of training (0: the default, 1e-4; negative: none)")
+	fs.Float64Var(&opts.ClassWeight, "class-weight", 0, "exponent of the class weights (n/(k·n_class))^w (0: the default, 0.5; negative: none)")
+	fs.BoolVar(&opts.SingleModel, "single-model", false, "the tf-idf logistic regression alone, without the NB-LR word model")
+	fs.BoolVar(&opts.WordsOnly, "words-only", false, "no character n-grams")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
+	if *folds != 0 {
+		switch {
+		case *train == "":
+			return exitError{2, errors.New("eval classify: --cv K needs --train FILE")}
+		case *test != "":
+			return exitError{2, errors.New("eval classify: --cv K cross-validates on --train alone: leave out --test")}
+		case *folds < 2:
+			return exitError{2, fmt.Errorf("eval classify: --cv: %d folds, at least 2 needed", *folds)}
+		}
+		return evalClassifyCV(ctx, *train, *folds, opts, *asJSON, stdout)
+	}
 	if *train == "" || *test == "" {
 		return exitError{2, errors.New("eval classify: --train FILE and --test FILE are required")}
 	}
-	m, err := eval.Classify(eval.ClassifyOptions{Train: *train, Test: *test})
+	m, err := eval.Classify(ctx, eval.ClassifyOptions{Train: *train, Test: *test, Classifier: opts})
 	if err != nil {
 		return err
 	}
@@ -32,9 +52,33 @@ func evalClassify(args []string, stdout, stderr io.Writer) error {
 		return json.NewEncoder(stdout).Encode(m)
 	}
 	fmt.Fprintf(stdout, "train      %s\ntest       %s\nexamples   %d\naccuracy   %.4f\nmacro_f1   %.4f\n\n", *train, *test, m.Examples, m.Accuracy, m.MacroF1)
-	fmt.Fprintf(stdout, "%-20s %9s %9s %9s %8s\n", "label", "precision", "recall", "f1", "support")
-	for _, l := range m.PerLabel {
-		fmt.Fprintf(stdout, "%-20s %9.4f %9.4f %9.4f %8d\n", l.Label, l.Precision, l.Recall, l.F1, l.Support)
-	}
+	printPerLabel(stdout, m)
 	return nil
+}
+
+func evalClassifyCV(ctx context.Context, train string, folds int, opts topic.Options, asJSON bool, stdout io.Writer) error {
+	cv, err := eval.CrossValidateClassifier(ctx, train, folds, opts)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(cv)
+	}
+	fmt.Fprintf(stdout, "train      %s\nfolds      %d\nexamples   %d\n\n", train, folds, cv.Pooled.Examples)
+	fmt.Fprintf(stdout, "%-8s %8s %9s %9s\n", "fold", "examples", "accuracy", "macro_f1")
+	for i, f := range cv.Folds {
+		fmt.Fprintf(stdout, "%-8d %8d %9.4f %9.4f\n", i+1, f.Examples, f.Accuracy, f.MacroF1)
+	}
+	fmt.Fprintf(stdout, "%-8s %8s %9.4f %9.4f\n", "mean", "", cv.Mean.Accuracy, cv.Mean.MacroF1)
+	fmt.Fprintf(stdout, "%-8s %8d %9.4f %9.4f\n\n", "pooled", cv.Pooled.Examples, cv.Pooled.Accuracy, cv.Pooled.MacroF1)
+	fmt.Fprintln(stdout, "pooled out-of-fold predictions, per label:")
+	printPerLabel(stdout, cv.Pooled)
+	return nil
+}
+
+func printPerLabel(w io.Writer, m eval.ClassifyMetrics) {
+	fmt.Fprintf(w, "%-20s %9s %9s %9s %8s\n", "label", "precision", "recall", "f1", "support")
+	for _, l := range m.PerLabel {
+		fmt.Fprintf(w, "%-20s %9.4f %9.4f %9.4f %8d\n", l.Label, l.Precision, l.Recall, l.F1, l.Support)
+	}
 }

@@ -1,7 +1,8 @@
-package assistant
+package topic
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/goccy/go-yaml"
 
@@ -50,7 +50,7 @@ var defaultTaxonomyJSON []byte
 func DefaultTaxonomy() *Taxonomy {
 	t, err := ParseTaxonomy(defaultTaxonomyJSON, "json")
 	if err != nil {
-		panic("assistant: embedded default taxonomy is invalid: " + err.Error())
+		panic("topic: embedded default taxonomy is invalid: " + err.Error())
 	}
 	return t
 }
@@ -213,15 +213,14 @@ func (t *Taxonomy) Examples() []Example {
 }
 
 // taxonomyOptions are the training options for a taxonomy's few phrases:
-// more passes than for a large labelled set, and every topic equally
-// weighted whatever its number of phrases.
-func taxonomyOptions(t *Taxonomy) ClassifierOptions {
-	return ClassifierOptions{Epochs: 40, LearningRate: 0.3, L2: 1e-5, ClassWeight: 1, CharGrams: true, Labels: t.IDs(), Names: t.Names()}
+// every topic equally weighted whatever its number of phrases.
+func taxonomyOptions(t *Taxonomy) Options {
+	return Options{Epochs: 40, L2: 1e-5, ClassWeight: 1, Labels: t.IDs(), Names: t.Names()}
 }
 
 // TrainTaxonomy trains a classifier for t from its definitions and example
 // phrases, plus any labelled examples (whose labels must be topic ids).
-func TrainTaxonomy(t *Taxonomy, labelled []Example) (*Classifier, error) {
+func TrainTaxonomy(ctx context.Context, t *Taxonomy, labelled []Example) (*Classifier, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
@@ -231,32 +230,18 @@ func TrainTaxonomy(t *Taxonomy, labelled []Example) (*Classifier, error) {
 	}
 	for i, e := range labelled {
 		if !ids[e.Label] {
-			return nil, fmt.Errorf("example %d: label %q is not a topic id of the taxonomy", i+1, e.Label)
+			return nil, fmt.Errorf("topic: example %d: label %q is not a topic id of the taxonomy", i+1, e.Label)
 		}
 	}
 	opts := taxonomyOptions(t)
 	if len(labelled) > 0 {
 		opts.Epochs = 15
 	}
-	return TrainClassifier(append(t.Examples(), labelled...), opts)
+	return Train(ctx, append(t.Examples(), labelled...), opts)
 }
 
-var defaultClassifier = sync.OnceValues(func() (*Classifier, error) {
-	return TrainTaxonomy(DefaultTaxonomy(), nil)
-})
-
-// DefaultClassifier returns a new classifier trained from the default
-// taxonomy; it is the caller's own, so its Learn does not affect others.
-func DefaultClassifier() (*Classifier, error) {
-	return TrainTaxonomy(DefaultTaxonomy(), nil)
-}
-
-// Classify classifies citizen feedback with the default taxonomy's
-// classifier (shared, trained once on first use).
-func Classify(text string) Classification {
-	c, err := defaultClassifier()
-	if err != nil {
-		panic("assistant: default classifier: " + err.Error())
-	}
-	return c.Classify(text)
+// TrainDefault trains a new classifier from the default taxonomy; it is
+// the caller's own, so its corrections affect no other.
+func TrainDefault(ctx context.Context) (*Classifier, error) {
+	return TrainTaxonomy(ctx, DefaultTaxonomy(), nil)
 }

@@ -1,4 +1,4 @@
-package assistant
+package topic
 
 import (
 	"math"
@@ -25,21 +25,8 @@ type featureSpec struct {
 }
 
 // defaultFeatures were chosen by 5-fold cross-validation on the UIT-VSFC
-// training split only (classify_cv_test.go); its dev split was not used.
+// training split only (model.go); its dev split was not used.
 var defaultFeatures = featureSpec{CharMin: 2, CharMax: 6, CharWeight: 1}
-
-// Features returns the word-level feature names the classifier sees in
-// text: "w:" folded syllables, "a:" accented lower-case syllables (when
-// they differ from the folded form), "b:" folded bigrams of neighbouring
-// syllables not separated by punctuation, and, with chars, "c:" folded
-// character 2- to 6-grams over the syllables.
-func Features(text string, chars bool) []string {
-	s := featureSpec{}
-	if chars {
-		s.CharMin, s.CharMax = defaultFeatures.CharMin, defaultFeatures.CharMax
-	}
-	return s.names(text)
-}
 
 // names returns the feature names of text, repeated as often as they occur.
 func (s featureSpec) names(text string) []string {
@@ -108,11 +95,11 @@ func charFeature(name string) bool { return strings.HasPrefix(name, "c:") }
 // scaled by CharWeight. With grow, features not yet in the vocabulary are
 // added with the idf of a feature seen in no training example (Learn);
 // otherwise they are dropped.
-func (c *Classifier) vectorize(text string, grow bool) []feat {
+func (c *model) vectorize(text string, grow bool) []feat {
 	return c.vectorizeNames(c.spec.names(text), grow)
 }
 
-func (c *Classifier) vectorizeNames(names []string, grow bool) []feat {
+func (c *model) vectorizeNames(names []string, grow bool) []feat {
 	counts := make(map[int]float64, len(names))
 	for _, n := range names {
 		i, ok := c.vocab[n]
@@ -149,7 +136,7 @@ func (c *Classifier) vectorizeNames(names []string, grow bool) []feat {
 	return x
 }
 
-func (c *Classifier) block(i int) int {
+func (c *model) block(i int) int {
 	if charFeature(c.feats[i]) {
 		return 1
 	}

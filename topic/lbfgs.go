@@ -1,20 +1,24 @@
-package assistant
+package topic
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // lbfgs minimises f from x (updated in place) with limited-memory BFGS and
 // a backtracking (Armijo) line search. fg returns f(x) and writes its
 // gradient into g. It stops after maxIter iterations, when the gradient
 // vanishes, or when an iteration no longer lowers f by a relative tol. It
-// is deterministic: the same fg and start give the same x.
-func lbfgs(x []float64, fg func(x, g []float64) float64, maxIter int, tol float64) {
+// is deterministic: the same fg and start give the same x. If ctx ends
+// first, it returns ctx's error with x at the last accepted point.
+func lbfgs(ctx context.Context, x []float64, fg func(x, g []float64) float64, maxIter int, tol float64) error {
 	const (
 		memory = 10
 		armijo = 1e-4
 	)
 	n := len(x)
 	if n == 0 {
-		return
+		return nil
 	}
 	// x and xNew swap at every accepted step: the caller's slice must end
 	// holding the last accepted point.
@@ -33,8 +37,11 @@ func lbfgs(x []float64, fg func(x, g []float64) float64, maxIter int, tol float6
 	gNew := make([]float64, n)
 	alpha := make([]float64, memory)
 	for iter := 0; iter < maxIter; iter++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if norm2(g) < 1e-10 {
-			return
+			return nil
 		}
 		// Two-loop recursion: d = −H·g.
 		copy(d, g)
@@ -79,7 +86,7 @@ func lbfgs(x []float64, fg func(x, g []float64) float64, maxIter int, tol float6
 			step /= 2
 		}
 		if !ok {
-			return
+			return nil
 		}
 		var sk, yk []float64
 		if len(s) == memory { // reuse the pair about to be dropped
@@ -109,6 +116,7 @@ func lbfgs(x []float64, fg func(x, g []float64) float64, maxIter int, tol float6
 			break
 		}
 	}
+	return nil
 }
 
 func dot(a, b []float64) float64 {
