@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -85,13 +87,27 @@ type lawName struct {
 	years []int
 }
 
+// ErrIndexBusy is OpenKeyword's error when another process has the index
+// open: bleve takes one process at a time.
+var ErrIndexBusy = errors.New("the keyword index is open in another process")
+
+// keywordLockWait bounds the wait for bleve's lock on an index. Unbounded,
+// a second process waits for ever and cannot be interrupted; the process
+// that holds the index keeps it for as long as it runs, so waiting longer
+// gains nothing.
+const keywordLockWait = "1s"
+
 // OpenKeyword opens the keyword index in dir, creating it when missing and
 // rebuilding it (empty, Fresh set) when it was written by another version
-// or cannot be opened.
+// or cannot be opened. An index that another process holds is left alone:
+// the error is ErrIndexBusy.
 func OpenKeyword(dir string) (*Keyword, error) {
 	k := &Keyword{path: dir, titles: map[string]lawName{}}
 	k.stopped, k.stop = context.WithCancel(context.Background())
-	idx, err := bleve.Open(dir)
+	idx, err := bleve.OpenUsing(dir, map[string]interface{}{"bolt_timeout": keywordLockWait})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("retrieval: open %s: %w", dir, ErrIndexBusy)
+	}
 	if err == nil {
 		v, verr := idx.GetInternal(versionKey)
 		if verr == nil && string(v) == KeywordVersion {

@@ -99,6 +99,7 @@ type openLib struct {
 	search *retrieval.Hybrid // the searcher and indexer: keyword, plus vectors once set
 
 	vectors retrieval.VectorStore
+	lock    *store.DirLock
 }
 
 // setVectors gives search its vector side, closing the one it replaces.
@@ -115,6 +116,16 @@ func openLibrary(ctx context.Context, cfg Config) (*openLib, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
+	lock, err := store.LockDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			lock.Close()
+		}
+	}()
 	db, err := store.Open(ctx, cfg.Database())
 	if err != nil {
 		return nil, err
@@ -145,7 +156,8 @@ func openLibrary(ctx context.Context, cfg Config) (*openLib, error) {
 	}
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Vectors.SearchTurns}
-	return &openLib{db: db, docs: docs, index: idx, search: hy}, nil
+	opened = true
+	return &openLib{db: db, docs: docs, index: idx, search: hy, lock: lock}, nil
 }
 
 func (l *openLib) Close() {
@@ -154,6 +166,7 @@ func (l *openLib) Close() {
 	}
 	l.index.Close()
 	l.db.Close()
+	l.lock.Close()
 }
 
 // parseInterleaved parses flags that may stand before, between or after

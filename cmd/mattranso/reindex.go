@@ -8,11 +8,19 @@ import (
 
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/store"
 )
 
 // adminReindex drops the keyword index and rebuilds it from the database.
 func adminReindex(ctx context.Context, cfg Config, stdout io.Writer) error {
-	if err := os.RemoveAll(cfg.KeywordDir()); err != nil {
+	// The index a running server holds is not to be removed under it.
+	lock, err := store.LockDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	err = os.RemoveAll(cfg.KeywordDir())
+	lock.Close()
+	if err != nil {
 		return err
 	}
 	lib, err := openLibrary(ctx, cfg)
