@@ -344,7 +344,7 @@ func TestAPIStream(t *testing.T) {
 	if deltas.String() != done.Text || !done.Supported || len(done.Citations) == 0 || done.ConversationID == 0 {
 		t.Errorf("deltas %q; done %+v", deltas.String(), done)
 	}
-	c, err := s.convs.Get(t.Context(), mustUserID(t, s, "thu@mattranso.test"), done.ConversationID)
+	c, _, err := s.convs.Get(t.Context(), mustUserID(t, s, "thu@mattranso.test"), done.ConversationID, assistant.Page{})
 	if err != nil || len(c.Exchanges) != 1 || c.Exchanges[0].Answer.Text != done.Text {
 		t.Errorf("the streamed answer was stored as %+v (%v)", c, err)
 	}

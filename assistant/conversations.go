@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -22,11 +24,34 @@ const (
 	MaxCommentLen = 2000
 	// MaxTitleLen is how much of the first question titles a conversation.
 	MaxTitleLen = 120
-	// MaxConversations is how many conversations a list shows at most.
-	MaxConversations = 200
 	// HistoryTurns is how many earlier exchanges are passed to the
-	// assistant with a follow-up question.
+	// assistant with a follow-up question; only these are read.
 	HistoryTurns = 6
+)
+
+// Limits of what one user keeps. A conversation is a working thread, not
+// an archive: months of daily use fit in MaxConversations, and past
+// MaxExchanges a thread is better started afresh than scrolled.
+const (
+	// MaxConversations is how many conversations a user keeps: starting
+	// one more deletes the least recently used, with its answers and
+	// their ratings, as a mailbox of fixed size drops its oldest mail.
+	// Refusing instead would stop a question until the user had tidied
+	// up.
+	MaxConversations = 500
+	// MaxExchanges is how many questions one conversation holds; past it
+	// a follow-up is refused with ErrConversationFull and the user starts
+	// a new conversation.
+	MaxExchanges = 200
+)
+
+// Pages of conversations and of exchanges.
+const (
+	// PageSize is how many conversations, or exchanges of one, a page
+	// holds unless asked otherwise.
+	PageSize = 50
+	// MaxPageSize is the most a page may hold: a whole conversation.
+	MaxPageSize = MaxExchanges
 )
 
 // Ratings of an answer.
@@ -39,6 +64,10 @@ const (
 // not exist or belongs to someone else: the two are not told apart, so
 // that ids reveal nothing.
 var ErrNotFound = errors.New("assistant: not found")
+
+// ErrConversationFull is returned (wrapped) for a follow-up to a
+// conversation that holds its Limits.Exchanges already.
+var ErrConversationFull = errors.New("assistant: conversation full")
 
 // InputError is bad input from the person asking: a field that is empty,
 // too long or not one of the allowed values.
@@ -56,8 +85,62 @@ type Conversation struct {
 	Title     string    `json:"title"` // the first question, clipped
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	// Exchanges are oldest first; Get fills them, List leaves them nil.
+	// ExchangeCount is how many exchanges the conversation holds; Get
+	// fills it, List leaves it 0.
+	ExchangeCount int `json:"exchange_count,omitempty"`
+	// Exchanges are a page of them, oldest first; Get fills them, List
+	// leaves them nil.
 	Exchanges []Exchange `json:"exchanges,omitempty"`
+	// lastAnswer orders conversations by last use and pages the list.
+	lastAnswer int64
+}
+
+// Page chooses part of a list that runs from the newest back: at most
+// Limit items (0: PageSize; more than MaxPageSize: MaxPageSize) older than
+// the cursor Before (0: from the newest). A page's answer comes with the
+// cursor of the page after it, 0 when there is none.
+type Page struct {
+	Before int64
+	Limit  int
+}
+
+func (p Page) size() int {
+	switch {
+	case p.Limit <= 0:
+		return PageSize
+	case p.Limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return p.Limit
+}
+
+// before is the cursor as an upper bound on ids.
+func (p Page) before() int64 {
+	if p.Before <= 0 {
+		return math.MaxInt64
+	}
+	return p.Before
+}
+
+// Limits bound what one user keeps; a zero field takes its default
+// (MaxConversations, MaxExchanges).
+type Limits struct {
+	Conversations int
+	Exchanges     int
+}
+
+func (l Limits) conversations() int {
+	if l.Conversations > 0 {
+		return l.Conversations
+	}
+	return MaxConversations
+}
+
+func (l Limits) exchanges() int {
+	if l.Exchanges > 0 {
+		return l.Exchanges
+	}
+	return MaxExchanges
 }
 
 // Exchange is one question and the answer given. ID is the answer's id,
@@ -97,6 +180,9 @@ func (c Conversation) History() []Message {
 // Conversations stores conversations and the feedback on answers, per
 // user (auth's user id), in the assistant's own tables.
 type Conversations struct {
+	// Limits may be lowered (or raised) before the store is used.
+	Limits Limits
+
 	db  *store.DB
 	now func() time.Time
 }
@@ -150,50 +236,64 @@ func checkFeedback(rating, comment string) (string, string, error) {
 
 func unixTime(t int64) time.Time { return time.Unix(t, 0).UTC() }
 
-// List returns the user's conversations, the most recently used first.
-func (s *Conversations) List(ctx context.Context, userID int64) ([]Conversation, error) {
-	// Within one second the latest answer tells which was used last.
-	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.title, c.created_at, c.updated_at FROM assistant_conversations c
-		WHERE c.user_id = $1
-		ORDER BY c.updated_at DESC, (SELECT MAX(a.id) FROM assistant_answers a WHERE a.conversation_id = c.id) DESC, c.id DESC
-		LIMIT $2`, userID, MaxConversations)
+// List returns a page of the user's conversations, the most recently
+// used first, and the cursor of the next page.
+func (s *Conversations) List(ctx context.Context, userID int64, p Page) ([]Conversation, int64, error) {
+	n := p.size()
+	rows, err := s.db.QueryContext(ctx, `SELECT id, title, created_at, updated_at, last_answer_id FROM assistant_conversations
+		WHERE user_id = $1 AND last_answer_id < $2
+		ORDER BY last_answer_id DESC, id DESC
+		LIMIT $3`, userID, p.before(), n+1)
 	if err != nil {
-		return nil, fmt.Errorf("assistant: list conversations of user %d: %w", userID, err)
+		return nil, 0, fmt.Errorf("assistant: list conversations of user %d: %w", userID, err)
 	}
 	defer rows.Close()
 	out := []Conversation{}
 	for rows.Next() {
 		var c Conversation
 		var created, updated int64
-		if err := rows.Scan(&c.ID, &c.Title, &created, &updated); err != nil {
-			return nil, err
+		if err := rows.Scan(&c.ID, &c.Title, &created, &updated, &c.lastAnswer); err != nil {
+			return nil, 0, err
 		}
 		c.CreatedAt, c.UpdatedAt = unixTime(created), unixTime(updated)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if len(out) > n {
+		out = out[:n]
+		next = out[n-1].lastAnswer
+	}
+	return out, next, nil
 }
 
-// Get returns the user's conversation id with its exchanges and the
-// user's feedback on them; ErrNotFound when it is not the user's.
-func (s *Conversations) Get(ctx context.Context, userID, id int64) (Conversation, error) {
+// Get returns the user's conversation id with a page of its exchanges
+// (the cursor is an answer id) and the user's feedback on them, and the
+// cursor of the page of earlier exchanges; ErrNotFound when the
+// conversation is not the user's.
+func (s *Conversations) Get(ctx context.Context, userID, id int64, p Page) (Conversation, int64, error) {
 	var c Conversation
 	var created, updated int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, title, created_at, updated_at FROM assistant_conversations
-		WHERE id = $1 AND user_id = $2`, id, userID).Scan(&c.ID, &c.Title, &created, &updated)
+	err := s.db.QueryRowContext(ctx, `SELECT id, title, created_at, updated_at, last_answer_id,
+			(SELECT COUNT(*) FROM assistant_answers a WHERE a.conversation_id = c.id)
+		FROM assistant_conversations c
+		WHERE id = $1 AND user_id = $2`, id, userID).Scan(&c.ID, &c.Title, &created, &updated, &c.lastAnswer, &c.ExchangeCount)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("conversation %d: %w", id, ErrNotFound)
+		return c, 0, fmt.Errorf("conversation %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return c, fmt.Errorf("assistant: read conversation %d: %w", id, err)
+		return c, 0, fmt.Errorf("assistant: read conversation %d: %w", id, err)
 	}
 	c.CreatedAt, c.UpdatedAt = unixTime(created), unixTime(updated)
+	n := p.size()
 	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.question, a.answer, a.short, a.citations, a.mode, a.supported,
 			a.notice, a.flagged, a.query, a.created_at, f.rating, f.comment, f.updated_at
 		FROM assistant_answers a LEFT JOIN answer_feedback f ON f.answer_id = a.id AND f.user_id = $2
-		WHERE a.conversation_id = $1 ORDER BY a.id`, id, userID)
+		WHERE a.conversation_id = $1 AND a.id < $3 ORDER BY a.id DESC LIMIT $4`, id, userID, p.before(), n+1)
 	if err != nil {
-		return c, fmt.Errorf("assistant: read answers of conversation %d: %w", id, err)
+		return c, 0, fmt.Errorf("assistant: read answers of conversation %d: %w", id, err)
 	}
 	defer rows.Close()
 	c.Exchanges = []Exchange{}
@@ -206,11 +306,11 @@ func (s *Conversations) Get(ctx context.Context, userID, id int64) (Conversation
 		var rated sql.NullInt64
 		if err := rows.Scan(&e.ID, &e.Question, &e.Answer.Text, &e.Answer.Short, &cites, &e.Answer.Mode, &supported,
 			&e.Answer.Notice, &flagged, &e.Answer.Query, &at, &rating, &comment, &rated); err != nil {
-			return c, err
+			return c, 0, err
 		}
 		e.Answer.Supported, e.Answer.Flagged = supported != 0, flagged != 0
 		if err := json.Unmarshal([]byte(cites), &e.Answer.Citations); err != nil {
-			return c, fmt.Errorf("assistant: citations of answer %d: %w", e.ID, err)
+			return c, 0, fmt.Errorf("assistant: citations of answer %d: %w", e.ID, err)
 		}
 		if e.Answer.Citations == nil {
 			e.Answer.Citations = []Citation{}
@@ -221,7 +321,28 @@ func (s *Conversations) Get(ctx context.Context, userID, id int64) (Conversation
 		}
 		c.Exchanges = append(c.Exchanges, e)
 	}
-	return c, rows.Err()
+	if err := rows.Err(); err != nil {
+		return c, 0, err
+	}
+	var next int64
+	if len(c.Exchanges) > n {
+		c.Exchanges = c.Exchanges[:n]
+		next = c.Exchanges[n-1].ID
+	}
+	slices.Reverse(c.Exchanges)
+	return c, next, nil
+}
+
+// newerThan counts the exchanges of conversation id after answerID: the
+// page an answer is on.
+func (s *Conversations) newerThan(ctx context.Context, id, answerID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM assistant_answers WHERE conversation_id = $1 AND id > $2`,
+		id, answerID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("assistant: count answers of conversation %d: %w", id, err)
+	}
+	return n, nil
 }
 
 // Delete removes the user's conversation id, its answers and their
@@ -241,7 +362,9 @@ func (s *Conversations) Delete(ctx context.Context, userID, id int64) error {
 
 // Append records question and its answer in the user's conversation
 // convID, or in a new conversation titled with the question when convID
-// is 0. It returns the exchange as stored.
+// is 0. It returns the exchange as stored. A conversation that holds
+// Limits.Exchanges takes no more (ErrConversationFull); a new one past
+// Limits.Conversations deletes the user's least recently used.
 func (s *Conversations) Append(ctx context.Context, userID, convID int64, question string, a Answer) (Exchange, error) {
 	question, err := CheckQuestion("question", question)
 	if err != nil {
@@ -260,13 +383,17 @@ func (s *Conversations) Append(ctx context.Context, userID, convID int64, questi
 		return Exchange{}, err
 	}
 	defer tx.Rollback()
+	created := false
 	if convID == 0 {
 		err = tx.QueryRowContext(ctx, `INSERT INTO assistant_conversations (user_id, title, created_at, updated_at)
 			VALUES ($1, $2, $3, $3) RETURNING id`, userID, conversationTitle(question), now.Unix()).Scan(&convID)
 		if err != nil {
 			return Exchange{}, fmt.Errorf("assistant: create conversation for user %d: %w", userID, err)
 		}
+		created = true
 	} else {
+		// The update comes first: it locks the conversation's row, so that
+		// two follow-ups at once are counted one after the other.
 		res, err := tx.ExecContext(ctx, `UPDATE assistant_conversations SET updated_at = $1 WHERE id = $2 AND user_id = $3`,
 			now.Unix(), convID, userID)
 		if err != nil {
@@ -276,6 +403,13 @@ func (s *Conversations) Append(ctx context.Context, userID, convID int64, questi
 			return Exchange{}, err
 		} else if n == 0 {
 			return Exchange{}, fmt.Errorf("conversation %d: %w", convID, ErrNotFound)
+		}
+		var held int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM assistant_answers WHERE conversation_id = $1`, convID).Scan(&held); err != nil {
+			return Exchange{}, fmt.Errorf("assistant: count answers of conversation %d: %w", convID, err)
+		}
+		if held >= s.Limits.exchanges() {
+			return Exchange{}, fmt.Errorf("conversation %d holds %d exchanges, the most one may: %w", convID, held, ErrConversationFull)
 		}
 	}
 	e := Exchange{ConversationID: convID, Question: question, Answer: a, CreatedAt: unixTime(now.Unix())}
@@ -287,7 +421,36 @@ func (s *Conversations) Append(ctx context.Context, userID, convID int64, questi
 	if err != nil {
 		return Exchange{}, fmt.Errorf("assistant: store answer in conversation %d: %w", convID, err)
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE assistant_conversations SET last_answer_id = $1 WHERE id = $2`, e.ID, convID); err != nil {
+		return Exchange{}, fmt.Errorf("assistant: update conversation %d: %w", convID, err)
+	}
+	if created {
+		if err := s.trim(ctx, tx, userID); err != nil {
+			return Exchange{}, err
+		}
+	}
 	return e, tx.Commit()
+}
+
+// trim deletes the user's least recently used conversations past
+// Limits.Conversations, with their answers and ratings. Two conversations
+// started at the same moment may leave one too many until the next.
+func (s *Conversations) trim(ctx context.Context, tx *sql.Tx, userID int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM assistant_conversations WHERE user_id = $1`, userID).Scan(&n); err != nil {
+		return fmt.Errorf("assistant: count conversations of user %d: %w", userID, err)
+	}
+	over := n - s.Limits.conversations()
+	if over <= 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM assistant_conversations WHERE id IN (
+		SELECT id FROM assistant_conversations WHERE user_id = $1
+		ORDER BY last_answer_id, id LIMIT $2)`, userID, over)
+	if err != nil {
+		return fmt.Errorf("assistant: delete the oldest conversations of user %d: %w", userID, err)
+	}
+	return nil
 }
 
 // SetFeedback records the user's rating of answerID, replacing an earlier

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/corpus"
@@ -24,6 +26,19 @@ import (
 // MaxAskBody bounds the body of a question (JSON or form): a question of
 // MaxQuestionLen characters and a comment fit many times over.
 const MaxAskBody = 64 << 10
+
+// How fast one user may ask (the page, the API and the OpenAI-compatible
+// façade together): AskBurst questions at once, then one every AskEvery.
+// Staff type their questions; a script asking faster is refused with 429
+// and Retry-After, before any search is made or anything stored.
+const (
+	AskBurst = 10
+	AskEvery = 3 * time.Second
+)
+
+// NewAskLimiter returns the limiter of asking that NewHTTP uses unless
+// told otherwise: AskBurst, then one every AskEvery, per user.
+func NewAskLimiter() *auth.Limiter { return auth.NewLimiter(rate.Every(AskEvery), AskBurst) }
 
 // Router registers a route with a net/http style pattern; web satisfies it.
 type Router interface {
@@ -43,6 +58,9 @@ type HTTPOptions struct {
 	Conversations *Conversations
 	Pages         Pages
 	Logger        *slog.Logger // nil means slog.Default()
+	// AskLimiter limits each user's questions, keyed by user; nil means
+	// NewAskLimiter().
+	AskLimiter *auth.Limiter
 }
 
 // HTTP serves the assistant's chat page, its JSON API and the
@@ -53,6 +71,7 @@ type HTTP struct {
 	convs *Conversations
 	pages Pages
 	log   *slog.Logger
+	limit *auth.Limiter
 }
 
 // NewHTTP returns the assistant's handlers. It panics when a required
@@ -64,22 +83,30 @@ func NewHTTP(o HTTPOptions) *HTTP {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &HTTP{ask: o.Asker, convs: o.Conversations, pages: o.Pages, log: o.Logger}
+	if o.AskLimiter == nil {
+		o.AskLimiter = NewAskLimiter()
+	}
+	return &HTTP{ask: o.Asker, convs: o.Conversations, pages: o.Pages, log: o.Logger, limit: o.AskLimiter}
 }
 
 // Register adds the assistant's routes to r:
 //
-//	GET    /tro-ly                                  the chat page (?c=conversation id)
+//	GET    /tro-ly                                  the chat page (?c=conversation id, &truoc= earlier questions, &ds-truoc= older conversations)
 //	POST   /tro-ly                                  ask without script: answers, then shows the conversation
 //	POST   /tro-ly/{id}/xoa                         delete a conversation (form)
 //	POST   /tro-ly/tra-loi/{id}/danh-gia            rate an answer (form)
 //	POST   /api/v1/assistant/ask                    ask; streams with Accept: text/event-stream
-//	GET    /api/v1/assistant/conversations          the caller's conversations
-//	GET    /api/v1/assistant/conversations/{id}     one, with its answers
+//	GET    /api/v1/assistant/conversations          the caller's conversations (?limit=&before=; "next" links the next page)
+//	GET    /api/v1/assistant/conversations/{id}     one, with its latest answers (?limit=&before=; "next" links earlier ones)
 //	DELETE /api/v1/assistant/conversations/{id}     delete it
 //	POST   /api/v1/assistant/answers/{id}/feedback  rate an answer
 //	GET    /v1/models                               the OpenAI-compatible façade
 //	POST   /v1/chat/completions
+//
+// A user keeps MaxConversations conversations (a new one past that
+// deletes the least recently used) of MaxExchanges questions each (then a
+// follow-up is refused with 409 and the user starts a new conversation),
+// and asks at most as fast as AskLimiter allows (429).
 func (h *HTTP) Register(r Router) {
 	r.Handle(http.MethodGet, "/tro-ly", http.HandlerFunc(h.chatPage))
 	r.Handle(http.MethodPost, "/tro-ly", http.HandlerFunc(h.chatPost))
@@ -167,9 +194,21 @@ type FeedbackRequest struct {
 	Comment string `json:"comment,omitempty"`
 }
 
-// ConversationList is the body of GET /api/v1/assistant/conversations.
+// ConversationList is the body of GET /api/v1/assistant/conversations:
+// a page of conversations, most recently used first; Next is the URL of
+// the next page, empty on the last.
 type ConversationList struct {
 	Conversations []Conversation `json:"conversations"`
+	Next          string         `json:"next,omitempty"`
+}
+
+// ConversationPage is the body of GET /api/v1/assistant/conversations/{id}:
+// the conversation with a page of its exchanges, the latest first chosen
+// and shown oldest first; Next is the URL of the page of earlier
+// exchanges, empty when there are none.
+type ConversationPage struct {
+	Conversation
+	Next string `json:"next,omitempty"`
 }
 
 // httpFailure is an error as the API answers it.
@@ -190,6 +229,8 @@ func (h *HTTP) failure(r *http.Request, what string, err error) *httpFailure {
 			"Không trả lời được câu hỏi này: " + strings.TrimPrefix(err.Error(), ErrBadQuestion.Error()+": ")}
 	case errors.Is(err, ErrNotFound):
 		return &httpFailure{http.StatusNotFound, "not_found", "", notFoundMessage(err)}
+	case errors.Is(err, ErrConversationFull):
+		return &httpFailure{http.StatusConflict, "conversation_full", "conversation_id", fullMessage(h.convs.Limits.exchanges())}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return nil
 	}
@@ -203,6 +244,60 @@ func notFoundMessage(err error) string {
 		return "Không có câu trả lời này trong các cuộc trò chuyện của bạn."
 	}
 	return "Không có cuộc trò chuyện này trong danh sách của bạn (có thể đã bị xoá)."
+}
+
+func fullMessage(n int) string {
+	return fmt.Sprintf("Cuộc trò chuyện này đã đủ %d câu hỏi, mức tối đa của một cuộc trò chuyện. "+
+		"Hãy bắt đầu cuộc trò chuyện mới để hỏi tiếp.", n)
+}
+
+// allowAsk takes one question from userID's allowance, or returns the
+// 429 to answer (with Retry-After set on w).
+func (h *HTTP) allowAsk(w http.ResponseWriter, userID int64) *httpFailure {
+	ok, wait := h.limit.AllowKey("user:" + strconv.FormatInt(userID, 10))
+	if ok {
+		return nil
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return &httpFailure{http.StatusTooManyRequests, "rate_limited", "", fmt.Sprintf(
+		"Bạn đã hỏi quá nhiều câu trong thời gian ngắn. Vui lòng thử lại sau %d giây.", secs)}
+}
+
+// pageParams reads a page from the parameters named limit and before.
+func pageParams(r *http.Request, limit, before string) (Page, *httpFailure) {
+	var p Page
+	q := r.URL.Query()
+	if s := q.Get(limit); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxPageSize {
+			return p, &httpFailure{http.StatusBadRequest, "invalid_parameter", limit, fmt.Sprintf(
+				"Tham số %s không hợp lệ: cần một số nguyên từ 1 đến %d, nhận được %q.", limit, MaxPageSize, s)}
+		}
+		p.Limit = n
+	}
+	if s := q.Get(before); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return p, &httpFailure{http.StatusBadRequest, "invalid_parameter", before, fmt.Sprintf(
+				"Tham số %s không hợp lệ: cần một số nguyên dương (lấy từ liên kết next), nhận được %q.", before, s)}
+		}
+		p.Before = n
+	}
+	return p, nil
+}
+
+// nextURL is path with the parameters of the page after p, whose cursor
+// is next; "" when there is none.
+func nextURL(path string, p Page, next int64) string {
+	if next == 0 {
+		return ""
+	}
+	v := url.Values{"before": {strconv.FormatInt(next, 10)}}
+	if p.Limit > 0 {
+		v.Set("limit", strconv.Itoa(p.size()))
+	}
+	return path + "?" + v.Encode()
 }
 
 func (h *HTTP) apiFail(w http.ResponseWriter, r *http.Request, what string, err error) {
@@ -287,9 +382,14 @@ func (h *HTTP) prepare(ctx context.Context, userID int64, q AskRequest) (Request
 	}
 	req := Request{Question: question, Kind: q.Kind, Choices: choices}
 	if q.ConversationID != 0 {
-		c, err := h.convs.Get(ctx, userID, q.ConversationID)
+		// A follow-up reads only the exchanges the assistant is given.
+		c, _, err := h.convs.Get(ctx, userID, q.ConversationID, Page{Limit: HistoryTurns})
 		if err != nil {
 			return Request{}, err
+		}
+		// Append refuses it too; said here, before the question is answered.
+		if c.ExchangeCount >= h.convs.Limits.exchanges() {
+			return Request{}, fmt.Errorf("conversation %d: %w", c.ID, ErrConversationFull)
 		}
 		req.History = c.History()
 	}
@@ -334,6 +434,10 @@ func (h *HTTP) apiAsk(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.apiFail(w, r, "prepare question", err)
+		return
+	}
+	if f := h.allowAsk(w, id.User.ID); f != nil {
+		writeAPIError(w, f.status, f.code, f.field, f.message)
 		return
 	}
 	if !wantsStream(r) {
@@ -395,12 +499,17 @@ func (h *HTTP) apiConversations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := h.convs.List(r.Context(), id.User.ID)
+	p, bad := pageParams(r, "limit", "before")
+	if bad != nil {
+		writeAPIError(w, bad.status, bad.code, bad.field, bad.message)
+		return
+	}
+	list, next, err := h.convs.List(r.Context(), id.User.ID, p)
 	if err != nil {
 		h.apiFail(w, r, "list conversations", err)
 		return
 	}
-	writeAPIJSON(w, http.StatusOK, ConversationList{list})
+	writeAPIJSON(w, http.StatusOK, ConversationList{list, nextURL(r.URL.Path, p, next)})
 }
 
 func (h *HTTP) apiConversation(w http.ResponseWriter, r *http.Request) {
@@ -413,12 +522,17 @@ func (h *HTTP) apiConversation(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "not_found", "", "Không có cuộc trò chuyện mang mã "+strconv.Quote(r.PathValue("id"))+".")
 		return
 	}
-	c, err := h.convs.Get(r.Context(), id.User.ID, n)
+	p, bad := pageParams(r, "limit", "before")
+	if bad != nil {
+		writeAPIError(w, bad.status, bad.code, bad.field, bad.message)
+		return
+	}
+	c, next, err := h.convs.Get(r.Context(), id.User.ID, n, p)
 	if err != nil {
 		h.apiFail(w, r, "get conversation", err)
 		return
 	}
-	writeAPIJSON(w, http.StatusOK, c)
+	writeAPIJSON(w, http.StatusOK, ConversationPage{c, nextURL(r.URL.Path, p, next)})
 }
 
 func (h *HTTP) apiDeleteConversation(w http.ResponseWriter, r *http.Request) {
@@ -463,26 +577,107 @@ func (h *HTTP) apiFeedback(w http.ResponseWriter, r *http.Request) {
 
 // ChatPage is the data of the "chat" page.
 type ChatPage struct {
-	Conversations []Conversation
-	Current       *Conversation // nil for a new conversation
-	Question      string        // a question sent back with Error
-	Error         string
-	MaxQuestion   int
-	MaxComment    int
+	Conversations []Conversation // a page of them, the most recently used first
+	// MoreConversations links the next page of the list; "" on the last.
+	MoreConversations string
+	Current           *Conversation // nil for a new conversation; a page of its exchanges
+	// Earlier links the page of the current conversation's earlier
+	// questions, Latest its latest ones when this page is not them.
+	Earlier, Latest string
+	// Full: the current conversation holds MaxExchanges questions, and the
+	// form starts a new one.
+	Full             bool
+	Question         string // a question sent back with Error
+	Error            string
+	MaxQuestion      int
+	MaxComment       int
+	MaxExchanges     int
+	MaxConversations int
 }
 
-func (h *HTTP) renderChat(w http.ResponseWriter, r *http.Request, status int, userID int64, current *Conversation, question, problem string) {
-	list, err := h.convs.List(r.Context(), userID)
+// shown is the conversation a chat page shows, at one page of its
+// exchanges.
+type shown struct {
+	Conversation
+	before  int64 // this page's cursor: 0 for the latest exchanges
+	earlier int64 // the cursor of the page before it, 0 when none
+}
+
+// show reads the page of the user's conversation id whose cursor is before.
+func (h *HTTP) show(ctx context.Context, userID, id, before int64) (*shown, error) {
+	c, earlier, err := h.convs.Get(ctx, userID, id, Page{Before: before})
+	if err != nil {
+		return nil, err
+	}
+	return &shown{c, before, earlier}, nil
+}
+
+// The chat page's parameters: the conversation shown, the cursor of its
+// page of questions, the cursor of the page of the conversation list.
+const (
+	paramConversation = "c"
+	paramEarlier      = "truoc"
+	paramOlderList    = "ds-truoc"
+)
+
+// chatPageURL is the chat page at conversation conv (0: none), its page
+// of questions before and the list's page listBefore.
+func chatPageURL(conv, before, listBefore int64) string {
+	v := url.Values{}
+	if conv > 0 {
+		v.Set(paramConversation, strconv.FormatInt(conv, 10))
+	}
+	if before > 0 {
+		v.Set(paramEarlier, strconv.FormatInt(before, 10))
+	}
+	if listBefore > 0 {
+		v.Set(paramOlderList, strconv.FormatInt(listBefore, 10))
+	}
+	if len(v) == 0 {
+		return "/tro-ly"
+	}
+	return "/tro-ly?" + v.Encode()
+}
+
+// cursorParam reads the optional cursor parameter name of the chat page.
+func cursorParam(r *http.Request, name string) (int64, bool) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0
+}
+
+func (h *HTTP) renderChat(w http.ResponseWriter, r *http.Request, status int, userID int64, cur *shown, question, problem string) {
+	listBefore, _ := cursorParam(r, paramOlderList) // chatPage refuses a bad one
+	list, next, err := h.convs.List(r.Context(), userID, Page{Before: listBefore})
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "assistant: list conversations", "err", err)
 		http.Error(w, "Trợ lý đang gặp sự cố, vui lòng thử lại sau ít phút.", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	h.pages.Render(w, r, status, "chat", ChatPage{
-		Conversations: list, Current: current, Question: question, Error: problem,
+	page := ChatPage{
+		Conversations: list, Question: question, Error: problem,
 		MaxQuestion: MaxQuestionLen, MaxComment: MaxCommentLen,
-	})
+		MaxExchanges: h.convs.Limits.exchanges(), MaxConversations: h.convs.Limits.conversations(),
+	}
+	var convID, before int64
+	if cur != nil {
+		page.Current, convID, before = &cur.Conversation, cur.ID, cur.before
+		if cur.earlier > 0 {
+			page.Earlier = chatPageURL(cur.ID, cur.earlier, listBefore)
+		}
+		if cur.before > 0 {
+			page.Latest = chatPageURL(cur.ID, 0, listBefore)
+		}
+		page.Full = cur.ExchangeCount >= page.MaxExchanges
+	}
+	if next > 0 {
+		page.MoreConversations = chatPageURL(convID, before, next)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.pages.Render(w, r, status, "chat", page)
 }
 
 func (h *HTTP) chatPage(w http.ResponseWriter, r *http.Request) {
@@ -490,15 +685,22 @@ func (h *HTTP) chatPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var current *Conversation
-	if s := r.URL.Query().Get("c"); s != "" {
+	for _, name := range []string{paramEarlier, paramOlderList} {
+		if _, ok := cursorParam(r, name); !ok {
+			h.renderChat(w, r, http.StatusBadRequest, id.User.ID, nil, "", fmt.Sprintf(
+				"Tham số %s không hợp lệ: cần một số nguyên dương, nhận được %q.", name, r.URL.Query().Get(name)))
+			return
+		}
+	}
+	var cur *shown
+	if s := r.URL.Query().Get(paramConversation); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
 			h.renderChat(w, r, http.StatusNotFound, id.User.ID, nil, "", "Không có cuộc trò chuyện này trong danh sách của bạn.")
 			return
 		}
-		c, err := h.convs.Get(r.Context(), id.User.ID, n)
-		if err != nil {
+		before, _ := cursorParam(r, paramEarlier)
+		if cur, err = h.show(r.Context(), id.User.ID, n, before); err != nil {
 			status, msg := http.StatusInternalServerError, "Không đọc được cuộc trò chuyện, vui lòng thử lại sau."
 			if errors.Is(err, ErrNotFound) {
 				status, msg = http.StatusNotFound, notFoundMessage(err)
@@ -508,9 +710,8 @@ func (h *HTTP) chatPage(w http.ResponseWriter, r *http.Request) {
 			h.renderChat(w, r, status, id.User.ID, nil, "", msg)
 			return
 		}
-		current = &c
 	}
-	h.renderChat(w, r, http.StatusOK, id.User.ID, current, "", "")
+	h.renderChat(w, r, http.StatusOK, id.User.ID, cur, "", "")
 }
 
 // chatPost answers the question form without script: the answer is
@@ -530,18 +731,22 @@ func (h *HTTP) chatPost(w http.ResponseWriter, r *http.Request) {
 		}
 		q.ConversationID = n
 	}
-	current := func() *Conversation {
+	current := func() *shown {
 		if q.ConversationID == 0 {
 			return nil
 		}
-		c, err := h.convs.Get(r.Context(), id.User.ID, q.ConversationID)
+		cur, err := h.show(r.Context(), id.User.ID, q.ConversationID, 0)
 		if err != nil {
 			return nil
 		}
-		return &c
+		return cur
 	}
 	req, err := h.prepare(r.Context(), id.User.ID, q)
 	if err == nil {
+		if f := h.allowAsk(w, id.User.ID); f != nil {
+			h.renderChat(w, r, f.status, id.User.ID, current(), q.Question, f.message)
+			return
+		}
 		var res AskResponse
 		if res, err = h.answer(r.Context(), id.User.ID, q, req, nil); err == nil {
 			http.Redirect(w, r, chatURL(res.ConversationID, res.AnswerID), http.StatusSeeOther)
@@ -598,16 +803,19 @@ func (h *HTTP) feedbackPost(w http.ResponseWriter, r *http.Request) {
 		if f == nil {
 			return
 		}
-		var current *Conversation
-		if c, err := h.convs.Get(r.Context(), id.User.ID, conv); err == nil {
-			current = &c
-		}
-		h.renderChat(w, r, f.status, id.User.ID, current, "", f.message)
+		cur, _ := h.show(r.Context(), id.User.ID, conv, 0)
+		h.renderChat(w, r, f.status, id.User.ID, cur, "", f.message)
 		return
 	}
 	if conv <= 0 {
 		http.Redirect(w, r, "/tro-ly", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, chatURL(conv, n), http.StatusSeeOther)
+	// Back to the page that shows the answer: the latest, or an earlier
+	// one that ends with it.
+	u := chatURL(conv, n)
+	if newer, err := h.convs.newerThan(r.Context(), conv, n); err == nil && newer >= PageSize {
+		u = chatPageURL(conv, n+1, 0) + "#tra-loi-" + strconv.FormatInt(n, 10)
+	}
+	http.Redirect(w, r, u, http.StatusSeeOther)
 }

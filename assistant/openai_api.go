@@ -257,7 +257,8 @@ func completionID() string {
 }
 
 func (h *HTTP) openAIChat(w http.ResponseWriter, r *http.Request) {
-	if _, ok := openAIStaff(w, r); !ok {
+	id, ok := openAIStaff(w, r)
+	if !ok {
 		return
 	}
 	var req chatRequest
@@ -273,6 +274,10 @@ func (h *HTTP) openAIChat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.openAIFail(w, r, err)
+		return
+	}
+	if f := h.allowAsk(w, id.User.ID); f != nil {
+		writeOpenAIError(w, f.status, "requests", "rate_limit_exceeded", "", f.message)
 		return
 	}
 	base := chatCompletion{ID: completionID(), Created: time.Now().Unix(), Model: ModelID}

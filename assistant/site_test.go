@@ -97,6 +97,8 @@ type siteOptions struct {
 	dex   bool            // sign on through a real Dex
 	asker assistant.Asker // default: the real Service
 	wrap  func(http.Handler) http.Handler
+	// askLimiter limits asking; default: assistant.NewAskLimiter()
+	askLimiter *auth.Limiter
 }
 
 func newSite(t *testing.T, db *store.DB, o siteOptions) *site {
@@ -147,7 +149,7 @@ func newSite(t *testing.T, db *store.DB, o siteOptions) *site {
 				return nil
 			}},
 			{Name: "assistant", Templates: assistant.Templates, Funcs: assistant.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
-				assistant.NewHTTP(assistant.HTTPOptions{Asker: asker, Conversations: s.convs, Pages: p, Logger: log}).Register(r)
+				assistant.NewHTTP(assistant.HTTPOptions{Asker: asker, Conversations: s.convs, Pages: p, Logger: log, AskLimiter: o.askLimiter}).Register(r)
 				return nil
 			}},
 		},

@@ -54,7 +54,13 @@ const forget = 10 * time.Minute
 // Allow reports whether the request's address may make one more request
 // now, and if not, how long it should wait.
 func (l *Limiter) Allow(r *http.Request) (bool, time.Duration) {
-	ip := ClientIP(r)
+	return l.AllowKey(ClientIP(r))
+}
+
+// AllowKey is Allow for any key, such as a signed-in user's id: a limit
+// that follows the user from address to address, and does not fall on
+// everyone behind one proxy.
+func (l *Limiter) AllowKey(key string) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -66,10 +72,10 @@ func (l *Limiter) Allow(r *http.Request) (bool, time.Duration) {
 		}
 		l.swept = now
 	}
-	c := l.clients[ip]
+	c := l.clients[key]
 	if c == nil {
 		c = &client{lim: rate.NewLimiter(l.rate, l.burst)}
-		l.clients[ip] = c
+		l.clients[key] = c
 	}
 	c.seen = now
 	res := c.lim.ReserveN(now, 1)

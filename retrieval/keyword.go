@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -85,13 +87,27 @@ type lawName struct {
 	years []int
 }
 
+// ErrIndexBusy is OpenKeyword's error when another process has the index
+// open: bleve takes one process at a time.
+var ErrIndexBusy = errors.New("the keyword index is open in another process")
+
+// keywordLockWait bounds the wait for bleve's lock on an index. Unbounded,
+// a second process waits for ever and cannot be interrupted; the process
+// that holds the index keeps it for as long as it runs, so waiting longer
+// gains nothing.
+const keywordLockWait = "1s"
+
 // OpenKeyword opens the keyword index in dir, creating it when missing and
 // rebuilding it (empty, Fresh set) when it was written by another version
-// or cannot be opened.
+// or cannot be opened. An index that another process holds is left alone:
+// the error is ErrIndexBusy.
 func OpenKeyword(dir string) (*Keyword, error) {
 	k := &Keyword{path: dir, titles: map[string]lawName{}}
 	k.stopped, k.stop = context.WithCancel(context.Background())
-	idx, err := bleve.Open(dir)
+	idx, err := bleve.OpenUsing(dir, map[string]interface{}{"bolt_timeout": keywordLockWait})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("retrieval: open %s: %w", dir, ErrIndexBusy)
+	}
 	if err == nil {
 		v, verr := idx.GetInternal(versionKey)
 		if verr == nil && string(v) == KeywordVersion {
@@ -686,11 +702,14 @@ func dedupe(ss []string) []string {
 
 // lookup answers exact references: a document number anywhere in the
 // query ("91/2015/QH13") puts that document first; "Điều 418 Bộ luật Hình
-// sự" puts that article first.
+// sự" puts that article first. A looked-up passage obeys q's filters as a
+// ranked one does: a law named by its number is no answer to a search
+// among procedures.
 func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, error) {
+	filters := k.filters(q)
 	if m := reArticleRef.FindStringSubmatch(text); m != nil && strings.TrimSpace(m[2]) != "" {
 		if doc := k.matchLaw(m[2]); doc != "" {
-			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(m[1]))
+			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(m[1]), filters)
 			if err != nil || len(hits) > 0 {
 				return hits, err
 			}
@@ -706,6 +725,9 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 		tq.SetField("number")
 		rest := strings.TrimSpace(strings.Replace(text, num, " ", 1))
 		var top query.Query = tq
+		if len(filters) > 0 {
+			top = bleve.NewConjunctionQuery(append(filters[:len(filters):len(filters)], tq)...)
+		}
 		req := bleve.NewSearchRequestOptions(top, 3, 0, false)
 		req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
 		req.SortBy([]string{"anchor"})
@@ -718,7 +740,7 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 		}
 		docID, _ := res.Hits[0].Fields["doc_id"].(string)
 		if rest != "" {
-			if r, err := k.ranked(ctx, rest, Query{Kind: q.Kind, DocID: docID}, 3); err == nil && len(r.Hits) > 0 {
+			if r, err := k.ranked(ctx, rest, Query{Kind: q.Kind, DocID: docID, Issuer: q.Issuer, Status: q.Status}, 3); err == nil && len(r.Hits) > 0 {
 				return r.Hits, nil
 			}
 		}
@@ -779,14 +801,16 @@ func (k *Keyword) matchLaw(ref string) string {
 	return cands[0].id
 }
 
-func (k *Keyword) passagesWithAnchor(ctx context.Context, docID, anchor string) ([]Hit, error) {
+// passagesWithAnchor returns the passages of docID at anchor and below it
+// that pass filters.
+func (k *Keyword) passagesWithAnchor(ctx context.Context, docID, anchor string, filters []query.Query) ([]Hit, error) {
 	d := bleve.NewTermQuery(docID)
 	d.SetField("doc_id")
 	exact := bleve.NewTermQuery(anchor)
 	exact.SetField("anchor")
 	prefix := bleve.NewPrefixQuery(anchor + "/")
 	prefix.SetField("anchor")
-	q := bleve.NewConjunctionQuery(d, bleve.NewDisjunctionQuery(exact, prefix))
+	q := bleve.NewConjunctionQuery(append([]query.Query{d, bleve.NewDisjunctionQuery(exact, prefix)}, filters...)...)
 	req := bleve.NewSearchRequestOptions(q, 50, 0, false)
 	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
 	res, err := k.idx.SearchInContext(ctx, req)

@@ -1,7 +1,8 @@
 // Package store opens the database — an SQLite file by default, PostgreSQL
 // when given a postgres:// URL — and applies each domain's numbered,
 // embedded migrations. Domains own their tables and SQL; store owns only
-// the connection and the migration ledger.
+// the connection, the migration ledger, and the lock that gives a data
+// directory (database file and indexes) to one process at a time.
 package store
 
 import (

@@ -10,6 +10,7 @@ import (
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/server"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/store"
 )
 
 // adminReindex drops the keyword index and rebuilds it from the database.
@@ -18,7 +19,14 @@ func adminReindex(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(cfg.KeywordDir()); err != nil {
+	// The index a running server holds is not to be removed under it.
+	lock, err := store.LockDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	err = os.RemoveAll(cfg.KeywordDir())
+	lock.Close()
+	if err != nil {
 		return err
 	}
 	lib, err := server.Open(ctx, cfg)

@@ -25,6 +25,7 @@ type Data struct {
 	Search *retrieval.Hybrid // the searcher and indexer: keyword, plus vectors once set
 
 	vectors retrieval.VectorStore
+	lock    *store.DirLock // the data directory, held while open
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -34,15 +35,23 @@ func Open(ctx context.Context, cfg config.Config) (*Data, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
+	// One process at a time: a second one fails at once, naming the holder.
+	lock, err := store.LockDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.Database())
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	d, err := OpenOn(ctx, cfg, db)
 	if err != nil {
 		db.Close()
+		lock.Close()
 		return nil, err
 	}
+	d.lock = lock
 	return d, nil
 }
 
@@ -95,6 +104,9 @@ func (d *Data) Close() {
 	}
 	d.Index.Close()
 	d.DB.Close()
+	if d.lock != nil {
+		d.lock.Close()
+	}
 }
 
 // SetupVectors gives the hybrid search its vector side: an embedding
