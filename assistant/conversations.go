@@ -195,8 +195,9 @@ func NewConversations(db *store.DB) *Conversations {
 //go:embed migrations/*.sql
 var assistantMigrations embed.FS
 
-// Migrate creates or updates the assistant's tables (every migration of
-// the "assistant" domain, the classifier's too).
+
+// Migrate creates or updates the assistant's tables (the "assistant"
+// domain's migrations).
 func (s *Conversations) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(assistantMigrations, "migrations")
 	if err != nil {
