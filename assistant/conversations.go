@@ -195,7 +195,6 @@ func NewConversations(db *store.DB) *Conversations {
 //go:embed migrations/*.sql
 var assistantMigrations embed.FS
 
-
 // Migrate creates or updates the assistant's tables (the "assistant"
 // domain's migrations).
 func (s *Conversations) Migrate(ctx context.Context) error {
