@@ -57,6 +57,9 @@ type Options struct {
 	// LLMTimeout bounds one model answer; zero means DefaultLLMTimeout.
 	LLMTimeout time.Duration
 	Logger     *slog.Logger
+	// Reader weighs the extractive reader's evidence; nil means
+	// DefaultReaderWeights.
+	Reader *ReaderWeights
 }
 
 // Service answers questions from the library's passages. It implements
@@ -67,6 +70,7 @@ type Service struct {
 	llm     llms.Model
 	timeout time.Duration
 	log     *slog.Logger
+	reader  ReaderWeights
 }
 
 var _ Asker = (*Service)(nil)
@@ -82,7 +86,11 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{search: o.Searcher, docs: o.Documents, llm: o.LLM, timeout: o.LLMTimeout, log: o.Logger}
+	reader := DefaultReaderWeights
+	if o.Reader != nil {
+		reader = *o.Reader
+	}
+	return &Service{search: o.Searcher, docs: o.Documents, llm: o.LLM, timeout: o.LLMTimeout, log: o.Logger, reader: reader}
 }
 
 // Ask answers r.

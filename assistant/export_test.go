@@ -6,14 +6,10 @@ import (
 	"github.com/mattranso/mattranso/retrieval"
 )
 
-// ReaderWeights lets the reader harness (reader_harness_test.go) try the
-// extractive reader's weights on cached retrieval.
-var ReaderWeights = &readerWeights
-
 // DebugSentences lists the reader's best sentences for q, for the harness.
 func DebugSentences(q string, hits []retrieval.Hit, n int) []string {
 	pq := parseQuestion(q)
-	rk := rankSentences(pq, hits)
+	rk := rankSentences(pq, hits, DefaultReaderWeights)
 	var out []string
 	for _, i := range rk.order[:min(n, len(rk.order))] {
 		st := rk.sents[i]

@@ -141,13 +141,13 @@ func keyLetters(s string) []string {
 
 // chooseOption answers a multiple-choice question from the ranked
 // sentences; ok is false when no option is supported at all.
-func chooseOption(q string, choices []Choice, hits []retrieval.Hit) (chosen option, e extraction, ok bool) {
+func chooseOption(q string, choices []Choice, hits []retrieval.Hit, rw ReaderWeights) (chosen option, e extraction, ok bool) {
 	if len(hits) == 0 || len(choices) == 0 {
 		return option{}, extraction{}, false
 	}
 	pq := parseQuestion(q)
 	opts := parseOptions(pq, choices)
-	rk := rankSentences(pq, hits)
+	rk := rankSentences(pq, hits, rw)
 	if len(rk.sents) == 0 {
 		return option{}, extraction{}, false
 	}

@@ -68,7 +68,7 @@ func TestChooseOption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, e, ok := chooseOption(tt.q, tt.choices, tt.hits)
+			o, e, ok := chooseOption(tt.q, tt.choices, tt.hits, DefaultReaderWeights)
 			if !ok || o.Key != tt.want || e.short != tt.want {
 				var got []string
 				for _, p := range parseOptions(parseQuestion(tt.q), tt.choices) {
@@ -163,7 +163,7 @@ func TestJudgeStatement(t *testing.T) {
 		{"Đơn vị sự nghiệp công lập không được đơn phương chấm dứt hợp đồng làm việc với viên chức nữ đang trong thời gian có thai, đúng hay sai?", []retrieval.Hit{dismissal, contract}, "Đúng"},
 	}
 	for _, tt := range tests {
-		e := chooseSpan(tt.q, tt.q, tt.hits)
+		e := chooseSpan(tt.q, tt.q, tt.hits, DefaultReaderWeights)
 		if e.short != tt.want {
 			t.Errorf("%q: %q (quote %q), want %q", tt.q, e.short, e.quote, tt.want)
 		}

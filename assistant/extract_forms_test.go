@@ -135,7 +135,7 @@ func TestChooseSpanForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := chooseSpan(tt.q, tt.q, tt.hits)
+			e := chooseSpan(tt.q, tt.q, tt.hits, DefaultReaderWeights)
 			if !e.supported {
 				t.Fatalf("unsupported")
 			}
@@ -178,7 +178,7 @@ func TestDefinitionOfATermEndingInAFunctionWord(t *testing.T) {
 		Text:    "1. Tài sản hiện có là tài sản đã hình thành và chủ thể đã xác lập quyền sở hữu, quyền khác đối với tài sản trước hoặc tại thời điểm xác lập giao dịch.\n2. Tài sản hình thành trong tương lai bao gồm:\na) Tài sản chưa hình thành;",
 		Score:   0.97}
 	q := "Bộ luật Dân sự năm 2015 quy định như thế nào về tài sản hiện có?"
-	e := chooseSpan(q, q, []retrieval.Hit{uses, defines})
+	e := chooseSpan(q, q, []retrieval.Hit{uses, defines}, DefaultReaderWeights)
 	if e.hit != 1 || !strings.HasPrefix(e.quote, "1. Tài sản hiện có là") && !strings.HasPrefix(e.quote, "Tài sản hiện có là") {
 		t.Errorf("answer from hit %d: %q; want the definition in Điều 108", e.hit, e.quote)
 	}
@@ -198,11 +198,11 @@ func TestPassageHoldingTheQuestionsPhrasesAnswers(t *testing.T) {
 		Score:   0.7}
 	q := "Ai có quyền yêu cầu bồi thường thiệt hại về tài sản?"
 	hits := []retrieval.Hit{loose, close}
-	rk := rankSentences(parseQuestion(q), hits)
+	rk := rankSentences(parseQuestion(q), hits, DefaultReaderWeights)
 	if best := rk.sents[rk.order[0]]; best.hit != 1 {
 		t.Errorf("best sentence from hit %d: %q; want the passage with the question's phrases", best.hit, hits[best.hit].Text)
 	}
-	if e := chooseSpan(q, q, hits); e.hit != 1 {
+	if e := chooseSpan(q, q, hits, DefaultReaderWeights); e.hit != 1 {
 		t.Errorf("answer from hit %d: %q; want the passage with the question's phrases", e.hit, e.quote)
 	}
 }

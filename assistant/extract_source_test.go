@@ -62,7 +62,7 @@ func TestNamedLawDoesNotUnsupportTheAnswer(t *testing.T) {
 		"Theo Bộ luật Dân sự 2015 “tài sản” được hiểu như thế nào?",
 		"Theo Bộ luật Dân sự năm 2015, tài sản là gì?",
 	} {
-		e := chooseSpan(q, q, []retrieval.Hit{hit})
+		e := chooseSpan(q, q, []retrieval.Hit{hit}, DefaultReaderWeights)
 		if !e.supported || !strings.Contains(e.quote, "Tài sản là vật") {
 			t.Errorf("%q: answer %+v; want the definition of tài sản", q, e)
 		}

@@ -128,7 +128,7 @@ func (s *Service) generate(ctx context.Context, q, query string, hits []retrieva
 		// The quote is the sentence of the cited passage that best answers
 		// the question, verbatim; a passage with no close sentence is
 		// quoted from its start.
-		e := chooseSpan(q, q, []retrieval.Hit{h})
+		e := chooseSpan(q, q, []retrieval.Hit{h}, s.reader)
 		quote, anchor := e.quote, e.anchor
 		if !e.supported || quote == "" {
 			quote, anchor = firstSentence(h.Text), h.Anchor

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -172,19 +172,6 @@ type ConversationList struct {
 	Conversations []Conversation `json:"conversations"`
 }
 
-// APIError is the body of every error of the assistant's API:
-// {"error":{"code","message","field"}}.
-type APIError struct {
-	Error APIErrorDetail `json:"error"`
-}
-
-// APIErrorDetail says what went wrong; Field names a bad parameter.
-type APIErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
 // httpFailure is an error as the API answers it.
 type httpFailure struct {
 	status               int
@@ -225,20 +212,15 @@ func (h *HTTP) apiFail(w http.ResponseWriter, r *http.Request, what string, err 
 }
 
 func writeAPIError(w http.ResponseWriter, status int, code, field, message string) {
-	writeAPIJSON(w, status, APIError{APIErrorDetail{Code: code, Message: message, Field: field}})
+	w.Header().Set("Cache-Control", "no-store")
+	api.WriteError(w, status, code, field, message)
 }
 
+// writeAPIJSON answers v: the assistant's answers belong to one user, so
+// no cache keeps them.
 func writeAPIJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal","message":"Không mã hoá được kết quả."}}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	w.Header().Set("Cache-Control", "no-store")
+	api.WriteJSON(w, status, v)
 }
 
 // decodeBody reads a JSON body of at most MaxAskBody bytes into v.
@@ -246,39 +228,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) *httpFailure {
 	return decodeBodyLimit(w, r, v, MaxAskBody)
 }
 
-// decodeBodyLimit reads a JSON body of at most limit bytes into v.
+// decodeBodyLimit reads a JSON body of at most limit bytes into v
+// (api.DecodeLimit: strict).
 func decodeBodyLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) *httpFailure {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &httpFailure{http.StatusUnsupportedMediaType, "unsupported_media_type", "",
-			"Nội dung gửi lên phải là JSON (Content-Type: application/json)."}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &te):
-			return &httpFailure{http.StatusBadRequest, "invalid", te.Field, fmt.Sprintf(
-				"Trường %s không đúng kiểu: cần %s, nhận được %s.", te.Field, jsonKind(te.Type.Kind().String()), te.Value)}
-		case errors.As(err, &mbe):
-			return &httpFailure{http.StatusRequestEntityTooLarge, "body_too_large", "", fmt.Sprintf(
-				"Nội dung gửi lên quá lớn: tối đa %d KiB.", limit>>10)}
-		case errors.Is(err, io.EOF):
-			return &httpFailure{http.StatusBadRequest, "invalid_json", "", "Nội dung gửi lên đang trống: cần một đối tượng JSON."}
-		}
-		return &httpFailure{http.StatusBadRequest, "invalid_json", "", "Nội dung gửi lên không phải JSON hợp lệ: " + err.Error()}
+	if e := api.DecodeLimit(w, r, v, limit); e != nil {
+		return &httpFailure{e.Status, e.Code, e.Field, e.Message}
 	}
 	return nil
-}
-
-func jsonKind(k string) string {
-	switch {
-	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"), strings.HasPrefix(k, "float"):
-		return "một số"
-	case k == "string":
-		return "một chuỗi"
-	}
-	return k
 }
 
 func pathID(r *http.Request) (int64, bool) {
@@ -397,7 +353,7 @@ func (h *HTTP) apiAsk(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		if f := h.failure(r, "answer (stream)", err); f != nil {
-			_ = ev.send("error", APIError{APIErrorDetail{Code: f.code, Message: f.message, Field: f.field}})
+			_ = ev.send("error", api.Envelope{Error: &api.Error{Status: f.status, Code: f.code, Message: f.message, Field: f.field}})
 		}
 		return
 	}

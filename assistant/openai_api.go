@@ -31,11 +31,27 @@ type chatRequest struct {
 	Model    string        `json:"model"`
 	Messages []chatMessage `json:"messages"`
 	Stream   bool          `json:"stream"`
+
+	// OpenAI's common sampling and bookkeeping parameters, which its
+	// clients send by default: accepted and ignored, since answers are
+	// taken from the library. Any other field is refused.
+	Temperature         json.RawMessage `json:"temperature,omitempty"`
+	TopP                json.RawMessage `json:"top_p,omitempty"`
+	N                   json.RawMessage `json:"n,omitempty"`
+	Stop                json.RawMessage `json:"stop,omitempty"`
+	MaxTokens           json.RawMessage `json:"max_tokens,omitempty"`
+	MaxCompletionTokens json.RawMessage `json:"max_completion_tokens,omitempty"`
+	PresencePenalty     json.RawMessage `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    json.RawMessage `json:"frequency_penalty,omitempty"`
+	Seed                json.RawMessage `json:"seed,omitempty"`
+	User                json.RawMessage `json:"user,omitempty"`
+	StreamOptions       json.RawMessage `json:"stream_options,omitempty"`
 }
 
 type chatMessage struct {
 	Role    string          `json:"role"`
 	Content json.RawMessage `json:"content"`
+	Name    string          `json:"name,omitempty"`
 }
 
 // text is the message's content: a string, or the text parts of an array

@@ -39,13 +39,14 @@ func TestReaderHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	w := assistant.DefaultReaderWeights
 	for _, v := range strings.Split(os.Getenv("MTS_READER_WEIGHTS"), ";") {
 		if v != "" {
-			if _, err := fmt.Sscan(v, &assistant.ReaderWeights.Rank, &assistant.ReaderWeights.Phrase); err != nil {
+			if _, err := fmt.Sscan(v, &w.Rank, &w.Phrase); err != nil {
 				t.Fatalf("MTS_READER_WEIGHTS %q: %v", v, err)
 			}
 		}
-		t.Logf("weights %+v", *assistant.ReaderWeights)
+		t.Logf("weights %+v", w)
 		for _, dir := range strings.Split(sets, ",") {
 			file := filepath.Join(cache, filepath.Base(dir)+".gob")
 			hits := map[string]retrieval.Result{}
@@ -68,7 +69,7 @@ func TestReaderHarness(t *testing.T) {
 				s = hitRecorder{set.Searcher, hits}
 			}
 			var misses []string
-			m, err := set.RunAnswers(ctx, assistant.New(assistant.Options{Searcher: s, Documents: set}), eval.AnswersOptions{
+			m, err := set.RunAnswers(ctx, assistant.New(assistant.Options{Searcher: s, Documents: set, Reader: &w}), eval.AnswersOptions{
 				Each: func(r eval.AnswerResult) {
 					if !r.CitationOK {
 						gold := -1

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -24,7 +25,7 @@ func TestMe(t *testing.T) {
 		if r.status != http.StatusUnauthorized {
 			t.Fatalf("anonymous /api/v1/me: %d %s", r.status, r.body)
 		}
-		var e auth.APIError
+		var e api.Envelope
 		decode(t, r, &e)
 		if e.Error.Code != "unauthenticated" || r.header.Get("WWW-Authenticate") == "" {
 			t.Errorf("anonymous /api/v1/me: %+v, WWW-Authenticate %q", e, r.header.Get("WWW-Authenticate"))

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mattranso/mattranso/api"
 )
 
 // Templates are auth's pages, for web to parse with the layout: staff
@@ -125,13 +126,13 @@ func (s *Service) apiRevokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || n <= 0 {
-		writeAPIError(w, http.StatusBadRequest, "invalid_parameter", "id",
+		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "id",
 			fmt.Sprintf("Mã token không hợp lệ: cần một số nguyên dương, nhận được %q.", r.PathValue("id")))
 		return
 	}
 	t, err := s.store.Token(r.Context(), n)
 	if errors.Is(err, ErrNotFound) {
-		writeAPIError(w, http.StatusNotFound, "not_found", "id", fmt.Sprintf("Không có token số %d.", n))
+		api.WriteError(w, http.StatusNotFound, "not_found", "id", fmt.Sprintf("Không có token số %d.", n))
 		return
 	}
 	if err != nil {
@@ -268,7 +269,7 @@ func (s *Service) apiAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	format := r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "csv" {
-		writeAPIError(w, http.StatusBadRequest, "invalid_parameter", "format",
+		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "format",
 			fmt.Sprintf("Tham số format không hợp lệ: chỉ nhận \"json\" hoặc \"csv\", nhận được %q.", format))
 		return
 	}
@@ -278,7 +279,7 @@ func (s *Service) apiAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	before, action, limit, bad := auditQuery(r, def)
 	if bad != "" {
-		writeAPIError(w, http.StatusBadRequest, "invalid_parameter", "", bad)
+		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "", bad)
 		return
 	}
 	evs, next, err := s.visibleEvents(r.Context(), id, before, action, limit)
@@ -388,8 +389,8 @@ type setupData struct {
 type setupVar struct{ Name, Example, Meaning string }
 
 func (s *Service) renderSetup(w http.ResponseWriter, r *http.Request) {
-	if isAPI(r.URL.Path) {
-		writeAPIError(w, http.StatusServiceUnavailable, "sign_on_not_configured", "",
+	if api.IsAPIPath(r.URL.Path) {
+		api.WriteError(w, http.StatusServiceUnavailable, "sign_on_not_configured", "",
 			"Chưa cấu hình đăng nhập một lần: đặt OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET và MATTRANSO_PUBLIC_URL.")
 		return
 	}
@@ -433,13 +434,11 @@ var problemTitles = map[int]string{
 	http.StatusServiceUnavailable:  "Tạm thời chưa phục vụ được",
 }
 
-func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
-
 // writeProblem answers an error: {"error":{"code","message"}} under /api,
 // auth's problem page elsewhere.
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	if isAPI(r.URL.Path) {
-		writeAPIError(w, status, code, "", message)
+	if api.IsAPIPath(r.URL.Path) {
+		api.WriteError(w, status, code, "", message)
 		return
 	}
 	st := stateFrom(r)
@@ -463,13 +462,13 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		st := stateFrom(r)
-		if st != nil && !st.s.Configured() && !isAPI(r.URL.Path) {
+		if st != nil && !st.s.Configured() && !api.IsAPIPath(r.URL.Path) {
 			st.s.renderSetup(w, r)
 			return
 		}
-		if isAPI(r.URL.Path) {
+		if api.IsAPIPath(r.URL.Path) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mattranso"`)
-			writeAPIError(w, http.StatusUnauthorized, "unauthenticated", "",
+			api.WriteError(w, http.StatusUnauthorized, "unauthenticated", "",
 				"Cần đăng nhập, hoặc gửi token hợp lệ trong tiêu đề Authorization: Bearer.")
 			return
 		}
@@ -488,31 +487,9 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// APIError is the body of an error under /api.
-type APIError struct {
-	Error APIErrorDetail `json:"error"`
-}
-
-// APIErrorDetail says what went wrong; Field names a bad parameter.
-type APIErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func writeAPIError(w http.ResponseWriter, status int, code, field, message string) {
-	writeJSON(w, status, APIError{APIErrorDetail{Code: code, Message: message, Field: field}})
-}
-
+// writeJSON answers v: auth's answers carry personal data, so no cache
+// keeps them.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, `{"error":{"code":"internal","message":"encode"}}`, http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	w.Header().Set("Cache-Control", "no-store")
+	api.WriteJSON(w, status, v)
 }

@@ -96,7 +96,7 @@ func fillArticle(art *Node, lines []string) {
 				flushPoint(clauseOrArticle(art, clause), &point)
 				flushClause(art, &clause)
 				nextClause++
-				clause = &Node{Kind: NodeKhoan, Label: m[1], Text: m[2], Anchor: art.Anchor + "/khoan-" + m[1]}
+				clause = &Node{Kind: NodeKhoan, Label: m[1], Text: m[2], Anchor: ClauseAnchor(art.Anchor, m[1])}
 				continue
 			}
 		}
@@ -104,7 +104,7 @@ func fillArticle(art *Node, lines []string) {
 			parent := clauseOrArticle(art, clause)
 			if pointRank[m[1]] == lastPointRank(parent, point)+1 {
 				flushPoint(parent, &point)
-				point = &Node{Kind: NodeDiem, Label: m[1], Text: m[2], Anchor: parent.Anchor + "/diem-" + anchorLabel(m[1])}
+				point = &Node{Kind: NodeDiem, Label: m[1], Text: m[2], Anchor: PointAnchor(parent.Anchor, m[1])}
 				continue
 			}
 		}
@@ -167,6 +167,21 @@ func splitLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// ClauseAnchor is the anchor of clause label under an article's anchor:
+// "dieu-5/khoan-2".
+func ClauseAnchor(article, label string) string { return article + "/khoan-" + label }
+
+// PointAnchor is the anchor of point label under a clause's (or an
+// article's) anchor: "dieu-5/khoan-2/diem-dd" for point đ).
+func PointAnchor(parent, label string) string { return parent + "/diem-" + anchorLabel(label) }
+
+// ArticleAnchor is the article part of an anchor: "dieu-5" of
+// "dieu-5/khoan-2/diem-a".
+func ArticleAnchor(anchor string) string {
+	article, _, _ := strings.Cut(anchor, "/")
+	return article
 }
 
 // anchorLabel makes a label safe for an anchor. "đ" becomes "dd" so that

@@ -1,17 +1,15 @@
 package library
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
+	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/retrieval"
 )
@@ -43,18 +41,6 @@ type SearchResult struct {
 	URL       string      `json:"url"`
 	Anchor    string      `json:"anchor"`
 	PassageID string      `json:"passage_id"`
-}
-
-// Error is the body of every API error: {"error":{"code","message"}}.
-type Error struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail names what went wrong; Field is set for a bad parameter.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
 }
 
 // badRequest is a validation failure at the edge.
@@ -97,7 +83,7 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, *badRequest) 
 func (h *Handler) APISearch(w http.ResponseWriter, r *http.Request) {
 	q, bad := h.searchQuery(r)
 	if bad != nil {
-		writeError(w, http.StatusBadRequest, bad.code, bad.field, bad.message)
+		api.WriteError(w, http.StatusBadRequest, bad.code, bad.field, bad.message)
 		return
 	}
 	res, err := h.search.Search(r.Context(), q)
@@ -113,7 +99,7 @@ func (h *Handler) APISearch(w http.ResponseWriter, r *http.Request) {
 			Anchor: hit.Anchor, PassageID: hit.PassageID,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) searchQuery(r *http.Request) (retrieval.Query, *badRequest) {
@@ -143,12 +129,12 @@ func (h *Handler) searchQuery(r *http.Request) (retrieval.Query, *badRequest) {
 func (h *Handler) apiSearchError(w http.ResponseWriter, r *http.Request, q retrieval.Query, err error) {
 	switch {
 	case errors.Is(err, retrieval.ErrBadQuery):
-		writeError(w, http.StatusBadRequest, "bad_query", "q", "Không tìm được với nội dung này: "+err.Error())
+		api.WriteError(w, http.StatusBadRequest, "bad_query", "q", "Không tìm được với nội dung này: "+err.Error())
 	case clientGone(r, err):
 		// Nobody is left to answer.
 	default:
 		h.log.ErrorContext(r.Context(), "library: search failed", "query", q.Text, "kind", q.Kind, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "", "Tìm kiếm đang gặp sự cố, vui lòng thử lại sau.")
+		api.WriteError(w, http.StatusInternalServerError, "internal", "", "Tìm kiếm đang gặp sự cố, vui lòng thử lại sau.")
 	}
 }
 
@@ -158,49 +144,16 @@ func (h *Handler) APIDocument(w http.ResponseWriter, r *http.Request) {
 	doc, err := h.docs.Get(r.Context(), id)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, doc)
+		api.WriteJSON(w, http.StatusOK, doc)
 	case errors.Is(err, corpus.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "", fmt.Sprintf("Không có văn bản nào mang mã %q.", id))
+		api.WriteError(w, http.StatusNotFound, "not_found", "", fmt.Sprintf("Không có văn bản nào mang mã %q.", id))
 	case clientGone(r, err):
 	default:
 		h.log.ErrorContext(r.Context(), "library: get document failed", "id", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "", "Không đọc được văn bản, vui lòng thử lại sau.")
+		api.WriteError(w, http.StatusInternalServerError, "internal", "", "Không đọc được văn bản, vui lòng thử lại sau.")
 	}
 }
 
 func clientGone(r *http.Request, err error) bool {
 	return errors.Is(err, context.Canceled) && r.Context().Err() != nil
-}
-
-// jsonBuffers keeps the buffers answers are encoded in: a search's answer
-// is a few kilobytes, grown to in several steps when the buffer is new.
-var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledJSON is the largest buffer kept for the next answer: a rare
-// large one (a whole document) is left to the collector.
-const maxPooledJSON = 64 << 10
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	buf := jsonBuffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooledJSON {
-			jsonBuffers.Put(buf)
-		}
-	}()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"error":{"code":"internal","message":"Không mã hoá được kết quả."}}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func writeError(w http.ResponseWriter, status int, code, field, message string) {
-	writeJSON(w, status, Error{ErrorDetail{Code: code, Message: message, Field: field}})
 }

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
+
+	"github.com/mattranso/mattranso/api"
 )
 
 // The actions the handlers ask the Authorizer about (see the package doc).
@@ -211,18 +210,6 @@ func (h *Handler) authorize(r *http.Request, action, commune string) (int, strin
 	return status, fmt.Sprintf("Tài khoản của bạn không có quyền quản lý thôn, tổ dân phố của đơn vị %s.", unit)
 }
 
-// Error is the body of every API error: {"error":{"code","message"}}.
-type Error struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail names what went wrong; Field is set for a bad parameter.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
 // UnitView is a unit in API answers and pages.
 type UnitView struct {
 	ID   string `json:"id"`
@@ -290,7 +277,7 @@ func (h *Handler) APITerritory(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err, "code")
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 }
 
 // APIVillages answers GET /api/v1/org/territories/{code}/villages: the
@@ -307,7 +294,7 @@ func (h *Handler) APIVillages(w http.ResponseWriter, r *http.Request) {
 	case "1", "true":
 		all = true
 	default:
-		writeError(w, http.StatusBadRequest, "invalid_parameter", "include_retired",
+		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "include_retired",
 			fmt.Sprintf("Tham số include_retired không hợp lệ: chỉ nhận 1 hoặc 0, nhận được %q.", v))
 		return
 	}
@@ -319,7 +306,7 @@ func (h *Handler) APIVillages(w http.ResponseWriter, r *http.Request) {
 	}
 	if all {
 		if status, msg := h.authorize(r, ActionVillageRead, code); status != 0 {
-			writeError(w, status, authCode(status), "", msg)
+			api.WriteError(w, status, authCode(status), "", msg)
 			return
 		}
 	}
@@ -328,7 +315,7 @@ func (h *Handler) APIVillages(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err, "code")
 		return
 	}
-	writeJSON(w, http.StatusOK, VillagesResponse{Commune: c, Villages: vs})
+	api.WriteJSON(w, http.StatusOK, VillagesResponse{Commune: c, Villages: vs})
 }
 
 // APIVillage answers GET /api/v1/org/villages/{id}.
@@ -342,7 +329,7 @@ func (h *Handler) APIVillage(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err, "id")
 		return
 	}
-	writeJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
+	api.WriteJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
 }
 
 // APICreateVillage answers POST /api/v1/org/territories/{code}/villages
@@ -359,7 +346,7 @@ func (h *Handler) APICreateVillage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status, msg := h.authorize(r, ActionVillageWrite, code); status != 0 {
-		writeError(w, status, authCode(status), "", msg)
+		api.WriteError(w, status, authCode(status), "", msg)
 		return
 	}
 	var req VillageRequest
@@ -373,7 +360,7 @@ func (h *Handler) APICreateVillage(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(r.Context(), "org: village created", "village", t.Code, "name", t.Name)
 	w.Header().Set("Location", "/api/v1/org/villages/"+url.PathEscape(t.Code))
-	writeJSON(w, http.StatusCreated, VillageResponse{Village: t, Units: unitViews(t)})
+	api.WriteJSON(w, http.StatusCreated, VillageResponse{Village: t, Units: unitViews(t)})
 }
 
 // APIRenameVillage answers PATCH /api/v1/org/villages/{id}.
@@ -384,7 +371,7 @@ func (h *Handler) APIRenameVillage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status, msg := h.authorize(r, ActionVillageWrite, commune); status != 0 {
-		writeError(w, status, authCode(status), "", msg)
+		api.WriteError(w, status, authCode(status), "", msg)
 		return
 	}
 	var req VillageRequest
@@ -397,7 +384,7 @@ func (h *Handler) APIRenameVillage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.InfoContext(r.Context(), "org: village renamed", "village", t.Code, "name", t.Name)
-	writeJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
+	api.WriteJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
 }
 
 // APIRetireVillage answers DELETE /api/v1/org/villages/{id}: the village
@@ -409,7 +396,7 @@ func (h *Handler) APIRetireVillage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status, msg := h.authorize(r, ActionVillageWrite, commune); status != 0 {
-		writeError(w, status, authCode(status), "", msg)
+		api.WriteError(w, status, authCode(status), "", msg)
 		return
 	}
 	t, err := h.store.RetireVillage(r.Context(), id)
@@ -418,7 +405,7 @@ func (h *Handler) APIRetireVillage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.InfoContext(r.Context(), "org: village retired", "village", t.Code, "name", t.Name)
-	writeJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
+	api.WriteJSON(w, http.StatusOK, VillageResponse{Village: t, Units: unitViews(t)})
 }
 
 // exists answers 404 and returns false when territory code is unknown.
@@ -441,7 +428,7 @@ const codeHelp = "VN, mã tỉnh 2 chữ số (79), mã xã 5 chữ số (26734)
 
 func (h *Handler) checkCode(w http.ResponseWriter, field, code string) bool {
 	if _, err := levelOf(code); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_code", field,
+		api.WriteError(w, http.StatusBadRequest, "invalid_code", field,
 			fmt.Sprintf("Mã địa bàn %q không hợp lệ: cần %s.", code, codeHelp))
 		return false
 	}
@@ -453,7 +440,7 @@ func (h *Handler) checkCommune(w http.ResponseWriter, code string) bool {
 		return false
 	}
 	if l, _ := levelOf(code); l != Commune {
-		writeError(w, http.StatusBadRequest, "not_a_commune", "code",
+		api.WriteError(w, http.StatusBadRequest, "not_a_commune", "code",
 			fmt.Sprintf("%s không phải mã xã, phường, đặc khu (5 chữ số): thôn, tổ dân phố chỉ thuộc cấp xã.", code))
 		return false
 	}
@@ -463,42 +450,17 @@ func (h *Handler) checkCommune(w http.ResponseWriter, code string) bool {
 func (h *Handler) checkVillage(w http.ResponseWriter, id string) (commune string, ok bool) {
 	commune, ok = VillageCommune(id)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "invalid_code", "id",
+		api.WriteError(w, http.StatusBadRequest, "invalid_code", "id",
 			fmt.Sprintf("Mã thôn %q không hợp lệ: cần mã xã, dấu gạch và số thứ tự, ví dụ 26734-001.", id))
 	}
 	return commune, ok
 }
 
-// decode reads a JSON body into v, refusing other media types, unknown
-// fields, trailing data and bodies over MaxBodyBytes.
+// decode reads a JSON body into v (api.Decode: strict, limited); false
+// when it has answered the refusal.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "",
-				fmt.Sprintf("Nội dung phải là JSON (Content-Type: application/json), nhận được %q.", ct))
-			return false
-		}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "",
-				fmt.Sprintf("Nội dung gửi lên quá lớn: tối đa %d KiB.", MaxBodyBytes>>10))
-			return false
-		}
-		writeError(w, http.StatusBadRequest, "invalid_json", "", "Không đọc được nội dung gửi lên.")
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json", "",
-			fmt.Sprintf("Nội dung JSON không hợp lệ: %v. Cần dạng {\"name\": \"Hòa Bình\", \"kind\": \"thôn\"}.", err))
-		return false
-	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "invalid_json", "", "Nội dung JSON chỉ được có một đối tượng.")
+	if e := api.DecodeLimit(w, r, v, MaxBodyBytes); e != nil {
+		api.Fail(w, r, h.log, e)
 		return false
 	}
 	return true
@@ -508,11 +470,11 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 // answer names the field.
 func checkVillageRequest(w http.ResponseWriter, req VillageRequest, needKind bool) bool {
 	if msg := nameProblem(req.Name); msg != "" {
-		writeError(w, http.StatusBadRequest, "invalid_name", "name", msg)
+		api.WriteError(w, http.StatusBadRequest, "invalid_name", "name", msg)
 		return false
 	}
 	if msg := kindProblem(req.Kind, needKind); msg != "" {
-		writeError(w, http.StatusBadRequest, "invalid_kind", "kind", msg)
+		api.WriteError(w, http.StatusBadRequest, "invalid_kind", "kind", msg)
 		return false
 	}
 	return true
@@ -564,7 +526,7 @@ func (h *Handler) apiError(w http.ResponseWriter, r *http.Request, err error, fi
 		}
 		h.log.ErrorContext(r.Context(), "org: request failed", "path", r.URL.Path, "err", err)
 	}
-	writeError(w, status, code, field, msg)
+	api.WriteError(w, status, code, field, msg)
 }
 
 // storeProblem maps a Store error to a status, a code and a message.
@@ -584,23 +546,4 @@ func storeProblem(err error) (int, string, string) {
 
 func clientGone(r *http.Request, err error) bool {
 	return errors.Is(err, context.Canceled) && r.Context().Err() != nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"error":{"code":"internal","message":"Không mã hoá được kết quả."}}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func writeError(w http.ResponseWriter, status int, code, field, message string) {
-	writeJSON(w, status, Error{ErrorDetail{Code: code, Message: message, Field: field}})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -128,8 +129,8 @@ func check(t *testing.T, srv *httptest.Server, c call) []byte {
 	if c.status < 400 {
 		return body
 	}
-	var e org.Error
-	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+	var e api.Envelope
+	if err := json.Unmarshal(body, &e); err != nil || e.Error == nil || e.Error.Code == "" || e.Error.Message == "" {
 		t.Errorf("%s: error body %s is not {\"error\":{\"code\",\"message\"}}: %v", name, body, err)
 	}
 	if c.code != "" && e.Error.Code != c.code {
@@ -177,10 +178,10 @@ func TestAPI(t *testing.T) {
 			{method: "POST", path: villages, body: json(strings.Repeat("x", 101), "thôn"), user: "26740/MTTQ", status: 400, code: "invalid_name", field: "name"},
 			{method: "POST", path: villages, body: `{"name":"Đông"}`, user: "26740/MTTQ", status: 400, code: "invalid_kind", field: "kind"},
 			{method: "POST", path: villages, body: json("Đông", "huyện"), user: "26740/MTTQ", status: 400, code: "invalid_kind", field: "kind"},
-			{method: "POST", path: villages, body: `{"name":"Đông","kind":"thôn","ten":"x"}`, user: "26740/MTTQ", status: 400, code: "invalid_json"},
+			{method: "POST", path: villages, body: `{"name":"Đông","kind":"thôn","ten":"x"}`, user: "26740/MTTQ", status: 400, code: "unknown_field", field: "ten"},
 			{method: "POST", path: villages, body: `{"name":`, user: "26740/MTTQ", status: 400, code: "invalid_json"},
 			{method: "POST", path: villages, body: `{"name":"A","kind":"thôn"}{}`, user: "26740/MTTQ", status: 400, code: "invalid_json"},
-			{method: "POST", path: villages, body: "name=A", contentType: "text/plain", user: "26740/MTTQ", status: 415, code: "unsupported_media_type"},
+			{method: "POST", path: villages, body: "name=A", contentType: "text/plain", user: "26740/MTTQ", status: 415, code: "unsupported_media_type", field: "Content-Type"},
 			{method: "POST", path: villages, body: `{"name":"` + strings.Repeat("a", org.MaxBodyBytes) + `"}`, user: "26740/MTTQ", status: 413, code: "body_too_large"},
 			{method: "POST", path: "/api/v1/org/territories/79/villages", body: json("A", "thôn"), user: "VN/MTTQ", status: 400, code: "not_a_commune", field: "code"},
 			{method: "POST", path: "/api/v1/org/territories/99999/villages", body: json("A", "thôn"), user: "VN/MTTQ", status: 404, code: "not_found"},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/library"
 	"github.com/mattranso/mattranso/retrieval"
@@ -87,7 +88,7 @@ func TestAPISearch(t *testing.T) {
 				t.Fatalf("status %d, want %d: %.400s", r.status, c.status, r.body)
 			}
 			if c.code != "" {
-				var e library.Error
+				var e api.Envelope
 				decodeJSON(t, r, &e)
 				if e.Error.Code != c.code || e.Error.Field != c.field || e.Error.Message == "" {
 					t.Errorf("error %+v, want code %q field %q and a message", e.Error, c.code, c.field)
@@ -132,7 +133,7 @@ func TestAPIDocument(t *testing.T) {
 		t.Errorf("procedure = %d %+v", r.status, d)
 	}
 	r = get(t, h, "/api/v1/library/documents/khong-co")
-	var e library.Error
+	var e api.Envelope
 	decodeJSON(t, r, &e)
 	if r.status != 404 || e.Error.Code != "not_found" || !strings.Contains(e.Error.Message, "khong-co") {
 		t.Errorf("unknown document = %d %+v, want 404 not_found", r.status, e)

@@ -7,14 +7,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mattranso/mattranso/api"
 )
 
 // HeaderRequestID carries the request id, both ways: a valid incoming id
@@ -173,6 +177,81 @@ func (s *site) limitBody(n int64) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// checkText refuses, at the edge and for every route, a path, a query
+// parameter or a submitted form field holding invalid UTF-8 or a control
+// character (NUL, escape sequences): PostgreSQL refuses such text with an
+// error and SQLite stores it, so no handler should ever see it. The
+// refusal is a 400 naming the parameter, the same on every database.
+func (s *site) checkText() gin.HandlerFunc {
+	title := shellErrors[http.StatusBadRequest].title
+	return func(c *gin.Context) {
+		r := c.Request
+		if e := api.CheckText("path", r.URL.Path); e != nil {
+			s.refuse(c, http.StatusBadRequest, "invalid_path", "path", title,
+				"Địa chỉ trang chứa ký tự không hợp lệ (byte không phải UTF-8 hoặc ký tự điều khiển).")
+			return
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			s.refuse(c, http.StatusBadRequest, "invalid_query", "query", title,
+				"Tham số trên địa chỉ trang không đọc được: "+err.Error()+".")
+			return
+		}
+		if e := checkValues(q); e != nil {
+			s.refuse(c, e.Status, e.Code, e.Field, title, e.Message)
+			return
+		}
+		if isForm(r) {
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					s.fail(c, http.StatusRequestEntityTooLarge)
+					return
+				}
+				s.refuse(c, http.StatusBadRequest, "invalid_form", "", title, "Không đọc được nội dung biểu mẫu gửi lên.")
+				return
+			}
+			if e := checkValues(r.PostForm); e != nil {
+				s.refuse(c, e.Status, e.Code, e.Field, title, e.Message)
+				return
+			}
+		}
+		c.Next()
+	}
+}
+
+// checkValues checks every name and value, in a fixed order so that the
+// same request is always refused for the same field.
+func checkValues(v url.Values) *api.Error {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if e := api.CheckText(k, k); e != nil {
+			e.Field = strings.ToValidUTF8(k, "\ufffd")
+			return e
+		}
+		for _, val := range v[k] {
+			if e := api.CheckText(k, val); e != nil {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+func isForm(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
 }
 
 // compress gzips text responses for clients that accept it: a law of 700

@@ -131,7 +131,7 @@ func build(opts Options) (http.Handler, error) {
 	if err := e.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	e.Use(requestID(), s.logRequests(), securityHeaders(), m.observe(), s.recovery(), s.limitBody(MaxBodyBytes), compress())
+	e.Use(requestID(), s.logRequests(), securityHeaders(), m.observe(), s.recovery(), s.limitBody(MaxBodyBytes), s.checkText(), compress())
 	for _, mw := range opts.Middleware {
 		e.Use(wrapMiddleware(mw))
 	}
