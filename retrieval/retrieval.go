@@ -1,8 +1,11 @@
-// Package retrieval owns the search indexes over the library's passages —
-// the keyword index (bleve, with a Vietnamese analyzer) and, later, vector
-// stores and hybrid fusion — behind the Search API that the library, the
-// assistant and the evaluation call. The database stays the truth: an index
-// can always be rebuilt from the documents.
+// Package retrieval owns search over the library's passages: the keyword
+// index (bleve with a Vietnamese analyzer, BM25F rescoring and an in-memory
+// snapshot that answers as bleve would), the vector side (the VectorStore
+// contract with its embedded and Qdrant backends, and the embedders: one
+// trained on the library itself, or an OpenAI-compatible server), hybrid
+// fusion of the two, the re-ranker and the snippets — behind the Search API
+// that the library, the assistant and the evaluation call. The database
+// stays the truth: every index can be rebuilt from the documents.
 package retrieval
 
 import (
