@@ -1,7 +1,9 @@
 // Package corpus owns the library's document model — laws with their
 // phần / chương / mục / điều / khoản / điểm structure, and administrative
 // procedures — together with Vietnamese text normalisation, legal-structure
-// parsing, passages for indexing, and the documents table.
+// parsing, the references to laws that questions make (document numbers,
+// "Điều N <law>", law names and their years), passages for indexing, and
+// the documents table.
 package corpus
 
 import (

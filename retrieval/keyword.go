@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -74,17 +73,11 @@ type Keyword struct {
 	bleveOnly bool
 }
 
+// lawName is a law's names as look-ups and MentionedLaws read them.
 type lawName struct {
-	id    string
-	kind  corpus.Kind
-	keys  []string // folded titles and aliases
-	terms map[string]bool
-	// phrases are the keys of two words or more, each between spaces, as
-	// MentionedLaws looks for them (made once here: it runs every search).
-	phrases []string
-	// years are the years the names hold ("Luật Đất đai 2013",
-	// "91/2015/QH13"), which keys drop from titles (lawyear.go).
-	years []int
+	id   string
+	kind corpus.Kind
+	corpus.LawName
 }
 
 // ErrIndexBusy is OpenKeyword's error when another process has the index
@@ -348,34 +341,8 @@ func (k *Keyword) loadTitles() error {
 }
 
 func newLawName(id string, kind corpus.Kind, names string) lawName {
-	n := lawName{id: id, kind: kind, terms: map[string]bool{}}
-	for _, name := range strings.Split(names, "\n") {
-		if name == "" {
-			continue
-		}
-		n.years = appendYears(n.years, name)
-		if corpus.LooksLikeNumber(name) {
-			n.keys = append(n.keys, corpus.NormalizeNumber(name))
-			continue
-		}
-		key := corpus.TitleKey(name)
-		n.keys = append(n.keys, key)
-		for _, t := range strings.Fields(key) {
-			n.terms[t] = true
-		}
-	}
-	for _, key := range n.keys {
-		if len(strings.Fields(key)) >= 2 {
-			n.phrases = append(n.phrases, " "+key+" ")
-		}
-	}
-	return n
+	return lawName{id: id, kind: kind, LawName: corpus.ParseLawName(strings.Split(names, "\n"))}
 }
-
-var (
-	reNumberInQuery = regexp.MustCompile(`\b\d{1,4}[a-zA-Z]?/(?:\d{4}/)?[\p{L}\d]+(?:-[\p{L}\d]+)*\b`)
-	reArticleRef    = regexp.MustCompile(`^\s*(?i:điều|dieu)\s+(\d{1,4}[a-zđ]?)\b[\s,.:-]*(.*)$`)
-)
 
 // Search answers q: a document number or an "Điều N <law>" reference by
 // look-up first, then ranked keyword matches.
@@ -707,19 +674,15 @@ func dedupe(ss []string) []string {
 // among procedures.
 func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, error) {
 	filters := k.filters(q)
-	if m := reArticleRef.FindStringSubmatch(text); m != nil && strings.TrimSpace(m[2]) != "" {
-		if doc := k.matchLaw(m[2]); doc != "" {
-			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(m[1]), filters)
+	if ref, ok := corpus.ParseReference(text); ok {
+		if doc := k.matchLaw(ref); doc != "" {
+			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(ref.Article), filters)
 			if err != nil || len(hits) > 0 {
 				return hits, err
 			}
 		}
 	}
-	var nums []string
-	if strings.IndexByte(text, '/') >= 0 { // every document number has one
-		nums = reNumberInQuery.FindAllString(text, 3)
-	}
-	for _, num := range nums {
+	for _, num := range corpus.NumbersIn(text, 3) {
 		key := corpus.NormalizeNumber(num)
 		tq := bleve.NewTermQuery(key)
 		tq.SetField("number")
@@ -749,19 +712,14 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 	return nil, nil
 }
 
-// matchLaw finds the document whose name best matches the words after an
-// article number: every word of the reference must be in the name.
-func (k *Keyword) matchLaw(ref string) string {
-	refKey := corpus.TitleKey(ref)
-	refTerms := strings.Fields(refKey)
-	// Drop leading connective words: "Điều 5 của Luật Cư trú", "theo".
-	for len(refTerms) > 0 && (refTerms[0] == "cua" || refTerms[0] == "theo" || refTerms[0] == "tai") {
-		refTerms = refTerms[1:]
-	}
+// matchLaw finds the document whose name best matches the law a
+// reference names: every word of the reference must be in the name.
+func (k *Keyword) matchLaw(ref corpus.Reference) string {
+	refTerms := ref.LawWords()
 	if len(refTerms) == 0 {
 		return ""
 	}
-	num := corpus.NormalizeNumber(strings.TrimSpace(ref))
+	num := ref.LawNumber()
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	type cand struct {
@@ -773,20 +731,20 @@ func (k *Keyword) matchLaw(ref string) string {
 		if n.kind != corpus.KindLaw {
 			continue
 		}
-		for _, key := range n.keys {
+		for _, key := range n.Keys {
 			if key == num {
 				return n.id
 			}
 		}
 		all := true
 		for _, t := range refTerms {
-			if !n.terms[t] {
+			if !n.Words[t] {
 				all = false
 				break
 			}
 		}
 		if all {
-			cands = append(cands, cand{n.id, len(n.terms) - len(refTerms)})
+			cands = append(cands, cand{n.id, len(n.Words) - len(refTerms)})
 		}
 	}
 	if len(cands) == 0 {
@@ -938,7 +896,7 @@ func (k *Keyword) MentionedLaws(text string) map[string]bool {
 		if n.kind != corpus.KindLaw {
 			continue
 		}
-		for _, p := range n.phrases {
+		for _, p := range n.Phrases {
 			if !strings.Contains(folded, p) {
 				continue
 			}

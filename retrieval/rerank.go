@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/mattranso/mattranso/corpus"
 )
 
 // The re-ranking stage. Fusion ranks passages by two scores; it cannot see
@@ -340,7 +342,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		quSet[t] = true
 	}
 	qw := words(query)
-	asked := askedYears(query)
+	asked := corpus.LawYearsIn(query)
 	lawYears := map[string][]int{}
 	asks := 0.0
 	if asksMeaning(qw) {
