@@ -528,19 +528,3 @@ func (k *Keyword) Passages(ctx context.Context) ([]corpus.Passage, error) {
 	}
 	return out, nil
 }
-
-// addSnippets makes the snippets of the hits returned, which the
-// candidates were fetched without: from the cached tokens of snapshot m
-// (nil: none) where it holds the passage.
-func addSnippets(m *memIndex, hits []Hit, query string) {
-	var s *snippeter
-	for i := range hits {
-		if hits[i].Snippet != "" {
-			continue
-		}
-		if s == nil {
-			s = &snippeter{m: m, terms: snippetTerms(queryTerms(query))}
-		}
-		hits[i].Snippet = s.of(&hits[i], 240)
-	}
-}

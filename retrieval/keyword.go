@@ -646,15 +646,6 @@ func hitFrom(id string, score float64, f map[string]interface{}, terms map[strin
 	return h
 }
 
-// snippetTerms is the set of query terms snippets mark.
-func snippetTerms(uni, bi []string) map[string]bool {
-	terms := make(map[string]bool, len(uni)+len(bi))
-	for _, t := range append(uni, bi...) {
-		terms[t] = true
-	}
-	return terms
-}
-
 func dedupe(ss []string) []string {
 	seen := map[string]bool{}
 	out := ss[:0:0]
