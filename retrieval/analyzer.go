@@ -85,6 +85,20 @@ func queryTerms(q string) (unigrams, bigrams []string) {
 	return unigrams, bigrams
 }
 
+// dedupe returns ss without its repeats, in the order of their first
+// occurrence; ss is left as it was.
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // queryPairs returns the word pairs of a query in order, as queryTerms
 // reads them, with "" between two words that make no pair (apart from
 // more than white space): one entry between each word and the next.

@@ -646,18 +646,6 @@ func hitFrom(id string, score float64, f map[string]interface{}, terms map[strin
 	return h
 }
 
-func dedupe(ss []string) []string {
-	seen := map[string]bool{}
-	out := ss[:0:0]
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // lookup answers exact references: a document number anywhere in the
 // query ("91/2015/QH13") puts that document first; "Điều 418 Bộ luật Hình
 // sự" puts that article first. A looked-up passage obeys q's filters as a

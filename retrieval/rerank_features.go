@@ -14,7 +14,7 @@ import (
 // passages; defines maps a passage to the phrase of the query it defines.
 func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n int, defines map[string][]string) ([]Candidate, error) {
 	qu, qb := queryTerms(query)
-	qu, qb = uniq(qu), uniq(qb)
+	qu, qb = dedupe(qu), dedupe(qb)
 	idf, err := h.Keyword.idfs(ctx, append(slices.Clone(qu), qb...))
 	if err != nil {
 		return nil, err
@@ -162,7 +162,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		}
 		var defined float64
 		if terms, ok := defines[f.PassageID]; ok {
-			for _, t := range uniq(terms) {
+			for _, t := range dedupe(terms) {
 				defined += idf[t]
 			}
 			defined /= sumU
@@ -433,18 +433,6 @@ func (p *passageTokens) match(words []string, qidx *termSet, qidf []float64, nu 
 	}
 	endClause()
 	return m
-}
-
-func uniq(ts []string) []string {
-	seen := map[string]bool{}
-	out := ts[:0:0]
-	for _, t := range ts {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // idfs returns the inverse document frequency of each term over the
