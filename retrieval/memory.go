@@ -17,6 +17,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval/internal/topk"
 )
 
 // The memory path. Asking bleve for the candidates walks a disjunction of
@@ -130,7 +131,7 @@ type memScratch struct {
 	acc     []memAcc
 	touched []uint32
 	scores  []memScore // a short posting list's (memKeepScores)
-	top     []memCand  // memTop's heap
+	top     []memCand  // the best candidates' heap
 }
 
 // memAcc is what the two stages add up for one passage. They lie
@@ -463,12 +464,18 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	}
 	// The n best by bleve's score, ties by id (the doc number), and the
 	// first one left out, to see how close the cut is.
-	top := memTop{n: n + 1, h: s.top[:0]}
+	top := topk.New(n+1, memCand.worse, s.top)
 	nc := float64(len(children))
 	for _, d := range s.touched {
-		top.push(memCand{score: s.acc[d].first * (float64(s.acc[d].count) / nc), doc: d})
+		c := memCand{score: s.acc[d].first * (float64(s.acc[d].count) / nc), doc: d}
+		// Most of a search's few thousand come after the top is full and
+		// score below its least: turned away here, without a call.
+		if top.Full() && c.score < top.Least().score {
+			continue
+		}
+		top.Push(c)
 	}
-	best := top.sorted()
+	best := top.Sorted()
 	s.top = best[:0]
 	unsure := len(best) // best[unsure:] may or may not be among bleve's n
 	if len(best) > n {
@@ -710,68 +717,8 @@ func (c memCand) better(o memCand) bool {
 	return c.doc < o.doc
 }
 
-// memTop keeps the n best candidates in a heap whose root is the worst.
-type memTop struct {
-	n int
-	h []memCand
-}
-
-// push offers a candidate. Most of a search's few thousand come after the
-// heap is full and score below its root: that test is kept small enough
-// to be inlined at the call; add decides the rest.
-func (t *memTop) push(c memCand) {
-	if len(t.h) == t.n && c.score < t.h[0].score {
-		return
-	}
-	t.add(c)
-}
-
-func (t *memTop) add(c memCand) {
-	if len(t.h) < t.n {
-		t.h = append(t.h, c)
-		for i := len(t.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !t.h[p].better(t.h[i]) {
-				break
-			}
-			t.h[i], t.h[p] = t.h[p], t.h[i]
-			i = p
-		}
-		return
-	}
-	if !c.better(t.h[0]) {
-		return
-	}
-	t.h[0] = c
-	for i := 0; ; {
-		w, l, r := i, 2*i+1, 2*i+2
-		if l < len(t.h) && t.h[w].better(t.h[l]) {
-			w = l
-		}
-		if r < len(t.h) && t.h[w].better(t.h[r]) {
-			w = r
-		}
-		if w == i {
-			return
-		}
-		t.h[i], t.h[w] = t.h[w], t.h[i]
-		i = w
-	}
-}
-
-// sorted returns the candidates best first.
-func (t *memTop) sorted() []memCand {
-	slices.SortFunc(t.h, func(a, b memCand) int {
-		if a.better(b) {
-			return -1
-		}
-		if b.better(a) {
-			return 1
-		}
-		return 0
-	})
-	return t.h
-}
+// worse is better's converse, the order topk keeps the greatest of.
+func (c memCand) worse(o memCand) bool { return o.better(c) }
 
 func (d *memDoc) hit(score float64, terms map[string]bool) Hit {
 	h := Hit{PassageID: d.id, DocID: d.docID, Kind: d.kind, Anchor: d.anchor,

@@ -1,6 +1,10 @@
 package embedded
 
-import "math"
+import (
+	"math"
+
+	"github.com/mattranso/mattranso/retrieval/internal/topk"
+)
 
 // The embedded store's scan reads every vector for every search: at the
 // library's size some 5 MB of float32, more than the CPU's caches hold, so
@@ -117,11 +121,11 @@ func (z *quantized) bound(i int, qq *quantQuery, slack float64) float64 {
 // scanQuantized is scan over every row, through the 8-bit copy: the same
 // k best, with dot's scores. ok is false when it cannot be used (a zero
 // query); v.mu is held for reading.
-func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topK, ok bool) {
+func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topk.Top[candidate], ok bool) {
 	z := &v.quant
 	qq, ok := z.quantizeQuery(q)
 	if !ok {
-		return topK{}, false
+		return best, false
 	}
 	n := len(v.ids)
 	sc, _ := v.quantScratch.Get().(*quantScratch)
@@ -143,22 +147,34 @@ func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topK, ok bool)
 	// The k-th best lower bound: a row whose upper bound is below it has
 	// k rows surely better than it.
 	pass := func(i int) bool { return f.Kind == "" || v.kinds[i] == f.Kind }
-	lows := kthLargest{k: k}
+	lows := topk.New(k, func(a, b float64) bool { return a < b }, nil)
 	for i := range n {
 		if !pass(i) {
 			continue
 		}
 		a := float64(dots[i]) * z.scale[i] * qq.t
 		e := z.bound(i, &qq, slack)
-		lows.push(a - e)
+		// Most rows come after the top is full and are no larger than its
+		// least: turned away here, without a call.
+		if low := a - e; !lows.Full() || low > lows.Least() {
+			lows.Push(low)
+		}
 		hi[i] = a + e
 	}
-	cut := lows.kth()
-	best = topK{k: k, ids: v.ids, h: make([]candidate, 0, k)}
+	cut := math.Inf(-1) // fewer than k rows: every one is among the best
+	if lows.Full() {
+		cut = lows.Least()
+	}
+	best = topk.New(k, v.worse, make([]candidate, 0, k))
 	for i := range n {
-		if pass(i) && hi[i] >= cut {
-			best.push(candidate{score: dot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i})
+		if !pass(i) || hi[i] < cut {
+			continue
 		}
+		c := candidate{score: dot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i}
+		if best.Full() && c.score < best.Least().score {
+			continue // turned away without a call
+		}
+		best.Push(c)
 	}
 	return best, true
 }
@@ -167,61 +183,4 @@ func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topK, ok bool)
 type quantScratch struct {
 	dots []int32
 	hi   []float64
-}
-
-// kthLargest keeps the k largest values pushed in a min-heap.
-type kthLargest struct {
-	k int
-	h []float64
-}
-
-// push offers a value. Most of a scan's rows come after the heap is full
-// and are no larger than its root: that test is kept small enough to be
-// inlined at the call, the rest is add.
-func (t *kthLargest) push(x float64) {
-	if len(t.h) == t.k && x <= t.h[0] {
-		return
-	}
-	t.add(x)
-}
-
-func (t *kthLargest) add(x float64) {
-	if len(t.h) < t.k {
-		t.h = append(t.h, x)
-		for i := len(t.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if t.h[p] <= t.h[i] {
-				break
-			}
-			t.h[i], t.h[p] = t.h[p], t.h[i]
-			i = p
-		}
-		return
-	}
-	if x <= t.h[0] {
-		return
-	}
-	t.h[0] = x
-	for i := 0; ; {
-		m, l, r := i, 2*i+1, 2*i+2
-		if l < len(t.h) && t.h[l] < t.h[m] {
-			m = l
-		}
-		if r < len(t.h) && t.h[r] < t.h[m] {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		t.h[i], t.h[m] = t.h[m], t.h[i]
-		i = m
-	}
-}
-
-// kth returns the k-th largest value pushed; -Inf when fewer were.
-func (t *kthLargest) kth() float64 {
-	if len(t.h) < t.k || len(t.h) == 0 {
-		return math.Inf(-1)
-	}
-	return t.h[0]
 }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/mattranso/mattranso/retrieval/internal/topk"
 )
 
 // parallelWork is the number of multiply-adds above which a search is
@@ -31,7 +33,7 @@ func (v *Store) Search(ctx context.Context, vec []float32, k int, f Filter) ([]H
 	}
 	n := len(v.ids)
 	parts := min(runtime.GOMAXPROCS(0), n*v.dim/parallelWork+1)
-	var best topK
+	var best topk.Top[candidate]
 	ok := false
 	if f.DocID == "" {
 		best, ok = v.scanQuantized(q, k, f)
@@ -41,35 +43,39 @@ func (v *Store) Search(ctx context.Context, vec []float32, k int, f Filter) ([]H
 	case parts <= 1:
 		best = v.scan(q, k, f, 0, n)
 	default:
-		found := make([]topK, parts)
+		found := make([]topk.Top[candidate], parts)
 		var wg sync.WaitGroup
 		for p := range parts {
 			wg.Go(func() { found[p] = v.scan(q, k, f, p*n/parts, (p+1)*n/parts) })
 		}
 		wg.Wait()
-		best = topK{k: k, ids: v.ids}
+		best = topk.New(k, v.worse, nil)
 		for _, t := range found {
-			for _, c := range t.h {
-				best.push(c)
+			for _, c := range t.Values() {
+				best.Push(c)
 			}
 		}
 	}
-	hits := make([]Hit, len(best.h))
-	for i := len(hits) - 1; i >= 0; i-- {
-		c := best.pop()
+	sorted := best.Sorted()
+	hits := make([]Hit, len(sorted))
+	for i, c := range sorted {
 		hits[i] = Hit{ID: v.ids[c.row], DocID: v.docs[c.row], Score: c.score}
 	}
 	return hits, nil
 }
 
 // scan scores rows [from, to); v.mu is held for reading.
-func (v *Store) scan(q []float32, k int, f Filter, from, to int) topK {
-	t := topK{k: k, ids: v.ids, h: make([]candidate, 0, min(k, to-from))}
+func (v *Store) scan(q []float32, k int, f Filter, from, to int) topk.Top[candidate] {
+	t := topk.New(k, v.worse, make([]candidate, 0, min(k, to-from)))
 	for i := from; i < to; i++ {
 		if f.Kind != "" && v.kinds[i] != f.Kind || f.DocID != "" && v.docs[i] != f.DocID {
 			continue
 		}
-		t.push(candidate{score: dot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i})
+		c := candidate{score: dot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i}
+		if t.Full() && c.score < t.Least().score {
+			continue // most rows: turned away without a call
+		}
+		t.Push(c)
 	}
 	return t
 }
@@ -95,62 +101,11 @@ type candidate struct {
 	row   int
 }
 
-// topK keeps the k best candidates in a min-heap whose root is the worst.
-type topK struct {
-	k   int
-	ids []string
-	h   []candidate
-}
-
-func (t *topK) worse(a, b candidate) bool {
+// worse orders candidates for the top: by score, equal scores by
+// passage id, the first id ranking first; v.mu is held for reading.
+func (v *Store) worse(a, b candidate) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return t.ids[a.row] > t.ids[b.row]
-}
-
-func (t *topK) push(c candidate) {
-	if len(t.h) < t.k {
-		t.h = append(t.h, c)
-		for i := len(t.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !t.worse(t.h[i], t.h[p]) {
-				break
-			}
-			t.h[i], t.h[p] = t.h[p], t.h[i]
-			i = p
-		}
-		return
-	}
-	if !t.worse(t.h[0], c) {
-		return
-	}
-	t.h[0] = c
-	t.down()
-}
-
-func (t *topK) pop() candidate {
-	c := t.h[0]
-	last := len(t.h) - 1
-	t.h[0] = t.h[last]
-	t.h = t.h[:last]
-	t.down()
-	return c
-}
-
-func (t *topK) down() {
-	for i := 0; ; {
-		m, l, r := i, 2*i+1, 2*i+2
-		if l < len(t.h) && t.worse(t.h[l], t.h[m]) {
-			m = l
-		}
-		if r < len(t.h) && t.worse(t.h[r], t.h[m]) {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		t.h[i], t.h[m] = t.h[m], t.h[i]
-		i = m
-	}
+	return v.ids[a.row] > v.ids[b.row]
 }
