@@ -71,7 +71,13 @@ func onlySpace(s string) bool {
 // folding each word afresh (corpus.Tokenize) was a few percent of it, so
 // the words come from corpus.Tokenize, which folds them the same way.
 func queryTerms(q string) (unigrams, bigrams []string) {
-	toks := corpus.Tokenize(q)
+	return termsOf(q, corpus.Tokenize(q), nil)
+}
+
+// termsOf is queryTerms of q from its tokens; when pairs is not nil, with
+// room for one entry between each token and the next, it also sets the
+// pairs as queryPairs returns them.
+func termsOf(q string, toks []corpus.Token, pairs []string) (unigrams, bigrams []string) {
 	if len(toks) == 0 {
 		return nil, nil
 	}
@@ -80,9 +86,52 @@ func queryTerms(q string) (unigrams, bigrams []string) {
 		unigrams[i] = t.Term
 		if i+1 < len(toks) && onlySpace(q[t.End:toks[i+1].Start]) {
 			bigrams = append(bigrams, t.Term+"_"+toks[i+1].Term)
+			if pairs != nil {
+				pairs[i] = bigrams[len(bigrams)-1]
+			}
 		}
 	}
 	return unigrams, bigrams
+}
+
+// analysed is a query read once. One search reads its query in several
+// places — the keyword ranking, the laws it names, the glossary, the
+// re-ranker's features, the snippets — and tokenizing it, folding its
+// words and making its pairs in each was done four to seven times over;
+// the search now reads it once and hands this on.
+type analysed struct {
+	text     string         // the query as read
+	toks     []corpus.Token // corpus.Tokenize(text)
+	uni, bi  []string       // queryTerms(text); not to be changed
+	pairs    []string       // queryPairs(text); not to be changed
+	snippets map[string]bool
+}
+
+// analyse reads a query.
+func analyse(text string) *analysed {
+	a := &analysed{text: text, toks: corpus.Tokenize(text)}
+	if len(a.toks) >= 2 {
+		a.pairs = make([]string, len(a.toks)-1)
+	}
+	a.uni, a.bi = termsOf(text, a.toks, a.pairs)
+	return a
+}
+
+// analysedOf returns q's reading of text: the one q carries when it is of
+// that text, else a new one.
+func analysedOf(q Query, text string) *analysed {
+	if q.analysed != nil && q.analysed.text == text {
+		return q.analysed
+	}
+	return analyse(text)
+}
+
+// snippetTerms returns snippetTerms of the query's terms, made once.
+func (a *analysed) snippetTerms() map[string]bool {
+	if a.snippets == nil {
+		a.snippets = snippetTerms(a.uni, a.bi)
+	}
+	return a.snippets
 }
 
 // dedupe returns ss without its repeats, in the order of their first

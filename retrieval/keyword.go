@@ -375,7 +375,7 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 			return Result{}, err
 		}
 	}
-	res, err := k.ranked(ctx, text, q, q.Limit+len(exact))
+	res, err := k.ranked(ctx, analysedOf(q, text), q, q.Limit+len(exact))
 	if err != nil {
 		return Result{}, err
 	}
@@ -412,8 +412,8 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 
 // ranked runs the scored keyword query: from the memory snapshot when it
 // can answer exactly as bleve would, else from bleve.
-func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (Result, error) {
-	uni, bi := queryTerms(text)
+func (k *Keyword) ranked(ctx context.Context, a *analysed, q Query, size int) (Result, error) {
+	uni, bi := a.uni, a.bi
 	if len(uni) == 0 {
 		return Result{}, fmt.Errorf("%w: the query has no words", ErrBadQuery)
 	}
@@ -434,7 +434,7 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	}
 	var named map[string]bool
 	if q.DocID == "" {
-		named = k.MentionedLaws(text)
+		named = k.mentionedLaws(a.uni)
 	}
 	if ok {
 		boostNamed(cands, named)
@@ -449,7 +449,7 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	}
 	var terms map[string]bool
 	if !q.noSnippets {
-		terms = snippetTerms(uni, bi)
+		terms = a.snippetTerms()
 	}
 	out := Result{Total: total}
 	if q.Offset < len(cands) {
@@ -682,7 +682,7 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 		}
 		docID, _ := res.Hits[0].Fields["doc_id"].(string)
 		if rest != "" {
-			if r, err := k.ranked(ctx, rest, Query{Kind: q.Kind, DocID: docID, Issuer: q.Issuer, Status: q.Status}, 3); err == nil && len(r.Hits) > 0 {
+			if r, err := k.ranked(ctx, analyse(rest), Query{Kind: q.Kind, DocID: docID, Issuer: q.Issuer, Status: q.Status}, 3); err == nil && len(r.Hits) > 0 {
 				return r.Hits, nil
 			}
 		}
@@ -774,7 +774,7 @@ func (k *Keyword) getMem(ids []string, q Query) (hits []Hit, ok bool) {
 	}
 	var terms map[string]bool
 	if !q.noSnippets {
-		terms = snippetTerms(queryTerms(q.Text))
+		terms = analysedOf(q, q.Text).snippetTerms()
 	}
 	rows := make([]int, 0, len(ids))
 	for _, id := range ids {
@@ -866,6 +866,11 @@ var lawBoost = 0.5
 // longest wins.
 func (k *Keyword) MentionedLaws(text string) map[string]bool {
 	words, _ := queryTerms(text) // corpus.Terms, faster
+	return k.mentionedLaws(words)
+}
+
+// mentionedLaws is MentionedLaws of a text's folded words.
+func (k *Keyword) mentionedLaws(words []string) map[string]bool {
 	folded := " " + strings.Join(words, " ") + " "
 	k.mu.RLock()
 	defer k.mu.RUnlock()

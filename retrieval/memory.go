@@ -309,7 +309,7 @@ func (k *Keyword) definitions(q Query) (hits []Hit, words [][]string) {
 	if m == nil || q.Issuer != "" || q.Status != "" {
 		return nil, nil
 	}
-	for _, d := range m.definitionsFor(q.Text, q) {
+	for _, d := range m.definitionsIn(analysedOf(q, q.Text), q) {
 		hits = append(hits, m.docs[d.doc].hit(0, nil))
 		words = append(words, d.terms)
 	}

@@ -13,8 +13,12 @@ import (
 // features computes the re-ranking features of the first n fused
 // passages; defines maps a passage to the phrase of the query it defines.
 func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n int, defines map[string][]string) ([]Candidate, error) {
-	qu, qb := queryTerms(query)
-	qu, qb = dedupe(qu), dedupe(qb)
+	return h.featuresOf(ctx, analyse(query), fused, n, defines)
+}
+
+// featuresOf is features of a query read already.
+func (h *Hybrid) featuresOf(ctx context.Context, query *analysed, fused []fusedHit, n int, defines map[string][]string) ([]Candidate, error) {
+	qu, qb := dedupe(query.uni), dedupe(query.bi)
 	idf, err := h.Keyword.idfs(ctx, append(slices.Clone(qu), qb...))
 	if err != nil {
 		return nil, err
@@ -27,7 +31,7 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 		return s
 	}
 	sumU, sumB := sum(qu)+1e-9, sum(qb)+1e-9
-	pairs := queryPairs(query)
+	pairs := query.pairs
 	docs := map[string]float64{}
 	for i := range fused[:min(10, len(fused))] {
 		docs[fused[i].DocID] += 0.1
@@ -75,8 +79,8 @@ func (h *Hybrid) features(ctx context.Context, query string, fused []fusedHit, n
 	for _, t := range qu {
 		quSet[t] = true
 	}
-	qw := words(query)
-	asked := corpus.LawYearsIn(query)
+	qw := query.uni
+	asked := corpus.LawYearsIn(query.text)
 	lawYears := map[string][]int{}
 	asks := 0.0
 	if asksMeaning(qw) {

@@ -15,7 +15,10 @@ import (
 // snippetTerms is the set of query terms snippets mark.
 func snippetTerms(uni, bi []string) map[string]bool {
 	terms := make(map[string]bool, len(uni)+len(bi))
-	for _, t := range append(uni, bi...) {
+	for _, t := range uni {
+		terms[t] = true
+	}
+	for _, t := range bi {
 		terms[t] = true
 	}
 	return terms
@@ -48,14 +51,14 @@ func (s *snippeter) of(h *Hit, max int) string {
 // addSnippets makes the snippets of the hits returned, which the
 // candidates were fetched without: from the cached tokens of snapshot m
 // (nil: none) where it holds the passage.
-func addSnippets(m *memIndex, hits []Hit, query string) {
+func addSnippets(m *memIndex, hits []Hit, query *analysed) {
 	var s *snippeter
 	for i := range hits {
 		if hits[i].Snippet != "" {
 			continue
 		}
 		if s == nil {
-			s = &snippeter{m: m, terms: snippetTerms(queryTerms(query))}
+			s = &snippeter{m: m, terms: query.snippetTerms()}
 		}
 		hits[i].Snippet = s.of(&hits[i], 240)
 	}
