@@ -1,8 +1,10 @@
 // Package corpus owns the library's document model — laws with their
 // phần / chương / mục / điều / khoản / điểm structure, and administrative
 // procedures — together with Vietnamese text normalisation (and the check
-// of names the public sees, CleanName), legal-structure parsing, passages
-// for indexing, and the documents table.
+// of names the public sees, CleanName), legal-structure parsing, the
+// references to laws that questions make (document numbers, "Điều N
+// <law>", law names and their years), passages for indexing, and the
+// documents table.
 package corpus
 
 import (

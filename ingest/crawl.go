@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
@@ -24,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/httpretry"
 )
 
 // CrawlUserAgent is the User-Agent the crawler sends and the name it looks
@@ -38,8 +38,9 @@ const (
 	CrawlDefaultBackoff = time.Second
 	// crawlMaxBody bounds one page; the largest code on vbpl.vn is about 1 MB.
 	crawlMaxBody = 32 << 20
-	// crawlMaxRetryAfter caps how long a server's Retry-After is honoured.
-	crawlMaxRetryAfter = 2 * time.Minute
+	// crawlMaxRetryWait caps a wait before a retry: the back-off, and how
+	// long a server's Retry-After is honoured.
+	crawlMaxRetryWait = 2 * time.Minute
 )
 
 // CrawlOptions configure a Crawler. The zero value crawls politely: one
@@ -50,7 +51,8 @@ type CrawlOptions struct {
 	Timeout time.Duration // per request, body included (default 20 s)
 	// Retries after the first attempt on timeouts, network errors, 5xx
 	// and 429 (default 3; negative for none), waiting Backoff, then twice
-	// as long each time (default 1 s), or what Retry-After asks.
+	// as long each time (default 1 s), or what Retry-After asks; two
+	// minutes at most.
 	Retries   int
 	Backoff   time.Duration
 	MaxPages  int    // pages requested at most, robots.txt aside (0: no limit)
@@ -422,7 +424,6 @@ func (e crawlPermanentError) Unwrap() error { return e.error }
 // with an error if that status still asked for a retry (5xx, 429).
 func (r *crawlRun) get(ctx context.Context, u string) (*crawlResponse, error) {
 	o := r.c.opts
-	wait := o.Backoff
 	for attempt := 0; ; attempt++ {
 		if err := r.limiter.Wait(ctx); err != nil {
 			return nil, err
@@ -446,23 +447,16 @@ func (r *crawlRun) get(ctx context.Context, u string) (*crawlResponse, error) {
 			}
 			return resp, err
 		}
-		delay := wait
+		delay := httpretry.Backoff(o.Backoff, attempt, crawlMaxRetryWait)
 		if resp != nil {
-			if ra := crawlRetryAfter(resp.header); ra > 0 {
-				delay = min(ra, crawlMaxRetryAfter)
+			if ra := httpretry.After(resp.header, time.Now()); ra > 0 {
+				delay = min(ra, crawlMaxRetryWait)
 			}
 		}
-		// A little jitter keeps retries of several crawlers apart.
-		delay += time.Duration(rand.Int64N(int64(delay)/4 + 1))
 		r.c.log.Debug("crawl: retrying", "url", u, "attempt", attempt+1, "err", err, "after", delay)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := httpretry.Sleep(ctx, delay); err != nil {
+			return nil, err
 		}
-		wait *= 2
 	}
 }
 
@@ -527,20 +521,6 @@ func crawlDecode(contentType string, body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("charset %s: %w", cs, err)
 	}
 	return io.ReadAll(rd)
-}
-
-func crawlRetryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
 }
 
 // ---- page kinds ----

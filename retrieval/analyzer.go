@@ -71,7 +71,13 @@ func onlySpace(s string) bool {
 // folding each word afresh (corpus.Tokenize) was a few percent of it, so
 // the words come from corpus.Tokenize, which folds them the same way.
 func queryTerms(q string) (unigrams, bigrams []string) {
-	toks := corpus.Tokenize(q)
+	return termsOf(q, corpus.Tokenize(q), nil)
+}
+
+// termsOf is queryTerms of q from its tokens; when pairs is not nil, with
+// room for one entry between each token and the next, it also sets the
+// pairs as queryPairs returns them.
+func termsOf(q string, toks []corpus.Token, pairs []string) (unigrams, bigrams []string) {
 	if len(toks) == 0 {
 		return nil, nil
 	}
@@ -80,9 +86,66 @@ func queryTerms(q string) (unigrams, bigrams []string) {
 		unigrams[i] = t.Term
 		if i+1 < len(toks) && onlySpace(q[t.End:toks[i+1].Start]) {
 			bigrams = append(bigrams, t.Term+"_"+toks[i+1].Term)
+			if pairs != nil {
+				pairs[i] = bigrams[len(bigrams)-1]
+			}
 		}
 	}
 	return unigrams, bigrams
+}
+
+// analysed is a query read once. One search reads its query in several
+// places — the keyword ranking, the laws it names, the glossary, the
+// re-ranker's features, the snippets — and tokenizing it, folding its
+// words and making its pairs in each was done four to seven times over;
+// the search now reads it once and hands this on.
+type analysed struct {
+	text     string         // the query as read
+	toks     []corpus.Token // corpus.Tokenize(text)
+	uni, bi  []string       // queryTerms(text); not to be changed
+	pairs    []string       // queryPairs(text); not to be changed
+	snippets map[string]bool
+}
+
+// analyse reads a query.
+func analyse(text string) *analysed {
+	a := &analysed{text: text, toks: corpus.Tokenize(text)}
+	if len(a.toks) >= 2 {
+		a.pairs = make([]string, len(a.toks)-1)
+	}
+	a.uni, a.bi = termsOf(text, a.toks, a.pairs)
+	return a
+}
+
+// analysedOf returns q's reading of text: the one q carries when it is of
+// that text, else a new one.
+func analysedOf(q Query, text string) *analysed {
+	if q.analysed != nil && q.analysed.text == text {
+		return q.analysed
+	}
+	return analyse(text)
+}
+
+// snippetTerms returns snippetTerms of the query's terms, made once.
+func (a *analysed) snippetTerms() map[string]bool {
+	if a.snippets == nil {
+		a.snippets = snippetTerms(a.uni, a.bi)
+	}
+	return a.snippets
+}
+
+// dedupe returns ss without its repeats, in the order of their first
+// occurrence; ss is left as it was.
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // queryPairs returns the word pairs of a query in order, as queryTerms
@@ -100,107 +163,6 @@ func queryPairs(q string) []string {
 		}
 	}
 	return pairs
-}
-
-// Snippet returns an HTML fragment of text around the words that match
-// terms (folded syllables, and bigrams joined by "_"), escaped, with matches wrapped in <mark>. It shows at most about
-// max characters, starting at the window with the most matches.
-func Snippet(text string, terms map[string]bool, max int) string {
-	toks := corpus.Tokenize(text)
-	// Words matched as a pair ("tử sỹ" for "tu si") are marked in
-	// preference to single syllables, which match far too widely in
-	// Vietnamese ("tu" is also tù, tự, từ…); single syllables are marked
-	// only when no pair matches.
-	marked := make([]bool, len(toks))
-	pairs := false
-	var pair []byte
-	for i := 0; i+1 < len(toks); i++ {
-		pair = append(append(append(pair[:0], toks[i].Term...), '_'), toks[i+1].Term...)
-		if terms[string(pair)] && onlySpace(text[toks[i].End:toks[i+1].Start]) {
-			marked[i], marked[i+1], pairs = true, true, true
-		}
-	}
-	var hits []span
-	for i, t := range toks {
-		if marked[i] || (!pairs && terms[t.Term]) {
-			hits = append(hits, span{t.Start, t.End})
-		}
-	}
-	return snippetAround(text, hits, max)
-}
-
-// longerThan reports whether s has more than n runes (as
-// utf8.RuneCountInString counts them), without counting past n.
-func longerThan(s string, n int) bool {
-	if len(s) <= n {
-		return false
-	}
-	for range s {
-		if n == 0 {
-			return true
-		}
-		n--
-	}
-	return false
-}
-
-// span is a marked word of a snippet, as byte offsets.
-type span struct{ start, end int }
-
-// snippetAround makes the snippet of text given its marked words.
-func snippetAround(text string, hits []span, max int) string {
-	// Choose the window of max bytes-ish holding the most hits.
-	from, to := 0, len(text)
-	if longerThan(text, max) {
-		best, bestStart := -1, 0
-		j := 0
-		for i := range hits {
-			for j < len(hits) && hits[j].end-hits[i].start <= max*2 {
-				j++
-			}
-			if j-i > best {
-				best, bestStart = j-i, hits[i].start
-			}
-		}
-		from = bestStart
-		// Step back to show a little context before the first match.
-		back := 0
-		for from > 0 && back < max/5 {
-			_, size := utf8.DecodeLastRuneInString(text[:from])
-			from -= size
-			back++
-		}
-		from = wordStart(text, from)
-		to = from
-		for n := 0; to < len(text) && n < max; n++ {
-			_, size := utf8.DecodeRuneInString(text[to:])
-			to += size
-		}
-		to = wordEnd(text, to)
-	}
-	// Escaped straight into b: a search makes ten snippets of a few dozen
-	// pieces each, and a string for each piece added up.
-	var b strings.Builder
-	b.Grow(to - from + 64)
-	if from > 0 {
-		b.WriteString("… ")
-	}
-	pos := from
-	for _, h := range hits {
-		if h.start < from || h.end > to {
-			continue
-		}
-		htmlEscaper.WriteString(&b, text[pos:h.start])
-		b.WriteString("<mark>")
-		htmlEscaper.WriteString(&b, text[h.start:h.end])
-		b.WriteString("</mark>")
-		pos = h.end
-	}
-	htmlEscaper.WriteString(&b, text[pos:to])
-	if to < len(text) {
-		b.WriteString(" …")
-	}
-	return b.String()
 }
 
 // Cached tokens. Every search snippets the passages it returns and the
@@ -429,47 +391,6 @@ func (t *termTable) get(key uint64) (int, bool) {
 	return t.slots[i].val, t.used[i]
 }
 
-// snippetSet is the termSet of a snippet's terms.
-func (v *vocab) snippetSet(terms map[string]bool) *termSet {
-	return v.terms(func(yield func(string, int) bool) {
-		for t, ok := range terms {
-			if ok && !yield(t, 0) {
-				return
-			}
-		}
-	})
-}
-
-// snippet is Snippet(text, terms, max) from the passage's cached tokens,
-// given the terms by number (a set that covers p); text is the passage's
-// text.
-func (p *passageTokens) snippet(ts *termSet, text string, max int) string {
-	toks := p.toks[p.textTok:]
-	marked := make([]bool, len(toks))
-	pairs := false
-	for i := 0; i+1 < len(toks); i++ {
-		if toks[i].word&gapSpace == 0 {
-			continue
-		}
-		if _, ok := ts.pair(toks[i].id(), toks[i+1].id()); ok {
-			marked[i], marked[i+1], pairs = true, true, true
-		}
-	}
-	var hits []span
-	for i, t := range toks {
-		if !marked[i] {
-			if pairs {
-				continue
-			}
-			if _, ok := ts.word(t.id()); !ok {
-				continue
-			}
-		}
-		hits = append(hits, span{int(t.start - p.textStart), t.end(text, p.textStart)})
-	}
-	return snippetAround(text, hits, max)
-}
-
 // tokenEnd returns where the token starting at byte i of s ends: at the
 // first byte that is not part of a word, as corpus.Tokenize reads words.
 func tokenEnd(s string, i int) int {
@@ -490,28 +411,3 @@ func tokenEnd(s string, i int) int {
 	}
 	return i
 }
-
-func wordStart(s string, i int) int {
-	for i > 0 {
-		r, size := utf8.DecodeLastRuneInString(s[:i])
-		if unicode.IsSpace(r) {
-			break
-		}
-		i -= size
-	}
-	return i
-}
-
-func wordEnd(s string, i int) int {
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			break
-		}
-		i += size
-	}
-	return i
-}
-
-// htmlEscaper escapes a snippet's text (and turns line breaks into spaces).
-var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "\n", " ")

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/mattranso/mattranso/internal/httpretry"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -188,16 +187,12 @@ func (e *OpenAIEmbedder) embedBatch(ctx context.Context, texts []string, offset 
 			}
 			return nil, e.errorf(err, "%s: gave up after %d attempts: %v", where, attempt+1, err)
 		}
-		wait := e.backoff(attempt)
+		wait := httpretry.Backoff(e.base, attempt, e.maxWait)
 		if hint > 0 {
 			wait = min(hint, e.maxWait)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, e.errorf(ctx.Err(), "%s: %v (after: %v)", where, ctx.Err(), lastErr)
-		case <-t.C:
+		if err := httpretry.Sleep(ctx, wait); err != nil {
+			return nil, e.errorf(err, "%s: %v (after: %v)", where, err, lastErr)
 		}
 	}
 }
@@ -270,20 +265,6 @@ func (e *OpenAIEmbedder) vectors(resp openai.EmbeddingResponse, n int, where str
 		return nil, e.errorf(ErrDimensionMismatch, "%s: %v: expected %d, got %d", where, ErrDimensionMismatch, want, got)
 	}
 	return out, nil
-}
-
-// backoff returns the wait before retry number attempt+1: RetryBase doubled
-// per attempt, plus up to a quarter more so that many clients spread out,
-// capped at MaxRetryWait.
-func (e *OpenAIEmbedder) backoff(attempt int) time.Duration {
-	d := e.base << min(attempt, 30)
-	if d <= 0 || d > e.maxWait {
-		d = e.maxWait
-	}
-	if q := int64(d / 4); q > 0 {
-		d += time.Duration(rand.Int64N(q))
-	}
-	return min(d, e.maxWait)
 }
 
 // openaiRetryable reports whether err may pass on its own: network errors,
@@ -362,32 +343,8 @@ func (d openaiRetryAfterDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.next.Do(req)
 	if err == nil {
 		if h, ok := req.Context().Value(openaiRetryHintKey{}).(*openaiRetryHint); ok {
-			h.after = openaiRetryAfter(resp.Header, time.Now())
+			h.after = httpretry.After(resp.Header, time.Now())
 		}
 	}
 	return resp, err
-}
-
-// openaiRetryAfter reads "Retry-After-Ms" (sent by OpenAI and some proxies) or
-// "Retry-After" in seconds or as an HTTP date; 0 means none.
-func openaiRetryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs > 0 {
-			return time.Duration(secs * float64(time.Second))
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

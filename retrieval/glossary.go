@@ -130,7 +130,15 @@ func (m *memIndex) definitionsFor(query string, q Query) []definition {
 	if len(m.defines) == 0 {
 		return nil
 	}
-	toks := corpus.Tokenize(query)
+	return m.definitionsIn(analyse(query), q)
+}
+
+// definitionsIn is definitionsFor of a query read already.
+func (m *memIndex) definitionsIn(a *analysed, q Query) []definition {
+	if len(m.defines) == 0 {
+		return nil
+	}
+	query, toks := a.text, a.toks
 	type match struct{ start, end int }
 	var found []match
 	var key []byte

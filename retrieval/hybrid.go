@@ -177,6 +177,7 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	if mode != ModeHybrid {
 		r = nil
 	}
+	q.analysed = analyse(q.Text)
 	c, rest, res, err := h.candidates(ctx, q, mode, emb, vs, r != nil)
 	if err != nil {
 		return Result{}, err
@@ -188,7 +189,7 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	}
 	res.Hits = hits
 	res.Lookups = max(0, min(len(c.Lookups)-q.Offset, len(res.Hits)))
-	addSnippets(h.Keyword.current(), res.Hits, q.Text)
+	addSnippets(h.Keyword.current(), res.Hits, q.analysed)
 	res.Took = time.Since(start)
 	return res, nil
 }
@@ -238,6 +239,7 @@ func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
 	if q.Limit <= 0 {
 		q.Limit = MaxLimit
 	}
+	q.analysed = analyse(q.Text)
 	c, rest, res, err := h.candidates(ctx, q, ModeHybrid, emb, vs, true)
 	if err == nil && res.Degraded != "" {
 		err = errors.New("retrieval: " + res.Degraded)
@@ -282,7 +284,7 @@ func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedde
 	n := rerankCount(fused)
 	defs, words := h.Keyword.definitions(q)
 	fused, n = withDefinitions(fused, n, defs, lookups)
-	if c.Top, err = h.features(ctx, q.Text, fused, n, definedBy(defs, words)); err != nil {
+	if c.Top, err = h.featuresOf(ctx, analysedOf(q, q.Text), fused, n, definedBy(defs, words)); err != nil {
 		return Candidates{}, restHits{}, Result{}, err
 	}
 	return c, restHits{fused: fused[len(c.Top):]}, res, nil
@@ -501,7 +503,7 @@ func (k *Keyword) Get(ctx context.Context, ids []string, q Query) ([]Hit, error)
 	}
 	var terms map[string]bool
 	if !q.noSnippets {
-		terms = snippetTerms(queryTerms(q.Text))
+		terms = analysedOf(q, q.Text).snippetTerms()
 	}
 	out := make([]Hit, 0, len(res.Hits))
 	for _, hit := range res.Hits {
@@ -527,20 +529,4 @@ func (k *Keyword) Passages(ctx context.Context) ([]corpus.Passage, error) {
 			Anchor: str("anchor"), Title: str("title"), Heading: str("heading"), Text: str("text")})
 	}
 	return out, nil
-}
-
-// addSnippets makes the snippets of the hits returned, which the
-// candidates were fetched without: from the cached tokens of snapshot m
-// (nil: none) where it holds the passage.
-func addSnippets(m *memIndex, hits []Hit, query string) {
-	var s *snippeter
-	for i := range hits {
-		if hits[i].Snippet != "" {
-			continue
-		}
-		if s == nil {
-			s = &snippeter{m: m, terms: snippetTerms(queryTerms(query))}
-		}
-		hits[i].Snippet = s.of(&hits[i], 240)
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -74,17 +73,11 @@ type Keyword struct {
 	bleveOnly bool
 }
 
+// lawName is a law's names as look-ups and MentionedLaws read them.
 type lawName struct {
-	id    string
-	kind  corpus.Kind
-	keys  []string // folded titles and aliases
-	terms map[string]bool
-	// phrases are the keys of two words or more, each between spaces, as
-	// MentionedLaws looks for them (made once here: it runs every search).
-	phrases []string
-	// years are the years the names hold ("Luật Đất đai 2013",
-	// "91/2015/QH13"), which keys drop from titles (lawyear.go).
-	years []int
+	id   string
+	kind corpus.Kind
+	corpus.LawName
 }
 
 // ErrIndexBusy is OpenKeyword's error when another process has the index
@@ -348,34 +341,8 @@ func (k *Keyword) loadTitles() error {
 }
 
 func newLawName(id string, kind corpus.Kind, names string) lawName {
-	n := lawName{id: id, kind: kind, terms: map[string]bool{}}
-	for _, name := range strings.Split(names, "\n") {
-		if name == "" {
-			continue
-		}
-		n.years = appendYears(n.years, name)
-		if corpus.LooksLikeNumber(name) {
-			n.keys = append(n.keys, corpus.NormalizeNumber(name))
-			continue
-		}
-		key := corpus.TitleKey(name)
-		n.keys = append(n.keys, key)
-		for _, t := range strings.Fields(key) {
-			n.terms[t] = true
-		}
-	}
-	for _, key := range n.keys {
-		if len(strings.Fields(key)) >= 2 {
-			n.phrases = append(n.phrases, " "+key+" ")
-		}
-	}
-	return n
+	return lawName{id: id, kind: kind, LawName: corpus.ParseLawName(strings.Split(names, "\n"))}
 }
-
-var (
-	reNumberInQuery = regexp.MustCompile(`\b\d{1,4}[a-zA-Z]?/(?:\d{4}/)?[\p{L}\d]+(?:-[\p{L}\d]+)*\b`)
-	reArticleRef    = regexp.MustCompile(`^\s*(?i:điều|dieu)\s+(\d{1,4}[a-zđ]?)\b[\s,.:-]*(.*)$`)
-)
 
 // Search answers q: a document number or an "Điều N <law>" reference by
 // look-up first, then ranked keyword matches.
@@ -408,7 +375,7 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 			return Result{}, err
 		}
 	}
-	res, err := k.ranked(ctx, text, q, q.Limit+len(exact))
+	res, err := k.ranked(ctx, analysedOf(q, text), q, q.Limit+len(exact))
 	if err != nil {
 		return Result{}, err
 	}
@@ -445,8 +412,8 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 
 // ranked runs the scored keyword query: from the memory snapshot when it
 // can answer exactly as bleve would, else from bleve.
-func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (Result, error) {
-	uni, bi := queryTerms(text)
+func (k *Keyword) ranked(ctx context.Context, a *analysed, q Query, size int) (Result, error) {
+	uni, bi := a.uni, a.bi
 	if len(uni) == 0 {
 		return Result{}, fmt.Errorf("%w: the query has no words", ErrBadQuery)
 	}
@@ -467,7 +434,7 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	}
 	var named map[string]bool
 	if q.DocID == "" {
-		named = k.MentionedLaws(text)
+		named = k.mentionedLaws(a.uni)
 	}
 	if ok {
 		boostNamed(cands, named)
@@ -482,7 +449,7 @@ func (k *Keyword) ranked(ctx context.Context, text string, q Query, size int) (R
 	}
 	var terms map[string]bool
 	if !q.noSnippets {
-		terms = snippetTerms(uni, bi)
+		terms = a.snippetTerms()
 	}
 	out := Result{Total: total}
 	if q.Offset < len(cands) {
@@ -679,27 +646,6 @@ func hitFrom(id string, score float64, f map[string]interface{}, terms map[strin
 	return h
 }
 
-// snippetTerms is the set of query terms snippets mark.
-func snippetTerms(uni, bi []string) map[string]bool {
-	terms := make(map[string]bool, len(uni)+len(bi))
-	for _, t := range append(uni, bi...) {
-		terms[t] = true
-	}
-	return terms
-}
-
-func dedupe(ss []string) []string {
-	seen := map[string]bool{}
-	out := ss[:0:0]
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // lookup answers exact references: a document number anywhere in the
 // query ("91/2015/QH13") puts that document first; "Điều 418 Bộ luật Hình
 // sự" puts that article first. A looked-up passage obeys q's filters as a
@@ -707,19 +653,15 @@ func dedupe(ss []string) []string {
 // among procedures.
 func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, error) {
 	filters := k.filters(q)
-	if m := reArticleRef.FindStringSubmatch(text); m != nil && strings.TrimSpace(m[2]) != "" {
-		if doc := k.matchLaw(m[2]); doc != "" {
-			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(m[1]), filters)
+	if ref, ok := corpus.ParseReference(text); ok {
+		if doc := k.matchLaw(ref); doc != "" {
+			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(ref.Article), filters)
 			if err != nil || len(hits) > 0 {
 				return hits, err
 			}
 		}
 	}
-	var nums []string
-	if strings.IndexByte(text, '/') >= 0 { // every document number has one
-		nums = reNumberInQuery.FindAllString(text, 3)
-	}
-	for _, num := range nums {
+	for _, num := range corpus.NumbersIn(text, 3) {
 		key := corpus.NormalizeNumber(num)
 		tq := bleve.NewTermQuery(key)
 		tq.SetField("number")
@@ -740,7 +682,7 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 		}
 		docID, _ := res.Hits[0].Fields["doc_id"].(string)
 		if rest != "" {
-			if r, err := k.ranked(ctx, rest, Query{Kind: q.Kind, DocID: docID, Issuer: q.Issuer, Status: q.Status}, 3); err == nil && len(r.Hits) > 0 {
+			if r, err := k.ranked(ctx, analyse(rest), Query{Kind: q.Kind, DocID: docID, Issuer: q.Issuer, Status: q.Status}, 3); err == nil && len(r.Hits) > 0 {
 				return r.Hits, nil
 			}
 		}
@@ -749,19 +691,14 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 	return nil, nil
 }
 
-// matchLaw finds the document whose name best matches the words after an
-// article number: every word of the reference must be in the name.
-func (k *Keyword) matchLaw(ref string) string {
-	refKey := corpus.TitleKey(ref)
-	refTerms := strings.Fields(refKey)
-	// Drop leading connective words: "Điều 5 của Luật Cư trú", "theo".
-	for len(refTerms) > 0 && (refTerms[0] == "cua" || refTerms[0] == "theo" || refTerms[0] == "tai") {
-		refTerms = refTerms[1:]
-	}
+// matchLaw finds the document whose name best matches the law a
+// reference names: every word of the reference must be in the name.
+func (k *Keyword) matchLaw(ref corpus.Reference) string {
+	refTerms := ref.LawWords()
 	if len(refTerms) == 0 {
 		return ""
 	}
-	num := corpus.NormalizeNumber(strings.TrimSpace(ref))
+	num := ref.LawNumber()
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	type cand struct {
@@ -773,20 +710,20 @@ func (k *Keyword) matchLaw(ref string) string {
 		if n.kind != corpus.KindLaw {
 			continue
 		}
-		for _, key := range n.keys {
+		for _, key := range n.Keys {
 			if key == num {
 				return n.id
 			}
 		}
 		all := true
 		for _, t := range refTerms {
-			if !n.terms[t] {
+			if !n.Words[t] {
 				all = false
 				break
 			}
 		}
 		if all {
-			cands = append(cands, cand{n.id, len(n.terms) - len(refTerms)})
+			cands = append(cands, cand{n.id, len(n.Words) - len(refTerms)})
 		}
 	}
 	if len(cands) == 0 {
@@ -837,7 +774,7 @@ func (k *Keyword) getMem(ids []string, q Query) (hits []Hit, ok bool) {
 	}
 	var terms map[string]bool
 	if !q.noSnippets {
-		terms = snippetTerms(queryTerms(q.Text))
+		terms = analysedOf(q, q.Text).snippetTerms()
 	}
 	rows := make([]int, 0, len(ids))
 	for _, id := range ids {
@@ -929,6 +866,11 @@ var lawBoost = 0.5
 // longest wins.
 func (k *Keyword) MentionedLaws(text string) map[string]bool {
 	words, _ := queryTerms(text) // corpus.Terms, faster
+	return k.mentionedLaws(words)
+}
+
+// mentionedLaws is MentionedLaws of a text's folded words.
+func (k *Keyword) mentionedLaws(words []string) map[string]bool {
 	folded := " " + strings.Join(words, " ") + " "
 	k.mu.RLock()
 	defer k.mu.RUnlock()
@@ -938,7 +880,7 @@ func (k *Keyword) MentionedLaws(text string) map[string]bool {
 		if n.kind != corpus.KindLaw {
 			continue
 		}
-		for _, p := range n.phrases {
+		for _, p := range n.Phrases {
 			if !strings.Contains(folded, p) {
 				continue
 			}

@@ -2,44 +2,10 @@ package retrieval
 
 import (
 	"context"
-	"slices"
 	"testing"
 
 	"github.com/mattranso/mattranso/corpus"
 )
-
-func TestYearsIn(t *testing.T) {
-	for s, want := range map[string][]int{
-		"Theo Bộ luật Dân sự 2015, lợi tức là gì?": {2015},
-		"91/2015/qh13":                           {2015},
-		"luat dat dai 2013 va luat dat dai 2024": {2013, 2024},
-		"phạt tiền 20000 đồng, 1944 hay 2100":    nil, // not a year a law carries
-		"năm 2015 và năm 2015":                   {2015},
-		"Điều 12":                                nil,
-	} {
-		if got := yearsIn(s); !slices.Equal(got, want) {
-			t.Errorf("yearsIn(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
-func TestAskedYears(t *testing.T) {
-	for q, want := range map[string][]int{
-		"Theo Bộ luật Dân sự 2015, lợi tức là gì?":                         {2015},
-		"Bộ luật Dân sự năm 2015 quy định như thế nào về tài sản hiện có?": {2015},
-		"theo luat dat dai nam 2024 thi sao":                               {2024},
-		"Theo Hiến pháp năm 2013, công dân có quyền gì?":                   {2013},
-		"Điều 5 Bộ luật 91/2015/QH13":                                      {2015},
-		// Years that are not a law's.
-		"Người sinh năm 2005 đã đủ tuổi kết hôn chưa?":                         nil,
-		"Từ ngày 01/7/2021 Luật Cư trú có hiệu lực, sổ hộ khẩu dùng đến 2022?": nil,
-		"Theo Luật Cư trú, năm 2023 tôi chuyển nhà thì đăng ký ở đâu?":         nil,
-	} {
-		if got := askedYears(q); !slices.Equal(got, want) {
-			t.Errorf("askedYears(%q) = %v, want %v", q, got, want)
-		}
-	}
-}
 
 // A question that names a law with its year picks out that version of
 // the law: its passages get law_year, those of another version

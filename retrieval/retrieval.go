@@ -1,14 +1,20 @@
-// Package retrieval owns the search indexes over the library's passages —
-// the keyword index (bleve, with a Vietnamese analyzer) and, later, vector
-// stores and hybrid fusion — behind the Search API that the library, the
-// assistant and the evaluation call. The database stays the truth: an index
-// can always be rebuilt from the documents.
+// Package retrieval owns search over the library's passages: the keyword
+// index (bleve with a Vietnamese analyzer, BM25F rescoring and an in-memory
+// snapshot that answers as bleve would), the vector side (the VectorStore
+// contract with its embedded and Qdrant backends, and the embedders: one
+// trained on the library itself, or an OpenAI-compatible server), hybrid
+// fusion of the two, the re-ranker and the snippets — behind the Search API
+// that the library, the assistant and the evaluation call. The database
+// stays the truth: every index can be rebuilt from the documents.
 package retrieval
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -36,6 +42,9 @@ type Query struct {
 	// noSnippets skips making snippets: the hybrid search asks for many
 	// candidates and makes snippets only for the hits it returns.
 	noSnippets bool
+	// analysed is Text read once, handed on by the hybrid search to the
+	// keyword side (nil: read it where it is needed).
+	analysed *analysed
 }
 
 // Hit is one matching passage.
@@ -123,4 +132,95 @@ type VectorStore interface {
 	// Count returns the number of vectors held.
 	Count(ctx context.Context) (int, error)
 	Close() error
+}
+
+// Errors shared by every VectorStore backend.
+var (
+	// ErrVectorDim wraps every error about a vector whose length is not
+	// the store's dimension.
+	ErrVectorDim = errors.New("vector dimension mismatch")
+	// ErrVectorsMismatch says that stored vectors were made by another
+	// model or have another dimension; they must not be mixed with new ones.
+	ErrVectorsMismatch = errors.New("vector store made for another model")
+	// ErrVectorsClosed is returned by every call after Close.
+	ErrVectorsClosed = errors.New("vector store closed")
+)
+
+// Input limits shared by the backends, within what each can hold (the
+// embedded store's format keeps ids with 16-bit lengths).
+const (
+	maxVectorDim   = 1 << 16
+	maxVectorIDLen = 1024
+	maxModelLen    = 1024
+)
+
+// checkVectorRecords validates a batch before anything is written, so that
+// a bad record never leaves half a batch behind.
+func checkVectorRecords(recs []VectorRecord, dim int, model string) error {
+	for i, r := range recs {
+		switch {
+		case r.ID == "":
+			return fmt.Errorf("retrieval: vector record %d has no passage id", i)
+		case r.DocID == "":
+			return fmt.Errorf("retrieval: vector record %q has no document id", r.ID)
+		case len(r.ID) > maxVectorIDLen || len(r.DocID) > maxVectorIDLen:
+			return fmt.Errorf("retrieval: vector record %q: ids are limited to %d bytes", r.ID, maxVectorIDLen)
+		case !utf8.ValidString(r.ID) || !utf8.ValidString(r.DocID):
+			return fmt.Errorf("retrieval: vector record %q: ids must be UTF-8", r.ID)
+		case r.Kind != "" && !r.Kind.Valid():
+			return fmt.Errorf("retrieval: vector record %q: unknown kind %q (law or procedure)", r.ID, r.Kind)
+		case len(r.Vector) != dim:
+			return fmt.Errorf("retrieval: %w: vector for passage %q has %d dimensions, the store holds %d (model %s)",
+				ErrVectorDim, r.ID, len(r.Vector), dim, model)
+		}
+		if j := nonFinite(r.Vector); j >= 0 {
+			return fmt.Errorf("retrieval: vector for passage %q has a non-finite value at %d", r.ID, j)
+		}
+	}
+	return nil
+}
+
+// checkVectorQuery validates a search before any backend sees it.
+func checkVectorQuery(vec []float32, k int, f VectorFilter, dim int, model string) error {
+	if k <= 0 {
+		return fmt.Errorf("%w: vector search asked for %d hits", ErrBadQuery, k)
+	}
+	if f.Kind != "" && !f.Kind.Valid() {
+		return fmt.Errorf("%w: unknown kind %q (law or procedure)", ErrBadQuery, f.Kind)
+	}
+	if len(vec) != dim {
+		return fmt.Errorf("retrieval: %w: query vector has %d dimensions, the store holds %d (model %s)",
+			ErrVectorDim, len(vec), dim, model)
+	}
+	if j := nonFinite(vec); j >= 0 {
+		return fmt.Errorf("%w: query vector has a non-finite value at %d", ErrBadQuery, j)
+	}
+	return nil
+}
+
+// nonFinite returns the index of the first NaN or infinity in v, -1 when
+// there is none.
+func nonFinite(v []float32) int {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+// lastByID keeps the last record of each passage id, so that a batch that
+// names a passage twice means what it would mean applied in order.
+func lastByID(recs []VectorRecord) []VectorRecord {
+	seen := make(map[string]int, len(recs))
+	out := make([]VectorRecord, 0, len(recs))
+	for _, r := range recs {
+		if i, ok := seen[r.ID]; ok {
+			out[i] = r
+			continue
+		}
+		seen[r.ID] = len(out)
+		out = append(out, r)
+	}
+	return out
 }

@@ -247,7 +247,7 @@ func checkCachedTokens(t *testing.T, h *Hybrid, queries []string) {
 
 		// matchPassage of every fused passage, not only the first n.
 		qu, qb := queryTerms(text)
-		qu, qb = uniq(qu), uniq(qb)
+		qu, qb = dedupe(qu), dedupe(qb)
 		qt := append(slices.Clone(qu), qb...)
 		qidx := make(map[string]int, len(qt))
 		qidf := make([]float64, len(qt))

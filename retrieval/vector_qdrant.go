@@ -376,7 +376,7 @@ func (q *Qdrant) Upsert(ctx context.Context, recs []VectorRecord) error {
 	if q.closed {
 		return ErrVectorsClosed
 	}
-	recs = vecLastByID(recs)
+	recs = lastByID(recs)
 	for from := 0; from < len(recs); from += q.batch {
 		to := min(from+q.batch, len(recs))
 		points := make([]*qdrant.PointStruct, 0, to-from)

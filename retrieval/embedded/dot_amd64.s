@@ -1,11 +1,11 @@
 #include "textflag.h"
 
-// func vecDotsI8SSE(q []int16, rows []int8, out []int32)
+// func dotsI8SSE(q []int16, rows []int8, out []int32)
 //
 // out[r] = Σ q[i]·rows[r·len(q)+i], for len(out) rows of len(q) values;
 // len(q) is a multiple of 16. Integer sums are exact in any order, so
 // that eight products are added at once (PMADDWD).
-TEXT ·vecDotsI8SSE(SB), NOSPLIT, $0-72
+TEXT ·dotsI8SSE(SB), NOSPLIT, $0-72
 	MOVQ q_base+0(FP), SI
 	MOVQ q_len+8(FP), CX
 	MOVQ rows_base+24(FP), DI

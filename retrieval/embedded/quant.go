@@ -1,6 +1,10 @@
-package retrieval
+package embedded
 
-import "math"
+import (
+	"math"
+
+	"github.com/mattranso/mattranso/retrieval/internal/topk"
+)
 
 // The embedded store's scan reads every vector for every search: at the
 // library's size some 5 MB of float32, more than the CPU's caches hold, so
@@ -8,13 +12,13 @@ import "math"
 // first reads an 8-bit copy of the vectors (a quarter of the bytes, summed
 // in integers eight at a time) and works out each row's score to within a
 // bound; only the rows whose bound reaches the k-th best lower bound can be
-// among the k best, and those few are scored exactly as before (vecDot).
+// among the k best, and those few are scored exactly as before (dot).
 // The hits are the same, with the same scores, as a full exact scan: the
-// bound is an inequality, not an estimate (see vecQuant.bound).
+// bound is an inequality, not an estimate (see quantized.bound).
 
-// vecQuant is the 8-bit copy of a store's rows: row i is about
+// quantized is the 8-bit copy of a store's rows: row i is about
 // scale[i]·rows[i·stride:(i+1)·stride].
-type vecQuant struct {
+type quantized struct {
 	stride int    // the dimension rounded up to a multiple of 16; the rest is zeros
 	rows   []int8 // values in -127..127
 	scale  []float64
@@ -23,14 +27,14 @@ type vecQuant struct {
 	resid, norm []float64
 }
 
-func newVecQuant(dim int) vecQuant { return vecQuant{stride: (dim + 15) &^ 15} }
+func newQuantized(dim int) quantized { return quantized{stride: (dim + 15) &^ 15} }
 
 // roundUp makes a norm computed in float64 an upper bound of the exact
 // one: the sum of a few thousand squares is off by far less than this.
 func roundUp(x float64) float64 { return x*(1+1e-9) + 1e-300 }
 
 // set quantizes vec as row i; i may be the number of rows, to add one.
-func (z *vecQuant) set(i int, vec []float32) {
+func (z *quantized) set(i int, vec []float32) {
 	if i == len(z.scale) {
 		z.rows = append(z.rows, make([]int8, z.stride)...)
 		z.scale = append(z.scale, 0)
@@ -58,18 +62,18 @@ func (z *vecQuant) set(i int, vec []float32) {
 }
 
 // move copies row src over row dst.
-func (z *vecQuant) move(dst, src int) {
+func (z *quantized) move(dst, src int) {
 	copy(z.rows[dst*z.stride:(dst+1)*z.stride], z.rows[src*z.stride:(src+1)*z.stride])
 	z.scale[dst], z.resid[dst], z.norm[dst] = z.scale[src], z.resid[src], z.norm[src]
 }
 
 // truncate keeps the first n rows.
-func (z *vecQuant) truncate(n int) {
+func (z *quantized) truncate(n int) {
 	z.rows, z.scale, z.resid, z.norm = z.rows[:n*z.stride], z.scale[:n], z.resid[:n], z.norm[:n]
 }
 
-// vecQuantQuery is a query vector u in 16 bits: u ≈ t·p.
-type vecQuantQuery struct {
+// quantQuery is a query vector u in 16 bits: u ≈ t·p.
+type quantQuery struct {
 	p    []int16
 	t    float64
 	unit float64 // upper bound of ‖u‖₂
@@ -78,7 +82,7 @@ type vecQuantQuery struct {
 
 // quantizeQuery returns u in 16 bits, small enough that no row's sum
 // overflows an int32; ok is false for a zero vector.
-func (z *vecQuant) quantizeQuery(u []float32) (qq vecQuantQuery, ok bool) {
+func (z *quantized) quantizeQuery(u []float32) (qq quantQuery, ok bool) {
 	var top float64
 	for _, x := range u {
 		top = max(top, math.Abs(float64(x)))
@@ -102,39 +106,39 @@ func (z *vecQuant) quantizeQuery(u []float32) (qq vecQuantQuery, ok bool) {
 	return qq, true
 }
 
-// bound returns how far row i's exact score (vecDot of the float32
+// bound returns how far row i's exact score (dot of the float32
 // vectors) can lie from its estimate a = dot·scale·t, the integer dot
 // product scaled back. With v the row and u the query,
 //
 //	u·v − a = u·(v − scale·q) + scale·q·(u − t·p)
 //
 // and by Cauchy–Schwarz each term is at most the product of the norms;
-// vecDot's own rounding adds at most slack (see scanQuantized).
-func (z *vecQuant) bound(i int, qq *vecQuantQuery, slack float64) float64 {
+// dot's own rounding adds at most slack (see scanQuantized).
+func (z *quantized) bound(i int, qq *quantQuery, slack float64) float64 {
 	return z.resid[i]*qq.unit + z.norm[i]*qq.lost + slack
 }
 
 // scanQuantized is scan over every row, through the 8-bit copy: the same
-// k best, with vecDot's scores. ok is false when it cannot be used (a zero
+// k best, with dot's scores. ok is false when it cannot be used (a zero
 // query); v.mu is held for reading.
-func (v *EmbeddedVectors) scanQuantized(q []float32, k int, f VectorFilter) (best vecTopK, ok bool) {
+func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topk.Top[candidate], ok bool) {
 	z := &v.quant
 	qq, ok := z.quantizeQuery(q)
 	if !ok {
-		return vecTopK{}, false
+		return best, false
 	}
 	n := len(v.ids)
-	sc, _ := v.quantScratch.Get().(*vecQuantScratch)
+	sc, _ := v.quantScratch.Get().(*quantScratch)
 	if sc == nil {
-		sc = &vecQuantScratch{}
+		sc = &quantScratch{}
 	}
 	defer v.quantScratch.Put(sc)
 	if cap(sc.dots) < n {
 		sc.dots, sc.hi = make([]int32, n), make([]float64, n)
 	}
 	dots, hi := sc.dots[:n], sc.hi[:n]
-	vecDotsI8(qq.p, z.rows[:n*z.stride], dots)
-	// vecDot's rounding: each of its four sums adds dim/4 rounded
+	dotsI8(qq.p, z.rows[:n*z.stride], dots)
+	// dot's rounding: each of its four sums adds dim/4 rounded
 	// products, then three sums; ‖u‖·‖v‖ bounds the sum of the products'
 	// sizes (rows are of unit length, to within float32 rounding). The
 	// margin here is four times that error's usual bound, and the float64
@@ -143,85 +147,40 @@ func (v *EmbeddedVectors) scanQuantized(q []float32, k int, f VectorFilter) (bes
 	// The k-th best lower bound: a row whose upper bound is below it has
 	// k rows surely better than it.
 	pass := func(i int) bool { return f.Kind == "" || v.kinds[i] == f.Kind }
-	lows := vecKthLargest{k: k}
+	lows := topk.New(k, func(a, b float64) bool { return a < b }, nil)
 	for i := range n {
 		if !pass(i) {
 			continue
 		}
 		a := float64(dots[i]) * z.scale[i] * qq.t
 		e := z.bound(i, &qq, slack)
-		lows.push(a - e)
+		// Most rows come after the top is full and are no larger than its
+		// least: turned away here, without a call.
+		if low := a - e; !lows.Full() || low > lows.Least() {
+			lows.Push(low)
+		}
 		hi[i] = a + e
 	}
-	cut := lows.kth()
-	best = vecTopK{k: k, ids: v.ids, h: make([]vecCandidate, 0, k)}
+	cut := math.Inf(-1) // fewer than k rows: every one is among the best
+	if lows.Full() {
+		cut = lows.Least()
+	}
+	best = topk.New(k, v.worse, make([]candidate, 0, k))
 	for i := range n {
-		if pass(i) && hi[i] >= cut {
-			best.push(vecCandidate{score: vecDot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i})
+		if !pass(i) || hi[i] < cut {
+			continue
 		}
+		c := candidate{score: dot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i}
+		if best.Full() && c.score < best.Least().score {
+			continue // turned away without a call
+		}
+		best.Push(c)
 	}
 	return best, true
 }
 
-// vecQuantScratch is what one quantized scan needs per row.
-type vecQuantScratch struct {
+// quantScratch is what one quantized scan needs per row.
+type quantScratch struct {
 	dots []int32
 	hi   []float64
-}
-
-// vecKthLargest keeps the k largest values pushed in a min-heap.
-type vecKthLargest struct {
-	k int
-	h []float64
-}
-
-// push offers a value. Most of a scan's rows come after the heap is full
-// and are no larger than its root: that test is kept small enough to be
-// inlined at the call, the rest is add.
-func (t *vecKthLargest) push(x float64) {
-	if len(t.h) == t.k && x <= t.h[0] {
-		return
-	}
-	t.add(x)
-}
-
-func (t *vecKthLargest) add(x float64) {
-	if len(t.h) < t.k {
-		t.h = append(t.h, x)
-		for i := len(t.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if t.h[p] <= t.h[i] {
-				break
-			}
-			t.h[i], t.h[p] = t.h[p], t.h[i]
-			i = p
-		}
-		return
-	}
-	if x <= t.h[0] {
-		return
-	}
-	t.h[0] = x
-	for i := 0; ; {
-		m, l, r := i, 2*i+1, 2*i+2
-		if l < len(t.h) && t.h[l] < t.h[m] {
-			m = l
-		}
-		if r < len(t.h) && t.h[r] < t.h[m] {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		t.h[i], t.h[m] = t.h[m], t.h[i]
-		i = m
-	}
-}
-
-// kth returns the k-th largest value pushed; -Inf when fewer were.
-func (t *vecKthLargest) kth() float64 {
-	if len(t.h) < t.k || len(t.h) == 0 {
-		return math.Inf(-1)
-	}
-	return t.h[0]
 }

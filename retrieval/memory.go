@@ -2,12 +2,10 @@ package retrieval
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,225 +13,12 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval/internal/topk"
 )
-
-// Ranking is two-stage. Bleve finds the candidates (its disjunction
-// scoring multiplies by the share of query terms matched and counts the
-// idf twice, which ranks long passages full of common words too high);
-// the candidates are then scored with BM25F-style weighted BM25 over the
-// fields, from term counts stored with each passage and collection
-// statistics kept beside the index.
-
-// rankFields are the scored fields, in the order their counts are stored.
-var rankFields = []string{"title", "heading", "text", "context"}
-
-var statsKey = []byte("mattranso_stats")
-
-// BM25 parameters.
-var (
-	bm25K1 = 1.2
-	bm25B  = 0.75
-)
-
-// candidates is how many passages the first stage hands to the second.
-const candidates = 200
-
-// fieldStats are the collection statistics BM25 needs.
-type fieldStats struct {
-	Passages int64   `json:"passages"`
-	Len      []int64 `json:"len"` // total terms per rank field
-}
-
-func (s *fieldStats) add(lens []int, sign int64) {
-	if len(s.Len) != len(rankFields) {
-		s.Len = make([]int64, len(rankFields))
-	}
-	s.Passages += sign
-	for i, l := range lens {
-		s.Len[i] += sign * int64(l)
-	}
-}
-
-func (s fieldStats) avg(i int) float64 {
-	if s.Passages <= 0 || len(s.Len) <= i || s.Len[i] <= 0 {
-		return 1
-	}
-	return float64(s.Len[i]) / float64(s.Passages)
-}
-
-func (s fieldStats) encode() []byte {
-	b, _ := json.Marshal(s)
-	return b
-}
-
-// termCounts analyses each rank field of a passage and encodes the counts:
-// one line per field, "LEN term:count term:count…".
-func termCounts(fields []string) (blob string, lens []int) {
-	var b strings.Builder
-	lens = make([]int, len(fields))
-	for i, f := range fields {
-		counts := map[string]int{}
-		n := 0
-		for _, t := range (viTokenizer{}).Tokenize([]byte(f)) {
-			counts[string(t.Term)]++
-			if t.Type != analysis.Shingle {
-				n++
-			}
-		}
-		lens[i] = n
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(strconv.Itoa(n))
-		for t, c := range counts {
-			b.WriteByte(' ')
-			b.WriteString(t)
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(c))
-		}
-	}
-	return b.String(), lens
-}
-
-// decodeLens reads the field lengths of a stored blob.
-func decodeLens(blob string) []int {
-	lines := strings.Split(blob, "\n")
-	lens := make([]int, len(rankFields))
-	for i := range lens {
-		if i < len(lines) {
-			n, _, _ := strings.Cut(lines[i], " ")
-			lens[i], _ = strconv.Atoi(n)
-		}
-	}
-	return lens
-}
-
-// tfIn returns the counts of the wanted terms in each field of a blob.
-func tfIn(blob string, want map[string]int) (tf [][]float64, lens []int) {
-	lines := strings.Split(blob, "\n")
-	tf = make([][]float64, len(rankFields))
-	lens = make([]int, len(rankFields))
-	for i := range rankFields {
-		tf[i] = make([]float64, len(want))
-		if i >= len(lines) {
-			continue
-		}
-		parts := strings.Split(lines[i], " ")
-		lens[i], _ = strconv.Atoi(parts[0])
-		for _, p := range parts[1:] {
-			j := strings.LastIndexByte(p, ':')
-			if j < 0 {
-				continue
-			}
-			if slot, ok := want[p[:j]]; ok {
-				c, _ := strconv.Atoi(p[j+1:])
-				tf[i][slot] = float64(c)
-			}
-		}
-	}
-	return tf, lens
-}
-
-// queryTerm is a term of the query with its weight.
-type queryTerm struct {
-	term   string
-	weight float64 // bigrams weigh bigramBoost
-}
-
-// rescore scores candidates with weighted BM25 and sorts them.
-func (k *Keyword) rescore(ctx context.Context, reader index.IndexReader, terms []queryTerm, hits []scored) error {
-	k.mu.RLock()
-	st := k.stats
-	k.mu.RUnlock()
-	n := float64(st.Passages)
-	if n <= 0 {
-		return nil
-	}
-	want := map[string]int{}
-	for i, t := range terms {
-		want[t.term] = i
-	}
-	// idf per field and term.
-	idf := make([][]float64, len(rankFields))
-	for f, field := range rankFields {
-		idf[f] = make([]float64, len(terms))
-		for i, t := range terms {
-			tfr, err := reader.TermFieldReader(ctx, []byte(t.term), field, false, false, false)
-			if err != nil {
-				return err
-			}
-			df := float64(tfr.Count())
-			tfr.Close()
-			if df > 0 {
-				idf[f][i] = math.Log(1 + (n-df+0.5)/(df+0.5))
-			}
-		}
-	}
-	for h := range hits {
-		tf, lens := tfIn(hits[h].blob, want)
-		var score float64
-		for f := range rankFields {
-			w := fieldWeight(rankFields[f])
-			if w == 0 {
-				continue
-			}
-			norm := 1 - bm25B + bm25B*float64(lens[f])/st.avg(f)
-			for i, t := range terms {
-				x := tf[f][i]
-				if x == 0 || idf[f][i] == 0 {
-					continue
-				}
-				score += w * t.weight * idf[f][i] * x * (bm25K1 + 1) / (x + bm25K1*norm)
-			}
-		}
-		hits[h].score = score
-	}
-	sortScored(hits)
-	return nil
-}
-
-// sortScored sorts candidates best first, ties by id.
-func sortScored(hits []scored) { sort.Sort(byScore(hits)) }
-
-// byScore orders candidates as sortScored does. A sort.Interface rather
-// than sort.Slice's function: swapping through reflection made sorting
-// the few hundred candidates of every search twice as slow.
-type byScore []scored
-
-func (s byScore) Len() int      { return len(s) }
-func (s byScore) Swap(i, j int) { s[i], s[j] = s[j], s[i] }
-func (s byScore) Less(i, j int) bool {
-	if s[i].score != s[j].score {
-		return s[i].score > s[j].score
-	}
-	return s[i].id < s[j].id
-}
-
-func fieldWeight(field string) float64 {
-	for _, fb := range fieldBoosts {
-		if fb.field == field {
-			return fb.boost
-		}
-	}
-	return 0
-}
-
-type scored struct {
-	id     string
-	score  float64
-	docID  string
-	fields map[string]interface{} // from bleve
-	blob   string
-	doc    *memDoc // from memory
-	// unsure marks a candidate of the memory path that bleve may or may
-	// not have kept, its score tying with the last one kept.
-	unsure bool
-}
 
 // The memory path. Asking bleve for the candidates walks a disjunction of
 // one term query per field and term — some 160 for a question — over
@@ -346,7 +131,7 @@ type memScratch struct {
 	acc     []memAcc
 	touched []uint32
 	scores  []memScore // a short posting list's (memKeepScores)
-	top     []memCand  // memTop's heap
+	top     []memCand  // the best candidates' heap
 }
 
 // memAcc is what the two stages add up for one passage. They lie
@@ -524,7 +309,7 @@ func (k *Keyword) definitions(q Query) (hits []Hit, words [][]string) {
 	if m == nil || q.Issuer != "" || q.Status != "" {
 		return nil, nil
 	}
-	for _, d := range m.definitionsFor(q.Text, q) {
+	for _, d := range m.definitionsIn(analysedOf(q, q.Text), q) {
 		hits = append(hits, m.docs[d.doc].hit(0, nil))
 		words = append(words, d.terms)
 	}
@@ -679,12 +464,18 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	}
 	// The n best by bleve's score, ties by id (the doc number), and the
 	// first one left out, to see how close the cut is.
-	top := memTop{n: n + 1, h: s.top[:0]}
+	top := topk.New(n+1, memCand.worse, s.top)
 	nc := float64(len(children))
 	for _, d := range s.touched {
-		top.push(memCand{score: s.acc[d].first * (float64(s.acc[d].count) / nc), doc: d})
+		c := memCand{score: s.acc[d].first * (float64(s.acc[d].count) / nc), doc: d}
+		// Most of a search's few thousand come after the top is full and
+		// score below its least: turned away here, without a call.
+		if top.Full() && c.score < top.Least().score {
+			continue
+		}
+		top.Push(c)
 	}
-	best := top.sorted()
+	best := top.Sorted()
 	s.top = best[:0]
 	unsure := len(best) // best[unsure:] may or may not be among bleve's n
 	if len(best) > n {
@@ -926,68 +717,8 @@ func (c memCand) better(o memCand) bool {
 	return c.doc < o.doc
 }
 
-// memTop keeps the n best candidates in a heap whose root is the worst.
-type memTop struct {
-	n int
-	h []memCand
-}
-
-// push offers a candidate. Most of a search's few thousand come after the
-// heap is full and score below its root: that test is kept small enough
-// to be inlined at the call; add decides the rest.
-func (t *memTop) push(c memCand) {
-	if len(t.h) == t.n && c.score < t.h[0].score {
-		return
-	}
-	t.add(c)
-}
-
-func (t *memTop) add(c memCand) {
-	if len(t.h) < t.n {
-		t.h = append(t.h, c)
-		for i := len(t.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !t.h[p].better(t.h[i]) {
-				break
-			}
-			t.h[i], t.h[p] = t.h[p], t.h[i]
-			i = p
-		}
-		return
-	}
-	if !c.better(t.h[0]) {
-		return
-	}
-	t.h[0] = c
-	for i := 0; ; {
-		w, l, r := i, 2*i+1, 2*i+2
-		if l < len(t.h) && t.h[w].better(t.h[l]) {
-			w = l
-		}
-		if r < len(t.h) && t.h[w].better(t.h[r]) {
-			w = r
-		}
-		if w == i {
-			return
-		}
-		t.h[i], t.h[w] = t.h[w], t.h[i]
-		i = w
-	}
-}
-
-// sorted returns the candidates best first.
-func (t *memTop) sorted() []memCand {
-	slices.SortFunc(t.h, func(a, b memCand) int {
-		if a.better(b) {
-			return -1
-		}
-		if b.better(a) {
-			return 1
-		}
-		return 0
-	})
-	return t.h
-}
+// worse is better's converse, the order topk keeps the greatest of.
+func (c memCand) worse(o memCand) bool { return o.better(c) }
 
 func (d *memDoc) hit(score float64, terms map[string]bool) Hit {
 	h := Hit{PassageID: d.id, DocID: d.docID, Kind: d.kind, Anchor: d.anchor,
@@ -996,30 +727,6 @@ func (d *memDoc) hit(score float64, terms map[string]bool) Hit {
 		h.Snippet = (&snippeter{m: d.snap, terms: terms}).of(&h, 240)
 	}
 	return h
-}
-
-// snippeter makes the snippets of one query's terms: from the cached
-// tokens of snapshot m (nil: none) when it holds the passage, else as
-// Snippet does.
-type snippeter struct {
-	m     *memIndex
-	terms map[string]bool
-	set   *termSet // the terms by number, made when first needed
-}
-
-// of returns Snippet(h.Text, terms, max).
-func (s *snippeter) of(h *Hit, max int) string {
-	if len(s.terms) == 0 {
-		return snippetAround(h.Text, nil, max) // nothing to mark: no need to read the words
-	}
-	p := s.m.tokensFor(h)
-	if p == nil {
-		return Snippet(h.Text, s.terms, max)
-	}
-	if !s.set.covers(p) {
-		s.set = s.m.words.snippetSet(s.terms)
-	}
-	return p.snippet(s.set, h.Text, max)
 }
 
 // inReadingOrder returns the passages of a document as the law reads

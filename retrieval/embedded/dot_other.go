@@ -1,12 +1,12 @@
 //go:build !amd64
 
-package retrieval
+package embedded
 
-// vecDotsI8 sets out[r] to the dot product of q with row r of rows (rows
+// dotsI8 sets out[r] to the dot product of q with row r of rows (rows
 // of len(q) values, len(q) a multiple of 16).
-func vecDotsI8(q []int16, rows []int8, out []int32) {
+func dotsI8(q []int16, rows []int8, out []int32) {
 	if len(q)%16 != 0 || len(rows) < len(q)*len(out) {
-		panic("retrieval: vecDotsI8: bad lengths")
+		panic("embedded: dotsI8: bad lengths")
 	}
 	n := len(q)
 	for r := range out {
