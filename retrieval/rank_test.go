@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 )
 
 // waitMem builds the memory snapshot of k and waits for it.
@@ -122,18 +123,12 @@ func TestMemoryRankingMatchesBleve(t *testing.T) {
 }
 
 // openBenchData opens the keyword index of the data directory that
-// MATTRANSO_BENCH_DATA names (a library made by `mattranso ingest`), and
-// says where the shared data is; the test is skipped without one.
+// MATTRANSO_BENCH_DATA names (a library made by `mattranso ingest`, which
+// the test command builds), and says where the shared data is.
 func openBenchData(t *testing.T) (dir, shared string, k *Keyword) {
 	t.Helper()
-	dir = os.Getenv("MATTRANSO_BENCH_DATA")
-	if dir == "" {
-		t.Skip("MATTRANSO_BENCH_DATA does not name a data directory")
-	}
-	shared = os.Getenv("MATTRANSO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
+	dir = testenv.BenchData(t)
+	shared = testenv.Shared(t)
 	k, err := OpenKeyword(filepath.Join(dir, "index", "keyword"))
 	if err != nil {
 		t.Fatal(err)
@@ -143,14 +138,14 @@ func openBenchData(t *testing.T) (dir, shared string, k *Keyword) {
 
 // libraryQuestions are the evaluation questions of alqac2022 and
 // alqac2025, as written and without diacritics, and a few short searches
-// and references; the test is skipped without them.
+// and references.
 func libraryQuestions(t *testing.T, shared string) []string {
 	t.Helper()
 	var texts []string
 	for _, ds := range []string{"alqac2022", "alqac2025"} {
 		f, err := os.Open(filepath.Join(shared, "eval", ds, "queries.jsonl"))
 		if err != nil {
-			t.Skip(err)
+			testenv.Missing(t, "%v", err)
 		}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
