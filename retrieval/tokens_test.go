@@ -144,7 +144,8 @@ func TestCachedTokensOnBenchData(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	queries := append(evalQuestions(t, shared, "alqac2025"), evalQuestions(t, shared, "alqac2022")...)
+	queries := append(everyPair(evalQuestions(t, shared, "alqac2025"), *libraryEvery),
+		everyPair(evalQuestions(t, shared, "alqac2022"), *libraryEvery)...)
 	checkCachedTokens(t, &Hybrid{Keyword: k, Vectors: v, Embedder: emb}, queries)
 }
 

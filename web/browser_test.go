@@ -55,6 +55,8 @@ func TestBrowserPhone(t *testing.T) {
 	phone.Step("open the first result",
 		chromedp.Click(chromedp.CSS(`ol.results .result__title a`)),
 		chromedp.WaitVisible(chromedp.CSS(`article.doc`)),
+		// A long law arrives in pieces: wait for the article itself.
+		chromedp.WaitVisible(chromedp.CSS(`#dieu-418`)),
 	)
 	if got := phone.Eval(`location.pathname + location.hash`); got != "/van-ban/"+criminalCode+"#dieu-418" {
 		t.Errorf("landed on %s, want /van-ban/%s#dieu-418", got, criminalCode)
