@@ -138,8 +138,8 @@ func openBenchData(t *testing.T) (dir, shared string, k *Keyword) {
 }
 
 // libraryEvery thins out the questions the slower library-scale checks
-// ask: all 950, each both ways, keep them busy for over a quarter of an
-// hour on two cores, too long for every run of the tests.
+// ask: all 950, each both ways, keep them busy for about seven minutes on
+// two cores, too long for every run of the tests (one in ten: a minute).
 var libraryEvery = flag.Int("library-every", 10, "the library-scale checks ask one evaluation question in this many (1: all)")
 
 // libraryQuestions are the evaluation questions of alqac2022 and
