@@ -290,7 +290,10 @@ func readSSE(t *testing.T, sc *bufio.Scanner, each func(sseEvent)) {
 
 func TestAPIStream(t *testing.T) {
 	rec := newRecorder(t)
+	// The gate is set before the server starts and only closed after:
+	// the handler reads it while this goroutine reads the stream.
 	rec.gate = make(chan struct{})
+	released := false
 	s := newSite(t, storetest.SQLite(t), siteOptions{asker: rec})
 	thu := s.token("thu@mattranso.test", auth.Staff)
 
@@ -320,11 +323,11 @@ func TestAPIStream(t *testing.T) {
 				t.Fatal(err)
 			}
 			deltas.WriteString(d.Text)
-			if rec.gate != nil {
+			if !released {
 				// The first piece arrived while the answer was held: it
 				// was flushed, not buffered until the end.
 				close(rec.gate)
-				rec.gate = nil
+				released = true
 			}
 		case "done":
 			done = &assistant.AskResponse{}
@@ -335,7 +338,7 @@ func TestAPIStream(t *testing.T) {
 			t.Errorf("unexpected event %s: %s", ev.name, ev.data)
 		}
 	})
-	if rec.gate != nil {
+	if !released {
 		t.Fatal("no delta event arrived")
 	}
 	if done == nil || names[len(names)-1] != "done" {

@@ -8,6 +8,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/internal/testenv"
+	"github.com/mattranso/mattranso/internal/testenv/browser"
 	"github.com/mattranso/mattranso/store/storetest"
 )
 
@@ -17,17 +19,17 @@ import (
 // to the article in the library. Screenshots go to $MATTRANSO_SCREENSHOTS,
 // or the test's temporary directory.
 func TestBrowserChat(t *testing.T) {
-	storetest.Chromium(t) // skip before starting Dex when there is no browser
+	testenv.Chromium(t) // skip before starting Dex when there is no browser
 	s := newSite(t, storetest.SQLite(t), siteOptions{dex: true})
 	user := s.dex.Users[0]
 	if _, err := s.auth.Store().Grant(t.Context(), user.Email, auth.Staff, hcmcFront, "test"); err != nil {
 		t.Fatal(err)
 	}
-	phone := storetest.NewPhone(t,
-		storetest.StepTimeout(30*time.Second),
+	phone := browser.NewPhone(t,
+		browser.StepTimeout(30*time.Second),
 		// Console errors on the site's own pages — a CSP violation, a
 		// missing asset — and any script error fail the test.
-		storetest.ProblemIf(func(ev storetest.ConsoleEvent) bool {
+		browser.ProblemIf(func(ev browser.ConsoleEvent) bool {
 			return ev.Exception || strings.HasPrefix(ev.URL, s.srv.URL) && ev.URL != s.srv.URL+"/favicon.ico"
 		}),
 	)

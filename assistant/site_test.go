@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,62 +18,20 @@ import (
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/auth/dextest"
 	"github.com/mattranso/mattranso/corpus"
-	"github.com/mattranso/mattranso/ingest"
+	"github.com/mattranso/mattranso/internal/testenv/testlibrary"
 	"github.com/mattranso/mattranso/library"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
-	"github.com/mattranso/mattranso/store/storetest"
 	"github.com/mattranso/mattranso/web"
 )
 
-// lib is the library the site tests ask about: the four codes of ALQAC
-// 2022, ingested by the real pipeline into an SQLite file and the bleve
-// keyword index, once, in a folder TestMain removes.
-var lib struct {
-	once  sync.Once
-	dir   string
-	docs  *corpus.Store
-	index *retrieval.Keyword
-	err   error
-}
+func TestMain(m *testing.M) { testlibrary.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if lib.index != nil {
-		lib.index.Close()
-	}
-	if lib.dir != "" {
-		os.RemoveAll(lib.dir)
-	}
-	os.Exit(code)
-}
-
+// needLibrary returns the library the site tests ask about: the four codes
+// of ALQAC 2022.
 func needLibrary(t testing.TB) (*corpus.Store, *retrieval.Keyword) {
 	t.Helper()
-	shared := storetest.Shared(t)
-	lib.once.Do(func() {
-		if lib.dir, lib.err = os.MkdirTemp("", "assistant-test-"); lib.err != nil {
-			return
-		}
-		ctx := context.Background()
-		var db *store.DB
-		if db, lib.err = store.Open(ctx, filepath.Join(lib.dir, "library.db")); lib.err != nil {
-			return
-		}
-		lib.docs = corpus.NewStore(db)
-		if lib.err = lib.docs.Migrate(ctx); lib.err != nil {
-			return
-		}
-		if lib.index, lib.err = retrieval.OpenKeyword(filepath.Join(lib.dir, "keyword")); lib.err != nil {
-			return
-		}
-		_, lib.err = ingest.Run(ctx, ingest.Options{Store: lib.docs, Index: lib.index,
-			Sources: []string{filepath.Join(shared, "corpus", "laws", "alqac2022-4-laws.json")}})
-	})
-	if lib.err != nil {
-		t.Fatalf("test library: %v", lib.err)
-	}
-	return lib.docs, lib.index
+	return testlibrary.Open(t, testlibrary.Options{})
 }
 
 // The unit staff hold their role at in these tests.

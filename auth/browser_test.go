@@ -7,6 +7,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/internal/testenv"
+	"github.com/mattranso/mattranso/internal/testenv/browser"
 	"github.com/mattranso/mattranso/store/storetest"
 )
 
@@ -16,16 +18,16 @@ import (
 // the user's name and unit, and logs out. Screenshots go to
 // $MATTRANSO_SCREENSHOTS, or the test's temporary directory.
 func TestBrowserSignIn(t *testing.T) {
-	storetest.Chromium(t) // skip before starting Dex when there is no browser
+	testenv.Chromium(t) // skip before starting Dex when there is no browser
 	f := newFixture(t, storetest.SQLite(t), fixtureOptions{dex: true})
 	user := f.dex.Users[0]
 	if _, err := f.auth.Store().Grant(t.Context(), user.Email, auth.Reporter, saiGon+"/HPN", "test"); err != nil {
 		t.Fatal(err)
 	}
-	phone := storetest.NewPhone(t,
+	phone := browser.NewPhone(t,
 		// Console errors on the site's own pages — a CSP violation, a
 		// missing asset — fail the test; Dex's pages are not ours to judge.
-		storetest.ProblemIf(func(ev storetest.ConsoleEvent) bool {
+		browser.ProblemIf(func(ev browser.ConsoleEvent) bool {
 			if !strings.HasPrefix(ev.URL, f.srv.URL) {
 				return false
 			}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/assistant"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -55,14 +56,11 @@ func TestAnswersTinySet(t *testing.T) {
 // BenchmarkAskALQAC2022 measures extractive Ask latency on the alqac2022
 // corpus (1,377 articles) indexed with the default pipeline, and reports
 // the p95 over the set's questions. The set's path comes from
-// MATTRANSO_ALQAC2022 (default ../../shared/eval/alqac2022).
+// MATTRANSO_ALQAC2022 (default eval/alqac2022 in the shared data).
 func BenchmarkAskALQAC2022(b *testing.B) {
 	dir := os.Getenv("MATTRANSO_ALQAC2022")
 	if dir == "" {
-		dir = "../../shared/eval/alqac2022"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		b.Skipf("no alqac2022 set at %s", dir)
+		dir = testenv.SharedPath(b, "eval", "alqac2022")
 	}
 	ctx := context.Background()
 	set, err := LoadWith(ctx, RetrievalOptions{Dataset: dir, WorkDir: b.TempDir(), Mode: retrieval.ModeKeyword})

@@ -5,26 +5,10 @@
 package eval
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/mattranso/mattranso/store/storetest"
+	"github.com/mattranso/mattranso/internal/testenv"
 )
-
-// sharedFile returns the path of rel in the shared data folder; a missing
-// file fails the test under CI and skips it elsewhere.
-func sharedFile(t *testing.T, rel string) string {
-	t.Helper()
-	path := filepath.Join(storetest.Shared(t), rel)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared fixture %s: %v", path, err)
-		}
-		t.Skipf("shared fixture %s: %v", path, err)
-	}
-	return path
-}
 
 // The classifier trained on the UIT-VSFC train split scores on its dev
 // split no lower than the figures EVAL.md reports (0.873 / 0.773),
@@ -32,8 +16,8 @@ func sharedFile(t *testing.T, rel string) string {
 // shows here.
 func TestClassifyUITVSFC(t *testing.T) {
 	m, err := Classify(t.Context(), ClassifyOptions{
-		Train: sharedFile(t, "eval/uit-vsfc/train.jsonl"),
-		Test:  sharedFile(t, "eval/uit-vsfc/dev.jsonl"),
+		Train: testenv.SharedPath(t, "eval", "uit-vsfc", "train.jsonl"),
+		Test:  testenv.SharedPath(t, "eval", "uit-vsfc", "dev.jsonl"),
 	})
 	if err != nil {
 		t.Fatal(err)

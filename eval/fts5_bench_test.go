@@ -17,11 +17,12 @@ import (
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/eval/evaltest"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
 func BenchmarkFTS5Search(b *testing.B) {
-	shared := evaltest.Shared(b)
+	shared := testenv.Shared(b)
 	ctx := context.Background()
 	dir := b.TempDir()
 	docs := evaltest.Ingest(b, filepath.Join(dir, "bench.db"), nopIndexer{}, evaltest.SubsetSources(b, shared, dir)...)

@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/mattranso/mattranso/store/storetest"
+	"github.com/mattranso/mattranso/internal/testenv"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
@@ -48,7 +47,7 @@ func TestRetrievalOnVLSP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("indexes a whole evaluation set")
 	}
-	dir := filepath.Join(storetest.Shared(t), "eval", "vlsp2023")
+	dir := testenv.SharedPath(t, "eval", "vlsp2023")
 	m, err := Retrieval(context.Background(), RetrievalOptions{Dataset: dir})
 	if err != nil {
 		t.Fatal(err)

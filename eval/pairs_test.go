@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
-	"github.com/mattranso/mattranso/store/storetest"
 )
 
 // A judged set is one with queries, a corpus and a training split; the
@@ -53,7 +53,7 @@ func TestTrainingPairs(t *testing.T) {
 // — so eval retrieval's figures and the shipped embedder do not change
 // with the reader.
 func TestTrainingPairsMatchDatasets(t *testing.T) {
-	sets := retrieval.TrainingSets(filepath.Join(storetest.Shared(t), "eval"))
+	sets := retrieval.TrainingSets(filepath.Join(testenv.Shared(t), "eval"))
 	if len(sets) < 2 {
 		t.Fatalf("judged sets in the shared data: %v; want at least two", sets)
 	}

@@ -11,14 +11,14 @@ import (
 	"testing"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
-	"github.com/mattranso/mattranso/store/storetest"
 )
 
 // The built-in re-ranker must recognise the sets it learned from, or
 // `eval retrieval` would score their questions with a model that saw them.
 func TestShippedRerankerKnowsItsSets(t *testing.T) {
-	shared := storetest.Shared(t)
+	shared := testenv.Shared(t)
 	r, err := retrieval.ShippedReranker()
 	if err != nil {
 		t.Fatal(err)

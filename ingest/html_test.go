@@ -10,21 +10,14 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 )
 
-// htmlFixtureDir is where the saved pages are: $MATTRANSO_SHARED/fixtures/html,
-// by default ../../shared/fixtures/html from this package.
+// htmlFixtureDir is where the saved pages are: fixtures/html in the shared
+// data.
 func htmlFixtureDir(t testing.TB) string {
 	t.Helper()
-	shared := os.Getenv("MATTRANSO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	dir := filepath.Join(shared, "fixtures", "html")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("HTML fixtures not found at %s (set MATTRANSO_SHARED): %v", dir, err)
-	}
-	return dir
+	return testenv.SharedPath(t, "fixtures", "html")
 }
 
 // htmlFixture reads a fixture such as "vbpl_vn/thuoctinh_ItemID96172.html".

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -183,7 +184,7 @@ func (f *failingIndex) Index(ctx context.Context, docs ...*corpus.Document) erro
 // A run killed midway and started again ends with the same store and
 // index as a clean run.
 func TestRunResumesToCleanState(t *testing.T) {
-	shared := storetest.Shared(t)
+	shared := testenv.Shared(t)
 	src := t.TempDir()
 	copyHead(t, filepath.Join(shared, "corpus/procedures/dichvucong-procedures.jsonl"), filepath.Join(src, "procedures.jsonl"), 120)
 	copyFile(t, filepath.Join(shared, "corpus/laws/alqac2022-4-laws.json"), filepath.Join(src, "laws.json"))
@@ -247,7 +248,7 @@ func TestRunSharedCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests the whole corpus")
 	}
-	shared := storetest.Shared(t)
+	shared := testenv.Shared(t)
 	l := openLib(t, storetest.SQLite(t), t.TempDir())
 	sum, err := l.run(t, filepath.Join(shared, "corpus"))
 	if err != nil {
@@ -328,7 +329,7 @@ func copyHead(t *testing.T, from, to string, lines int) {
 // each law is stored once, and two constitutions of different years stay
 // two documents.
 func TestRunSavedPages(t *testing.T) {
-	shared := storetest.Shared(t)
+	shared := testenv.Shared(t)
 	l := openLib(t, storetest.SQLite(t), t.TempDir())
 	sum, err := l.run(t, filepath.Join(shared, "fixtures/html"))
 	if err != nil {

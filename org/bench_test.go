@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
 )
@@ -24,7 +24,7 @@ const benchVillages = 90_000
 //
 // PostgreSQL runs too when MATTRANSO_TEST_DATABASE_URL is set.
 func BenchmarkTree(b *testing.B) {
-	csv := filepath.Join(storetest.Shared(b), "data", "admin-units", "vn_admin_units_flat.csv")
+	csv := testenv.SharedPath(b, "data", "admin-units", "vn_admin_units_flat.csv")
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		b.Run(dialect, func(b *testing.B) {
 			var db *store.DB

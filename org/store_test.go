@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -66,7 +67,7 @@ func countTerritories(t testing.TB, db *store.DB) int {
 }
 
 func TestImportRealList(t *testing.T) {
-	path := filepath.Join(storetest.Shared(t), "data", "admin-units", "vn_admin_units_flat.csv")
+	path := testenv.SharedPath(t, "data", "admin-units", "vn_admin_units_flat.csv")
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		s := newStore(t, db)

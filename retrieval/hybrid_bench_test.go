@@ -19,13 +19,14 @@ import (
 	"testing"
 
 	"github.com/mattranso/mattranso/eval/evaltest"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
 func BenchmarkHybridSearch(b *testing.B) {
-	shared := evaltest.Shared(b)
+	shared := testenv.Shared(b)
 	ctx := context.Background()
-	dir := os.Getenv("MATTRANSO_BENCH_DATA")
+	dir := os.Getenv(testenv.EnvBenchData)
 	build := dir == ""
 	if build {
 		dir = b.TempDir()

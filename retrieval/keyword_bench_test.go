@@ -17,11 +17,12 @@ import (
 	"testing"
 
 	"github.com/mattranso/mattranso/eval/evaltest"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
 func BenchmarkKeywordSearch(b *testing.B) {
-	shared := evaltest.Shared(b)
+	shared := testenv.Shared(b)
 	ctx := context.Background()
 	dir := b.TempDir()
 	idx, err := retrieval.OpenKeyword(filepath.Join(dir, "keyword"))

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 )
 
 // waitMem builds the memory snapshot of k and waits for it.
@@ -122,18 +124,12 @@ func TestMemoryRankingMatchesBleve(t *testing.T) {
 }
 
 // openBenchData opens the keyword index of the data directory that
-// MATTRANSO_BENCH_DATA names (a library made by `mattranso ingest`), and
-// says where the shared data is; the test is skipped without one.
+// MATTRANSO_BENCH_DATA names (a library made by `mattranso ingest`, which
+// the test command builds), and says where the shared data is.
 func openBenchData(t *testing.T) (dir, shared string, k *Keyword) {
 	t.Helper()
-	dir = os.Getenv("MATTRANSO_BENCH_DATA")
-	if dir == "" {
-		t.Skip("MATTRANSO_BENCH_DATA does not name a data directory")
-	}
-	shared = os.Getenv("MATTRANSO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
+	dir = testenv.BenchData(t)
+	shared = testenv.Shared(t)
 	k, err := OpenKeyword(filepath.Join(dir, "index", "keyword"))
 	if err != nil {
 		t.Fatal(err)
@@ -141,29 +137,49 @@ func openBenchData(t *testing.T) (dir, shared string, k *Keyword) {
 	return dir, shared, k
 }
 
+// libraryEvery thins out the questions the slower library-scale checks
+// ask: all 950, each both ways, keep them busy for about seven minutes on
+// two cores, too long for every run of the tests (one in ten: a minute).
+var libraryEvery = flag.Int("library-every", 10, "the library-scale checks ask one evaluation question in this many (1: all)")
+
 // libraryQuestions are the evaluation questions of alqac2022 and
-// alqac2025, as written and without diacritics, and a few short searches
-// and references; the test is skipped without them.
-func libraryQuestions(t *testing.T, shared string) []string {
+// alqac2025, one in every (see libraryEvery), as written and without
+// diacritics, and a few short searches and references.
+func libraryQuestions(t *testing.T, shared string, every int) []string {
 	t.Helper()
 	var texts []string
 	for _, ds := range []string{"alqac2022", "alqac2025"} {
 		f, err := os.Open(filepath.Join(shared, "eval", ds, "queries.jsonl"))
 		if err != nil {
-			t.Skip(err)
+			testenv.Missing(t, "%v", err)
 		}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var all []string
 		for sc.Scan() {
 			var q struct{ Text string }
 			if json.Unmarshal(sc.Bytes(), &q) == nil && q.Text != "" {
-				texts = append(texts, q.Text, corpus.Fold(q.Text))
+				all = append(all, q.Text, corpus.Fold(q.Text))
 			}
 		}
 		f.Close()
+		texts = append(texts, everyPair(all, every)...)
 	}
 	return append(texts, "thu tuc dang ky khai sinh", "cấp căn cước", "91/2015/QH13", "Điều 5 Luật Cư trú",
 		"Luật 59/2020/QH14 doanh nghiệp", "đăng ký thường trú", "xin cap lai the can cuoc")
+}
+
+// everyPair keeps one pair in every of texts, a list of pairs (a question
+// as written and without diacritics), starting with the first.
+func everyPair(texts []string, every int) []string {
+	if every < 1 {
+		every = 1
+	}
+	var out []string
+	for i := 0; i+1 < len(texts); i += 2 * every {
+		out = append(out, texts[i], texts[i+1])
+	}
+	return out
 }
 
 // TestMemoryRankingMatchesBleveOnLibrary compares the two paths on a real
@@ -177,7 +193,7 @@ func TestMemoryRankingMatchesBleveOnLibrary(t *testing.T) {
 		t.Fatalf("%s holds no keyword index of version %s", dir, KeywordVersion)
 	}
 	m := waitMem(t, k)
-	texts := libraryQuestions(t, shared)
+	texts := libraryQuestions(t, shared, *libraryEvery)
 	fallbacks, searches := 0, 0
 	for _, text := range texts {
 		for _, q := range []Query{{Text: text, Limit: 10}, {Text: text, Limit: 100, noSnippets: true}, {Text: text, Limit: 10, Kind: corpus.KindLaw}} {
@@ -328,7 +344,7 @@ func TestRescoreHitsMatchesBleveOnLibrary(t *testing.T) {
 	}
 	waitMem(t, k)
 	var qs []Query
-	for i, text := range libraryQuestions(t, shared) {
+	for i, text := range libraryQuestions(t, shared, 1) {
 		if i%10 == 0 || strings.Contains(text, "/") { // a sample: bleve is slow
 			qs = append(qs, Query{Text: text})
 		}
@@ -369,7 +385,7 @@ func TestIDFsFromMemory(t *testing.T) {
 func TestIDFsFromMemoryOnLibrary(t *testing.T) {
 	_, shared, k := openBenchData(t)
 	defer k.Close()
-	checkIDFs(t, k, libraryQuestions(t, shared))
+	checkIDFs(t, k, libraryQuestions(t, shared, 1))
 }
 
 // orderFree tells sums that every order of addition gives alike from those

@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 )
 
 // trickyDocs are passages whose words are hard to tokenize: capitals,
@@ -70,13 +71,10 @@ func TestCachedTokensMatchTokenizing(t *testing.T) {
 // TestCachedTokensOnLibrary does the same on some laws of the library's
 // corpus (../shared, or $MATTRANSO_SHARED) with the alqac2025 questions.
 func TestCachedTokensOnLibrary(t *testing.T) {
-	shared := os.Getenv("MATTRANSO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
+	shared := testenv.Shared(t)
 	b, err := os.ReadFile(filepath.Join(shared, "corpus", "laws", "alqac2025-28-laws.json"))
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	var laws []struct {
 		ID       string `json:"id"`
@@ -146,7 +144,8 @@ func TestCachedTokensOnBenchData(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	queries := append(evalQuestions(t, shared, "alqac2025"), evalQuestions(t, shared, "alqac2022")...)
+	queries := append(everyPair(evalQuestions(t, shared, "alqac2025"), *libraryEvery),
+		everyPair(evalQuestions(t, shared, "alqac2022"), *libraryEvery)...)
 	checkCachedTokens(t, &Hybrid{Keyword: k, Vectors: v, Embedder: emb}, queries)
 }
 
@@ -156,7 +155,7 @@ func evalQuestions(t *testing.T, shared, set string) []string {
 	t.Helper()
 	f, err := os.Open(filepath.Join(shared, "eval", set, "queries.jsonl"))
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	defer f.Close()
 	var out []string

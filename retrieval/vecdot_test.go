@@ -49,7 +49,7 @@ func TestEmbeddedVectorsScanIsExactOnLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer vs.Close()
-	texts := libraryQuestions(t, shared)
+	texts := libraryQuestions(t, shared, *libraryEvery)
 	vecs, err := emb.Embed(ctx, texts)
 	if err != nil {
 		t.Fatal(err)

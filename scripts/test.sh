@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests drive (PostgreSQL 15,
 # Chromium) when missing, builds Dex (cached), starts a throwaway PostgreSQL
-# cluster, runs `go vet` and `go test -count=1`, and removes everything it
-# started.
+# cluster, builds the library the library-scale checks read, runs `go vet`
+# and `go test -count=1` (under the race detector, see below), and removes
+# everything it started. With CI set (.ci/run sets it) a test that misses
+# anything of this fails instead of being skipped.
 #
 #   bash scripts/test.sh                      # every package
 #   bash scripts/test.sh ./store/... -run X   # package patterns replace ./...;
@@ -53,6 +55,10 @@ as_pg() {
 
 cleanup() {
 	local status=$?
+	if [[ -n ${ingest_pid:-} ]]; then
+		kill "$ingest_pid" 2>/dev/null || true
+		wait "$ingest_pid" 2>/dev/null || true
+	fi
 	if [[ -n $pg_started ]]; then
 		as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
@@ -134,25 +140,121 @@ MATTRANSO_SHARED=$(realpath -m "$ROOT/../shared")
 export MATTRANSO_REQUIRE_POSTGRES=1
 [[ -d $MATTRANSO_SHARED ]] || say "warning: $MATTRANSO_SHARED does not exist; tests that read shared data will fail or skip"
 
-# --- vet and test ----------------------------------------------------------------
+# --- packages and flags ----------------------------------------------------------
 # Package patterns among the arguments replace ./... for both vet and test
-# (give flag values as -flag=value so they are not taken for packages).
+# (give flag values as -flag=value so they are not taken for packages); the
+# other arguments go to every `go test` below, after its own flags, so that
+# they win (-race=false, -timeout=1h). A -run pattern is also read here, to
+# know whether the library-scale checks are among the tests asked for.
 pkgs=()
+flags=()
+user_run=
+prev=
 for a in "$@"; do
 	case $a in
 	. | ./* | ../* | github.com/mattranso/*) pkgs+=("$a") ;;
+	*) flags+=("$a") ;;
 	esac
+	case $prev in -run | --run) user_run=$a ;; esac
+	case $a in -run=* | --run=*) user_run=${a#*=} ;; esac
+	prev=$a
 done
-args=("$@")
-if ((${#pkgs[@]} == 0)); then
-	pkgs=(./...)
-	args+=(./...)
+((${#pkgs[@]})) || pkgs=(./...)
+# Flags after -args go to the test binaries; ours must come before it.
+pre=() post=()
+for i in "${!flags[@]}"; do
+	if [[ ${flags[$i]} == -args ]]; then
+		post=("${flags[@]:i}")
+		break
+	fi
+	pre+=("${flags[$i]}")
+done
+listing=$(go list "${pkgs[@]}") || die "no packages: ${pkgs[*]}"
+mapfile -t listed <<<"$listing"
+
+# Packages run under the race detector, except eval and ingest: they index
+# whole data sets, which the detector slows six-fold (to some 25 and 14
+# minutes on two cores). They run without it, and under it with -short,
+# which leaves out their whole-data tests.
+M=github.com/mattranso/mattranso
+race_pkgs=() plain_pkgs=() retrieval_pkgs=()
+for p in "${listed[@]}"; do
+	case $p in
+	$M/eval | $M/ingest) plain_pkgs+=("$p") ;;
+	*) race_pkgs+=("$p") ;;
+	esac
+	case $p in $M/retrieval | $M/retrieval/*) retrieval_pkgs+=("$p") ;; esac
+done
+
+# --- the library of the library-scale checks ----------------------------------------
+# The library-scale checks, tests named Test…OnLibrary or Test…OnBenchData
+# in the retrieval packages, hold the in-memory ranking to bleve, the
+# cached tokens to tokenizing and the vector scan to exact on real laws;
+# most read the library that `mattranso ingest` makes of the whole shared
+# corpus (as scripts/bench.sh makes it), named by MATTRANSO_BENCH_DATA.
+# When such checks are among the tests asked for and MATTRANSO_BENCH_DATA
+# names no library, one is built afresh (it depends on the code), in the
+# background while `go vet` runs. The checks run in a pass of their own
+# without the race detector, which makes bleve seven times slower; the
+# same comparisons on small indexes run under it.
+LIBRARY_CHECKS='^Test[A-Za-z0-9]*On(Library|BenchData)$'
+library_checks=() library_pkgs=()
+if ((${#retrieval_pkgs[@]})); then
+	# `go test -list` prints a package's matching tests, then "ok  PACKAGE".
+	found=0
+	while read -r line; do
+		if [[ $line =~ $LIBRARY_CHECKS ]]; then
+			library_checks+=("$line")
+			found=1
+		elif [[ $line == ok* ]] && ((found)); then
+			read -r _ p _ <<<"$line"
+			library_pkgs+=("$p")
+			found=0
+		fi
+	done < <(go test -list "${user_run:-.}" "${retrieval_pkgs[@]}" 2>/dev/null || true)
+fi
+ingest_pid=
+if ((${#library_pkgs[@]})) && [[ -z ${MATTRANSO_BENCH_DATA:-} ]]; then
+	say "building the library of the library-scale checks: mattranso ingest $MATTRANSO_SHARED/corpus"
+	go build -o "$TMP/mattranso" ./cmd/mattranso
+	MATTRANSO_BENCH_DATA=$TMP/library
+	"$TMP/mattranso" ingest --data "$MATTRANSO_BENCH_DATA" "$MATTRANSO_SHARED/corpus" >"$TMP/ingest.log" 2>&1 &
+	ingest_pid=$!
 fi
 
+# --- vet ---------------------------------------------------------------------------
 say "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"
 
-say "go test -count=1 ${args[*]}"
+if [[ -n $ingest_pid ]]; then
+	wait "$ingest_pid" || { cat "$TMP/ingest.log" >&2; die "building the library failed"; }
+	ingest_pid=
+	# Without its local embedder the vector checks would train one each.
+	[[ -d $MATTRANSO_BENCH_DATA/index/local ]] ||
+		{ cat "$TMP/ingest.log" >&2; die "the library in $MATTRANSO_BENCH_DATA has no local embedder (index/local)"; }
+	say "library built: $(grep '^ingest:' "$TMP/ingest.log" | tail -1)"
+fi
+[[ -z ${MATTRANSO_BENCH_DATA:-} ]] || export MATTRANSO_BENCH_DATA
+
+# --- test --------------------------------------------------------------------------
+# Every pass runs even when one fails; the script fails if any did.
+TIMEOUT=-timeout=15m
 status=0
-go test -count=1 "${args[@]}" || status=$?
+run() {
+	say "go test $*"
+	go test "$@" || status=1
+}
+if ((${#race_pkgs[@]})); then
+	run -count=1 -race "$TIMEOUT" -skip "$LIBRARY_CHECKS" "${race_pkgs[@]}" "${flags[@]}"
+fi
+if ((${#plain_pkgs[@]})); then
+	run -count=1 -race "$TIMEOUT" -short "${plain_pkgs[@]}" "${flags[@]}"
+	run -count=1 "$TIMEOUT" "${plain_pkgs[@]}" "${flags[@]}"
+fi
+if ((${#library_pkgs[@]})); then
+	run -count=1 "$TIMEOUT" "${library_pkgs[@]}" "${pre[@]}" -run "^($(
+		IFS='|'
+		echo "${library_checks[*]}"
+	))\$" "${post[@]}"
+fi
 exit "$status"

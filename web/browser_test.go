@@ -8,7 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/mattranso/mattranso/store/storetest"
+	"github.com/mattranso/mattranso/internal/testenv"
+	"github.com/mattranso/mattranso/internal/testenv/browser"
 )
 
 // TestBrowserPhone drives Debian's headless Chromium, as a phone, through
@@ -16,12 +17,12 @@ import (
 // article, follow a clause's own link. Screenshots go to
 // $MATTRANSO_SCREENSHOTS, or the test's temporary directory.
 func TestBrowserPhone(t *testing.T) {
-	storetest.Chromium(t) // skip before loading the library when there is no browser
+	testenv.Chromium(t) // skip before loading the library when there is no browser
 	srv := httptest.NewServer(newSite(t, nil))
 	t.Cleanup(srv.Close) // after the browser, which closes first
 	// Every console error — a CSP violation, a missing asset, a script
 	// error — fails the test.
-	phone := storetest.NewPhone(t)
+	phone := browser.NewPhone(t)
 
 	phone.Step("open the home page as a phone",
 		chromedp.Navigate(srv.URL+"/"),
@@ -54,6 +55,8 @@ func TestBrowserPhone(t *testing.T) {
 	phone.Step("open the first result",
 		chromedp.Click(chromedp.CSS(`ol.results .result__title a`)),
 		chromedp.WaitVisible(chromedp.CSS(`article.doc`)),
+		// A long law arrives in pieces: wait for the article itself.
+		chromedp.WaitVisible(chromedp.CSS(`#dieu-418`)),
 	)
 	if got := phone.Eval(`location.pathname + location.hash`); got != "/van-ban/"+criminalCode+"#dieu-418" {
 		t.Errorf("landed on %s, want /van-ban/%s#dieu-418", got, criminalCode)

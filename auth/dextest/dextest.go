@@ -4,8 +4,8 @@
 //
 // The Dex binary is named by MATTRANSO_TEST_DEX, which `bash
 // scripts/test.sh` builds (from the scripts/dex module) and sets. Without
-// it the test is skipped on a developer's machine and fails in CI, as
-// storetest.Chromium does.
+// it the test ends as testenv.Missing says: skipped on a developer's
+// machine, failed in CI.
 package dextest
 
 import (
@@ -23,10 +23,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-)
 
-// EnvDex is the path of the dex binary.
-const EnvDex = "MATTRANSO_TEST_DEX"
+	"github.com/mattranso/mattranso/internal/testenv"
+)
 
 // User is a person Dex knows, who signs in with Email and Password.
 type User struct {
@@ -77,18 +76,7 @@ var hashes sync.Map
 // output goes to the test log when the test fails.
 func Start(t testing.TB, o Options) *Dex {
 	t.Helper()
-	bin := os.Getenv(EnvDex)
-	if bin == "" {
-		msg := EnvDex + " is not set, so the tests that sign in through Dex cannot run; " +
-			"run the tests with `bash scripts/test.sh`, which builds Dex"
-		if os.Getenv("CI") != "" {
-			t.Fatal("dextest: " + msg)
-		}
-		t.Skip("dextest: " + msg)
-	}
-	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		t.Fatalf("dextest: %s=%s is not an executable file", EnvDex, bin)
-	}
+	bin := testenv.Dex(t)
 	if len(o.RedirectURLs) == 0 {
 		t.Fatal("dextest: Options.RedirectURLs is empty")
 	}

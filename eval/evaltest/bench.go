@@ -16,15 +16,11 @@ import (
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
-	"github.com/mattranso/mattranso/store/storetest"
 )
 
 // BenchProcedures is how many procedures of the portal dump join the
 // alqac2025 laws in the benchmarks' corpus.
 const BenchProcedures = 500
-
-// Shared returns the shared data directory (see storetest.Shared).
-func Shared(tb testing.TB) string { return storetest.Shared(tb) }
 
 // SubsetSources writes the first BenchProcedures procedures into dir and
 // returns the sources of the benchmarks' corpus: the alqac2025 laws and

@@ -1,11 +1,9 @@
 // Package storetest runs a test against every database the project
-// supports — a fresh SQLite file and a throwaway PostgreSQL database — and
-// finds the other real components tests drive (headless Chromium).
+// supports — a fresh SQLite file and a throwaway PostgreSQL database.
 //
-// PostgreSQL and Chromium are found through environment variables that
-// `bash scripts/test.sh` sets. Without them the tests that need them are
-// skipped on a developer's machine and fail in CI, so that a missing
-// component never passes unnoticed.
+// The PostgreSQL server is found through [testenv.PostgresURL]: without
+// one the PostgreSQL half is skipped on a developer's machine and fails in
+// CI, so that a missing database never passes unnoticed.
 package storetest
 
 import (
@@ -13,27 +11,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/store"
 )
-
-// Environment variables read by this package.
-const (
-	// EnvDatabaseURL is a postgres:// URL of a server on which the tests may
-	// create and drop databases.
-	EnvDatabaseURL = "MATTRANSO_TEST_DATABASE_URL"
-	// EnvChromium is the path of a chromium binary.
-	EnvChromium = "MATTRANSO_TEST_CHROMIUM"
-	// EnvRequirePostgres set to 1 makes a missing EnvDatabaseURL a failure,
-	// as it is when CI is set.
-	EnvRequirePostgres = "MATTRANSO_REQUIRE_POSTGRES"
-)
-
-const howToRun = "run the tests with `bash scripts/test.sh`, which installs and starts what they need"
 
 // setupTimeout bounds creating or dropping a throwaway database.
 const setupTimeout = 30 * time.Second
@@ -67,19 +51,14 @@ func SQLite(t testing.TB) *store.DB {
 }
 
 // Postgres creates a database with a random name on the server named by
-// MATTRANSO_TEST_DATABASE_URL and opens it; the database is dropped at the
-// end of the test. Without the variable the test is skipped, or fails when
-// CI or MATTRANSO_REQUIRE_POSTGRES=1 is set.
+// MATTRANSO_TEST_DATABASE_URL ([testenv.PostgresURL]) and opens it; the
+// database is dropped at the end of the test.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
-	admin := os.Getenv(EnvDatabaseURL)
-	if admin == "" {
-		missing(t, os.Getenv("CI") != "" || os.Getenv(EnvRequirePostgres) == "1",
-			EnvDatabaseURL+" is not set, so the PostgreSQL tests cannot run; "+howToRun)
-	}
+	admin := testenv.PostgresURL(t)
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("storetest: %s=%q is not a postgres:// URL", EnvDatabaseURL, admin)
+		t.Fatalf("storetest: %s=%q is not a postgres:// URL", testenv.EnvDatabaseURL, admin)
 	}
 	name := "mattranso_test_" + randomHex(8)
 
@@ -87,7 +66,7 @@ func Postgres(t testing.TB) *store.DB {
 	defer cancel()
 	adb, err := store.Open(ctx, admin)
 	if err != nil {
-		t.Fatalf("storetest: %s: %v", EnvDatabaseURL, err)
+		t.Fatalf("storetest: %s: %v", testenv.EnvDatabaseURL, err)
 	}
 	defer adb.Close()
 	// The name is generated, never user input: it is safe to splice in.
@@ -121,34 +100,6 @@ func dropDatabase(t testing.TB, admin, name string) {
 	if _, err := adb.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
 		t.Errorf("storetest: drop database %s: %v", name, err)
 	}
-}
-
-// Chromium returns the path of the chromium binary named by
-// MATTRANSO_TEST_CHROMIUM. Without the variable the test is skipped, or
-// fails when CI is set; a path that is not an executable file fails.
-func Chromium(t testing.TB) string {
-	t.Helper()
-	path := os.Getenv(EnvChromium)
-	if path == "" {
-		missing(t, os.Getenv("CI") != "",
-			EnvChromium+" is not set, so the browser tests cannot run; "+howToRun)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatalf("storetest: %s: %v", EnvChromium, err)
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		t.Fatalf("storetest: %s=%s is not an executable file", EnvChromium, path)
-	}
-	return path
-}
-
-func missing(t testing.TB, required bool, msg string) {
-	t.Helper()
-	if required {
-		t.Fatalf("storetest: %s", msg)
-	}
-	t.Skipf("storetest: %s", msg)
 }
 
 func randomHex(n int) string {

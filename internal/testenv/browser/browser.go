@@ -1,4 +1,6 @@
-package storetest
+// Package browser drives the headless Chromium that [testenv.Chromium]
+// finds, as a phone, for the tests of the site's pages.
+package browser
 
 import (
 	"context"
@@ -11,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/mattranso/mattranso/internal/testenv"
 )
 
 // EnvScreenshots is a folder where browser tests leave their screenshots;
@@ -25,7 +29,7 @@ const (
 	screenshotTimeout  = 20 * time.Second
 )
 
-// Phone is a headless Chromium, found by [Chromium], that emulates a phone
+// Phone is a headless Chromium, found by [testenv.Chromium], that emulates a phone
 // (390×844 CSS pixels at scale 2, mobile, touch) and records the console
 // errors and warnings and the uncaught exceptions of its pages.
 type Phone struct {
@@ -64,11 +68,11 @@ func ProblemIf(problem func(ConsoleEvent) bool) PhoneOption {
 }
 
 // NewPhone starts a headless Chromium with a fresh profile, emulating a
-// phone; it is closed at the end of the test. Without Chromium the test is
-// skipped, or fails in CI, as [Chromium] does.
+// phone; it is closed at the end of the test. Without Chromium the test
+// ends as [testenv.Missing] says: skipped, or failed in CI.
 func NewPhone(t testing.TB, opts ...PhoneOption) *Phone {
 	t.Helper()
-	chromium := Chromium(t)
+	chromium := testenv.Chromium(t)
 	p := &Phone{t: t, stepTimeout: defaultStepTimeout}
 	for _, o := range opts {
 		o(p)
