@@ -170,6 +170,19 @@ func TestIsAPIPath(t *testing.T) {
 	}
 }
 
+func TestCheckQuery(t *testing.T) {
+	for _, s := range []string{"Hòa Bình", "\bĐâu không phải là nghĩa vụ", "a\x1bb"} {
+		if e := api.CheckQuery("q", s); e != nil {
+			t.Errorf("CheckQuery(%q) = %v", s, e)
+		}
+	}
+	for _, s := range []string{"a\x00b", "\xff\xfe"} {
+		if e := api.CheckQuery("q", s); e == nil || e.Field != "q" {
+			t.Errorf("CheckQuery(%q) = %v", s, e)
+		}
+	}
+}
+
 func TestCheckText(t *testing.T) {
 	if e := api.CheckText("q", "Hòa Bình\tx\n"); e != nil {
 		t.Fatal(e)

@@ -242,9 +242,24 @@ func checkRaw(field string, raw []byte, s string) *Error {
 	return CheckText(field, s)
 }
 
+// CheckQuery refuses a query parameter that no database can take as it
+// is: invalid UTF-8 or NUL. Other control characters pass, as the stray
+// backspace that text copied from a document sometimes starts with: a
+// parameter is read, not kept, and search reads past them.
+func CheckQuery(field, s string) *Error {
+	if !utf8.ValidString(s) {
+		return BadRequest("invalid_text", field, fmt.Sprintf("%s chứa byte không phải UTF-8 hợp lệ.", capital(fieldName(field))))
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return BadRequest("invalid_text", field, fmt.Sprintf("%s chứa ký tự NUL (U+0000), không được phép.", capital(fieldName(field))))
+	}
+	return nil
+}
+
 // CheckText refuses text a person could not have typed on purpose and the
 // databases cannot keep alike: invalid UTF-8, NUL and the other control
-// characters (escape sequences among them) but tab and line breaks.
+// characters (escape sequences among them) but tab and line breaks. It is
+// the rule for what is kept: bodies, form fields, paths.
 func CheckText(field, s string) *Error {
 	if !utf8.ValidString(s) {
 		return BadRequest("invalid_text", field, fmt.Sprintf("%s chứa byte không phải UTF-8 hợp lệ.", capital(fieldName(field))))

@@ -179,11 +179,12 @@ func (s *site) limitBody(n int64) gin.HandlerFunc {
 	}
 }
 
-// checkText refuses, at the edge and for every route, a path, a query
-// parameter or a submitted form field holding invalid UTF-8 or a control
-// character (NUL, escape sequences): PostgreSQL refuses such text with an
-// error and SQLite stores it, so no handler should ever see it. The
-// refusal is a 400 naming the parameter, the same on every database.
+// checkText refuses, at the edge and for every route, a path or a
+// submitted form field holding invalid UTF-8 or a control character (NUL,
+// escape sequences), and a query parameter holding invalid UTF-8 or NUL:
+// PostgreSQL refuses such text with an error and SQLite stores it, so no
+// handler should ever see it. The refusal is a 400 naming the parameter,
+// the same on every database.
 func (s *site) checkText() gin.HandlerFunc {
 	title := shellErrors[http.StatusBadRequest].title
 	return func(c *gin.Context) {
@@ -199,7 +200,7 @@ func (s *site) checkText() gin.HandlerFunc {
 				"Tham số trên địa chỉ trang không đọc được: "+err.Error()+".")
 			return
 		}
-		if e := checkValues(q); e != nil {
+		if e := checkValues(q, api.CheckQuery); e != nil {
 			s.refuse(c, e.Status, e.Code, e.Field, title, e.Message)
 			return
 		}
@@ -214,7 +215,7 @@ func (s *site) checkText() gin.HandlerFunc {
 				s.refuse(c, http.StatusBadRequest, "invalid_form", "body", title, "Không đọc được nội dung biểu mẫu gửi lên.")
 				return
 			}
-			if e := checkValues(r.PostForm); e != nil {
+			if e := checkValues(r.PostForm, api.CheckText); e != nil {
 				s.refuse(c, e.Status, e.Code, e.Field, title, e.Message)
 				return
 			}
@@ -223,21 +224,21 @@ func (s *site) checkText() gin.HandlerFunc {
 	}
 }
 
-// checkValues checks every name and value, in a fixed order so that the
-// same request is always refused for the same field.
-func checkValues(v url.Values) *api.Error {
+// checkValues checks every name and value with check, in a fixed order so
+// that the same request is always refused for the same field.
+func checkValues(v url.Values, check func(field, s string) *api.Error) *api.Error {
 	keys := make([]string, 0, len(v))
 	for k := range v {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if e := api.CheckText(k, k); e != nil {
+		if e := check(k, k); e != nil {
 			e.Field = strings.ToValidUTF8(k, "\ufffd")
 			return e
 		}
 		for _, val := range v[k] {
-			if e := api.CheckText(k, val); e != nil {
+			if e := check(k, val); e != nil {
 				return e
 			}
 		}
