@@ -174,9 +174,9 @@ listing=$(go list "${pkgs[@]}") || die "no packages: ${pkgs[*]}"
 mapfile -t listed <<<"$listing"
 
 # Packages run under the race detector, except eval and ingest: they index
-# whole data sets, which the detector slows six-fold (to some 25 and 14
-# minutes on two cores). They run without it, and under it with -short,
-# which leaves out their whole-data tests.
+# whole data sets, which the detector slows about six-fold, past the budget
+# of a run. They run without it, and under it with -short, which leaves out
+# their whole-data tests.
 M=github.com/mattranso/mattranso
 race_pkgs=() plain_pkgs=() retrieval_pkgs=()
 for p in "${listed[@]}"; do
@@ -195,9 +195,9 @@ done
 # corpus (as scripts/bench.sh makes it), named by MATTRANSO_BENCH_DATA.
 # When such checks are among the tests asked for and MATTRANSO_BENCH_DATA
 # names no library, one is built afresh (it depends on the code), in the
-# background while `go vet` runs. The checks run in a pass of their own
-# without the race detector, which makes bleve seven times slower; the
-# same comparisons on small indexes run under it.
+# background while `go vet` and the race passes run. The checks run in a
+# pass of their own without the race detector, which makes bleve seven
+# times slower; the same comparisons on small indexes run under it.
 LIBRARY_CHECKS='^Test[A-Za-z0-9]*On(Library|BenchData)$'
 library_checks=() library_pkgs=()
 if ((${#retrieval_pkgs[@]})); then
