@@ -20,7 +20,7 @@ cd "$ROOT"
 PGBIN=/usr/lib/postgresql/15/bin
 CHROMIUM=/usr/bin/chromium
 
-say() { printf '==> %s\n' "$*"; }
+say() { printf '==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
 
 command -v go >/dev/null || die "go is not on PATH"
@@ -55,10 +55,10 @@ as_pg() {
 
 cleanup() {
 	local status=$?
-	if [[ -n ${ingest_pid:-} ]]; then
-		kill "$ingest_pid" 2>/dev/null || true
-		wait "$ingest_pid" 2>/dev/null || true
-	fi
+	for pid in ${ingest_pid:-} ${checks_pid:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	if [[ -n $pg_started ]]; then
 		as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
@@ -145,18 +145,19 @@ export MATTRANSO_REQUIRE_POSTGRES=1
 # (give flag values as -flag=value so they are not taken for packages); the
 # other arguments go to every `go test` below, after its own flags, so that
 # they win (-race=false, -timeout=1h). A -run pattern is also read here, to
-# know whether the library-scale checks are among the tests asked for.
+# know whether the library-scale checks are among the tests asked for, and
+# a -skip, which replaces the race pass's own.
 pkgs=()
 flags=()
-user_run=
+user_run= user_skip=
 prev=
 for a in "$@"; do
 	case $a in
 	. | ./* | ../* | github.com/mattranso/*) pkgs+=("$a") ;;
 	*) flags+=("$a") ;;
 	esac
-	case $prev in -run | --run) user_run=$a ;; esac
-	case $a in -run=* | --run=*) user_run=${a#*=} ;; esac
+	case $prev in -run | --run) user_run=$a ;; -skip | --skip) user_skip=1 ;; esac
+	case $a in -run=* | --run=*) user_run=${a#*=} ;; -skip=* | --skip=*) user_skip=1 ;; esac
 	prev=$a
 done
 ((${#pkgs[@]})) || pkgs=(./...)
@@ -173,9 +174,9 @@ listing=$(go list "${pkgs[@]}") || die "no packages: ${pkgs[*]}"
 mapfile -t listed <<<"$listing"
 
 # Packages run under the race detector, except eval and ingest: they index
-# whole data sets, which the detector slows six-fold (to some 25 and 14
-# minutes on two cores). They run without it, and under it with -short,
-# which leaves out their whole-data tests.
+# whole data sets, which the detector slows about six-fold, past the budget
+# of a run. They run without it, and under it with -short, which leaves out
+# their whole-data tests.
 M=github.com/mattranso/mattranso
 race_pkgs=() plain_pkgs=() retrieval_pkgs=()
 for p in "${listed[@]}"; do
@@ -194,9 +195,9 @@ done
 # corpus (as scripts/bench.sh makes it), named by MATTRANSO_BENCH_DATA.
 # When such checks are among the tests asked for and MATTRANSO_BENCH_DATA
 # names no library, one is built afresh (it depends on the code), in the
-# background while `go vet` runs. The checks run in a pass of their own
-# without the race detector, which makes bleve seven times slower; the
-# same comparisons on small indexes run under it.
+# background while `go vet` and the race passes run. The checks run in a
+# pass of their own without the race detector, which makes bleve seven
+# times slower; the same comparisons on small indexes run under it.
 LIBRARY_CHECKS='^Test[A-Za-z0-9]*On(Library|BenchData)$'
 library_checks=() library_pkgs=()
 if ((${#retrieval_pkgs[@]})); then
@@ -226,35 +227,58 @@ fi
 say "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"
 
-if [[ -n $ingest_pid ]]; then
-	wait "$ingest_pid" || { cat "$TMP/ingest.log" >&2; die "building the library failed"; }
-	ingest_pid=
-	# Without its local embedder the vector checks would train one each.
-	[[ -d $MATTRANSO_BENCH_DATA/index/local ]] ||
-		{ cat "$TMP/ingest.log" >&2; die "the library in $MATTRANSO_BENCH_DATA has no local embedder (index/local)"; }
-	say "library built: $(grep '^ingest:' "$TMP/ingest.log" | tail -1)"
-fi
-[[ -z ${MATTRANSO_BENCH_DATA:-} ]] || export MATTRANSO_BENCH_DATA
+# library_ready waits for the library being built and names it to the tests.
+library_ready() {
+	if [[ -n $ingest_pid ]]; then
+		wait "$ingest_pid" || { cat "$TMP/ingest.log" >&2; die "building the library failed"; }
+		ingest_pid=
+		# Without its local embedder the vector checks would train one each.
+		[[ -d $MATTRANSO_BENCH_DATA/index/local ]] ||
+			{ cat "$TMP/ingest.log" >&2; die "the library in $MATTRANSO_BENCH_DATA has no local embedder (index/local)"; }
+		say "library built: $(grep '^ingest:' "$TMP/ingest.log" | tail -1)"
+	fi
+	[[ -z ${MATTRANSO_BENCH_DATA:-} ]] || export MATTRANSO_BENCH_DATA
+}
 
 # --- test --------------------------------------------------------------------------
-# Every pass runs even when one fails; the script fails if any did.
+# Every pass runs even when one fails; the script fails if any did. The
+# race pass leaves the library-scale checks out and starts while the
+# library is still being built (unless a -skip of the caller's replaces
+# that); the checks, mostly one search after another, run beside the last
+# pass, their output shown when they end.
 TIMEOUT=-timeout=15m
 status=0
 run() {
 	say "go test $*"
 	go test "$@" || status=1
 }
+[[ -z $user_skip ]] || library_ready
 if ((${#race_pkgs[@]})); then
 	run -count=1 -race "$TIMEOUT" -skip "$LIBRARY_CHECKS" "${race_pkgs[@]}" "${flags[@]}"
 fi
 if ((${#plain_pkgs[@]})); then
 	run -count=1 -race "$TIMEOUT" -short "${plain_pkgs[@]}" "${flags[@]}"
-	run -count=1 "$TIMEOUT" "${plain_pkgs[@]}" "${flags[@]}"
 fi
+checks_pid=
 if ((${#library_pkgs[@]})); then
-	run -count=1 "$TIMEOUT" "${library_pkgs[@]}" "${pre[@]}" -run "^($(
+	library_ready
+	checks=(-count=1 "$TIMEOUT" "${library_pkgs[@]}" "${pre[@]}" -run "^($(
 		IFS='|'
 		echo "${library_checks[*]}"
-	))\$" "${post[@]}"
+	))\$" "${post[@]}")
+	say "go test ${checks[*]} (in the background)"
+	go test "${checks[@]}" >"$TMP/checks.out" 2>&1 &
+	checks_pid=$!
+fi
+if ((${#plain_pkgs[@]})); then
+	run -count=1 "$TIMEOUT" "${plain_pkgs[@]}" "${flags[@]}"
+fi
+if [[ -n $checks_pid ]]; then
+	checks_status=0
+	wait "$checks_pid" || checks_status=$?
+	checks_pid=
+	say "the library-scale checks:"
+	cat "$TMP/checks.out"
+	((checks_status == 0)) || status=1
 fi
 exit "$status"
