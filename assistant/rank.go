@@ -221,7 +221,7 @@ type ReaderWeights struct{ Rank, Phrase float64 }
 
 // DefaultReaderWeights are the reader's weights unless Options.Reader says
 // otherwise. Chosen on alqac2022 and alqac2025 together (BenchmarkReader
-// with BenchmarkReader): Rank 0.4–1.0 and Phrase 0.03–0.08 score alike;
+// scores a setting): Rank 0.4–1.0 and Phrase 0.03–0.08 score alike;
 // 0.75 and 0.05 are the middle.
 var DefaultReaderWeights = ReaderWeights{Rank: 0.75, Phrase: 0.05}
 
