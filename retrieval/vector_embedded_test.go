@@ -44,7 +44,7 @@ func TestEmbeddedVectorsConformance(t *testing.T) {
 	}))
 }
 
-// batch makes batch number b: n records of document "b<b>", with
+// vecBatch makes batch number b: n records of document "b<b>", with
 // vectors that depend only on (b, dim), so a test can check them later.
 func vecBatch(b, n, dim int) []retrieval.VectorRecord {
 	rng := rand.New(rand.NewPCG(uint64(b), uint64(dim)))

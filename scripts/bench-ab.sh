@@ -57,17 +57,7 @@ export MATTRANSO_SHARED=$SHARED LOG_LEVEL=warn
 	{ cat "$TMP/ingest.log" >&2; die "ingest failed"; }
 "$TMP/new" eval query-mix --dataset "$SHARED/eval/alqac2025" >"$TMP/mix.txt"
 
-free_port() {
-	local port
-	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 30000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	die "no free port found"
-}
+source "$ROOT/scripts/lib.sh"
 declare -A PORT
 start() { # NAME BIN DATA
 	PORT[$1]=$(free_port)

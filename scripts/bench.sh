@@ -77,17 +77,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-	local port
-	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 30000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	die "no free port found"
-}
+source "$ROOT/scripts/lib.sh"
 
 # wait_ready URL PID SECONDS: until URL answers 200, the process dies, or time runs out.
 wait_ready() {

@@ -78,19 +78,7 @@ fi
 as_pg "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 -N >"$TMP/initdb.log" 2>&1 ||
 	{ cat "$TMP/initdb.log" >&2; die "initdb failed"; }
 
-# A port is free when nothing answers on it; another process may take it
-# before PostgreSQL does, so starting is retried on a new port.
-free_port() {
-	local port
-	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 30000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	die "no free port found"
-}
+source "$ROOT/scripts/lib.sh"
 
 for attempt in 1 2 3; do
 	PGPORT=$(free_port)
