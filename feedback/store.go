@@ -58,6 +58,9 @@ type StoreOptions struct {
 	BatchWait time.Duration
 	// Blobs keeps the photos; nil means the feedback_blobs table.
 	Blobs Blobs
+	// Territories is the unit tree; nil means org's tables in the same
+	// database.
+	Territories Territories
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -74,11 +77,12 @@ const (
 // officers' updates use the database's pool; submissions go through
 // Create, which on SQLite hands them to the group committer.
 type Store struct {
-	db    *store.DB
-	blobs Blobs
-	opts  StoreOptions
-	log   *slog.Logger
-	now   func() time.Time
+	db          *store.DB
+	blobs       Blobs
+	territories Territories
+	opts        StoreOptions
+	log         *slog.Logger
+	now         func() time.Time
 
 	startOnce sync.Once
 	startErr  error
@@ -94,9 +98,12 @@ func NewStore(db *store.DB, o StoreOptions) *Store {
 	if o.BatchWait == 0 {
 		o.BatchWait = DefaultBatchWait
 	}
-	s := &Store{db: db, blobs: o.Blobs, opts: o, log: o.Logger, now: time.Now}
+	s := &Store{db: db, blobs: o.Blobs, territories: o.Territories, opts: o, log: o.Logger, now: time.Now}
 	if s.blobs == nil {
 		s.blobs = DBBlobs{DB: db}
+	}
+	if s.territories == nil {
+		s.territories = org.NewStore(db)
 	}
 	if s.log == nil {
 		s.log = slog.Default()
