@@ -92,12 +92,16 @@ func newEnv(t *testing.T, db *store.DB, o envOptions) *env {
 	if _, err := tree.RetireVillage(ctx, "26734-002"); err != nil {
 		t.Fatal(err)
 	}
+	e := &env{db: db, tree: tree, now: time.Date(2026, 3, 2, 9, 30, 0, 0, feedback.Vietnam)}
+	if o.storeOpts.Now == nil {
+		o.storeOpts.Now = func() time.Time { return e.now }
+	}
 	st := feedback.NewStore(db, o.storeOpts)
 	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{db: db, tree: tree, store: st, now: time.Date(2026, 3, 2, 9, 30, 0, 0, feedback.Vietnam)}
+	e.store = st
 	pages, err := web.NewRenderer(feedback.Templates, feedback.TemplateFuncs)
 	if err != nil {
 		t.Fatal(err)

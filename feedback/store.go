@@ -63,6 +63,8 @@ type StoreOptions struct {
 	Territories Territories
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// Now is the clock of updates and history events; nil means time.Now.
+	Now func() time.Time
 }
 
 // The group commit's defaults: a commit with synchronous=FULL costs one or
@@ -98,7 +100,10 @@ func NewStore(db *store.DB, o StoreOptions) *Store {
 	if o.BatchWait == 0 {
 		o.BatchWait = DefaultBatchWait
 	}
-	s := &Store{db: db, blobs: o.Blobs, territories: o.Territories, opts: o, log: o.Logger, now: time.Now}
+	s := &Store{db: db, blobs: o.Blobs, territories: o.Territories, opts: o, log: o.Logger, now: o.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.blobs == nil {
 		s.blobs = DBBlobs{DB: db}
 	}
