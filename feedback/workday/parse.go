@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -59,11 +60,13 @@ func LoadFile(path string) (*Calendar, error) {
 // Parse reads a calendar file, a plain text list a deployment keeps as the
 // government announces each year's days off. One entry a line:
 //
-//	# Lịch nghỉ Tết Đinh Mùi theo thông báo của Chính phủ
+//	# Lịch nghỉ năm 2027 theo thông báo của Chính phủ (ví dụ)
 //	2027-02-05..2027-02-11 Tết Nguyên đán Đinh Mùi
-//	+ 2026-11-24 Ngày Văn hóa Việt Nam
+//	+ 2027-02-12 Nghỉ hoán đổi dịp Tết
 //	- 2027-02-20 Làm bù cho thứ Sáu 12/02
-//	làm bù 2027-02-20 cho thứ Sáu 12/02
+//	làm bù 20/02/2027 cho thứ Sáu 12/02
+//
+// (the last two lines are two ways of writing the same day).
 //
 // A line gives a date (2027-02-05 or 05/02/2027) or an inclusive run of
 // them (first..last, at most MaxSpanDays days), then a name. A line marked
@@ -87,7 +90,8 @@ func LoadFile(path string) (*Calendar, error) {
 // refused file is used.
 func Parse(r io.Reader) (*Calendar, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), MaxLineBytes)
+	// Room for the line break too, "\r\n" included.
+	sc.Buffer(make([]byte, 0, 256), MaxLineBytes+2)
 	c := &Calendar{defaults: true}
 	holidayLine := map[int]int{} // day → line that made it a holiday
 	workLine := map[int]int{}    // day → line that made it a working day
@@ -159,6 +163,9 @@ func parseLine(raw string, line int) (entry, *ParseError) {
 	}
 	if !utf8.ValidString(raw) {
 		return fail("dòng không phải văn bản UTF-8", "the line is not UTF-8 text")
+	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
+		return fail("dòng có ký tự điều khiển", "the line holds control characters")
 	}
 	s := norm.NFC.String(raw)
 	if i := strings.IndexByte(s, '#'); i >= 0 {
@@ -238,7 +245,7 @@ func parseLine(raw string, line int) (entry, *ParseError) {
 	case kind == working && name == "":
 		name = "Làm bù"
 	}
-	return entry{span: span{first: df, last: dl, name: name, line: line}, kind: kind}, nil
+	return entry{span: span{first: df, last: dl, name: name}, kind: kind}, nil
 }
 
 // cutWord reports whether s begins with one of the words (in any case, as

@@ -2,38 +2,8 @@ package workday
 
 import "time"
 
-// The built-in holidays, for public bodies (cán bộ, công chức, viên chức),
-// whose week is Monday to Friday.
-//
-// The Labour Code 2019 (Art. 112(1)), in force since 2021, gives eleven days:
-//   - Tết Dương lịch: 1 January;
-//   - Tết Nguyên đán: five days, which the Prime Minister fixes each year;
-//     without an announcement here, the last day of the lunar year and the
-//     first four days of the new one;
-//   - Giỗ Tổ Hùng Vương: the 10th day of the 3rd lunar month;
-//   - Ngày Chiến thắng: 30 April;
-//   - Ngày Quốc tế Lao động: 1 May;
-//   - Quốc khánh: 2 September and one day next to it, which the Prime
-//     Minister chooses. Without an announcement here it is the neighbour
-//     that is a weekday on the side of the nearer weekend, so that the
-//     holiday joins a weekend, which is how 2021–2025 were chosen: 3/9 when
-//     2/9 is a Monday, Thursday or Sunday, 1/9 when it is a Tuesday, Friday
-//     or Saturday; when 2/9 is a Wednesday neither side joins a weekend and
-//     1/9 is taken.
-//
-// A holiday falling on a Saturday or Sunday gives a compensatory day off on
-// the next weekday that is not itself a holiday (Art. 111(3)); compensatory
-// days are computed for these rules only, since an announced schedule
-// already places them.
-//
-// Years before 2021 follow the Labour Code 2012, whose only difference here
-// is a single day for Quốc khánh; the holidays of older codes are not
-// modelled.
-//
-// Where the government announced a schedule for public bodies that differs
-// from, or fixes, the days above, it is listed in announced below and takes
-// the place of the holidays it overlaps. A deployment adds later
-// announcements in its calendar file (see Parse).
+// The built-in holidays of Default: the law's rules, and the schedules the
+// government announced.
 
 // occurrence is one holiday of one year: its own days, whether its weekend
 // days earn compensatory days, and the working days that come with it.
@@ -52,11 +22,11 @@ type announcement struct {
 	makeUp      []string
 }
 
-// announced lists only what is certain. Where the law's days and the
-// announcement give the same days off (Tết 2022, for example) the
-// entry changes nothing but the names; it is kept where the schedule was
-// published. The test checks that each announcement moves days off without
-// adding or removing any, less the make-up Saturdays.
+// announced holds the schedules announced for public bodies for 2021–2025.
+// Where the law's days and the announcement give the same days off (Tết
+// 2022, for example) the entry changes nothing but the names. The test
+// checks that each announcement moves days off without adding or removing
+// any, once its make-up Saturdays are counted.
 var announced = []announcement{
 	{first: "2021-02-10", last: "2021-02-16", name: "Tết Nguyên đán Tân Sửu"},
 	{first: "2021-09-02", last: "2021-09-05", name: "Quốc khánh"},
@@ -103,7 +73,7 @@ func defaultOccurrences(y int, withAnnounced bool) []occurrence {
 }
 
 // lawOccurrences are year y's holidays as the Labour Code sets them, with
-// the Prime Minister's choices made as described above.
+// the Prime Minister's choices made as Default describes.
 func lawOccurrences(y int) []occurrence {
 	one := func(d int, name string) occurrence {
 		return occurrence{span: span{first: d, last: d, name: name}, compensate: true}

@@ -28,20 +28,19 @@ type Holiday struct {
 // Saturday worked in exchange for a weekday off), which overrides both.
 //
 // A Calendar is immutable and safe for concurrent use; it computes each
-// year's days when first asked and keeps them.
+// year's days when first asked and keeps them. The zero Calendar has
+// weekends only; Default and Parse make the useful ones.
 type Calendar struct {
-	defaults bool      // the built-in holidays apply (no "replace" line)
-	extra    []span    // holidays listed in a file, in file order
-	work     []span    // working days listed in a file
-	years    sync.Map  // int → *yearTable, for years in [cacheFrom, cacheTo]
-	_        [0]func() // not comparable
+	defaults bool     // the built-in holidays apply (no "replace" line)
+	extra    []span   // holidays listed in a file, in file order
+	work     []span   // working days listed in a file
+	years    sync.Map // int → *yearTable, for years in [cacheFrom, cacheTo]
 }
 
 // span is a run of days [first, last] (days since 1970-01-01) with a name.
 type span struct {
 	first, last int
 	name        string
-	line        int // where a configured span was written; 0 when built in
 }
 
 // Years outside these are computed on every call rather than kept, so that
@@ -56,10 +55,39 @@ var (
 	defaultCal  *Calendar
 )
 
-// Default is Vietnam's calendar for public bodies: Monday to Friday, the
-// holidays of the Labour Code 2019 (Art. 112) with compensatory days
-// (Art. 111(3)), and the schedules the government announced for the years it
-// knows. See rules.go for exactly which.
+// Default is Vietnam's calendar for public bodies (cán bộ, công chức, viên
+// chức), whose week is Monday to Friday, with the holidays of the Labour
+// Code 2019 (Art. 112(1)), in force since 2021:
+//   - Tết Dương lịch: 1 January;
+//   - Tết Nguyên đán: five days, which the Prime Minister fixes each year;
+//     unless an announcement is built in, the last day of the lunar year
+//     and the first four days of the new one;
+//   - Giỗ Tổ Hùng Vương: the 10th day of the 3rd lunar month;
+//   - Ngày Chiến thắng: 30 April;
+//   - Ngày Quốc tế Lao động: 1 May;
+//   - Quốc khánh: 2 September and one day next to it, which the Prime
+//     Minister chooses. Unless an announcement is built in, it is the
+//     neighbour that is a weekday on the side of the nearer weekend, so
+//     that the holiday joins a weekend, as 2021–2025 were chosen: 3/9 when
+//     2/9 is a Monday, Thursday or Sunday, 1/9 when it is a Tuesday, Friday
+//     or Saturday; when 2/9 is a Wednesday neither side joins a weekend
+//     and 1/9 is taken.
+//
+// A holiday that falls on a Saturday or Sunday gives a compensatory day off
+// ("nghỉ bù") on the next weekday that is not itself a holiday (Art.
+// 111(3)). Lunar dates come from the Vietnamese calendar computed by its
+// astronomical rules (new moons and solar terms at UTC+7) for any year, so
+// no year lacks Tết.
+//
+// For 2021–2025 the schedules the government announced for public bodies
+// are built in: Tết, 30/4–1/5 and Quốc khánh where they moved days off
+// (with the Saturdays worked in exchange, in 2024 and 2025). Each takes the
+// place of the holidays it overlaps, compensatory days included, since an
+// announcement places those itself. Later announcements go in a deployment's
+// file (see Parse).
+//
+// Years before 2021 follow the Labour Code 2012, whose only difference here
+// is a single day for Quốc khánh; older codes are not modelled.
 func Default() *Calendar {
 	defaultOnce.Do(func() { defaultCal = &Calendar{defaults: true} })
 	return defaultCal

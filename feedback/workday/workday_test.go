@@ -2,6 +2,7 @@ package workday_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -313,6 +314,18 @@ func BenchmarkAdd(b *testing.B) {
 	}
 }
 
+// The first question about a year computes it: about twenty new moons and
+// solar longitudes.
+func BenchmarkFirstYear(b *testing.B) {
+	for b.Loop() {
+		cal, err := workday.Parse(strings.NewReader(""))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = cal.IsWorkday(on("2027-02-08"))
+	}
+}
+
 func BenchmarkBetween(b *testing.B) {
 	cal := workday.Default()
 	a, c := on("2026-01-15"), on("2027-03-20")
@@ -320,4 +333,15 @@ func BenchmarkBetween(b *testing.B) {
 	for b.Loop() {
 		_ = cal.Between(a, c)
 	}
+}
+
+func ExampleCalendar_Add() {
+	cal := workday.Default()
+	received := time.Date(2027, time.February, 4, 9, 30, 0, 0, workday.Location())
+	due := cal.Add(received, 10)
+	fmt.Println(due.Format("Mon 2006-01-02 15:04:05.000 -07:00"))
+	fmt.Println(cal.Between(received, due))
+	// Output:
+	// Thu 2027-02-25 23:59:59.999 +07:00
+	// 10
 }
