@@ -66,6 +66,8 @@ type envOptions struct {
 	noClassifier bool
 	limiter      feedback.Limiter
 	storeOpts    feedback.StoreOptions
+	calendar     feedback.Calendar // nil: plainDays
+	rules        *feedback.Rules
 }
 
 func newEnv(t *testing.T, db *store.DB, o envOptions) *env {
@@ -106,7 +108,10 @@ func newEnv(t *testing.T, db *store.DB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := feedback.NewService(feedback.Options{Store: st, Calendar: plainDays{}, Limiter: o.limiter, Pages: pages,
+	if o.calendar == nil {
+		o.calendar = plainDays{}
+	}
+	svc, err := feedback.NewService(feedback.Options{Store: st, Calendar: o.calendar, Rules: o.rules, Limiter: o.limiter, Pages: pages,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)

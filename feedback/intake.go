@@ -500,5 +500,6 @@ func (s *Service) route(it *Item) {
 	default:
 		it.UnitPath = org.CentralCode + "/" + it.Province + "/" + it.Commune + "/"
 	}
-	it.DueAt = s.rules.Due(s.cal, it.CreatedAt, it.Topic, level)
+	// Times are stored to the second.
+	it.DueAt = s.rules.Due(s.cal, it.CreatedAt, it.Topic, level).Truncate(time.Second)
 }
