@@ -111,7 +111,7 @@ func newEnv(t *testing.T, db *store.DB, o envOptions) *env {
 	if o.calendar == nil {
 		o.calendar = plainDays{}
 	}
-	svc, err := feedback.NewService(feedback.Options{Store: st, Calendar: o.calendar, Rules: o.rules, Limiter: o.limiter, Pages: pages,
+	svc, err := feedback.NewService(feedback.Options{Store: st, Calendar: o.calendar, Rules: o.rules, Limiter: o.limiter,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func newEnv(t *testing.T, db *store.DB, o envOptions) *env {
 	}
 	e.svc = svc
 	mux := http.NewServeMux()
-	svc.Register(muxRouter{mux})
+	svc.Register(muxRouter{mux}, pages)
 	e.h = mux
 	return e
 }

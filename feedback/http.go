@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -60,8 +63,10 @@ var BodyLimits = map[string]int64{
 	"/phan-anh/gui":    MaxUpload,
 }
 
-// Register adds the public routes to r.
-func (s *Service) Register(r Router) {
+// Register adds the public routes to r; the pages render through pages,
+// and without pages only the JSON API is served.
+func (s *Service) Register(r Router, pages Pages) {
+	s.pages = pages
 	r.Handle(http.MethodPost, "/api/v1/feedback", http.HandlerFunc(s.apiSubmit))
 	r.Handle(http.MethodGet, "/api/v1/feedback/{code}", http.HandlerFunc(s.apiStatus))
 	if s.pages != nil {
@@ -144,6 +149,10 @@ func readMultipart(w http.ResponseWriter, r *http.Request) (Submission, *api.Err
 func readMultipartWith(w http.ResponseWriter, r *http.Request, extra ...string) (Submission, map[string]string, *api.Error) {
 	var sub Submission
 	values := map[string]string{}
+	if r.MultipartForm != nil {
+		// Already read, by a check of the CSRF token of a signed-in user.
+		return fromParsedForm(r.MultipartForm, extra)
+	}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return sub, values, api.BadRequest("invalid_multipart", "body", "Không đọc được nội dung multipart/form-data gửi lên (the multipart body cannot be read).")
@@ -207,6 +216,12 @@ func readMultipartWith(w http.ResponseWriter, r *http.Request, extra ...string) 
 		}
 		values[name] = string(data)
 	}
+	e := fill(&sub, values)
+	return sub, values, e
+}
+
+// fill sets a submission's fields from a form's values.
+func fill(sub *Submission, values map[string]string) *api.Error {
 	sub.Content, sub.CommuneCode, sub.VillageCode = values["content"], values["commune_code"], values["village_code"]
 	sub.Level, sub.Address, sub.Name, sub.Phone = values["level"], values["address"], values["name"], values["phone"]
 	sub.Email, sub.Topic = values["email"], values["topic"]
@@ -220,11 +235,64 @@ func readMultipartWith(w http.ResponseWriter, r *http.Request, extra ...string) 
 		}
 		x, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return sub, values, bad("invalid_position", f.name, fmt.Sprintf("%s phải là một số, ví dụ 10.7769.", f.name), f.name+" must be a number")
+			return bad("invalid_position", f.name, fmt.Sprintf("%s phải là một số, ví dụ 10.7769.", f.name), f.name+" must be a number")
 		}
 		*f.v = &x
 	}
-	return sub, values, nil
+	return nil
+}
+
+// fromParsedForm reads a submission from a multipart form already parsed,
+// with readMultipart's checks.
+func fromParsedForm(f *multipart.Form, extra []string) (Submission, map[string]string, *api.Error) {
+	var sub Submission
+	values := map[string]string{}
+	names := make([]string, 0, len(f.Value))
+	for name := range f.Value {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	fields := append(formFields[:len(formFields):len(formFields)], extra...)
+	for _, name := range names {
+		if !slices.Contains(fields, name) {
+			return sub, values, api.BadRequest("unknown_field", name, fmt.Sprintf("Trường %q không có trong yêu cầu này (unknown field).", name))
+		}
+		if len(f.Value[name]) > 1 {
+			return sub, values, api.BadRequest("duplicate_field", name, fmt.Sprintf("Trường %q được gửi hai lần (field sent twice).", name))
+		}
+		if len(f.Value[name][0]) > maxField {
+			return sub, values, bad("too_long", name, fmt.Sprintf("Trường %q quá dài.", name), name+" is too long")
+		}
+		values[name] = f.Value[name][0]
+	}
+	for name := range f.File {
+		if name != "photos" {
+			return sub, values, api.BadRequest("unknown_field", name, fmt.Sprintf("Trường %q không có trong yêu cầu này (unknown field).", name))
+		}
+	}
+	for i, fh := range f.File["photos"] {
+		if fh.Size == 0 {
+			continue
+		}
+		if len(sub.Photos) == MaxPhotos {
+			return sub, values, bad("too_many_photos", "photos", fmt.Sprintf("Gửi được tối đa %d ảnh.", MaxPhotos), fmt.Sprintf("at most %d photos", MaxPhotos))
+		}
+		if fh.Size > MaxPhotoBytes {
+			return sub, values, &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "photo_too_large", Field: "photos",
+				Message: fmt.Sprintf("Ảnh thứ %d lớn quá %d MB (photo %d is larger than %d MB).", i+1, MaxPhotoBytes>>20, i+1, MaxPhotoBytes>>20)}
+		}
+		file, err := fh.Open()
+		if err != nil {
+			return sub, values, multipartError(err)
+		}
+		data, err := io.ReadAll(io.LimitReader(file, MaxPhotoBytes+1))
+		file.Close()
+		if err != nil {
+			return sub, values, multipartError(err)
+		}
+		sub.Photos = append(sub.Photos, data)
+	}
+	return sub, values, fill(&sub, values)
 }
 
 func multipartError(err error) *api.Error {

@@ -67,10 +67,11 @@ type Options struct {
 	Threshold float64
 	// Limiter limits public submissions per client; nil does not limit.
 	Limiter Limiter
-	// Pages renders the public pages (Templates); nil serves the JSON API
-	// only.
-	Pages  Pages
-	Logger *slog.Logger
+	// CSRFField is the name of the form field in which the site's forms
+	// carry their CSRF token (the public form does not need it, but a
+	// signed-in user's browser sends it); "" means "csrf_token".
+	CSRFField string
+	Logger    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -86,6 +87,7 @@ type Service struct {
 	threshold float64
 	limiter   Limiter
 	pages     Pages
+	csrfField string
 	log       *slog.Logger
 	now       func() time.Time
 
@@ -101,7 +103,10 @@ func NewService(o Options) (*Service, error) {
 		return nil, errors.New("feedback: NewService needs a Store and a Calendar")
 	}
 	s := &Service{store: o.Store, cal: o.Calendar, tax: o.Taxonomy, threshold: o.Threshold, limiter: o.Limiter,
-		pages: o.Pages, log: o.Logger, now: o.Now}
+		csrfField: o.CSRFField, log: o.Logger, now: o.Now}
+	if s.csrfField == "" {
+		s.csrfField = "csrf_token"
+	}
 	if s.tax == nil {
 		s.tax = topic.DefaultTaxonomy()
 	}

@@ -141,7 +141,7 @@ func (s *Service) formSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, http.StatusUnsupportedMediaType, formData{Error: "Biểu mẫu phải được gửi dạng multipart/form-data (the form must be sent as multipart/form-data).", Field: "body"})
 		return
 	}
-	sub, key, e := readForm(w, r)
+	sub, key, e := s.readForm(w, r)
 	if e == nil {
 		sub.IdempotencyKey, sub.IP = key, clientIP(r)
 		var c Created
@@ -165,8 +165,8 @@ func (s *Service) formSubmit(w http.ResponseWriter, r *http.Request) {
 
 // readForm reads the form: the API's multipart fields and the form's own
 // Idempotency-Key.
-func readForm(w http.ResponseWriter, r *http.Request) (Submission, string, *api.Error) {
-	sub, extra, e := readMultipartWith(w, r, "idempotency_key")
+func (s *Service) readForm(w http.ResponseWriter, r *http.Request) (Submission, string, *api.Error) {
+	sub, extra, e := readMultipartWith(w, r, "idempotency_key", s.csrfField)
 	key := extra["idempotency_key"]
 	if checkKey(key) != nil {
 		key = ""
