@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mattranso/mattranso/store"
@@ -197,6 +198,9 @@ func (s *Store) create(ctx context.Context, q Querier, n *NewItem) (Created, err
 // concurrent transactions together by itself (its WAL flush serves every
 // commit waiting), so no batching is needed here.
 func (s *Store) createPostgres(ctx context.Context, n *NewItem) (Created, error) {
+	if len(n.Photos) == 0 && !s.opts.RelaxedDurability {
+		return s.createStatement(ctx, s.db, n)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Created{}, fmt.Errorf("feedback: store item: %w", err)
@@ -205,6 +209,13 @@ func (s *Store) createPostgres(ctx context.Context, n *NewItem) (Created, error)
 	if s.opts.RelaxedDurability {
 		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 			return Created{}, err
+		}
+		if len(n.Photos) == 0 {
+			c, err := s.createStatement(ctx, tx, n)
+			if err != nil || c.Replayed {
+				return c, err
+			}
+			return c, tx.Commit()
 		}
 	}
 	c, err := s.create(ctx, tx, n)
@@ -221,6 +232,69 @@ func (s *Store) createPostgres(ctx context.Context, n *NewItem) (Created, error)
 		return Created{}, fmt.Errorf("feedback: commit item: %w", err)
 	}
 	return c, nil
+}
+
+// createStatement stores an item without photos in one statement — the
+// item, its contact, its first history event and its idempotency record —
+// which PostgreSQL runs as one transaction in one round trip (q is the
+// pool), or within q's transaction.
+func (s *Store) createStatement(ctx context.Context, q Querier, n *NewItem) (Created, error) {
+	it := n.Item
+	it.CreatedAt = it.CreatedAt.UTC().Truncate(time.Second)
+	if it.State == "" {
+		it.State = Received
+	}
+	for try := 0; ; try++ {
+		code, err := newCode()
+		if err != nil {
+			return Created{}, err
+		}
+		c := Created{Receipt: Receipt{TrackingCode: FormatCode(code), Status: it.State, Topic: it.Topic, Unit: it.Unit,
+			ExpectedAt: it.DueAt.In(Vietnam)}}
+		if c.Body, err = json.Marshal(c.Receipt); err != nil {
+			return Created{}, err
+		}
+		// The item's id is taken first so that the idempotency record can
+		// be written before the item: when the key is taken, ON CONFLICT
+		// waits for the transaction that took it, and then nothing of this
+		// one is written. The foreign key is checked at the statement's
+		// end, when both rows are there.
+		var id sql.NullInt64
+		err = q.QueryRowContext(ctx, `WITH
+			nid AS (SELECT nextval(pg_get_serial_sequence('feedback_items', 'id')) AS id),
+			k AS (INSERT INTO feedback_idempotency (key, request_hash, item_id, response, created_at)
+				SELECT $20, $21, nid.id, $22, $17 FROM nid WHERE $20 <> ''
+				ON CONFLICT (key) DO NOTHING RETURNING item_id),
+			i AS (INSERT INTO feedback_items (id, code, content, public_text, province, commune, village, address,
+					lat, lon, level, unit, unit_path, topic, topic_confidence, topic_flagged, topic_source, state,
+					created_at, updated_at, due_at)
+				SELECT nid.id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17, $19
+				FROM nid WHERE $20 = '' OR EXISTS (SELECT 1 FROM k)
+				RETURNING id),
+			c AS (INSERT INTO feedback_contacts (item_id, name, phone, email)
+				SELECT id, $23, $24, $25 FROM i WHERE $23 <> '' OR $24 <> '' OR $25 <> ''),
+			e AS (INSERT INTO feedback_events (item_id, at, actor, action, from_state, to_state, detail, ip)
+				SELECT id, $17, 'citizen', 'submit', '', $18, '', $26 FROM i)
+			SELECT (SELECT id FROM i)`,
+			code, it.Content, nullString(it.PublicText), it.Province, it.Commune, it.Village, it.Address,
+			nullFloat(it.Lat), nullFloat(it.Lon), string(it.Level), it.Unit, it.UnitPath, it.Topic, it.TopicConfidence,
+			it.TopicFlagged, it.TopicSource, it.CreatedAt.Unix(), string(it.State), it.DueAt.Unix(),
+			n.IdempotencyKey, n.RequestHash, string(c.Body), n.Contact.Name, n.Contact.Phone, n.Contact.Email, n.IP).
+			Scan(&id)
+		// The code was taken: nothing was written, and the statement can be
+		// tried again unless it was in a transaction, which it ended.
+		if err != nil && strings.Contains(err.Error(), "feedback_items_code_key") && try < maxCodeTries && q == Querier(s.db) {
+			continue
+		}
+		if err != nil {
+			return Created{}, fmt.Errorf("feedback: store item: %w", err)
+		}
+		if !id.Valid {
+			return s.replay(ctx, s.db, n.IdempotencyKey, n.RequestHash)
+		}
+		c.ItemID = id.Int64
+		return c, nil
+	}
 }
 
 // committer gathers the submissions waiting and commits them in one

@@ -70,7 +70,7 @@ type envOptions struct {
 	rules        *feedback.Rules
 }
 
-func newEnv(t *testing.T, db *store.DB, o envOptions) *env {
+func newEnv(t testing.TB, db *store.DB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	tree := org.NewStore(db)

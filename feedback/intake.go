@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -92,6 +93,7 @@ type Service struct {
 	now       func() time.Time
 
 	classifier atomic.Pointer[classifierBox]
+	communes   sync.Map // commune code → province code
 }
 
 type classifierBox struct{ Classifier }
@@ -203,12 +205,14 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Created, error) {
 			return Created{}, e
 		}
 	}
-	n, e := s.check(ctx, &sub)
-	if e != nil {
-		return Created{}, e
+	n, err := s.check(ctx, &sub)
+	if err != nil {
+		return Created{}, err
 	}
 	hash := sub.hash()
-	if sub.IdempotencyKey != "" {
+	// A retry is found when the item is stored (Create); looking first
+	// only spares processing the photos again.
+	if sub.IdempotencyKey != "" && len(sub.Photos) > 0 {
 		c, ok, err := s.store.Replay(ctx, sub.IdempotencyKey, hash)
 		if err != nil {
 			return Created{}, keyError(err)
@@ -263,7 +267,7 @@ func bad(code, field, vi, en string) *api.Error {
 
 // check validates the fields of a submission and makes the item from
 // them (without topic, unit or deadline).
-func (s *Service) check(ctx context.Context, sub *Submission) (*NewItem, *api.Error) {
+func (s *Service) check(ctx context.Context, sub *Submission) (*NewItem, error) {
 	for _, f := range []struct{ name, value string }{
 		{"content", sub.Content}, {"commune_code", sub.CommuneCode}, {"village_code", sub.VillageCode},
 		{"level", sub.Level}, {"address", sub.Address}, {"name", sub.Name}, {"phone", sub.Phone},
@@ -295,19 +299,15 @@ func (s *Service) check(ctx context.Context, sub *Submission) (*NewItem, *api.Er
 			fmt.Sprintf("Mã xã %q không hợp lệ: cần mã xã, phường, đặc khu gồm 5 chữ số, ví dụ 26734.", commune),
 			fmt.Sprintf("commune_code %q is not a 5-digit commune code", commune))
 	}
-	ct, err := s.store.territories.Territory(ctx, commune)
+	province, err := s.communeProvince(ctx, commune)
 	if errors.Is(err, org.ErrNotFound) {
 		return nil, bad("unknown_commune", "commune_code",
 			fmt.Sprintf("Không có xã, phường, đặc khu nào mã %s.", commune), fmt.Sprintf("no commune has code %s", commune))
 	}
 	if err != nil {
-		return nil, &api.Error{Status: http.StatusInternalServerError, Code: "internal", Message: api.Internal}
+		return nil, err
 	}
-	if ct.Level != org.Commune || ct.Retired() {
-		return nil, bad("not_a_commune", "commune_code", fmt.Sprintf("Mã %s không phải một xã, phường, đặc khu.", commune),
-			fmt.Sprintf("%s is not a commune", commune))
-	}
-	it.Commune, it.Province = commune, ct.ParentCode
+	it.Commune, it.Province = commune, province
 
 	if v := strings.TrimSpace(sub.VillageCode); v != "" {
 		vc, ok := org.VillageCommune(v)
@@ -327,7 +327,7 @@ func (s *Service) check(ctx context.Context, sub *Submission) (*NewItem, *api.Er
 			return nil, bad("unknown_village", "village_code", fmt.Sprintf("Không có thôn, tổ dân phố nào mã %s.", v),
 				fmt.Sprintf("no village has code %s", v))
 		case err != nil:
-			return nil, &api.Error{Status: http.StatusInternalServerError, Code: "internal", Message: api.Internal}
+			return nil, fmt.Errorf("feedback: village %s: %w", v, err)
 		case vt.Retired():
 			return nil, bad("retired_village", "village_code",
 				fmt.Sprintf("Thôn, tổ dân phố %s (%s) đã ngừng hoạt động; hãy chọn thôn hiện nay.", v, vt.Name),
@@ -394,6 +394,28 @@ func (s *Service) check(ctx context.Context, sub *Submission) (*NewItem, *api.Er
 	it.State = Received
 	it.CreatedAt = s.now().UTC().Truncate(time.Second)
 	return n, nil
+}
+
+// communeProvince returns the province of an active commune, or an error
+// wrapping org.ErrNotFound when code is no commune. Communes change only
+// when the official list is imported again, so the answers are kept:
+// every submission asks.
+func (s *Service) communeProvince(ctx context.Context, code string) (string, error) {
+	if p, ok := s.communes.Load(code); ok {
+		return p.(string), nil
+	}
+	t, err := s.store.territories.Territory(ctx, code)
+	if err != nil {
+		if errors.Is(err, org.ErrNotFound) {
+			return "", err
+		}
+		return "", fmt.Errorf("feedback: commune %s: %w", code, err)
+	}
+	if t.Level != org.Commune || t.Retired() {
+		return "", fmt.Errorf("feedback: %s is not a commune: %w", code, org.ErrNotFound)
+	}
+	s.communes.Store(code, t.ParentCode)
+	return t.ParentCode, nil
 }
 
 func checkPosition(lat, lon *float64) *api.Error {

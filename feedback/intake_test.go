@@ -376,3 +376,19 @@ func (l *countLimiter) Allow(*http.Request) (bool, time.Duration) {
 	}
 	return false, 6500 * time.Millisecond
 }
+
+// Relaxed durability stores and answers as the durable default does.
+func TestRelaxedDurability(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, envOptions{storeOpts: feedback.StoreOptions{RelaxedDurability: true}})
+		first := e.submitJSON(t, goodJSON, "Idempotency-Key", "k")
+		again := e.submitJSON(t, goodJSON, "Idempotency-Key", "k")
+		other := e.submitJSON(t, goodJSON)
+		if first.status != http.StatusCreated || string(again.body) != string(first.body) || other.status != http.StatusCreated {
+			t.Errorf("relaxed: %d %s; retry %d %s; another %d", first.status, first.body, again.status, again.body, other.status)
+		}
+		if c := e.counts(t); c["feedback_items"] != 2 || c["feedback_idempotency"] != 1 || c["feedback_contacts"] != 2 || c["feedback_events"] != 2 {
+			t.Errorf("stored %v", c)
+		}
+	})
+}
