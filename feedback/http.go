@@ -254,6 +254,9 @@ func fromParsedForm(f *multipart.Form, extra []string) (Submission, map[string]s
 	sort.Strings(names)
 	fields := append(formFields[:len(formFields):len(formFields)], extra...)
 	for _, name := range names {
+		if name == "photos" && len(f.Value[name]) == 1 && f.Value[name][0] == "" {
+			continue // a file input left empty, read as a field
+		}
 		if !slices.Contains(fields, name) {
 			return sub, values, api.BadRequest("unknown_field", name, fmt.Sprintf("Trường %q không có trong yêu cầu này (unknown field).", name))
 		}
