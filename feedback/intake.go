@@ -19,18 +19,19 @@ import (
 
 	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/feedback/photo"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/topic"
 )
 
 // The limits of a submission.
 const (
-	MaxContent     = 5000 // characters of content
-	MaxAddress     = 500  // characters of the address
-	MaxName        = 200  // characters of the submitter's name
-	MaxEmail       = 254  // bytes of an email address (RFC 5321)
-	MaxPhotos      = 5    // photos per item
-	MaxPhotoBytes  = 5 << 20
+	MaxContent     = 5000            // characters of content
+	MaxAddress     = 500             // characters of the address
+	MaxName        = 200             // characters of the submitter's name
+	MaxEmail       = 254             // bytes of an email address (RFC 5321)
+	MaxPhotos      = photo.MaxPhotos // photos per item
+	MaxPhotoBytes  = photo.MaxBytes
 	MaxKey         = 200 // bytes of an Idempotency-Key
 	minPhoneDigits = 8
 	maxPhoneDigits = 15

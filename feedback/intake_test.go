@@ -1,8 +1,12 @@
 package feedback_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"maps"
 	"net/http"
 	"strings"
@@ -389,6 +393,92 @@ func TestRelaxedDurability(t *testing.T) {
 		}
 		if c := e.counts(t); c["feedback_items"] != 2 || c["feedback_idempotency"] != 1 || c["feedback_contacts"] != 2 || c["feedback_events"] != 2 {
 			t.Errorf("stored %v", c)
+		}
+	})
+}
+
+// jpegWithGPS is a small JPEG carrying an EXIF segment with a GPS
+// position, as a phone writes it.
+func jpegWithGPS(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for y := range 480 {
+		for x := range 640 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 90, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte("Exif\x00\x00"), []byte("GPSLatitude 10.7769 GPSLongitude 106.7009 nha-cua-toi")...)
+	seg := []byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
+	out := append([]byte{0xFF, 0xD8}, seg...)
+	out = append(out, payload...)
+	return append(out, b.Bytes()[2:]...)
+}
+
+// Photos are stored re-encoded, without what their EXIF said, with a
+// thumbnail, private until an officer publishes them.
+func TestSubmitPhotos(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, envOptions{})
+		ctx := context.Background()
+		raw := jpegWithGPS(t)
+		if !bytes.Contains(raw, []byte("nha-cua-toi")) {
+			t.Fatal("the fixture lacks its EXIF")
+		}
+		ct, body := multipartBody(t, []part{{name: "content", value: "Rác thải đổ trộm ven đường."}, {name: "commune_code", value: "26734"},
+			{name: "photos", file: "IMG_0001.jpg", data: raw}, {name: "photos", file: "IMG_0002.jpg", data: raw}})
+		a := e.do(t, http.MethodPost, "/api/v1/feedback", ct, body, "Idempotency-Key", "anh-1")
+		if a.status != http.StatusCreated {
+			t.Fatalf("submit with photos: %d %s", a.status, a.body)
+		}
+		var rc feedback.Receipt
+		a.json(t, &rc)
+		it, err := e.store.ItemByCode(ctx, rc.TrackingCode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		photos, err := e.store.Photos(ctx, it.ID)
+		if err != nil || len(photos) != 2 {
+			t.Fatalf("photos %+v, %v", photos, err)
+		}
+		for i, p := range photos {
+			if p.Seq != i+1 || p.ContentType != "image/jpeg" || p.Width != 640 || p.Height != 480 || p.Public || p.ThumbType != "image/jpeg" {
+				t.Errorf("photo %+v", p)
+			}
+			data, err := e.store.Blobs().Get(ctx, p.BlobKey)
+			if err != nil || len(data) != p.Size || bytes.Contains(data, []byte("nha-cua-toi")) || bytes.Contains(data, []byte("GPS")) {
+				t.Errorf("photo %d: %d bytes, %v; metadata kept: %v", i+1, len(data), err, bytes.Contains(data, []byte("GPS")))
+			}
+			thumb, err := e.store.Blobs().Get(ctx, p.ThumbKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg, err := jpeg.DecodeConfig(bytes.NewReader(thumb)); err != nil || cfg.Width > 320 || cfg.Height > 320 {
+				t.Errorf("thumbnail %+v, %v", cfg, err)
+			}
+		}
+		// A retry with the same photos is answered without processing
+		// them again, and stores nothing.
+		before := e.counts(t)
+		if again := e.do(t, http.MethodPost, "/api/v1/feedback", ct, body, "Idempotency-Key", "anh-1"); string(again.body) != string(a.body) {
+			t.Errorf("retry with photos: %d %s", again.status, again.body)
+		}
+		if after := e.counts(t); !maps.Equal(before, after) {
+			t.Errorf("a retry stored %v, was %v", after, before)
+		}
+		// A damaged photo among good ones: nothing is stored.
+		broken := append([]byte{}, raw[:len(raw)/3]...)
+		ct, body = multipartBody(t, []part{{name: "content", value: "x"}, {name: "commune_code", value: "26734"},
+			{name: "photos", file: "a.jpg", data: raw}, {name: "photos", file: "b.jpg", data: broken}})
+		if a := e.do(t, http.MethodPost, "/api/v1/feedback", ct, body); a.status != http.StatusBadRequest || a.err.Field != "photos" ||
+			a.err.Code != "invalid_photo" || !strings.Contains(a.err.Message, "Ảnh thứ 2") {
+			t.Errorf("a damaged photo: %d %s", a.status, a.body)
+		}
+		if after := e.counts(t); !maps.Equal(before, after) {
+			t.Errorf("a refused submission stored %v, was %v", after, before)
 		}
 	})
 }

@@ -1,5 +1,3 @@
-//go:build photo
-
 package feedback
 
 import (
@@ -22,19 +20,25 @@ func processPhotos(raw [][]byte) ([]NewPhoto, *api.Error) {
 			return nil, photoError(i+1, err)
 		}
 		out = append(out, NewPhoto{ContentType: p.ContentType, Data: p.Data, Thumb: p.Thumb,
-			ThumbType: http.DetectContentType(p.Thumb), Width: p.Width, Height: p.Height})
+			ThumbType: "image/jpeg", Width: p.Width, Height: p.Height})
 	}
 	return out, nil
 }
 
+// photoError answers a refused photo: 413 when it is too large, 415 when
+// it is no image of the kinds taken, 400 when it does not decode.
 func photoError(n int, err error) *api.Error {
+	msg := err.Error()
+	var pe *photo.Error
+	if errors.As(err, &pe) {
+		msg = pe.Message
+	}
+	msg = fmt.Sprintf("Ảnh thứ %d: %s", n, msg)
 	switch {
 	case errors.Is(err, photo.ErrTooLarge):
-		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "photo_too_large", Field: "photos",
-			Message: fmt.Sprintf("Ảnh thứ %d lớn quá %d MB (photo %d is larger than %d MB).", n, MaxPhotoBytes>>20, n, MaxPhotoBytes>>20)}
+		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "photo_too_large", Field: "photos", Message: msg}
 	case errors.Is(err, photo.ErrType):
-		return &api.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_photo", Field: "photos",
-			Message: fmt.Sprintf("Ảnh thứ %d không phải ảnh JPEG, PNG hay WebP (photo %d is not a JPEG, PNG or WebP image).", n, n)}
+		return &api.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_photo", Field: "photos", Message: msg}
 	}
-	return bad("invalid_photo", "photos", fmt.Sprintf("Ảnh thứ %d bị hỏng, không đọc được.", n), fmt.Sprintf("photo %d is damaged", n))
+	return api.BadRequest("invalid_photo", "photos", msg)
 }
