@@ -62,6 +62,27 @@
 // of states — never the content as sent, contacts, address, position or
 // internal notes ([PublicItem] is all a public page or API may read).
 //
+// # The Store
+//
+// [Store] keeps the items; everything that changes one after intake goes
+// through it:
+//
+//   - [Store.Item], [Store.ItemByCode]: one item, by id or tracking code;
+//   - [Store.List]: the items of units' subtrees ([Query.Units], as
+//     auth.Scopes gives them), filtered by state, topic, commune or flag,
+//     newest first, page by page;
+//   - [Store.Update]: the one way to change an item — the function given
+//     changes it in a locked transaction (and may write there too: a
+//     correction, a note), the move is checked against [Moves], and one
+//     history event is written;
+//   - [Store.Contact] (officers of the receiving unit only), [Store.Photos]
+//     and [Store.Blobs] for their bytes, [Store.Events], [Store.Notes],
+//     [Store.AddNote], [Store.AddEvent], [Store.RecordCorrection] and
+//     [Store.Corrections] (what the classifier is retrained on).
+//
+// Intake goes through [Service.Submit], which checks, tags and routes a
+// submission and hands it to [Store.Create].
+//
 // # Durability
 //
 // An item is acknowledged only once it is durably committed together with
