@@ -113,6 +113,8 @@ func (e *statusError) HTTPStatus() int { return e.status }
 //	}
 //
 // (org does): Check.Authorize(r, action, unit) is Authorize(r, Action(action), unit).
+// A module that also lists records by unit or names who acted adds
+// Scopes(r, action) ([]string, error) and Actor(r) string (feedback does).
 var Check checker
 
 type checker struct{}
@@ -121,6 +123,14 @@ type checker struct{}
 func (checker) Authorize(r *http.Request, action, unit string) error {
 	return Authorize(r, Action(action), unit)
 }
+
+// Scopes calls ScopesFor, for a module that lists records by unit.
+func (checker) Scopes(r *http.Request, action string) ([]string, error) {
+	return ScopesFor(r, Action(action))
+}
+
+// Actor calls the package's Actor.
+func (checker) Actor(r *http.Request) string { return Actor(r) }
 
 // UnitsFunc lets a function be Units.
 type UnitsFunc func(ctx context.Context, a, b string) (bool, error)

@@ -472,6 +472,34 @@ func Authorize(r *http.Request, action Action, unit string) error {
 	return nil
 }
 
+// ScopesFor is Scopes for the sender of r: the units at which they hold
+// a role allowing action, for a module listing the records they may see
+// ("feedback of these units and below"). Nobody signed in is an error
+// wrapping ErrUnauthenticated; a signed-in user allowed nowhere gets an
+// empty list.
+func ScopesFor(r *http.Request, action Action) ([]string, error) {
+	st := stateFrom(r)
+	if st == nil {
+		return nil, fmt.Errorf("auth: scopes of %s: %w", action, ErrUnauthenticated)
+	}
+	id, err := st.identity()
+	if err != nil {
+		return nil, err
+	}
+	if id == nil {
+		return nil, fmt.Errorf("auth: scopes of %s: %w", action, ErrUnauthenticated)
+	}
+	return Scopes(id, action), nil
+}
+
+// Actor is how the audit log names the sender of r — the account's
+// e-mail, with the token's id for a bearer token — or "" when nobody is
+// signed in. A module writing its own history of a record names the
+// actor the same way.
+func Actor(r *http.Request) string {
+	return UserFrom(r).actor()
+}
+
 // Audit writes e to the audit log on behalf of r's sender: the actor,
 // address, user agent and request id are filled in when e leaves them
 // empty. A failure to write is logged, not returned: the action was done.

@@ -278,6 +278,9 @@ type Query struct {
 	Topic   string  // any when ""
 	Commune string  // any when ""
 	Flagged bool    // only items whose topic an officer should check
+	// DueBefore, when set, keeps only open items due before it: those
+	// overdue at that time.
+	DueBefore time.Time
 	// Before is the id the page starts below (the previous page's Next);
 	// 0 starts at the newest.
 	Before int64
@@ -307,35 +310,19 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		limit = DefaultList
 	}
 	limit = min(limit, MaxList)
-	var (
-		args   []any
-		scopes []string
-	)
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	for _, u := range q.Units {
-		unit, err := org.ParseUnit(u)
-		if err != nil {
-			return Page{}, fmt.Errorf("feedback: list: %w", err)
-		}
-		t, err := s.territories.Territory(ctx, unit.Territory)
-		if err != nil {
-			return Page{}, fmt.Errorf("feedback: list: %w", err)
-		}
-		// Paths under t's are [path, path with its last "/" turned to
-		// "0"), as org lays them out.
-		cond := "(unit_path >= " + arg(t.Path) + " AND unit_path < " + arg(t.Path[:len(t.Path)-1]+"0")
-		if unit.Org != org.MTTQ {
-			cond += " AND unit LIKE " + arg("%/"+string(unit.Org))
-		}
-		scopes = append(scopes, cond+")")
+	scope, err := s.subtrees(ctx, q.Units, arg)
+	if err != nil {
+		return Page{}, fmt.Errorf("feedback: list: %w", err)
 	}
-	if len(scopes) == 0 {
+	if scope == "" {
 		return Page{Items: []Item{}}, nil
 	}
-	where := []string{"(" + strings.Join(scopes, " OR ") + ")"}
+	where := []string{scope}
 	if len(q.States) > 0 {
 		marks := make([]string, len(q.States))
 		for i, st := range q.States {
@@ -351,6 +338,11 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	}
 	if q.Flagged {
 		where = append(where, "topic_flagged = "+arg(true))
+	}
+	if !q.DueBefore.IsZero() {
+		// Worded as feedback_items_due's WHERE clause, so that the index
+		// serves it.
+		where = append(where, "state IN ('received', 'accepted', 'forwarded', 'in_progress') AND due_at < "+arg(q.DueBefore.Unix()))
 	}
 	if q.Before > 0 {
 		where = append(where, "id < "+arg(q.Before))
@@ -377,6 +369,33 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		p.Next = p.Items[limit-1].ID
 	}
 	return p, nil
+}
+
+// subtrees is the SQL condition selecting the items of units' subtrees,
+// its values added with arg; "" when units is empty.
+func (s *Store) subtrees(ctx context.Context, units []string, arg func(any) string) (string, error) {
+	var scopes []string
+	for _, u := range units {
+		unit, err := org.ParseUnit(u)
+		if err != nil {
+			return "", err
+		}
+		t, err := s.territories.Territory(ctx, unit.Territory)
+		if err != nil {
+			return "", err
+		}
+		// Paths under t's are [path, path with its last "/" turned to
+		// "0"), as org lays them out.
+		cond := "(unit_path >= " + arg(t.Path) + " AND unit_path < " + arg(t.Path[:len(t.Path)-1]+"0")
+		if unit.Org != org.MTTQ {
+			cond += " AND unit LIKE " + arg("%/"+string(unit.Org))
+		}
+		scopes = append(scopes, cond+")")
+	}
+	if len(scopes) == 0 {
+		return "", nil
+	}
+	return "(" + strings.Join(scopes, " OR ") + ")", nil
 }
 
 // Change describes an update for its history event: who made it, what
