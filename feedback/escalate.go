@@ -22,9 +22,9 @@ import (
 // EscalateEvery is how often serve looks for items to escalate.
 const EscalateEvery = 5 * time.Minute
 
-// escalateLock is the PostgreSQL advisory lock under which one instance
-// escalates at a time.
-const escalateLock int64 = 0x6d74735f65736331 // "mts_esc1"
+// EscalationLock is the PostgreSQL advisory lock (pg_locks' objid) under
+// which one instance escalates at a time.
+const EscalationLock int64 = 0x6d74735f65736331 // "mts_esc1"
 
 // escalateBatch is how many overdue items are read at a time.
 const escalateBatch = 200
@@ -44,7 +44,7 @@ func (h *Handling) EscalateOverdue(ctx context.Context, now time.Time) (int, err
 		// happens to this process.
 		defer tx.Rollback()
 		var got bool
-		if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, escalateLock).Scan(&got); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, EscalationLock).Scan(&got); err != nil {
 			return 0, fmt.Errorf("feedback: escalation lock: %w", err)
 		}
 		if !got {

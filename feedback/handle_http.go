@@ -157,9 +157,9 @@ var notFound = newRefusal(http.StatusNotFound, "not_found", "id",
 // check finds the item {id} of r and whether its sender may see it and,
 // with handle, act on it.
 func (h *Handling) check(r *http.Request, handle bool) (access, *refusal) {
-	scopes, err := h.authz.Scopes(r, ActionRead)
-	if err != nil {
-		return access{}, h.authRefusal(r, err, "")
+	scopes, f := h.readScopes(r)
+	if f != nil {
+		return access{}, f
 	}
 	id, ok := parseID(r.PathValue("id"))
 	if !ok {
@@ -185,6 +185,20 @@ func (h *Handling) check(r *http.Request, handle bool) (access, *refusal) {
 		}
 	}
 	return access{item: it, scopes: scopes}, nil
+}
+
+// readScopes are the units under which r's sender may read feedback; a
+// user who may read it nowhere is refused at once.
+func (h *Handling) readScopes(r *http.Request) ([]string, *refusal) {
+	scopes, err := h.authz.Scopes(r, ActionRead)
+	if err != nil {
+		return nil, h.authRefusal(r, err, "")
+	}
+	if len(scopes) == 0 {
+		return nil, newRefusal(http.StatusForbidden, "forbidden", "",
+			"Tài khoản của bạn không được giao xử lý phản ánh ở đơn vị nào. Nếu cần, hãy đề nghị quản trị viên của đơn vị phân quyền (no unit where you may read feedback).")
+	}
+	return scopes, nil
 }
 
 // authRefusal turns an Authorizer's error into a refusal.
@@ -507,9 +521,9 @@ func (h *Handling) queueQuery(q url.Values, units []string) (Query, bool, *api.E
 
 // queue reads one page of the user's queue.
 func (h *Handling) queue(r *http.Request) (QueueResponse, *refusal, *api.Error) {
-	scopes, err := h.authz.Scopes(r, ActionRead)
-	if err != nil {
-		return QueueResponse{}, h.authRefusal(r, err, ""), nil
+	scopes, f := h.readScopes(r)
+	if f != nil {
+		return QueueResponse{}, f, nil
 	}
 	q, overdue, e := h.queueQuery(r.URL.Query(), scopes)
 	if e != nil {
