@@ -2,6 +2,7 @@ package feedback
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -27,7 +28,7 @@ import (
 //	POST /api/v1/feedback/items/{id}/notes       {"text"} → 201  (feedback.handle)
 //	POST /api/v1/feedback/items/{id}/topic       {"topic"}  (feedback.handle)
 //	POST /api/v1/feedback/items/{id}/route       {"unit","reason"}  (feedback.handle, on the target unit too)
-//	POST /api/v1/feedback/items/{id}/duplicate   {"of": id | null}  (feedback.handle; feedback.read on "of")
+//	POST /api/v1/feedback/items/{id}/duplicate   {"of": id | "tracking code" | null}  (feedback.handle; feedback.read on "of")
 //
 // and the pages /quan-tri/phan-anh (the queue) and /quan-tri/phan-anh/{id}
 // (an item, with forms posting to …/{id}/trang-thai, ghi-chu, linh-vuc,
@@ -853,6 +854,35 @@ func (h *Handling) linkDuplicate(r *http.Request, a access, of *int64) (Item, er
 	return h.LinkDuplicate(r.Context(), a.item.ID, of, h.actor(r))
 }
 
+// duplicateOf reads the "of" of POST …/duplicate: an item's number, its
+// tracking code, or null (or nothing) to unlink.
+func (h *Handling) duplicateOf(ctx context.Context, raw json.RawMessage) (*int64, error) {
+	wrong := bad("invalid_type", "of", "Trường \"of\" phải là số hoặc mã theo dõi của một phản ánh, hoặc null để bỏ đánh dấu trùng.",
+		"of must be an item's number or tracking code, or null")
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var n int64
+	if err := json.Unmarshal(raw, &n); err == nil {
+		if n <= 0 {
+			return nil, wrong
+		}
+		return &n, nil
+	}
+	var code string
+	if err := json.Unmarshal(raw, &code); err != nil {
+		return nil, wrong
+	}
+	it, err := h.st.ItemByCode(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		return nil, bad("unknown_item", "of", fmt.Sprintf("Không có phản ánh nào mã %q.", code), "no item has that tracking code")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &it.ID, nil
+}
+
 func (h *Handling) apiDuplicate(w http.ResponseWriter, r *http.Request) {
 	a, f := h.check(r, true)
 	if f != nil {
@@ -860,17 +890,18 @@ func (h *Handling) apiDuplicate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Of *int64 `json:"of"`
+		Of json.RawMessage `json:"of"`
 	}
 	if e := api.Decode(w, r, &req); e != nil {
 		api.Fail(w, r, h.log, e)
 		return
 	}
-	if req.Of != nil && *req.Of <= 0 {
-		api.WriteError(w, http.StatusBadRequest, "invalid_type", "of", "Trường \"of\" phải là số của một phản ánh, hoặc null để bỏ đánh dấu trùng.")
+	of, err := h.duplicateOf(r.Context(), req.Of)
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
-	it, err := h.linkDuplicate(r, a, req.Of)
+	it, err := h.linkDuplicate(r, a, of)
 	if err != nil {
 		h.fail(w, r, err)
 		return

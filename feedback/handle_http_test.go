@@ -539,7 +539,9 @@ func TestDuplicates(t *testing.T) {
 			{saiGonOfficer, fmt.Sprintf(`{"of":%d}`, d.ID), "of", "unknown_item"}, // another commune's
 			{saiGonOfficer, `{"of":999999}`, "of", "unknown_item"},
 			{saiGonOfficer, `{"of":0}`, "of", "invalid_type"},
-			{saiGonOfficer, `{"of":"abc"}`, "of", "invalid_type"},
+			{saiGonOfficer, `{"of":"ABCDE-FGHJK"}`, "of", "unknown_item"},
+			{saiGonOfficer, `{"of":true}`, "of", "invalid_type"},
+			{saiGonOfficer, `{"of":1.5}`, "of", "invalid_type"},
 		} {
 			if r := link(a.ID, bad.who, bad.body); r.status != http.StatusBadRequest || r.err.Field != bad.field || r.err.Code != bad.code {
 				t.Errorf("%s: %d %s, want 400 %s", bad.body, r.status, r.body, bad.code)
@@ -548,6 +550,10 @@ func TestDuplicates(t *testing.T) {
 		// a linked to b, whose original is a itself.
 		if r := link(a.ID, saiGonOfficer, fmt.Sprintf(`{"of":%d}`, b.ID)); r.status != http.StatusBadRequest || r.err.Code != "self_duplicate" {
 			t.Errorf("a cycle: %d %s", r.status, r.body)
+		}
+		// By tracking code, as typed.
+		if r := link(b.ID, saiGonOfficer, fmt.Sprintf(`{"of":%q}`, strings.ToLower(feedback.FormatCode(a.Code)))); r.status != http.StatusOK {
+			t.Fatalf("link by code: %d %s", r.status, r.body)
 		}
 		if r := link(b.ID, saiGonOfficer, `{"of":null}`); r.status != http.StatusOK {
 			t.Fatalf("unlink: %d %s", r.status, r.body)
@@ -558,8 +564,8 @@ func TestDuplicates(t *testing.T) {
 		if ev := f.lastEvent(t, b.ID); ev.Action != "duplicate" || ev.Detail != "Bỏ đánh dấu trùng" {
 			t.Errorf("history %+v", ev)
 		}
-		if n := len(f.auditEvents(t, feedback.AuditDuplicate)); n != 3 {
-			t.Errorf("%d duplicate links audited, want 3", n)
+		if n := len(f.auditEvents(t, feedback.AuditDuplicate)); n != 4 {
+			t.Errorf("%d duplicate links audited, want 4", n)
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/feedback/workday"
+	"github.com/mattranso/mattranso/mail"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	Auth AuthConfig
 
 	Feedback FeedbackConfig
+
+	// SMTP is where e-mail goes (MATTRANSO_SMTP_URL); nil sends none.
+	SMTP *mail.Config
 }
 
 // FeedbackConfig is citizen feedback's settings.
@@ -54,6 +58,13 @@ type FeedbackConfig struct {
 	// Relaxed is MATTRANSO_FEEDBACK_DURABILITY=relaxed.
 	Relaxed   bool
 	Threshold float64 // MATTRANSO_FEEDBACK_THRESHOLD
+
+	AgenciesFile  string // MATTRANSO_FEEDBACK_AGENCIES; empty: the built-in directory
+	ResponsesFile string // MATTRANSO_FEEDBACK_RESPONSES; empty: the built-in texts
+	Grace         int    // MATTRANSO_FEEDBACK_GRACE, working days
+	// Retrain is MATTRANSO_FEEDBACK_RETRAIN: how often the classifier is
+	// retrained and saved; 0 never.
+	Retrain time.Duration
 }
 
 // SearchConfig chooses how the library searches and answers.
@@ -135,6 +146,8 @@ func (e *env) load(parts []Part) (Config, error) {
 			err = e.loadAuth(&c.Auth)
 		case Feedback:
 			err = e.loadFeedback(&c.Feedback)
+		case Mail:
+			err = e.loadMail(&c)
 		default:
 			panic(fmt.Sprintf("config: unknown part %d", p))
 		}
@@ -357,6 +370,47 @@ func (e *env) loadFeedback(c *FeedbackConfig) error {
 	if c.Threshold, err = strconv.ParseFloat(s, 64); err != nil || c.Threshold < 0 || c.Threshold > 1 || math.IsNaN(c.Threshold) {
 		return &Error{Var: "MATTRANSO_FEEDBACK_THRESHOLD", Value: s, Vi: "cần một số từ 0 đến 1, ví dụ 0.5", En: "want a number from 0 to 1, such as 0.5"}
 	}
+	c.AgenciesFile = e.get("MATTRANSO_FEEDBACK_AGENCIES")
+	if c.AgenciesFile != "" {
+		if _, err := feedback.LoadAgencies(c.AgenciesFile); err != nil {
+			return &Error{Var: "MATTRANSO_FEEDBACK_AGENCIES", Value: c.AgenciesFile,
+				Vi: "cần một tệp danh mục cơ quan JSON đọc được và đúng: " + err.Error(), En: "want a readable, valid JSON directory of agencies: " + err.Error()}
+		}
+	}
+	c.ResponsesFile = e.get("MATTRANSO_FEEDBACK_RESPONSES")
+	if c.ResponsesFile != "" {
+		if _, err := feedback.LoadResponses(c.ResponsesFile); err != nil {
+			return &Error{Var: "MATTRANSO_FEEDBACK_RESPONSES", Value: c.ResponsesFile,
+				Vi: "cần một tệp mẫu trả lời JSON đọc được và đúng: " + err.Error(), En: "want a readable, valid JSON file of model texts: " + err.Error()}
+		}
+	}
+	s = e.get("MATTRANSO_FEEDBACK_GRACE")
+	if c.Grace, err = strconv.Atoi(s); err != nil || c.Grace < 0 || c.Grace > 60 {
+		return &Error{Var: "MATTRANSO_FEEDBACK_GRACE", Value: s, Vi: "cần một số ngày làm việc từ 0 đến 60", En: "want working days from 0 to 60"}
+	}
+	s = e.get("MATTRANSO_FEEDBACK_RETRAIN")
+	if s == "0" {
+		c.Retrain = 0
+	} else if c.Retrain, err = time.ParseDuration(s); err != nil || c.Retrain < time.Minute {
+		return &Error{Var: "MATTRANSO_FEEDBACK_RETRAIN", Value: s, Vi: "cần một thời lượng từ 1m trở lên như 30m hoặc 6h, hoặc 0 để không huấn luyện lại",
+			En: "want a duration of 1m or more such as 30m or 6h, or 0 for never"}
+	}
+	return nil
+}
+
+func (e *env) loadMail(c *Config) error {
+	s, err := e.secret("MATTRANSO_SMTP_URL")
+	if err != nil || s == "" {
+		return err
+	}
+	cfg, err := mail.ParseURL(s)
+	if err != nil {
+		// mail's errors name the part of the URL and never repeat the
+		// password.
+		return &Error{Var: "MATTRANSO_SMTP_URL", Secret: true, Vi: "cần một URL SMTP như smtp://user:mật-khẩu@host:587?from=no-reply@example.vn: " + err.Error(),
+			En: "want an SMTP URL such as smtp://user:password@host:587?from=no-reply@example.vn: " + err.Error()}
+	}
+	c.SMTP = &cfg
 	return nil
 }
 

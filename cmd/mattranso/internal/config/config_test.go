@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback}
+var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback, Mail}
 
 // loadWith loads parts from the variables of m alone.
 func loadWith(m map[string]string, parts ...Part) (Config, *env, error) {
@@ -120,7 +120,7 @@ func TestDefaults(t *testing.T) {
 	if c.LogLevel != slog.LevelInfo || c.DataDir != "./data" || c.Database() != filepath.Join("data", "mattranso.db") ||
 		c.Addr != ":8080" || c.Search.Mode != "hybrid" || c.Search.Reranker != "shipped" || c.Search.Turns != 0 ||
 		c.Auth.SessionIdle != time.Hour || c.Auth.SessionMax != 12*time.Hour || c.PublicURL() != "http://localhost:8080" ||
-		c.Feedback != (FeedbackConfig{Rate: 10, Threshold: 0.5}) {
+		c.Feedback != (FeedbackConfig{Rate: 10, Threshold: 0.5, Grace: 2, Retrain: time.Hour}) || c.SMTP != nil {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -132,6 +132,18 @@ func TestValuesAccepted(t *testing.T) {
 	}
 	holidays := filepath.Join(t.TempDir(), "holidays.txt")
 	if err := os.WriteFile(holidays, []byte("2027-02-05..2027-02-11 Tết Nguyên đán\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agencies := filepath.Join(t.TempDir(), "agencies.json")
+	if err := os.WriteFile(agencies, []byte(`{"territories": {"79": ["Sở Giao thông công chính"]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	responses := filepath.Join(t.TempDir(), "responses.json")
+	if err := os.WriteFile(responses, []byte(`{"responses": [{"id": "a", "move": "answered", "title": "T", "text": "{ma_theo_doi}"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	smtpFile := filepath.Join(t.TempDir(), "smtp")
+	if err := os.WriteFile(smtpFile, []byte("smtp://mts:hunter2@smtp.example.vn:587?from=no-reply@example.vn\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	secret := filepath.Join(t.TempDir(), "secret")
@@ -146,6 +158,8 @@ func TestValuesAccepted(t *testing.T) {
 		"MATTRANSO_SESSION_IDLE": "30m", "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1", "QDRANT_URL": "http://q:6334",
 		"MATTRANSO_FEEDBACK_RULES": rules, "MATTRANSO_FEEDBACK_HOLIDAYS": holidays, "MATTRANSO_FEEDBACK_RATE": "0",
 		"MATTRANSO_FEEDBACK_DURABILITY": "relaxed", "MATTRANSO_FEEDBACK_THRESHOLD": "0.35",
+		"MATTRANSO_FEEDBACK_AGENCIES": agencies, "MATTRANSO_FEEDBACK_RESPONSES": responses, "MATTRANSO_FEEDBACK_GRACE": "0",
+		"MATTRANSO_FEEDBACK_RETRAIN": "0", "MATTRANSO_SMTP_URL_FILE": smtpFile,
 	}, allParts...)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +167,9 @@ func TestValuesAccepted(t *testing.T) {
 	if c.LogLevel != slog.LevelWarn || c.Search.Turns != 3 || c.Search.Mode != "keyword" || c.Search.TrainPairs != nil ||
 		c.Database() != "postgres://u:p@db.example.vn/mts" || c.DatabaseShown() != "postgres://u:xxxxx@db.example.vn/mts" ||
 		!slices.Equal(c.Ingest, []string{"a.json", "b"}) || c.PublicURL() != "https://mts.example.vn" || c.Auth.SessionIdle != 30*time.Minute ||
-		c.Feedback != (FeedbackConfig{RulesFile: rules, HolidaysFile: holidays, Rate: 0, Relaxed: true, Threshold: 0.35}) {
+		c.Feedback != (FeedbackConfig{RulesFile: rules, HolidaysFile: holidays, Rate: 0, Relaxed: true, Threshold: 0.35,
+			AgenciesFile: agencies, ResponsesFile: responses, Grace: 0, Retrain: 0}) ||
+		c.SMTP == nil || c.SMTP.Addr != "smtp.example.vn:587" || c.SMTP.Username != "mts" || c.SMTP.Password != "hunter2" || c.SMTP.From != "no-reply@example.vn" {
 		t.Errorf("config: %+v", c)
 	}
 	for spec, want := range map[string][]string{"none": nil, "off": nil, " x , y ": {"x", "y"}} {
@@ -211,6 +227,18 @@ func TestBadValuesRefused(t *testing.T) {
 		{"MATTRANSO_FEEDBACK_DURABILITY", "none", nil},
 		{"MATTRANSO_FEEDBACK_THRESHOLD", "1.5", nil},
 		{"MATTRANSO_FEEDBACK_THRESHOLD", "NaN", nil},
+		{"MATTRANSO_FEEDBACK_AGENCIES", "/no/such/agencies.json", nil},
+		{"MATTRANSO_FEEDBACK_AGENCIES", model, nil},
+		{"MATTRANSO_FEEDBACK_RESPONSES", "/no/such/responses.json", nil},
+		{"MATTRANSO_FEEDBACK_RESPONSES", model, nil},
+		{"MATTRANSO_FEEDBACK_GRACE", "-1", nil},
+		{"MATTRANSO_FEEDBACK_GRACE", "61", nil},
+		{"MATTRANSO_FEEDBACK_GRACE", "hai", nil},
+		{"MATTRANSO_FEEDBACK_RETRAIN", "10s", nil},
+		{"MATTRANSO_FEEDBACK_RETRAIN", "hourly", nil},
+		{"MATTRANSO_SMTP_URL", "http://root:hunter2@smtp.example.vn", nil},
+		{"MATTRANSO_SMTP_URL", "smtp://root:hunter2@smtp.example.vn:99999?from=a@example.vn", nil},
+		{"MATTRANSO_SMTP_URL_FILE", "/no/such/smtp", nil},
 	} {
 		m := map[string]string{c.name: c.value}
 		for k, v := range c.also {
@@ -244,7 +272,8 @@ func TestPartsAreIndependent(t *testing.T) {
 		t.Errorf("Data: %v", err)
 	}
 	bad["MATTRANSO_FEEDBACK_RATE"] = "x"
-	for _, p := range []Part{Log, Search, Serve, Auth, Feedback} {
+	bad["MATTRANSO_SMTP_URL"] = "x"
+	for _, p := range []Part{Log, Search, Serve, Auth, Feedback, Mail} {
 		if _, _, err := loadWith(bad, p); err == nil {
 			t.Errorf("part %d took a bad value", p)
 		}

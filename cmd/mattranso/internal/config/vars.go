@@ -20,8 +20,11 @@ const (
 	// Auth is sign-on and sessions.
 	Auth
 	// Feedback is citizen feedback: routing and deadline rules, holidays,
-	// the public rate limit, durability, the topic flag threshold.
+	// the public rate limit, durability, the topic flag threshold, the
+	// officers' agencies and model texts, escalation, retraining.
 	Feedback
+	// Mail is outgoing e-mail: the SMTP server.
+	Mail
 )
 
 // Var is one environment variable of the binary.
@@ -98,6 +101,16 @@ var Vars = []Var{
 		Doc: "`full` acknowledges a submission once it is on disk; `relaxed`, for measuring what that costs, may lose the last acknowledged ones on a power cut"},
 	{Name: "MATTRANSO_FEEDBACK_THRESHOLD", Part: Feedback, Default: "0.5",
 		Doc: "the classifier's confidence, 0 to 1, below which an item's topic is flagged for an officer to check"},
+	{Name: "MATTRANSO_FEEDBACK_AGENCIES", Part: Feedback, Shown: "built in",
+		Doc: "the directory of competent agencies officers forward feedback to, a JSON file (see below); built in: the people's committee, police, health station and others of each commune, the province's departments, the ministries"},
+	{Name: "MATTRANSO_FEEDBACK_RESPONSES", Part: Feedback, Shown: "built in",
+		Doc: "officers' model texts per topic and step (accepted, rejected, forwarded, answered), a JSON file added to the built-in ones (see below)"},
+	{Name: "MATTRANSO_FEEDBACK_GRACE", Part: Feedback, Default: "2",
+		Doc: "working days, 0 to 60, an overdue item waits before it is escalated to the Front committee of the territory above"},
+	{Name: "MATTRANSO_FEEDBACK_RETRAIN", Part: Feedback, Default: "1h",
+		Doc: "how often the topic classifier is retrained from the taxonomy and every officers' correction, when there are new ones, and saved; `0` never (corrections are still learnt one by one)"},
+	{Name: "MATTRANSO_SMTP_URL", Part: Mail, Secret: true,
+		Doc: "the SMTP server e-mail goes out through, `smtp://user:password@host:587?from=no-reply@example.vn` (`smtps://` for TLS from the first byte, `tls=none` for a local relay); unset, no e-mail is sent; `MATTRANSO_SMTP_URL_FILE` reads it from a file"},
 }
 
 // Where serve and the local embedder look when nothing is configured: the

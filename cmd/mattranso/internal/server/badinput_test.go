@@ -36,6 +36,11 @@ var goodBodies = map[string]string{
 	"POST /api/v1/assistant/answers/{id}/feedback": `{"rating":"up","comment":X}`,
 	"POST /v1/chat/completions":                    `{"model":"mattranso","messages":[{"role":"user","content":X}]}`,
 	"POST /api/v1/feedback":                        `{"content":X,"commune_code":"26734"}`,
+	"POST /api/v1/feedback/items/{id}/transition":  `{"to":"rejected","reason":X}`,
+	"POST /api/v1/feedback/items/{id}/notes":       `{"text":X}`,
+	"POST /api/v1/feedback/items/{id}/topic":       `{"topic":X}`,
+	"POST /api/v1/feedback/items/{id}/route":       `{"unit":"79/MTTQ","reason":X}`,
+	"POST /api/v1/feedback/items/{id}/duplicate":   `{"of":X}`,
 }
 
 // pathValues fill a route's parameters with values that exist.
@@ -109,6 +114,10 @@ func TestBadInputOnEveryJSONRoute(t *testing.T) {
 		// A village for the routes about one.
 		if res := send(t, h, token, "POST", "/api/v1/org/territories/26734/villages", "application/json", `{"name":"Hòa Bình","kind":"thôn"}`); res.status != http.StatusCreated {
 			t.Fatalf("creating a village: %d %s", res.status, res.body)
+		}
+		// Feedback item 1, for the officers' routes about one.
+		if res := send(t, h, "", "POST", "/api/v1/feedback", "application/json", `{"content":"Đèn đường hỏng trước nhà văn hóa.","commune_code":"26734"}`); res.status != http.StatusCreated {
+			t.Fatalf("submitting feedback: %d %s", res.status, res.body)
 		}
 
 		for _, rt := range routes {

@@ -16,17 +16,21 @@ import (
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/feedback/workday"
+	"github.com/mattranso/mattranso/mail"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/topic"
 	"github.com/mattranso/mattranso/web"
 )
 
-// FeedbackParts is citizen feedback's part of the site: its module and
-// its service (intake, status, tagging), whose store the officers'
-// handling builds on.
+// FeedbackParts is citizen feedback's part of the site: its module, its
+// service (intake, status, tagging) and the officers' side (queues,
+// handling, escalation), and the outbox of e-mail when SMTP is
+// configured.
 type FeedbackParts struct {
-	Module  web.Module
-	Service *feedback.Service
+	Module   web.Module
+	Service  *feedback.Service
+	Handling *feedback.Handling
+	Outbox   *mail.Outbox
 }
 
 // ClassifierFile is where serve keeps the topic classifier it trained,
@@ -41,11 +45,16 @@ func ClassifierFile(cfg config.Config) string {
 const retagEvery = time.Minute
 
 // FeedbackSite builds citizen feedback over db with the settings of cfg,
-// migrating its tables, and starts in the background what makes the topic
-// classifier ready — loading it from the data directory, or training it
-// from the taxonomy and officers' saved corrections and saving it — after
-// which the items stored meanwhile are tagged. Intake never waits for it.
-// The background work ends with ctx.
+// migrating its tables (and the mail outbox's when SMTP is configured),
+// and starts in the background what makes the topic classifier ready —
+// loading it from the data directory, or training it from the taxonomy
+// and officers' saved corrections and saving it — after which the items
+// stored meanwhile are tagged and the classifier is retrained and saved
+// every MATTRANSO_FEEDBACK_RETRAIN when officers corrected topics. Intake
+// never waits for it. It also starts the escalation of overdue items and
+// the sender of the outbox; on PostgreSQL every instance runs them (the
+// escalation under a lock, the sender with leases). The background work
+// ends with ctx.
 func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) (FeedbackParts, error) {
 	fc := cfg.Feedback
 	rules := feedback.DefaultRules()
@@ -80,13 +89,44 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 	if err != nil {
 		return FeedbackParts{}, err
 	}
-	go prepareClassifier(ctx, cfg, svc, log)
+	ho := feedback.HandlingOptions{Grace: fc.Grace, PublicURL: cfg.PublicURL(), Authorizer: auth.Check, Auditor: auth.AuditLog,
+		CSRF: auth.CSRFToken, CSRFField: auth.CSRFFieldName, Logger: web.RequestLogger(log)}
+	if fc.AgenciesFile != "" {
+		if ho.Agencies, err = feedback.LoadAgencies(fc.AgenciesFile); err != nil {
+			return FeedbackParts{}, err
+		}
+	}
+	if fc.ResponsesFile != "" {
+		if ho.Responses, err = feedback.LoadResponses(fc.ResponsesFile); err != nil {
+			return FeedbackParts{}, err
+		}
+	}
+	var outbox *mail.Outbox
+	if cfg.SMTP != nil {
+		if err := mail.Migrate(ctx, db); err != nil {
+			return FeedbackParts{}, err
+		}
+		if outbox, err = mail.New(db, *cfg.SMTP, mail.Options{Logger: log}); err != nil {
+			return FeedbackParts{}, fmt.Errorf("MATTRANSO_SMTP_URL: %w", err)
+		}
+		ho.Mailer = outbox
+		go outbox.Run(ctx)
+	}
+	hd, err := feedback.NewHandling(svc, ho)
+	if err != nil {
+		return FeedbackParts{}, err
+	}
+	go prepareClassifier(ctx, cfg, svc, hd, log)
+	go hd.RunEscalation(ctx, feedback.EscalateEvery)
 	return FeedbackParts{
-		Service: svc,
+		Service:  svc,
+		Handling: hd,
+		Outbox:   outbox,
 		Module: web.Module{
 			Name: "feedback", Templates: feedback.Templates, Funcs: feedback.TemplateFuncs, BodyLimits: feedback.BodyLimits,
 			Mount: func(r web.Router, pages *web.Renderer) error {
 				svc.Register(r, pages)
+				hd.Register(r, pages)
 				return nil
 			},
 		},
@@ -94,9 +134,12 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 }
 
 // prepareClassifier puts a classifier in service, then tags what waited
-// for it, and keeps tagging what slips in between.
-func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Service, log *slog.Logger) {
-	c, err := LoadClassifier(ctx, ClassifierFile(cfg), svc.Store(), log)
+// for it, keeps tagging what slips in between, and retrains and saves it
+// every MATTRANSO_FEEDBACK_RETRAIN once officers corrected topics (here
+// or on another instance).
+func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Service, hd *feedback.Handling, log *slog.Logger) {
+	path := ClassifierFile(cfg)
+	c, err := LoadClassifier(ctx, path, svc.Store(), log)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Error("feedback: no topic classifier; items are stored untagged and flagged", "err", err)
@@ -106,6 +149,12 @@ func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Ser
 	svc.SetClassifier(c)
 	tick := time.NewTicker(retagEvery)
 	defer tick.Stop()
+	var retrain <-chan time.Time
+	if every := cfg.Feedback.Retrain; every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		retrain = t.C
+	}
 	for {
 		if n, err := svc.TagPending(ctx); err != nil && ctx.Err() == nil {
 			log.Error("feedback: tagging stored items failed", "err", err)
@@ -116,7 +165,33 @@ func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Ser
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-retrain:
+			RetrainClassifier(ctx, hd, c, path, log)
 		}
+	}
+}
+
+// RetrainClassifier brings the classifier in service up to every stored
+// correction, retrains it when it learnt any since the last time, and
+// saves it at path, so that a restart starts from it.
+func RetrainClassifier(ctx context.Context, hd *feedback.Handling, c *topic.Classifier, path string, log *slog.Logger) {
+	start := time.Now()
+	did, err := hd.Retrain(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Error("feedback: retraining the topic classifier failed", "err", err)
+		}
+		return
+	}
+	if !did {
+		return
+	}
+	log.Info("feedback: topic classifier retrained with the officers' corrections", "corrections", len(c.Corrections()),
+		"took", time.Since(start).Round(time.Millisecond))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		log.Warn("feedback: the topic classifier is not saved", "err", err)
+	} else if err := c.SaveFile(path); err != nil {
+		log.Warn("feedback: the topic classifier is not saved", "file", path, "err", err)
 	}
 }
 
