@@ -19,6 +19,8 @@ import (
 
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/auth/dextest"
+	"github.com/mattranso/mattranso/feedback"
+	"github.com/mattranso/mattranso/feedback/workday"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/web"
@@ -43,9 +45,11 @@ type fixture struct {
 	db   *store.DB
 	org  *org.Store
 	auth *auth.Service
-	srv  *httptest.Server
-	dex  *dextest.Dex
-	logs *syncBuffer
+	// feedback receives citizens' items, which the officers' routes act on.
+	feedback *feedback.Service
+	srv      *httptest.Server
+	dex      *dextest.Dex
+	logs     *syncBuffer
 	// skew moves the clock of sessions, tokens and the audit log.
 	skew atomic.Int64
 }
@@ -107,6 +111,19 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fst := feedback.NewStore(db, feedback.StoreOptions{Logger: log})
+	t.Cleanup(func() { fst.Close() })
+	if err := fst.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f.feedback, err = feedback.NewService(feedback.Options{Store: fst, Calendar: workday.Default(), Logger: log}); err != nil {
+		t.Fatal(err)
+	}
+	officers, err := feedback.NewHandling(f.feedback, feedback.HandlingOptions{Authorizer: auth.Check, Auditor: auth.AuditLog,
+		CSRF: auth.CSRFToken, CSRFField: auth.CSRFFieldName, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	handler := web.New(web.Options{
 		Logger: log,
 		Modules: []web.Module{
@@ -116,6 +133,11 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 			}},
 			{Name: "org", Templates: org.Templates, Funcs: org.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
 				org.New(org.Options{Store: f.org, Pages: p, Authorizer: auth.Check, Auditor: auth.AuditLog, CSRF: auth.CSRFToken, Logger: log}).Register(r)
+				return nil
+			}},
+			{Name: "feedback", Templates: feedback.Templates, Funcs: feedback.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
+				f.feedback.Register(r, p)
+				officers.Register(r, p)
 				return nil
 			}},
 		},

@@ -1,12 +1,14 @@
 package auth_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
 )
@@ -134,6 +136,131 @@ var endpoints = []endpoint{
 			v := village(t, f, commune(target))
 			return status(t, f.do(http.MethodDelete, "/api/v1/org/villages/"+v, token, nil), http.StatusOK)
 		}},
+}
+
+// The rows of the officers' feedback routes: each acts on a citizen's item
+// received by the target unit. An item the user may not see is answered
+// 404, as one that does not exist.
+var feedbackEndpoints = []endpoint{
+	{name: "GET /api/v1/feedback/items (lists the target's item)", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			it := feedbackItem(t, f, target)
+			r := f.get("/api/v1/feedback/items?limit=200", token)
+			if r.status == http.StatusOK {
+				return strings.Contains(r.body, `"tracking_code":"`+feedback.FormatCode(it.Code)+`"`)
+			}
+			return status(t, r, http.StatusOK)
+		}},
+	{name: "GET /api/v1/feedback/items/{id}", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			return seen(t, f.get(feedbackPath(feedbackItem(t, f, target)), token), http.StatusOK)
+		}},
+	{name: "GET /quan-tri/phan-anh/{id}", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			it := feedbackItem(t, f, target)
+			return seen(t, f.get("/quan-tri/phan-anh/"+itoa(it.ID), token), http.StatusOK)
+		}},
+	{name: "POST /api/v1/feedback/items/{id}/transition", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			it := feedbackItem(t, f, target)
+			ok := seen(t, f.post(feedbackPath(it)+"/transition", token, `{"to":"accepted"}`), http.StatusOK)
+			if got := feedbackState(t, f, it); (got == feedback.Accepted) != ok {
+				t.Errorf("answer says accepted=%v, the store %s", ok, got)
+			}
+			return ok
+		}},
+	{name: "POST /api/v1/feedback/items/{id}/notes", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			return seen(t, f.post(feedbackPath(feedbackItem(t, f, target))+"/notes", token, `{"text":"Đã xem."}`), http.StatusCreated)
+		}},
+	{name: "POST /api/v1/feedback/items/{id}/topic", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			return seen(t, f.post(feedbackPath(feedbackItem(t, f, target))+"/topic", token, `{"topic":"giao_thong"}`), http.StatusOK)
+		}},
+	{name: "POST /api/v1/feedback/items/{id}/route (to a unit the target contains)", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			body := fmt.Sprintf(`{"unit":%q,"reason":"Thử"}`, below(target))
+			return seen(t, f.post(feedbackPath(feedbackItem(t, f, target))+"/route", token, body), http.StatusOK)
+		}},
+	{name: "POST /api/v1/feedback/items/{id}/duplicate", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			a, b := feedbackItem(t, f, target), feedbackItem(t, f, target)
+			return seen(t, f.post(feedbackPath(a)+"/duplicate", token, fmt.Sprintf(`{"of":%d}`, b.ID)), http.StatusOK)
+		}},
+	{name: "POST /quan-tri/phan-anh/{id}/ghi-chu", allowed: []auth.Role{auth.Admin, auth.Officer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			it := feedbackItem(t, f, target)
+			r := f.do(http.MethodPost, "/quan-tri/phan-anh/"+itoa(it.ID)+"/ghi-chu", token, strings.NewReader("text=%C4%90%C3%A3+xem."),
+				"Content-Type", "application/x-www-form-urlencoded")
+			if r.status == http.StatusSeeOther && strings.HasPrefix(r.header.Get("Location"), "/quan-tri/phan-anh/") {
+				return true
+			}
+			return seen(t, r, http.StatusSeeOther)
+		}},
+}
+
+func init() { endpoints = append(endpoints, feedbackEndpoints...) }
+
+// seen is status for the feedback routes, whose refusal of an item the
+// user may not see is 404.
+func seen(t *testing.T, r response, want int) bool {
+	t.Helper()
+	if r.status == http.StatusNotFound && r.status != want {
+		return false
+	}
+	return status(t, r, want)
+}
+
+func (f *fixture) post(path, token, body string) response {
+	f.t.Helper()
+	return f.do(http.MethodPost, path, token, strings.NewReader(body), "Content-Type", "application/json")
+}
+
+func feedbackPath(it feedback.Item) string { return "/api/v1/feedback/items/" + itoa(it.ID) }
+
+// feedbackItem stores a citizen's item in the target unit's commune (a
+// province's: Phường Sài Gòn or Phường Ba Đình) and gives it to the
+// target unit.
+func feedbackItem(t *testing.T, f *fixture, unit string) feedback.Item {
+	t.Helper()
+	ctx := t.Context()
+	territory, _, _ := strings.Cut(unit, "/")
+	commune := map[string]string{hcmc: saiGon, hanoi: baDinh}[territory]
+	if commune == "" {
+		commune = territory[:5]
+	}
+	c, err := f.feedback.Submit(ctx, feedback.Submission{Content: "Đèn đường trước ngõ bị hỏng " + randomName(), CommuneCode: commune})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := f.feedback.Store().Update(ctx, c.ItemID, feedback.Change{Actor: "test", Action: "reroute"},
+		func(_ context.Context, _ feedback.Querier, it *feedback.Item) error {
+			it.Unit = unit
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+func feedbackState(t *testing.T, f *fixture, it feedback.Item) feedback.State {
+	t.Helper()
+	got, err := f.feedback.Store().Item(t.Context(), it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.State
+}
+
+// below is a unit the target contains: the Front's member organisation
+// at the same territory, or an organisation's unit at the village below.
+func below(target string) string {
+	territory, o, _ := strings.Cut(target, "/")
+	if o == "MTTQ" {
+		return territory + "/HND"
+	}
+	return saiGonTDP + "/" + o
 }
 
 // TestAuthorizationMatrix runs every protected endpoint for every role

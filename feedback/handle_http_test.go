@@ -569,3 +569,39 @@ func TestDuplicates(t *testing.T) {
 		}
 	})
 }
+
+// Staff read an item's photos and thumbnails through the item's own
+// route, under the same check as the item; nobody else does.
+func TestStaffPhotos(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newOffice(t, db, officeOptions{})
+		tok := f.officers()
+		it := f.submit(t, feedback.Submission{Content: "Cây đổ chắn ngang đường sau cơn mưa.", Photos: [][]byte{jpegWithGPS(t)}})
+		v := f.staff(t, it.ID, tok[saiGonOfficer])
+		if len(v.Photos) != 1 || v.Photos[0].Public || v.Photos[0].URL != itemPath(it.ID, "/photos/1") {
+			t.Fatalf("photos %+v", v.Photos)
+		}
+		full := f.call(t, http.MethodGet, v.Photos[0].URL, tok[saiGonOfficer], nil)
+		thumb := f.call(t, http.MethodGet, v.Photos[0].ThumbURL, tok[saiGonOfficer], nil)
+		if full.status != http.StatusOK || full.header.Get("Content-Type") != "image/jpeg" || len(full.body) < 100 ||
+			thumb.status != http.StatusOK || len(thumb.body) >= len(full.body) || !strings.Contains(full.header.Get("Cache-Control"), "no-store") {
+			t.Errorf("photo %d %q %d bytes, thumbnail %d %d bytes", full.status, full.header.Get("Content-Type"), len(full.body), thumb.status, len(thumb.body))
+		}
+		for _, c := range []struct {
+			who, path string
+			status    int
+		}{
+			{benThanhOfficer, v.Photos[0].URL, http.StatusNotFound},
+			{"", v.Photos[0].URL, http.StatusUnauthorized},
+			{hcmcViewer, v.Photos[0].ThumbURL, http.StatusForbidden},
+			{saiGonOfficer, itemPath(it.ID, "/photos/2"), http.StatusNotFound},
+			{saiGonOfficer, itemPath(it.ID, "/photos/x"), http.StatusNotFound},
+			{saiGonOfficer, v.Photos[0].URL + "?thumb=2", http.StatusBadRequest},
+			{saiGonOfficer, v.Photos[0].URL + "?size=big", http.StatusBadRequest},
+		} {
+			if a := f.call(t, http.MethodGet, c.path, tok[c.who], nil); a.status != c.status || strings.HasPrefix(a.header.Get("Content-Type"), "image/") {
+				t.Errorf("%q %s: %d %q, want %d", c.who, c.path, a.status, a.header.Get("Content-Type"), c.status)
+			}
+		}
+	})
+}
