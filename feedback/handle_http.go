@@ -38,7 +38,9 @@ import (
 // item the user may not see is answered as if it did not exist (404, as
 // for a wrong id): the queue of one commune does not learn that another's
 // items exist, nor how many there are. Seeing but not handling it is 403.
-// The POST routes answer the item as GET does (notes: 201 and the note),
+// The POST routes answer the item as GET does (notes: 201 and the note;
+// an item a topic correction sent out of the user's reach, its id,
+// tracking code, unit and state only),
 // and every change is written to the audit log (feedback.transition,
 // feedback.note, feedback.topic, feedback.route, feedback.duplicate on
 // the item's unit) and to the item's history with who, when and from
