@@ -13,6 +13,7 @@ import (
 	"github.com/mattranso/mattranso/feedback/workday"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/store/storetest"
+	"github.com/mattranso/mattranso/topic"
 )
 
 // What officers teach the classifier outlives the process: the periodic
@@ -34,7 +35,22 @@ func TestClassifierCorrectionsSurviveARestart(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A small model saved as a first start would have saved one: a full
+	// training takes minutes under the race detector, and what is tested
+	// here is what happens to the model after.
+	tax := topic.DefaultTaxonomy()
+	small, err := topic.Train(ctx, tax.Examples(), topic.Options{Epochs: 10, WordsOnly: true, SingleModel: true, ClassWeight: 1,
+		Labels: tax.IDs(), Names: tax.Names()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "topic", "classifier.model")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := small.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
 	c, err := LoadClassifier(ctx, path, st, log)
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +77,8 @@ func TestClassifierCorrectionsSurviveARestart(t *testing.T) {
 	if _, err := hd.CorrectTopic(ctx, created.ItemID, right, feedback.Actor{Name: "can-bo@mattranso.test"}); err != nil {
 		t.Fatal(err)
 	}
-	// The model saved at the first start goes, so that the one read
-	// below is the retrained one.
+	// The model saved before goes, so that the one read below is the
+	// retrained one.
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
