@@ -130,7 +130,7 @@ const memKeepScores = 64
 type memScratch struct {
 	acc     []memAcc
 	touched []uint32
-	scores  []memScore // a short posting list's (memKeepScores)
+	scores  []memScore           // a short posting list's (memKeepScores)
 	top     []topk.Entry[uint32] // the best candidates' heap: bleve's score, the doc number
 }
 
