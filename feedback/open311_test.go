@@ -314,6 +314,12 @@ func kind(raw json.RawMessage) string {
 	return "number"
 }
 
+// show is an object as JSON, for messages.
+func show(m object) string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 func str(t *testing.T, raw json.RawMessage) string {
 	t.Helper()
 	var s string
@@ -469,7 +475,7 @@ func TestOpen311DiscoveryAndServices(t *testing.T) {
 	}
 	if s := services[slices.Index(ids, "giao_thong")]; str(t, s["service_name"]) != "Giao thông" ||
 		!strings.Contains(str(t, s["keywords"]), "giao thông") {
-		t.Errorf("giao_thong: %v", s)
+		t.Errorf("giao_thong: %s", show(s))
 	}
 
 	sx := o.get(t, feedback.Open311Path+"/services.xml")
@@ -542,7 +548,7 @@ func TestOpen311DiscoveryAndServices(t *testing.T) {
 			orders[string(at["order"])] = true
 		}
 		if c := got["commune_code"]; string(c["required"]) != "true" || string(c["variable"]) != "true" {
-			t.Errorf("commune_code is not a required input: %v", c)
+			t.Errorf("commune_code is not a required input: %s", show(c))
 		}
 		if len(got) != 3 || got["village_code"] == nil || string(got["level"]["datatype"]) != `"singlevaluelist"` {
 			t.Errorf("attributes %v", slices.Sorted(maps.Keys(got)))
@@ -986,7 +992,7 @@ func TestOpen311Get(t *testing.T) {
 				}
 				if q.ID != ids[i] || q.Status != str(t, reqs[i]["status"]) || q.Description != desc ||
 					q.Requested != str(t, reqs[i]["requested_datetime"]) || q.Lat != "" {
-					t.Errorf("%s: XML request %d %+v differs from the JSON %v", target, i, q, reqs[i])
+					t.Errorf("%s: XML request %d %+v differs from the JSON %s", target, i, q, show(reqs[i]))
 				}
 			}
 			return ids
@@ -1073,7 +1079,7 @@ func TestOpen311Get(t *testing.T) {
 			str(t, ra["service_name"]) != "Giao thông" || str(t, ra["address"]) != "Phường Sài Gòn, Thành phố Hồ Chí Minh" ||
 			str(t, ra["address_id"]) != "26734" || !strings.Contains(str(t, ra["agency_responsible"]), "Phường Sài Gòn") ||
 			str(t, ra["status_notes"]) != "Đã kết thúc – Giải quyết một phần: Phường đã nạo vét cống thoát nước." {
-			t.Errorf("A: %v", ra)
+			t.Errorf("A: %s", show(ra))
 		}
 		if got := wantW3C(t, "requested", str(t, ra["requested_datetime"])); !got.Equal(a.CreatedAt) {
 			t.Errorf("requested_datetime %s, want %s", got, a.CreatedAt)
@@ -1090,16 +1096,16 @@ func TestOpen311Get(t *testing.T) {
 		}
 		rb := one(b)
 		if str(t, rb["status"]) != "open" || str(t, rb["status_notes"]) != "Đang giải quyết" || string(rb["media_url"]) != "null" {
-			t.Errorf("B: %v", rb)
+			t.Errorf("B: %s", show(rb))
 		}
 		rc := one(c)
 		if str(t, rc["status"]) != "open" || string(rc["description"]) != "null" || string(rc["media_url"]) != "null" ||
 			str(t, rc["status_notes"]) != "Đã tiếp nhận" {
-			t.Errorf("C, not published: %v", rc)
+			t.Errorf("C, not published: %s", show(rc))
 		}
 		rd := one(d)
 		if str(t, rd["status"]) != "closed" || str(t, rd["status_notes"]) != "Không thụ lý" {
-			t.Errorf("D, rejected: %v (the reason is the officers')", rd)
+			t.Errorf("D, rejected: %s (the reason is the officers')", show(rd))
 		}
 		one(e)
 		wantError(t, "an unknown request", o.get(t, reqs+"/ZZZZZ-ZZZZZ.json"), "json", 404, "service_request_id")
@@ -1135,7 +1141,7 @@ func TestOpen311Get(t *testing.T) {
 		}
 		wantKeys(t, "token", toks[0], specToken...)
 		if str(t, toks[0]["service_request_id"]) != code(a) || str(t, toks[0]["token"]) != strings.ToLower(a.Code) {
-			t.Errorf("token: %v", toks[0])
+			t.Errorf("token: %s", show(toks[0]))
 		}
 		tx := o.get(t, feedback.Open311Path+"/tokens/"+code(b)+".xml")
 		root := parseXML(t, tx)
