@@ -50,8 +50,11 @@ import (
 //     the sign-on, in the Authorization header or as the api_key parameter
 //     (Open311Options.Client says whose it is); without one, or with one
 //     that is not valid, the answer is 403. It goes through Service.Submit
-//     with the checks of the site's own form; an Idempotency-Key header is
-//     honoured as there. Photos are multipart/form-data files named media
+//     with the checks of the site's own form (description is its content,
+//     up to MaxContent characters where the specification suggests 4,000);
+//     an Idempotency-Key header is honoured as there. It is not limited
+//     per address as the public form is: an application posts for many
+//     people from one address, and its key can be revoked. Photos are multipart/form-data files named media
 //     (the extension most GeoReport servers take); media_url is refused,
 //     since the server fetches nothing from addresses a client gives.
 //     first_name and last_name make the submitter's name, family name
