@@ -27,7 +27,7 @@ import (
 //	GET  /phan-anh/{code}          the status page
 //
 // API refusals are {"error":{"code","message","field"}}: 400 required,
-// too_long, invalid_code, unknown_commune, not_a_commune, wrong_commune,
+// too_long, invalid_code, unknown_commune, wrong_commune,
 // unknown_village, retired_village, invalid_level, invalid_position,
 // invalid_name, invalid_phone, invalid_email, unknown_topic,
 // too_many_photos, invalid_photo, invalid_multipart, unknown_field,
