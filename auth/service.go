@@ -244,8 +244,10 @@ const open311Prefix = "/open311/"
 
 // credential returns the token a request carries: its bearer token, or on
 // the Open311 API only the api_key parameter of the query or the form. The
-// parameter is read for nothing else and, like the header, never logged;
-// elsewhere it is ignored, so that a token put in a link works nowhere
+// parameter is read for nothing else and is treated as the header is:
+// never logged whole (a refused token is named by its first characters,
+// shownPrefix); the request log has the path without the query.
+// Elsewhere it is ignored, so that a token put in a link opens nothing
 // else.
 func credential(r *http.Request) string {
 	if tok := bearer(r); tok != "" {
