@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -87,10 +88,22 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 			Name: "feedback", Templates: feedback.Templates, Funcs: feedback.TemplateFuncs, BodyLimits: feedback.BodyLimits,
 			Mount: func(r web.Router, pages *web.Renderer) error {
 				svc.Register(r, pages)
+				svc.RegisterOpen311(r, feedback.Open311Options{PublicURL: cfg.Auth.PublicURL, Client: Open311Client})
 				return nil
 			},
 		},
 	}, nil
+}
+
+// Open311Client is who sends an Open311 request: the holder of the API
+// key (a bearer token, in the Authorization header or as api_key), as the
+// item's history names them; a signed-in browser is no API client.
+func Open311Client(r *http.Request) (string, bool) {
+	id := auth.UserFrom(r)
+	if id == nil || id.Method != auth.ByToken {
+		return "", false
+	}
+	return fmt.Sprintf("%s (token %d)", id.User.Email, id.TokenID), true
 }
 
 // prepareClassifier puts a classifier in service, then tags what waited
