@@ -109,6 +109,7 @@ func (p *Public) feed(w http.ResponseWriter, r *http.Request) {
 		Links: []atomLink{{Rel: "self", Type: "application/atom+xml", Href: self},
 			{Rel: "alternate", Type: "text/html", Href: base + listURL(q)}},
 		Author: atomPerson{Name: "Mặt trận số"}}
+	var newest time.Time
 	for _, it := range page.Items {
 		u := base + it.URL
 		entry := atomEntry{Title: entryTitle(&it), ID: u, Updated: it.AnsweredAt.Format(time.RFC3339),
@@ -120,14 +121,15 @@ func (p *Public) feed(w http.ResponseWriter, r *http.Request) {
 		if it.Topic != "" {
 			entry.Category = &atomCategory{Term: it.Topic, Label: it.TopicName}
 		}
-		if up := it.AnsweredAt.UTC().Format(time.RFC3339); up > f.Updated {
-			f.Updated = up
+		if it.AnsweredAt.After(newest) {
+			newest = it.AnsweredAt
 		}
 		f.Entries = append(f.Entries, entry)
 	}
-	if f.Updated == "" {
-		f.Updated = p.s.now().UTC().Format(time.RFC3339)
+	if newest.IsZero() {
+		newest = p.s.now().In(Vietnam)
 	}
+	f.Updated = newest.Format(time.RFC3339)
 	out, err := xml.MarshalIndent(f, "", "  ")
 	if err != nil {
 		p.pageError(w, r, err)
