@@ -169,8 +169,8 @@ func piiJSON(extra string) string {
 		`"name":"Trần Thị Cúc","phone":"0987 654 321","email":"cuc.tran@example.vn"` + extra + `}`
 }
 
-// leaks are the secrets found in a text, "số 45" by its number.
-func leaks(text string) []string {
+// piiLeaks are the secrets found in a text, "số 45" by its number.
+func piiLeaks(text string) []string {
 	var out []string
 	for _, l := range redact.Leaks(text, piiSecrets) {
 		if l == "số 45" {
@@ -197,7 +197,7 @@ func TestPublication(t *testing.T) {
 		if it.PublicText == nil {
 			t.Fatal("no public text stored at intake")
 		}
-		if l := leaks(*it.PublicText); len(l) > 0 || !strings.Contains(*it.PublicText, "ô nhiễm không khí") {
+		if l := piiLeaks(*it.PublicText); len(l) > 0 || !strings.Contains(*it.PublicText, "ô nhiễm không khí") {
 			t.Errorf("public text at intake %q: leaks %v", *it.PublicText, l)
 		}
 		p, err := e.svc.Publication(ctx, it.ID)
@@ -242,15 +242,15 @@ func TestPublication(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l := leaks(p.PublicAnswer); len(l) > 0 || !p.CanPublish || p.Reviewed || !strings.Contains(p.PublicAnswer, "xưởng gỗ") {
+		if l := piiLeaks(p.PublicAnswer); len(l) > 0 || !p.CanPublish || p.Reviewed || !strings.Contains(p.PublicAnswer, "xưởng gỗ") {
 			t.Errorf("public answer %q (leaks %v), can publish %v, reviewed %v", p.PublicAnswer, l, p.CanPublish, p.Reviewed)
 		}
 		// The status of the tracking code shows the public answer.
 		var st feedback.PublicStatus
 		a := e.do(t, http.MethodGet, "/api/v1/feedback/"+it.Code, "", nil)
 		a.json(t, &st)
-		if st.Answer != p.PublicAnswer || len(leaks(string(a.body))) > 0 {
-			t.Errorf("status answer %q, want %q; leaks %v", st.Answer, p.PublicAnswer, leaks(string(a.body)))
+		if st.Answer != p.PublicAnswer || len(piiLeaks(string(a.body))) > 0 {
+			t.Errorf("status answer %q, want %q; leaks %v", st.Answer, p.PublicAnswer, piiLeaks(string(a.body)))
 		}
 		// Not on the public list before it is published.
 		if page, err := e.svc.PublicList(ctx, feedback.PublicQuery{}); err != nil || len(page.Items) != 0 {
@@ -313,7 +313,7 @@ func TestPublication(t *testing.T) {
 			t.Errorf("public item %+v", pi)
 		}
 		b, _ := json.Marshal(page)
-		if l := leaks(string(b)); len(l) > 0 || strings.Contains(string(b), "45 ngõ 12") || strings.Contains(string(b), "10.7769") ||
+		if l := piiLeaks(string(b)); len(l) > 0 || strings.Contains(string(b), "45 ngõ 12") || strings.Contains(string(b), "10.7769") ||
 			strings.Contains(string(b), it.Code) {
 			t.Errorf("the public list shows %v, the address, position or tracking code: %s", l, b)
 		}

@@ -96,6 +96,7 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 			Mount: func(r web.Router, pages *web.Renderer) error {
 				svc.Register(r, pages)
 				pub.Register(r, pages)
+				svc.RegisterOpen311(r, feedback.Open311Options{PublicURL: cfg.Auth.PublicURL, Client: Open311Client})
 				return nil
 			},
 		},
@@ -109,6 +110,17 @@ func actorEmail(r *http.Request) string {
 		return id.User.Email
 	}
 	return ""
+}
+
+// Open311Client is who sends an Open311 request: the holder of the API
+// key (a bearer token, in the Authorization header or as api_key), as the
+// item's history names them; a signed-in browser is no API client.
+func Open311Client(r *http.Request) (string, bool) {
+	id := auth.UserFrom(r)
+	if id == nil || id.Method != auth.ByToken {
+		return "", false
+	}
+	return fmt.Sprintf("%s (token %d)", id.User.Email, id.TokenID), true
 }
 
 // prepareClassifier puts a classifier in service, then tags what waited
