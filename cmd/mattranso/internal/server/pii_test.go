@@ -509,10 +509,20 @@ func TestNoPersonalDataInPublic(t *testing.T) {
 		// redacted description): every GET under /open311/ was crawled
 		// above from the route table; here its requests list by name,
 		// when the site has it.
+		open311 := patterns[feedback.Open311Path+"/{file}"]
 		for _, target := range []string{"/open311/v2/requests.json", "/open311/v2/requests.xml", "/open311/v2/services.json",
 			"/open311/v2/discovery.json"} {
-			if f := check(target); patterns["/open311/v2/requests.json"] && f.status != http.StatusOK {
+			if f := check(target); open311 && f.status != http.StatusOK {
 				t.Errorf("%s: %d", target, f.status)
+			}
+		}
+		if open311 {
+			// Each item was also crawled by its id above.
+			all := check("/open311/v2/requests.json")
+			for _, s := range published {
+				if !bytes.Contains(all.body, []byte(s.code)) {
+					t.Errorf("Open311's requests do not list %s, published: the crawl would miss its answer", s.code)
+				}
 			}
 		}
 		for _, s := range items {
@@ -536,6 +546,12 @@ func fillRoute(pattern string, param *regexp.Regexp, items func(func(string, int
 		return []string{pattern}
 	}
 	var out []string
+	if pattern == feedback.Open311Path+"/{file}" {
+		for _, f := range []string{"discovery", "services", "requests"} {
+			out = append(out, feedback.Open311Path+"/"+f+".json", feedback.Open311Path+"/"+f+".xml")
+		}
+		return out
+	}
 	items(func(code string, id int64) bool {
 		for _, variant := range []string{"", ".json", ".xml"} {
 			out = append(out, param.ReplaceAllStringFunc(pattern, func(p string) string {
@@ -549,7 +565,7 @@ func fillRoute(pattern string, param *regexp.Regexp, items func(func(string, int
 					return strconv.FormatInt(id, 10) + variant
 				case name == "file" && strings.HasPrefix(pattern, "/static/"):
 					return "site.css"
-				case name == "file":
+				case name == "file" && strings.HasPrefix(pattern, "/phan-anh/tep/"):
 					return "phan-anh.css"
 				}
 				return code + variant
