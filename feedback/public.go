@@ -311,7 +311,7 @@ func (s *Service) PublicList(ctx context.Context, q PublicQuery) (PublicPage, er
 	if err != nil {
 		return PublicPage{}, err
 	}
-	names := newNamer(s)
+	names := newPublicNames(s)
 	p := PublicPage{Items: make([]PublicItem, 0, len(rows)), Next: next.String()}
 	for _, r := range rows {
 		it, err := s.publicItem(ctx, names, r)
@@ -330,10 +330,10 @@ func (s *Service) PublishedItem(ctx context.Context, id int64) (PublicItem, erro
 	if err != nil {
 		return PublicItem{}, err
 	}
-	return s.publicItem(ctx, newNamer(s), r)
+	return s.publicItem(ctx, newPublicNames(s), r)
 }
 
-func (s *Service) publicItem(ctx context.Context, names *namer, r publicRow) (PublicItem, error) {
+func (s *Service) publicItem(ctx context.Context, names *publicNames, r publicRow) (PublicItem, error) {
 	local := func(u int64) time.Time { return unix(u).In(Vietnam) }
 	day := local(r.created)
 	it := PublicItem{ID: r.id, URL: PublicURL(r.id), Text: r.text, Gist: gist(r.text, GistLength), Topic: r.topic,
@@ -363,15 +363,15 @@ func (s *Service) publicItem(ctx context.Context, names *namer, r publicRow) (Pu
 	return it, nil
 }
 
-// namer looks up the names of territories and units once per listing.
-type namer struct {
+// publicNames looks up the names of territories and units once per listing.
+type publicNames struct {
 	s     *Service
 	names map[string]string
 }
 
-func newNamer(s *Service) *namer { return &namer{s: s, names: map[string]string{}} }
+func newPublicNames(s *Service) *publicNames { return &publicNames{s: s, names: map[string]string{}} }
 
-func (n *namer) territory(ctx context.Context, code string) (string, error) {
+func (n *publicNames) territory(ctx context.Context, code string) (string, error) {
 	if v, ok := n.names[code]; ok {
 		return v, nil
 	}
@@ -383,7 +383,7 @@ func (n *namer) territory(ctx context.Context, code string) (string, error) {
 	return t.Name, nil
 }
 
-func (n *namer) unit(ctx context.Context, id string) (string, error) {
+func (n *publicNames) unit(ctx context.Context, id string) (string, error) {
 	if v, ok := n.names["unit:"+id]; ok {
 		return v, nil
 	}

@@ -43,9 +43,9 @@ import (
 // invalid_text; 401 unauthenticated; 403 forbidden; 404 not_found; 409
 // not_answered, conflict.
 
-// ActionHandle is the permission asked for reviewing and publishing an
+// handlePermission is the permission asked for reviewing and publishing an
 // item, on the item's unit.
-const ActionHandle = "feedback.handle"
+const handlePermission = "feedback.handle"
 
 // AuditPublish is the audit log's action for a publication saved.
 const AuditPublish = "feedback.publish"
@@ -339,7 +339,7 @@ func (p *Public) authorize(r *http.Request, unit string) int {
 	if p.authz == nil {
 		return http.StatusUnauthorized
 	}
-	err := p.authz.Authorize(r, ActionHandle, unit)
+	err := p.authz.Authorize(r, handlePermission, unit)
 	if err == nil {
 		return 0
 	}

@@ -42,7 +42,7 @@ func (headerAuthorizer) Authorize(r *http.Request, action, unit string) error {
 	switch {
 	case u == "":
 		return statusError(http.StatusUnauthorized)
-	case u != unit || action != feedback.ActionHandle:
+	case u != unit || action != "feedback.handle":
 		return statusError(http.StatusForbidden)
 	}
 	return nil
