@@ -498,7 +498,7 @@ var kindLabels = map[redact.Kind]string{
 }
 
 // marked cuts s into segments: what redact finds in it marked with its
-// kind, and, with placeholders, each placeholder marked "đã ẩn".
+// kind, and, with redactionMarks, each placeholder marked "đã ẩn".
 func marked(s string, placeholdersToo bool) []segment {
 	type span struct {
 		start, end int
@@ -509,7 +509,7 @@ func marked(s string, placeholdersToo bool) []segment {
 		spans = append(spans, span{sp.Start, sp.End, kindLabels[sp.Kind]})
 	}
 	if placeholdersToo {
-		for _, ph := range placeholders {
+		for _, ph := range redactionMarks {
 			for at := 0; ; {
 				i := strings.Index(s[at:], ph)
 				if i < 0 {

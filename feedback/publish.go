@@ -493,7 +493,7 @@ func leftContact(field, text string, c Contact) *api.Error {
 
 // publicSearch is what the public list is searched by: the folded words
 // of the public text and answer and of the place's names, between spaces,
-// without the placeholders of what was redacted.
+// without the redactionMarks of what was redacted.
 func (s *Service) publicSearch(ctx context.Context, it *Item, text, answer string) (string, error) {
 	parts := []string{text, answer}
 	for _, code := range []string{it.Commune, it.Province} {
@@ -506,8 +506,8 @@ func (s *Service) publicSearch(ctx context.Context, it *Item, text, answer strin
 	return searchKey(strings.Join(parts, "\n")), nil
 }
 
-// placeholders are the marks redact leaves, which search should not find.
-var placeholders = func() []string {
+// redactionMarks are the marks redact leaves, which search should not find.
+var redactionMarks = func() []string {
 	var out []string
 	for _, k := range []redact.Kind{redact.Name, redact.Phone, redact.Email, redact.IDNumber, redact.BankAccount, redact.HouseNumber} {
 		out = append(out, k.Placeholder())
@@ -517,7 +517,7 @@ var placeholders = func() []string {
 
 // searchKey folds s for the public search: " o nhiem moi truong ".
 func searchKey(s string) string {
-	for _, p := range placeholders {
+	for _, p := range redactionMarks {
 		s = strings.ReplaceAll(s, p, " ")
 	}
 	terms := corpus.Terms(s)
