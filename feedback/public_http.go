@@ -498,7 +498,7 @@ var kindLabels = map[redact.Kind]string{
 }
 
 // marked cuts s into segments: what redact finds in it marked with its
-// kind, and, with redactionMarks, each placeholder marked "đã ẩn".
+// kind, and, with placeholdersToo, each placeholder redact leaves marked "đã ẩn".
 func marked(s string, placeholdersToo bool) []segment {
 	type span struct {
 		start, end int

@@ -493,7 +493,7 @@ func leftContact(field, text string, c Contact) *api.Error {
 
 // publicSearch is what the public list is searched by: the folded words
 // of the public text and answer and of the place's names, between spaces,
-// without the redactionMarks of what was redacted.
+// without the placeholders redact left for what it took out.
 func (s *Service) publicSearch(ctx context.Context, it *Item, text, answer string) (string, error) {
 	parts := []string{text, answer}
 	for _, code := range []string{it.Commune, it.Province} {
@@ -506,7 +506,7 @@ func (s *Service) publicSearch(ctx context.Context, it *Item, text, answer strin
 	return searchKey(strings.Join(parts, "\n")), nil
 }
 
-// redactionMarks are the marks redact leaves, which search should not find.
+// redactionMarks are the placeholders redact leaves, which search should not find.
 var redactionMarks = func() []string {
 	var out []string
 	for _, k := range []redact.Kind{redact.Name, redact.Phone, redact.Email, redact.IDNumber, redact.BankAccount, redact.HouseNumber} {
