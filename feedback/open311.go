@@ -987,8 +987,14 @@ func (h *open311) describe(ctx context.Context, base string, rows []o311Row) ([]
 		if it.State == Closed && it.Outcome.Valid() {
 			notes += " – " + it.Outcome.Label()
 		}
-		if (it.State == Answered || it.State == Closed) && it.Answer != "" {
-			notes += ": " + it.Answer
+		// The answer as the public may read it (officers quote what they
+		// were sent).
+		answer, err := h.s.store.PublicAnswer(ctx, &it)
+		if err != nil {
+			return nil, err
+		}
+		if answer != "" {
+			notes += ": " + answer
 		}
 		q.StatusNotes = &notes
 		if it.Published {
