@@ -14,7 +14,10 @@ import (
 
 // evalClassify trains the feedback topic classifier on --train and scores
 // it on --test, or cross-validates it on --train alone (--cv K), which is
-// how its options are tuned without touching a held-out set.
+// how its options are tuned without touching a held-out set. With
+// --taxonomy it trains the classifier from a taxonomy alone, as serve
+// does, and --corrections replays a share of --test as officers'
+// corrections before scoring the rest.
 func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval classify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,9 +29,35 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Float64Var(&opts.ClassWeight, "class-weight", 0, "exponent of the class weights (n/(k·n_class))^w (0: the default, 0.5; negative: none)")
 	fs.BoolVar(&opts.SingleModel, "single-model", false, "the tf-idf logistic regression alone, without the NB-LR word model")
 	fs.BoolVar(&opts.WordsOnly, "words-only", false, "no character n-grams")
+	taxonomy := fs.String("taxonomy", "", `train from a taxonomy alone, as serve does: "default" (the embedded one) or a .json/.yaml file; instead of --train`)
+	corrections := fs.Float64("corrections", 0, "with --taxonomy: replay this share of --test (a seeded shuffle) as officers' corrections, then score the rest before and after")
+	half := fs.String("half", "", "with --taxonomy: score only the odd (1st, 3rd, …) or the even examples of --test")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
+	}
+	if *taxonomy != "" {
+		var trainingFlag string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "train", "cv", "l2", "class-weight", "single-model", "words-only":
+				trainingFlag = f.Name
+			}
+		})
+		switch {
+		case trainingFlag != "":
+			return exitError{2, fmt.Errorf("eval classify: --taxonomy trains as serve does: leave out --%s", trainingFlag)}
+		case *test == "":
+			return exitError{2, errors.New("eval classify: --taxonomy needs --test FILE")}
+		case *half != "" && *half != "odd" && *half != "even":
+			return exitError{2, fmt.Errorf("eval classify: --half %q: odd or even", *half)}
+		case !(*corrections >= 0 && *corrections < 1):
+			return exitError{2, fmt.Errorf("eval classify: --corrections %v: a share from 0 up to (not including) 1", *corrections)}
+		}
+		return evalClassifyTaxonomy(ctx, *taxonomy, *test, *half, *corrections, *asJSON, stdout)
+	}
+	if *corrections != 0 || *half != "" {
+		return exitError{2, errors.New("eval classify: --corrections and --half go with --taxonomy")}
 	}
 	if *folds != 0 {
 		switch {
@@ -53,6 +82,48 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "train      %s\ntest       %s\nexamples   %d\naccuracy   %.4f\nmacro_f1   %.4f\n\n", *train, *test, m.Examples, m.Accuracy, m.MacroF1)
 	printPerLabel(stdout, m)
+	return nil
+}
+
+func evalClassifyTaxonomy(ctx context.Context, name, test, half string, corrections float64, asJSON bool, stdout io.Writer) error {
+	var tax *topic.Taxonomy
+	if name == "default" {
+		tax = topic.DefaultTaxonomy()
+	} else {
+		var err error
+		if tax, err = topic.LoadTaxonomy(name); err != nil {
+			return fmt.Errorf("eval classify: %w", err)
+		}
+	}
+	res, err := eval.ClassifyTaxonomy(ctx, eval.TaxonomyClassifyOptions{Taxonomy: tax, Test: test, Half: half, Corrections: corrections})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "taxonomy   %s (%d topics)\ntest       %s", name, res.Topics, test)
+	if half != "" {
+		fmt.Fprintf(stdout, " (%s examples)", half)
+	}
+	fmt.Fprintf(stdout, "\nexamples   %d\n", res.Examples)
+	if res.Retrained == nil {
+		fmt.Fprintf(stdout, "accuracy   %.4f\nmacro_f1   %.4f\n\n", res.Before.Accuracy, res.Before.MacroF1)
+		printPerLabel(stdout, res.Before.ClassifyMetrics)
+		return nil
+	}
+	fmt.Fprintf(stdout, "replayed   %d (%.2f), %d of them corrected (Learn), then Retrain\nscored     %d others\n\n", res.Replayed, corrections, res.Corrected, res.Before.Examples)
+	fmt.Fprintf(stdout, "%-20s %9s %9s\n", "", "accuracy", "macro_f1")
+	for _, r := range []struct {
+		name string
+		m    eval.LabelledMetrics
+	}{{"before", res.Before}, {"after learning", *res.Learnt}, {"after retraining", *res.Retrained}} {
+		fmt.Fprintf(stdout, "%-20s %9.4f %9.4f\n", r.name, r.m.Accuracy, r.m.MacroF1)
+	}
+	fmt.Fprintln(stdout, "\nbefore, per label:")
+	printPerLabel(stdout, res.Before.ClassifyMetrics)
+	fmt.Fprintln(stdout, "\nafter retraining, per label:")
+	printPerLabel(stdout, res.Retrained.ClassifyMetrics)
 	return nil
 }
 

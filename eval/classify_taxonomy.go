@@ -1,0 +1,181 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/mattranso/mattranso/topic"
+)
+
+// TaxonomyClassifyOptions describe a run of the topic classifier as
+// `serve` trains it: from a taxonomy alone, then taught by officers'
+// corrections.
+type TaxonomyClassifyOptions struct {
+	Taxonomy *topic.Taxonomy
+	Test     string // JSONL of {"text","label"}; other fields are ignored
+	// Half keeps only the "odd" (1st, 3rd, …) or "even" examples of Test;
+	// "" keeps all. A development set is tuned on one half and checked on
+	// the other.
+	Half string
+	// Corrections is the share of the test examples replayed as officers'
+	// corrections before the rest is scored (0 ≤ Corrections < 1).
+	Corrections float64
+}
+
+// correctionSeed fixes the shuffle that picks the corrections, so that
+// runs compare on the same examples.
+const correctionSeed = 14
+
+// LabelledMetrics are a run's scores with each label's.
+type LabelledMetrics struct {
+	ClassifyMetrics
+	PerLabel []ClassMetrics `json:"per_label"`
+}
+
+func labelled(m ClassifyMetrics) LabelledMetrics {
+	return LabelledMetrics{ClassifyMetrics: m, PerLabel: m.PerLabel}
+}
+
+// TaxonomyClassification are the scores of a taxonomy run. Without
+// corrections only Before is set, over every test example.
+type TaxonomyClassification struct {
+	Topics int `json:"topics"` // of the taxonomy
+	// Examples is the number of test examples (after Half).
+	Examples int `json:"examples"`
+	// Replayed is how many of them were replayed as corrections; the
+	// scores are over the others. Corrected is how many of the replayed
+	// ones the classifier had wrong when the officer saw them, each of
+	// which it was taught (Learn).
+	Replayed  int `json:"replayed,omitempty"`
+	Corrected int `json:"corrected,omitempty"`
+	// Before scores the classifier trained from the taxonomy alone;
+	// Learnt the same after learning the corrections online; Retrained
+	// after a retraining on the taxonomy and the corrections.
+	Before    LabelledMetrics  `json:"before"`
+	Learnt    *LabelledMetrics `json:"learnt,omitempty"`
+	Retrained *LabelledMetrics `json:"retrained,omitempty"`
+}
+
+// ClassifyTaxonomy trains the topic classifier from the taxonomy alone, as
+// `serve` does at its first start (topic.TrainTaxonomy), and scores it on
+// the test file. With Corrections F, a seeded shuffle of the test examples
+// picks round(F·n) of them to replay, in the shuffled order, as an officer
+// would handle them: each is classified by the classifier as it stands,
+// and when its topic is wrong the officer's correction is learnt
+// (Classifier.Learn); then the classifier is retrained on the taxonomy and
+// the corrections (Classifier.Retrain), as `serve` does periodically. The
+// other examples are scored three times: before any correction, after the
+// corrections were learnt, and after the retraining.
+func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (TaxonomyClassification, error) {
+	var res TaxonomyClassification
+	switch {
+	case opts.Taxonomy == nil:
+		return res, errors.New("eval classify: no taxonomy")
+	case opts.Test == "":
+		return res, errors.New("eval classify: a test file is needed")
+	case math.IsNaN(opts.Corrections) || opts.Corrections < 0 || opts.Corrections >= 1:
+		return res, fmt.Errorf("eval classify: corrections: %v is not a share from 0 up to (not including) 1", opts.Corrections)
+	}
+	test, err := topic.ReadExamplesFile(opts.Test)
+	if err != nil {
+		return res, fmt.Errorf("eval classify: test: %w", err)
+	}
+	switch opts.Half {
+	case "":
+	case "odd", "even":
+		keep := 0 // the odd examples are at even indexes
+		if opts.Half == "even" {
+			keep = 1
+		}
+		var h []topic.Example
+		for i, e := range test {
+			if i%2 == keep {
+				h = append(h, e)
+			}
+		}
+		test = h
+	default:
+		return res, fmt.Errorf("eval classify: half: %q, want odd or even", opts.Half)
+	}
+	if len(test) == 0 {
+		return res, fmt.Errorf("eval classify: test: %s has no examples", opts.Test)
+	}
+	for i, e := range test {
+		if _, ok := opts.Taxonomy.Topic(e.Label); !ok {
+			return res, fmt.Errorf("eval classify: test example %d: label %q is not a topic of the taxonomy", i+1, e.Label)
+		}
+	}
+	res.Topics = len(opts.Taxonomy.Topics)
+	res.Examples = len(test)
+
+	replay := make([]bool, len(test))
+	order := make([]int, len(test))
+	for i := range order {
+		order[i] = i
+	}
+	rand.New(rand.NewPCG(correctionSeed, correctionSeed)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	order = order[:int(math.Round(opts.Corrections*float64(len(test))))]
+	for _, i := range order {
+		replay[i] = true
+	}
+	if len(order) == len(test) {
+		return res, fmt.Errorf("eval classify: corrections: %v of %d examples leaves none to score", opts.Corrections, len(test))
+	}
+	res.Replayed = len(order)
+
+	c, err := topic.TrainTaxonomy(ctx, opts.Taxonomy, nil)
+	if err != nil {
+		return res, fmt.Errorf("eval classify: %w", err)
+	}
+	score := func() (LabelledMetrics, error) {
+		var gold, pred []string
+		for i, e := range test {
+			if replay[i] {
+				continue
+			}
+			r, err := c.Classify(ctx, e.Text)
+			if err != nil {
+				return LabelledMetrics{}, fmt.Errorf("eval classify: test example %d: %w", i+1, err)
+			}
+			gold, pred = append(gold, e.Label), append(pred, r.Topic)
+		}
+		return labelled(ScoreClassification(gold, pred)), nil
+	}
+	if res.Before, err = score(); err != nil {
+		return res, err
+	}
+	if len(order) == 0 {
+		return res, nil
+	}
+	for _, i := range order {
+		e := test[i]
+		r, err := c.Classify(ctx, e.Text)
+		if err != nil {
+			return res, fmt.Errorf("eval classify: test example %d: %w", i+1, err)
+		}
+		if r.Topic == e.Label {
+			continue
+		}
+		if err := c.Learn(ctx, e.Text, e.Label); err != nil {
+			return res, fmt.Errorf("eval classify: test example %d: %w", i+1, err)
+		}
+		res.Corrected++
+	}
+	learnt, err := score()
+	if err != nil {
+		return res, err
+	}
+	res.Learnt = &learnt
+	if err := c.Retrain(ctx, opts.Taxonomy.Examples()); err != nil {
+		return res, fmt.Errorf("eval classify: retrain: %w", err)
+	}
+	retrained, err := score()
+	if err != nil {
+		return res, err
+	}
+	res.Retrained = &retrained
+	return res, nil
+}

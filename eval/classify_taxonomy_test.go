@@ -1,0 +1,93 @@
+package eval
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mattranso/mattranso/topic"
+)
+
+var devSet = filepath.Join("..", "feedback", "testdata", "devset.jsonl")
+
+func TestClassifyTaxonomy(t *testing.T) {
+	tax := topic.DefaultTaxonomy()
+	all, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := all.Examples
+	if n < 330 || all.Topics != len(tax.Topics) || all.Before.Examples != n || all.Replayed != 0 || all.Learnt != nil || all.Retrained != nil {
+		t.Fatalf("without corrections: %+v, want every line of the dev set scored once", all)
+	}
+	if len(all.Before.PerLabel) != len(tax.Topics) {
+		t.Errorf("%d labels scored, want the taxonomy's %d", len(all.Before.PerLabel), len(tax.Topics))
+	}
+
+	odd, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Half: "odd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	even, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Half: "even"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if odd.Examples != (n+1)/2 || even.Examples != n/2 {
+		t.Errorf("halves of %d and %d examples, want %d and %d", odd.Examples, even.Examples, (n+1)/2, n/2)
+	}
+	// The same classifier scores both halves: their correct answers add up
+	// to the whole set's.
+	right := func(r TaxonomyClassification) int { return int(r.Before.Accuracy*float64(r.Before.Examples) + 0.5) }
+	if right(odd)+right(even) != right(all) {
+		t.Errorf("right answers: odd %d + even %d ≠ all %d", right(odd), right(even), right(all))
+	}
+
+	c, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed := int(0.3*float64(n) + 0.5)
+	if c.Replayed != replayed || c.Before.Examples != n-replayed || c.Learnt == nil || c.Retrained == nil ||
+		c.Learnt.Examples != n-replayed || c.Retrained.Examples != n-replayed {
+		t.Fatalf("with corrections 0.3: %+v, want %d replayed and the other %d scored three times", c, replayed, n-replayed)
+	}
+	// Only what the classifier got wrong is corrected: at most the
+	// replayed examples it would miss.
+	if c.Corrected == 0 || c.Corrected > c.Replayed {
+		t.Errorf("%d of %d replayed examples corrected", c.Corrected, c.Replayed)
+	}
+	// The same examples are picked every time.
+	again, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Corrected != c.Corrected || again.Retrained.Accuracy != c.Retrained.Accuracy || again.Before.Accuracy != c.Before.Accuracy {
+		t.Errorf("two runs differ: %+v and %+v", c, again)
+	}
+}
+
+func TestClassifyTaxonomyErrors(t *testing.T) {
+	tax := topic.DefaultTaxonomy()
+	tiny := filepath.Join("testdata", "classify-tiny", "test.jsonl")
+	cases := []struct {
+		name string
+		opts TaxonomyClassifyOptions
+		want string
+	}{
+		{"no taxonomy", TaxonomyClassifyOptions{Test: devSet}, "no taxonomy"},
+		{"no test", TaxonomyClassifyOptions{Taxonomy: tax}, "a test file is needed"},
+		{"missing test", TaxonomyClassifyOptions{Taxonomy: tax, Test: "nope.jsonl"}, "test:"},
+		{"bad half", TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Half: "first"}, `half: "first"`},
+		{"share of 1", TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: 1}, "corrections: 1 is not a share"},
+		{"negative share", TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: -0.1}, "corrections: -0.1"},
+		{"labels outside the taxonomy", TaxonomyClassifyOptions{Taxonomy: tax, Test: tiny}, `label "lecturer" is not a topic`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ClassifyTaxonomy(t.Context(), c.opts)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
