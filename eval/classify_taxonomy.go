@@ -57,6 +57,15 @@ type TaxonomyClassification struct {
 	Before    LabelledMetrics  `json:"before"`
 	Learnt    *LabelledMetrics `json:"learnt,omitempty"`
 	Retrained *LabelledMetrics `json:"retrained,omitempty"`
+	// Misses are the scored examples the classifier got wrong at the end
+	// (after the retraining, with corrections), in file order.
+	Misses []Miss `json:"-"`
+}
+
+// Miss is one misclassified example.
+type Miss struct {
+	Text, Label string
+	Got         topic.Result
 }
 
 // ClassifyTaxonomy trains the topic classifier from the taxonomy alone, as
@@ -132,6 +141,7 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 	}
 	score := func() (LabelledMetrics, error) {
 		var gold, pred []string
+		res.Misses = nil
 		for i, e := range test {
 			if replay[i] {
 				continue
@@ -141,6 +151,9 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 				return LabelledMetrics{}, fmt.Errorf("eval classify: test example %d: %w", i+1, err)
 			}
 			gold, pred = append(gold, e.Label), append(pred, r.Topic)
+			if r.Topic != e.Label {
+				res.Misses = append(res.Misses, Miss{Text: e.Text, Label: e.Label, Got: r})
+			}
 		}
 		return labelled(ScoreClassification(gold, pred)), nil
 	}

@@ -32,6 +32,7 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	taxonomy := fs.String("taxonomy", "", `train from a taxonomy alone, as serve does: "default" (the embedded one) or a .json/.yaml file; instead of --train`)
 	corrections := fs.Float64("corrections", 0, "with --taxonomy: replay this share of --test (a seeded shuffle) as officers' corrections, then score the rest before and after")
 	half := fs.String("half", "", "with --taxonomy: score only the odd (1st, 3rd, …) or the even examples of --test")
+	verbose := fs.Bool("v", false, "with --taxonomy: list the examples it gets wrong (after the corrections, with --corrections)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
@@ -54,10 +55,10 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		case !(*corrections >= 0 && *corrections < 1):
 			return exitError{2, fmt.Errorf("eval classify: --corrections %v: a share from 0 up to (not including) 1", *corrections)}
 		}
-		return evalClassifyTaxonomy(ctx, *taxonomy, *test, *half, *corrections, *asJSON, stdout)
+		return evalClassifyTaxonomy(ctx, *taxonomy, *test, *half, *corrections, *verbose, *asJSON, stdout)
 	}
-	if *corrections != 0 || *half != "" {
-		return exitError{2, errors.New("eval classify: --corrections and --half go with --taxonomy")}
+	if *corrections != 0 || *half != "" || *verbose {
+		return exitError{2, errors.New("eval classify: --corrections, --half and -v go with --taxonomy")}
 	}
 	if *folds != 0 {
 		switch {
@@ -85,7 +86,7 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-func evalClassifyTaxonomy(ctx context.Context, name, test, half string, corrections float64, asJSON bool, stdout io.Writer) error {
+func evalClassifyTaxonomy(ctx context.Context, name, test, half string, corrections float64, verbose, asJSON bool, stdout io.Writer) error {
 	var tax *topic.Taxonomy
 	if name == "default" {
 		tax = topic.DefaultTaxonomy()
@@ -101,6 +102,12 @@ func evalClassifyTaxonomy(ctx context.Context, name, test, half string, correcti
 	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)
+	}
+	if verbose {
+		for _, m := range res.Misses {
+			fmt.Fprintf(stdout, "%-19s → %-19s %.2f  %s\n", m.Label, m.Got.Topic, m.Got.Confidence, m.Text)
+		}
+		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "taxonomy   %s (%d topics)\ntest       %s", name, res.Topics, test)
 	if half != "" {

@@ -125,6 +125,12 @@ func TestEvalClassifyTaxonomy(t *testing.T) {
 		}
 	}
 
+	// -v lists each miss with its gold and predicted topics.
+	out, errOut, code = runCmd(t, nil, "eval", "classify", "--taxonomy", "default", "--test", dev, "--half", "even", "-v")
+	if misses := strings.Count(out, " → "); code != 0 || misses == 0 || !strings.Contains(out, "(even examples)") {
+		t.Errorf("-v: exit %d, %d misses listed in %q (%s)", code, misses, out, errOut)
+	}
+
 	// A taxonomy file: two topics, so every dev-set label but two is
 	// outside it and refused.
 	tax := filepath.Join(t.TempDir(), "tax.yaml")
@@ -154,6 +160,7 @@ func TestEvalClassifyTaxonomy(t *testing.T) {
 		{[]string{"--taxonomy", "default", "--test", dev, "--corrections", "1"}, "--corrections 1: a share"},
 		{[]string{"--train", dev, "--test", dev, "--corrections", "0.3"}, "go with --taxonomy"},
 		{[]string{"--train", dev, "--test", dev, "--half", "odd"}, "go with --taxonomy"},
+		{[]string{"--train", dev, "--test", dev, "-v"}, "go with --taxonomy"},
 	} {
 		if _, errOut, code := runCmd(t, nil, append([]string{"eval", "classify"}, c.args...)...); code != 2 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, %q, want %q", c.args, code, errOut, c.want)
