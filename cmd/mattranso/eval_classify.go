@@ -105,7 +105,11 @@ func evalClassifyTaxonomy(ctx context.Context, name, test, half string, correcti
 	}
 	if verbose {
 		for _, m := range res.Misses {
-			fmt.Fprintf(stdout, "%-19s → %-19s %.2f  %s\n", m.Label, m.Got.Topic, m.Got.Confidence, m.Text)
+			next := ""
+			if len(m.Got.RunnersUp) > 0 {
+				next = fmt.Sprintf(" (then %s %.2f)", m.Got.RunnersUp[0].Topic, m.Got.RunnersUp[0].Score)
+			}
+			fmt.Fprintf(stdout, "%-19s → %-19s %.2f%s  %s\n", m.Label, m.Got.Topic, m.Got.Confidence, next, m.Text)
 		}
 		fmt.Fprintln(stdout)
 	}
