@@ -23,6 +23,10 @@ type TaxonomyClassifyOptions struct {
 	// Corrections is the share of the test examples replayed as officers'
 	// corrections before the rest is scored (0 ≤ Corrections < 1).
 	Corrections float64
+	// Confirmed also teaches the classifier the replayed examples it had
+	// right, as if the officer's confirmation of a topic were kept like a
+	// correction; otherwise only the wrong ones are.
+	Confirmed bool
 }
 
 // correctionSeed fixes the shuffle that picks the corrections, so that
@@ -48,9 +52,11 @@ type TaxonomyClassification struct {
 	// Replayed is how many of them were replayed as corrections; the
 	// scores are over the others. Corrected is how many of the replayed
 	// ones the classifier had wrong when the officer saw them, each of
-	// which it was taught (Learn).
+	// which it was taught (Learn); Confirmed, with the option of that
+	// name, how many it had right and was taught all the same.
 	Replayed  int `json:"replayed,omitempty"`
 	Corrected int `json:"corrected,omitempty"`
+	Confirmed int `json:"confirmed,omitempty"`
 	// Before scores the classifier trained from the taxonomy alone;
 	// Learnt the same after learning the corrections online; Retrained
 	// after a retraining on the taxonomy and the corrections.
@@ -74,10 +80,11 @@ type Miss struct {
 // picks round(F·n) of them to replay, in the shuffled order, as an officer
 // would handle them: each is classified by the classifier as it stands,
 // and when its topic is wrong the officer's correction is learnt
-// (Classifier.Learn); then the classifier is retrained on the taxonomy and
-// the corrections (Classifier.Retrain), as `serve` does periodically. The
-// other examples are scored three times: before any correction, after the
-// corrections were learnt, and after the retraining.
+// (Classifier.Learn) — and, with Confirmed, when it is right too; then the
+// classifier is retrained on the taxonomy and what it learnt
+// (Classifier.Retrain), as `serve` does periodically. The other examples
+// are scored three times: before any correction, after the corrections
+// were learnt, and after the retraining.
 func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (TaxonomyClassification, error) {
 	var res TaxonomyClassification
 	switch {
@@ -169,13 +176,17 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 		if err != nil {
 			return res, fmt.Errorf("eval classify: test example %d: %w", i+1, err)
 		}
-		if r.Topic == e.Label {
+		if r.Topic == e.Label && !opts.Confirmed {
 			continue
 		}
 		if err := c.Learn(ctx, e.Text, e.Label); err != nil {
 			return res, fmt.Errorf("eval classify: test example %d: %w", i+1, err)
 		}
-		res.Corrected++
+		if r.Topic == e.Label {
+			res.Confirmed++
+		} else {
+			res.Corrected++
+		}
 	}
 	learnt, err := score()
 	if err != nil {

@@ -56,6 +56,17 @@ func TestClassifyTaxonomy(t *testing.T) {
 	if c.Corrected == 0 || c.Corrected > c.Replayed {
 		t.Errorf("%d of %d replayed examples corrected", c.Corrected, c.Replayed)
 	}
+	// With confirmations, every replayed example is taught, right or wrong.
+	conf, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: 0.3, Confirmed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conf.Replayed != replayed || conf.Corrected+conf.Confirmed != replayed || conf.Confirmed == 0 || conf.Before.Accuracy != c.Before.Accuracy || conf.Before.MacroF1 != c.Before.MacroF1 {
+		t.Errorf("with confirmations: %d replayed, %d corrected, %d confirmed, before %+v (without: %+v)", conf.Replayed, conf.Corrected, conf.Confirmed, conf.Before.ClassifyMetrics, c.Before.ClassifyMetrics)
+	}
+	if c.Confirmed != 0 {
+		t.Errorf("without confirmations, %d confirmed", c.Confirmed)
+	}
 	// The same examples are picked every time.
 	again, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: 0.3})
 	if err != nil {

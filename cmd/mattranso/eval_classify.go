@@ -31,6 +31,7 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.BoolVar(&opts.WordsOnly, "words-only", false, "no character n-grams")
 	taxonomy := fs.String("taxonomy", "", `train from a taxonomy alone, as serve does: "default" (the embedded one) or a .json/.yaml file; instead of --train`)
 	corrections := fs.Float64("corrections", 0, "with --taxonomy: replay this share of --test (a seeded shuffle) as officers' corrections, then score the rest before and after")
+	confirmed := fs.Bool("confirmed", false, "with --corrections: teach the classifier the replayed examples it had right too (the officer confirmed the topic), not only the wrong ones")
 	half := fs.String("half", "", "with --taxonomy: score only the odd (1st, 3rd, …) or the even examples of --test")
 	verbose := fs.Bool("v", false, "with --taxonomy: list the examples it gets wrong (after the corrections, with --corrections)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -54,11 +55,13 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return exitError{2, fmt.Errorf("eval classify: --half %q: odd or even", *half)}
 		case !(*corrections >= 0 && *corrections < 1):
 			return exitError{2, fmt.Errorf("eval classify: --corrections %v: a share from 0 up to (not including) 1", *corrections)}
+		case *confirmed && *corrections == 0:
+			return exitError{2, errors.New("eval classify: --confirmed goes with --corrections F")}
 		}
-		return evalClassifyTaxonomy(ctx, *taxonomy, *test, *half, *corrections, *verbose, *asJSON, stdout)
+		return evalClassifyTaxonomy(ctx, *taxonomy, eval.TaxonomyClassifyOptions{Test: *test, Half: *half, Corrections: *corrections, Confirmed: *confirmed}, *verbose, *asJSON, stdout)
 	}
-	if *corrections != 0 || *half != "" || *verbose {
-		return exitError{2, errors.New("eval classify: --corrections, --half and -v go with --taxonomy")}
+	if *corrections != 0 || *half != "" || *verbose || *confirmed {
+		return exitError{2, errors.New("eval classify: --corrections, --confirmed, --half and -v go with --taxonomy")}
 	}
 	if *folds != 0 {
 		switch {
@@ -86,17 +89,16 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-func evalClassifyTaxonomy(ctx context.Context, name, test, half string, corrections float64, verbose, asJSON bool, stdout io.Writer) error {
-	var tax *topic.Taxonomy
+func evalClassifyTaxonomy(ctx context.Context, name string, opts eval.TaxonomyClassifyOptions, verbose, asJSON bool, stdout io.Writer) error {
 	if name == "default" {
-		tax = topic.DefaultTaxonomy()
+		opts.Taxonomy = topic.DefaultTaxonomy()
 	} else {
 		var err error
-		if tax, err = topic.LoadTaxonomy(name); err != nil {
+		if opts.Taxonomy, err = topic.LoadTaxonomy(name); err != nil {
 			return fmt.Errorf("eval classify: %w", err)
 		}
 	}
-	res, err := eval.ClassifyTaxonomy(ctx, eval.TaxonomyClassifyOptions{Taxonomy: tax, Test: test, Half: half, Corrections: corrections})
+	res, err := eval.ClassifyTaxonomy(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -113,9 +115,9 @@ func evalClassifyTaxonomy(ctx context.Context, name, test, half string, correcti
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "taxonomy   %s (%d topics)\ntest       %s", name, res.Topics, test)
-	if half != "" {
-		fmt.Fprintf(stdout, " (%s examples)", half)
+	fmt.Fprintf(stdout, "taxonomy   %s (%d topics)\ntest       %s", name, res.Topics, opts.Test)
+	if opts.Half != "" {
+		fmt.Fprintf(stdout, " (%s examples)", opts.Half)
 	}
 	fmt.Fprintf(stdout, "\nexamples   %d\n", res.Examples)
 	if res.Retrained == nil {
@@ -123,7 +125,11 @@ func evalClassifyTaxonomy(ctx context.Context, name, test, half string, correcti
 		printPerLabel(stdout, res.Before.ClassifyMetrics)
 		return nil
 	}
-	fmt.Fprintf(stdout, "replayed   %d (%.2f), %d of them corrected (Learn), then Retrain\nscored     %d others\n\n", res.Replayed, corrections, res.Corrected, res.Before.Examples)
+	fmt.Fprintf(stdout, "replayed   %d (%.2f), %d of them corrected", res.Replayed, opts.Corrections, res.Corrected)
+	if opts.Confirmed {
+		fmt.Fprintf(stdout, " and %d confirmed", res.Confirmed)
+	}
+	fmt.Fprintf(stdout, " (Learn), then Retrain\nscored     %d others\n\n", res.Before.Examples)
 	fmt.Fprintf(stdout, "%-20s %9s %9s\n", "", "accuracy", "macro_f1")
 	for _, r := range []struct {
 		name string

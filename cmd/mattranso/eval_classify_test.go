@@ -118,8 +118,8 @@ func TestEvalClassifyTaxonomy(t *testing.T) {
 		t.Errorf("json = %s, want half of %d examples replayed and the rest scored before and after", out, half)
 	}
 
-	out, errOut, code = runCmd(t, nil, "eval", "classify", "--taxonomy", "default", "--test", dev, "--corrections", "0.3")
-	for _, want := range []string{"taxonomy   default (13 topics)", "replayed   ", "before ", "after learning ", "after retraining ", "after retraining, per label:", "tham_nhung_tieu_cuc"} {
+	out, errOut, code = runCmd(t, nil, "eval", "classify", "--taxonomy", "default", "--test", dev, "--corrections", "0.3", "--confirmed")
+	for _, want := range []string{"taxonomy   default (13 topics)", "replayed   107 (0.30), ", " confirmed (Learn)", "before ", "after learning ", "after retraining ", "after retraining, per label:", "tham_nhung_tieu_cuc"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("text mode: exit %d, output %q lacks %q (%s)", code, out, want, errOut)
 		}
@@ -161,6 +161,8 @@ func TestEvalClassifyTaxonomy(t *testing.T) {
 		{[]string{"--train", dev, "--test", dev, "--corrections", "0.3"}, "go with --taxonomy"},
 		{[]string{"--train", dev, "--test", dev, "--half", "odd"}, "go with --taxonomy"},
 		{[]string{"--train", dev, "--test", dev, "-v"}, "go with --taxonomy"},
+		{[]string{"--train", dev, "--test", dev, "--confirmed"}, "go with --taxonomy"},
+		{[]string{"--taxonomy", "default", "--test", dev, "--confirmed"}, "--confirmed goes with --corrections F"},
 	} {
 		if _, errOut, code := runCmd(t, nil, append([]string{"eval", "classify"}, c.args...)...); code != 2 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, %q, want %q", c.args, code, errOut, c.want)
