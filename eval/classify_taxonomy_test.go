@@ -23,6 +23,12 @@ func TestClassifyTaxonomy(t *testing.T) {
 	if len(all.Before.PerLabel) != len(tax.Topics) {
 		t.Errorf("%d labels scored, want the taxonomy's %d", len(all.Before.PerLabel), len(tax.Topics))
 	}
+	// EVAL.md reports accuracy and macro-F1 0.852 on the whole set, a
+	// point of margin here for the last bits of floating point: a change
+	// to the taxonomy or to training that costs more shows.
+	if all.Before.Accuracy < 0.84 || all.Before.MacroF1 < 0.84 {
+		t.Errorf("dev set: accuracy %.4f, macro-F1 %.4f; want ≥ 0.84 (EVAL.md: 0.852, 0.852)", all.Before.Accuracy, all.Before.MacroF1)
+	}
 
 	odd, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Half: "odd"})
 	if err != nil {
