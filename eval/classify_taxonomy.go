@@ -1,11 +1,15 @@
 package eval
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 
 	"github.com/mattranso/mattranso/topic"
 )
@@ -27,15 +31,23 @@ type TaxonomyClassifyOptions struct {
 	// right, as if the officer's confirmation of a topic were kept like a
 	// correction; otherwise only the wrong ones are.
 	Confirmed bool
+	// Route, when set, gives the unit that receives an item addressed to
+	// level about topic from commune of province; each scored line's
+	// predicted topic is then routed and the unit compared with the line's
+	// "unit" (the test lines must carry "commune", "province", "level" and
+	// "unit").
+	Route func(level, topic, commune, province string) (string, error)
 }
 
 // correctionSeed fixes the shuffle that picks the corrections, so that
 // runs compare on the same examples.
 const correctionSeed = 14
 
-// LabelledMetrics are a run's scores with each label's.
+// LabelledMetrics are a run's scores with each label's, and with Route,
+// the share of lines routed to their receiving unit.
 type LabelledMetrics struct {
 	ClassifyMetrics
+	Routing  *float64       `json:"routing_accuracy,omitempty"`
 	PerLabel []ClassMetrics `json:"per_label"`
 }
 
@@ -63,6 +75,10 @@ type TaxonomyClassification struct {
 	Before    LabelledMetrics  `json:"before"`
 	Learnt    *LabelledMetrics `json:"learnt,omitempty"`
 	Retrained *LabelledMetrics `json:"retrained,omitempty"`
+	// RoutingGold is, with Route, the share of the scored lines routed to
+	// their unit when their topic is the right one: how far the set's
+	// units agree with the routing rules.
+	RoutingGold *float64 `json:"routing_accuracy_gold_topics,omitempty"`
 	// Misses are the scored examples the classifier got wrong at the end
 	// (after the retraining, with corrections), in file order.
 	Misses []Miss `json:"-"`
@@ -99,6 +115,15 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 	if err != nil {
 		return res, fmt.Errorf("eval classify: test: %w", err)
 	}
+	var routes []routeFields
+	if opts.Route != nil {
+		if routes, err = readRoutes(opts.Test); err != nil {
+			return res, fmt.Errorf("eval classify: test: %w", err)
+		}
+		if len(routes) != len(test) {
+			return res, fmt.Errorf("eval classify: test: %d examples but %d lines with routing fields", len(test), len(routes))
+		}
+	}
 	switch opts.Half {
 	case "":
 	case "odd", "even":
@@ -107,12 +132,16 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 			keep = 1
 		}
 		var h []topic.Example
+		var r []routeFields
 		for i, e := range test {
 			if i%2 == keep {
 				h = append(h, e)
+				if routes != nil {
+					r = append(r, routes[i])
+				}
 			}
 		}
-		test = h
+		test, routes = h, r
 	default:
 		return res, fmt.Errorf("eval classify: half: %q, want odd or even", opts.Half)
 	}
@@ -146,9 +175,19 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 	if err != nil {
 		return res, fmt.Errorf("eval classify: %w", err)
 	}
+	// routed says whether line i goes to its unit when its topic is t.
+	routed := func(i int, t string) (bool, error) {
+		f := routes[i]
+		unit, err := opts.Route(f.Level, t, f.Commune, f.Province)
+		if err != nil {
+			return false, fmt.Errorf("eval classify: test example %d: route: %w", i+1, err)
+		}
+		return unit == f.Unit, nil
+	}
 	score := func() (LabelledMetrics, error) {
 		var gold, pred []string
 		res.Misses = nil
+		right := 0
 		for i, e := range test {
 			if replay[i] {
 				continue
@@ -161,11 +200,43 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 			if r.Topic != e.Label {
 				res.Misses = append(res.Misses, Miss{Text: e.Text, Label: e.Label, Got: r})
 			}
+			if opts.Route != nil {
+				ok, err := routed(i, r.Topic)
+				if err != nil {
+					return LabelledMetrics{}, err
+				}
+				if ok {
+					right++
+				}
+			}
 		}
-		return labelled(ScoreClassification(gold, pred)), nil
+		m := labelled(ScoreClassification(gold, pred))
+		if opts.Route != nil {
+			a := float64(right) / float64(len(gold))
+			m.Routing = &a
+		}
+		return m, nil
 	}
 	if res.Before, err = score(); err != nil {
 		return res, err
+	}
+	if opts.Route != nil {
+		right, n := 0, 0
+		for i, e := range test {
+			if replay[i] {
+				continue
+			}
+			ok, err := routed(i, e.Label)
+			if err != nil {
+				return res, err
+			}
+			n++
+			if ok {
+				right++
+			}
+		}
+		a := float64(right) / float64(n)
+		res.RoutingGold = &a
 	}
 	if len(order) == 0 {
 		return res, nil
@@ -202,4 +273,44 @@ func ClassifyTaxonomy(ctx context.Context, opts TaxonomyClassifyOptions) (Taxono
 	}
 	res.Retrained = &retrained
 	return res, nil
+}
+
+// routeFields are what routing reads of a test line.
+type routeFields struct {
+	Commune  string `json:"commune"`
+	Province string `json:"province"`
+	Level    string `json:"level"`
+	Unit     string `json:"unit"`
+}
+
+// readRoutes reads the routing fields of each example of a JSONL file,
+// skipping blank lines as topic.ReadExamples does, so that the two line
+// up.
+func readRoutes(path string) ([]routeFields, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var out []routeFields
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var r routeFields
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
+		}
+		if r.Commune == "" || r.Province == "" || r.Unit == "" {
+			return nil, fmt.Errorf("%s: line %d: routing needs \"commune\", \"province\" and \"unit\"", path, line)
+		}
+		out = append(out, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,6 +84,50 @@ func TestClassifyTaxonomy(t *testing.T) {
 	}
 }
 
+// routeTest routes as the default rules do: corruption to the province at
+// least, everything else to the level addressed.
+func routeTest(level, topic, commune, province string) (string, error) {
+	switch {
+	case level == "central":
+		return "VN/MTTQ", nil
+	case level == "province" || topic == "tham_nhung_tieu_cuc":
+		return province + "/MTTQ", nil
+	case level == "commune":
+		return commune + "/MTTQ", nil
+	}
+	return "", errors.New("bad level " + level)
+}
+
+func TestClassifyTaxonomyRouting(t *testing.T) {
+	tax := topic.DefaultTaxonomy()
+	r, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Half: "even", Route: routeTest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every line of the set carries the unit the rules give its topic.
+	if r.RoutingGold == nil || *r.RoutingGold != 1 {
+		t.Fatalf("routing with the right topics = %v, want 1", r.RoutingGold)
+	}
+	// A wrong topic misroutes only when it crosses the corruption rule at
+	// the commune level, so routing is at least as right as the topics.
+	if r.Before.Routing == nil || *r.Before.Routing < r.Before.Accuracy || *r.Before.Routing == 1 {
+		t.Errorf("routing accuracy %v with topic accuracy %.4f", r.Before.Routing, r.Before.Accuracy)
+	}
+	// Without a route nothing is routed.
+	n, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Half: "even"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.RoutingGold != nil || n.Before.Routing != nil {
+		t.Errorf("routing scored without a route: %v, %v", n.RoutingGold, n.Before.Routing)
+	}
+	// A route that fails names the line.
+	fail := func(level, topic, commune, province string) (string, error) { return "", errors.New("no such level") }
+	if _, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Route: fail}); err == nil || !strings.Contains(err.Error(), "test example 1: route: no such level") {
+		t.Errorf("failing route: err = %v", err)
+	}
+}
+
 func TestClassifyTaxonomyErrors(t *testing.T) {
 	tax := topic.DefaultTaxonomy()
 	tiny := filepath.Join("testdata", "classify-tiny", "test.jsonl")
@@ -98,6 +143,7 @@ func TestClassifyTaxonomyErrors(t *testing.T) {
 		{"share of 1", TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: 1}, "corrections: 1 is not a share"},
 		{"negative share", TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Corrections: -0.1}, "corrections: -0.1"},
 		{"labels outside the taxonomy", TaxonomyClassifyOptions{Taxonomy: tax, Test: tiny}, `label "lecturer" is not a topic`},
+		{"routing without units", TaxonomyClassifyOptions{Taxonomy: tax, Test: tiny, Route: routeTest}, `line 1: routing needs "commune", "province" and "unit"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

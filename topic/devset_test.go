@@ -19,11 +19,12 @@ import (
 var devSetPath = filepath.Join("..", "feedback", "testdata", "devset.jsonl")
 
 type devItem struct {
-	Text    string `json:"text"`
-	Label   string `json:"label"`
-	Commune string `json:"commune"`
-	Level   string `json:"level"`
-	Unit    string `json:"unit"`
+	Text     string `json:"text"`
+	Label    string `json:"label"`
+	Commune  string `json:"commune"`
+	Province string `json:"province"`
+	Level    string `json:"level"`
+	Unit     string `json:"unit"`
 }
 
 // TestDevSet checks that the development set is what EVAL.md says it is:
@@ -97,6 +98,9 @@ func TestDevSet(t *testing.T) {
 		if !ok {
 			t.Errorf("line %d: commune %q is not a commune code of the administrative units", i+1, it.Commune)
 			continue
+		}
+		if it.Province != p {
+			t.Errorf("line %d: province %q, but commune %s is in province %s", i+1, it.Province, it.Commune, p)
 		}
 		var want string
 		switch {

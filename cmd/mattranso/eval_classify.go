@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/mattranso/mattranso/eval"
+	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/topic"
 )
 
@@ -31,6 +32,7 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.BoolVar(&opts.WordsOnly, "words-only", false, "no character n-grams")
 	taxonomy := fs.String("taxonomy", "", `train from a taxonomy alone, as serve does: "default" (the embedded one) or a .json/.yaml file; instead of --train`)
 	corrections := fs.Float64("corrections", 0, "with --taxonomy: replay this share of --test (a seeded shuffle) as officers' corrections, then score the rest before and after")
+	routing := fs.Bool("routing", false, `with --taxonomy: route each predicted topic by the default routing rules and compare the receiving unit with each line's "unit"`)
 	confirmed := fs.Bool("confirmed", false, "with --corrections: teach the classifier the replayed examples it had right too (the officer confirmed the topic), not only the wrong ones")
 	half := fs.String("half", "", "with --taxonomy: score only the odd (1st, 3rd, …) or the even examples of --test")
 	verbose := fs.Bool("v", false, "with --taxonomy: list the examples it gets wrong (after the corrections, with --corrections)")
@@ -58,10 +60,14 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		case *confirmed && *corrections == 0:
 			return exitError{2, errors.New("eval classify: --confirmed goes with --corrections F")}
 		}
-		return evalClassifyTaxonomy(ctx, *taxonomy, eval.TaxonomyClassifyOptions{Test: *test, Half: *half, Corrections: *corrections, Confirmed: *confirmed}, *verbose, *asJSON, stdout)
+		opts := eval.TaxonomyClassifyOptions{Test: *test, Half: *half, Corrections: *corrections, Confirmed: *confirmed}
+		if *routing {
+			opts.Route = routeByDefaultRules
+		}
+		return evalClassifyTaxonomy(ctx, *taxonomy, opts, *verbose, *asJSON, stdout)
 	}
-	if *corrections != 0 || *half != "" || *verbose || *confirmed {
-		return exitError{2, errors.New("eval classify: --corrections, --confirmed, --half and -v go with --taxonomy")}
+	if *corrections != 0 || *half != "" || *verbose || *confirmed || *routing {
+		return exitError{2, errors.New("eval classify: --corrections, --confirmed, --half, --routing and -v go with --taxonomy")}
 	}
 	if *folds != 0 {
 		switch {
@@ -87,6 +93,15 @@ func evalClassify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "train      %s\ntest       %s\nexamples   %d\naccuracy   %.4f\nmacro_f1   %.4f\n\n", *train, *test, m.Examples, m.Accuracy, m.MacroF1)
 	printPerLabel(stdout, m)
 	return nil
+}
+
+// routeByDefaultRules routes as serve does when no rules are configured.
+func routeByDefaultRules(level, topic, commune, province string) (string, error) {
+	l, err := feedback.ParseLevel(level)
+	if err != nil {
+		return "", err
+	}
+	return feedback.DefaultRules().Route(l, topic, commune, province), nil
 }
 
 func evalClassifyTaxonomy(ctx context.Context, name string, opts eval.TaxonomyClassifyOptions, verbose, asJSON bool, stdout io.Writer) error {
@@ -121,7 +136,11 @@ func evalClassifyTaxonomy(ctx context.Context, name string, opts eval.TaxonomyCl
 	}
 	fmt.Fprintf(stdout, "\nexamples   %d\n", res.Examples)
 	if res.Retrained == nil {
-		fmt.Fprintf(stdout, "accuracy   %.4f\nmacro_f1   %.4f\n\n", res.Before.Accuracy, res.Before.MacroF1)
+		fmt.Fprintf(stdout, "accuracy   %.4f\nmacro_f1   %.4f\n", res.Before.Accuracy, res.Before.MacroF1)
+		if res.RoutingGold != nil {
+			fmt.Fprintf(stdout, "routing    %.4f (receiving unit; %.4f with the right topics)\n", *res.Before.Routing, *res.RoutingGold)
+		}
+		fmt.Fprintln(stdout)
 		printPerLabel(stdout, res.Before.ClassifyMetrics)
 		return nil
 	}
@@ -130,12 +149,23 @@ func evalClassifyTaxonomy(ctx context.Context, name string, opts eval.TaxonomyCl
 		fmt.Fprintf(stdout, " and %d confirmed", res.Confirmed)
 	}
 	fmt.Fprintf(stdout, " (Learn), then Retrain\nscored     %d others\n\n", res.Before.Examples)
-	fmt.Fprintf(stdout, "%-20s %9s %9s\n", "", "accuracy", "macro_f1")
+	fmt.Fprintf(stdout, "%-20s %9s %9s", "", "accuracy", "macro_f1")
+	if res.RoutingGold != nil {
+		fmt.Fprintf(stdout, " %9s", "routing")
+	}
+	fmt.Fprintln(stdout)
 	for _, r := range []struct {
 		name string
 		m    eval.LabelledMetrics
 	}{{"before", res.Before}, {"after learning", *res.Learnt}, {"after retraining", *res.Retrained}} {
-		fmt.Fprintf(stdout, "%-20s %9.4f %9.4f\n", r.name, r.m.Accuracy, r.m.MacroF1)
+		fmt.Fprintf(stdout, "%-20s %9.4f %9.4f", r.name, r.m.Accuracy, r.m.MacroF1)
+		if r.m.Routing != nil {
+			fmt.Fprintf(stdout, " %9.4f", *r.m.Routing)
+		}
+		fmt.Fprintln(stdout)
+	}
+	if res.RoutingGold != nil {
+		fmt.Fprintf(stdout, "routing with the right topics: %.4f\n", *res.RoutingGold)
 	}
 	fmt.Fprintln(stdout, "\nbefore, per label:")
 	printPerLabel(stdout, res.Before.ClassifyMetrics)

@@ -125,6 +125,29 @@ func TestEvalClassifyTaxonomy(t *testing.T) {
 		}
 	}
 
+	// --routing routes each predicted topic by the default rules of
+	// package feedback; the set's units are those rules' for its topics.
+	out, errOut, code = runCmd(t, nil, "eval", "classify", "--taxonomy", "default", "--test", dev, "--routing", "--json")
+	var routed struct {
+		Before struct {
+			Accuracy float64  `json:"accuracy"`
+			Routing  *float64 `json:"routing_accuracy"`
+		} `json:"before"`
+		Gold *float64 `json:"routing_accuracy_gold_topics"`
+	}
+	if err := json.Unmarshal([]byte(out), &routed); err != nil || code != 0 {
+		t.Fatalf("--routing: exit %d, %q, %v (%s)", code, out, err, errOut)
+	}
+	if routed.Gold == nil || *routed.Gold != 1 || routed.Before.Routing == nil || *routed.Before.Routing < routed.Before.Accuracy {
+		t.Errorf("--routing: %s, want every unit right with the right topics, and routing no worse than the topics", out)
+	}
+	out, errOut, code = runCmd(t, nil, "eval", "classify", "--taxonomy", "default", "--test", dev, "--routing", "--corrections", "0.5")
+	for _, want := range []string{"  routing\n", "routing with the right topics: 1.0000"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("--routing --corrections: exit %d, output %q lacks %q (%s)", code, out, want, errOut)
+		}
+	}
+
 	// -v lists each miss with its gold and predicted topics.
 	out, errOut, code = runCmd(t, nil, "eval", "classify", "--taxonomy", "default", "--test", dev, "--half", "even", "-v")
 	if misses := strings.Count(out, " → "); code != 0 || misses == 0 || !strings.Contains(out, "(even examples)") {
@@ -162,6 +185,7 @@ func TestEvalClassifyTaxonomy(t *testing.T) {
 		{[]string{"--train", dev, "--test", dev, "--half", "odd"}, "go with --taxonomy"},
 		{[]string{"--train", dev, "--test", dev, "-v"}, "go with --taxonomy"},
 		{[]string{"--train", dev, "--test", dev, "--confirmed"}, "go with --taxonomy"},
+		{[]string{"--train", dev, "--test", dev, "--routing"}, "go with --taxonomy"},
 		{[]string{"--taxonomy", "default", "--test", dev, "--confirmed"}, "--confirmed goes with --corrections F"},
 	} {
 		if _, errOut, code := runCmd(t, nil, append([]string{"eval", "classify"}, c.args...)...); code != 2 || !strings.Contains(errOut, c.want) {
