@@ -41,6 +41,7 @@ var goodBodies = map[string]string{
 	"POST /api/v1/feedback/items/{id}/topic":       `{"topic":X}`,
 	"POST /api/v1/feedback/items/{id}/route":       `{"unit":"79/MTTQ","reason":X}`,
 	"POST /api/v1/feedback/items/{id}/duplicate":   `{"of":X}`,
+	"POST /api/v1/feedback/items/{id}/publication": `{"public_text":X}`,
 }
 
 // pathValues fill a route's parameters with values that exist.
