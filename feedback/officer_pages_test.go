@@ -179,6 +179,9 @@ func TestOfficerForms(t *testing.T) {
 			t.Errorf("forwarded to %q, %s", got.Agency, got.State)
 		}
 		done(post("/trang-thai", url.Values{"to": {"answered"}, "text": {"Khu Quản lý giao thông đô thị đã vá ổ gà ngày 10/3."}}), "trang-thai")
+		if p := f.page(t, self, tok[saiGonOfficer]); !strings.Contains(p.body, `href="`+self+`/cong-bo"`) {
+			t.Error("an answered item's page does not lead to its publication")
+		}
 		done(post("/trang-thai", url.Values{"to": {"closed"}, "outcome": {"resolved"}}), "trang-thai")
 		done(post("/trang-thai", url.Values{"to": {"in_progress"}, "text": {"Người dân báo ổ gà xuất hiện lại."}}), "trang-thai")
 		done(post("/ghi-chu", url.Values{"text": {"Gọi lại cho người dân sau khi kiểm tra."}}), "ghi-chu")
