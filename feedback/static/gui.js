@@ -56,9 +56,13 @@
     fill(village, [], "— Không chọn —", "");
   }
 
+  // A late answer for a province or commune no longer chosen (the
+  // picker moved on, as typing a name in it does) is dropped.
   function loadCommunes() {
-    if (!province.value) return;
-    getJSON("/api/v1/org/territories/" + encodeURIComponent(province.value)).then(function (d) {
+    var code = province.value;
+    if (!code) return;
+    getJSON("/api/v1/org/territories/" + encodeURIComponent(code)).then(function (d) {
+      if (province.value !== code) return;
       communes = d.children || [];
       showCommunes(communes);
     }).catch(function () {});
@@ -69,19 +73,50 @@
     fill(village, [], "— Không chọn —", "");
     if (!/^[0-9]{5}$/.test(c)) return;
     getJSON("/api/v1/org/territories/" + c + "/villages").then(function (d) {
+      if (document.getElementById("commune_code").value !== c) return;
       fill(village, d.villages || [], "— Không chọn —", "");
     }).catch(function () {});
+  }
+
+  // searchCountry asks the server to find communes by name across the
+  // country (what the form's own page lists for ?tim=), without leaving
+  // the page: leaving it would lose what was typed and the photos chosen.
+  function searchCountry(q) {
+    return fetch("/phan-anh/gui?tim=" + encodeURIComponent(q), { headers: { Accept: "text/html" } }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var found = [];
+      page.querySelectorAll("#commune_code option").forEach(function (o) {
+        if (o.value) found.push({ code: o.value, name: o.textContent });
+      });
+      return found;
+    });
   }
 
   document.querySelectorAll(".pa-nojs").forEach(function (b) { b.hidden = true; });
   if (province) province.addEventListener("change", loadCommunes);
   if (search) {
-    // Typing filters the province's communes at once; Enter (or Tìm)
-    // still searches the whole country on the server.
+    // Typing filters the listed communes at once; Enter (or Tìm)
+    // searches the whole country.
     search.addEventListener("input", function () {
       if (!communes.length) return;
       var q = fold(search.value.trim());
       showCommunes(communes.filter(function (t) { return fold(t.name).indexOf(q) >= 0; }));
+    });
+    var picker = document.getElementById("chon-noi");
+    picker.addEventListener("submit", function (e) {
+      var q = search.value.trim();
+      if (!q) return;
+      e.preventDefault();
+      searchCountry(q).then(function (found) {
+        communes = found;
+        showCommunes(found);
+      }).catch(function () {
+        // The page's own search, which reloads it, rather than nothing.
+        picker.submit();
+      });
     });
   }
   var cc = document.getElementById("commune_code");
