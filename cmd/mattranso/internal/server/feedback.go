@@ -80,6 +80,10 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 	if err != nil {
 		return FeedbackParts{}, err
 	}
+	stats, err := feedback.NewStats(svc, feedback.StatsOptions{Access: auth.Check, Workdays: cal, Logger: web.RequestLogger(log)})
+	if err != nil {
+		return FeedbackParts{}, err
+	}
 	go prepareClassifier(ctx, cfg, svc, log)
 	return FeedbackParts{
 		Service: svc,
@@ -87,6 +91,7 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 			Name: "feedback", Templates: feedback.Templates, Funcs: feedback.TemplateFuncs, BodyLimits: feedback.BodyLimits,
 			Mount: func(r web.Router, pages *web.Renderer) error {
 				svc.Register(r, pages)
+				stats.Register(r, pages)
 				return nil
 			},
 		},
