@@ -377,11 +377,19 @@ func (t subtree) where(args *[]any) string {
 		return fmt.Sprintf("$%d", len(*args))
 	}
 	p := t.terr.Path
-	cond := "unit_path >= " + arg(p) + " AND unit_path < " + arg(p[:len(p)-1]+"0")
-	if t.unit.Org != org.MTTQ {
-		cond += " AND unit LIKE " + arg("%/"+string(t.unit.Org))
+	var conds []string
+	// Every item lies under the root: saying so would only lead the
+	// planner to the subtree index instead of the statistics' own.
+	if t.terr.Level != org.Central {
+		conds = append(conds, "unit_path >= "+arg(p)+" AND unit_path < "+arg(p[:len(p)-1]+"0"))
 	}
-	return cond
+	if t.unit.Org != org.MTTQ {
+		conds = append(conds, "unit LIKE "+arg("%/"+string(t.unit.Org)))
+	}
+	if len(conds) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(conds, " AND ")
 }
 
 // child is the child territory of the subtree that path lies in, "" for
@@ -581,6 +589,11 @@ func (s *Stats) Figures(ctx context.Context, unit string, p Period) (Figures, er
 	}
 	f.ByTopic = s.topicCounts(byTopic)
 	names := newNamer(s.territories)
+	if len(cells) > prefetchNames {
+		if err := names.prefetch(ctx, sub.terr, org.Commune); err != nil {
+			return Figures{}, err
+		}
+	}
 	if f.ByUnit, err = s.unitRows(ctx, sub, units, names); err != nil {
 		return Figures{}, err
 	}
@@ -667,6 +680,34 @@ func (n *namer) get(ctx context.Context, code string) (org.Territory, error) {
 	}
 	n.seen[code] = t
 	return t, nil
+}
+
+// prefetchNames is how many cells of the commune × topic table make the
+// communes' names worth reading in one query rather than one by one.
+const prefetchNames = 20
+
+// descendantLister lists the territories of a level under one;
+// *org.Store is one.
+type descendantLister interface {
+	Descendants(ctx context.Context, code string, level org.Level) ([]org.Territory, error)
+}
+
+// prefetch reads at once the territories of level under t, when the
+// Territories can list them: the centre's table names thousands of
+// communes.
+func (n *namer) prefetch(ctx context.Context, t org.Territory, level org.Level) error {
+	l, ok := n.terr.(descendantLister)
+	if !ok || t.Level == level || t.Level == org.Commune || t.Level == org.Village {
+		return nil
+	}
+	all, err := l.Descendants(ctx, t.Code, level)
+	if err != nil {
+		return fmt.Errorf("feedback: statistics: %w", err)
+	}
+	for _, d := range all {
+		n.seen[d.Code] = d
+	}
+	return nil
 }
 
 // childLister lists a territory's children; *org.Store is one.
