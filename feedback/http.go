@@ -27,7 +27,7 @@ import (
 //	GET  /phan-anh/{code}          the status page
 //
 // API refusals are {"error":{"code","message","field"}}: 400 required,
-// too_long, invalid_code, unknown_commune, not_a_commune, wrong_commune,
+// too_long, invalid_code, unknown_commune, wrong_commune,
 // unknown_village, retired_village, invalid_level, invalid_position,
 // invalid_name, invalid_phone, invalid_email, unknown_topic,
 // too_many_photos, invalid_photo, invalid_multipart, unknown_field,
@@ -57,10 +57,12 @@ type Router interface {
 }
 
 // BodyLimits are the routes whose bodies may be larger than the site's
-// default limit, by path: the submissions with photos.
+// default limit, by path: the submissions with photos, Open311's too.
 var BodyLimits = map[string]int64{
-	"/api/v1/feedback": MaxUpload,
-	"/phan-anh/gui":    MaxUpload,
+	"/api/v1/feedback":             MaxUpload,
+	"/phan-anh/gui":                MaxUpload,
+	Open311Path + "/requests.json": MaxUpload,
+	Open311Path + "/requests.xml":  MaxUpload,
 }
 
 // Register adds the public routes to r; the pages render through pages,
