@@ -68,8 +68,10 @@ func closing(r rune) rune {
 	return 0
 }
 
+// A placeholder counts as part of an address: redacting a text again must
+// not see an address where the first pass saw none.
 func localRune(t *tok) bool {
-	if t.kind == kWord || t.kind == kNum {
+	if t.kind == kWord || t.kind == kNum || t.kind == kHole {
 		return true
 	}
 	if t.kind == kPunct {
@@ -81,6 +83,8 @@ func localRune(t *tok) bool {
 	return false
 }
 
+func label(t *tok) bool { return t.kind == kWord || t.kind == kNum || t.kind == kHole }
+
 // localPart returns the first token of the local part before the "@" at
 // toks[i], or -1.
 func (d *doc) localPart(i int) int {
@@ -91,7 +95,7 @@ func (d *doc) localPart(i int) int {
 	}
 	from := -1
 	for ; k >= 0 && localRune(&t[k]) && t[i].start-t[k].start <= maxLocal+8; k-- {
-		if t[k].kind == kWord || t[k].kind == kNum {
+		if t[k].kind == kWord || t[k].kind == kNum || t[k].kind == kHole {
 			from = k
 		}
 		if t[k].sp {
@@ -113,11 +117,11 @@ func (d *doc) domain(i int, spelled bool) int {
 	for k < len(t) && t[k].start-t[i].start <= maxDomain {
 		// a label: letters, digits and inner hyphens, written together
 		e := k
-		if !(t[e].kind == kWord || t[e].kind == kNum) {
+		if !label(&t[e]) {
 			break
 		}
-		for e+1 < len(t) && !t[e+1].sp && (t[e+1].kind == kWord || t[e+1].kind == kNum ||
-			t[e+1].punct('-') && e+2 < len(t) && !t[e+2].sp && (t[e+2].kind == kWord || t[e+2].kind == kNum)) {
+		for e+1 < len(t) && t[e+1].start-t[i].start <= maxDomain && !t[e+1].sp && (label(&t[e+1]) ||
+			t[e+1].punct('-') && e+2 < len(t) && !t[e+2].sp && label(&t[e+2])) {
 			e++
 		}
 		if dots > 0 {
@@ -126,7 +130,7 @@ func (d *doc) domain(i int, spelled bool) int {
 		// a dot, written or spelled
 		n := e + 1
 		switch {
-		case n+1 < len(t) && t[n].punct('.') && !t[n].sp && !t[n+1].sp && (t[n+1].kind == kWord || t[n+1].kind == kNum):
+		case n+1 < len(t) && t[n].punct('.') && !t[n].sp && !t[n+1].sp && label(&t[n+1]):
 			k = n + 1
 		case n+1 < len(t) && t[n].kind == kWord && (t[n].fold == "dot" || t[n].fold == "cham") && d.gap(n) && d.gap(n+1):
 			k, spelled = n+1, true

@@ -56,7 +56,7 @@ func (d *doc) houses() {
 			}
 			continue
 		}
-		if t[i].kind == kNum && (i == 0 || t[i-1].kind != kNum) {
+		if t[i].kind == kNum && (i == 0 || !number(&t[i-1])) {
 			if e := d.bareHouse(i); e >= 0 {
 				i = e
 			}
@@ -76,6 +76,9 @@ func (d *doc) houseAfterWord(i int) int {
 		if j < len(t) && t[j].kind == kWord && t[j].fold == "so" && d.gap(j) {
 			j++ // "nhà: số 12"
 		}
+		if j < len(t) && t[j].nl {
+			return -1
+		}
 		last, _ := d.addrNum(j)
 		if last < 0 || d.unitAfter(last) {
 			return -1
@@ -92,7 +95,7 @@ func (d *doc) houseAfterWord(i int) int {
 	if t[i].fold != "so" || (!t[i].plain && t[i].key != "sô2") {
 		return -1
 	}
-	if i > 0 && documentWords.has(&t[i-1]) {
+	if d.word(i-1) && documentWords.has(&t[i-1]) {
 		return -1
 	}
 	j := i + 1
@@ -121,13 +124,16 @@ func (d *doc) bareHouse(i int) int {
 		return -1
 	}
 	p := i - 1
-	if p >= 0 && t[p].punct(':') {
+	if t[i].nl {
+		p = -1 // nothing before it on its line
+	}
+	if p >= 0 && t[p].punct(':') && !t[p].nl {
 		p--
 	}
 	if p >= 0 && !t[i].sp && t[p].kind != kPunct {
 		return -1 // glued to what precedes it: "H29", "P12"
 	}
-	if p >= 0 && t[p].kind == kWord {
+	if d.word(p) {
 		w := &t[p]
 		if d.placeEnd[p] || documentWords.has(w) || dateWords.has(w) || quantityWords.has(w) ||
 			streetWords.match(t, p) > p || units.has(w) || w.fold == "so" {
@@ -187,7 +193,7 @@ func (d *doc) streetNameAfter(last int) bool {
 	if k < len(t) && t[k].punct(',') {
 		k++
 	}
-	if k >= len(t) || t[k].nl || t[k].shape != titleCase || !t[k].word() || hardStops.has(&t[k]) || honorifics.has(&t[k]) {
+	if k >= len(t) || t[k].nl || !d.word(k) || t[k].shape != titleCase || hardStops.has(&t[k]) || honorifics.has(&t[k]) {
 		return false
 	}
 	return !documentWords.has(&t[k]) || d.public[k]
@@ -205,5 +211,5 @@ func year(digits string) bool {
 
 func (d *doc) unitAfter(last int) bool {
 	k := last + 1
-	return k < len(d.t) && (units.has(&d.t[k]) || d.t[k].punct('%'))
+	return d.unit(k) || k < len(d.t) && d.t[k].punct('%')
 }

@@ -93,15 +93,27 @@ func pageText(page string) string {
 	s := unescapeJSON(page)
 	s = percentDecode(s)
 	if strings.IndexByte(s, '<') >= 0 {
+		// Drop the tags but keep their quoted attribute values: a link's
+		// address or an input's value leaks as much as the text.
 		var b strings.Builder
-		in := false
+		in, quote := false, rune(0)
 		for _, r := range s {
 			switch {
-			case r == '<':
+			case !in && r == '<':
 				in = true
 				b.WriteByte(' ')
-			case r == '>' && in:
+			case in && quote != 0:
+				if r == quote {
+					quote = 0
+					b.WriteByte(' ')
+				} else {
+					b.WriteRune(r)
+				}
+			case in && (r == '"' || r == '\''):
+				quote = r
+			case in && r == '>':
 				in = false
+				b.WriteByte(' ')
 			case !in:
 				b.WriteRune(r)
 			}

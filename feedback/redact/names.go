@@ -91,11 +91,11 @@ func (d *doc) nameByTrigger(i int) int {
 		return -1
 	}
 	if strong {
-		return d.lowerRun(j, j)
+		return d.lowerRun(j, j, j-1)
 	}
 	if honor && strongSurnames.has(&t[j]) && d.gap(j+1) && middleNames.has(&t[j+1]) && t[j+1].shape == lowerCase &&
 		middleCompounds.match(t, j+1) == j+1 {
-		return d.lowerRun(j, j+2)
+		return d.lowerRun(j, j+2, j+1)
 	}
 	return -1
 }
@@ -126,12 +126,14 @@ func (d *doc) capitalRun(j int, upper, fromSurname bool) int {
 }
 
 // lowerRun redacts a name typed in lower case, from toks[j]; the words
-// up to toks[need] must all be part of it. It takes at most four words.
-func (d *doc) lowerRun(j, need int) int {
+// up to toks[need] must all be part of it, and those up to toks[known]
+// have been recognised already (a surname and "văn": "ong do van nam").
+// It takes at most four words.
+func (d *doc) lowerRun(j, need, known int) int {
 	t := d.t
 	last := -1
 	for k := j; k < len(t) && k < j+4; k++ {
-		if k > j && !d.gap(k) || t[k].shape != lowerCase || d.nameStop(k, true) ||
+		if k > j && !d.gap(k) || t[k].shape != lowerCase || k > known && d.nameStop(k, true) ||
 			k > j && middleCompounds.match(t, k-1) > k {
 			break
 		}
@@ -184,7 +186,7 @@ func (d *doc) nameBySurname(i int) int {
 		if !d.gap(i+1) || !middleNames.has(&t[i+1]) || t[i+1].plain != w.plain || middleCompounds.match(t, i+1) > i+1 {
 			return -1
 		}
-		return d.lowerRun(i, i+2)
+		return d.lowerRun(i, i+2, i+1)
 	}
 	return -1
 }
@@ -226,7 +228,7 @@ func (d *doc) placeBefore(i int) int {
 	t := d.t
 	k := i - 1
 	for steps := 0; k >= 0 && steps < 5; steps++ {
-		if d.placeEnd[k] {
+		if d.placeEnd[k] && !d.takenIn(d.placeFrom[k], k) {
 			return k
 		}
 		if !d.gap(k+1) || t[k].kind != kWord || !placeModifiers.has(&t[k]) {
@@ -235,6 +237,16 @@ func (d *doc) placeBefore(i int) int {
 		k--
 	}
 	return -1
+}
+
+// takenIn reports whether a finding holds any of toks[from..to].
+func (d *doc) takenIn(from, to int) bool {
+	for i := from; i <= to; i++ {
+		if d.taken[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // streetBefore reports a house number before toks[i]: "12 Lê Lợi",

@@ -45,13 +45,11 @@ func (d *doc) numbers() {
 // chain classifies one chain of digit groups, splitting it greedily.
 func (d *doc) chain(g []int) {
 	t := d.t
-	before := d.contextBefore(g[0])
+	before := d.contextBefore(g[0]) // the same for every group: the chain holds no words
 	for i := 0; i < len(g); {
 		c := before
-		if i > 0 {
-			c = d.contextBefore(g[i])
-		}
-		glued := g[i] > 0 && !t[g[i]].sp && t[g[i]-1].kind == kWord
+		// A placeholder counts as the word it replaced: "A0912…" → "[họ tên]0912…".
+		glued := g[i] > 0 && !t[g[i]].sp && (t[g[i]-1].kind == kWord || t[g[i]-1].kind == kHole)
 		if glued && c == ctxNone && d.trigger[g[i]-1] != ctxNone {
 			c = d.trigger[g[i]-1] // "sdt0912345678", "CCCD001094012345"
 		}
@@ -73,7 +71,7 @@ func (d *doc) chain(g []int) {
 				best, kind = j, k
 			}
 		}
-		if best < 0 || d.amount(g[i:best+1]) || d.date(g[i:best+1]) {
+		if best < 0 || d.amount(g[i:best+1], before) || d.date(g[i:best+1]) {
 			i++
 			continue
 		}
@@ -84,7 +82,7 @@ func (d *doc) chain(g []int) {
 		if i == 0 && from > 0 && !t[from].sp && t[from-1].punct('(') && best > i && t[g[i]+1].punct(')') {
 			from-- // "(024) 3825 1234", not "(0905.123.456)"
 		}
-		if glued && kind == IDNumber && len(t[g[i]-1].fold) <= 3 && t[g[i]-1].capital() {
+		if glued && kind == IDNumber && t[g[i]-1].kind == kWord && len(t[g[i]-1].fold) <= 3 && t[g[i]-1].capital() {
 			from = g[i] - 1 // a passport or insurance card number: "C1234567"
 		}
 		d.addTokens(kind, from, g[best])
@@ -152,12 +150,12 @@ func phone(d string) bool {
 // amount reports a chain that is money or a measure: followed by a unit
 // ("150000000 đồng", "100 000 000 000 đ"), or grouped in thousands without
 // a leading zero ("1.500.000", "100 000 000").
-func (d *doc) amount(g []int) bool {
+func (d *doc) amount(g []int, before ctx) bool {
 	t := d.t
 	last := g[len(g)-1]
 	if last+1 < len(t) {
 		n := &t[last+1]
-		if units.has(n) || n.punct('%') || n.punct('$') || n.punct('₫') {
+		if d.unit(last+1) || n.punct('%') || n.punct('$') || n.punct('₫') {
 			return true
 		}
 		// "1.500.000đ", "5tr"
@@ -171,7 +169,7 @@ func (d *doc) amount(g []int) bool {
 	if len(g) < 2 || t[g[0]].key[0] == '0' || len(t[g[0]].key) > 3 {
 		return false
 	}
-	if g[0] > 0 && t[g[0]-1].punct('+') || d.contextBefore(g[0]) == ctxPhone {
+	if g[0] > 0 && t[g[0]-1].punct('+') || before == ctxPhone {
 		return false // "+84 912 345 678" is grouped like an amount
 	}
 	for _, k := range g[1:] {
@@ -179,7 +177,18 @@ func (d *doc) amount(g []int) bool {
 			return false
 		}
 	}
-	return d.contextBefore(g[0]) != ctxBank && d.contextBefore(g[0]) != ctxID
+	return before != ctxBank && before != ctxID
+}
+
+// unit reports a unit of measure or currency at toks[k]. A capital letter
+// that a capitalised word follows may be a name's first syllable ("L Văn
+// A") and is not taken for one ("5 L" litres).
+func (d *doc) unit(k int) bool {
+	t := d.t
+	if k >= len(t) || !units.has(&t[k]) {
+		return false
+	}
+	return t[k].shape != titleCase || !(d.gap(k+1) && t[k+1].capital())
 }
 
 // date reports a chain shaped as a date: "12.03.2010", "2010-03-12".
@@ -194,36 +203,41 @@ func (d *doc) date(g []int) bool {
 	return a <= 2 && b <= 2 && c == 4 || a == 4 && b <= 2 && c <= 2
 }
 
-// contextBefore looks back from toks[i] over up to six words of the same
-// clause for the nearest phone, ID or bank word. Numbers, placeholders and
-// punctuation inside the clause are passed over but not counted, so that
-// the answer is the same once earlier numbers have been redacted.
-func (d *doc) contextBefore(i int) ctx {
-	words := 0
-	for k := i - 1; k >= 0 && words < 6; k-- {
-		if d.trigger[k] != ctxNone {
-			return d.trigger[k]
+// contexts computes, for every token, the nearest phone, ID or bank word
+// before it within six words of the same clause, in one pass. Numbers,
+// placeholders and punctuation inside the clause are passed over but not
+// counted, so that the answer is the same once earlier numbers have been
+// redacted.
+func (d *doc) contexts() {
+	d.before = make([]ctx, len(d.t))
+	cur, words := ctxNone, 0
+	for k := range d.t {
+		if d.t[k].nl {
+			cur = ctxNone
 		}
-		t := &d.t[k]
-		if d.sentenceStop(k) {
-			return ctxNone
-		}
-		if t.kind == kWord {
-			words++
-		}
-		if t.nl {
-			return ctxNone
+		d.before[k] = cur
+		switch {
+		case d.trigger[k] != ctxNone:
+			cur, words = d.trigger[k], 0
+		case d.sentenceStop(k):
+			cur = ctxNone
+		case d.t[k].kind == kWord:
+			if words++; words >= 6 {
+				cur = ctxNone
+			}
 		}
 	}
-	return ctxNone
 }
 
-// contextAfter looks ahead from toks[i] over up to three words for a bank's
-// name: "0011004123456 Vietcombank", "0011004123456 (ngân hàng Agribank)".
+func (d *doc) contextBefore(i int) ctx { return d.before[i] }
+
+// contextAfter looks ahead from toks[i] over up to three words (and eight
+// tokens) for a bank's name: "0011004123456 Vietcombank",
+// "0011004123456 (ngân hàng Agribank)".
 func (d *doc) contextAfter(i int) ctx {
 	words := 0
-	for k := i + 1; k < len(d.t) && words < 3; k++ {
-		if d.t[k].nl || d.sentenceStop(k) || d.t[k].kind == kNum {
+	for k := i + 1; k < len(d.t) && k <= i+8 && words < 3; k++ {
+		if d.t[k].nl || d.sentenceStop(k) || number(&d.t[k]) {
 			return ctxNone
 		}
 		if d.trigStart[k] {

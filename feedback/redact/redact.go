@@ -19,6 +19,7 @@ package redact
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind is what a span of personal data is.
@@ -100,10 +101,7 @@ type Span struct {
 // valid UTF-8.
 func Find(s string) []Span {
 	d := newDoc(s)
-	d.emails()
-	d.numbers()
-	d.houses()
-	d.names()
+	d.find()
 	return merge(d.found)
 }
 
@@ -115,10 +113,7 @@ func Find(s string) []Span {
 // and redacting it again changes nothing.
 func Text(s string, known ...string) string {
 	d := newDoc(s)
-	d.emails()
-	d.numbers()
-	d.houses()
-	d.names()
+	d.find()
 	for _, k := range known {
 		d.known(k)
 	}
@@ -127,12 +122,34 @@ func Text(s string, known ...string) string {
 	b.Grow(len(s))
 	at := 0
 	for _, sp := range spans {
-		b.WriteString(strings.ToValidUTF8(s[at:sp.Start], "\uFFFD"))
+		writeValid(&b, s[at:sp.Start])
 		b.WriteString(sp.Kind.Placeholder())
 		at = sp.End
 	}
-	b.WriteString(strings.ToValidUTF8(s[at:], "\uFFFD"))
+	writeValid(&b, s[at:])
 	return b.String()
+}
+
+// writeValid writes s with each byte of an invalid sequence replaced by
+// U+FFFD — one for one, unlike strings.ToValidUTF8, so that the text keeps
+// the characters the rules counted.
+func writeValid(b *strings.Builder, s string) {
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		b.WriteString(s[:i])
+		if i < len(s) {
+			b.WriteRune(utf8.RuneError)
+			i++
+		}
+		s = s[i:]
+	}
 }
 
 // merge sorts the findings and joins those that overlap, keeping the
@@ -172,9 +189,12 @@ type doc struct {
 	found []Span
 
 	placeEnd  []bool // a place word ends at this token: "đường", "thành phố"
+	placeFrom []int  // and starts at this one
 	public    []bool // this token belongs to a public name: "Hà Nội", "Lê Lợi"
 	trigger   []ctx  // a phone, ID or bank word ends at this token
 	trigStart []bool // a phone, ID or bank word starts at this token
+	before    []ctx  // the nearest such word before this token, in its clause
+	taken     []bool // a finding holds this token
 }
 
 type ctx uint8
@@ -190,12 +210,14 @@ func newDoc(s string) *doc {
 	d := &doc{s: s, t: scan(s)}
 	n := len(d.t)
 	d.placeEnd = make([]bool, n)
+	d.placeFrom = make([]int, n)
 	d.public = make([]bool, n)
 	d.trigger = make([]ctx, n)
 	d.trigStart = make([]bool, n)
+	d.taken = make([]bool, n)
 	for i := 0; i < n; i++ {
-		if e := places.match(d.t, i); e > i {
-			d.placeEnd[e-1] = true
+		if e := places.match(d.t, i); e > i && !d.placeEnd[e-1] {
+			d.placeEnd[e-1], d.placeFrom[e-1] = true, i
 		}
 		for _, set := range [...]struct {
 			p phraseSet
@@ -207,6 +229,7 @@ func newDoc(s string) *doc {
 			}
 		}
 	}
+	d.contexts()
 	for i := 0; i < n; {
 		// A public name followed by another given name is a person's:
 		// "Trần Phú" is a street, "Trần Phú Cường" a man.
@@ -223,6 +246,17 @@ func newDoc(s string) *doc {
 	return d
 }
 
+// find runs the rules. Each later rule sees what the earlier ones took as
+// a placeholder, as it will when the redacted text is redacted again: a
+// word inside a name found first is no longer a word when the house
+// number after it is judged.
+func (d *doc) find() {
+	d.emails()
+	d.numbers()
+	d.names()
+	d.houses()
+}
+
 func (d *doc) add(k Kind, from, to int) {
 	if to > from {
 		d.found = append(d.found, Span{Kind: k, Start: from, End: to})
@@ -232,6 +266,14 @@ func (d *doc) add(k Kind, from, to int) {
 // addTokens records the tokens from..to (inclusive) as one span.
 func (d *doc) addTokens(k Kind, from, to int) {
 	d.add(k, d.t[from].start, d.t[to].end)
+	for i := from; i <= to; i++ {
+		d.taken[i] = true
+	}
+}
+
+// word reports whether toks[i] is a word not yet taken by a finding.
+func (d *doc) word(i int) bool {
+	return i >= 0 && i < len(d.t) && d.t[i].kind == kWord && !d.taken[i]
 }
 
 // gap reports whether toks[i] follows the token before it on the same
@@ -252,7 +294,14 @@ func (d *doc) sentenceStop(i int) bool {
 	case '!', '?', ';':
 		return true
 	case '.':
-		return i+1 == len(d.t) || d.t[i+1].sp
+		if i+1 == len(d.t) {
+			return true
+		}
+		// "0912 345 678. 0987 654 321" is a list of numbers, one sentence.
+		return d.t[i+1].sp && !(i > 0 && number(&d.t[i-1]) && number(&d.t[i+1]))
 	}
 	return false
 }
+
+// number reports a number or the placeholder a number becomes.
+func number(t *tok) bool { return t.kind == kNum || t.kind == kHole }

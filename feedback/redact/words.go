@@ -314,25 +314,24 @@ var hardStops = exact(`ubnd hđnd mttq ub ủy uỷ sở đảng cục tòa toà
 	ubnd hdnd sdt dt thcs thpt qd nd bhxh bhyt vnd stt`)
 
 // softStops end a name typed in lower case or all in capitals, where the
-// shape of the letters does not: common words of citizens' requests.
+// shape of the letters does not: the function words and common verbs and
+// nouns of citizens' requests — but none that is also a given name (An,
+// Thu, Mai, Năm, Bảo, Công…), which a lower-case name may well hold.
 var softStops = exact(`chặn lấn xây đổ đốt nuôi bán mở hát đánh chửi vay nợ lừa trộm cắt phá
-	chặt cản gây kinh doanh sử dụng tự ý cố tình thường xuyên nhiều lần báo tố cáo khiếu nại
-	nghị phản ánh kiến xin đề cảm ơn kính gửi mong muốn yêu cầu hỏi
-	trả lời giải quyết xem xét xử lý vi phạm làm nhà đất xây dựng đường điện nước rác
-	thải ô nhiễm tiếng ồn chó mèo xe máy ô tô hàng quán lấn chiếm vỉa hè tiền phí thu chi
-	trợ cấp hỗ trợ lương hưu bảo hiểm sổ đỏ giấy tờ hồ sơ thủ tục cấp đổi đăng ký khai sinh
-	tử chứng thực ủy uỷ ban cán bộ công chức viên an toàn giao thông trật tự đêm ngày tháng
-	năm giờ phút sáng trưa chiều tối hôm nay qua mai mốt tuần lần các những mọi mỗi một
-	hai ba bốn năm sáu bảy tám chín mười trăm nghìn triệu tỷ rồi vẫn chưa chẳng không có
-	được bị cho nhận gửi đi đến về ra vào lên xuống ở tại trong ngoài trên dưới sau trước
-	bên cạnh gần xa đối diện theo như vậy thế nào sao gì ai đâu bao giờ là và với của thì
-	mà nhưng nên vì do nếu khi lúc cũng còn rất quá lắm hơn nhất đã đang sẽ vừa mới luôn
-	tôi tao mày mình chúng ta họ nó ấy này kia đó đây người dân bà con gia đình hộ khẩu
-	sinh sống cư trú thường tạm trú địa chỉ số điện thoại email thôn xóm xã phường quận
-	huyện tỉnh thành phố ấp tổ khu phố đội ạ nhé nha à ơi
-	o la va co khong duoc bi da se cua voi cho den ve xin de nghi kien hoi sdt dt so nha
-	thon xom xa phuong huyen tinh tp ap khu dia chi email cccd cmnd gui muon yeu cau giai
-	quyet xem xet nay ay toi nhe sinh song cu tru thuong tam dien thoai zalo`)
+	chặt cản gây kinh sử dụng tự ý cố tình thường xuyên nhiều lần báo tố cáo khiếu nại
+	phản kiến xin đề cảm ơn kính gửi mong muốn yêu cầu hỏi trả lời giải xem xét xử vi làm
+	nhà đất xây dựng đường điện nước rác thải ô nhiễm tiếng ồn chó mèo xe máy hàng quán
+	chiếm vỉa hè tiền trợ cấp hỗ hưu hiểm sổ đỏ giấy tờ sơ thủ tục đổi ký khai tử chứng thực
+	ủy uỷ ban cán bộ chức viên trật đêm ngày tháng giờ phút trưa chiều tối hôm nay qua mốt
+	tuần các những mọi mỗi một bốn trăm nghìn triệu tỷ rồi vẫn chưa chẳng không có được bị
+	cho nhận đi đến về ra vào lên xuống ở tại trong ngoài trên dưới sau trước bên cạnh gần
+	xa đối diện theo vậy nào sao gì ai đâu bao là và với của thì mà nhưng nên vì do nếu khi
+	lúc cũng còn rất quá lắm hơn đã đang sẽ vừa mới luôn tôi tao mày mình chúng ta họ nó
+	ấy này kia đó đây người dân bà con hộ khẩu sống cư trú tạm địa chỉ số thoại email
+	thôn xóm xã phường quận huyện tỉnh phố ấp tổ khu đội ạ nhé nha à ơi sinh
+	o la va co khong duoc bi da se cua voi cho den ve xin de kien hoi sdt dt so nha
+	thon xom xa phuong huyen tinh tp ap khu dia email cccd cmnd gui muon yeu cau giai
+	xem xet nay ay toi nhe song cu tru dien thoai zalo`)
 
 // The rest are the vocabulary of the number rules.
 
