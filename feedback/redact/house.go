@@ -89,6 +89,9 @@ func (d *doc) houseAfterWord(i int) int {
 		if e == i+1 && t[i].fold == "nha" && !d.streetAfter(last) && !d.endOfAddress(last) {
 			return -1 // "nhà" alone: only when an address follows
 		}
+		if t[i].fold == "phong" && !d.buildingAfter(last) {
+			return -1 // a room is a home's only in a residential building
+		}
 		d.addTokens(HouseNumber, i, last)
 		return last
 	}
@@ -132,6 +135,9 @@ func (d *doc) bareHouse(i int) int {
 	}
 	if p >= 0 && !t[i].sp && t[p].kind != kPunct {
 		return -1 // glued to what precedes it: "H29", "P12"
+	}
+	if d.word(p) && t[p].capital() && !d.addressBefore(p) {
+		return -1 // a number in a place's name: "ngõ Hòa Bình 4", "Quận 1"
 	}
 	if d.word(p) {
 		w := &t[p]
@@ -199,6 +205,15 @@ func (d *doc) streetNameAfter(last int) bool {
 	return !documentWords.has(&t[k]) || d.public[k]
 }
 
+// buildingAfter reports a building after toks[last]: "phòng 512, nhà B4".
+func (d *doc) buildingAfter(last int) bool {
+	k := last + 1
+	if k < len(d.t) && d.t[k].punct(',') {
+		k++
+	}
+	return k < len(d.t) && !d.t[k].nl && buildings.match(d.t, k) > k
+}
+
 // endOfAddress reports a house number that ends a clause: "nhà 45A, phường ...".
 func (d *doc) endOfAddress(last int) bool {
 	k := last + 1
@@ -211,5 +226,5 @@ func year(digits string) bool {
 
 func (d *doc) unitAfter(last int) bool {
 	k := last + 1
-	return d.unit(k) || k < len(d.t) && d.t[k].punct('%')
+	return d.unit(k) || k < len(d.t) && d.t[k].punct('%') && !d.t[k].nl
 }

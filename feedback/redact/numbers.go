@@ -155,7 +155,7 @@ func (d *doc) amount(g []int, before ctx) bool {
 	last := g[len(g)-1]
 	if last+1 < len(t) {
 		n := &t[last+1]
-		if d.unit(last+1) || n.punct('%') || n.punct('$') || n.punct('₫') {
+		if d.unit(last+1) || !n.nl && (n.punct('%') || n.punct('$') || n.punct('₫')) {
 			return true
 		}
 		// "1.500.000đ", "5tr"
@@ -185,7 +185,7 @@ func (d *doc) amount(g []int, before ctx) bool {
 // A") and is not taken for one ("5 L" litres).
 func (d *doc) unit(k int) bool {
 	t := d.t
-	if k >= len(t) || !units.has(&t[k]) {
+	if k >= len(t) || t[k].nl || !units.has(&t[k]) {
 		return false
 	}
 	return t[k].shape != titleCase || !(d.gap(k+1) && t[k+1].capital())

@@ -225,7 +225,11 @@ var public = phrases(
 	"Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Vũng Tàu",
 	"Việt Nam", "Sài Gòn", "Khuất Duy Tiến", "Bắc Bộ", "Trung Bộ", "Nam Bộ", "Tây Nguyên",
 	"Hà Nội", "Hà Giang", "Hà Tĩnh", "Hà Nam", "Hà Đông", "Hà Tiên", "Hà Lan", "Hồ Chí Minh",
-	"Hồ Gươm", "Hồ Tây", "Hồ Hoàn Kiếm", "Hồ Núi Cốc", "Hồ Dầu Tiếng", "Hồ Trị An", "Cao Bằng", "Cao Lãnh",
+	"Hồ Gươm", "Hồ Tây", "Hồ Hoàn Kiếm", "Hồ Núi Cốc", "Hồ Dầu Tiếng", "Hồ Trị An", "Hồ Ba Bể",
+	"Hồ Thác Bà", "Hồ Than Thở", "Hồ Tuyền Lâm", "Hồ Kẻ Gỗ", "Hồ Yên Lập", "Hồ Đại Lải", "Hồ Suối Hai",
+	"Hồ Đồng Mô", "Hồ Tà Đùng", "Hồ Lắk", "Hồ Bán Nguyệt", "Hồ Con Rùa", "Hồ Kỳ Hòa", "Hồ Thiền Quang",
+	"Hồ Trúc Bạch", "Hồ Bảy Mẫu", "Hồ Ba Mẫu", "Hồ Linh Đàm", "Hồ Định Công", "Hồ Văn", "Hồ Thành Công",
+	"Hồ Ngọc Khánh", "Hồ Giảng Võ", "Hồ Đống Đa", "Hồ Thủ Lệ", "Hồ Sông Đà", "Hồ Hòa Bình", "Hồ Hoà Bình", "Cao Bằng", "Cao Lãnh",
 	"Cao Nguyên", "Lâm Đồng", "Lâm Hà", "Thái Bình", "Thái Nguyên", "Thái Lan", "Thái Hòa", "Thái Hoà",
 	"Châu Âu", "Châu Á", "Châu Phi", "Châu Mỹ", "Châu Úc", "Châu Đốc", "Châu Thành", "Châu Đức",
 	"Châu Phú", "Mai Châu", "Mai Dịch", "Mai Động", "Mai Sơn", "Lương Sơn", "Lương Tài", "Bạch Mai",
@@ -370,15 +374,21 @@ var units = exact(`đồng đ vnđ vnd triệu tr tỷ tỉ nghìn ngàn k usd �
 	tuan ngay gio phut`)
 
 // streetWords follow a house number: "12 ngõ 34", "số 5 đường Lê Lợi".
+// Villages (thôn, xóm, ấp) are not among them: their houses have no
+// numbers, and "số 3 thôn Đông" is a numbered thing of the village.
 var streetWords = phrases("đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "tổ", "khu phố", "kp",
-	"ấp", "thôn", "xóm", "khóm", "tổ dân phố", "tdp", "quốc lộ", "ql", "tỉnh lộ", "đại lộ", "lô",
-	"block", "khu", "khu tập thể", "ktt", "chung cư", "tòa", "toà", "tầng", "Đ.", "đ.", "P.", "p.")
+	"tổ dân phố", "tdp", "quốc lộ", "ql", "tỉnh lộ", "đại lộ", "khu tập thể", "ktt", "chung cư",
+	"tòa", "toà", "Đ.", "đ.")
 
 // addressWords come before an address: "địa chỉ: 12 Lê Lợi".
 var addressWords = phrases("địa chỉ", "đ/c", "dc", "ở", "tại", "trú tại", "thường trú", "tạm trú",
 	"cư trú", "sống ở", "ở tại", "nhà ở")
 
-var houseTriggers = phrases("số nhà", "nhà số", "sn", "căn hộ", "căn hộ số", "căn số", "nhà")
+var houseTriggers = phrases("số nhà", "nhà số", "sn", "căn hộ", "căn hộ số", "căn số", "nhà", "phòng", "phòng số")
+
+// buildings follow a room number that is a home's: "phòng 512, nhà B4".
+var buildings = phrases("nhà", "tòa", "toà", "tầng", "khu tập thể", "ktt", "chung cư", "cc", "block", "lô",
+	"tòa nhà", "toà nhà", "nha", "toa", "tang", "chung cu")
 
 // documentWords come before a number that is a document's, a parcel's or
 // a vehicle's, not a house's: "Quyết định số 12", "thửa đất số 123".
@@ -386,7 +396,9 @@ var documentWords = exact(`định nghị thông tư luật điều khoản đi�
 	hồ sơ mã biên giấy phiếu thị hoạch cáo trình báo quyết đồng sổ quyển lô phòng xe biển
 	đơn tài khoản hiệu kiện lần vụ án hạng mục phần chương tiết trang kỳ khóa khoá đợt đồ
 	dinh nghi thong tu luat dieu khoan diem ban van cong to thua ho so ma bien giay phieu
-	don tai khoan`)
+	don tai khoan
+	trạm áp trường học đội máy bến cổng kho phòng lớp kiốt ki ốt sạp quầy gian cột trụ đèn bể
+	giếng cầu tuyến tàu chuyến bàn ghế chỗ vé dãy tram truong doi lop kiot sap quay cot tru`)
 
 // dateWords come before a number that is a date or a time.
 var dateWords = exact(`ngày năm tháng hôm lúc từ đến khoảng ngay nam thang luc`)
