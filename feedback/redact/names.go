@@ -7,20 +7,22 @@ package redact
 //     that follow, or, after the phrases that can only introduce a name,
 //     the lower-case ones ("tôi tên là bình");
 //   - a run of capitalised syllables that starts with a common surname
-//     ("Nguyễn Văn Bình", "Nguyen Van Binh", "NGUYỄN VĂN BÌNH");
+//     ("Nguyễn Văn Bình", "Nguyen Van Binh", "NGUYỄN VĂN BÌNH"), or with
+//     any syllable followed by "Văn" or "Thị" ("Lường Văn Khiêm");
 //   - a surname, "văn" or "thị", and a given name, typed in lower case.
 //
 // A run after a place word ("đường", "phường", "trường", "bệnh viện"…) is
 // a place's name, and a run after a house number a street's; the public
 // list in words.go shields provinces, historical figures and
 // institutions. A name runs until punctuation, a line break or a word that
-// cannot be part of one; it is never cut at a fixed length in mixed case,
-// so that what is left after it can never start a name of its own.
+// cannot be part of one; in mixed case it is never cut at a fixed length,
+// so that what is left after it cannot start a name of its own when the
+// redacted text is redacted again.
 
 func (d *doc) names() {
 	t := d.t
 	for i := 0; i < len(t); i++ {
-		if t[i].kind != kWord || d.public[i] {
+		if !d.word(i) || d.public[i] {
 			continue
 		}
 		if e := d.nameByTrigger(i); e >= 0 {
@@ -150,7 +152,7 @@ func (d *doc) lowerRun(j, need, known int) int {
 // ordinary words, for text whose letters' shape says nothing.
 func (d *doc) nameStop(k int, soft bool) bool {
 	w := &d.t[k]
-	if w.kind != kWord || d.public[k] || d.trigStart[k] || hardStops.has(w) {
+	if w.kind != kWord || d.taken[k] || d.public[k] || d.trigStart[k] || hardStops.has(w) {
 		return true
 	}
 	return soft && (softStops.has(w) || places.match(d.t, k) > k)

@@ -18,6 +18,7 @@ func isChainSep(r rune) bool {
 }
 
 func (d *doc) numbers() {
+	d.contexts()
 	t := d.t
 	for i := 0; i < len(t); i++ {
 		if t[i].kind != kNum {
@@ -31,7 +32,7 @@ func (d *doc) numbers() {
 				k++
 				seps++
 			}
-			if k >= len(t) || t[k].kind != kNum || t[k].nl || k == j+1 && !t[k].sp {
+			if k >= len(t) || t[k].kind != kNum || t[k].nl {
 				break
 			}
 			groups = append(groups, k)
@@ -185,7 +186,7 @@ func (d *doc) amount(g []int, before ctx) bool {
 // A") and is not taken for one ("5 L" litres).
 func (d *doc) unit(k int) bool {
 	t := d.t
-	if k >= len(t) || t[k].nl || !units.has(&t[k]) {
+	if k >= len(t) || t[k].nl || d.taken[k] || !units.has(&t[k]) {
 		return false
 	}
 	return t[k].shape != titleCase || !(d.gap(k+1) && t[k+1].capital())
@@ -205,9 +206,9 @@ func (d *doc) date(g []int) bool {
 
 // contexts computes, for every token, the nearest phone, ID or bank word
 // before it within six words of the same clause, in one pass. Numbers,
-// placeholders and punctuation inside the clause are passed over but not
-// counted, so that the answer is the same once earlier numbers have been
-// redacted.
+// placeholders, what earlier rules took (a name of three words becomes one
+// placeholder) and punctuation inside the clause are passed over but not
+// counted, so that the answer is the same once the text has been redacted.
 func (d *doc) contexts() {
 	d.before = make([]ctx, len(d.t))
 	cur, words := ctxNone, 0
@@ -216,6 +217,9 @@ func (d *doc) contexts() {
 			cur = ctxNone
 		}
 		d.before[k] = cur
+		if d.taken[k] || d.t[k].kind == kHole {
+			continue
+		}
 		switch {
 		case d.trigger[k] != ctxNone:
 			cur, words = d.trigger[k], 0
@@ -237,7 +241,7 @@ func (d *doc) contextBefore(i int) ctx { return d.before[i] }
 func (d *doc) contextAfter(i int) ctx {
 	words := 0
 	for k := i + 1; k < len(d.t) && k <= i+8 && words < 3; k++ {
-		if d.t[k].nl || d.sentenceStop(k) || number(&d.t[k]) {
+		if d.t[k].nl || d.sentenceStop(k) || number(&d.t[k]) || d.taken[k] {
 			return ctxNone
 		}
 		if d.trigStart[k] {

@@ -229,7 +229,6 @@ func newDoc(s string) *doc {
 			}
 		}
 	}
-	d.contexts()
 	for i := 0; i < n; {
 		// A public name followed by another given name is a person's:
 		// "Trần Phú" is a street, "Trần Phú Cường" a man.
@@ -252,8 +251,8 @@ func newDoc(s string) *doc {
 // number after it is judged.
 func (d *doc) find() {
 	d.emails()
-	d.numbers()
 	d.names()
+	d.numbers()
 	d.houses()
 }
 

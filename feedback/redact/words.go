@@ -315,7 +315,7 @@ var hardStops = exact(`ubnd hđnd mttq ub ủy uỷ sở đảng cục tòa toà
 	cậu mợ thím dượng kính gửi và của với tại ở là có không đã đang sẽ được bị cho về đến
 	trong ngoài trên dưới sau trước hôm nay tôi chúng mình họ nó ấy này kia đó đây gì ai nào
 	sao thì mà nhưng nên vì nếu khi lúc cũng còn rất đề xin cảm ơn việc vấn người nhà tên
-	ubnd hdnd sdt dt thcs thpt qd nd bhxh bhyt vnd stt`)
+	hdnd sdt dt qd nd stt`)
 
 // softStops end a name typed in lower case or all in capitals, where the
 // shape of the letters does not: the function words and common verbs and
