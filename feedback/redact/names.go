@@ -53,7 +53,7 @@ func (d *doc) nameByTrigger(i int) int {
 	default:
 		return -1
 	}
-	if d.placeEnd[e-1] || !strong && i > 0 && d.placeEnd[i-1] && d.gap(i) {
+	if d.placeEnd[e-1] || !strong && i > 0 && d.placeEnd[i-1] && d.gap(i) && t[i].shape != lowerCase {
 		return -1 // "mang tên", "đặt tên"; "chợ Bà Chiểu", "cầu Ông Lãnh"
 	}
 	j := e

@@ -216,7 +216,7 @@ func newDoc(s string) *doc {
 	d.trigStart = make([]bool, n)
 	d.taken = make([]bool, n)
 	for i := 0; i < n; i++ {
-		if e := places.match(d.t, i); e > i && !d.placeEnd[e-1] {
+		if e := places.match(d.t, i); e > i && !d.placeEnd[e-1] && !(i > 0 && d.gap(i) && notPlaces.match(d.t, i-1) == e) {
 			d.placeEnd[e-1], d.placeFrom[e-1] = true, i
 		}
 		for _, set := range [...]struct {

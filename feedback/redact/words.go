@@ -195,6 +195,12 @@ var places = exactPhrases("đường", "phố", "phường", "xã", "quận", "h
 	"cong ty", "ngan hang", "mang ten", "ten duong", "dat ten", "nga tu", "nga ba", "tuyen duong",
 	"tuyen pho", "khu cong nghiep", "cho dau moi", "ben xe", "san bay", "san van dong")
 
+// notPlaces are compounds that end in a place word without being one:
+// "gia đình ông …", "yêu cầu anh …".
+var notPlaces = exactPhrases("yêu cầu", "nhu cầu", "gia đình", "triều đình", "văn bản", "cơ bản", "căn bản",
+	"kịch bản", "phiên bản", "xuất bản", "nguyên bản", "nhật bản", "gia dinh", "yeu cau", "van ban",
+	"hàng xóm", "hang xom")
+
 // adminPlaces are the administrative units among places.
 var adminPlaces = exactPhrases("xã", "phường", "thôn", "ấp", "bản", "làng", "xóm", "khóm", "tổ", "khu phố",
 	"tổ dân phố", "thị trấn", "thị xã", "quận", "huyện", "tỉnh", "đặc khu", "xa", "phuong", "thon", "ap",
