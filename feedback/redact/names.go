@@ -262,7 +262,16 @@ func (d *doc) streetBefore(i int) bool {
 	case kHole:
 		return p.hole == HouseNumber
 	case kNum:
-		return len(p.key) <= 4
+		// not the last group of a longer number: "0100 000 Nguyễn A"
+		q := i - 2
+		for n := 0; n < 2 && q >= 0 && d.t[q].kind == kPunct && isChainSep(d.t[q].r); n++ {
+			q--
+		}
+		chained := q >= 0 && number(&d.t[q])
+		for k := q + 1; chained && k < i; k++ {
+			chained = !d.t[k].nl
+		}
+		return len(p.key) <= 4 && !chained
 	case kWord:
 		// "45A Lê Lợi"
 		return len(p.fold) <= 2 && i >= 2 && d.t[i-2].kind == kNum && !p.sp
