@@ -187,8 +187,10 @@ func (d *doc) streetAfter(last int) bool {
 	if e == k || e >= len(t) || t[e].nl {
 		return false
 	}
+	// What an earlier rule took is left alone, as its placeholder will be
+	// when the redacted text is redacted again.
 	n := &t[e]
-	return n.kind == kNum || n.capital() || n.kind == kHole
+	return !d.taken[e] && (n.kind == kNum || n.capital())
 }
 
 // streetNameAfter reports whether a capitalised street name follows
