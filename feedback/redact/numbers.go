@@ -225,7 +225,7 @@ func (d *doc) contexts() {
 			cur, words = d.trigger[k], 0
 		case d.sentenceStop(k):
 			cur = ctxNone
-		case d.t[k].kind == kWord:
+		case d.t[k].kind == kWord && !d.prefix(k):
 			if words++; words >= 6 {
 				cur = ctxNone
 			}
@@ -234,6 +234,14 @@ func (d *doc) contexts() {
 }
 
 func (d *doc) contextBefore(i int) ctx { return d.before[i] }
+
+// prefix reports the letters of a passport or card number ("C" of
+// "C1234567"), which the number's span may take in: they are not counted
+// as a word.
+func (d *doc) prefix(k int) bool {
+	t := d.t
+	return t[k].capital() && len(t[k].fold) <= 3 && k+1 < len(t) && !t[k+1].sp && number(&t[k+1])
+}
 
 // contextAfter looks ahead from toks[i] over up to three words (and eight
 // tokens) for a bank's name: "0011004123456 Vietcombank",
