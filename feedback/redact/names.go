@@ -252,29 +252,42 @@ func (d *doc) takenIn(from, to int) bool {
 }
 
 // streetBefore reports a house number before toks[i]: "12 Lê Lợi",
-// "[số nhà] Lê Lợi".
+// "45A Lê Lợi", "[số nhà] Lê Lợi".
 func (d *doc) streetBefore(i int) bool {
 	if i == 0 || !d.gap(i) {
 		return false
 	}
-	p := &d.t[i-1]
-	switch p.kind {
+	p := i - 1
+	if t := &d.t[p]; t.kind == kWord {
+		// "45A": the letter of a house number
+		if len(t.fold) > 2 || p == 0 || t.sp {
+			return false
+		}
+		p--
+	}
+	switch t := &d.t[p]; t.kind {
 	case kHole:
-		return p.hole == HouseNumber
+		return t.hole == HouseNumber
 	case kNum:
-		// not the last group of a longer number: "0100 000 Nguyễn A"
-		q := i - 2
-		for n := 0; n < 2 && q >= 0 && d.t[q].kind == kPunct && isChainSep(d.t[q].r); n++ {
-			q--
-		}
-		chained := q >= 0 && number(&d.t[q])
-		for k := q + 1; chained && k < i; k++ {
-			chained = !d.t[k].nl
-		}
-		return len(p.key) <= 4 && !chained
-	case kWord:
-		// "45A Lê Lợi"
-		return len(p.fold) <= 2 && i >= 2 && d.t[i-2].kind == kNum && !p.sp
+		return len(t.key) <= 4 && !d.chained(p)
 	}
 	return false
+}
+
+// chained reports a number that is the last group of a longer one on its
+// line ("0100 000"), which a house number is not.
+func (d *doc) chained(p int) bool {
+	q := p - 1
+	for n := 0; n < 2 && q >= 0 && d.t[q].kind == kPunct && isChainSep(d.t[q].r); n++ {
+		q--
+	}
+	if q < 0 || !number(&d.t[q]) {
+		return false
+	}
+	for k := q + 1; k <= p; k++ {
+		if d.t[k].nl {
+			return false
+		}
+	}
+	return true
 }
