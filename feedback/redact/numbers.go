@@ -160,7 +160,7 @@ func (d *doc) amount(g []int, before ctx) bool {
 			return true
 		}
 		// "1.500.000đ", "5tr"
-		if n.kind == kWord && !n.sp && (n.fold == "d" || n.fold == "tr" || n.fold == "k") {
+		if n.kind == kWord && !n.sp && (n.fold == "d" || n.fold == "tr" || n.fold == "k") && !d.prefix(last+1) {
 			return true
 		}
 	}
@@ -186,7 +186,7 @@ func (d *doc) amount(g []int, before ctx) bool {
 // A") and is not taken for one ("5 L" litres).
 func (d *doc) unit(k int) bool {
 	t := d.t
-	if k >= len(t) || t[k].nl || d.taken[k] || !units.has(&t[k]) {
+	if k >= len(t) || t[k].nl || d.taken[k] || !units.has(&t[k]) || d.prefix(k) {
 		return false
 	}
 	return t[k].shape != titleCase || !(d.gap(k+1) && t[k+1].capital())
