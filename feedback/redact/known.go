@@ -122,21 +122,21 @@ func (d *doc) knownDigits(digits string) {
 					from -= 3
 				}
 			}
-			start, end := st.pos[from], st.pos[to-1]+1
-			if ti := st.tok[from]; start == d.t[ti].start && ti > 0 && d.t[ti-1].punct('+') && !d.t[ti].sp {
-				start = d.t[ti-1].start
+			// Whole groups: a known number inside a longer one takes it all.
+			first, last := st.tok[from], st.tok[to-1]
+			if first > 0 && d.t[first-1].punct('+') && !d.t[first].sp {
+				first--
 			}
-			d.add(kind, start, end)
+			d.addTokens(kind, first, last)
 			at = to
 		}
 	}
 }
 
 // stream is the digits of a run of numbers joined by separators, each
-// with its byte offset in the text and its token.
+// with its token.
 type stream struct {
 	digits string
-	pos    []int
 	tok    []int
 }
 
@@ -169,7 +169,6 @@ func digitStreams(t []tok, seps int) []stream {
 			flush()
 		}
 		for j := t[i].start; j < t[i].end; j++ {
-			cur.pos = append(cur.pos, j)
 			cur.tok = append(cur.tok, i)
 		}
 		b.WriteString(t[i].key)
