@@ -190,7 +190,7 @@ func (d *doc) streetAfter(last int) bool {
 	// What an earlier rule took is left alone, as its placeholder will be
 	// when the redacted text is redacted again.
 	n := &t[e]
-	return !d.taken[e] && (n.kind == kNum || n.capital())
+	return d.taken[e] == 0 && (n.kind == kNum || n.capital())
 }
 
 // streetNameAfter reports whether a capitalised street name follows

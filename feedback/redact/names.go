@@ -83,11 +83,17 @@ func (d *doc) nameByTrigger(i int) int {
 			j = m
 		}
 	}
-	if j >= len(t) || t[j].kind != kWord || t[j].nl || d.public[j] {
+	if j >= len(t) || !d.word(j) || t[j].nl || d.public[j] {
 		return -1
 	}
 	if t[j].capital() {
+		if d.lowerOnly {
+			return -1
+		}
 		return d.capitalRun(j, t[j].shape == upperCase, false)
+	}
+	if !d.lowerOnly {
+		return -1
 	}
 	if t[j].shape != lowerCase {
 		return -1
@@ -152,7 +158,7 @@ func (d *doc) lowerRun(j, need, known int) int {
 // ordinary words, for text whose letters' shape says nothing.
 func (d *doc) nameStop(k int, soft bool) bool {
 	w := &d.t[k]
-	if w.kind != kWord || d.taken[k] || d.public[k] || d.trigStart[k] || hardStops.has(w) {
+	if w.kind != kWord || d.taken[k] != 0 || d.public[k] || d.trigStart[k] || hardStops.has(w) {
 		return true
 	}
 	return soft && (softStops.has(w) || places.match(d.t, k) > k)
@@ -171,6 +177,9 @@ func (d *doc) nameBySurname(i int) int {
 		return -1
 	}
 	if p := d.placeBefore(i); p >= 0 && !(middle && d.adminBefore(p)) {
+		return -1
+	}
+	if d.lowerOnly != (w.shape == lowerCase) {
 		return -1
 	}
 	switch w.shape {
@@ -244,7 +253,7 @@ func (d *doc) placeBefore(i int) int {
 // takenIn reports whether a finding holds any of toks[from..to].
 func (d *doc) takenIn(from, to int) bool {
 	for i := from; i <= to; i++ {
-		if d.taken[i] {
+		if d.taken[i] != 0 {
 			return true
 		}
 	}
@@ -252,7 +261,8 @@ func (d *doc) takenIn(from, to int) bool {
 }
 
 // streetBefore reports a house number before toks[i]: "12 Lê Lợi",
-// "45A Lê Lợi", "[số nhà] Lê Lợi".
+// "45A Lê Lợi", "[số nhà] Lê Lợi" — not a number's last group, which the
+// number rules have taken by now.
 func (d *doc) streetBefore(i int) bool {
 	if i == 0 || !d.gap(i) {
 		return false
@@ -260,7 +270,7 @@ func (d *doc) streetBefore(i int) bool {
 	p := i - 1
 	if t := &d.t[p]; t.kind == kWord {
 		// "45A": the letter of a house number
-		if len(t.fold) > 2 || p == 0 || t.sp {
+		if len(t.fold) > 2 || p == 0 || t.sp || d.taken[p] != 0 {
 			return false
 		}
 		p--
@@ -269,25 +279,7 @@ func (d *doc) streetBefore(i int) bool {
 	case kHole:
 		return t.hole == HouseNumber
 	case kNum:
-		return len(t.key) <= 4 && !d.chained(p)
+		return len(t.key) <= 4 && d.taken[p] == 0
 	}
 	return false
-}
-
-// chained reports a number that is the last group of a longer one on its
-// line ("0100 000"), which a house number is not.
-func (d *doc) chained(p int) bool {
-	q := p - 1
-	for n := 0; n < 2 && q >= 0 && d.t[q].kind == kPunct && isChainSep(d.t[q].r); n++ {
-		q--
-	}
-	if q < 0 || !number(&d.t[q]) {
-		return false
-	}
-	for k := q + 1; k <= p; k++ {
-		if d.t[k].nl {
-			return false
-		}
-	}
-	return true
 }

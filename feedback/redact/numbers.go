@@ -186,7 +186,7 @@ func (d *doc) amount(g []int, before ctx) bool {
 // A") and is not taken for one ("5 L" litres).
 func (d *doc) unit(k int) bool {
 	t := d.t
-	if k >= len(t) || t[k].nl || d.taken[k] || !units.has(&t[k]) || d.prefix(k) {
+	if k >= len(t) || t[k].nl || d.taken[k] != 0 || !units.has(&t[k]) || d.prefix(k) {
 		return false
 	}
 	return t[k].shape != titleCase || !(d.gap(k+1) && t[k+1].capital())
@@ -205,31 +205,36 @@ func (d *doc) date(g []int) bool {
 }
 
 // contexts computes, for every token, the nearest phone, ID or bank word
-// before it within six words of the same clause, in one pass. Numbers,
-// placeholders, what earlier rules took (a name of three words becomes one
-// placeholder) and punctuation inside the clause are passed over but not
-// counted, so that the answer is the same once the text has been redacted.
+// before it within six words of the same clause, in one pass. The count
+// must come out the same once the text is redacted, so a run of
+// capitalised words counts as one word whether or not it holds a name (a
+// name of three words becomes one placeholder), a name typed in lower
+// case counts as one, and numbers, other placeholders and punctuation
+// inside the clause are passed over.
 func (d *doc) contexts() {
-	d.before = make([]ctx, len(d.t))
-	cur, words := ctxNone, 0
-	for k := range d.t {
-		if d.t[k].nl {
-			cur = ctxNone
+	t := d.t
+	d.before = make([]ctx, len(t))
+	cur, words, run := ctxNone, 0, false
+	for k := range t {
+		if t[k].nl {
+			cur, run = ctxNone, false
 		}
 		d.before[k] = cur
-		if d.taken[k] || d.t[k].kind == kHole {
-			continue
-		}
+		name := t[k].kind == kHole && t[k].hole == Name || d.taken[k] == Name ||
+			d.word(k) && t[k].capital() && !d.prefix(k) && d.trigger[k] == ctxNone
 		switch {
+		case d.taken[k] != 0 && !name || t[k].kind == kHole && !name:
 		case d.trigger[k] != ctxNone:
 			cur, words = d.trigger[k], 0
 		case d.sentenceStop(k):
 			cur = ctxNone
-		case d.t[k].kind == kWord && !d.prefix(k):
+		case name && run && d.gap(k):
+		case name || t[k].kind == kWord && !d.prefix(k):
 			if words++; words >= 6 {
 				cur = ctxNone
 			}
 		}
+		run = name
 	}
 }
 
@@ -249,7 +254,7 @@ func (d *doc) prefix(k int) bool {
 func (d *doc) contextAfter(i int) ctx {
 	words := 0
 	for k := i + 1; k < len(d.t) && k <= i+8 && words < 3; k++ {
-		if d.t[k].nl || d.sentenceStop(k) || number(&d.t[k]) || d.taken[k] {
+		if d.t[k].nl || d.sentenceStop(k) || number(&d.t[k]) || d.taken[k] != 0 {
 			return ctxNone
 		}
 		if d.trigStart[k] {

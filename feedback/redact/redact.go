@@ -194,7 +194,8 @@ type doc struct {
 	trigger   []ctx  // a phone, ID or bank word ends at this token
 	trigStart []bool // a phone, ID or bank word starts at this token
 	before    []ctx  // the nearest such word before this token, in its clause
-	taken     []bool // a finding holds this token
+	taken     []Kind // the kind of the finding that holds this token, or 0
+	lowerOnly bool   // names: find only those typed in lower case
 }
 
 type ctx uint8
@@ -214,7 +215,7 @@ func newDoc(s string) *doc {
 	d.public = make([]bool, n)
 	d.trigger = make([]ctx, n)
 	d.trigStart = make([]bool, n)
-	d.taken = make([]bool, n)
+	d.taken = make([]Kind, n)
 	for i := 0; i < n; i++ {
 		if e := places.match(d.t, i); e > i && !d.placeEnd[e-1] && !(i > 0 && d.gap(i) && notPlaces.match(d.t, i-1) == e) {
 			d.placeEnd[e-1], d.placeFrom[e-1] = true, i
@@ -246,13 +247,20 @@ func newDoc(s string) *doc {
 }
 
 // find runs the rules. Each later rule sees what the earlier ones took as
-// a placeholder, as it will when the redacted text is redacted again: a
-// word inside a name found first is no longer a word when the house
-// number after it is judged.
+// the placeholder it will be when the redacted text is redacted again,
+// and the order makes every rule see alike in both: numbers count the
+// words before them with a name as one, so the names typed in lower case
+// (which nothing else marks as one) are found before them; names after a
+// number are a street's when it is a house number, not a phone's last
+// group, so capitalised names are found after the numbers; house numbers
+// look at the words around them, names included.
 func (d *doc) find() {
 	d.emails()
+	d.lowerOnly = true
 	d.names()
+	d.lowerOnly = false
 	d.numbers()
+	d.names()
 	d.houses()
 }
 
@@ -266,13 +274,13 @@ func (d *doc) add(k Kind, from, to int) {
 func (d *doc) addTokens(k Kind, from, to int) {
 	d.add(k, d.t[from].start, d.t[to].end)
 	for i := from; i <= to; i++ {
-		d.taken[i] = true
+		d.taken[i] = k
 	}
 }
 
 // word reports whether toks[i] is a word not yet taken by a finding.
 func (d *doc) word(i int) bool {
-	return i >= 0 && i < len(d.t) && d.t[i].kind == kWord && !d.taken[i]
+	return i >= 0 && i < len(d.t) && d.t[i].kind == kWord && d.taken[i] == 0
 }
 
 // gap reports whether toks[i] follows the token before it on the same
