@@ -229,7 +229,7 @@ func (d *doc) contexts() {
 		case d.sentenceStop(k):
 			cur = ctxNone
 		case name && run && d.gap(k):
-		case name || t[k].kind == kWord && !d.prefix(k):
+		case name || t[k].kind == kWord && !d.prefix(k) && !d.houseWord(k):
 			if words++; words >= 6 {
 				cur = ctxNone
 			}
@@ -239,6 +239,33 @@ func (d *doc) contexts() {
 }
 
 func (d *doc) contextBefore(i int) ctx { return d.before[i] }
+
+// houseWord reports a word that a house number's span may take in: "số"
+// or "nhà" before a number, a letter after one ("45A").
+func (d *doc) houseWord(k int) bool {
+	t := d.t
+	if k > 0 && !t[k].sp && len(t[k].fold) <= 2 && number(&t[k-1]) {
+		return true
+	}
+	if !houseFolds[t[k].fold] {
+		return false
+	}
+	for j := k + 1; j < len(t) && j <= k+3; j++ {
+		if number(&t[j]) {
+			return true
+		}
+		if t[j].kind != kWord && !t[j].punct(':') || t[j].nl {
+			return false
+		}
+		if t[j].kind == kWord && !houseFolds[t[j].fold] {
+			return false
+		}
+	}
+	return false
+}
+
+// houseFolds are the words of houseTriggers and "số", bare.
+var houseFolds = map[string]bool{"so": true, "nha": true, "sn": true, "can": true, "ho": true, "phong": true}
 
 // prefix reports the letters of a passport or card number ("C" of
 // "C1234567"), which the number's span may take in: they are not counted
