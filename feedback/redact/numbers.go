@@ -160,7 +160,8 @@ func (d *doc) amount(g []int, before ctx) bool {
 			return true
 		}
 		// "1.500.000đ", "5tr"
-		if n.kind == kWord && !n.sp && (n.fold == "d" || n.fold == "tr" || n.fold == "k") && !d.prefix(last+1) {
+		if n.kind == kWord && !n.sp && (n.fold == "d" || n.fold == "tr" || n.fold == "k") && !d.prefix(last+1) &&
+			!d.nameStart(last+1) {
 			return true
 		}
 	}
@@ -189,7 +190,13 @@ func (d *doc) unit(k int) bool {
 	if k >= len(t) || t[k].nl || d.taken[k] != 0 || !units.has(&t[k]) || d.prefix(k) {
 		return false
 	}
-	return t[k].shape != titleCase || !(d.gap(k+1) && t[k+1].capital())
+	return !d.nameStart(k)
+}
+
+// nameStart reports a capital letter that a capitalised word follows: a
+// name's first syllable ("D Văn A") rather than a unit ("5 L", "500K").
+func (d *doc) nameStart(k int) bool {
+	return d.t[k].shape == titleCase && d.gap(k+1) && d.t[k+1].capital()
 }
 
 // date reports a chain shaped as a date: "12.03.2010", "2010-03-12".
