@@ -83,7 +83,7 @@ func (d *doc) chain(g []int) {
 		if i == 0 && from > 0 && !t[from].sp && t[from-1].punct('(') && best > i && t[g[i]+1].punct(')') {
 			from-- // "(024) 3825 1234", not "(0905.123.456)"
 		}
-		if glued && kind == IDNumber && t[g[i]-1].kind == kWord && len(t[g[i]-1].fold) <= 3 && t[g[i]-1].capital() {
+		if glued && kind == IDNumber && d.prefix(g[i]-1) && !d.trigStart[g[i]-1] {
 			from = g[i] - 1 // a passport or insurance card number: "C1234567"
 		}
 		d.addTokens(kind, from, g[best])
@@ -227,16 +227,19 @@ func (d *doc) contexts() {
 			cur, run = ctxNone, false
 		}
 		d.before[k] = cur
+		// letters a number's or a house's span may take in ("C1234567",
+		// "45A", "số 12") are not counted: once redacted they are gone
+		part := d.word(k) && (d.prefix(k) || d.houseWord(k))
 		name := t[k].kind == kHole && t[k].hole == Name || d.taken[k] == Name ||
-			d.word(k) && t[k].capital() && !d.prefix(k) && d.trigger[k] == ctxNone
+			d.word(k) && t[k].capital() && !part && d.trigger[k] == ctxNone
 		switch {
-		case d.taken[k] != 0 && !name || t[k].kind == kHole && !name:
-		case d.trigger[k] != ctxNone:
+		case d.trigger[k] != ctxNone && d.taken[k] == 0:
 			cur, words = d.trigger[k], 0
+		case d.taken[k] != 0 && !name || t[k].kind == kHole && !name || part:
 		case d.sentenceStop(k):
 			cur = ctxNone
 		case name && run && d.gap(k):
-		case name || t[k].kind == kWord && !d.prefix(k) && !d.houseWord(k):
+		case name || t[k].kind == kWord:
 			if words++; words >= 6 {
 				cur = ctxNone
 			}
