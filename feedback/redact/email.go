@@ -68,10 +68,8 @@ func closing(r rune) rune {
 	return 0
 }
 
-// A placeholder counts as part of an address: redacting a text again must
-// not see an address where the first pass saw none.
 func localRune(t *tok) bool {
-	if t.kind == kWord || t.kind == kNum || t.kind == kHole {
+	if t.kind == kWord || t.kind == kNum {
 		return true
 	}
 	if t.kind == kPunct {
@@ -83,7 +81,7 @@ func localRune(t *tok) bool {
 	return false
 }
 
-func label(t *tok) bool { return t.kind == kWord || t.kind == kNum || t.kind == kHole }
+func label(t *tok) bool { return t.kind == kWord || t.kind == kNum }
 
 // localPart returns the first token of the local part before the "@" at
 // toks[i], or -1.
@@ -95,12 +93,15 @@ func (d *doc) localPart(i int) int {
 	}
 	from := -1
 	for ; k >= 0 && localRune(&t[k]) && t[i].start-t[k].start <= maxLocal+8; k-- {
-		if t[k].kind == kWord || t[k].kind == kNum || t[k].kind == kHole {
+		if t[k].kind == kWord || t[k].kind == kNum {
 			from = k
 		}
 		if t[k].sp {
 			break
 		}
+	}
+	if k >= 0 && from >= 0 && !t[from].sp && t[k].kind == kHole {
+		return -1 // see label
 	}
 	return from
 }
@@ -123,6 +124,12 @@ func (d *doc) domain(i int, spelled bool) int {
 		for e+1 < len(t) && t[e+1].start-t[i].start <= maxDomain && !t[e+1].sp && (label(&t[e+1]) ||
 			t[e+1].punct('-') && e+2 < len(t) && !t[e+2].sp && label(&t[e+2])) {
 			e++
+		}
+		if e+1 < len(t) && !t[e+1].sp && t[e+1].kind == kHole {
+			// A placeholder glued to an address stands for what a first
+			// pass read as part of it and refused ("Ck000000"): refuse it
+			// again.
+			return -1
 		}
 		if dots > 0 {
 			last = e
