@@ -41,7 +41,9 @@ func (d *doc) addrNum(i int) (last int, complex bool) {
 		suffix()
 	}
 	// "12/QĐ-UBND", "05-CT/TW": the number of a document
-	if k := j + 1; k+1 < len(t) && !t[k].sp && (t[k].punct('/') || t[k].punct('-')) && !t[k+1].sp && t[k+1].kind == kWord {
+	// (a placeholder there stands for what a first pass refused)
+	if k := j + 1; k+1 < len(t) && !t[k].sp && (t[k].punct('/') || t[k].punct('-')) && !t[k+1].sp &&
+		(t[k+1].kind == kWord || t[k+1].kind == kHole) {
 		return -1, false
 	}
 	return j, complex
