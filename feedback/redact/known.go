@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -63,7 +64,7 @@ func (d *doc) knownEmail(k string) {
 		if i < 0 {
 			break
 		}
-		d.add(Email, at+i, at+i+len(k))
+		d.addBytes(Email, at+i, at+i+len(k))
 		at += i + len(k)
 	}
 	local := lowK[:strings.IndexByte(lowK, '@')]
@@ -77,9 +78,18 @@ func (d *doc) knownEmail(k string) {
 		}
 		from, to := at+i, at+i+len(local)
 		if (from == 0 || !emailByte(lowS[from-1])) && (to == len(lowS) || !emailByte(lowS[to])) {
-			d.add(Email, from, to)
+			d.addBytes(Email, from, to)
 		}
 		at = to
+	}
+}
+
+// addBytes records the tokens that s[from:to] touches as one span.
+func (d *doc) addBytes(k Kind, from, to int) {
+	first := sort.Search(len(d.t), func(i int) bool { return d.t[i].end > from })
+	last := sort.Search(len(d.t), func(i int) bool { return d.t[i].start >= to }) - 1
+	if first <= last {
+		d.addTokens(k, first, last)
 	}
 }
 

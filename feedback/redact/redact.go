@@ -113,10 +113,11 @@ func Find(s string) []Span {
 // and redacting it again changes nothing.
 func Text(s string, known ...string) string {
 	d := newDoc(s)
-	d.find()
+	// The known strings first: the rules then see them as placeholders.
 	for _, k := range known {
 		d.known(k)
 	}
+	d.find()
 	spans := merge(d.found)
 	var b strings.Builder
 	b.Grow(len(s))
