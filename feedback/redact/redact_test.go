@@ -251,6 +251,8 @@ func TestHouseNumbers(t *testing.T) {
 		{"căn hộ 1203 tòa B", "căn hộ 1203"},
 		{"số 5 kiệt 28", "số 5"},
 		{"số 12-14 Hàng Bạc", "số 12-14"},
+		{"ở nhà 12, phường Tân Mai", "nhà 12"},
+		{"nhà 5 Lê Lợi", "nhà 5"},
 	} {
 		check(t, c.s, want{HouseNumber, c.house})
 	}
@@ -322,6 +324,20 @@ func TestKnown(t *testing.T) {
 	// Empty and blank known strings change nothing.
 	if got := Text("Hà Nội", "", "  "); got != "Hà Nội" {
 		t.Errorf("Text with empty known strings = %q", got)
+	}
+}
+
+func TestKinds(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range kinds {
+		p, n := k.Placeholder(), k.String()
+		if seen[p] || seen[n] || !strings.HasPrefix(p, "[") || n == "unknown" {
+			t.Errorf("kind %d: placeholder %q, name %q", k, p, n)
+		}
+		seen[p], seen[n] = true, true
+	}
+	if Kind(0).String() != "unknown" || Kind(0).Placeholder() != "[đã ẩn]" {
+		t.Error("the zero Kind has a name")
 	}
 }
 
