@@ -9,7 +9,8 @@ package redact
 // themselves are not.
 
 // addrNum reads a house number starting at toks[i] — "12", "45A",
-// "12/3", "123/45/6B", "12-14" — and returns its last token, or -1.
+// "12/3", "123/45/6B", "12-14" — and returns its last token (or -1), and
+// whether it has more than digits.
 func (d *doc) addrNum(i int) (last int, complex bool) {
 	t := d.t
 	if i >= len(t) || t[i].kind != kNum || len(t[i].key) > 4 {
@@ -52,7 +53,7 @@ func (d *doc) addrNum(i int) (last int, complex bool) {
 func (d *doc) houses() {
 	t := d.t
 	for i := 0; i < len(t); i++ {
-		if t[i].kind == kWord {
+		if d.word(i) {
 			if e := d.houseAfterWord(i); e >= 0 {
 				i = e
 			}

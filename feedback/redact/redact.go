@@ -14,6 +14,10 @@
 // lines, not a person's), numbers followed by a unit or currency ("5.000.000
 // đồng", "120 m2"), dates, and numbered lanes ("ngõ 12"), which are public
 // places; the house number before them is redacted.
+//
+// Find reports the spans, Text replaces them (and the strings the system
+// knows about the submitter), and Leaks tells a test which secrets a
+// rendered page still shows, whatever their spelling or encoding.
 package redact
 
 import (
@@ -105,7 +109,7 @@ func Find(s string) []Span {
 	return merge(d.found)
 }
 
-// Text returns s with its personal data — found by Find, and every
+// Text returns s with its personal data — what Find finds, and every
 // occurrence of the known strings — replaced by placeholders. Known
 // strings are what the system holds about the submitter (name, phone,
 // e-mail): they are matched ignoring case and diacritics, and a phone
