@@ -130,8 +130,8 @@ const memKeepScores = 64
 type memScratch struct {
 	acc     []memAcc
 	touched []uint32
-	scores  []memScore // a short posting list's (memKeepScores)
-	top     []memCand  // the best candidates' heap
+	scores  []memScore           // a short posting list's (memKeepScores)
+	top     []topk.Entry[uint32] // the best candidates' heap: bleve's score, the doc number
 }
 
 // memAcc is what the two stages add up for one passage. They lie
@@ -464,22 +464,22 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	}
 	// The n best by bleve's score, ties by id (the doc number), and the
 	// first one left out, to see how close the cut is.
-	top := topk.New(n+1, memCand.worse, s.top)
+	top := topk.New(n+1, laterDoc, s.top)
 	nc := float64(len(children))
 	for _, d := range s.touched {
-		c := memCand{score: s.acc[d].first * (float64(s.acc[d].count) / nc), doc: d}
+		score := s.acc[d].first * (float64(s.acc[d].count) / nc)
 		// Most of a search's few thousand come after the top is full and
 		// score below its least: turned away here, without a call.
-		if top.Full() && c.score < top.Least().score {
+		if top.Full() && score < top.Least().Key {
 			continue
 		}
-		top.Push(c)
+		top.Push(score, d)
 	}
 	best := top.Sorted()
 	s.top = best[:0]
 	unsure := len(best) // best[unsure:] may or may not be among bleve's n
 	if len(best) > n {
-		in, out := best[n-1].score, best[n].score
+		in, out := best[n-1].Key, best[n].Key
 		lo, hi := out*(1-memTieMargin), in*(1+memTieMargin)
 		if out >= in*(1-memTieMargin) && !m.exactBand(s, children, k1Norm, lo, hi, nc, q) {
 			// Too close to call: bleve keeps every passage scoring above
@@ -487,13 +487,13 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 			// They are all returned, marked, for ranked to see whether
 			// any of them would be shown (see settled).
 			unsure = 0
-			for unsure < len(best) && best[unsure].score > hi {
+			for unsure < len(best) && best[unsure].Key > hi {
 				unsure++
 			}
 			best = best[:unsure]
 			for _, d := range s.touched {
 				if sc := s.acc[d].first * (float64(s.acc[d].count) / nc); sc >= lo && sc <= hi {
-					best = append(best, memCand{score: sc, doc: d})
+					best = append(best, topk.Entry[uint32]{Key: sc, Value: d})
 				}
 			}
 		} else {
@@ -503,8 +503,8 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 	}
 	cands = make([]scored, len(best))
 	for i, c := range best {
-		doc := &m.docs[c.doc]
-		cands[i] = scored{id: doc.id, score: s.acc[c.doc].second, docID: doc.docID, doc: doc, unsure: i >= unsure}
+		doc := &m.docs[c.Value]
+		cands[i] = scored{id: doc.id, score: s.acc[c.Value].second, docID: doc.docID, doc: doc, unsure: i >= unsure}
 	}
 	sortScored(cands)
 	return cands, uint64(len(s.touched)), true, nil
@@ -704,21 +704,9 @@ func orderFree(xs []float64, sum float64) bool {
 	return try(0, xs)
 }
 
-type memCand struct {
-	score float64
-	doc   uint32
-}
-
-// better orders candidates as bleve's sort "-_score", "_id" does.
-func (c memCand) better(o memCand) bool {
-	if c.score != o.score {
-		return c.score > o.score
-	}
-	return c.doc < o.doc
-}
-
-// worse is better's converse, the order topk keeps the greatest of.
-func (c memCand) worse(o memCand) bool { return o.better(c) }
+// laterDoc breaks ties of bleve's sort "-_score", "_id": of two passages
+// scoring alike, the later doc number ranks lower.
+func laterDoc(a, b uint32) bool { return a > b }
 
 func (d *memDoc) hit(score float64, terms map[string]bool) Hit {
 	h := Hit{PassageID: d.id, DocID: d.docID, Kind: d.kind, Anchor: d.anchor,

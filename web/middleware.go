@@ -163,8 +163,12 @@ func (s *site) recovery() gin.HandlerFunc {
 	}
 }
 
-func (s *site) limitBody(n int64) gin.HandlerFunc {
+func (s *site) limitBody(def int64, limits map[string]int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		n := def
+		if l, ok := limits[c.Request.URL.Path]; ok {
+			n = l
+		}
 		if c.Request.ContentLength > n {
 			c.Header("Connection", "close")
 			e := shellErrors[http.StatusRequestEntityTooLarge]

@@ -74,6 +74,10 @@ type Module struct {
 	// Mount registers the module's routes on r. Its pages are rendered by
 	// pages, which satisfies the module's own Pages interface.
 	Mount func(r Router, pages *Renderer) error
+	// BodyLimits raise the body limit (MaxBodyBytes) for the module's
+	// routes that take uploads, by exact path; the handler then bounds
+	// what it reads itself.
+	BodyLimits map[string]int64
 }
 
 // Router is where modules register routes. Patterns use the net/http
@@ -126,7 +130,13 @@ func build(opts Options) (http.Handler, error) {
 	if err := e.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	e.Use(requestID(), s.logRequests(), securityHeaders(), m.observe(), s.recovery(), s.limitBody(MaxBodyBytes), s.checkText(), compress())
+	limits := map[string]int64{}
+	for _, mod := range opts.Modules {
+		for path, n := range mod.BodyLimits {
+			limits[path] = n
+		}
+	}
+	e.Use(requestID(), s.logRequests(), securityHeaders(), m.observe(), s.recovery(), s.limitBody(MaxBodyBytes, limits), s.checkText(), compress())
 	for _, mw := range opts.Middleware {
 		e.Use(wrapMiddleware(mw))
 	}

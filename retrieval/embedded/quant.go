@@ -121,7 +121,7 @@ func (z *quantized) bound(i int, qq *quantQuery, slack float64) float64 {
 // scanQuantized is scan over every row, through the 8-bit copy: the same
 // k best, with dot's scores. ok is false when it cannot be used (a zero
 // query); v.mu is held for reading.
-func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topk.Top[candidate], ok bool) {
+func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topk.Top[int], ok bool) {
 	z := &v.quant
 	qq, ok := z.quantizeQuery(q)
 	if !ok {
@@ -147,7 +147,7 @@ func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topk.Top[candi
 	// The k-th best lower bound: a row whose upper bound is below it has
 	// k rows surely better than it.
 	pass := func(i int) bool { return f.Kind == "" || v.kinds[i] == f.Kind }
-	lows := topk.New(k, func(a, b float64) bool { return a < b }, nil)
+	lows := topk.New[struct{}](k, nil, nil)
 	for i := range n {
 		if !pass(i) {
 			continue
@@ -156,25 +156,25 @@ func (v *Store) scanQuantized(q []float32, k int, f Filter) (best topk.Top[candi
 		e := z.bound(i, &qq, slack)
 		// Most rows come after the top is full and are no larger than its
 		// least: turned away here, without a call.
-		if low := a - e; !lows.Full() || low > lows.Least() {
-			lows.Push(low)
+		if low := a - e; !lows.Full() || low > lows.Least().Key {
+			lows.Push(low, struct{}{})
 		}
 		hi[i] = a + e
 	}
 	cut := math.Inf(-1) // fewer than k rows: every one is among the best
 	if lows.Full() {
-		cut = lows.Least()
+		cut = lows.Least().Key
 	}
-	best = topk.New(k, v.worse, make([]candidate, 0, k))
+	best = topk.New(k, v.laterID, make([]topk.Entry[int], 0, k))
 	for i := range n {
 		if !pass(i) || hi[i] < cut {
 			continue
 		}
-		c := candidate{score: dot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i}
-		if best.Full() && c.score < best.Least().score {
+		score := float64(dot(q, v.vecs[i*v.dim:(i+1)*v.dim]))
+		if best.Full() && score < best.Least().Key {
 			continue // turned away without a call
 		}
-		best.Push(c)
+		best.Push(score, i)
 	}
 	return best, true
 }

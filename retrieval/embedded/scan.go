@@ -33,7 +33,7 @@ func (v *Store) Search(ctx context.Context, vec []float32, k int, f Filter) ([]H
 	}
 	n := len(v.ids)
 	parts := min(runtime.GOMAXPROCS(0), n*v.dim/parallelWork+1)
-	var best topk.Top[candidate]
+	var best topk.Top[int]
 	ok := false
 	if f.DocID == "" {
 		best, ok = v.scanQuantized(q, k, f)
@@ -43,39 +43,39 @@ func (v *Store) Search(ctx context.Context, vec []float32, k int, f Filter) ([]H
 	case parts <= 1:
 		best = v.scan(q, k, f, 0, n)
 	default:
-		found := make([]topk.Top[candidate], parts)
+		found := make([]topk.Top[int], parts)
 		var wg sync.WaitGroup
 		for p := range parts {
 			wg.Go(func() { found[p] = v.scan(q, k, f, p*n/parts, (p+1)*n/parts) })
 		}
 		wg.Wait()
-		best = topk.New(k, v.worse, nil)
+		best = topk.New(k, v.laterID, nil)
 		for _, t := range found {
 			for _, c := range t.Values() {
-				best.Push(c)
+				best.Push(c.Key, c.Value)
 			}
 		}
 	}
 	sorted := best.Sorted()
 	hits := make([]Hit, len(sorted))
 	for i, c := range sorted {
-		hits[i] = Hit{ID: v.ids[c.row], DocID: v.docs[c.row], Score: c.score}
+		hits[i] = Hit{ID: v.ids[c.Value], DocID: v.docs[c.Value], Score: float32(c.Key)}
 	}
 	return hits, nil
 }
 
 // scan scores rows [from, to); v.mu is held for reading.
-func (v *Store) scan(q []float32, k int, f Filter, from, to int) topk.Top[candidate] {
-	t := topk.New(k, v.worse, make([]candidate, 0, min(k, to-from)))
+func (v *Store) scan(q []float32, k int, f Filter, from, to int) topk.Top[int] {
+	t := topk.New(k, v.laterID, make([]topk.Entry[int], 0, min(k, to-from)))
 	for i := from; i < to; i++ {
 		if f.Kind != "" && v.kinds[i] != f.Kind || f.DocID != "" && v.docs[i] != f.DocID {
 			continue
 		}
-		c := candidate{score: dot(q, v.vecs[i*v.dim:(i+1)*v.dim]), row: i}
-		if t.Full() && c.score < t.Least().score {
+		score := float64(dot(q, v.vecs[i*v.dim:(i+1)*v.dim]))
+		if t.Full() && score < t.Least().Key {
 			continue // most rows: turned away without a call
 		}
-		t.Push(c)
+		t.Push(score, i)
 	}
 	return t
 }
@@ -96,16 +96,7 @@ func dot(a, b []float32) float32 {
 	return s0 + s1 + s2 + s3
 }
 
-type candidate struct {
-	score float32
-	row   int
-}
-
-// worse orders candidates for the top: by score, equal scores by
-// passage id, the first id ranking first; v.mu is held for reading.
-func (v *Store) worse(a, b candidate) bool {
-	if a.score != b.score {
-		return a.score < b.score
-	}
-	return v.ids[a.row] > v.ids[b.row]
-}
+// laterID breaks the ties of rows scoring alike (the tops key rows by
+// score, exactly: a float32 is a float64 unchanged): the first passage
+// id ranks first; v.mu is held for reading.
+func (v *Store) laterID(a, b int) bool { return v.ids[a] > v.ids[b] }

@@ -14,12 +14,7 @@ func TestTopIsSortedPrefix(t *testing.T) {
 		score float64
 		id    int
 	}
-	less := func(a, b v) bool {
-		if a.score != b.score {
-			return a.score < b.score
-		}
-		return a.id > b.id
-	}
+	laterID := func(a, b v) bool { return a.id > b.id }
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, size := range []int{0, 1, 2, 7, 100, 1000} {
 		vals := make([]v, size)
@@ -34,17 +29,24 @@ func TestTopIsSortedPrefix(t *testing.T) {
 			return cmp.Compare(a.id, b.id)
 		})
 		for _, n := range []int{0, 1, 3, 10, size, size + 5} {
-			top := New(n, less, nil)
+			top := New(n, laterID, nil)
 			for _, x := range vals {
-				top.Push(x)
+				top.Push(x.score, x)
 			}
 			if top.Len() != min(n, size) || top.Full() != (size >= n) {
 				t.Fatalf("size %d, n %d: Len %d, Full %v", size, n, top.Len(), top.Full())
 			}
-			if top.Len() > 0 && top.Least() != want[top.Len()-1] {
+			if top.Len() > 0 && top.Least().Value != want[top.Len()-1] {
 				t.Fatalf("size %d, n %d: Least %v, want %v", size, n, top.Least(), want[top.Len()-1])
 			}
-			if got := top.Sorted(); !slices.Equal(got, want[:min(n, size)]) {
+			var got []v
+			for _, e := range top.Sorted() {
+				if e.Key != e.Value.score {
+					t.Fatalf("size %d, n %d: key %v kept with %v", size, n, e.Key, e.Value)
+				}
+				got = append(got, e.Value)
+			}
+			if !slices.Equal(got, want[:min(n, size)]) {
 				t.Fatalf("size %d, n %d: %v, want %v", size, n, got, want[:min(n, size)])
 			}
 		}
@@ -54,11 +56,11 @@ func TestTopIsSortedPrefix(t *testing.T) {
 // The k-th largest of floats, ties included, as the vector scan's bound
 // asks it.
 func TestTopOfFloats(t *testing.T) {
-	top := New(3, func(a, b float64) bool { return a < b }, make([]float64, 0, 3))
+	top := New[struct{}](3, nil, make([]Entry[struct{}], 0, 3))
 	for _, x := range []float64{5, 1, 5, 2, 5, 9, 0} {
-		top.Push(x)
+		top.Push(x, struct{}{})
 	}
-	if got := top.Least(); got != 5 {
+	if got := top.Least().Key; got != 5 {
 		t.Errorf("third largest of 5 1 5 2 5 9 0 = %v, want 5", got)
 	}
 }

@@ -8,6 +8,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattranso/mattranso/feedback"
+	"github.com/mattranso/mattranso/feedback/workday"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -37,6 +40,20 @@ type Config struct {
 	Ingest []string
 
 	Auth AuthConfig
+
+	Feedback FeedbackConfig
+}
+
+// FeedbackConfig is citizen feedback's settings.
+type FeedbackConfig struct {
+	RulesFile    string // MATTRANSO_FEEDBACK_RULES; empty: the built-in rules
+	HolidaysFile string // MATTRANSO_FEEDBACK_HOLIDAYS; empty: the built-in calendar
+	// Rate is MATTRANSO_FEEDBACK_RATE: submissions per client address a
+	// minute; 0 does not limit.
+	Rate int
+	// Relaxed is MATTRANSO_FEEDBACK_DURABILITY=relaxed.
+	Relaxed   bool
+	Threshold float64 // MATTRANSO_FEEDBACK_THRESHOLD
 }
 
 // SearchConfig chooses how the library searches and answers.
@@ -116,6 +133,8 @@ func (e *env) load(parts []Part) (Config, error) {
 			err = e.loadServe(&c)
 		case Auth:
 			err = e.loadAuth(&c.Auth)
+		case Feedback:
+			err = e.loadFeedback(&c.Feedback)
 		default:
 			panic(fmt.Sprintf("config: unknown part %d", p))
 		}
@@ -302,6 +321,41 @@ func (e *env) loadAuth(c *AuthConfig) error {
 		if *d.v, err = time.ParseDuration(s); err != nil || *d.v <= 0 {
 			return &Error{Var: d.name, Value: s, Vi: "cần một thời lượng dương như 30m hoặc 8h", En: "want a positive duration such as 30m or 8h"}
 		}
+	}
+	return nil
+}
+
+func (e *env) loadFeedback(c *FeedbackConfig) error {
+	c.RulesFile = e.get("MATTRANSO_FEEDBACK_RULES")
+	if c.RulesFile != "" {
+		if _, err := feedback.LoadRules(c.RulesFile); err != nil {
+			return &Error{Var: "MATTRANSO_FEEDBACK_RULES", Value: c.RulesFile,
+				Vi: "cần một tệp quy tắc JSON đọc được và đúng: " + err.Error(), En: "want a readable, valid JSON rules file: " + err.Error()}
+		}
+	}
+	c.HolidaysFile = e.get("MATTRANSO_FEEDBACK_HOLIDAYS")
+	if c.HolidaysFile != "" {
+		if _, err := workday.LoadFile(c.HolidaysFile); err != nil {
+			return &Error{Var: "MATTRANSO_FEEDBACK_HOLIDAYS", Value: c.HolidaysFile,
+				Vi: "cần một tệp danh sách ngày nghỉ đọc được và đúng: " + err.Error(), En: "want a readable, valid holiday list: " + err.Error()}
+		}
+	}
+	s := e.get("MATTRANSO_FEEDBACK_RATE")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 100000 {
+		return &Error{Var: "MATTRANSO_FEEDBACK_RATE", Value: s, Vi: "cần một số lần gửi mỗi phút từ 0 đến 100000", En: "want submissions a minute from 0 to 100000"}
+	}
+	c.Rate = n
+	switch s := e.get("MATTRANSO_FEEDBACK_DURABILITY"); s {
+	case "full":
+	case "relaxed":
+		c.Relaxed = true
+	default:
+		return &Error{Var: "MATTRANSO_FEEDBACK_DURABILITY", Value: s, Vi: "dùng full hoặc relaxed", En: "use full or relaxed"}
+	}
+	s = e.get("MATTRANSO_FEEDBACK_THRESHOLD")
+	if c.Threshold, err = strconv.ParseFloat(s, 64); err != nil || c.Threshold < 0 || c.Threshold > 1 || math.IsNaN(c.Threshold) {
+		return &Error{Var: "MATTRANSO_FEEDBACK_THRESHOLD", Value: s, Vi: "cần một số từ 0 đến 1, ví dụ 0.5", En: "want a number from 0 to 1, such as 0.5"}
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var allParts = []Part{Log, Data, Search, Serve, Auth}
+var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback}
 
 // loadWith loads parts from the variables of m alone.
 func loadWith(m map[string]string, parts ...Part) (Config, *env, error) {
@@ -119,12 +119,21 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.LogLevel != slog.LevelInfo || c.DataDir != "./data" || c.Database() != filepath.Join("data", "mattranso.db") ||
 		c.Addr != ":8080" || c.Search.Mode != "hybrid" || c.Search.Reranker != "shipped" || c.Search.Turns != 0 ||
-		c.Auth.SessionIdle != time.Hour || c.Auth.SessionMax != 12*time.Hour || c.PublicURL() != "http://localhost:8080" {
+		c.Auth.SessionIdle != time.Hour || c.Auth.SessionMax != 12*time.Hour || c.PublicURL() != "http://localhost:8080" ||
+		c.Feedback != (FeedbackConfig{Rate: 10, Threshold: 0.5}) {
 		t.Errorf("defaults: %+v", c)
 	}
 }
 
 func TestValuesAccepted(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "rules.json")
+	if err := os.WriteFile(rules, []byte(`{"days": {"commune": 7}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	holidays := filepath.Join(t.TempDir(), "holidays.txt")
+	if err := os.WriteFile(holidays, []byte("2027-02-05..2027-02-11 Tết Nguyên đán\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	secret := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secret, []byte("postgres://u:p@db.example.vn/mts\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -135,13 +144,16 @@ func TestValuesAccepted(t *testing.T) {
 		"DATABASE_URL_FILE": secret, "MATTRANSO_ADDR": "127.0.0.1:9000", "MATTRANSO_INGEST": "a.json, ,b",
 		"OIDC_ISSUER": "https://id.example.vn/realms/m", "OIDC_CLIENT_ID": "mts", "MATTRANSO_PUBLIC_URL": "https://mts.example.vn/",
 		"MATTRANSO_SESSION_IDLE": "30m", "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1", "QDRANT_URL": "http://q:6334",
+		"MATTRANSO_FEEDBACK_RULES": rules, "MATTRANSO_FEEDBACK_HOLIDAYS": holidays, "MATTRANSO_FEEDBACK_RATE": "0",
+		"MATTRANSO_FEEDBACK_DURABILITY": "relaxed", "MATTRANSO_FEEDBACK_THRESHOLD": "0.35",
 	}, allParts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.LogLevel != slog.LevelWarn || c.Search.Turns != 3 || c.Search.Mode != "keyword" || c.Search.TrainPairs != nil ||
 		c.Database() != "postgres://u:p@db.example.vn/mts" || c.DatabaseShown() != "postgres://u:xxxxx@db.example.vn/mts" ||
-		!slices.Equal(c.Ingest, []string{"a.json", "b"}) || c.PublicURL() != "https://mts.example.vn" || c.Auth.SessionIdle != 30*time.Minute {
+		!slices.Equal(c.Ingest, []string{"a.json", "b"}) || c.PublicURL() != "https://mts.example.vn" || c.Auth.SessionIdle != 30*time.Minute ||
+		c.Feedback != (FeedbackConfig{RulesFile: rules, HolidaysFile: holidays, Rate: 0, Relaxed: true, Threshold: 0.35}) {
 		t.Errorf("config: %+v", c)
 	}
 	for spec, want := range map[string][]string{"none": nil, "off": nil, " x , y ": {"x", "y"}} {
@@ -189,6 +201,16 @@ func TestBadValuesRefused(t *testing.T) {
 		{"MATTRANSO_SESSION_IDLE", "-1h", nil},
 		{"MATTRANSO_SESSION_MAX", "0", nil},
 		{"MATTRANSO_SESSION_MAX", "12", nil},
+		{"MATTRANSO_FEEDBACK_RULES", "/no/such/rules.json", nil},
+		{"MATTRANSO_FEEDBACK_RULES", model, nil},
+		{"MATTRANSO_FEEDBACK_HOLIDAYS", "/no/such/holidays.txt", nil},
+		{"MATTRANSO_FEEDBACK_HOLIDAYS", model, nil},
+		{"MATTRANSO_FEEDBACK_RATE", "-1", nil},
+		{"MATTRANSO_FEEDBACK_RATE", "nhiều", nil},
+		{"MATTRANSO_FEEDBACK_RATE", "1000000", nil},
+		{"MATTRANSO_FEEDBACK_DURABILITY", "none", nil},
+		{"MATTRANSO_FEEDBACK_THRESHOLD", "1.5", nil},
+		{"MATTRANSO_FEEDBACK_THRESHOLD", "NaN", nil},
 	} {
 		m := map[string]string{c.name: c.value}
 		for k, v := range c.also {
@@ -221,7 +243,8 @@ func TestPartsAreIndependent(t *testing.T) {
 	if _, _, err := loadWith(bad, Data); err != nil {
 		t.Errorf("Data: %v", err)
 	}
-	for _, p := range []Part{Log, Search, Serve, Auth} {
+	bad["MATTRANSO_FEEDBACK_RATE"] = "x"
+	for _, p := range []Part{Log, Search, Serve, Auth, Feedback} {
 		if _, _, err := loadWith(bad, p); err == nil {
 			t.Errorf("part %d took a bad value", p)
 		}

@@ -19,6 +19,9 @@ const (
 	Serve
 	// Auth is sign-on and sessions.
 	Auth
+	// Feedback is citizen feedback: routing and deadline rules, holidays,
+	// the public rate limit, durability, the topic flag threshold.
+	Feedback
 )
 
 // Var is one environment variable of the binary.
@@ -85,6 +88,16 @@ var Vars = []Var{
 		Doc: "a session unused this long ends"},
 	{Name: "MATTRANSO_SESSION_MAX", Part: Auth, Default: "12h",
 		Doc: "a session ends this long after sign-on, used or not"},
+	{Name: "MATTRANSO_FEEDBACK_RULES", Part: Feedback, Shown: "built in",
+		Doc: "citizen feedback's routing and deadline rules, a JSON file (see below); built in: corruption (`tham_nhung_tieu_cuc`) received at least by the province, 10, 15 and 20 working days at the commune, province and centre"},
+	{Name: "MATTRANSO_FEEDBACK_HOLIDAYS", Part: Feedback, Shown: "built in",
+		Doc: "a list of holidays and make-up working days extending the built-in calendar of Vietnam's holidays (Tết included) by which deadlines are counted (see `feedback/workday`)"},
+	{Name: "MATTRANSO_FEEDBACK_RATE", Part: Feedback, Default: "10",
+		Doc: "feedback submissions each client address may send a minute, 0 to 100000; `0` turns the limit off (behind a proxy, limit there instead)"},
+	{Name: "MATTRANSO_FEEDBACK_DURABILITY", Part: Feedback, Default: "full",
+		Doc: "`full` acknowledges a submission once it is on disk; `relaxed`, for measuring what that costs, may lose the last acknowledged ones on a power cut"},
+	{Name: "MATTRANSO_FEEDBACK_THRESHOLD", Part: Feedback, Default: "0.5",
+		Doc: "the classifier's confidence, 0 to 1, below which an item's topic is flagged for an officer to check"},
 }
 
 // Where serve and the local embedder look when nothing is configured: the

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,17 +35,21 @@ var goodBodies = map[string]string{
 	"POST /api/v1/assistant/ask":                   `{"question":X}`,
 	"POST /api/v1/assistant/answers/{id}/feedback": `{"rating":"up","comment":X}`,
 	"POST /v1/chat/completions":                    `{"model":"mattranso","messages":[{"role":"user","content":X}]}`,
+	"POST /api/v1/feedback":                        `{"content":X,"commune_code":"26734"}`,
+	"POST /api/v1/feedback/items/{id}/publication": `{"public_text":X}`,
 }
 
 // pathValues fill a route's parameters with values that exist.
 func pathValue(pattern, name string) string {
 	switch {
-	case name == "code":
+	case name == "code" && !strings.Contains(pattern, "/feedback/"):
 		return "26734"
 	case strings.Contains(pattern, "/villages/{id}"):
 		return "26734-001"
 	case strings.Contains(pattern, "/documents/{id}"):
 		return "khong-co"
+	case strings.Contains(pattern, "/feedback/{code}"):
+		return "ABCDE-FGHJK"
 	}
 	return "1"
 }
@@ -248,7 +251,9 @@ func cmpOr(a, b string) string {
 // and returns it with the bearer token of an administrator of VN/MTTQ.
 func testSite(t *testing.T, db *store.DB) (http.Handler, string) {
 	t.Helper()
-	ctx := context.Background()
+	// Ends the site's background work (the feedback classifier) with the
+	// test.
+	ctx := t.Context()
 	cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "keyword", Reranker: "none"}}
 	lib, err := OpenOn(ctx, cfg, db)
 	if err != nil {

@@ -76,8 +76,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 // Site builds the whole site over lib — the library, sign-on, the unit
-// tree and the assistant on the web shell — migrating each module's
-// tables. ready is /readyz's answer.
+// tree, the assistant and citizen feedback on the web shell — migrating
+// each module's tables. ready is /readyz's answer. What runs in the
+// background (the feedback classifier) ends with ctx.
 func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, ready func() error) (http.Handler, error) {
 	// Sign-on, sessions and the permission check, which the modules ask.
 	authMod, err := AuthSite(ctx, cfg, lib.DB, log)
@@ -95,10 +96,21 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
+	// Citizen feedback: public intake and status, publication of answers;
+	// its classifier gets ready in the background.
+	fb, err := FeedbackSite(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Options{
-		Logger:  log,
-		Ready:   ready,
-		Modules: []web.Module{LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs}, log), authMod.Module, orgMod, asstMod},
+		Logger: log,
+		Ready:  ready,
+		Modules: []web.Module{
+			// The home page shows the latest published answers to citizens'
+			// feedback.
+			LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs, Sections: []library.HomeSection{fb.Public}}, log),
+			authMod.Module, orgMod, asstMod, fb.Module,
+		},
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
 		CSRFField:  auth.CSRFField,
