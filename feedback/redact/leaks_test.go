@@ -14,8 +14,8 @@ func TestLeaks(t *testing.T) {
 		{"Ông Nguyễn Văn Bình đã phản ánh.", []string{"Nguyễn Văn Bình"}},
 		{"ong NGUYEN van binh", []string{"Nguyễn Văn Bình"}},
 		{"<p>Ông <b>Nguyễn</b> Văn\nBình</p>", []string{"Nguyễn Văn Bình"}},
-		{`<a href="/tim?q=nguyen+van+binh">tìm</a>`, []string{"Nguyễn Văn Bình"}},
-		{`<a href="/tim?q=Nguy%E1%BB%85n%20V%C4%83n%20B%C3%ACnh">tìm</a>`, []string{"Nguyễn Văn Bình"}},
+		{`<a href="/tim?q=x">nguyen+van+binh</a>`, []string{"Nguyễn Văn Bình"}},
+		{`<p>Nguy%E1%BB%85n%20V%C4%83n%20B%C3%ACnh</p>`, []string{"Nguyễn Văn Bình"}},
 		{`{"name":"Nguy\u1ec5n V\u0103n B\u00ecnh \ud83d\ude00"}`, []string{"Nguyễn Văn Bình"}},
 		{`{"name":"Nguy\u1ec5n\nV\u0103n\tB\u00ecnh\"", "x": "\u12"}`, []string{"Nguyễn Văn Bình"}},
 		{"Nguyễn&#32;V&#259;n B&igrave;nh", []string{"Nguyễn Văn Bình"}},
@@ -30,7 +30,8 @@ func TestLeaks(t *testing.T) {
 		{"binh92&#64;gmail.com", []string{"binh92@gmail.com"}},
 		{"CCCD 001 094 012 345", []string{"001094012345"}},
 		{"ông Trần Thị Hoa, bà Nguyễn Văn Bình, 0987 654 321", []string{"Nguyễn Văn Bình", "Trần Thị Hoa", "0987654321"}},
-		// nothing personal
+		// nothing personal: a tag's attributes echo what the visitor typed
+		{`<input name="q" value="Nguyễn Văn Bình 0912345678"><a href="?q=binh92%40gmail.com">x</a>`, nil},
 		{"Ông [họ tên] gọi [số điện thoại], email [email]", nil},
 		{"Bình Dương, Nguyễn Văn, Văn Bình, 0912 345 67", nil},
 		{"mã 9123456 và 78", nil},
