@@ -22,8 +22,9 @@ import (
 // EscalateEvery is how often serve looks for items to escalate.
 const EscalateEvery = 5 * time.Minute
 
-// EscalationLock is the PostgreSQL advisory lock (pg_locks' objid) under
-// which one instance escalates at a time.
+// EscalationLock is the key of the PostgreSQL advisory lock under which
+// one instance escalates at a time (pg_locks shows its high and low 32
+// bits as classid and objid).
 const EscalationLock int64 = 0x6d74735f65736331 // "mts_esc1"
 
 // escalateBatch is how many overdue items are read at a time.

@@ -266,22 +266,22 @@ func TestOfficerFormsCSRF(t *testing.T) {
 	}
 }
 
-// browser is a client with cookies that follows redirects itself.
-type browser struct {
+// webClient is a client with cookies that follows redirects itself.
+type webClient struct {
 	t *testing.T
 	c *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T) *webClient {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+	return &webClient{t: t, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (b *browser) do(req *http.Request) (page, *url.URL) {
+func (b *webClient) do(req *http.Request) (page, *url.URL) {
 	b.t.Helper()
 	resp, err := b.c.Do(req)
 	if err != nil {
@@ -293,7 +293,7 @@ func (b *browser) do(req *http.Request) (page, *url.URL) {
 }
 
 // follow sends req and follows redirects to the page they end at.
-func (b *browser) follow(req *http.Request) (page, *url.URL) {
+func (b *webClient) follow(req *http.Request) (page, *url.URL) {
 	b.t.Helper()
 	p, u := b.do(req)
 	for range 20 {
@@ -311,14 +311,14 @@ func (b *browser) follow(req *http.Request) (page, *url.URL) {
 	return p, u
 }
 
-func (b *browser) get(target string) page {
+func (b *webClient) get(target string) page {
 	b.t.Helper()
 	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodGet, target, nil)
 	p, _ := b.do(r)
 	return p
 }
 
-func (b *browser) post(target string, v url.Values) page {
+func (b *webClient) post(target string, v url.Values) page {
 	b.t.Helper()
 	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodPost, target, strings.NewReader(v.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -329,7 +329,7 @@ func (b *browser) post(target string, v url.Values) page {
 var dexForm = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 
 // signIn signs on through Dex's own login form, back to the site.
-func (b *browser) signIn(f *office, email, password string) {
+func (b *webClient) signIn(f *office, email, password string) {
 	b.t.Helper()
 	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodGet, f.srv.URL+"/auth/login?next=/quan-tri/phan-anh", nil)
 	login, at := b.follow(r)

@@ -2,6 +2,7 @@ package topic
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -39,6 +40,7 @@ type modelFile struct {
 	Bias        []float64         `json:"bias"`
 	Corrections []Example         `json:"corrections,omitempty"`
 	NB          *nbFile           `json:"nb,omitempty"`
+	Taxonomy    string            `json:"taxonomy,omitempty"` // the fingerprint of the taxonomy trained from
 }
 
 // nbFile is the NB-LR model in a model file: its rows are aligned with
@@ -56,6 +58,7 @@ func (c *Classifier) Save(w io.Writer) error {
 	mf := modelFile{
 		Labels: m.labels, Names: m.names, Options: m.opts, Spec: m.spec, Docs: m.docs,
 		Features: m.feats, IDF: m.idf, Weights: m.w, Bias: m.bias, Corrections: m.corrections,
+		Taxonomy: m.taxonomy,
 	}
 	if m.nb != nil {
 		mf.NB = &nbFile{Ratios: m.nb.r, Weights: m.nb.w, Bias: m.nb.bias}
@@ -136,7 +139,7 @@ func Load(r io.Reader) (*Classifier, error) {
 	c := &model{
 		labels: m.Labels, names: m.Names, opts: m.Options.withDefaults(), spec: m.Spec,
 		vocab: make(map[string]int, len(m.Features)), feats: m.Features, idf: m.IDF, docs: m.Docs,
-		w: m.Weights, bias: m.Bias, corrections: m.Corrections,
+		w: m.Weights, bias: m.Bias, corrections: m.Corrections, taxonomy: m.Taxonomy,
 	}
 	if nb := m.NB; nb != nil {
 		if len(nb.Bias) != k || len(nb.Ratios) > len(m.Features) || len(nb.Weights) != len(nb.Ratios) {
@@ -176,13 +179,18 @@ func LoadFile(path string) (*Classifier, error) {
 }
 
 // CheckTaxonomy reports, each by name, the topics of t the model has no
-// class for and the model's labels that are not topics of t: a model
-// saved before the taxonomy changed must be retrained before it serves it.
+// class for and the model's labels that are not topics of t, and whether
+// the model was trained from another version of t (new phrases or
+// definitions, the same ids): a model saved before the taxonomy changed
+// must be retrained before it serves it.
 func (c *Classifier) CheckTaxonomy(t *Taxonomy) error {
 	c.mu.RLock()
-	labels := c.m.labels
+	labels, from := c.m.labels, c.m.taxonomy
 	c.mu.RUnlock()
 	var errs []error
+	if want := t.Fingerprint(); from != want {
+		errs = append(errs, fmt.Errorf("topic: the model was trained from taxonomy %q, not from this one (%s)", cmp.Or(from, "none"), want))
+	}
 	for _, id := range t.IDs() {
 		if !slices.Contains(labels, id) {
 			errs = append(errs, fmt.Errorf("topic: the model has no class for topic %q", id))

@@ -221,3 +221,35 @@ func TestCheckTaxonomy(t *testing.T) {
 		}
 	}
 }
+
+// A model saved from an earlier version of the taxonomy — the same ids,
+// other phrases — is refused too, also after a save and a load, so that
+// serve trains it again instead of serving what the taxonomy no longer
+// says.
+func TestCheckTaxonomyVersion(t *testing.T) {
+	c := defaultClassifier(t)
+	var buf bytes.Buffer
+	if err := c.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax := DefaultTaxonomy()
+	if err := loaded.CheckTaxonomy(tax); err != nil {
+		t.Fatalf("the default model, saved and loaded, against its taxonomy: %v", err)
+	}
+	tax.Topics[0].Examples = append(tax.Topics[0].Examples, "một câu mới của phân loại")
+	if err := loaded.CheckTaxonomy(tax); err == nil || !strings.Contains(err.Error(), "not from this one") {
+		t.Errorf("a taxonomy with a new phrase: err = %v, want the model refused", err)
+	}
+	if err := c.Retrain(t.Context(), nil); err == nil {
+		// Retrain with no examples fails; the model it would keep is
+		// the same one, fingerprint included.
+		t.Log("retrained from corrections alone")
+	}
+	if err := c.CheckTaxonomy(DefaultTaxonomy()); err != nil {
+		t.Errorf("after Retrain: %v", err)
+	}
+}

@@ -153,6 +153,10 @@ type model struct {
 	// corrections are the officers' corrections applied through Learn, in
 	// order; Retrain folds them into a fresh training.
 	corrections []Example
+	// taxonomy is the fingerprint of the taxonomy the model was trained
+	// from (Taxonomy.Fingerprint), "" when it was trained from examples
+	// alone.
+	taxonomy string
 }
 
 // train trains a model on examples; it stops with ctx's error if ctx ends

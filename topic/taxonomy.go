@@ -3,7 +3,9 @@ package topic
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -269,7 +271,24 @@ func TrainTaxonomy(ctx context.Context, t *Taxonomy, labelled []Example) (*Class
 	if len(labelled) > 0 {
 		opts.Epochs = 15
 	}
-	return Train(ctx, append(t.Examples(), labelled...), opts)
+	c, err := Train(ctx, append(t.Examples(), labelled...), opts)
+	if err != nil {
+		return nil, err
+	}
+	c.m.taxonomy = t.Fingerprint()
+	return c, nil
+}
+
+// Fingerprint identifies the taxonomy's content — its topics, names,
+// definitions and phrases — so that a model saved from an earlier
+// version of it is known to need training again.
+func (t *Taxonomy) Fingerprint() string {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // TrainDefault trains a new classifier from the default taxonomy; it is

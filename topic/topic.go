@@ -108,6 +108,7 @@ func (c *Classifier) Retrain(ctx context.Context, examples []Example) error {
 	}
 	n.corrections = corr
 	c.mu.Lock()
+	n.taxonomy = c.m.taxonomy
 	defer c.mu.Unlock()
 	// Every model's corrections begin with those of the model it was
 	// retrained from, so the ones past len(corr) are the newer ones.

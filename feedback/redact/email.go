@@ -81,6 +81,8 @@ func localRune(t *tok) bool {
 	return false
 }
 
+func label(t *tok) bool { return t.kind == kWord || t.kind == kNum }
+
 // localPart returns the first token of the local part before the "@" at
 // toks[i], or -1.
 func (d *doc) localPart(i int) int {
@@ -98,6 +100,9 @@ func (d *doc) localPart(i int) int {
 			break
 		}
 	}
+	if k >= 0 && from >= 0 && !t[from].sp && t[k].kind == kHole {
+		return -1 // see label
+	}
 	return from
 }
 
@@ -113,12 +118,18 @@ func (d *doc) domain(i int, spelled bool) int {
 	for k < len(t) && t[k].start-t[i].start <= maxDomain {
 		// a label: letters, digits and inner hyphens, written together
 		e := k
-		if !(t[e].kind == kWord || t[e].kind == kNum) {
+		if !label(&t[e]) {
 			break
 		}
-		for e+1 < len(t) && !t[e+1].sp && (t[e+1].kind == kWord || t[e+1].kind == kNum ||
-			t[e+1].punct('-') && e+2 < len(t) && !t[e+2].sp && (t[e+2].kind == kWord || t[e+2].kind == kNum)) {
+		for e+1 < len(t) && t[e+1].start-t[i].start <= maxDomain && !t[e+1].sp && (label(&t[e+1]) ||
+			t[e+1].punct('-') && e+2 < len(t) && !t[e+2].sp && label(&t[e+2])) {
 			e++
+		}
+		if e+1 < len(t) && !t[e+1].sp && t[e+1].kind == kHole {
+			// A placeholder glued to an address stands for what a first
+			// pass read as part of it and refused ("Ck000000"): refuse it
+			// again.
+			return -1
 		}
 		if dots > 0 {
 			last = e
@@ -126,7 +137,7 @@ func (d *doc) domain(i int, spelled bool) int {
 		// a dot, written or spelled
 		n := e + 1
 		switch {
-		case n+1 < len(t) && t[n].punct('.') && !t[n].sp && !t[n+1].sp && (t[n+1].kind == kWord || t[n+1].kind == kNum):
+		case n+1 < len(t) && t[n].punct('.') && !t[n].sp && !t[n+1].sp && label(&t[n+1]):
 			k = n + 1
 		case n+1 < len(t) && t[n].kind == kWord && (t[n].fold == "dot" || t[n].fold == "cham") && d.gap(n) && d.gap(n+1):
 			k, spelled = n+1, true

@@ -9,7 +9,8 @@ package redact
 // themselves are not.
 
 // addrNum reads a house number starting at toks[i] — "12", "45A",
-// "12/3", "123/45/6B", "12-14" — and returns its last token, or -1.
+// "12/3", "123/45/6B", "12-14" — and returns its last token (or -1), and
+// whether it has more than digits.
 func (d *doc) addrNum(i int) (last int, complex bool) {
 	t := d.t
 	if i >= len(t) || t[i].kind != kNum || len(t[i].key) > 4 {
@@ -41,7 +42,9 @@ func (d *doc) addrNum(i int) (last int, complex bool) {
 		suffix()
 	}
 	// "12/QĐ-UBND", "05-CT/TW": the number of a document
-	if k := j + 1; k+1 < len(t) && !t[k].sp && (t[k].punct('/') || t[k].punct('-')) && !t[k+1].sp && t[k+1].kind == kWord {
+	// (a placeholder there stands for what a first pass refused)
+	if k := j + 1; k+1 < len(t) && !t[k].sp && (t[k].punct('/') || t[k].punct('-')) && !t[k+1].sp &&
+		(t[k+1].kind == kWord || t[k+1].kind == kHole) {
 		return -1, false
 	}
 	return j, complex
@@ -50,13 +53,13 @@ func (d *doc) addrNum(i int) (last int, complex bool) {
 func (d *doc) houses() {
 	t := d.t
 	for i := 0; i < len(t); i++ {
-		if t[i].kind == kWord {
+		if d.word(i) {
 			if e := d.houseAfterWord(i); e >= 0 {
 				i = e
 			}
 			continue
 		}
-		if t[i].kind == kNum && (i == 0 || t[i-1].kind != kNum) {
+		if t[i].kind == kNum && (i == 0 || !number(&t[i-1])) {
 			if e := d.bareHouse(i); e >= 0 {
 				i = e
 			}
@@ -76,6 +79,9 @@ func (d *doc) houseAfterWord(i int) int {
 		if j < len(t) && t[j].kind == kWord && t[j].fold == "so" && d.gap(j) {
 			j++ // "nhà: số 12"
 		}
+		if j < len(t) && t[j].nl {
+			return -1
+		}
 		last, _ := d.addrNum(j)
 		if last < 0 || d.unitAfter(last) {
 			return -1
@@ -86,13 +92,16 @@ func (d *doc) houseAfterWord(i int) int {
 		if e == i+1 && t[i].fold == "nha" && !d.streetAfter(last) && !d.endOfAddress(last) {
 			return -1 // "nhà" alone: only when an address follows
 		}
+		if t[i].fold == "phong" && !d.buildingAfter(last) {
+			return -1 // a room is a home's only in a residential building
+		}
 		d.addTokens(HouseNumber, i, last)
 		return last
 	}
 	if t[i].fold != "so" || (!t[i].plain && t[i].key != "sô2") {
 		return -1
 	}
-	if i > 0 && documentWords.has(&t[i-1]) {
+	if d.word(i-1) && documentWords.has(&t[i-1]) {
 		return -1
 	}
 	j := i + 1
@@ -121,13 +130,19 @@ func (d *doc) bareHouse(i int) int {
 		return -1
 	}
 	p := i - 1
-	if p >= 0 && t[p].punct(':') {
+	if t[i].nl {
+		p = -1 // nothing before it on its line
+	}
+	if p >= 0 && t[p].punct(':') && !t[p].nl {
 		p--
 	}
 	if p >= 0 && !t[i].sp && t[p].kind != kPunct {
 		return -1 // glued to what precedes it: "H29", "P12"
 	}
-	if p >= 0 && t[p].kind == kWord {
+	if d.word(p) && t[p].capital() && !d.addressBefore(p) {
+		return -1 // a number in a place's name: "ngõ Hòa Bình 4", "Quận 1"
+	}
+	if d.word(p) {
 		w := &t[p]
 		if d.placeEnd[p] || documentWords.has(w) || dateWords.has(w) || quantityWords.has(w) ||
 			streetWords.match(t, p) > p || units.has(w) || w.fold == "so" {
@@ -175,8 +190,10 @@ func (d *doc) streetAfter(last int) bool {
 	if e == k || e >= len(t) || t[e].nl {
 		return false
 	}
+	// What an earlier rule took is left alone, as its placeholder will be
+	// when the redacted text is redacted again.
 	n := &t[e]
-	return n.kind == kNum || n.capital() || n.kind == kHole
+	return d.taken[e] == 0 && (n.kind == kNum || n.capital())
 }
 
 // streetNameAfter reports whether a capitalised street name follows
@@ -187,10 +204,19 @@ func (d *doc) streetNameAfter(last int) bool {
 	if k < len(t) && t[k].punct(',') {
 		k++
 	}
-	if k >= len(t) || t[k].nl || t[k].shape != titleCase || !t[k].word() || hardStops.has(&t[k]) || honorifics.has(&t[k]) {
+	if k >= len(t) || t[k].nl || !d.word(k) || t[k].shape != titleCase || hardStops.has(&t[k]) || honorifics.has(&t[k]) {
 		return false
 	}
 	return !documentWords.has(&t[k]) || d.public[k]
+}
+
+// buildingAfter reports a building after toks[last]: "phòng 512, nhà B4".
+func (d *doc) buildingAfter(last int) bool {
+	k := last + 1
+	if k < len(d.t) && d.t[k].punct(',') {
+		k++
+	}
+	return k < len(d.t) && !d.t[k].nl && buildings.match(d.t, k) > k
 }
 
 // endOfAddress reports a house number that ends a clause: "nhà 45A, phường ...".
@@ -205,5 +231,5 @@ func year(digits string) bool {
 
 func (d *doc) unitAfter(last int) bool {
 	k := last + 1
-	return k < len(d.t) && (units.has(&d.t[k]) || d.t[k].punct('%'))
+	return d.unit(k) || k < len(d.t) && d.t[k].punct('%') && !d.t[k].nl
 }

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -63,7 +64,7 @@ func (d *doc) knownEmail(k string) {
 		if i < 0 {
 			break
 		}
-		d.add(Email, at+i, at+i+len(k))
+		d.addBytes(Email, at+i, at+i+len(k))
 		at += i + len(k)
 	}
 	local := lowK[:strings.IndexByte(lowK, '@')]
@@ -77,9 +78,18 @@ func (d *doc) knownEmail(k string) {
 		}
 		from, to := at+i, at+i+len(local)
 		if (from == 0 || !emailByte(lowS[from-1])) && (to == len(lowS) || !emailByte(lowS[to])) {
-			d.add(Email, from, to)
+			d.addBytes(Email, from, to)
 		}
 		at = to
+	}
+}
+
+// addBytes records the tokens that s[from:to] touches as one span.
+func (d *doc) addBytes(k Kind, from, to int) {
+	first := sort.Search(len(d.t), func(i int) bool { return d.t[i].end > from })
+	last := sort.Search(len(d.t), func(i int) bool { return d.t[i].start >= to }) - 1
+	if first <= last {
+		d.addTokens(k, first, last)
 	}
 }
 
@@ -122,21 +132,21 @@ func (d *doc) knownDigits(digits string) {
 					from -= 3
 				}
 			}
-			start, end := st.pos[from], st.pos[to-1]+1
-			if ti := st.tok[from]; start == d.t[ti].start && ti > 0 && d.t[ti-1].punct('+') && !d.t[ti].sp {
-				start = d.t[ti-1].start
+			// Whole groups: a known number inside a longer one takes it all.
+			first, last := st.tok[from], st.tok[to-1]
+			if first > 0 && d.t[first-1].punct('+') && !d.t[first].sp {
+				first--
 			}
-			d.add(kind, start, end)
+			d.addTokens(kind, first, last)
 			at = to
 		}
 	}
 }
 
 // stream is the digits of a run of numbers joined by separators, each
-// with its byte offset in the text and its token.
+// with its token.
 type stream struct {
 	digits string
-	pos    []int
 	tok    []int
 }
 
@@ -169,7 +179,6 @@ func digitStreams(t []tok, seps int) []stream {
 			flush()
 		}
 		for j := t[i].start; j < t[i].end; j++ {
-			cur.pos = append(cur.pos, j)
 			cur.tok = append(cur.tok, i)
 		}
 		b.WriteString(t[i].key)

@@ -7,14 +7,15 @@ import (
 	"unicode/utf8"
 )
 
-// Leaks returns the secrets that appear in a page: names (ignoring case,
-// diacritics and the punctuation between syllables, or run together as in
-// "nguyenvanbinh"), numbers however their digits are grouped and with or
-// without the country code, e-mail addresses (also by their local part
-// alone). The page may be HTML, XML or JSON: tags are dropped, and
-// character references, JSON \u escapes and percent-escapes decoded first,
-// so a secret cannot hide behind its encoding. It is the check of the
-// site-wide test that crawls every public page.
+// Leaks returns the secrets that appear in a page's text: names (ignoring
+// case, diacritics and the punctuation between syllables, or run together
+// as in "nguyenvanbinh"), numbers however their digits are grouped and
+// with or without the country code, e-mail addresses (also by their local
+// part alone). The page may be HTML, XML or JSON: tags are dropped with
+// their attributes, and character references, JSON \u escapes and
+// percent-escapes decoded first, so a secret cannot hide behind its
+// encoding. It is the check of the site-wide test that crawls every public
+// page.
 func Leaks(page string, secrets []string) []string {
 	text := pageText(page)
 	t := scan(text)
@@ -93,15 +94,25 @@ func pageText(page string) string {
 	s := unescapeJSON(page)
 	s = percentDecode(s)
 	if strings.IndexByte(s, '<') >= 0 {
+		// The text a reader sees: tags go with their attributes, where a
+		// page echoes back the visitor's own input (a search box's value,
+		// the query in a link), which is no leak.
 		var b strings.Builder
-		in := false
+		in, quote := false, rune(0)
 		for _, r := range s {
 			switch {
-			case r == '<':
+			case !in && r == '<':
 				in = true
 				b.WriteByte(' ')
-			case r == '>' && in:
+			case in && quote != 0:
+				if r == quote {
+					quote = 0
+				}
+			case in && (r == '"' || r == '\''):
+				quote = r
+			case in && r == '>':
 				in = false
+				b.WriteByte(' ')
 			case !in:
 				b.WriteRune(r)
 			}

@@ -7,20 +7,22 @@ package redact
 //     that follow, or, after the phrases that can only introduce a name,
 //     the lower-case ones ("tôi tên là bình");
 //   - a run of capitalised syllables that starts with a common surname
-//     ("Nguyễn Văn Bình", "Nguyen Van Binh", "NGUYỄN VĂN BÌNH");
+//     ("Nguyễn Văn Bình", "Nguyen Van Binh", "NGUYỄN VĂN BÌNH"), or with
+//     any syllable followed by "Văn" or "Thị" ("Lường Văn Khiêm");
 //   - a surname, "văn" or "thị", and a given name, typed in lower case.
 //
 // A run after a place word ("đường", "phường", "trường", "bệnh viện"…) is
 // a place's name, and a run after a house number a street's; the public
 // list in words.go shields provinces, historical figures and
 // institutions. A name runs until punctuation, a line break or a word that
-// cannot be part of one; it is never cut at a fixed length in mixed case,
-// so that what is left after it can never start a name of its own.
+// cannot be part of one; in mixed case it is never cut at a fixed length,
+// so that what is left after it cannot start a name of its own when the
+// redacted text is redacted again.
 
 func (d *doc) names() {
 	t := d.t
 	for i := 0; i < len(t); i++ {
-		if t[i].kind != kWord || d.public[i] {
+		if !d.word(i) || d.public[i] {
 			continue
 		}
 		if e := d.nameByTrigger(i); e >= 0 {
@@ -51,7 +53,7 @@ func (d *doc) nameByTrigger(i int) int {
 	default:
 		return -1
 	}
-	if d.placeEnd[e-1] || !strong && i > 0 && d.placeEnd[i-1] && d.gap(i) {
+	if d.placeEnd[e-1] || !strong && i > 0 && d.placeEnd[i-1] && d.gap(i) && t[i].shape != lowerCase {
 		return -1 // "mang tên", "đặt tên"; "chợ Bà Chiểu", "cầu Ông Lãnh"
 	}
 	j := e
@@ -81,21 +83,27 @@ func (d *doc) nameByTrigger(i int) int {
 			j = m
 		}
 	}
-	if j >= len(t) || t[j].kind != kWord || t[j].nl || d.public[j] {
+	if j >= len(t) || !d.word(j) || t[j].nl || d.public[j] {
 		return -1
 	}
 	if t[j].capital() {
+		if d.lowerOnly {
+			return -1
+		}
 		return d.capitalRun(j, t[j].shape == upperCase, false)
+	}
+	if !d.lowerOnly {
+		return -1
 	}
 	if t[j].shape != lowerCase {
 		return -1
 	}
 	if strong {
-		return d.lowerRun(j, j)
+		return d.lowerRun(j, j, j-1)
 	}
 	if honor && strongSurnames.has(&t[j]) && d.gap(j+1) && middleNames.has(&t[j+1]) && t[j+1].shape == lowerCase &&
 		middleCompounds.match(t, j+1) == j+1 {
-		return d.lowerRun(j, j+2)
+		return d.lowerRun(j, j+2, j+1)
 	}
 	return -1
 }
@@ -126,12 +134,14 @@ func (d *doc) capitalRun(j int, upper, fromSurname bool) int {
 }
 
 // lowerRun redacts a name typed in lower case, from toks[j]; the words
-// up to toks[need] must all be part of it. It takes at most four words.
-func (d *doc) lowerRun(j, need int) int {
+// up to toks[need] must all be part of it, and those up to toks[known]
+// have been recognised already (a surname and "văn": "ong do van nam").
+// It takes at most four words.
+func (d *doc) lowerRun(j, need, known int) int {
 	t := d.t
 	last := -1
 	for k := j; k < len(t) && k < j+4; k++ {
-		if k > j && !d.gap(k) || t[k].shape != lowerCase || d.nameStop(k, true) ||
+		if k > j && !d.gap(k) || t[k].shape != lowerCase || k > known && d.nameStop(k, true) ||
 			k > j && middleCompounds.match(t, k-1) > k {
 			break
 		}
@@ -148,7 +158,7 @@ func (d *doc) lowerRun(j, need int) int {
 // ordinary words, for text whose letters' shape says nothing.
 func (d *doc) nameStop(k int, soft bool) bool {
 	w := &d.t[k]
-	if w.kind != kWord || d.public[k] || d.trigStart[k] || hardStops.has(w) {
+	if w.kind != kWord || d.taken[k] != 0 || d.public[k] || d.trigStart[k] || hardStops.has(w) {
 		return true
 	}
 	return soft && (softStops.has(w) || places.match(d.t, k) > k)
@@ -169,6 +179,9 @@ func (d *doc) nameBySurname(i int) int {
 	if p := d.placeBefore(i); p >= 0 && !(middle && d.adminBefore(p)) {
 		return -1
 	}
+	if d.lowerOnly != (w.shape == lowerCase) {
+		return -1
+	}
 	switch w.shape {
 	case titleCase:
 		return d.capitalRun(i, false, true)
@@ -184,7 +197,7 @@ func (d *doc) nameBySurname(i int) int {
 		if !d.gap(i+1) || !middleNames.has(&t[i+1]) || t[i+1].plain != w.plain || middleCompounds.match(t, i+1) > i+1 {
 			return -1
 		}
-		return d.lowerRun(i, i+2)
+		return d.lowerRun(i, i+2, i+1)
 	}
 	return -1
 }
@@ -226,7 +239,7 @@ func (d *doc) placeBefore(i int) int {
 	t := d.t
 	k := i - 1
 	for steps := 0; k >= 0 && steps < 5; steps++ {
-		if d.placeEnd[k] {
+		if d.placeEnd[k] && !d.takenIn(d.placeFrom[k], k) {
 			return k
 		}
 		if !d.gap(k+1) || t[k].kind != kWord || !placeModifiers.has(&t[k]) {
@@ -237,21 +250,36 @@ func (d *doc) placeBefore(i int) int {
 	return -1
 }
 
+// takenIn reports whether a finding holds any of toks[from..to].
+func (d *doc) takenIn(from, to int) bool {
+	for i := from; i <= to; i++ {
+		if d.taken[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // streetBefore reports a house number before toks[i]: "12 Lê Lợi",
-// "[số nhà] Lê Lợi".
+// "45A Lê Lợi", "[số nhà] Lê Lợi" — not a number's last group, which the
+// number rules have taken by now.
 func (d *doc) streetBefore(i int) bool {
 	if i == 0 || !d.gap(i) {
 		return false
 	}
-	p := &d.t[i-1]
-	switch p.kind {
+	p := i - 1
+	if t := &d.t[p]; t.kind == kWord {
+		// "45A": the letter of a house number
+		if len(t.fold) > 2 || p == 0 || t.sp || d.taken[p] != 0 {
+			return false
+		}
+		p--
+	}
+	switch t := &d.t[p]; t.kind {
 	case kHole:
-		return p.hole == HouseNumber
+		return t.hole == HouseNumber
 	case kNum:
-		return len(p.key) <= 4
-	case kWord:
-		// "45A Lê Lợi"
-		return len(p.fold) <= 2 && i >= 2 && d.t[i-2].kind == kNum && !p.sp
+		return len(t.key) <= 4 && d.taken[p] == 0
 	}
 	return false
 }

@@ -18,6 +18,7 @@ func isChainSep(r rune) bool {
 }
 
 func (d *doc) numbers() {
+	d.contexts()
 	t := d.t
 	for i := 0; i < len(t); i++ {
 		if t[i].kind != kNum {
@@ -31,7 +32,7 @@ func (d *doc) numbers() {
 				k++
 				seps++
 			}
-			if k >= len(t) || t[k].kind != kNum || t[k].nl || k == j+1 && !t[k].sp {
+			if k >= len(t) || t[k].kind != kNum || t[k].nl {
 				break
 			}
 			groups = append(groups, k)
@@ -45,13 +46,11 @@ func (d *doc) numbers() {
 // chain classifies one chain of digit groups, splitting it greedily.
 func (d *doc) chain(g []int) {
 	t := d.t
-	before := d.contextBefore(g[0])
+	before := d.contextBefore(g[0]) // the same for every group: the chain holds no words
 	for i := 0; i < len(g); {
 		c := before
-		if i > 0 {
-			c = d.contextBefore(g[i])
-		}
-		glued := g[i] > 0 && !t[g[i]].sp && t[g[i]-1].kind == kWord
+		// A placeholder counts as the word it replaced: "A0912…" → "[họ tên]0912…".
+		glued := g[i] > 0 && !t[g[i]].sp && (t[g[i]-1].kind == kWord || t[g[i]-1].kind == kHole)
 		if glued && c == ctxNone && d.trigger[g[i]-1] != ctxNone {
 			c = d.trigger[g[i]-1] // "sdt0912345678", "CCCD001094012345"
 		}
@@ -73,7 +72,7 @@ func (d *doc) chain(g []int) {
 				best, kind = j, k
 			}
 		}
-		if best < 0 || d.amount(g[i:best+1]) || d.date(g[i:best+1]) {
+		if best < 0 || d.amount(g[i:best+1], before) || d.date(g[i:best+1]) {
 			i++
 			continue
 		}
@@ -84,7 +83,7 @@ func (d *doc) chain(g []int) {
 		if i == 0 && from > 0 && !t[from].sp && t[from-1].punct('(') && best > i && t[g[i]+1].punct(')') {
 			from-- // "(024) 3825 1234", not "(0905.123.456)"
 		}
-		if glued && kind == IDNumber && len(t[g[i]-1].fold) <= 3 && t[g[i]-1].capital() {
+		if glued && kind == IDNumber && d.prefix(g[i]-1) && !d.trigStart[g[i]-1] {
 			from = g[i] - 1 // a passport or insurance card number: "C1234567"
 		}
 		d.addTokens(kind, from, g[best])
@@ -152,16 +151,17 @@ func phone(d string) bool {
 // amount reports a chain that is money or a measure: followed by a unit
 // ("150000000 đồng", "100 000 000 000 đ"), or grouped in thousands without
 // a leading zero ("1.500.000", "100 000 000").
-func (d *doc) amount(g []int) bool {
+func (d *doc) amount(g []int, before ctx) bool {
 	t := d.t
 	last := g[len(g)-1]
 	if last+1 < len(t) {
 		n := &t[last+1]
-		if units.has(n) || n.punct('%') || n.punct('$') || n.punct('₫') {
+		if d.unit(last+1) || !n.nl && (n.punct('%') || n.punct('$') || n.punct('₫')) {
 			return true
 		}
 		// "1.500.000đ", "5tr"
-		if n.kind == kWord && !n.sp && (n.fold == "d" || n.fold == "tr" || n.fold == "k") {
+		if n.kind == kWord && !n.sp && (n.fold == "d" || n.fold == "tr" || n.fold == "k") && !d.prefix(last+1) &&
+			!d.nameStart(last+1) {
 			return true
 		}
 	}
@@ -171,7 +171,7 @@ func (d *doc) amount(g []int) bool {
 	if len(g) < 2 || t[g[0]].key[0] == '0' || len(t[g[0]].key) > 3 {
 		return false
 	}
-	if g[0] > 0 && t[g[0]-1].punct('+') || d.contextBefore(g[0]) == ctxPhone {
+	if g[0] > 0 && t[g[0]-1].punct('+') || before == ctxPhone {
 		return false // "+84 912 345 678" is grouped like an amount
 	}
 	for _, k := range g[1:] {
@@ -179,7 +179,24 @@ func (d *doc) amount(g []int) bool {
 			return false
 		}
 	}
-	return d.contextBefore(g[0]) != ctxBank && d.contextBefore(g[0]) != ctxID
+	return before != ctxBank && before != ctxID
+}
+
+// unit reports a unit of measure or currency at toks[k]. A capital letter
+// that a capitalised word follows may be a name's first syllable ("L Văn
+// A") and is not taken for one ("5 L" litres).
+func (d *doc) unit(k int) bool {
+	t := d.t
+	if k >= len(t) || t[k].nl || d.taken[k] != 0 || !units.has(&t[k]) || d.prefix(k) {
+		return false
+	}
+	return !d.nameStart(k)
+}
+
+// nameStart reports a capital letter that a capitalised word follows: a
+// name's first syllable ("D Văn A") rather than a unit ("5 L", "500K").
+func (d *doc) nameStart(k int) bool {
+	return d.t[k].shape == titleCase && d.gap(k+1) && d.t[k+1].capital()
 }
 
 // date reports a chain shaped as a date: "12.03.2010", "2010-03-12".
@@ -194,36 +211,87 @@ func (d *doc) date(g []int) bool {
 	return a <= 2 && b <= 2 && c == 4 || a == 4 && b <= 2 && c <= 2
 }
 
-// contextBefore looks back from toks[i] over up to six words of the same
-// clause for the nearest phone, ID or bank word. Numbers, placeholders and
-// punctuation inside the clause are passed over but not counted, so that
-// the answer is the same once earlier numbers have been redacted.
-func (d *doc) contextBefore(i int) ctx {
-	words := 0
-	for k := i - 1; k >= 0 && words < 6; k-- {
-		if d.trigger[k] != ctxNone {
-			return d.trigger[k]
+// contexts computes, for every token, the nearest phone, ID or bank word
+// before it within six words of the same clause, in one pass. The count
+// must come out the same once the text is redacted, so a run of
+// capitalised words counts as one word whether or not it holds a name (a
+// name of three words becomes one placeholder), a name typed in lower
+// case counts as one, and numbers, other placeholders and punctuation
+// inside the clause are passed over.
+func (d *doc) contexts() {
+	t := d.t
+	d.before = make([]ctx, len(t))
+	cur, words, run := ctxNone, 0, false
+	for k := range t {
+		if t[k].nl {
+			cur, run = ctxNone, false
 		}
-		t := &d.t[k]
-		if d.sentenceStop(k) {
-			return ctxNone
+		d.before[k] = cur
+		// letters a number's or a house's span may take in ("C1234567",
+		// "45A", "số 12") are not counted: once redacted they are gone
+		part := d.word(k) && (d.prefix(k) || d.houseWord(k))
+		name := t[k].kind == kHole && t[k].hole == Name || d.taken[k] == Name ||
+			d.word(k) && t[k].capital() && !part && d.trigger[k] == ctxNone
+		switch {
+		case d.trigger[k] != ctxNone && d.taken[k] == 0:
+			cur, words = d.trigger[k], 0
+		case d.taken[k] != 0 && !name || t[k].kind == kHole && !name || part:
+		case d.sentenceStop(k):
+			cur = ctxNone
+		case name && run && d.gap(k):
+		case name || t[k].kind == kWord:
+			if words++; words >= 6 {
+				cur = ctxNone
+			}
 		}
-		if t.kind == kWord {
-			words++
-		}
-		if t.nl {
-			return ctxNone
-		}
+		run = name
 	}
-	return ctxNone
 }
 
-// contextAfter looks ahead from toks[i] over up to three words for a bank's
-// name: "0011004123456 Vietcombank", "0011004123456 (ngân hàng Agribank)".
+func (d *doc) contextBefore(i int) ctx { return d.before[i] }
+
+// houseWord reports a word that a house number's span may take in: "số"
+// or "nhà" before a number, a letter after one ("45A").
+func (d *doc) houseWord(k int) bool {
+	t := d.t
+	if k > 0 && !t[k].sp && len(t[k].fold) <= 2 && number(&t[k-1]) {
+		return true
+	}
+	if !houseFolds[t[k].fold] {
+		return false
+	}
+	for j := k + 1; j < len(t) && j <= k+3; j++ {
+		if number(&t[j]) {
+			return true
+		}
+		if t[j].kind != kWord && !t[j].punct(':') || t[j].nl {
+			return false
+		}
+		if t[j].kind == kWord && !houseFolds[t[j].fold] {
+			return false
+		}
+	}
+	return false
+}
+
+// houseFolds are the words of houseTriggers and "số", bare.
+var houseFolds = map[string]bool{"so": true, "nha": true, "sn": true, "can": true, "ho": true, "phong": true}
+
+// prefix reports the letters of a passport or card number ("C" of
+// "C1234567"), which the number's span may take in: they are not counted
+// as a word.
+func (d *doc) prefix(k int) bool {
+	t := d.t
+	return t[k].capital() && len(t[k].fold) <= 3 && k+1 < len(t) && !t[k+1].sp && number(&t[k+1])
+}
+
+// contextAfter looks ahead from toks[i] over up to three words (and eight
+// tokens) for a bank's name: "0011004123456 Vietcombank",
+// "0011004123456 (ngân hàng Agribank)".
 func (d *doc) contextAfter(i int) ctx {
 	words := 0
-	for k := i + 1; k < len(d.t) && words < 3; k++ {
-		if d.t[k].nl || d.sentenceStop(k) || d.t[k].kind == kNum {
+	for k := i + 1; k < len(d.t) && k <= i+8 && words < 3; k++ {
+		if d.t[k].nl || d.sentenceStop(k) || number(&d.t[k]) || d.taken[k] != 0 {
 			return ctxNone
 		}
 		if d.trigStart[k] {

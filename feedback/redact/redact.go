@@ -14,11 +14,16 @@
 // lines, not a person's), numbers followed by a unit or currency ("5.000.000
 // đồng", "120 m2"), dates, and numbered lanes ("ngõ 12"), which are public
 // places; the house number before them is redacted.
+//
+// Find reports the spans, Text replaces them (and the strings the system
+// knows about the submitter), and Leaks tells a test which secrets a
+// rendered page still shows, whatever their spelling or encoding.
 package redact
 
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind is what a span of personal data is.
@@ -100,14 +105,11 @@ type Span struct {
 // valid UTF-8.
 func Find(s string) []Span {
 	d := newDoc(s)
-	d.emails()
-	d.numbers()
-	d.houses()
-	d.names()
+	d.find()
 	return merge(d.found)
 }
 
-// Text returns s with its personal data — found by Find, and every
+// Text returns s with its personal data — what Find finds, and every
 // occurrence of the known strings — replaced by placeholders. Known
 // strings are what the system holds about the submitter (name, phone,
 // e-mail): they are matched ignoring case and diacritics, and a phone
@@ -115,24 +117,44 @@ func Find(s string) []Span {
 // and redacting it again changes nothing.
 func Text(s string, known ...string) string {
 	d := newDoc(s)
-	d.emails()
-	d.numbers()
-	d.houses()
-	d.names()
+	// The known strings first: the rules then see them as placeholders.
 	for _, k := range known {
 		d.known(k)
 	}
+	d.find()
 	spans := merge(d.found)
 	var b strings.Builder
 	b.Grow(len(s))
 	at := 0
 	for _, sp := range spans {
-		b.WriteString(strings.ToValidUTF8(s[at:sp.Start], "\uFFFD"))
+		writeValid(&b, s[at:sp.Start])
 		b.WriteString(sp.Kind.Placeholder())
 		at = sp.End
 	}
-	b.WriteString(strings.ToValidUTF8(s[at:], "\uFFFD"))
+	writeValid(&b, s[at:])
 	return b.String()
+}
+
+// writeValid writes s with each byte of an invalid sequence replaced by
+// U+FFFD — one for one, unlike strings.ToValidUTF8, so that the text keeps
+// the characters the rules counted.
+func writeValid(b *strings.Builder, s string) {
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		b.WriteString(s[:i])
+		if i < len(s) {
+			b.WriteRune(utf8.RuneError)
+			i++
+		}
+		s = s[i:]
+	}
 }
 
 // merge sorts the findings and joins those that overlap, keeping the
@@ -172,9 +194,13 @@ type doc struct {
 	found []Span
 
 	placeEnd  []bool // a place word ends at this token: "đường", "thành phố"
+	placeFrom []int  // and starts at this one
 	public    []bool // this token belongs to a public name: "Hà Nội", "Lê Lợi"
 	trigger   []ctx  // a phone, ID or bank word ends at this token
 	trigStart []bool // a phone, ID or bank word starts at this token
+	before    []ctx  // the nearest such word before this token, in its clause
+	taken     []Kind // the kind of the finding that holds this token, or 0
+	lowerOnly bool   // names: find only those typed in lower case
 }
 
 type ctx uint8
@@ -190,12 +216,14 @@ func newDoc(s string) *doc {
 	d := &doc{s: s, t: scan(s)}
 	n := len(d.t)
 	d.placeEnd = make([]bool, n)
+	d.placeFrom = make([]int, n)
 	d.public = make([]bool, n)
 	d.trigger = make([]ctx, n)
 	d.trigStart = make([]bool, n)
+	d.taken = make([]Kind, n)
 	for i := 0; i < n; i++ {
-		if e := places.match(d.t, i); e > i {
-			d.placeEnd[e-1] = true
+		if e := places.match(d.t, i); e > i && !d.placeEnd[e-1] && !(i > 0 && d.gap(i) && notPlaces.match(d.t, i-1) == e) {
+			d.placeEnd[e-1], d.placeFrom[e-1] = true, i
 		}
 		for _, set := range [...]struct {
 			p phraseSet
@@ -223,6 +251,24 @@ func newDoc(s string) *doc {
 	return d
 }
 
+// find runs the rules. Each later rule sees what the earlier ones took as
+// the placeholder it will be when the redacted text is redacted again,
+// and the order makes every rule see alike in both: numbers count the
+// words before them with a name as one, so the names typed in lower case
+// (which nothing else marks as one) are found before them; names after a
+// number are a street's when it is a house number, not a phone's last
+// group, so capitalised names are found after the numbers; house numbers
+// look at the words around them, names included.
+func (d *doc) find() {
+	d.emails()
+	d.lowerOnly = true
+	d.names()
+	d.lowerOnly = false
+	d.numbers()
+	d.names()
+	d.houses()
+}
+
 func (d *doc) add(k Kind, from, to int) {
 	if to > from {
 		d.found = append(d.found, Span{Kind: k, Start: from, End: to})
@@ -232,6 +278,14 @@ func (d *doc) add(k Kind, from, to int) {
 // addTokens records the tokens from..to (inclusive) as one span.
 func (d *doc) addTokens(k Kind, from, to int) {
 	d.add(k, d.t[from].start, d.t[to].end)
+	for i := from; i <= to; i++ {
+		d.taken[i] = k
+	}
+}
+
+// word reports whether toks[i] is a word not yet taken by a finding.
+func (d *doc) word(i int) bool {
+	return i >= 0 && i < len(d.t) && d.t[i].kind == kWord && d.taken[i] == 0
 }
 
 // gap reports whether toks[i] follows the token before it on the same
@@ -252,7 +306,14 @@ func (d *doc) sentenceStop(i int) bool {
 	case '!', '?', ';':
 		return true
 	case '.':
-		return i+1 == len(d.t) || d.t[i+1].sp
+		if i+1 == len(d.t) {
+			return true
+		}
+		// "0912 345 678. 0987 654 321" is a list of numbers, one sentence.
+		return d.t[i+1].sp && !(i > 0 && number(&d.t[i-1]) && number(&d.t[i+1]))
 	}
 	return false
 }
+
+// number reports a number or the placeholder a number becomes.
+func number(t *tok) bool { return t.kind == kNum || t.kind == kHole }

@@ -45,8 +45,6 @@ type tok struct {
 	shape      shape
 }
 
-func (t *tok) word() bool { return t.kind == kWord }
-
 func (t *tok) capital() bool {
 	return t.kind == kWord && (t.shape == titleCase || t.shape == upperCase)
 }

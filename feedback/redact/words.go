@@ -195,6 +195,12 @@ var places = exactPhrases("đường", "phố", "phường", "xã", "quận", "h
 	"cong ty", "ngan hang", "mang ten", "ten duong", "dat ten", "nga tu", "nga ba", "tuyen duong",
 	"tuyen pho", "khu cong nghiep", "cho dau moi", "ben xe", "san bay", "san van dong")
 
+// notPlaces are compounds that end in a place word without being one:
+// "gia đình ông …", "yêu cầu anh …".
+var notPlaces = exactPhrases("yêu cầu", "nhu cầu", "gia đình", "triều đình", "văn bản", "cơ bản", "căn bản",
+	"kịch bản", "phiên bản", "xuất bản", "nguyên bản", "nhật bản", "gia dinh", "yeu cau", "van ban",
+	"hàng xóm", "hang xom")
+
 // adminPlaces are the administrative units among places.
 var adminPlaces = exactPhrases("xã", "phường", "thôn", "ấp", "bản", "làng", "xóm", "khóm", "tổ", "khu phố",
 	"tổ dân phố", "thị trấn", "thị xã", "quận", "huyện", "tỉnh", "đặc khu", "xa", "phuong", "thon", "ap",
@@ -225,7 +231,11 @@ var public = phrases(
 	"Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Vũng Tàu",
 	"Việt Nam", "Sài Gòn", "Khuất Duy Tiến", "Bắc Bộ", "Trung Bộ", "Nam Bộ", "Tây Nguyên",
 	"Hà Nội", "Hà Giang", "Hà Tĩnh", "Hà Nam", "Hà Đông", "Hà Tiên", "Hà Lan", "Hồ Chí Minh",
-	"Hồ Gươm", "Hồ Tây", "Hồ Hoàn Kiếm", "Hồ Núi Cốc", "Hồ Dầu Tiếng", "Hồ Trị An", "Cao Bằng", "Cao Lãnh",
+	"Hồ Gươm", "Hồ Tây", "Hồ Hoàn Kiếm", "Hồ Núi Cốc", "Hồ Dầu Tiếng", "Hồ Trị An", "Hồ Ba Bể",
+	"Hồ Thác Bà", "Hồ Than Thở", "Hồ Tuyền Lâm", "Hồ Kẻ Gỗ", "Hồ Yên Lập", "Hồ Đại Lải", "Hồ Suối Hai",
+	"Hồ Đồng Mô", "Hồ Tà Đùng", "Hồ Lắk", "Hồ Bán Nguyệt", "Hồ Con Rùa", "Hồ Kỳ Hòa", "Hồ Thiền Quang",
+	"Hồ Trúc Bạch", "Hồ Bảy Mẫu", "Hồ Ba Mẫu", "Hồ Linh Đàm", "Hồ Định Công", "Hồ Văn", "Hồ Thành Công",
+	"Hồ Ngọc Khánh", "Hồ Giảng Võ", "Hồ Đống Đa", "Hồ Thủ Lệ", "Hồ Sông Đà", "Hồ Hòa Bình", "Hồ Hoà Bình", "Cao Bằng", "Cao Lãnh",
 	"Cao Nguyên", "Lâm Đồng", "Lâm Hà", "Thái Bình", "Thái Nguyên", "Thái Lan", "Thái Hòa", "Thái Hoà",
 	"Châu Âu", "Châu Á", "Châu Phi", "Châu Mỹ", "Châu Úc", "Châu Đốc", "Châu Thành", "Châu Đức",
 	"Châu Phú", "Mai Châu", "Mai Dịch", "Mai Động", "Mai Sơn", "Lương Sơn", "Lương Tài", "Bạch Mai",
@@ -311,28 +321,27 @@ var hardStops = exact(`ubnd hđnd mttq ub ủy uỷ sở đảng cục tòa toà
 	cậu mợ thím dượng kính gửi và của với tại ở là có không đã đang sẽ được bị cho về đến
 	trong ngoài trên dưới sau trước hôm nay tôi chúng mình họ nó ấy này kia đó đây gì ai nào
 	sao thì mà nhưng nên vì nếu khi lúc cũng còn rất đề xin cảm ơn việc vấn người nhà tên
-	ubnd hdnd sdt dt thcs thpt qd nd bhxh bhyt vnd stt`)
+	hdnd sdt dt qd nd stt`)
 
 // softStops end a name typed in lower case or all in capitals, where the
-// shape of the letters does not: common words of citizens' requests.
+// shape of the letters does not: the function words and common verbs and
+// nouns of citizens' requests — but none that is also a given name (An,
+// Thu, Mai, Năm, Bảo, Công…), which a lower-case name may well hold.
 var softStops = exact(`chặn lấn xây đổ đốt nuôi bán mở hát đánh chửi vay nợ lừa trộm cắt phá
-	chặt cản gây kinh doanh sử dụng tự ý cố tình thường xuyên nhiều lần báo tố cáo khiếu nại
-	nghị phản ánh kiến xin đề cảm ơn kính gửi mong muốn yêu cầu hỏi
-	trả lời giải quyết xem xét xử lý vi phạm làm nhà đất xây dựng đường điện nước rác
-	thải ô nhiễm tiếng ồn chó mèo xe máy ô tô hàng quán lấn chiếm vỉa hè tiền phí thu chi
-	trợ cấp hỗ trợ lương hưu bảo hiểm sổ đỏ giấy tờ hồ sơ thủ tục cấp đổi đăng ký khai sinh
-	tử chứng thực ủy uỷ ban cán bộ công chức viên an toàn giao thông trật tự đêm ngày tháng
-	năm giờ phút sáng trưa chiều tối hôm nay qua mai mốt tuần lần các những mọi mỗi một
-	hai ba bốn năm sáu bảy tám chín mười trăm nghìn triệu tỷ rồi vẫn chưa chẳng không có
-	được bị cho nhận gửi đi đến về ra vào lên xuống ở tại trong ngoài trên dưới sau trước
-	bên cạnh gần xa đối diện theo như vậy thế nào sao gì ai đâu bao giờ là và với của thì
-	mà nhưng nên vì do nếu khi lúc cũng còn rất quá lắm hơn nhất đã đang sẽ vừa mới luôn
-	tôi tao mày mình chúng ta họ nó ấy này kia đó đây người dân bà con gia đình hộ khẩu
-	sinh sống cư trú thường tạm trú địa chỉ số điện thoại email thôn xóm xã phường quận
-	huyện tỉnh thành phố ấp tổ khu phố đội ạ nhé nha à ơi
-	o la va co khong duoc bi da se cua voi cho den ve xin de nghi kien hoi sdt dt so nha
-	thon xom xa phuong huyen tinh tp ap khu dia chi email cccd cmnd gui muon yeu cau giai
-	quyet xem xet nay ay toi nhe sinh song cu tru thuong tam dien thoai zalo`)
+	chặt cản gây kinh sử dụng tự ý cố tình thường xuyên nhiều lần báo tố cáo khiếu nại
+	phản kiến xin đề cảm ơn kính gửi mong muốn yêu cầu hỏi trả lời giải xem xét xử vi làm
+	nhà đất xây dựng đường điện nước rác thải ô nhiễm tiếng ồn chó mèo xe máy hàng quán
+	chiếm vỉa hè tiền trợ cấp hỗ hưu hiểm sổ đỏ giấy tờ sơ thủ tục đổi ký khai tử chứng thực
+	ủy uỷ ban cán bộ chức viên trật đêm ngày tháng giờ phút trưa chiều tối hôm nay qua mốt
+	tuần các những mọi mỗi một bốn trăm nghìn triệu tỷ rồi vẫn chưa chẳng không có được bị
+	cho nhận đi đến về ra vào lên xuống ở tại trong ngoài trên dưới sau trước bên cạnh gần
+	xa đối diện theo vậy nào sao gì ai đâu bao là và với của thì mà nhưng nên vì do nếu khi
+	lúc cũng còn rất quá lắm hơn đã đang sẽ vừa mới luôn tôi tao mày mình chúng ta họ nó
+	ấy này kia đó đây người dân bà con hộ khẩu sống cư trú tạm địa chỉ số thoại email
+	thôn xóm xã phường quận huyện tỉnh phố ấp tổ khu đội ạ nhé nha à ơi sinh
+	o la va co khong duoc bi da se cua voi cho den ve xin de kien hoi sdt dt so nha
+	thon xom xa phuong huyen tinh tp ap khu dia email cccd cmnd gui muon yeu cau giai
+	xem xet nay ay toi nhe song cu tru dien thoai zalo`)
 
 // The rest are the vocabulary of the number rules.
 
@@ -371,15 +380,21 @@ var units = exact(`đồng đ vnđ vnd triệu tr tỷ tỉ nghìn ngàn k usd �
 	tuan ngay gio phut`)
 
 // streetWords follow a house number: "12 ngõ 34", "số 5 đường Lê Lợi".
+// Villages (thôn, xóm, ấp) are not among them: their houses have no
+// numbers, and "số 3 thôn Đông" is a numbered thing of the village.
 var streetWords = phrases("đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "tổ", "khu phố", "kp",
-	"ấp", "thôn", "xóm", "khóm", "tổ dân phố", "tdp", "quốc lộ", "ql", "tỉnh lộ", "đại lộ", "lô",
-	"block", "khu", "khu tập thể", "ktt", "chung cư", "tòa", "toà", "tầng", "Đ.", "đ.", "P.", "p.")
+	"tổ dân phố", "tdp", "quốc lộ", "ql", "tỉnh lộ", "đại lộ", "khu tập thể", "ktt", "chung cư",
+	"tòa", "toà", "Đ.", "đ.")
 
 // addressWords come before an address: "địa chỉ: 12 Lê Lợi".
 var addressWords = phrases("địa chỉ", "đ/c", "dc", "ở", "tại", "trú tại", "thường trú", "tạm trú",
 	"cư trú", "sống ở", "ở tại", "nhà ở")
 
-var houseTriggers = phrases("số nhà", "nhà số", "sn", "căn hộ", "căn hộ số", "căn số", "nhà")
+var houseTriggers = phrases("số nhà", "nhà số", "sn", "căn hộ", "căn hộ số", "căn số", "nhà", "phòng", "phòng số")
+
+// buildings follow a room number that is a home's: "phòng 512, nhà B4".
+var buildings = phrases("nhà", "tòa", "toà", "tầng", "khu tập thể", "ktt", "chung cư", "cc", "block", "lô",
+	"tòa nhà", "toà nhà", "nha", "toa", "tang", "chung cu")
 
 // documentWords come before a number that is a document's, a parcel's or
 // a vehicle's, not a house's: "Quyết định số 12", "thửa đất số 123".
@@ -387,7 +402,9 @@ var documentWords = exact(`định nghị thông tư luật điều khoản đi�
 	hồ sơ mã biên giấy phiếu thị hoạch cáo trình báo quyết đồng sổ quyển lô phòng xe biển
 	đơn tài khoản hiệu kiện lần vụ án hạng mục phần chương tiết trang kỳ khóa khoá đợt đồ
 	dinh nghi thong tu luat dieu khoan diem ban van cong to thua ho so ma bien giay phieu
-	don tai khoan`)
+	don tai khoan
+	trạm áp trường học đội máy bến cổng kho phòng lớp kiốt ki ốt sạp quầy gian cột trụ đèn bể
+	giếng cầu tuyến tàu chuyến bàn ghế chỗ vé dãy tram truong doi lop kiot sap quay cot tru`)
 
 // dateWords come before a number that is a date or a time.
 var dateWords = exact(`ngày năm tháng hôm lúc từ đến khoảng ngay nam thang luc`)

@@ -120,6 +120,10 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 	}
 	go prepareClassifier(ctx, cfg, svc, hd, log)
 	go hd.RunEscalation(ctx, feedback.EscalateEvery)
+	stats, err := feedback.NewStats(svc, feedback.StatsOptions{Access: auth.Check, Workdays: cal, Logger: web.RequestLogger(log)})
+	if err != nil {
+		return FeedbackParts{}, err
+	}
 	// Publication: officers review and publish answers, which the public
 	// list, pages, feed and home page show.
 	pub := feedback.NewPublic(feedback.PublicOptions{Service: svc, Authorizer: auth.Check, Auditor: auth.AuditLog,
@@ -136,6 +140,7 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 				hd.Register(r, pages)
 				pub.Register(r, pages)
 				svc.RegisterOpen311(r, feedback.Open311Options{PublicURL: cfg.Auth.PublicURL, Client: Open311Client})
+				stats.Register(r, pages)
 				return nil
 			},
 		},
