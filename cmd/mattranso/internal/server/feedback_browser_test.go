@@ -116,7 +116,6 @@ func TestBrowserFeedbackOnPhone(t *testing.T) {
 			PublicURL: srv.URL, SessionIdle: time.Hour, SessionMax: 12 * time.Hour},
 		Feedback: config.FeedbackConfig{Rate: 10, Threshold: 0.5, Grace: 2, Retrain: time.Hour},
 	}
-	saveSmallClassifier(t, ClassifierFile(cfg))
 	lib, err := OpenOn(ctx, cfg, db)
 	if err != nil {
 		t.Fatal(err)
@@ -266,8 +265,9 @@ func TestBrowserFeedbackOnPhone(t *testing.T) {
 	checkNoLeak(t, phone, "the new item's status page", secrets)
 	fits("status-received")
 
-	// The classifier tags the item at intake once it is ready, or in its
-	// first pass after, when the item came first.
+	// serve trains its classifier in the background at a first start,
+	// and intake does not wait for it: the item is tagged at intake once
+	// it is ready, or by its first pass after, when the item came first.
 	st := feedback.NewStore(db, feedback.StoreOptions{})
 	item, err := st.ItemByCode(ctx, code)
 	if err != nil {
@@ -539,30 +539,11 @@ func tapToLoad(sel, next string) chromedp.Action[chromedp.Void] {
 	)
 }
 
-// saveSmallClassifier saves at path a classifier of the default taxonomy
-// trained briefly, which serve loads instead of training one from scratch
-// (minutes under the race detector); what it guesses is corrected anyway.
-func saveSmallClassifier(t *testing.T, path string) {
-	t.Helper()
-	tax := topic.DefaultTaxonomy()
-	c, err := topic.Train(t.Context(), tax.Examples(), topic.Options{Epochs: 10, WordsOnly: true, SingleModel: true, ClassWeight: 1,
-		Labels: tax.IDs(), Names: tax.Names()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SaveFile(path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // waitTopic waits until the item with code is tagged, and returns its
 // public status.
 func waitTopic(t *testing.T, base, code string) feedback.PublicStatus {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		resp, err := http.Get(base + "/api/v1/feedback/" + code)
 		if err != nil {
