@@ -22,6 +22,9 @@ import (
 // next, and taught the corrections saved meanwhile, which survive a
 // restart.
 func TestLoadClassifier(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the topic classifier from the taxonomy: left to the pass without the race detector (scripts/test.sh)")
+	}
 	// The model the first run trains is given to the second to start
 	// from: training is what takes time here.
 	var trainedModel []byte

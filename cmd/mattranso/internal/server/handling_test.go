@@ -20,6 +20,9 @@ import (
 // retraining saves the model, and the next start reads it back knowing
 // the correction.
 func TestOfficersCorrectionsSurviveARestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the topic classifier from the taxonomy: left to the pass without the race detector (scripts/test.sh)")
+	}
 	ctx := context.Background()
 	db := storetest.SQLite(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
