@@ -665,7 +665,9 @@ type territoryCache struct {
 	seen map[string]org.Territory
 }
 
-func newTerritoryCache(t Territories) *territoryCache { return &territoryCache{terr: t, seen: map[string]org.Territory{}} }
+func newTerritoryCache(t Territories) *territoryCache {
+	return &territoryCache{terr: t, seen: map[string]org.Territory{}}
+}
 
 func (n *territoryCache) get(ctx context.Context, code string) (org.Territory, error) {
 	if t, ok := n.seen[code]; ok {
