@@ -34,13 +34,16 @@ func New[T any](n int, tie func(a, b T) bool, buf []Entry[T]) Top[T] {
 	return Top[T]{n: n, tie: tie, h: buf[:0]}
 }
 
-// less orders entries by key, then by the tie-break.
+// less orders entries by key, then by the tie-break. It is small enough
+// to be inlined into the sifts, with the tie-break's call kept apart.
 func (t *Top[T]) less(a, b *Entry[T]) bool {
-	if a.Key != b.Key {
-		return a.Key < b.Key
-	}
-	return t.tie != nil && t.tie(a.Value, b.Value)
+	return a.Key < b.Key || a.Key == b.Key && t.tied(a, b)
 }
+
+// tied orders entries of equal keys.
+//
+//go:noinline
+func (t *Top[T]) tied(a, b *Entry[T]) bool { return t.tie != nil && t.tie(a.Value, b.Value) }
 
 // Full reports whether n entries are kept, so that a key must reach
 // Least's to come in. With Least it lets a caller turn most values away
