@@ -334,9 +334,14 @@ func (s *Store) startCommitter() (*committer, error) {
 	if s.opts.RelaxedDurability {
 		mode = "NORMAL"
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = `+mode); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("feedback: committer connection: %w", err)
+	// Each submission's savepoint keeps the pages it changes in a
+	// sub-journal, which SQLite writes to a file, one write a page, once
+	// it passes 64 KiB: in memory, a batch's is a few megabytes at most.
+	for _, pragma := range []string{`PRAGMA synchronous = ` + mode, `PRAGMA temp_store = MEMORY`} {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("feedback: committer connection: %w", err)
+		}
 	}
 	c := &committer{s: s, conn: conn, q: &preparedConn{conn: conn, stmts: map[string]*sql.Stmt{}},
 		jobs: make(chan *job), quit: make(chan struct{}), done: make(chan struct{})}
