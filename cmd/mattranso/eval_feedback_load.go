@@ -322,11 +322,14 @@ func (g *loadGen) check(ctx context.Context) (loadReport, error) {
 	rep := g.report()
 	probs := g.problems.clone()
 	g.logf("feedback-load: %d acknowledged; checking every code through GET /api/v1/feedback/{code}", rep.Acknowledged)
+	start := time.Now()
 	rep.Retrievable = g.checkAPI(ctx, probs)
-	g.logf("feedback-load: checking the database")
+	g.logf("feedback-load: %d codes retrievable (%.1f s); checking the database", rep.Retrievable, time.Since(start).Seconds())
+	start = time.Now()
 	if err := g.checkDB(ctx, &rep, probs); err != nil {
 		return loadReport{}, err
 	}
+	g.logf("feedback-load: database checked (%.1f s)", time.Since(start).Seconds())
 	rep.Problems, rep.MoreProblems = probs.list, probs.more
 	rep.OK = probs.count() == 0
 	return rep, nil
