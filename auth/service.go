@@ -201,13 +201,14 @@ func stateFrom(r *http.Request) *state {
 // available to the handlers (resolved when first asked for), and refuses
 // a request that changes something on the strength of a session cookie
 // without the session's CSRF token or from another site. Requests with a
-// bearer token carry no ambient authority and need no CSRF token.
+// bearer token (or an Open311 api_key, see credential) carry no ambient
+// authority and need no CSRF token.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &state{s: s, w: w}
 		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		st.r = r
-		if !safeMethod(r.Method) && bearer(r) == "" {
+		if !safeMethod(r.Method) && credential(r) == "" {
 			if id, _ := st.identity(); id != nil && id.Method == BySession {
 				if reason := s.checkCSRF(r, id); reason != "" {
 					s.audit(r, id, Event{Action: EventCSRFRefused, Outcome: OutcomeRefused, Reason: reason,
@@ -234,6 +235,34 @@ func bearer(r *http.Request) string {
 		return ""
 	}
 	return strings.TrimSpace(tok)
+}
+
+// open311Prefix starts the paths of the Open311 GeoReport v2 API, whose
+// clients send their key as the api_key parameter, as that specification
+// says.
+const open311Prefix = "/open311/"
+
+// credential returns the token a request carries: its bearer token, or on
+// the Open311 API only the api_key parameter of the query or the form. The
+// parameter is read for nothing else and is treated as the header is:
+// never logged whole (a refused token is named by its first characters,
+// shownPrefix); the request log has the path without the query.
+// Elsewhere it is ignored, so that a token put in a link opens nothing
+// else.
+func credential(r *http.Request) string {
+	if tok := bearer(r); tok != "" {
+		return tok
+	}
+	if !strings.HasPrefix(r.URL.Path, open311Prefix) {
+		return ""
+	}
+	if k := r.URL.Query().Get("api_key"); k != "" {
+		return strings.TrimSpace(k)
+	}
+	if r.Method == http.MethodPost {
+		return strings.TrimSpace(r.PostFormValue("api_key"))
+	}
+	return ""
 }
 
 // checkCSRF returns why a state-changing request with a session fails the
@@ -293,7 +322,7 @@ func CSRFField(r *http.Request) template.HTML {
 // identity resolves who sent the request, once.
 func (st *state) identity() (*Identity, error) {
 	st.once.Do(func() {
-		if tok := bearer(st.r); tok != "" {
+		if tok := credential(st.r); tok != "" {
 			st.id, st.err = st.s.tokenIdentity(st.r, tok)
 		} else if c, err := st.r.Cookie(st.s.sessionCookieName()); err == nil && c.Value != "" {
 			st.id, st.err = st.s.sessionIdentity(st.w, st.r, c.Value)

@@ -57,10 +57,13 @@
 // apart from the items, so that no public query can join them by
 // accident; the address and GPS position stay in the item but are never
 // shown publicly. The public sees public_text (the content with personal
-// data removed, set by an officer's review; NULL until then), the topic,
-// the commune, the receiving unit, the dates, the answer and the history
-// of states — never the content as sent, contacts, address, position or
-// internal notes ([PublicItem] is all a public page or API may read).
+// data removed, at intake), the topic, the commune, the receiving unit,
+// the dates, public_answer (the answer with personal data removed) and
+// the history of states — never the content as sent, contacts, address,
+// position or internal notes. The public list and pages show only items
+// an officer reviewed and published ([Service.Publish]; [PublicItem] is
+// all they read); the status page of a tracking code shows the public
+// answer.
 //
 // # The Store
 //
@@ -260,8 +263,9 @@ type Item struct {
 	Code string // the tracking code, canonical: 10 characters, no dash (see FormatCode)
 
 	Content string // as the citizen wrote it (NFC); never shown publicly
-	// PublicText is the content with personal data removed, as an
-	// officer reviewed it; "" (NULL) until then.
+	// PublicText is the content with personal data removed: redacted
+	// at intake, then as an officer reviewed it (see Publish); nil (NULL)
+	// for an item stored without it.
 	PublicText *string
 
 	Province string // territory codes

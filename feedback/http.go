@@ -57,10 +57,12 @@ type Router interface {
 }
 
 // BodyLimits are the routes whose bodies may be larger than the site's
-// default limit, by path: the submissions with photos.
+// default limit, by path: the submissions with photos, Open311's too.
 var BodyLimits = map[string]int64{
-	"/api/v1/feedback": MaxUpload,
-	"/phan-anh/gui":    MaxUpload,
+	"/api/v1/feedback":             MaxUpload,
+	"/phan-anh/gui":                MaxUpload,
+	Open311Path + "/requests.json": MaxUpload,
+	Open311Path + "/requests.xml":  MaxUpload,
 }
 
 // Register adds the public routes to r; the pages render through pages,

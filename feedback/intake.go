@@ -227,6 +227,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Created, error) {
 		return Created{}, e
 	}
 	n.Photos = photos
+	// What the public may later read, stored with the item: not reviewed
+	// until an officer publishes it.
+	public := PublicTextOf(n.Item.Content, n.Contact)
+	n.Item.PublicText = &public
 	s.tag(ctx, &n.Item)
 	s.route(&n.Item)
 	n.IdempotencyKey, n.RequestHash, n.IP = sub.IdempotencyKey, hash, sub.IP

@@ -59,9 +59,14 @@ func TestSubmitAndStatus(t *testing.T) {
 		}
 		if it.Content == "" || it.Province != "79" || it.Commune != "26734" || it.Village != "26734-001" ||
 			it.Address != "12 Lê Lợi" || it.Lat == nil || *it.Lat != 10.7769 || *it.Lon != 106.7009 ||
-			it.Level != feedback.LevelCommune || it.UnitPath != "VN/79/26734/" || it.PublicText != nil ||
+			it.Level != feedback.LevelCommune || it.UnitPath != "VN/79/26734/" ||
 			it.TopicSource != feedback.TopicClassifier || it.Topic != rc.Topic || it.TopicConfidence <= 0 {
 			t.Errorf("item stored as %+v", it)
+		}
+		// The content holds no personal data: its public text, stored at
+		// intake, is the content itself.
+		if it.PublicText == nil || *it.PublicText != it.Content {
+			t.Errorf("public text stored at intake: %v, want the content", it.PublicText)
 		}
 		c, err := e.store.Contact(ctx, it.ID)
 		if err != nil || c != (feedback.Contact{Name: "Nguyễn Văn An", Phone: "0912345678", Email: "an.nguyen@example.vn"}) {

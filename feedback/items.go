@@ -404,7 +404,10 @@ type Change struct {
 //   - when Unit changed, checks the unit exists and files the item under
 //     its territory;
 //   - writes the item and one history event (ch, with the states when the
-//     state changed) and commits.
+//     state changed);
+//   - when the answer changed, stores it redacted as the public answer,
+//     not yet reviewed, and takes a published item off the public pages
+//     (see Publish) — and commits.
 //
 // An error from fn is returned as it is and nothing is written.
 func (s *Store) Update(ctx context.Context, id int64, ch Change, fn func(ctx context.Context, tx Querier, it *Item) error) (Item, error) {
@@ -452,6 +455,10 @@ func (s *Store) Update(ctx context.Context, id int64, ch Change, fn func(ctx con
 			ev.From, ev.To = before.State, it.State
 		}
 		if err := s.AddEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		// A new answer is redacted for the public and reviewed again.
+		if err := s.syncPublic(ctx, tx, &before, &it, now); err != nil {
 			return err
 		}
 		out = it

@@ -32,7 +32,8 @@ type PublicStatus struct {
 	ExpectedAt   time.Time  `json:"expected_at"`
 	AnsweredAt   *time.Time `json:"answered_at,omitempty"`
 	ClosedAt     *time.Time `json:"closed_at,omitempty"`
-	// Answer is the public answer, once the item is answered or closed.
+	// Answer is the public answer (without personal data), once the
+	// item is answered or closed.
 	Answer  string       `json:"answer,omitempty"`
 	History []PublicStep `json:"history"`
 }
@@ -71,7 +72,12 @@ func (s *Service) Status(ctx context.Context, code string) (PublicStatus, error)
 		History: []PublicStep{},
 	}
 	if it.State == Answered || it.State == Closed {
-		st.Answer, st.AnsweredAt = it.Answer, localPtr(it.AnsweredAt)
+		// The answer as the public may read it: officers quote what they
+		// were sent.
+		if st.Answer, err = s.store.PublicAnswer(ctx, &it); err != nil {
+			return PublicStatus{}, err
+		}
+		st.AnsweredAt = localPtr(it.AnsweredAt)
 	}
 	if it.State == Closed {
 		st.Outcome, st.OutcomeLabel, st.ClosedAt = it.Outcome, it.Outcome.Label(), localPtr(it.ClosedAt)

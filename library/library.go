@@ -48,20 +48,34 @@ type Router interface {
 	Handle(method, pattern string, h http.Handler)
 }
 
-// Options are what the library needs. All fields but Logger are required.
+// HomeSection is a part of the home page that another module provides —
+// the latest answers to citizens' feedback, say — so that the library
+// shows it without importing that module. It returns HTML made by
+// html/template, or "" to show nothing; an error is logged and the page
+// shown without the section.
+type HomeSection interface {
+	HomeSection(ctx context.Context) (template.HTML, error)
+}
+
+// Options are what the library needs. Searcher, Documents and Pages are
+// required.
 type Options struct {
 	Searcher  Searcher
 	Documents Documents
 	Pages     Pages
-	Logger    *slog.Logger // nil means slog.Default()
+	// Sections are shown on the home page ("/", not the law or procedure
+	// home pages) under the search box, in order.
+	Sections []HomeSection
+	Logger   *slog.Logger // nil means slog.Default()
 }
 
 // Handler serves the library's pages and API.
 type Handler struct {
-	search Searcher
-	docs   Documents
-	pages  Pages
-	log    *slog.Logger
+	search   Searcher
+	docs     Documents
+	pages    Pages
+	sections []HomeSection
+	log      *slog.Logger
 }
 
 // New returns the library's handlers. It panics when a required option is
@@ -73,7 +87,7 @@ func New(o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Handler{search: o.Searcher, docs: o.Documents, pages: o.Pages, log: o.Logger}
+	return &Handler{search: o.Searcher, docs: o.Documents, pages: o.Pages, sections: o.Sections, log: o.Logger}
 }
 
 // Register adds the library's routes to r.

@@ -69,6 +69,8 @@ type homeView struct {
 	// ManyLaws: the library holds more laws than a page lists
 	// (MaxCatalogue); the page says so and asks for a search instead.
 	ManyLaws bool
+	// Sections are the other modules' parts of the home page.
+	Sections []template.HTML
 }
 
 // MaxCatalogue is the most laws the law home page lists. A library crawled
@@ -112,7 +114,27 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
 	if kind == "luat" {
 		v.Laws, v.ManyLaws = h.laws(r.Context())
 	}
+	if kind == "" {
+		v.Sections = h.homeSections(r.Context())
+	}
 	h.pages.Render(w, r, http.StatusOK, "home", v)
+}
+
+// homeSections renders the other modules' sections of the home page; one
+// that fails is left out, and logged.
+func (h *Handler) homeSections(ctx context.Context) []template.HTML {
+	var out []template.HTML
+	for i, sec := range h.sections {
+		part, err := sec.HomeSection(ctx)
+		if err != nil {
+			h.log.ErrorContext(ctx, "library: home page section left out", "section", i, "err", err)
+			continue
+		}
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // laws lists every law of the library (up to MaxCatalogue; more says

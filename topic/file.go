@@ -18,11 +18,12 @@ import (
 // the SHA-256 of the payload, then the payload (JSON). A file whose
 // checksum does not match, or of another version, is refused. Version 2
 // added tf-idf and character n-grams (Features, IDF, Docs); version 3 the
-// NB-LR word model (NB). A version 2 file is still read, as a model
-// without NB-LR, since it means what it meant.
+// NB-LR word model (NB); version 4 the reading of abbreviations
+// (feature_spec.expand), which an older program would silently skip. A
+// version 2 or 3 file is still read, as it meant what it meant.
 const (
 	modelMagic     = "mattranso-classifier"
-	modelVersion   = 3
+	modelVersion   = 4
 	oldestReadable = 2
 )
 

@@ -196,12 +196,16 @@ func (t *Taxonomy) Names() map[string]string {
 }
 
 // Examples returns the taxonomy as training examples: each topic's name,
-// definition and example phrases, and each phrase again with its
-// diacritics removed, since citizens often type without them.
+// definition, each item its definition lists (definitionItems) and its
+// example phrases, and each phrase again with its diacritics removed,
+// since citizens often type without them.
 func (t *Taxonomy) Examples() []Example {
 	var out []Example
 	for _, tp := range t.Topics {
 		out = append(out, Example{Text: tp.Name, Label: tp.ID}, Example{Text: tp.Definition, Label: tp.ID})
+		for _, item := range definitionItems(tp.Definition) {
+			out = append(out, Example{Text: item, Label: tp.ID})
+		}
 		for _, ex := range tp.Examples {
 			out = append(out, Example{Text: ex, Label: tp.ID})
 			if f := corpus.Fold(ex); f != strings.ToLower(ex) {
@@ -212,10 +216,38 @@ func (t *Taxonomy) Examples() []Example {
 	return out
 }
 
+// definitionItems returns the items a definition lists after its colon,
+// separated by commas ("Đường sá và an toàn giao thông: đường hư hỏng, ổ
+// gà, …" gives "đường hư hỏng", "ổ gà", …). Each is learnt as an example
+// of its own: within the whole definition a word counts for as little as
+// the definition is long, and citizens name one of them in a sentence
+// about something else ("… ổ gà trước cổng trường"). On the development
+// set of citizen submissions (EVAL.md) this raised macro-F1 by 1.5 points.
+func definitionItems(def string) []string {
+	_, list, ok := strings.Cut(def, ":")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(item), "."))
+		if item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
 // taxonomyOptions are the training options for a taxonomy's few phrases:
-// every topic equally weighted whatever its number of phrases.
+// every topic equally weighted whatever its number of phrases, and the
+// features of taxonomyFeatures. L2 penalties from 1e-6 to 3e-4, 20 to 300
+// iterations, other character n-gram ranges and weights, and either model
+// alone did no better on the development set of citizen submissions
+// (EVAL.md): from 1.6 points of macro-F1 worse to 0.8 better, mostly
+// unchanged.
 func taxonomyOptions(t *Taxonomy) Options {
-	return Options{Epochs: 40, L2: 1e-5, ClassWeight: 1, Labels: t.IDs(), Names: t.Names()}
+	spec := taxonomyFeatures
+	return Options{Epochs: 40, L2: 1e-5, ClassWeight: 1, Labels: t.IDs(), Names: t.Names(), features: &spec}
 }
 
 // TrainTaxonomy trains a classifier for t from its definitions and example

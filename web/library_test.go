@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -270,6 +272,51 @@ func TestHomePage(t *testing.T) {
 	r = get(t, h, "/?loai=thu-tuc")
 	if !strings.Contains(r.body, `name="loai" value="thu-tuc" checked`) || !strings.Contains(r.body, `<a href="/?loai=thu-tuc" aria-current="page">`) {
 		t.Errorf("/?loai=thu-tuc does not select procedures: %s", mainOf(r.body))
+	}
+}
+
+// sectionFunc is a part of the home page given by another module.
+type sectionFunc func(ctx context.Context) (template.HTML, error)
+
+func (f sectionFunc) HomeSection(ctx context.Context) (template.HTML, error) { return f(ctx) }
+
+// Other modules' sections show on the home page, in order, and on no
+// other page; one that fails is left out and logged, and the page is
+// shown with the rest.
+func TestHomeSections(t *testing.T) {
+	docs, idx := needLibrary(t)
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	calls := 0
+	sections := []library.HomeSection{
+		sectionFunc(func(context.Context) (template.HTML, error) {
+			calls++
+			return `<section id="thu-nhat">Phản ánh đã được trả lời</section>`, nil
+		}),
+		sectionFunc(func(context.Context) (template.HTML, error) { return "", errors.New("the section's store is down") }),
+		sectionFunc(func(context.Context) (template.HTML, error) { return "", nil }),
+		sectionFunc(func(context.Context) (template.HTML, error) { return `<section id="thu-hai">x</section>`, nil }),
+	}
+	h := web.New(web.Options{Logger: log, Modules: []web.Module{libraryModule(library.Options{Searcher: idx, Documents: docs,
+		Sections: sections, Logger: web.RequestLogger(log)})}})
+	r := get(t, h, "/")
+	first, second := strings.Index(r.body, `<section id="thu-nhat">Phản ánh đã được trả lời</section>`), strings.Index(r.body, `<section id="thu-hai">`)
+	if r.status != http.StatusOK || first < 0 || second < first {
+		t.Fatalf("home: %d, sections at %d and %d\n%s", r.status, first, second, mainOf(r.body))
+	}
+	if search := strings.Index(r.body, `action="/tim-kiem"`); search < 0 || search > first {
+		t.Error("the sections are not under the search box")
+	}
+	if !strings.Contains(logs.String(), "the section's store is down") {
+		t.Errorf("the failing section was not logged: %s", logs.String())
+	}
+	for _, target := range []string{"/?loai=luat", "/?loai=thu-tuc", "/tim-kiem?q=khai+sinh"} {
+		if strings.Contains(get(t, h, target).body, "thu-nhat") {
+			t.Errorf("%s shows the home page's sections", target)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("the section was asked %d times for one home page", calls)
 	}
 }
 

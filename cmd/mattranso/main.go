@@ -24,6 +24,7 @@ Usage:
   mattranso eval answers --data DIR [--questions FILE] [--rounds N] [--json]
   mattranso eval classify --train FILE --test FILE [--json]
   mattranso eval classify --train FILE --cv K [--json]
+  mattranso eval classify --taxonomy default|FILE --test FILE [--corrections F [--confirmed]] [--half odd|even] [--routing] [-v] [--json]
   mattranso eval train-reranker --dataset DIR [--dataset DIR…] [--out FILE]
   mattranso eval fts5-serve [--data DIR] [--addr 127.0.0.1:8081]
   mattranso eval query-mix --dataset DIR [--split NAME] [--limit N]

@@ -36,6 +36,7 @@ var goodBodies = map[string]string{
 	"POST /api/v1/assistant/answers/{id}/feedback": `{"rating":"up","comment":X}`,
 	"POST /v1/chat/completions":                    `{"model":"mattranso","messages":[{"role":"user","content":X}]}`,
 	"POST /api/v1/feedback":                        `{"content":X,"commune_code":"26734"}`,
+	"POST /api/v1/feedback/items/{id}/publication": `{"public_text":X}`,
 }
 
 // pathValues fill a route's parameters with values that exist.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,10 +24,12 @@ import (
 
 // FeedbackParts is citizen feedback's part of the site: its module and
 // its service (intake, status, tagging), whose store the officers'
-// handling builds on.
+// handling builds on, and its publication, whose latest answers the home
+// page shows.
 type FeedbackParts struct {
 	Module  web.Module
 	Service *feedback.Service
+	Public  *feedback.Public
 }
 
 // ClassifierFile is where serve keeps the topic classifier it trained,
@@ -81,16 +84,43 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 		return FeedbackParts{}, err
 	}
 	go prepareClassifier(ctx, cfg, svc, log)
+	// Publication: officers review and publish answers, which the public
+	// list, pages, feed and home page show.
+	pub := feedback.NewPublic(feedback.PublicOptions{Service: svc, Authorizer: auth.Check, Auditor: auth.AuditLog,
+		Actor: actorEmail, BaseURL: cfg.Auth.PublicURL, Logger: web.RequestLogger(log)})
 	return FeedbackParts{
 		Service: svc,
+		Public:  pub,
 		Module: web.Module{
 			Name: "feedback", Templates: feedback.Templates, Funcs: feedback.TemplateFuncs, BodyLimits: feedback.BodyLimits,
 			Mount: func(r web.Router, pages *web.Renderer) error {
 				svc.Register(r, pages)
+				pub.Register(r, pages)
+				svc.RegisterOpen311(r, feedback.Open311Options{PublicURL: cfg.Auth.PublicURL, Client: Open311Client})
 				return nil
 			},
 		},
 	}, nil
+}
+
+// actorEmail names the sender of r in an item's history: the email of
+// who is signed in (or holds the token).
+func actorEmail(r *http.Request) string {
+	if id := auth.UserFrom(r); id != nil {
+		return id.User.Email
+	}
+	return ""
+}
+
+// Open311Client is who sends an Open311 request: the holder of the API
+// key (a bearer token, in the Authorization header or as api_key), as the
+// item's history names them; a signed-in browser is no API client.
+func Open311Client(r *http.Request) (string, bool) {
+	id := auth.UserFrom(r)
+	if id == nil || id.Method != auth.ByToken {
+		return "", false
+	}
+	return fmt.Sprintf("%s (token %d)", id.User.Email, id.TokenID), true
 }
 
 // prepareClassifier puts a classifier in service, then tags what waited

@@ -96,16 +96,21 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
-	// Citizen feedback: public intake and status; its classifier gets
-	// ready in the background.
+	// Citizen feedback: public intake and status, publication of answers;
+	// its classifier gets ready in the background.
 	fb, err := FeedbackSite(ctx, cfg, lib.DB, log)
 	if err != nil {
 		return nil, err
 	}
 	return web.New(web.Options{
-		Logger:  log,
-		Ready:   ready,
-		Modules: []web.Module{LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs}, log), authMod.Module, orgMod, asstMod, fb.Module},
+		Logger: log,
+		Ready:  ready,
+		Modules: []web.Module{
+			// The home page shows the latest published answers to citizens'
+			// feedback.
+			LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs, Sections: []library.HomeSection{fb.Public}}, log),
+			authMod.Module, orgMod, asstMod, fb.Module,
+		},
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
 		CSRFField:  auth.CSRFField,
