@@ -19,7 +19,7 @@ func (g *loadGen) checkAPI(ctx context.Context, probs *problemList) int {
 	codes := make(chan *loadSub)
 	var found int
 	var wg sync.WaitGroup
-	for range 16 {
+	for range 32 {
 		wg.Go(func() {
 			for s := range codes {
 				if err := g.getStatus(ctx, s.code); err != nil {
