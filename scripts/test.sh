@@ -2,11 +2,12 @@
 # The project's test command: installs what the tests drive (PostgreSQL 15,
 # Chromium) when missing, builds Dex (cached), starts a throwaway PostgreSQL
 # cluster, builds the library the library-scale checks read, runs `go vet`
-# and `go test -count=1` (under the race detector, see below), and removes
-# everything it started. With CI set (.ci/run sets it) a test that misses
+# and `go test -count=1` (under the race detector, see below), for the
+# whole suite then the feedback load test (scripts/feedback-load.sh), and
+# removes everything it started. With CI set (.ci/run sets it) a test that misses
 # anything of this fails instead of being skipped.
 #
-#   bash scripts/test.sh                      # every package
+#   bash scripts/test.sh                      # every package, and the load test
 #   bash scripts/test.sh ./store/... -run X   # package patterns replace ./...;
 #                                             # other arguments go to go test
 #
@@ -148,7 +149,8 @@ for a in "$@"; do
 	case $a in -run=* | --run=*) user_run=${a#*=} ;; -skip=* | --skip=*) user_skip=1 ;; esac
 	prev=$a
 done
-((${#pkgs[@]})) || pkgs=(./...)
+whole=
+((${#pkgs[@]})) || { pkgs=(./...); whole=1; }
 # Flags after -args go to the test binaries; ours must come before it.
 pre=() post=()
 for i in "${!flags[@]}"; do
@@ -270,5 +272,18 @@ if [[ -n $checks_pid ]]; then
 	say "the library-scale checks:"
 	cat "$TMP/checks.out"
 	((checks_status == 0)) || status=1
+fi
+
+# --- the feedback load test ----------------------------------------------------------
+# When the whole suite runs (no package patterns, no -run), last and alone:
+# serve on SQLite and on the PostgreSQL above, 200 clients for 60 s, the
+# server killed with SIGKILL three times each run; a submission lost or
+# stored twice, or a server dying by itself, fails the run (BENCHMARKS.md,
+# "Feedback intake under load"; this cluster runs with fsync off, which a
+# kill of the server does not touch).
+if [[ -n $whole && -z $user_run ]]; then
+	say "the feedback load test: bash scripts/feedback-load.sh"
+	LOAD_DBS="sqlite postgres" LOAD_MODES=durable LOAD_SECONDS=60 LOAD_CLIENTS=200 LOAD_KILLS=3 \
+		bash scripts/feedback-load.sh || status=1
 fi
 exit "$status"
