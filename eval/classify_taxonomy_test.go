@@ -12,6 +12,9 @@ import (
 var devSet = filepath.Join("..", "feedback", "testdata", "devset.jsonl")
 
 func TestClassifyTaxonomy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the topic classifier from the taxonomy: left to the pass without the race detector (scripts/test.sh)")
+	}
 	tax := topic.DefaultTaxonomy()
 	all, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet})
 	if err != nil {
@@ -99,6 +102,9 @@ func routeTest(level, topic, commune, province string) (string, error) {
 }
 
 func TestClassifyTaxonomyRouting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the topic classifier from the taxonomy: left to the pass without the race detector (scripts/test.sh)")
+	}
 	tax := topic.DefaultTaxonomy()
 	r, err := ClassifyTaxonomy(t.Context(), TaxonomyClassifyOptions{Taxonomy: tax, Test: devSet, Half: "even", Route: routeTest})
 	if err != nil {
