@@ -19,7 +19,9 @@
 #   LOAD_KILLS     SIGKILLs of the server during a run (3)
 #   LOAD_DBS       databases: "sqlite postgres"
 #   LOAD_MODES     "durable" (MATTRANSO_FEEDBACK_DURABILITY=full) and/or
-#                  "relaxed" (MATTRANSO_FEEDBACK_DURABILITY=relaxed): "durable"
+#                  "relaxed" (MATTRANSO_FEEDBACK_DURABILITY=relaxed), in the order
+#                  given, repeats allowed ("durable relaxed durable relaxed"
+#                  alternates rounds): "durable"
 #   LOAD_PHOTOS    share of the submissions sent as multipart with a photo (0.05)
 #   LOAD_OUT       keep the servers' logs and the generator's output here
 #   LOAD_PG_URL    a PostgreSQL server (postgres://USER@HOST:PORT/DB?…) whose
@@ -182,16 +184,18 @@ sleep_watching() {
 
 results=()
 status=0
+runs=0
 run() {
 	local db=$1 mode=$2
+	runs=$((runs + 1))
 	label="$db, $mode"
-	local dir=$OUT/$db-$mode
+	local dir=$OUT/$runs-$db-$mode
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	data=$TMP/$db-$mode/data
+	data=$TMP/$runs-$db-$mode/data
 	log=$dir/server.log
 	unset DATABASE_URL
-	[[ $db == sqlite ]] || pg_database "feedback_load_${mode}_$$"
+	[[ $db == sqlite ]] || pg_database "feedback_load_${runs}_${mode}_$$"
 	local durability=full
 	[[ $mode == relaxed ]] && durability=relaxed
 	export MATTRANSO_FEEDBACK_DURABILITY=$durability
