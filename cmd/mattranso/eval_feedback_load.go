@@ -304,7 +304,12 @@ func (g *loadGen) load(ctx context.Context) error {
 	g.start = time.Now()
 	g.end = g.start.Add(g.o.Duration)
 	g.giveUp = g.end.Add(g.o.Drain)
-	g.logf("feedback-load: %d clients for %s against %s (keys %s-…)", g.o.Clients, g.o.Duration, g.o.URL, g.run)
+	sizes := make([]int, len(g.photos))
+	for i, p := range g.photos {
+		sizes[i] = len(p)
+	}
+	g.logf("feedback-load: %d clients for %s against %s (keys %s-…; %.0f%% with a 320×240 JPEG of %d to %d bytes)",
+		g.o.Clients, g.o.Duration, g.o.URL, g.run, 100*g.o.PhotoShare, slices.Min(sizes), slices.Max(sizes))
 	var wg sync.WaitGroup
 	for c := range g.o.Clients {
 		crng := rand.New(rand.NewPCG(g.o.Seed, uint64(c)+1))
