@@ -30,11 +30,15 @@ const (
 	FeedbackRead    Action = "feedback.read"     // read citizens' feedback addressed to the unit
 	FeedbackHandle  Action = "feedback.handle"   // route, answer, close feedback
 	ReportFile      Action = "report.file"       // file the unit's weekly report
-	ReportRead      Action = "report.read"       // read reports and their roll-ups
+	ReportRead      Action = "report.read"       // read reports, roll-ups and unit profiles
+	ReportApprove   Action = "report.approve"    // approve or return a report, grant a lock exception (from a higher territory only, see CanOver)
 	CongressWrite   Action = "congress.write"    // record congresses, personnel results, news
 	AssistantUse    Action = "assistant.use"     // ask the staff assistant
 	OrgVillageRead  Action = "org.village.read"  // see a commune's villages, retired ones too
 	OrgVillageWrite Action = "org.village.write" // create, rename, retire a commune's villages
+	OrgProfileWrite Action = "org.profile.write" // edit the unit's profile (members, staff counts, activities…)
+	OrgStaffRead    Action = "org.staff.read"    // read staff lists with their phones and e-mails (personal data)
+	OrgStaffWrite   Action = "org.staff.write"   // edit and import the unit's staff list
 	AuthAdmin       Action = "auth.admin"        // list and revoke tokens and grants
 	AuditRead       Action = "audit.read"        // read and export the audit log
 )
@@ -47,10 +51,14 @@ const (
 //	feedback.handle       x      x
 //	report.file           x               x
 //	report.read           x      x        x        x
+//	report.approve        x               x
 //	congress.write        x               x
 //	assistant.use         x      x        x        x      x
 //	org.village.read      x      x        x        x
 //	org.village.write     x               x
+//	org.profile.write     x               x
+//	org.staff.read        x               x
+//	org.staff.write       x               x
 //	auth.admin            x
 //	audit.read            x
 var permissions = map[Action][]Role{
@@ -58,10 +66,14 @@ var permissions = map[Action][]Role{
 	FeedbackHandle:  {Admin, Officer},
 	ReportFile:      {Admin, Reporter},
 	ReportRead:      {Admin, Officer, Reporter, Viewer},
+	ReportApprove:   {Admin, Reporter},
 	CongressWrite:   {Admin, Reporter},
 	AssistantUse:    {Admin, Officer, Reporter, Viewer, Staff},
 	OrgVillageRead:  {Admin, Officer, Reporter, Viewer},
 	OrgVillageWrite: {Admin, Reporter},
+	OrgProfileWrite: {Admin, Reporter},
+	OrgStaffRead:    {Admin, Reporter},
+	OrgStaffWrite:   {Admin, Reporter},
 	AuthAdmin:       {Admin},
 	AuditRead:       {Admin},
 }
@@ -153,6 +165,31 @@ func Can(ctx context.Context, id *Identity, action Action, unit string) (bool, e
 		}
 	}
 	return false, nil
+}
+
+// CanOver is Can for the actions an upper level takes on the levels below
+// it (approving or returning a report, granting a lock exception): only
+// grants held at a unit of a higher territory count, so that nobody
+// approves their own territory's work — not even through the Front's
+// committee of the same commune overseeing its member organisations. A
+// unit id is TERRITORY/ORG; the territory is what comes before the "/".
+func CanOver(ctx context.Context, id *Identity, action Action, unit string) (bool, error) {
+	if id == nil || unit == "" {
+		return false, nil
+	}
+	above := *id
+	above.Grants = nil
+	for _, g := range id.Grants {
+		if territoryOf(g.Unit) != territoryOf(unit) {
+			above.Grants = append(above.Grants, g)
+		}
+	}
+	return Can(ctx, &above, action, unit)
+}
+
+func territoryOf(unit string) string {
+	t, _, _ := strings.Cut(unit, "/")
+	return t
 }
 
 // Scopes returns the units at which id holds a role allowing action: the

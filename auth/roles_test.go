@@ -42,10 +42,14 @@ func TestPermissionTable(t *testing.T) {
 		FeedbackHandle:  {true, true, false, false, false},
 		ReportFile:      {true, false, true, false, false},
 		ReportRead:      {true, true, true, true, false},
+		ReportApprove:   {true, false, true, false, false},
 		CongressWrite:   {true, false, true, false, false},
 		AssistantUse:    {true, true, true, true, true},
 		OrgVillageRead:  {true, true, true, true, false},
 		OrgVillageWrite: {true, false, true, false, false},
+		OrgProfileWrite: {true, false, true, false, false},
+		OrgStaffRead:    {true, false, true, false, false},
+		OrgStaffWrite:   {true, false, true, false, false},
 		AuthAdmin:       {true, false, false, false, false},
 		AuditRead:       {true, false, false, false, false},
 	}
@@ -219,5 +223,52 @@ func TestLimiter(t *testing.T) {
 	l.Allow(b)
 	if n := len(l.clients); n != 1 {
 		t.Errorf("%d addresses remembered, want 1", n)
+	}
+}
+
+// treeUnits is a two-level tree: province 79 holds commune 26734.
+type treeUnits struct{}
+
+func (treeUnits) Contains(_ context.Context, a, b string) (bool, error) {
+	parent := map[string]string{"26734": "79", "79": "VN"}
+	at, ao, _ := strings.Cut(a, "/")
+	bt, bo, _ := strings.Cut(b, "/")
+	if ao != bo && ao != "MTTQ" {
+		return false, nil
+	}
+	for t := bt; t != ""; t = parent[t] {
+		if t == at {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func TestCanOver(t *testing.T) {
+	ctx := context.Background()
+	commune := &Identity{Grants: []Grant{{Reporter, "26734/MTTQ"}}, units: treeUnits{}}
+	province := &Identity{Grants: []Grant{{Reporter, "79/MTTQ"}, {Reporter, "26734/MTTQ"}}, units: treeUnits{}}
+	viewer := &Identity{Grants: []Grant{{Viewer, "79/MTTQ"}}, units: treeUnits{}}
+	for _, c := range []struct {
+		name string
+		id   *Identity
+		unit string
+		want bool
+	}{
+		{"own unit", commune, "26734/MTTQ", false},
+		{"a member organisation of the same commune", commune, "26734/HND", false},
+		{"the province over its commune", province, "26734/MTTQ", true},
+		{"the province over a member organisation below", province, "26734/CD", true},
+		{"the province over itself", province, "79/MTTQ", false},
+		{"upwards", commune, "79/MTTQ", false},
+		{"a role without the action", viewer, "26734/MTTQ", false},
+		{"nobody", nil, "26734/MTTQ", false},
+	} {
+		if got, err := CanOver(ctx, c.id, ReportApprove, c.unit); err != nil || got != c.want {
+			t.Errorf("%s: CanOver(%s) = %v, %v; want %v", c.name, c.unit, got, err, c.want)
+		}
+	}
+	if ok, _ := Can(ctx, commune, ReportApprove, "26734/MTTQ"); !ok {
+		t.Error("Can itself should allow the commune's own unit; CanOver is the stricter check")
 	}
 }
