@@ -1,8 +1,7 @@
-// Package sheet reads and writes tables as CSV and XLSX, the two files
-// that staff exchange with spreadsheets: imports come in through it and
-// exports go out through it, with a text cell that a spreadsheet would run
-// as a formula neutralised on the way out.
 package sheet
+
+// Writing: the exports go out through a Writer, with a text cell that a
+// spreadsheet would run as a formula neutralised on the way out.
 
 import (
 	"bufio"
