@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback, Mail}
+var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback, Mail, Report}
 
 // loadWith loads parts from the variables of m alone.
 func loadWith(m map[string]string, parts ...Part) (Config, *env, error) {
