@@ -98,6 +98,8 @@ type Handler struct {
 	audit Auditor
 	actor func(*http.Request) string
 	log   *slog.Logger
+	// contacts are the people to call about missing units (RegisterPages).
+	contacts ContactsFunc
 }
 
 var errNotConfigured = fmt.Errorf("%w: sign-on is not configured", ErrUnauthenticated)
@@ -570,7 +572,7 @@ func (h *Handler) APIRollup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if format != "" {
-		writeRollupExport(w, r, ru, format)
+		h.writeRollupExport(w, r, ru, format)
 		return
 	}
 	resp := RollupResponse{Rollup: ru}

@@ -95,13 +95,9 @@ const (
 	lowPercent = 50
 )
 
-// The actions the pages ask about.
-const (
-	pageRead      = "report.read"
-	pageFile      = "report.file"
-	pageApprove   = "report.approve"
-	pageStaffRead = "org.staff.read"
-)
+// actionStaffRead is the action that shows the contacts of the units
+// that have not reported: staff data is personal.
+const actionStaffRead = "org.staff.read"
 
 // pageDeps are what the pages need; the API's handler gives them.
 type pageDeps struct {
@@ -123,9 +119,38 @@ type pageDeps struct {
 
 type pageHandler struct{ pageDeps }
 
-func registerPages(rt interface {
-	Handle(method, pattern string, h http.Handler)
-}, d pageDeps) {
+// PageOptions are what the pages need beyond the API's handler.
+type PageOptions struct {
+	// Contacts, when set, puts beside each unit that has not reported the
+	// person to call, for those who may read staff data; the exports
+	// carry them too.
+	Contacts ContactsFunc
+	// LoginURL is the site's sign-on, to which the pages send someone not
+	// signed in with ?next=; "" means "/auth/login".
+	LoginURL string
+}
+
+// RegisterPages adds the pages to r, rendered through pages, with the
+// handler's Authorizer, OverAuthorizer, Auditor and Actor. The home page
+// lists the units at which the user holds a role when the Authorizer can
+// tell (a method Scopes(r, action) ([]string, error), as auth.Check has).
+func (h *Handler) RegisterPages(r Router, pages PagesRenderer, o PageOptions) {
+	h.contacts = o.Contacts
+	d := pageDeps{svc: h.svc, pages: pages, authorize: h.authz.Authorize, over: h.over.AuthorizeOver,
+		actor: h.actor, audit: func(r *http.Request, action, unit, target string) {
+			if h.audit == nil {
+				h.log.InfoContext(r.Context(), "report: change", "action", action, "unit", unit, "target", target)
+				return
+			}
+			h.audit.Audit(r, action, unit, target)
+		}, contacts: o.Contacts, login: o.LoginURL, log: h.log}
+	if sc, ok := h.authz.(scoper); ok {
+		d.scopes = sc.Scopes
+	}
+	registerPages(r, d)
+}
+
+func registerPages(rt Router, d pageDeps) {
 	if d.login == "" {
 		d.login = "/auth/login"
 	}
@@ -248,7 +273,7 @@ func (h *pageHandler) readTarget(w http.ResponseWriter, r *http.Request) (target
 	o, err := org.ParseOrg(r.PathValue("org"))
 	if err != nil {
 		h.fail(w, r, http.StatusNotFound, "Không có đơn vị", fmt.Sprintf(
-			"Tổ chức %q không có; cần một trong MTTQ, CD, HND, DTN, HPN, CCB (unknown organisation).", clip(r.PathValue("org"), 20)))
+			"Tổ chức %q không có; cần một trong MTTQ, CD, HND, DTN, HPN, CCB (unknown organisation).", clipRunes(r.PathValue("org"), 20)))
 		return t, false
 	}
 	t.Unit = org.Unit{Territory: r.PathValue("territory"), Org: o}
@@ -257,17 +282,17 @@ func (h *pageHandler) readTarget(w http.ResponseWriter, r *http.Request) (target
 		ds = defaultDataset
 	}
 	if t.Dataset, err = h.svc.Dataset(ds); err != nil {
-		h.fail(w, r, http.StatusNotFound, "Không có biểu mẫu", fmt.Sprintf("Không có biểu mẫu báo cáo %q (unknown data set).", clip(ds, 40)))
+		h.fail(w, r, http.StatusNotFound, "Không có biểu mẫu", fmt.Sprintf("Không có biểu mẫu báo cáo %q (unknown data set).", clipRunes(ds, 40)))
 		return t, false
 	}
 	if t.Period, err = ParsePeriod(t.Dataset.PeriodType, r.PathValue("period")); err != nil {
 		h.fail(w, r, http.StatusNotFound, "Kỳ báo cáo không hợp lệ", fmt.Sprintf(
-			"Kỳ báo cáo %q không hợp lệ: cần dạng %s (invalid period).", clip(r.PathValue("period"), 20), t.Dataset.PeriodType.Example()))
+			"Kỳ báo cáo %q không hợp lệ: cần dạng %s (invalid period).", clipRunes(r.PathValue("period"), 20), t.Dataset.PeriodType.Example()))
 		return t, false
 	}
 	if t.Terr, err = h.svc.Tree().Territory(r.Context(), t.Unit.Territory); err != nil {
 		if errors.Is(err, org.ErrNotFound) || errors.Is(err, org.ErrInvalid) {
-			h.fail(w, r, http.StatusNotFound, "Không có đơn vị", fmt.Sprintf("Không có địa bàn %q (unknown territory).", clip(t.Unit.Territory, 20)))
+			h.fail(w, r, http.StatusNotFound, "Không có đơn vị", fmt.Sprintf("Không có địa bàn %q (unknown territory).", clipRunes(t.Unit.Territory, 20)))
 		} else {
 			h.internal(w, r, err)
 		}
@@ -277,7 +302,8 @@ func (h *pageHandler) readTarget(w http.ResponseWriter, r *http.Request) (target
 	return t, true
 }
 
-func clip(s string, n int) string {
+// clipRunes cuts s to n characters for quoting it back.
+func clipRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -288,23 +314,7 @@ func clip(s string, n int) string {
 // whether the sender holds action at unit or above it: for showing or
 // hiding a form. The action itself is checked by the Authorizer.
 func (h *pageHandler) can(r *http.Request, action string, u org.Unit, higherOnly bool) bool {
-	if h.scopes == nil {
-		return false
-	}
-	scopes, err := h.scopes(r, action)
-	if err != nil {
-		return false
-	}
-	for _, s := range scopes {
-		su, err := org.ParseUnit(s)
-		if err != nil || (higherOnly && su.Territory == u.Territory) {
-			continue
-		}
-		if ok, err := h.svc.Tree().Contains(r.Context(), su, u); err == nil && ok {
-			return true
-		}
-	}
-	return false
+	return canIn(r, h.scopes, h.svc.tree, action, u, higherOnly)
 }
 
 // Labels.
@@ -410,12 +420,12 @@ func (h *pageHandler) home(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, errors.New("report: pages: no scopes"), "xem báo cáo")
 		return
 	}
-	read, err := h.scopes(r, pageRead)
+	read, err := h.scopes(r, ActionRead)
 	if err != nil {
 		h.refuse(w, r, err, "xem báo cáo")
 		return
 	}
-	file, err := h.scopes(r, pageFile)
+	file, err := h.scopes(r, ActionFile)
 	if err != nil {
 		h.refuse(w, r, err, "xem báo cáo")
 		return
@@ -428,7 +438,7 @@ func (h *pageHandler) home(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, "Không có biểu mẫu", "Không có biểu mẫu báo cáo này (unknown data set).")
 		return
 	}
-	p := CurrentPeriod(d.PeriodType, h.svc.Now())
+	p := duePeriod(d, h.svc.Now())
 	v := homeView{DatasetName: d.Name, PeriodLabel: PeriodLabel(p), DeadlineText: vnTime(d.Deadline(p)),
 		DeadlineRule: deadlineRule(d)}
 	ids := slices.Clone(file)
@@ -477,6 +487,17 @@ func (h *pageHandler) home(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.pages.Render(w, r, http.StatusOK, "bao_cao", v)
+}
+
+// duePeriod is the period a unit files now: the last one while its
+// deadline has not passed (on Monday morning, last week's), else the
+// current one.
+func duePeriod(d Dataset, now time.Time) Period {
+	cur := CurrentPeriod(d.PeriodType, now)
+	if prev := cur.Prev(); now.Before(d.Deadline(prev)) {
+		return prev
+	}
+	return cur
 }
 
 // deadlineRule says when reports are due, in words.
@@ -545,7 +566,7 @@ func (h *pageHandler) form(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.authorize(r, pageRead, t.Unit.String()); err != nil {
+	if err := h.authorize(r, ActionRead, t.Unit.String()); err != nil {
 		h.refuse(w, r, err, "xem báo cáo của "+t.Name)
 		return
 	}
@@ -618,7 +639,7 @@ func (h *pageHandler) formView(r *http.Request, t target, rep Report) formView {
 			v.UpdatedText += " · " + rep.UpdatedBy
 		}
 	}
-	canFile := h.can(r, pageFile, u, false)
+	canFile := h.can(r, ActionFile, u, false)
 	v.Editable = canFile && !rep.Locked
 	switch {
 	case rep.Locked && rep.LockReason == LockApproved:
@@ -628,7 +649,7 @@ func (h *pageHandler) formView(r *http.Request, t target, rep Report) formView {
 	case !canFile:
 		v.LockText = "Bạn chỉ được xem báo cáo này."
 	}
-	v.CanApprove = h.can(r, pageApprove, u, true)
+	v.CanApprove = h.can(r, ActionApprove, u, true)
 	v.CanExcept = v.CanApprove && rep.Status != Approved && h.svc.Now().After(rep.LockAt)
 	for _, f := range d.Fields {
 		fv := fieldView{ID: formField(f.Key), Label: f.Label, Help: f.Help, Required: f.Required}
@@ -738,7 +759,7 @@ func (h *pageHandler) save(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.authorize(r, pageFile, t.Unit.String()); err != nil {
+	if err := h.authorize(r, ActionFile, t.Unit.String()); err != nil {
 		h.refuse(w, r, err, "báo cáo thay "+t.Name)
 		return
 	}
@@ -752,12 +773,12 @@ func (h *pageHandler) save(w http.ResponseWriter, r *http.Request) {
 		h.formRefused(w, r, t, err)
 		return
 	}
-	action, ok := "report.save", "luu"
+	action, flash := AuditSave, "luu"
 	if submit {
-		action, ok = "report.submit", "gui"
+		action, flash = AuditSubmit, "gui"
 	}
 	h.auditOf(r, action, t, rep)
-	http.Redirect(w, r, withDataset(PageURL(t.Unit, t.Period.Key), t.Dataset.Key, url.Values{"ok": {ok}}), http.StatusSeeOther)
+	http.Redirect(w, r, withDataset(PageURL(t.Unit, t.Period.Key), t.Dataset.Key, url.Values{"ok": {flash}}), http.StatusSeeOther)
 }
 
 // formRefused shows the form again with what was sent and why it was
@@ -831,19 +852,19 @@ func (h *pageHandler) auditOf(r *http.Request, action string, t target, rep Repo
 // The upper level's steps.
 
 func (h *pageHandler) approve(w http.ResponseWriter, r *http.Request) {
-	h.upper(w, r, "report.approve", "duyet", func(t target, actor string) (Report, error) {
+	h.upper(w, r, AuditApprove, "duyet", func(t target, actor string) (Report, error) {
 		return h.svc.Approve(r.Context(), t.Dataset.Key, t.Unit, t.Period, actor)
 	}, nil)
 }
 
 func (h *pageHandler) giveBack(w http.ResponseWriter, r *http.Request) {
-	h.upper(w, r, "report.return", "tra-lai", func(t target, actor string) (Report, error) {
+	h.upper(w, r, AuditReturn, "tra-lai", func(t target, actor string) (Report, error) {
 		return h.svc.Return(r.Context(), t.Dataset.Key, t.Unit, t.Period, r.PostForm.Get("ly_do"), actor)
 	}, func(v *formView) { v.ReturnDraft = r.PostForm.Get("ly_do") })
 }
 
 func (h *pageHandler) exception(w http.ResponseWriter, r *http.Request) {
-	h.upper(w, r, "report.exception", "gia-han", func(t target, actor string) (Report, error) {
+	h.upper(w, r, AuditException, "gia-han", func(t target, actor string) (Report, error) {
 		day, err := time.ParseInLocation(time.DateOnly, r.PostForm.Get("den_ngay"), Vietnam)
 		if err != nil {
 			return Report{}, fmt.Errorf("%w: den_ngay", ErrInvalid)
@@ -868,7 +889,7 @@ func (h *pageHandler) upper(w http.ResponseWriter, r *http.Request, action, flas
 		h.refuse(w, r, errors.New("report: pages: no CanOver authorizer"), "duyệt báo cáo của "+t.Name)
 		return
 	}
-	if err := h.over(r, pageApprove, t.Unit.String()); err != nil {
+	if err := h.over(r, ActionApprove, t.Unit.String()); err != nil {
 		h.refuse(w, r, err, "duyệt, trả lại hay gia hạn báo cáo của "+t.Name+" (chỉ cấp trên được làm)")
 		return
 	}
@@ -986,7 +1007,7 @@ func (h *pageHandler) rollupTarget(w http.ResponseWriter, r *http.Request, suffi
 			return t, false, false
 		}
 	}
-	if err := h.authorize(r, pageRead, t.Unit.String()); err != nil {
+	if err := h.authorize(r, ActionRead, t.Unit.String()); err != nil {
 		h.refuse(w, r, err, "xem báo cáo tổng hợp của "+t.Name)
 		return t, false, false
 	}
@@ -1064,7 +1085,7 @@ func (h *pageHandler) buildRollup(r *http.Request, t target, all bool, missing, 
 		v.Missing = append(v.Missing, mv)
 	}
 	v.MissingMore = ru.MissingCount - len(v.Missing)
-	if h.contacts != nil && len(v.Missing) > 0 && h.can(r, pageStaffRead, u, false) {
+	if h.contacts != nil && len(v.Missing) > 0 && h.can(r, actionStaffRead, u, false) {
 		units := make([]org.Unit, 0, len(v.Missing))
 		for _, m := range v.Missing {
 			if mu, err := org.ParseUnit(m.ID); err == nil {

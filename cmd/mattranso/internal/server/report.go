@@ -43,9 +43,10 @@ func ReportSite(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 	return ReportParts{
 		Service: svc,
 		Module: web.Module{
-			Name: "report",
+			Name: "report", Templates: report.Templates, Funcs: report.TemplateFuncs,
 			Mount: func(r web.Router, pages *web.Renderer) error {
 				h.Register(r)
+				h.RegisterPages(r, pages, report.PageOptions{})
 				return nil
 			},
 		},

@@ -1,0 +1,615 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/org"
+	"github.com/mattranso/mattranso/report"
+	"github.com/mattranso/mattranso/store"
+	"github.com/mattranso/mattranso/store/storetest"
+	"github.com/mattranso/mattranso/web"
+)
+
+// uiSite is the real site — web.New with the auth and report modules,
+// the pages included — over the small tree of fixture_test.go, served on
+// 127.0.0.1, its clock on Monday 23 November 2026 at 10:00.
+type uiSite struct {
+	t     *testing.T
+	svc   *report.Service
+	clock *clock
+	auth  *auth.Service
+	srv   *httptest.Server
+	logs  *lockedBuffer
+	// contacts are the staff the roll-up's contacts come from.
+	contacts map[org.Unit]report.Contact
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// overAuth asks auth.CanOver, as serve wires it.
+type overAuth struct{}
+
+func (overAuth) AuthorizeOver(r *http.Request, action, unit string) error {
+	id := auth.UserFrom(r)
+	if id == nil {
+		return auth.ErrUnauthenticated
+	}
+	ok, err := auth.CanOver(r.Context(), id, auth.Action(action), unit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return auth.ErrForbidden
+	}
+	return nil
+}
+
+type uiSiteOptions struct {
+	oidc    auth.OIDC
+	public  string // the site's URL when it must be known before it starts
+	handler func(http.Handler)
+}
+
+func newUISite(t *testing.T, db *store.DB) *uiSite {
+	t.Helper()
+	s := &uiSite{t: t, logs: &lockedBuffer{}}
+	var h http.Handler
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(s.srv.Close)
+	h = s.build(db, uiSiteOptions{public: s.srv.URL})
+	return s
+}
+
+// build assembles the site over db; the server must exist (for its URL).
+func (s *uiSite) build(db *store.DB, o uiSiteOptions) http.Handler {
+	t := s.t
+	t.Helper()
+	ctx := t.Context()
+	if err := auth.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s.svc, s.clock = newService(t, db, nil)
+	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var err error
+	s.auth, err = auth.New(auth.Options{DB: db, Units: org.IDs{Store: s.svc.Tree()}, OIDC: o.oidc, PublicURL: o.public,
+		LoginLimiter: auth.NewLimiter(rate.Inf, 1), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.contacts = map[org.Unit]report.Contact{
+		{Territory: "26737", Org: org.HPN}: {Name: "Lê Thị Hoa", Position: "Chủ tịch Hội", Phone: "0912 345 678"},
+	}
+	contacts := func(_ context.Context, units []org.Unit) (map[org.Unit]report.Contact, error) {
+		out := map[org.Unit]report.Contact{}
+		for _, u := range units {
+			if c, ok := s.contacts[u]; ok {
+				out[u] = c
+			}
+		}
+		return out, nil
+	}
+	rh := report.NewHTTP(report.HTTPOptions{Service: s.svc, Authorizer: auth.Check, Over: overAuth{}, Auditor: auth.AuditLog,
+		Actor: auth.Actor, Logger: log})
+	handler := web.New(web.Options{
+		Logger: log,
+		Modules: []web.Module{
+			{Name: "auth", Templates: auth.Templates, Funcs: auth.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
+				s.auth.Register(r, p)
+				return nil
+			}},
+			{Name: "report", Templates: report.Templates, Funcs: report.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
+				rh.Register(r)
+				rh.RegisterPages(r, p, report.PageOptions{Contacts: contacts})
+				return nil
+			}},
+		},
+		Middleware: []func(http.Handler) http.Handler{s.auth.Middleware},
+		CSRFField:  auth.CSRFField,
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			lines := strings.Split(s.logs.String(), "\n")
+			t.Logf("site log (the last 40 lines):\n%s", strings.Join(lines[max(0, len(lines)-40):], "\n"))
+		}
+	})
+	return handler
+}
+
+// token grants role at unit to email and returns a bearer token for it.
+func (s *uiSite) token(email string, role auth.Role, unit string) string {
+	s.t.Helper()
+	if _, err := s.auth.Store().Grant(s.t.Context(), email, role, unit, "test"); err != nil {
+		s.t.Fatal(err)
+	}
+	secret, _, err := s.auth.Store().CreateToken(s.t.Context(), auth.TokenSpec{Email: email, Role: role, Unit: unit, CreatedBy: "test"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return secret
+}
+
+type uiResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r uiResponse) doc(t *testing.T) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// do sends a request without following redirects; form, when not nil,
+// is posted as application/x-www-form-urlencoded.
+func (s *uiSite) do(method, path, token string, form url.Values) uiResponse {
+	s.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(s.t.Context(), method, s.srv.URL+path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return uiResponse{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func (s *uiSite) want(r uiResponse, status int, what string) {
+	s.t.Helper()
+	if r.status != status {
+		s.t.Fatalf("%s: status %d, want %d:\n%s", what, r.status, status, clipBody(r.body))
+	}
+}
+
+func clipBody(b []byte) string {
+	if len(b) > 3000 {
+		return string(b[:3000]) + "…"
+	}
+	return string(b)
+}
+
+// formValues are the form's fields for a weekly report.
+func formValues(staff, fullTime string, submit bool) url.Values {
+	v := url.Values{
+		"f_members": {"1250"}, "f_staff": {staff}, "f_full_time": {fullTime}, "f_activities": {"3"},
+		"f_citizens_reached": {"120"}, "f_feedback_received": {"4"}, "f_feedback_answered": {"3"},
+		"f_typical_activities": {"Ra quân vệ sinh môi trường, trồng 200 cây xanh."},
+	}
+	if submit {
+		v.Set("hanh-dong", "gui")
+	} else {
+		v.Set("hanh-dong", "luu")
+	}
+	return v
+}
+
+const (
+	formPath   = "/bao-cao/26734/HPN/2026-W47"
+	rollupPath = "/bao-cao/79/HPN/2026-W47/tong-hop"
+)
+
+// TestPagesWorkflow walks the weekly report through the pages as its
+// users do: the commune's reporter finds the unit on the home page, sends
+// a value that breaks a rule and reads the Vietnamese message beside the
+// field with what was typed kept, corrects it and submits; the
+// province's reporter reads it in the roll-up and the completion table,
+// with the missing commune and its contact, prints it, and approves it;
+// the commune can no longer change it. Refusals: another province, a
+// commune approving its own report, nobody signed in.
+func TestPagesWorkflow(t *testing.T) {
+	s := newUISite(t, storetest.SQLite(t))
+	commune := s.token("hpn.saigon@mattranso.test", auth.Reporter, "26734/HPN")
+	province := s.token("hpn.hcm@mattranso.test", auth.Reporter, "79/HPN")
+	other := s.token("hpn.qn@mattranso.test", auth.Viewer, "22/HPN")
+
+	home := s.do("GET", "/bao-cao", commune, nil)
+	s.want(home, 200, "the home page")
+	d := home.doc(t)
+	li := d.Find(`#don-vi-cua-toi li[data-unit="26734/HPN"]`)
+	if li.Length() != 1 || !strings.Contains(li.Text(), "Hội Liên hiệp Phụ nữ Phường Sài Gòn") || !strings.Contains(li.Text(), "Chưa báo cáo") {
+		t.Errorf("the home page's unit reads %q", li.Text())
+	}
+	if href, _ := li.Find("a").First().Attr("href"); href != formPath {
+		t.Errorf("the home page links the form at %q, want %s", href, formPath)
+	}
+	if got := d.Find("header").Text(); !strings.Contains(got, "Tuần 47 năm 2026") {
+		t.Errorf("the home page's period reads %q, want week 47, due at 17:00 today", got)
+	}
+
+	form := s.do("GET", formPath, commune, nil)
+	s.want(form, 200, "the form")
+	d = form.doc(t)
+	for _, id := range []string{"f_members", "f_staff", "f_full_time", "f_typical_activities", "luu-nhap", "gui-bao-cao"} {
+		if d.Find("#"+id).Length() != 1 {
+			t.Errorf("the form has no #%s", id)
+		}
+	}
+	if got := d.Find(`label[for="f_full_time"]`).Text(); !strings.Contains(got, "chuyên trách") {
+		t.Errorf("the full-time field's label reads %q", got)
+	}
+	if d.Find("#thao-tac-cap-tren").Length() != 0 {
+		t.Error("the commune's own reporter is offered the upper level's approval")
+	}
+	if key, _ := d.Find("form.bc-form").Attr("data-draft"); key != "26734/HPN/weekly/2026-W47" {
+		t.Errorf("the draft key is %q", key)
+	}
+
+	// full_time may not exceed staff: refused, the message beside the
+	// field, nothing stored.
+	bad := s.do("POST", formPath, commune, formValues("5", "8", true))
+	s.want(bad, http.StatusUnprocessableEntity, "a report breaking full_time ≤ staff")
+	d = bad.doc(t)
+	msg := d.Find("#f_full_time-loi").Text()
+	if !strings.Contains(msg, "không được lớn hơn") || !strings.Contains(msg, "Số cán bộ") {
+		t.Errorf("the full-time field's message reads %q", msg)
+	}
+	if v, _ := d.Find("#f_full_time").Attr("value"); v != "8" {
+		t.Errorf("the full-time field holds %q after the refusal, want what was typed, 8", v)
+	}
+	if inv, _ := d.Find("#f_full_time").Attr("aria-invalid"); inv != "true" {
+		t.Error("the refused field is not marked aria-invalid")
+	}
+	if _, ok := d.Find("form.bc-form").Attr("data-posted"); !ok {
+		t.Error("the refused form is not marked as posted (the draft script would restore over it)")
+	}
+	if rep, err := s.svc.Report(t.Context(), "weekly", org.Unit{Territory: "26734", Org: org.HPN}, period(t, "2026-W47")); err != nil || rep.Version != 0 {
+		t.Errorf("the refused report was stored: version %d (%v)", rep.Version, err)
+	}
+
+	ok := s.do("POST", formPath, commune, formValues("5", "2", true))
+	s.want(ok, http.StatusSeeOther, "the corrected report")
+	if loc := ok.header.Get("Location"); loc != formPath+"?ok=gui" {
+		t.Errorf("after submitting: to %q", loc)
+	}
+	d = s.do("GET", formPath+"?ok=gui", commune, nil).doc(t)
+	if st, _ := d.Find("#trang-thai").Attr("data-status"); st != "submitted" {
+		t.Errorf("the status after submitting is %q", st)
+	}
+	if !strings.Contains(d.Find("#thong-bao").Text(), "Đã gửi báo cáo") {
+		t.Errorf("no message after submitting: %q", d.Find("#thong-bao").Text())
+	}
+
+	// The province's roll-up: one of its two communes has reported.
+	ru := s.do("GET", rollupPath, province, nil)
+	s.want(ru, 200, "the province's roll-up")
+	d = ru.doc(t)
+	if got := strings.TrimSpace(d.Find("#da-bao-cao").Text()); got != "1/2" {
+		t.Errorf("reported %q, want 1/2", got)
+	}
+	if got := strings.TrimSpace(d.Find("#ty-le").Text()); got != "50 %" {
+		t.Errorf("completeness %q, want 50 %%", got)
+	}
+	if got := d.Find(`#bang-tong tr[data-field="members"] td`).Text(); got != "1.250" {
+		t.Errorf("members total %q, want 1.250", got)
+	}
+	row := d.Find(`#bang-don-vi tr[data-unit="26734"]`)
+	if !strings.Contains(row.Text(), "Phường Sài Gòn") || !strings.Contains(row.Text(), "100 %") {
+		t.Errorf("the completion table's row reads %q", row.Text())
+	}
+	missing := d.Find(`#ds-chua-bao-cao li[data-unit="26737/HPN"]`)
+	if missing.Length() != 1 {
+		t.Fatalf("the missing list: %q", d.Find("#ds-chua-bao-cao").Text())
+	}
+	if !strings.Contains(missing.Text(), "Lê Thị Hoa") || !strings.Contains(missing.Text(), "0912 345 678") {
+		t.Errorf("the missing unit's contact is not shown to the province's reporter: %q", missing.Text())
+	}
+	if d.Find(`#bieu-do-ty-le`).Length() != 1 {
+		t.Error("the roll-up has no completion chart")
+	}
+	if !strings.Contains(d.Find(`section[aria-labelledby="y-kien"]`).Text(), "trồng 200 cây xanh") {
+		t.Error("the roll-up does not gather the commune's typical activities")
+	}
+	if href, _ := d.Find("#tai-xlsx").Attr("href"); href != "/api/v1/org/units/79/HPN/rollup?format=xlsx&period=2026-W47" {
+		t.Errorf("the XLSX link is %q", href)
+	}
+	// A viewer reads the roll-up without the staff's phones.
+	viewer := s.token("xem.hcm@mattranso.test", auth.Viewer, "79/HPN")
+	d = s.do("GET", rollupPath, viewer, nil).doc(t)
+	if txt := d.Find("#ds-chua-bao-cao").Text(); strings.Contains(txt, "0912") || !strings.Contains(txt, "26737/HPN") {
+		t.Errorf("the viewer's missing list reads %q", txt)
+	}
+
+	pr := s.do("GET", "/bao-cao/79/HPN/2026-W47/in", province, nil)
+	s.want(pr, 200, "the print page")
+	d = pr.doc(t)
+	head := d.Find(".bc-doc-head").Text()
+	for _, want := range []string{"HỘI LIÊN HIỆP PHỤ NỮ VIỆT NAM", "BAN CHẤP HÀNH HỘI LIÊN HIỆP PHỤ NỮ THÀNH PHỐ HỒ CHÍ MINH",
+		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Hồ Chí Minh, ngày 23 tháng 11 năm 2026"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("the document's header lacks %q: %q", want, head)
+		}
+	}
+	if got := d.Find(".bc-doc-title").Text(); got != "BÁO CÁO TUẦN 47 NĂM 2026" {
+		t.Errorf("the document's title is %q", got)
+	}
+	if !strings.Contains(d.Find("#ban-in").Text(), "1/2 đơn vị đã báo cáo") {
+		t.Error("the print page does not say how many have reported")
+	}
+
+	// Refusals.
+	if r := s.do("GET", rollupPath, other, nil); r.status != http.StatusForbidden {
+		t.Errorf("another province's viewer reads the roll-up: %d", r.status)
+	}
+	if r := s.do("POST", formPath+"/duyet", commune, url.Values{}); r.status != http.StatusForbidden {
+		t.Errorf("the commune approves its own report: %d", r.status)
+	}
+	if r := s.do("GET", formPath, "", nil); r.status != http.StatusSeeOther ||
+		r.header.Get("Location") != "/auth/login?next="+url.QueryEscape(formPath) {
+		t.Errorf("nobody signed in: %d to %q", r.status, r.header.Get("Location"))
+	}
+	if r := s.do("POST", formPath, other, formValues("5", "2", true)); r.status != http.StatusForbidden {
+		t.Errorf("another province's viewer files the report: %d", r.status)
+	}
+
+	// The province's reporter sees the upper level's forms and approves.
+	d = s.do("GET", formPath, province, nil).doc(t)
+	if d.Find("#duyet").Length() != 1 || d.Find("#tra-lai").Length() != 1 {
+		t.Fatal("the province's reporter is not offered approve and return")
+	}
+	ap := s.do("POST", formPath+"/duyet", province, url.Values{})
+	s.want(ap, http.StatusSeeOther, "approval")
+	d = s.do("GET", formPath, commune, nil).doc(t)
+	if st, _ := d.Find("#trang-thai").Attr("data-status"); st != "approved" {
+		t.Errorf("status after approval %q", st)
+	}
+	if _, ok := d.Find("#f_members").Attr("disabled"); !ok || d.Find("#gui-bao-cao").Length() != 0 {
+		t.Error("the approved report's form is still open to the commune")
+	}
+	if _, ok := d.Find("form.bc-form").Attr("data-locked"); !ok {
+		t.Error("the approved form is not marked locked for the draft script")
+	}
+	again := s.do("POST", formPath, commune, formValues("6", "2", true))
+	s.want(again, http.StatusConflict, "changing an approved report")
+	if !strings.Contains(again.doc(t).Find("#loi").Text(), "khóa") {
+		t.Errorf("the refusal reads %q", again.doc(t).Find("#loi").Text())
+	}
+	rep, err := s.svc.Report(t.Context(), "weekly", org.Unit{Territory: "26734", Org: org.HPN}, period(t, "2026-W47"))
+	if err != nil || rep.Status != report.Approved || rep.Values["staff"] != 5.0 {
+		t.Errorf("the approved report: %s, staff %v (%v)", rep.Status, rep.Values["staff"], err)
+	}
+}
+
+// TestPagesReturnAndDraft: a draft does not count; the upper level
+// returns a submitted report with a reason, which the commune reads on
+// its form; a return without a reason is refused on the form.
+func TestPagesReturnAndDraft(t *testing.T) {
+	s := newUISite(t, storetest.SQLite(t))
+	commune := s.token("hpn.saigon@mattranso.test", auth.Reporter, "26734/HPN")
+	province := s.token("hpn.hcm@mattranso.test", auth.Reporter, "79/HPN")
+
+	s.want(s.do("POST", formPath, commune, formValues("5", "2", false)), http.StatusSeeOther, "a draft")
+	d := s.do("GET", rollupPath, province, nil).doc(t)
+	if got := strings.TrimSpace(d.Find("#da-bao-cao").Text()); got != "0/2" {
+		t.Errorf("a draft counts: reported %q", got)
+	}
+	d = s.do("GET", formPath, province, nil).doc(t)
+	if d.Find("#duyet").Length() != 0 {
+		t.Error("a draft can be approved")
+	}
+	s.want(s.do("POST", formPath, commune, formValues("5", "2", true)), http.StatusSeeOther, "submitting")
+	noReason := s.do("POST", formPath+"/tra-lai", province, url.Values{"ly_do": {"  "}})
+	s.want(noReason, http.StatusUnprocessableEntity, "a return without a reason")
+	if !strings.Contains(noReason.doc(t).Find("#loi-xet-duyet").Text(), "lý do") {
+		t.Errorf("the refusal reads %q", noReason.doc(t).Find("#loi-xet-duyet").Text())
+	}
+	s.want(s.do("POST", formPath+"/tra-lai", province, url.Values{"ly_do": {"Số hội viên chưa khớp với danh sách."}}),
+		http.StatusSeeOther, "a return")
+	d = s.do("GET", formPath, commune, nil).doc(t)
+	if !strings.Contains(d.Find("#ly-do-tra-lai").Text(), "Số hội viên chưa khớp") {
+		t.Errorf("the commune does not read why: %q", d.Find("#ly-do-tra-lai").Text())
+	}
+	if d.Find("#gui-bao-cao").Length() != 1 {
+		t.Error("a returned report cannot be sent again")
+	}
+}
+
+// TestRollupExportMatchesJSON: the XLSX and CSV exports of a roll-up hold
+// the totals, completeness and missing list of the JSON roll-up, on both
+// databases; a text that a spreadsheet would run is written as text.
+func TestRollupExportMatchesJSON(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newUISite(t, db)
+		commune := s.token("hpn.saigon@mattranso.test", auth.Reporter, "26734/HPN")
+		province := s.token("hpn.hcm@mattranso.test", auth.Reporter, "79/HPN")
+		vals := formValues("7", "3", true)
+		vals.Set("f_difficulties", `=HYPERLINK("http://x.test","bấm")`)
+		vals.Set("f_members", "1234")
+		s.want(s.do("POST", formPath, commune, vals), http.StatusSeeOther, "a report")
+		other := s.token("hpn.tandinh@mattranso.test", auth.Reporter, "26737/HPN")
+		vals = formValues("4", "4", true)
+		vals.Set("f_members", "800")
+		s.want(s.do("POST", "/bao-cao/26737/HPN/2026-W47", other, vals), http.StatusSeeOther, "another report")
+
+		// The JSON roll-up of the city, then of Phường Sài Gòn (its own
+		// report only) with the city's missing list below it empty.
+		api := "/api/v1/org/units/79/HPN/rollup?period=2026-W47"
+		var ru report.Rollup
+		j := s.do("GET", api, province, nil)
+		s.want(j, 200, "the JSON roll-up")
+		if err := json.Unmarshal(j.body, &ru); err != nil {
+			t.Fatal(err)
+		}
+		if ru.Totals["members"] != 2034 || ru.Reported != 2 || ru.Expected != 2 {
+			t.Fatalf("the JSON roll-up: %+v", ru)
+		}
+		x := s.do("GET", api+"&format=xlsx", province, nil)
+		s.want(x, 200, "the XLSX export")
+		if ct := x.header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+			t.Errorf("XLSX content type %q", ct)
+		}
+		if cd := x.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="bao-cao_79-HPN_2026-W47.xlsx"`) {
+			t.Errorf("XLSX disposition %q", cd)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(x.body))
+		if err != nil {
+			t.Fatalf("the XLSX does not open: %v", err)
+		}
+		defer f.Close()
+		wantSheets := "Tổng hợp|Số liệu|Theo đơn vị|Chưa báo cáo|Nội dung"
+		if got := strings.Join(f.GetSheetList(), "|"); got != wantSheets {
+			t.Errorf("sheets %s, want %s", got, wantSheets)
+		}
+		rows, err := f.GetRows("Số liệu", excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, r := range rows[1:] {
+			n, err := strconv.ParseFloat(r[2], 64)
+			if err != nil || n != ru.Totals[r[0]] {
+				t.Errorf("XLSX total of %s is %q, JSON %v", r[0], r[2], ru.Totals[r[0]])
+			}
+			seen[r[0]] = true
+		}
+		for k := range ru.Totals {
+			if !seen[k] {
+				t.Errorf("the XLSX has no total of %s", k)
+			}
+		}
+		summary := map[string]string{}
+		rows, _ = f.GetRows("Tổng hợp", excelize.Options{RawCellValue: true})
+		for _, r := range rows {
+			if len(r) == 2 {
+				summary[r[0]] = r[1]
+			}
+		}
+		for k, want := range map[string]string{"Đã báo cáo (reported)": "2", "Phải báo cáo (expected)": "2",
+			"Tỷ lệ báo cáo (completeness)": "1", "Mã đơn vị (unit id)": "79/HPN"} {
+			if summary[k] != want {
+				t.Errorf("XLSX %s = %q, want %q", k, summary[k], want)
+			}
+		}
+		rows, _ = f.GetRows("Theo đơn vị", excelize.Options{RawCellValue: true})
+		if len(rows) != 3 || rows[1][0] != "26734" || rows[1][2] != "1" || rows[1][3] != "1" {
+			t.Errorf("XLSX completion table: %q", rows)
+		}
+		rows, _ = f.GetRows("Nội dung", excelize.Options{RawCellValue: true})
+		found := false
+		for _, r := range rows {
+			if len(r) == 4 && strings.Contains(r[3], "HYPERLINK") {
+				found = true
+				if !strings.HasPrefix(r[3], "'=") {
+					t.Errorf("a formula-like text exported as %q", r[3])
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the texts sheet lacks the difficulty: %q", rows)
+		}
+
+		// The CSV holds the same totals; the city has no missing unit
+		// now, Quảng Ninh's commune is missing in the national roll-up.
+		c := s.do("GET", api+"&format=csv", province, nil)
+		s.want(c, 200, "the CSV export")
+		if !bytes.HasPrefix(c.body, []byte("\ufeff")) {
+			t.Error("the CSV has no byte order mark")
+		}
+		cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(c.body, []byte("\ufeff"))))
+		cr.FieldsPerRecord = -1
+		recs, err := cr.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inTotals := false
+		for _, r := range recs {
+			switch {
+			case len(r) == 1 && r[0] == "Số liệu":
+				inTotals = true
+			case len(r) == 1:
+				inTotals = false
+			case inTotals && len(r) == 3 && r[0] != "Mã chỉ tiêu (field)":
+				if r[2] != strconv.FormatFloat(ru.Totals[r[0]], 'f', -1, 64) {
+					t.Errorf("CSV total of %s is %q, JSON %v", r[0], r[2], ru.Totals[r[0]])
+				}
+			}
+		}
+
+		admin := s.token("admin@mattranso.test", auth.Admin, "VN/MTTQ")
+		var nat report.Rollup
+		if err := json.Unmarshal(s.do("GET", "/api/v1/org/units/VN/HPN/rollup?period=2026-W47", admin, nil).body, &nat); err != nil {
+			t.Fatal(err)
+		}
+		x = s.do("GET", "/api/v1/org/units/VN/HPN/rollup?period=2026-W47&format=xlsx", admin, nil)
+		s.want(x, 200, "the national XLSX")
+		f2, err := excelize.OpenReader(bytes.NewReader(x.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f2.Close()
+		rows, _ = f2.GetRows("Chưa báo cáo")
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, r[0])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(nat.Missing) || len(got) != 1 {
+			t.Errorf("XLSX missing %v, JSON %v", got, nat.Missing)
+		}
+		if rows[0][len(rows[0])-1] != "Thư điện tử (e-mail)" {
+			t.Errorf("the admin's missing list has no contact columns: %q", rows[0])
+		}
+		// A viewer's export has no contact columns.
+		viewer := s.token("xem@mattranso.test", auth.Viewer, "VN/HPN")
+		x = s.do("GET", "/api/v1/org/units/VN/HPN/rollup?period=2026-W47&format=xlsx", viewer, nil)
+		f3, err := excelize.OpenReader(bytes.NewReader(x.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f3.Close()
+		if rows, _ := f3.GetRows("Chưa báo cáo"); len(rows) == 0 || len(rows[0]) != 2 {
+			t.Errorf("the viewer's missing list: %q", rows)
+		}
+	})
+}
