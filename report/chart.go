@@ -91,6 +91,7 @@ func completionChart(items []barItem) (template.HTML, bool, error) {
 	opt.SeriesLabelPosition = charts.PositionRight
 	opt.SeriesList[0].Label.Show = charts.Ptr(true)
 	opt.SeriesList[0].Label.FontStyle = chartFont
+	opt.SeriesList[0].Label.ValueFormatter = percentLabel
 	height := max(120, 48+22*len(items))
 	p := charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: chartWidth, Height: height})
 	if err := p.BarChart(opt); err != nil {
