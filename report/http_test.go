@@ -55,7 +55,9 @@ func (a testAuth) check(r *http.Request, unit string, over bool) error {
 	return nil
 }
 
-func (a testAuth) Authorize(r *http.Request, action, unit string) error { return a.check(r, unit, false) }
+func (a testAuth) Authorize(r *http.Request, action, unit string) error {
+	return a.check(r, unit, false)
+}
 func (a testAuth) AuthorizeOver(r *http.Request, action, unit string) error {
 	return a.check(r, unit, true)
 }
