@@ -84,7 +84,9 @@ func reportService(t *testing.T, f *fixture) *report.Service {
 
 func thisWeek() string { return report.CurrentPeriod(report.Weekly, time.Now()).Key }
 
-func reportPath(target, period string) string { return "/api/v1/org/units/" + target + "/reports/" + period }
+func reportPath(target, period string) string {
+	return "/api/v1/org/units/" + target + "/reports/" + period
+}
 
 // reportEndpoints are the report rows of the matrix: reading a unit's
 // report and its roll-up (report.read), filing it (report.file).
