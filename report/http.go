@@ -269,6 +269,7 @@ func actionLabel(action string) string {
 // fail answers an error of the Service.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *ValidationError
+	var ae *ArgumentError
 	switch {
 	case errors.As(err, &ve) && len(ve.Errors) > 0:
 		first := ve.Errors[0]
@@ -303,17 +304,18 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrStatus):
 		api.WriteError(w, http.StatusConflict, "wrong_status", "",
 			"Trạng thái báo cáo không cho phép thao tác này: chỉ duyệt hoặc trả lại báo cáo đã gửi; báo cáo đã duyệt không mở khóa (wrong status).")
-	case errors.Is(err, ErrInvalid) && strings.Contains(err.Error(), "org=all"):
-		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "org",
-			"org=all chỉ dùng cho đơn vị Mặt trận Tổ quốc (MTTQ) (org=all is for a Front unit).")
-	case errors.Is(err, ErrInvalid) && strings.Contains(err.Error(), "reason"):
-		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "reason",
-			fmt.Sprintf("Cần ghi lý do, tối đa %d byte (a reason is required).", MaxReasonLen))
-	case errors.Is(err, ErrInvalid) && strings.Contains(err.Error(), "until"):
-		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "until",
-			fmt.Sprintf("Thời hạn mở khóa phải sau hiện tại và trong vòng %d ngày (until must be in the next %d days).", MaxExceptionDays, MaxExceptionDays))
-	case errors.Is(err, ErrInvalid):
-		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "", "Tham số không hợp lệ (invalid parameter).")
+	case errors.As(err, &ae):
+		msg := map[string]string{
+			"org":    "org=all chỉ dùng cho đơn vị Mặt trận Tổ quốc (MTTQ) (org=all is for a Front unit).",
+			"reason": fmt.Sprintf("Cần ghi lý do, tối đa %d byte (a reason of 1 to %d bytes is required).", MaxReasonLen, MaxReasonLen),
+			"note":   fmt.Sprintf("Ghi chú tối đa %d byte (the note is too long).", MaxReasonLen),
+			"until": fmt.Sprintf("Thời hạn mở khóa phải sau hiện tại và trong vòng %d ngày (until must be within the next %d days).",
+				MaxExceptionDays, MaxExceptionDays),
+		}[ae.Arg]
+		if msg == "" {
+			msg = "Tham số không hợp lệ (invalid parameter)."
+		}
+		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", ae.Arg, msg)
 	default:
 		api.Fail(w, r, h.log, err)
 	}
@@ -403,20 +405,26 @@ func (h *Handler) upper(w http.ResponseWriter, r *http.Request) (request, bool) 
 	return q, true
 }
 
-// APIApprove answers POST …/reports/{period}/approve (an empty body or {}).
+// ApproveRequest is the body of POST …/reports/{period}/approve, which
+// may also be empty.
+type ApproveRequest struct {
+	Note string `json:"note"`
+}
+
+// APIApprove answers POST …/reports/{period}/approve.
 func (h *Handler) APIApprove(w http.ResponseWriter, r *http.Request) {
 	q, ok := h.upper(w, r)
 	if !ok {
 		return
 	}
+	var body ApproveRequest
 	if r.ContentLength != 0 {
-		var body struct{}
 		if e := api.DecodeLimit(w, r, &body, MaxBodyBytes); e != nil {
 			api.Fail(w, r, h.log, e)
 			return
 		}
 	}
-	rep, err := h.svc.Approve(r.Context(), q.ds.Key, q.unit, q.p, h.actor(r))
+	rep, err := h.svc.ApproveNote(r.Context(), q.ds.Key, q.unit, q.p, body.Note, h.actor(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return

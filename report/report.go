@@ -94,7 +94,7 @@
 //	GET  /api/v1/org/datasets                                         the data sets with fields and rules
 //	GET  /api/v1/org/units/{territory}/{org}/reports/{period}          a report (?dataset=, default weekly)
 //	PUT  /api/v1/org/units/{territory}/{org}/reports/{period}          {"values":{…},"submit":true}
-//	POST /api/v1/org/units/{territory}/{org}/reports/{period}/approve  {}
+//	POST /api/v1/org/units/{territory}/{org}/reports/{period}/approve  {"note"} or nothing
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/return   {"reason"}
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/exception {"until","reason"}
 //	GET  /api/v1/org/units/{territory}/{org}/rollup?period=…[&org=all][&dataset=][&format=csv|xlsx]
@@ -210,6 +210,17 @@ var (
 	// a draft).
 	ErrStatus = errors.New("wrong status")
 	// ErrInvalid: a reason, a time or another argument that cannot be
-	// used.
+	// used; the error is an *ArgumentError naming it.
 	ErrInvalid = errors.New("invalid")
 )
+
+// ArgumentError is an argument refused: which one (reason, note, until,
+// org) and why.
+type ArgumentError struct {
+	Arg, Why string
+}
+
+func (e *ArgumentError) Error() string { return "report: " + e.Arg + ": invalid: " + e.Why }
+
+// Unwrap makes the error ErrInvalid.
+func (e *ArgumentError) Unwrap() error { return ErrInvalid }

@@ -78,7 +78,7 @@ type rollupOpts struct {
 func orgsOf(d Dataset, u org.Unit, all bool) ([]org.Org, error) {
 	if all {
 		if u.Org != org.MTTQ {
-			return nil, fmt.Errorf("report: %w: org=all is for a Front (MTTQ) unit, not %s", ErrInvalid, u)
+			return nil, &ArgumentError{"org", "org=all is for a Front (MTTQ) unit, not " + u.String()}
 		}
 		return slices.Clone(d.Orgs), nil
 	}
@@ -529,7 +529,7 @@ func (s *Service) Trend(ctx context.Context, ds string, u org.Unit, all bool, la
 		return nil, err
 	}
 	if n < 1 || n > 260 {
-		return nil, fmt.Errorf("report: trend of %d periods: %w (1 to 260)", n, ErrInvalid)
+		return nil, &ArgumentError{"trend", fmt.Sprintf("%d periods: 1 to 260", n)}
 	}
 	ps := make([]Period, n)
 	p := last

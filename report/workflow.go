@@ -353,11 +353,19 @@ func lockedError(u org.Unit, p Period, why string) error {
 // Approve approves a submitted report: it stays in the totals and is
 // locked for good.
 func (s *Service) Approve(ctx context.Context, ds string, u org.Unit, p Period, actor string) (Report, error) {
+	return s.ApproveNote(ctx, ds, u, p, "", actor)
+}
+
+// ApproveNote is Approve with a note kept in the report's history.
+func (s *Service) ApproveNote(ctx context.Context, ds string, u org.Unit, p Period, note, actor string) (Report, error) {
 	d, t, err := s.target(ctx, ds, u, p)
 	if err != nil {
 		return Report{}, err
 	}
-	return s.apply(ctx, d, t, u, p, actor, change{action: "report.approve", step: func(cur row, _ bool, _ string) (row, error) {
+	if note = strings.TrimSpace(note); len(note) > MaxReasonLen || !utf8.ValidString(note) {
+		return Report{}, &ArgumentError{"note", fmt.Sprintf("at most %d bytes of text", MaxReasonLen)}
+	}
+	return s.apply(ctx, d, t, u, p, actor, change{action: "report.approve", reason: note, step: func(cur row, _ bool, _ string) (row, error) {
 		if cur.status != Submitted {
 			return cur, statusError(u, p, cur.status, "approve")
 		}
@@ -403,7 +411,7 @@ func (s *Service) GrantException(ctx context.Context, ds string, u org.Unit, p P
 	}
 	now := s.now()
 	if !until.After(now) || until.After(now.AddDate(0, 0, MaxExceptionDays)) {
-		return Report{}, fmt.Errorf("report: exception until %s: %w: must be after now and within %d days", until.Format(time.RFC3339), ErrInvalid, MaxExceptionDays)
+		return Report{}, &ArgumentError{"until", fmt.Sprintf("%s: must be after now and within %d days", until.Format(time.RFC3339), MaxExceptionDays)}
 	}
 	return s.apply(ctx, d, t, u, p, actor, change{action: "report.exception", reason: reason, step: func(cur row, _ bool, _ string) (row, error) {
 		if cur.status == Approved {
@@ -425,7 +433,7 @@ type exception struct {
 func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" || len(reason) > MaxReasonLen || !utf8.ValidString(reason) {
-		return "", fmt.Errorf("report: reason: %w: must be 1 to %d bytes of text", ErrInvalid, MaxReasonLen)
+		return "", &ArgumentError{"reason", fmt.Sprintf("must be 1 to %d bytes of text", MaxReasonLen)}
 	}
 	return reason, nil
 }

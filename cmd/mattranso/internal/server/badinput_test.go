@@ -42,6 +42,11 @@ var goodBodies = map[string]string{
 	"POST /api/v1/feedback/items/{id}/route":       `{"unit":"79/MTTQ","reason":X}`,
 	"POST /api/v1/feedback/items/{id}/duplicate":   `{"of":X}`,
 	"POST /api/v1/feedback/items/{id}/publication": `{"public_text":X}`,
+
+	"PUT /api/v1/org/units/{territory}/{org}/reports/{period}":            `{"values":{"difficulties":X},"submit":false}`,
+	"POST /api/v1/org/units/{territory}/{org}/reports/{period}/approve":   `{"note":X}`,
+	"POST /api/v1/org/units/{territory}/{org}/reports/{period}/return":    `{"reason":X}`,
+	"POST /api/v1/org/units/{territory}/{org}/reports/{period}/exception": `{"until":"2100-01-01","reason":X}`,
 }
 
 // pathValues fill a route's parameters with values that exist.
@@ -55,6 +60,12 @@ func pathValue(pattern, name string) string {
 		return "khong-co"
 	case strings.Contains(pattern, "/feedback/{code}"):
 		return "ABCDE-FGHJK"
+	case name == "territory":
+		return "26734"
+	case name == "org":
+		return "MTTQ"
+	case name == "period":
+		return "2026-W47"
 	}
 	return "1"
 }
