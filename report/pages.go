@@ -1066,7 +1066,12 @@ func (h *pageHandler) buildRollup(r *http.Request, t target, all bool, missing, 
 		if c.Expected == 0 {
 			cv.PercentText, cv.OnTimeText = "—", "—"
 		}
-		if c.Level != org.Village {
+		// A unit that files the data set leads to its report, which the
+		// upper level approves there; one above leads to its roll-up.
+		switch {
+		case !all && d.Reports(cu):
+			cv.URL = withDataset(PageURL(cu, p.Key), d.Key, nil)
+		case c.Level != org.Village:
 			cv.URL = withDataset(PageURL(cu, p.Key)+"/tong-hop", d.Key, extra)
 		}
 		for _, f := range numeric {

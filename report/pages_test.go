@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mattranso/mattranso/auth"
+	"github.com/mattranso/mattranso/auth/dextest"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/report"
 	"github.com/mattranso/mattranso/store"
@@ -78,23 +80,38 @@ func (overAuth) AuthorizeOver(r *http.Request, action, unit string) error {
 }
 
 type uiSiteOptions struct {
-	oidc    auth.OIDC
-	public  string // the site's URL when it must be known before it starts
-	handler func(http.Handler)
+	// dex, when set, starts a real Dex for the site's sign-on with these
+	// users.
+	dex []dextest.User
 }
 
 func newUISite(t *testing.T, db *store.DB) *uiSite {
 	t.Helper()
-	s := &uiSite{t: t, logs: &lockedBuffer{}}
-	var h http.Handler
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(s.srv.Close)
-	h = s.build(db, uiSiteOptions{public: s.srv.URL})
+	s, _ := newUISiteWith(t, db, uiSiteOptions{})
 	return s
 }
 
+// newUISiteWith is newUISite with a Dex when o asks for one: the server
+// starts first, for Dex must know the callback's URL and the site Dex's.
+func newUISiteWith(t *testing.T, db *store.DB, o uiSiteOptions) (*uiSite, *dextest.Dex) {
+	t.Helper()
+	s := &uiSite{t: t, logs: &lockedBuffer{}}
+	var h atomic.Pointer[http.Handler]
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*h.Load()).ServeHTTP(w, r) }))
+	t.Cleanup(s.srv.Close)
+	var dex *dextest.Dex
+	var oidc auth.OIDC
+	if o.dex != nil {
+		dex = dextest.Start(t, dextest.Options{RedirectURLs: []string{s.srv.URL + "/auth/callback"}, Users: o.dex})
+		oidc = auth.OIDC{Issuer: dex.Issuer, ClientID: dex.ClientID, ClientSecret: dex.ClientSecret}
+	}
+	handler := s.build(db, oidc)
+	h.Store(&handler)
+	return s, dex
+}
+
 // build assembles the site over db; the server must exist (for its URL).
-func (s *uiSite) build(db *store.DB, o uiSiteOptions) http.Handler {
+func (s *uiSite) build(db *store.DB, oidc auth.OIDC) http.Handler {
 	t := s.t
 	t.Helper()
 	ctx := t.Context()
@@ -104,7 +121,7 @@ func (s *uiSite) build(db *store.DB, o uiSiteOptions) http.Handler {
 	s.svc, s.clock = newService(t, db, nil)
 	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
-	s.auth, err = auth.New(auth.Options{DB: db, Units: org.IDs{Store: s.svc.Tree()}, OIDC: o.oidc, PublicURL: o.public,
+	s.auth, err = auth.New(auth.Options{DB: db, Units: org.IDs{Store: s.svc.Tree()}, OIDC: oidc, PublicURL: s.srv.URL,
 		LoginLimiter: auth.NewLimiter(rate.Inf, 1), Logger: log})
 	if err != nil {
 		t.Fatal(err)
