@@ -1,9 +1,12 @@
 package report_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -151,7 +154,7 @@ func TestBrowserWeeklyReport(t *testing.T) {
 		t.Errorf("the roll-up's reported reads %q, want 1/2", got)
 	}
 	row := p.Eval(`document.querySelector('#bang-don-vi tr[data-unit="26734"]').textContent`)
-	if !strings.Contains(row, "Phường Sài Gòn") || !strings.Contains(row, "100 %") {
+	if !strings.Contains(row, "Phường Sài Gòn") || !strings.Contains(row, "100\u00a0%") {
 		t.Errorf("the completion table's row reads %q", row)
 	}
 	if got := p.Eval(`document.querySelector('#bang-tong tr[data-field="members"] td').textContent`); got != "1.250" {
@@ -177,6 +180,15 @@ func TestBrowserWeeklyReport(t *testing.T) {
 	p.Step("the print page", chromedp.Navigate(site+"/bao-cao/79/HPN/2026-W47/in"), chromedp.WaitVisible(chromedp.CSS(`#ban-in`)))
 	narrow("the print page")
 	p.Screenshot("in-360.png")
+	// Printed, the sheet stands alone: no site header, footer or buttons.
+	p.Step("print media", media("print"))
+	if got := p.Eval(`[".site-header", ".site-footer", ".bc-print-tools"].map(s => getComputedStyle(document.querySelector(s)).display).join("|")`); got != "none|none|none" {
+		t.Errorf("printed, the header, footer and buttons show: %s", got)
+	}
+	if got := p.Eval(`getComputedStyle(document.querySelector(".bc-print")).fontFamily`); !strings.Contains(got, "Times New Roman") {
+		t.Errorf("the document prints in %s", got)
+	}
+	p.Step("screen media", media(""))
 	signOut()
 
 	// The commune's reporter again: the report is closed.
@@ -205,4 +217,12 @@ func TestBrowserWeeklyReport(t *testing.T) {
 		t.Errorf("the approved report holds %v (%v)", rep.Values, err)
 	}
 	p.Screenshot("da-duyet-360.png")
+}
+
+// media emulates a CSS media type ("" for the screen).
+func media(m string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+		return err
+	})
 }

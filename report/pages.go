@@ -394,7 +394,8 @@ func vnDecimal(x float64, n int) string {
 	return out
 }
 
-func percentText(x float64) string { return vnDecimal(x, 1) + " %" }
+// percentText writes a percentage, the sign kept on the number's line.
+func percentText(x float64) string { return vnDecimal(x, 1) + "\u00a0%" }
 
 // The home page.
 

@@ -346,14 +346,14 @@ func TestPagesWorkflow(t *testing.T) {
 	if got := strings.TrimSpace(d.Find("#da-bao-cao").Text()); got != "1/2" {
 		t.Errorf("reported %q, want 1/2", got)
 	}
-	if got := strings.TrimSpace(d.Find("#ty-le").Text()); got != "50 %" {
+	if got := strings.TrimSpace(d.Find("#ty-le").Text()); got != "50\u00a0%" {
 		t.Errorf("completeness %q, want 50 %%", got)
 	}
 	if got := d.Find(`#bang-tong tr[data-field="members"] td`).Text(); got != "1.250" {
 		t.Errorf("members total %q, want 1.250", got)
 	}
 	row := d.Find(`#bang-don-vi tr[data-unit="26734"]`)
-	if !strings.Contains(row.Text(), "Phường Sài Gòn") || !strings.Contains(row.Text(), "100 %") {
+	if !strings.Contains(row.Text(), "Phường Sài Gòn") || !strings.Contains(row.Text(), "100\u00a0%") {
 		t.Errorf("the completion table's row reads %q", row.Text())
 	}
 	missing := d.Find(`#ds-chua-bao-cao li[data-unit="26737/HPN"]`)
