@@ -630,3 +630,52 @@ func TestRollupExportMatchesJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestPagesLockException: past the lock the commune's form is closed and
+// a save refused; the province grants an exception on the form, after
+// which the commune saves again. A period to come has no form.
+func TestPagesLockException(t *testing.T) {
+	s := newUISite(t, storetest.SQLite(t))
+	commune := s.token("hpn.saigon@mattranso.test", auth.Reporter, "26734/HPN")
+	province := s.token("hpn.hcm@mattranso.test", auth.Reporter, "79/HPN")
+
+	if r := s.do("GET", "/bao-cao/26734/HPN/2026-W49", commune, nil); r.status != http.StatusNotFound ||
+		!strings.Contains(r.doc(t).Find("h1").Text(), "Chưa đến kỳ báo cáo") {
+		t.Errorf("a period to come: %d %q", r.status, r.doc(t).Find("h1").Text())
+	}
+	d := s.do("GET", formPath, province, nil).doc(t)
+	if d.Find("#gia-han").Length() != 0 {
+		t.Error("an exception is offered before the period locks")
+	}
+
+	s.clock.Set(vn(2026, 12, 1, 9, 0)) // W47 locked on 30 November at 17:00
+	d = s.do("GET", formPath, commune, nil).doc(t)
+	if _, ok := d.Find("#f_members").Attr("disabled"); !ok || !strings.Contains(d.Find("#khoa").Text(), "khóa sổ") {
+		t.Errorf("the locked period's form: %q", d.Find("#khoa").Text())
+	}
+	s.want(s.do("POST", formPath, commune, formValues("5", "2", true)), http.StatusConflict, "a save in a locked period")
+
+	d = s.do("GET", formPath, province, nil).doc(t)
+	if d.Find("#gia-han").Length() != 1 {
+		t.Fatal("the province is not offered an exception")
+	}
+	if r := s.do("POST", formPath+"/gia-han", commune, url.Values{"den_ngay": {"2026-12-03"}, "ly_do": {"Mất điện"}}); r.status != http.StatusForbidden {
+		t.Errorf("the commune grants itself an exception: %d", r.status)
+	}
+	bad := s.do("POST", formPath+"/gia-han", province, url.Values{"den_ngay": {"mai"}, "ly_do": {"Mất điện cả tuần"}})
+	s.want(bad, http.StatusUnprocessableEntity, "an exception without a date")
+	if v, _ := bad.doc(t).Find("#ly-do-gia-han").Html(); v != "Mất điện cả tuần" {
+		t.Errorf("the refused exception's reason is not kept: %q", v)
+	}
+	s.want(s.do("POST", formPath+"/gia-han", province, url.Values{"den_ngay": {"2026-12-03"}, "ly_do": {"Mất điện cả tuần"}}),
+		http.StatusSeeOther, "an exception")
+	d = s.do("GET", formPath, commune, nil).doc(t)
+	if !strings.Contains(d.Find(".bc-meta").Text(), "được sửa đến 00:00 04/12/2026") {
+		t.Errorf("the exception is not shown: %q", d.Find(".bc-meta").Text())
+	}
+	s.want(s.do("POST", formPath, commune, formValues("5", "2", true)), http.StatusSeeOther, "a save under the exception")
+	rep, err := s.svc.Report(t.Context(), "weekly", org.Unit{Territory: "26734", Org: org.HPN}, period(t, "2026-W47"))
+	if err != nil || rep.Status != report.Submitted || rep.OnTime {
+		t.Errorf("the late report: %s, on time %v (%v)", rep.Status, rep.OnTime, err)
+	}
+}
