@@ -526,8 +526,10 @@ type formView struct {
 	Version                       int
 	Fields                        []fieldView
 	Flash, Error                  string
-	ReturnReason, LockText        string
-	Posted, Editable, Reported    bool
+	// ErrorLinks lead from the message at the top to each refused field.
+	ErrorLinks                 []option
+	ReturnReason, LockText     string
+	Posted, Editable, Reported bool
 	// The upper level's forms.
 	CanApprove, CanExcept bool
 	ActionError           string
@@ -819,7 +821,7 @@ func (h *pageHandler) formRefused(w http.ResponseWriter, r *http.Request, t targ
 				byField[fe.Field] += " " + fe.Message
 			}
 		}
-		msg = fmt.Sprintf("Báo cáo chưa được lưu: %d ô cần sửa, xem thông báo dưới từng ô (not saved: %d fields to correct).", len(byField), len(byField))
+		msg = fmt.Sprintf("Báo cáo chưa được lưu: %d ô cần sửa, xem thông báo dưới từng ô (not saved: fields to correct: %d).", len(byField), len(byField))
 	}
 	v.Error = msg
 	for i := range v.Fields {
@@ -829,6 +831,9 @@ func (h *pageHandler) formRefused(w http.ResponseWriter, r *http.Request, t targ
 			f.Value = r.PostForm.Get(f.ID)
 		}
 		f.Error = byField[key]
+		if f.Error != "" {
+			v.ErrorLinks = append(v.ErrorLinks, option{Value: f.ID, Label: f.Label})
+		}
 		delete(byField, key)
 	}
 	for k, m := range byField {

@@ -316,6 +316,9 @@ func TestPagesWorkflow(t *testing.T) {
 	if v, _ := d.Find("#f_full_time").Attr("value"); v != "8" {
 		t.Errorf("the full-time field holds %q after the refusal, want what was typed, 8", v)
 	}
+	if href, _ := d.Find("#loi a").Attr("href"); href != "#f_full_time" || d.Find("#loi a").Length() != 1 {
+		t.Errorf("the message at the top leads to %q (%d links)", href, d.Find("#loi a").Length())
+	}
 	if inv, _ := d.Find("#f_full_time").Attr("aria-invalid"); inv != "true" {
 		t.Error("the refused field is not marked aria-invalid")
 	}
