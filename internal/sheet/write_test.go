@@ -241,7 +241,7 @@ func TestWriteLargeXLSX(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seconds of writing and reading: the full pass only")
 	}
-	const n = 30000
+	const n = 2000
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, XLSX)
 	if err != nil {
