@@ -503,11 +503,10 @@ func duePeriod(d Dataset, now time.Time) Period {
 
 // deadlineRule says when reports are due, in words.
 func deadlineRule(d Dataset) string {
-	after := "sau khi hết kỳ"
 	if d.PeriodType == Weekly && d.DeadlineDays == 1 {
 		return fmt.Sprintf("%d giờ thứ Hai tuần sau", d.DeadlineHour)
 	}
-	return fmt.Sprintf("%d giờ, %d ngày %s", d.DeadlineHour, d.DeadlineDays, after)
+	return fmt.Sprintf("%d giờ, %d ngày sau khi hết kỳ", d.DeadlineHour, d.DeadlineDays)
 }
 
 // The form.
@@ -611,8 +610,7 @@ func (h *pageHandler) formView(r *http.Request, t target, rep Report) formView {
 		PeriodDates: periodDates(p), Status: rep.Status, DeadlineText: vnTime(rep.Deadline), LockAtText: vnTime(rep.LockAt),
 		URL: withDataset(base, d.Key, nil), PrintURL: withDataset(base+"/in", d.Key, nil),
 		PrevURL: withDataset(PageURL(u, p.Prev().Key), d.Key, nil), Version: rep.Version,
-		DraftKey: u.String() + "/" + d.Key + "/" + p.Key, Reported: rep.Status.Reported(), ReturnReason: "",
-		ExceptionDay: time.Now().In(Vietnam).AddDate(0, 0, 7).Format(time.DateOnly)}
+		DraftKey: u.String() + "/" + d.Key + "/" + p.Key, Reported: rep.Status.Reported(), ExceptionDay: h.svc.Now().In(Vietnam).AddDate(0, 0, 7).Format(time.DateOnly)}
 	if rep.Version == 0 {
 		v.Status = ""
 	}
@@ -771,7 +769,7 @@ func (h *pageHandler) save(w http.ResponseWriter, r *http.Request) {
 	}
 	submit := r.PostForm.Get("hanh-dong") == "gui"
 	values := readValues(t.Dataset, r.PostForm)
-	rep, err := h.svc.Save(r.Context(), t.Dataset.Key, t.Unit, t.Period, values, submit, h.actorOf(r))
+	_, err := h.svc.Save(r.Context(), t.Dataset.Key, t.Unit, t.Period, values, submit, h.actorOf(r))
 	if err != nil {
 		h.formRefused(w, r, t, err)
 		return
@@ -780,7 +778,7 @@ func (h *pageHandler) save(w http.ResponseWriter, r *http.Request) {
 	if submit {
 		action, flash = AuditSubmit, "gui"
 	}
-	h.auditOf(r, action, t, rep)
+	h.auditOf(r, action, t)
 	http.Redirect(w, r, withDataset(PageURL(t.Unit, t.Period.Key), t.Dataset.Key, url.Values{"ok": {flash}}), http.StatusSeeOther)
 }
 
@@ -849,7 +847,7 @@ func (h *pageHandler) actorOf(r *http.Request) string {
 	return h.actor(r)
 }
 
-func (h *pageHandler) auditOf(r *http.Request, action string, t target, rep Report) {
+func (h *pageHandler) auditOf(r *http.Request, action string, t target) {
 	if h.audit != nil {
 		h.audit(r, action, t.Unit.String(), t.Dataset.Key+"/"+t.Period.Key)
 	}
@@ -902,7 +900,7 @@ func (h *pageHandler) upper(w http.ResponseWriter, r *http.Request, action, flas
 	if !h.parseForm(w, r) {
 		return
 	}
-	rep, err := step(t, h.actorOf(r))
+	_, err := step(t, h.actorOf(r))
 	if err != nil {
 		var msg string
 		switch {
@@ -936,7 +934,7 @@ func (h *pageHandler) upper(w http.ResponseWriter, r *http.Request, action, flas
 		h.renderForm(w, r, status, v)
 		return
 	}
-	h.auditOf(r, action, t, rep)
+	h.auditOf(r, action, t)
 	http.Redirect(w, r, withDataset(PageURL(t.Unit, t.Period.Key), t.Dataset.Key, url.Values{"ok": {flash}}), http.StatusSeeOther)
 }
 
