@@ -37,6 +37,7 @@ Usage:
   mattranso admin token list [--data DIR]
   mattranso admin token revoke [--data DIR] ID
   mattranso admin reindex
+  mattranso admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
   mattranso help
 
 "mattranso admin help" explains roles, units and tokens; each command takes
