@@ -114,6 +114,7 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
 		CSRFField:  auth.CSRFField,
+		SignedIn:   func(r *http.Request) bool { return auth.UserFrom(r) != nil },
 	}), nil
 }
 
@@ -251,7 +252,7 @@ func AuthSite(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Lo
 		return AuthParts{}, err
 	}
 	if !svc.Configured() {
-		log.Warn("sign-on is not configured: staff pages explain how (set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL)")
+		log.Warn("sign-on is not configured: set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL (visitors are told that staff sign-in is not open)")
 	}
 	return AuthParts{
 		Module: web.Module{
