@@ -118,10 +118,17 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	}), nil
 }
 
-// prepare rebuilds a fresh index from the store and ingests the configured
-// sources, then marks the server ready. Search answers meanwhile from what
+// prepare imports the administrative units (cfg.Units), rebuilds a fresh
+// index from the store and ingests the configured sources, then marks the
+// server ready. Search answers meanwhile from what
 // is already there.
 func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, state *readiness) {
+	// The unit tree first: a few seconds, and the unit pages are filled
+	// while the library is still being ingested. A bad file is logged and
+	// the rest goes on: the site serves without units.
+	if _, err := ImportUnits(ctx, lib.DB, cfg.Units, log); err != nil {
+		log.Error("importing the administrative units failed; import them with mattranso admin import-units FILE", "err", err)
+	}
 	if lib.Index.Fresh {
 		n, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, nil)
 		if err != nil {
