@@ -157,6 +157,9 @@ func (nopIndex) Delete(context.Context, ...string) error          { return nil }
 // library stores it and requires a number or a year for each, listing the
 // laws that have neither.
 func TestLawFactsOverSharedCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests the shared laws: the full pass runs it")
+	}
 	laws := testenv.SharedPath(t, "corpus", "laws")
 	ctx := t.Context()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "laws.db"))
