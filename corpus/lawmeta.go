@@ -43,6 +43,10 @@ const (
 	sourceAlias = "tên khác của văn bản trong nguồn dữ liệu"
 )
 
+// YearInForce begins the Source of a Year that is only the year the law
+// took effect, for a law whose own year no source gives.
+const YearInForce = "năm có hiệu lực"
+
 // Validity statuses.
 const (
 	StatusInForce    = "Còn hiệu lực"
@@ -285,7 +289,7 @@ func CompleteLawFacts(laws []LawFacts) {
 			}
 		}
 		if !f.Year.Known() && f.EffectiveAt.Known() {
-			f.Year = Fact{Value: f.EffectiveAt.Value[:4], Source: "năm có hiệu lực, " + f.EffectiveAt.Source, Derived: true}
+			f.Year = Fact{Value: f.EffectiveAt.Value[:4], Source: YearInForce + ", " + f.EffectiveAt.Source, Derived: true}
 		}
 	}
 }
@@ -376,7 +380,7 @@ func (f LawFacts) replacedBy(laws []LawFacts) (LawFacts, Lapse, bool) {
 				if NormalizeNumber(l.Number) == own {
 					return by, l, true
 				}
-			case l.Name != "" && f.Year.Known() && !strings.HasPrefix(f.Year.Source, "năm có hiệu lực"):
+			case l.Name != "" && f.Year.Known() && !strings.HasPrefix(f.Year.Source, YearInForce):
 				if slices.Contains(f.keys, TitleKey(l.Name)) && yearOfNumber(l.Number) == f.Year.Value {
 					return by, l, true
 				}

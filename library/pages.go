@@ -178,7 +178,7 @@ func (h *Handler) laws(ctx context.Context) (laws []lawLink, tooMany bool) {
 		l := lawLink{Title: title, Number: d.Number, URL: URL(corpus.KindLaw, d.ID, "")}
 		if f, ok := byID[d.ID]; ok {
 			l.Number = f.Number.Value
-			if strings.HasPrefix(f.Year.Source, "năm có hiệu lực") {
+			if strings.HasPrefix(f.Year.Source, corpus.YearInForce) {
 				l.InForceFrom = viDate(f.EffectiveAt.Value)
 			} else {
 				l.Year = f.Year.Value
