@@ -682,3 +682,38 @@ func TestPagesLockException(t *testing.T) {
 		t.Errorf("the late report: %s, on time %v (%v)", rep.Status, rep.OnTime, err)
 	}
 }
+
+// TestPagesAllOrganisations: the Front's roll-up gathers the six
+// organisations with org=all; the home page of an upper level shows its
+// roll-up's completion; the period chosen in the roll-up's form is a
+// page of its own.
+func TestPagesAllOrganisations(t *testing.T) {
+	s := newUISite(t, storetest.SQLite(t))
+	commune := s.token("hpn.saigon@mattranso.test", auth.Reporter, "26734/HPN")
+	front := s.token("mttq.hcm@mattranso.test", auth.Reporter, "79/MTTQ")
+	s.want(s.do("POST", formPath, commune, formValues("5", "2", true)), http.StatusSeeOther, "a report")
+
+	d := s.do("GET", "/bao-cao/79/MTTQ/2026-W47/tong-hop?org=all", front, nil).doc(t)
+	if got := strings.TrimSpace(d.Find("#da-bao-cao").Text()); got != "1/12" {
+		t.Errorf("the Front's roll-up of the six organisations: %q, want 1/12", got)
+	}
+	if _, ok := d.Find(`input[name="org"]`).Attr("checked"); !ok {
+		t.Error("the form does not keep org=all")
+	}
+	if href, _ := d.Find("#ban-in").Attr("href"); href != "/bao-cao/79/MTTQ/2026-W47/in?org=all" {
+		t.Errorf("the print link is %q", href)
+	}
+	d = s.do("GET", "/bao-cao/79/MTTQ/2026-W47/tong-hop", front, nil).doc(t)
+	if got := strings.TrimSpace(d.Find("#da-bao-cao").Text()); got != "0/2" {
+		t.Errorf("the Front's own roll-up: %q, want 0/2", got)
+	}
+	if r := s.do("GET", "/bao-cao/79/MTTQ/2026-W47/tong-hop?ky=2026-W46&org=all", front, nil); r.status != http.StatusSeeOther ||
+		r.header.Get("Location") != "/bao-cao/79/MTTQ/2026-W46/tong-hop?org=all" {
+		t.Errorf("choosing a period: %d to %q", r.status, r.header.Get("Location"))
+	}
+	d = s.do("GET", "/bao-cao", front, nil).doc(t)
+	li := d.Find(`li[data-unit="79/MTTQ"]`)
+	if !strings.Contains(li.Text(), "0/2 đơn vị đã báo cáo") || li.Find(".bc-status").Length() != 0 {
+		t.Errorf("the upper level's home page reads %q", li.Text())
+	}
+}
