@@ -165,6 +165,8 @@ func TestBrowserWeeklyReport(t *testing.T) {
 	}
 	narrow("the roll-up")
 	p.Screenshot("tong-hop-360.png")
+	p.Step("scroll to the completion chart", chromedp.ScrollIntoView(chromedp.CSS(`#theo-don-vi`)))
+	p.Screenshot("tong-hop-don-vi-360.png")
 	p.Step("open the commune's report and approve it",
 		chromedp.Click(chromedp.CSS(`#bang-don-vi tr[data-unit="26734"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`#duyet`)),

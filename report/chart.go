@@ -82,10 +82,11 @@ func completionChart(items []barItem) (template.HTML, bool, error) {
 	}
 	opt := charts.NewBarChartOptionWithData([][]float64{values})
 	opt.Horizontal = true
-	opt.Padding = charts.Box{Top: 8, Right: 28, Bottom: 8, Left: 8}
+	// Room on the right for a full bar's label, 100.
+	opt.Padding = charts.Box{Top: 8, Right: 40, Bottom: 8, Left: 8}
 	opt.CategoryAxis.Labels = labels
 	opt.CategoryAxis.LabelFontStyle = chartFont
-	opt.ValueAxis = []charts.ValueAxisOption{{Min: charts.Ptr(0.0), Max: charts.Ptr(100.0), Unit: 25,
+	opt.ValueAxis = []charts.ValueAxisOption{{Min: charts.Ptr(0.0), Max: charts.Ptr(100.0), Unit: 50,
 		LabelFontStyle: chartFont, ValueFormatter: percentLabel}}
 	opt.ValueFormatter = percentLabel
 	opt.SeriesLabelPosition = charts.PositionRight

@@ -1065,7 +1065,9 @@ func (h *pageHandler) buildRollup(r *http.Request, t target, all bool, missing, 
 		}
 		cu := u
 		cu.Territory = c.Territory
-		cv := childView{ID: c.Territory, Name: c.Name, Reported: c.Reported, Expected: c.Expected,
+		// Every row is of the same organisation: the territory names it.
+		name := strings.TrimPrefix(c.Name, u.Org.ShortName()+" ")
+		cv := childView{ID: c.Territory, Name: name, Reported: c.Reported, Expected: c.Expected,
 			PercentText: percentText(c.Percent), OnTimeText: percentText(c.OnTimePercent), Low: c.Expected > 0 && c.Percent < lowPercent}
 		if c.Expected == 0 {
 			cv.PercentText, cv.OnTimeText = "—", "—"
@@ -1083,7 +1085,7 @@ func (h *pageHandler) buildRollup(r *http.Request, t target, all bool, missing, 
 		}
 		v.Children = append(v.Children, cv)
 		if c.Expected > 0 {
-			bars = append(bars, barItem{Label: c.Name, Percent: c.Percent})
+			bars = append(bars, barItem{Label: name, Percent: c.Percent})
 		}
 	}
 	for _, m := range ru.MissingUnits {
