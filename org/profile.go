@@ -204,6 +204,9 @@ func (s *Store) SaveProfile(ctx context.Context, u Unit, p Profile, actor string
 		return fail(err)
 	}
 	defer tx.Rollback()
+	if err := lockTerritory(ctx, tx, u.Territory); err != nil {
+		return fail(err)
+	}
 	t, err := s.territory(ctx, tx, u.Territory)
 	if err != nil {
 		return fail(err)
@@ -310,4 +313,22 @@ func (s *Store) ProfileHistory(ctx context.Context, u Unit, limit int) ([]Profil
 		}
 	}
 	return out, nil
+}
+
+// lockTerritory starts a transaction's work on a unit's data with a no-op
+// write to its territory's row: changes to one territory's units then wait
+// for each other on both databases (SQLite takes its write lock at once
+// rather than failing to upgrade a read), and each sees the other's
+// version.
+func lockTerritory(ctx context.Context, tx querier, code string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE org_territories SET next_child = next_child WHERE code = $1`, code)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("territory %s: %w", code, ErrNotFound)
+	}
+	return nil
 }

@@ -230,6 +230,9 @@ func (s *Store) SaveStaff(ctx context.Context, u Unit, people []Person, version 
 		return fail(err)
 	}
 	defer tx.Rollback()
+	if err := lockTerritory(ctx, tx, u.Territory); err != nil {
+		return fail(err)
+	}
 	t, err := s.territory(ctx, tx, u.Territory)
 	if err != nil {
 		return fail(err)

@@ -668,10 +668,10 @@ func importFile(w http.ResponseWriter, r *http.Request) (sheet.Table, *ImportPro
 // column names: the header cell of a column may be any of these, compared
 // without diacritics, case or spacing.
 type columnSpec struct {
-	key      string
-	label    string
-	names    []string
-	required bool
+	Key      string
+	Label    string
+	Names    []string
+	Required bool
 }
 
 var staffColumns = []columnSpec{
@@ -704,9 +704,9 @@ func mapColumns(header []string, specs []columnSpec) (map[string]int, []sheet.Ce
 		k := headerKey(h)
 		found := ""
 		for _, s := range specs {
-			for _, n := range s.names {
+			for _, n := range s.Names {
 				if k == n {
-					found = s.key
+					found = s.Key
 				}
 			}
 		}
@@ -724,8 +724,8 @@ func mapColumns(header []string, specs []columnSpec) (map[string]int, []sheet.Ce
 		}
 	}
 	for _, s := range specs {
-		if s.required && at[s.key] == 0 {
-			probs = append(probs, sheet.CellError{Row: 1, Column: s.label, Message: fmt.Sprintf("thiếu cột bắt buộc %q (missing column).", s.label)})
+		if s.Required && at[s.Key] == 0 {
+			probs = append(probs, sheet.CellError{Row: 1, Column: s.Label, Message: fmt.Sprintf("thiếu cột bắt buộc %q (missing column).", s.Label)})
 		}
 	}
 	out := map[string]int{}
@@ -738,7 +738,7 @@ func mapColumns(header []string, specs []columnSpec) (map[string]int, []sheet.Ce
 func specLabels(specs []columnSpec) string {
 	l := make([]string, len(specs))
 	for i, s := range specs {
-		l[i] = s.label
+		l[i] = s.Label
 	}
 	return strings.Join(l, ", ")
 }
@@ -774,9 +774,9 @@ func staffFromTable(tb sheet.Table) ([]Person, []sheet.CellError) {
 	}
 	label := map[string]string{}
 	for _, s := range staffColumns {
-		label[s.key] = tb.Header[0]
-		if c, ok := cols[s.key]; ok {
-			label[s.key] = tb.Header[c]
+		label[s.Key] = tb.Header[0]
+		if c, ok := cols[s.Key]; ok {
+			label[s.Key] = tb.Header[c]
 		}
 	}
 	get := func(row []string, key string) string {
