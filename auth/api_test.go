@@ -333,3 +333,22 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Errorf("other routes are not limited: %d", r.status)
 	}
 }
+
+// The staff home links to the modules' pages that the user's roles allow.
+func TestStaffHomeTools(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t), fixtureOptions{})
+	officer, _ := f.token("officer@saigon.vn", auth.Officer, saiGon+"/MTTQ")
+	reporter, _ := f.token("reporter@saigon.vn", auth.Reporter, saiGon+"/MTTQ")
+	for _, c := range []struct {
+		name, token string
+		want, not   string
+	}{
+		{"officer", officer, `href="/quan-tri/phan-anh"`, `href="/bao-cao"`},
+		{"reporter", reporter, `href="/bao-cao"`, `href="/quan-tri/phan-anh"`},
+	} {
+		r := f.get("/can-bo", c.token)
+		if r.status != http.StatusOK || !strings.Contains(r.body, c.want) || strings.Contains(r.body, c.not) {
+			t.Errorf("%s: staff home %d, want a link %s and none %s: %.1500s", c.name, r.status, c.want, c.not, r.body)
+		}
+	}
+}

@@ -303,6 +303,7 @@ type staffData struct {
 	Grants   []grantView
 	CanAudit bool
 	NoGrants bool
+	Tools    []Tool // the staff pages the user may use
 }
 
 type grantView struct {
@@ -322,6 +323,11 @@ func (s *Service) staffHome(w http.ResponseWriter, r *http.Request) {
 	id := UserFrom(r)
 	d := staffData{Name: id.Name(), Email: id.User.Email, Method: id.Method,
 		CanAudit: len(Scopes(id, AuditRead)) > 0, NoGrants: len(id.Grants) == 0}
+	for _, t := range s.tools {
+		if len(Scopes(id, t.Action)) > 0 {
+			d.Tools = append(d.Tools, t)
+		}
+	}
 	namer, _ := s.units.(UnitNamer)
 	for _, g := range id.Grants {
 		v := grantView{Role: g.Role, RoleLabel: g.Role.Label(), Unit: g.Unit}

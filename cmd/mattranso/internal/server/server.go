@@ -218,6 +218,15 @@ func assistantModule(ctx context.Context, cfg config.Config, lib *Data, log *slo
 	}, nil
 }
 
+// StaffTools are the staff pages the staff home (/can-bo) links to, each
+// for those whose roles allow its action somewhere.
+var StaffTools = []auth.Tool{
+	{Label: "Phản ánh, kiến nghị", Href: "/quan-tri/phan-anh", Action: auth.FeedbackRead},
+	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
+	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
+	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+}
+
 // AuthParts is auth's part of the site: its module, and the middleware
 // that resolves who sends each request and checks CSRF tokens.
 type AuthParts struct {
@@ -246,6 +255,7 @@ func AuthSite(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Lo
 		SessionIdle: cfg.Auth.SessionIdle,
 		SessionMax:  cfg.Auth.SessionMax,
 		Logger:      log,
+		Tools:       StaffTools,
 	})
 	if err != nil {
 		return AuthParts{}, err
