@@ -55,6 +55,7 @@ func (h *Handler) registerUnits(r Router) {
 	r.Handle(http.MethodPost, "/api/v1/org/territories/{code}/villages/import", http.HandlerFunc(h.APIImportVillages))
 	r.Handle(http.MethodGet, "/api/v1/org/rollout", http.HandlerFunc(h.APIRollout))
 
+	r.Handle(http.MethodGet, "/don-vi", http.HandlerFunc(h.MyUnit))
 	r.Handle(http.MethodGet, "/don-vi/{territory}/{org}", http.HandlerFunc(h.UnitPage))
 	r.Handle(http.MethodPost, "/don-vi/{territory}/{org}/ho-so", http.HandlerFunc(h.ProfileForm))
 	r.Handle(http.MethodPost, "/don-vi/{territory}/{org}/can-bo", http.HandlerFunc(h.AddPersonForm))
@@ -1416,12 +1417,64 @@ type rolloutView struct {
 	Query     string
 }
 
+// scopes are the units at which the sender of r holds a role allowing
+// action, when the Authorizer can say (auth's can); nil otherwise.
+func (h *Handler) scopes(r *http.Request, action string) []Unit {
+	sc, ok := h.authz.(interface {
+		Scopes(r *http.Request, action string) ([]string, error)
+	})
+	if !ok {
+		return nil
+	}
+	ids, err := sc.Scopes(r, action)
+	if err != nil {
+		return nil
+	}
+	var out []Unit
+	for _, id := range ids {
+		if u, err := ParseUnit(id); err == nil {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// MyUnit serves /don-vi: the page of the first unit at which the sender
+// may read profiles, which links to the units around and below it.
+func (h *Handler) MyUnit(w http.ResponseWriter, r *http.Request) {
+	if us := h.scopes(r, ActionReportRead); len(us) > 0 {
+		http.Redirect(w, r, unitURL(us[0]), http.StatusSeeOther)
+		return
+	}
+	if st, msg := h.allow(r, ActionReportRead, UnitOf(CentralCode, MTTQ)); st != 0 {
+		h.deniedAuth(w, r, st, msg)
+		return
+	}
+	http.Redirect(w, r, unitURL(UnitOf(CentralCode, MTTQ)), http.StatusSeeOther)
+}
+
 // RolloutPage serves /quan-tri/trien-khai[?parent=CODE]: the rollout
 // table by province, or by commune under a province, for those allowed
-// report.read on PARENT/MTTQ, with its CSV and XLSX exports.
+// report.read on PARENT/MTTQ, with its CSV and XLSX exports. Without
+// parent it shows the country, or the province of the sender's first
+// unit when that is all they may read.
 func (h *Handler) RolloutPage(w http.ResponseWriter, r *http.Request) {
 	parent := strings.TrimSpace(r.URL.Query().Get("parent"))
-	if parent == "" || strings.EqualFold(parent, CentralCode) {
+	if parent == "" {
+		parent = CentralCode
+		for _, u := range h.scopes(r, ActionReportRead) {
+			if u.Territory == CentralCode {
+				parent = CentralCode
+				break
+			}
+			if t, err := h.store.Territory(r.Context(), u.Territory); err == nil && parent == CentralCode {
+				if codes := pathCodes(t.Path); len(codes) > 1 {
+					parent = codes[1]
+				}
+			}
+		}
+	}
+	if strings.EqualFold(parent, CentralCode) {
 		parent = CentralCode
 	}
 	if l, err := levelOf(parent); err != nil || (l != Central && l != Province) {

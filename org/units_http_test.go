@@ -62,6 +62,17 @@ func (a roleAuthorizer) Authorize(r *http.Request, action, unit string) error {
 	return nil
 }
 
+// Scopes is the user's unit when the role allows action there.
+func (a roleAuthorizer) Scopes(r *http.Request, action string) ([]string, error) {
+	if r.Header.Get(testUser) == "" {
+		return nil, org.ErrUnauthenticated
+	}
+	if !slices.Contains(roleActions[r.Header.Get(testRole)], action) {
+		return []string{}, nil
+	}
+	return []string{r.Header.Get(testUser)}, nil
+}
+
 func (a roleAuthorizer) Actor(r *http.Request) string {
 	return r.Header.Get(testRole) + "@" + r.Header.Get(testUser)
 }
@@ -677,12 +688,24 @@ func TestUnitPages(t *testing.T) {
 		}
 
 		// The rollout page.
-		if r := us.send(t, req{method: "GET", path: "/quan-tri/trien-khai", who: "79/MTTQ", role: "viewer"}); r.status != 403 {
+		if r := us.send(t, req{method: "GET", path: "/quan-tri/trien-khai?parent=VN", who: "79/MTTQ", role: "viewer"}); r.status != 403 {
 			t.Errorf("rollout page, a province's viewer at VN: %d", r.status)
 		}
 		r = us.send(t, req{method: "GET", path: "/quan-tri/trien-khai?parent=79", who: "79/MTTQ", role: "viewer"})
 		if r.status != 200 || !strings.Contains(r.body, "Phường Sài Gòn") || !strings.Contains(r.body, "format=xlsx") {
 			t.Errorf("rollout page: %d %.300s", r.status, r.body)
+		}
+		// Without a parent, the sender's own province.
+		r = us.send(t, req{method: "GET", path: "/quan-tri/trien-khai", who: "79/MTTQ", role: "reporter"})
+		if r.status != 200 || !strings.Contains(r.body, "Phường Sài Gòn") {
+			t.Errorf("rollout page of the sender's province: %d %.300s", r.status, r.body)
+		}
+		// /don-vi leads to the sender's unit.
+		if r := us.send(t, req{method: "GET", path: "/don-vi", who: "26743/HND", role: "viewer"}); r.status != 303 || r.header.Get("Location") != "/don-vi/26743/HND" {
+			t.Errorf("/don-vi: %d %s", r.status, r.header.Get("Location"))
+		}
+		if r := us.send(t, req{method: "GET", path: "/don-vi"}); r.status != 401 {
+			t.Errorf("/don-vi, nobody signed in: %d", r.status)
 		}
 		if r := us.send(t, req{method: "GET", path: "/don-vi/tep/don-vi.css"}); r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") {
 			t.Errorf("style sheet: %d", r.status)
