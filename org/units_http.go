@@ -1395,7 +1395,7 @@ func (h *Handler) ImportVillagesForm(w http.ResponseWriter, r *http.Request) {
 	}
 	_, prob, err := h.importVillages(w, r, code)
 	if prob == nil && err == nil {
-		http.Redirect(w, r, "/quan-tri/dia-ban/"+code+"?ok=nhap", http.StatusSeeOther)
+		http.Redirect(w, r, unitURL(UnitOf(code, MTTQ))+"?ok=nhap-th#nhap-thon", http.StatusSeeOther)
 		return
 	}
 	if prob == nil {

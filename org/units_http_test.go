@@ -680,8 +680,27 @@ func TestUnitPages(t *testing.T) {
 		}
 		ct, body = multipartFile(t, "thon.csv", []byte("Tên,Loại\nHòa Bình,Thôn\nAn Phú,Ấp\n"), "csrf_token", testCSRF)
 		r = us.send(t, req{method: "POST", path: "/quan-tri/dia-ban/26740/thon/nhap", who: "26740/MTTQ", role: "reporter", ct: ct, body: body})
-		if r.status != 303 {
-			t.Errorf("villages import form: %d %.300s", r.status, r.body)
+		if r.status != 303 || r.header.Get("Location") != page+"?ok=nhap-th#nhap-thon" {
+			t.Errorf("villages import form: %d %s %.300s", r.status, r.header.Get("Location"), r.body)
+		}
+		vs, _ := us.store.Villages(ctx, "26740", false)
+		if len(vs) == 0 {
+			t.Fatal("no village imported")
+		}
+		// A retired village's page: read, no forms.
+		if _, err := us.store.RetireVillage(ctx, vs[0].Code); err != nil {
+			t.Fatal(err)
+		}
+		vpage := "/don-vi/" + vs[0].Code + "/MTTQ"
+		r = us.send(t, req{method: "GET", path: vpage, who: "26740/MTTQ", role: "reporter"})
+		if r.status != 200 || !strings.Contains(r.body, "Đã ngừng hoạt động") || strings.Contains(r.body, `action="`+vpage+`/ho-so"`) {
+			t.Errorf("retired village's page: %d %.300s", r.status, r.body)
+		}
+		if r := form(vpage+"/ho-so", url.Values{"csrf_token": {testCSRF}, "members": {"3"}}); r.status != 409 {
+			t.Errorf("retired village's form: %d", r.status)
+		}
+		if _, err := us.store.CreateVillage(ctx, "26740", vs[0].ShortName, vs[0].Kind); err != nil {
+			t.Fatal(err)
 		}
 		if vs, _ := us.store.Villages(ctx, "26740", false); len(vs) != 2 {
 			t.Errorf("%d villages after the import form", len(vs))
