@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -296,6 +297,50 @@ func TestUnitsStore(t *testing.T) {
 		rows, _, _ = s.Units(ctx, org.Village, "26740", org.MTTQ, "", 100, true)
 		if len(rows) != 2 || !rows[0].Retired || rows[1].Retired {
 			t.Errorf("with retired %+v", rows)
+		}
+	})
+}
+
+// TestRolloutRealList computes the rollout figures over the official
+// list: every province a row, every commune counted once.
+func TestRolloutRealList(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports the whole official list")
+	}
+	path := testenv.SharedPath(t, "data", "admin-units", "vn_admin_units_flat.csv")
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		importFile(t, s, path)
+		if _, err := s.CreateVillage(ctx, "26740", "Tổ dân phố 1", "Tổ dân phố"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SaveStaff(ctx, org.UnitOf("26740", org.MTTQ), []org.Person{{Name: "A"}}, -1, "x"); err != nil {
+			t.Fatal(err)
+		}
+		ro, err := s.Rollout(ctx, "VN")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ro.Rows) != 34 || ro.Total.Communes != 3321 || ro.Total.CommunesWithVillages != 1 || ro.Total.CommunesWithStaff != 1 || ro.Total.StaffPercent != 0.03 {
+			t.Errorf("%d provinces, total %+v", len(ro.Rows), ro.Total)
+		}
+		sum := 0
+		for _, r := range ro.Rows {
+			sum += r.Communes
+			if r.Communes == 0 {
+				t.Errorf("province %s without communes", r.Code)
+			}
+		}
+		if sum != 3321 {
+			t.Errorf("communes by province sum to %d", sum)
+		}
+		hcm, err := s.Rollout(ctx, "79")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hcm.Total.Communes != len(hcm.Rows) || hcm.Total.CommunesWithVillages != 1 {
+			t.Errorf("Hồ Chí Minh: %d rows, total %+v", len(hcm.Rows), hcm.Total)
 		}
 	})
 }
