@@ -221,7 +221,7 @@ func (s *Store) Units(ctx context.Context, level Level, parent string, o Org, af
 	if o != "" {
 		orgs = []Org{o}
 	}
-	afterOrg := -1
+	afterOrg, afterTerr := -1, ""
 	if after != "" {
 		au, err := ParseUnit(after)
 		if err != nil {
@@ -233,6 +233,7 @@ func (s *Store) Units(ctx context.Context, level Level, parent string, o Org, af
 		}
 		where = append(where, fmt.Sprintf("path >= $%d", len(args)+1))
 		args = append(args, at.Path)
+		afterTerr = at.Code
 		// The page starts at the cursor's territory, whose organisations
 		// up to the cursor's are skipped.
 		for i, x := range orgs {
@@ -250,7 +251,7 @@ func (s *Store) Units(ctx context.Context, level Level, parent string, o Org, af
 	units = []UnitRow{}
 	for i, t := range ts {
 		for j, x := range orgs {
-			if after != "" && i == 0 && t.Code == strings.SplitN(after, "/", 2)[0] && j <= afterOrg {
+			if i == 0 && t.Code == afterTerr && j <= afterOrg {
 				continue
 			}
 			if len(units) == limit {
