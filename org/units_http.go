@@ -1020,7 +1020,7 @@ type unitPageView struct {
 	Territory   Territory
 	Ancestors   []Territory
 	Siblings    []UnitView // the territory's other units
-	Up          []UnitView // the units above that contain this one
+	Up          []UnitView // the units above of the same organisation, the country's first
 	Children    []UnitView // the same organisation's units one level down
 	Profile     Profile
 	Fields      []profileFieldView
@@ -1121,8 +1121,8 @@ func (h *Handler) renderUnit(w http.ResponseWriter, r *http.Request, status int,
 			v.Siblings = append(v.Siblings, unitView(t, o))
 		}
 	}
-	for i := len(v.Ancestors) - 1; i >= 0; i-- {
-		v.Up = append(v.Up, unitView(v.Ancestors[i], u.Org))
+	for _, a := range v.Ancestors {
+		v.Up = append(v.Up, unitView(a, u.Org))
 	}
 	if t.Level != Village {
 		kids, err := h.store.Children(ctx, t.Code)

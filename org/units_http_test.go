@@ -96,6 +96,7 @@ func (rc *recorder) all() string {
 }
 
 type unitsSite struct {
+	h     http.Handler
 	srv   *httptest.Server
 	store *org.Store
 	audit *recorder
@@ -130,6 +131,7 @@ func newUnitsSite(t *testing.T, db *store.DB) *unitsSite {
 			},
 		}},
 	})
+	us.h = h
 	us.srv = httptest.NewServer(h)
 	t.Cleanup(us.srv.Close)
 	return us
