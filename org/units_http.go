@@ -1039,6 +1039,9 @@ type unitPageView struct {
 	Error       string
 	RowErrors   []sheet.CellError
 	Add         Person
+	AddOpen     bool // the add form failed: show it open
+	EditN       int    // the person whose edit form failed, from 1
+	Edit        Person // what it held
 	CSRFField   string
 	CSRF        string
 }
@@ -1053,6 +1056,7 @@ var unitFlashes = map[string]string{
 	"dem":     "Đã lấy số cán bộ chuyên trách, ủy viên từ danh sách cán bộ.",
 	"them":    "Đã thêm một người vào danh sách cán bộ.",
 	"xoa":     "Đã bỏ một người khỏi danh sách cán bộ.",
+	"sua":     "Đã sửa thông tin trong danh sách cán bộ.",
 	"nhap":    "Đã nhập danh sách cán bộ từ tệp.",
 	"nhap-th": "Đã nhập các thôn, tổ dân phố từ tệp.",
 }
@@ -1281,7 +1285,9 @@ func (h *Handler) ProfileForm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// AddPersonForm adds one person at the end of the unit's staff list.
+// AddPersonForm adds one person at the end of the unit's staff list or,
+// with n (from 1), changes the n-th person of the list at the version the
+// page showed.
 func (h *Handler) AddPersonForm(w http.ResponseWriter, r *http.Request) {
 	u, _, ok := h.formUnit(w, r, ActionStaffWrite)
 	if !ok || !h.parseForm(w, r) {
@@ -1291,6 +1297,10 @@ func (h *Handler) AddPersonForm(w http.ResponseWriter, r *http.Request) {
 		Email: r.PostFormValue("email"), Note: r.PostFormValue("note"), FullTime: r.PostFormValue("full_time") == "1",
 		Committee: r.PostFormValue("committee_member") == "1", Executive: r.PostFormValue("executive_member") == "1"}
 	p.normalize()
+	edit := 0
+	if s := r.PostFormValue("n"); s != "" {
+		edit, _ = strconv.Atoi(s)
+	}
 	problem := ""
 	if probs := p.Check(""); len(probs) > 0 {
 		problem = probs[0].Message
@@ -1305,13 +1315,26 @@ func (h *Handler) AddPersonForm(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			ver = l.Version
 		}
-		_, err = h.saveStaff(r, u, append(l.People, p), ver, AuditStaffUpdate)
+		people := append(append([]Person(nil), l.People...), p)
+		what := "them"
+		if edit != 0 {
+			if edit < 0 || edit > len(l.People) || ver != l.Version {
+				err = ErrConflict
+			}
+			people, what = append(append([]Person(nil), l.People...)), "sua"
+			if err == nil {
+				people[edit-1] = p
+			}
+		}
+		if err == nil {
+			_, err = h.saveStaff(r, u, people, ver, AuditStaffUpdate)
+		}
 		switch {
 		case err == nil:
-			h.unitDone(w, r, u, "them", "can-bo")
+			h.unitDone(w, r, u, what, "can-bo")
 			return
 		case errors.Is(err, ErrConflict):
-			problem = "Danh sách đã được người khác sửa trong lúc bạn sửa. Hãy xem lại danh sách dưới đây rồi thêm lại."
+			problem = "Danh sách đã được người khác sửa trong lúc bạn sửa. Hãy xem lại danh sách dưới đây rồi sửa lại."
 		case errors.Is(err, ErrInvalid):
 			problem = "Danh sách có quá nhiều người hoặc có thông tin không hợp lệ."
 		default:
@@ -1319,7 +1342,14 @@ func (h *Handler) AddPersonForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.renderUnit(w, r, http.StatusUnprocessableEntity, func(v *unitPageView) { v.Error, v.Add = problem, p })
+	h.renderUnit(w, r, http.StatusUnprocessableEntity, func(v *unitPageView) {
+		v.Error = problem
+		if edit != 0 {
+			v.EditN, v.Edit = edit, p
+		} else {
+			v.Add, v.AddOpen = p, true
+		}
+	})
 }
 
 // RemovePersonForm removes the person at position n (from 1) of the list
