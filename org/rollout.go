@@ -155,36 +155,47 @@ func guardFormula(s string) string {
 	return s
 }
 
-// writeRolloutCSV writes the table as CSV in UTF-8 with a byte order
-// mark, which Excel needs to read Vietnamese.
-func writeRolloutCSV(w io.Writer, ro Rollout) error {
+// rolloutTable is the rollout figures as exported: a row per territory
+// and the total.
+func rolloutTable(ro Rollout) [][]any {
+	rows := make([][]any, 0, len(ro.Rows)+1)
+	for _, r := range ro.Rows {
+		rows = append(rows, rolloutCells(r))
+	}
+	return append(rows, rolloutCells(ro.Total))
+}
+
+// writeCSV writes a table as CSV in UTF-8 with a byte order mark, which
+// Excel needs to read Vietnamese; text that a spreadsheet would read as a
+// formula gets a leading apostrophe.
+func writeCSV(w io.Writer, header []string, rows [][]any) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("\ufeff")
 	cw := csv.NewWriter(bw)
 	cw.UseCRLF = true
-	rec := make([]string, len(rolloutHeader))
-	write := func(cells []any) {
-		for i, v := range cells {
+	rec := make([]string, len(header))
+	for i, h := range header {
+		rec[i] = guardFormula(h)
+	}
+	cw.Write(rec)
+	for _, row := range rows {
+		rec = rec[:0]
+		for _, v := range row {
 			switch x := v.(type) {
 			case string:
-				rec[i] = guardFormula(x)
+				rec = append(rec, guardFormula(x))
+			case bool:
+				rec = append(rec, map[bool]string{true: "x", false: ""}[x])
 			case int:
-				rec[i] = strconv.Itoa(x)
+				rec = append(rec, strconv.Itoa(x))
 			case float64:
-				rec[i] = strconv.FormatFloat(x, 'f', -1, 64)
+				rec = append(rec, strconv.FormatFloat(x, 'f', -1, 64))
+			default:
+				rec = append(rec, guardFormula(fmt.Sprint(x)))
 			}
 		}
 		cw.Write(rec)
 	}
-	hdr := make([]any, len(rolloutHeader))
-	for i, h := range rolloutHeader {
-		hdr[i] = h
-	}
-	write(hdr)
-	for _, r := range ro.Rows {
-		write(rolloutCells(r))
-	}
-	write(rolloutCells(ro.Total))
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return err
@@ -192,12 +203,12 @@ func writeRolloutCSV(w io.Writer, ro Rollout) error {
 	return bw.Flush()
 }
 
-// writeRolloutXLSX writes the table as one sheet through excelize's
-// streaming writer.
-func writeRolloutXLSX(w io.Writer, ro Rollout) error {
+// writeXLSX writes a table as one sheet through excelize's streaming
+// writer, the header in bold, the last row too when boldLast; text that a
+// spreadsheet would read as a formula gets a leading apostrophe.
+func writeXLSX(w io.Writer, sheet string, header []string, rows [][]any, widths []float64, boldLast bool) error {
 	x := excelize.NewFile()
 	defer x.Close()
-	const sheet = "Triển khai"
 	if err := x.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
@@ -209,29 +220,30 @@ func writeRolloutXLSX(w io.Writer, ro Rollout) error {
 	if err != nil {
 		return err
 	}
-	for c, width := range []float64{10, 36, 10, 18, 10, 14, 18, 10, 16} {
+	for c, width := range widths {
 		if err := sw.SetColWidth(c+1, c+1, width); err != nil {
 			return err
 		}
 	}
-	head := make([]any, len(rolloutHeader))
-	for c, h := range rolloutHeader {
+	head := make([]any, len(header))
+	for c, h := range header {
 		head[c] = excelize.Cell{StyleID: bold, Value: guardFormula(h)}
 	}
 	if err := sw.SetRow("A1", head); err != nil {
 		return err
 	}
-	all := append(append([]RolloutRow(nil), ro.Rows...), ro.Total)
-	for i, r := range all {
-		cells := rolloutCells(r)
-		for c, v := range cells {
-			if s, ok := v.(string); ok {
-				cells[c] = guardFormula(s)
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for c, v := range row {
+			switch x := v.(type) {
+			case string:
+				v = guardFormula(x)
+			case bool:
+				v = map[bool]string{true: "x", false: ""}[x]
 			}
-		}
-		if i == len(all)-1 {
-			for c := range cells {
-				cells[c] = excelize.Cell{StyleID: bold, Value: cells[c]}
+			cells[c] = v
+			if boldLast && i == len(rows)-1 {
+				cells[c] = excelize.Cell{StyleID: bold, Value: v}
 			}
 		}
 		name, err := excelize.CoordinatesToCellName(1, i+2)
@@ -247,6 +259,26 @@ func writeRolloutXLSX(w io.Writer, ro Rollout) error {
 	}
 	_, err = x.WriteTo(w)
 	return err
+}
+
+// sendFile answers a table as a CSV or XLSX attachment named name, never
+// cached.
+func (h *Handler) sendFile(w http.ResponseWriter, r *http.Request, format, name, sheet string, header []string, rows [][]any, widths []float64, boldLast bool) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	var err error
+	if format == "csv" {
+		hd.Set("Content-Type", "text/csv; charset=utf-8")
+		hd.Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		err = writeCSV(w, header, rows)
+	} else {
+		hd.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		hd.Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		err = writeXLSX(w, sheet, header, rows, widths, boldLast)
+	}
+	if err != nil && r.Context().Err() == nil {
+		h.log.ErrorContext(r.Context(), "org: export failed", "format", format, "err", err)
+	}
 }
 
 // APIRollout answers GET /api/v1/org/rollout?parent=CODE[&format=csv|xlsx]:
@@ -289,27 +321,13 @@ func (h *Handler) APIRollout(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err, "parent")
 		return
 	}
-	name := "trien-khai_" + parent + "_" + ro.At.In(vietnam).Format("2006-01-02")
-	hd := w.Header()
-	switch format {
-	case "csv":
-		hd.Set("Content-Type", "text/csv; charset=utf-8")
-		hd.Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-		hd.Set("Cache-Control", "no-store")
-		if err := writeRolloutCSV(w, ro); err != nil && r.Context().Err() == nil {
-			h.log.ErrorContext(r.Context(), "org: rollout CSV", "err", err)
-		}
-	case "xlsx":
-		hd.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		hd.Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
-		hd.Set("Cache-Control", "no-store")
-		if err := writeRolloutXLSX(w, ro); err != nil && r.Context().Err() == nil {
-			h.log.ErrorContext(r.Context(), "org: rollout XLSX", "err", err)
-		}
-	default:
-		hd.Set("Cache-Control", "no-store")
-		api.WriteJSON(w, http.StatusOK, ro)
+	if format == "csv" || format == "xlsx" {
+		name := "trien-khai_" + parent + "_" + ro.At.In(vietnam).Format("2006-01-02")
+		h.sendFile(w, r, format, name, "Triển khai", rolloutHeader, rolloutTable(ro), []float64{10, 36, 10, 18, 10, 14, 18, 10, 16}, true)
+		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
+	api.WriteJSON(w, http.StatusOK, ro)
 }
 
 // vietnam is the time zone dates are shown in.

@@ -533,15 +533,41 @@ type StaffRequest struct {
 }
 
 // APIStaff answers GET /api/v1/org/units/{territory}/{org}/staff for those
-// allowed org.staff.read on the unit: personal data, never cached.
+// allowed org.staff.read on the unit: personal data, never cached. With
+// format=csv or xlsx it is a file in the import's columns, which can be
+// edited and imported again.
 func (h *Handler) APIStaff(w http.ResponseWriter, r *http.Request) {
 	u, t, ok := h.apiUnit(w, r)
-	if !ok || !h.allowAPI(w, r, ActionStaffRead, u) {
+	if !ok {
+		return
+	}
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "", "json", "csv", "xlsx":
+	default:
+		api.WriteError(w, http.StatusBadRequest, "invalid_parameter", "format",
+			fmt.Sprintf("Định dạng %q không có: chọn json, csv hoặc xlsx.", clipText(format, 20)))
+		return
+	}
+	if !h.allowAPI(w, r, ActionStaffRead, u) {
 		return
 	}
 	l, err := h.store.Staff(r.Context(), u)
 	if err != nil {
 		h.unitProblem(w, r, err)
+		return
+	}
+	if format == "csv" || format == "xlsx" {
+		header := make([]string, len(staffColumns))
+		for i, c := range staffColumns {
+			header[i] = c.Label
+		}
+		rows := make([][]any, len(l.People))
+		for i, p := range l.People {
+			rows[i] = []any{p.Name, p.Position, p.FullTime, p.Committee, p.Executive, p.Phone, p.Email, p.Note}
+		}
+		name := "danh-sach-can-bo_" + u.Territory + "-" + string(u.Org)
+		h.sendFile(w, r, format, name, "Danh sách cán bộ", header, rows, []float64{28, 24, 12, 12, 12, 16, 28, 24}, false)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -1039,7 +1065,7 @@ type unitPageView struct {
 	Error       string
 	RowErrors   []sheet.CellError
 	Add         Person
-	AddOpen     bool // the add form failed: show it open
+	AddOpen     bool   // the add form failed: show it open
 	EditN       int    // the person whose edit form failed, from 1
 	Edit        Person // what it held
 	CSRFField   string
@@ -1321,7 +1347,7 @@ func (h *Handler) AddPersonForm(w http.ResponseWriter, r *http.Request) {
 			if edit < 0 || edit > len(l.People) || ver != l.Version {
 				err = ErrConflict
 			}
-			people, what = append(append([]Person(nil), l.People...)), "sua"
+			people, what = append([]Person(nil), l.People...), "sua"
 			if err == nil {
 				people[edit-1] = p
 			}

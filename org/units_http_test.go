@@ -463,6 +463,41 @@ func TestImportStaffAPI(t *testing.T) {
 			t.Errorf("after refused imports: version %d, %d people", l.Version, len(l.People))
 		}
 
+		// The list exported as CSV imports again unchanged; its cells that
+		// a spreadsheet would run are neutralised.
+		if _, _, err := us.store.SaveStaff(t.Context(), org.UnitOf("26740", org.HPN), []org.Person{
+			{Name: "Trần Thị Bình", Position: "Chủ tịch", FullTime: true, Executive: true, Phone: "+84 912 345 678", Note: "Phụ trách khu phố 1, 2"},
+			{Name: "Lê Thị Cúc", Committee: true, Note: "@ họp thứ Hai"},
+		}, -1, "x"); err != nil {
+			t.Fatal(err)
+		}
+		exp := us.send(t, req{method: "GET", path: "/api/v1/org/units/26740/HPN/staff?format=csv", who: "26740/HPN", role: "reporter"})
+		if exp.status != 200 || !strings.Contains(exp.body, "'@ họp thứ Hai") || exp.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("CSV export: %d %q", exp.status, exp.body)
+		}
+		if r := us.send(t, req{method: "GET", path: "/api/v1/org/units/26740/HPN/staff?format=csv", who: "26740/HPN", role: "viewer"}); r.status != 403 || strings.Contains(r.body, "0912") {
+			t.Errorf("CSV export to a viewer: %d", r.status)
+		}
+		clean := []org.Person{
+			{Name: "Trần Thị Bình", Position: "Chủ tịch", FullTime: true, Executive: true, Phone: "+84 912 345 678", Note: "Phụ trách khu phố 1, 2"},
+			{Name: "Lê Thị Cúc", Committee: true, Email: "cuc@hpn.vn"},
+		}
+		before, _, err := us.store.SaveStaff(t.Context(), org.UnitOf("26740", org.HPN), clean, -1, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, format := range []string{"xlsx", "csv"} {
+			exp := us.send(t, req{method: "GET", path: "/api/v1/org/units/26740/HPN/staff?format=" + format, who: "26740/HPN", role: "reporter"})
+			if exp.status != 200 {
+				t.Fatalf("%s export: %d %.200s", format, exp.status, exp.body)
+			}
+			m = post("26740/HPN", "reporter", "application/octet-stream", []byte(exp.body), 200)
+			after, _ := us.store.Staff(t.Context(), org.UnitOf("26740", org.HPN))
+			if after.Version != before.Version || !slices.Equal(after.People, clean) {
+				t.Errorf("%s export imported again: version %d → %d, %+v", format, before.Version, after.Version, after.People)
+			}
+		}
+
 		// XLSX in a multipart form replaces the list.
 		ct, body := multipartFile(t, "ds.xlsx", xlsxOf(t, []any{"Họ tên", "Chức vụ", "SĐT"}, []any{"Phạm Văn Dũng", "Chủ tịch", "0911222333"}))
 		m = post("26740/HPN", "reporter", ct, body, 200)

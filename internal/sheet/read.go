@@ -280,7 +280,7 @@ func build(cells [][]string, lines []int, formulas Errors) (Table, error) {
 		}
 		out := make([]string, width)
 		for c := range min(width, len(row)) {
-			out[c] = strings.TrimSpace(row[c])
+			out[c] = unguard(strings.TrimSpace(row[c]))
 			check(line, c, out[c])
 		}
 		t.Rows = append(t.Rows, out)
@@ -320,6 +320,17 @@ func Formula(s string) bool {
 		return false
 	}
 	return true
+}
+
+// unguard drops the apostrophe that exports put before text starting
+// with = + - @ (and that spreadsheets read as "this is text"), so that a
+// file exported here imports again: the text is then judged by Formula
+// like any other.
+func unguard(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@", rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 func blank(row []string) bool {

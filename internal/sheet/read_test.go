@@ -143,3 +143,20 @@ func TestFormula(t *testing.T) {
 		}
 	}
 }
+
+// An export's neutralised cells import again: the apostrophe goes, and
+// what follows is judged as typed.
+func TestReadDropsExportApostrophe(t *testing.T) {
+	tb, err := sheet.Read(strings.NewReader("Tên,Điện thoại\nAn,'+84 912 345 678\nBình,'Nhà văn hóa\n"), "x.csv", 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Rows[0][1] != "+84 912 345 678" || tb.Rows[1][1] != "'Nhà văn hóa" {
+		t.Errorf("rows %q", tb.Rows)
+	}
+	_, err = sheet.Read(strings.NewReader("Tên,Ghi chú\nAn,'=HYPERLINK(\"x\")\n"), "x.csv", 1<<10)
+	var errs sheet.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Row != 2 {
+		t.Errorf("a guarded formula: %v", err)
+	}
+}
