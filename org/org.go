@@ -92,7 +92,9 @@
 // name (against the active villages or an earlier row), or a cell
 // holding a formula or starting with = + - @ (internal/sheet) is a 400
 // whose body lists every problem by row (as the spreadsheet numbers it),
-// column and message, and nothing is written.
+// column and message, and nothing is written. A staff list is exported
+// (to org.staff.read only) in the same columns, text starting with = + -
+// @ behind an apostrophe, and imports again unchanged.
 //
 // # Rollout figures
 //
@@ -160,7 +162,8 @@
 //	                                                the next page (limit ≤ 1,200, default 300)
 //	GET    /api/v1/org/units/{territory}/{org}/profile  the profile and its latest changes
 //	PUT    /api/v1/org/units/{territory}/{org}/profile  {fields to change…, "version"}; ?from_staff=1
-//	GET    /api/v1/org/units/{territory}/{org}/staff    {"staff":{"people","version"},"counts"}
+//	GET    /api/v1/org/units/{territory}/{org}/staff    {"staff":{"people","version"},"counts"};
+//	                                                ?format=csv|xlsx: a file in the import's columns
 //	PUT    /api/v1/org/units/{territory}/{org}/staff    {"people":[…], "version"} (the whole list)
 //	POST   /api/v1/org/units/{territory}/{org}/staff/import  CSV or XLSX, replaces the list
 //	GET    /api/v1/org/rollout?parent=VN|PROVINCE[&format=csv|xlsx]  the rollout figures
@@ -173,7 +176,7 @@
 //	GET    /don-vi                                  the sender's unit's page
 //	GET    /don-vi/{territory}/{org}                a unit's page: profile, history, staff list, forms
 //	POST   /don-vi/{territory}/{org}/ho-so          save the profile (form; from_staff=1 takes the counts)
-//	POST   /don-vi/{territory}/{org}/can-bo         add a person (form)
+//	POST   /don-vi/{territory}/{org}/can-bo         add a person, or with n and version change the n-th (form)
 //	POST   /don-vi/{territory}/{org}/can-bo/xoa     remove a person (form: n, version)
 //	POST   /don-vi/{territory}/{org}/can-bo/nhap    import the staff list (multipart form)
 //	GET    /quan-tri/trien-khai[?parent=CODE]       the rollout table, with its exports
