@@ -1359,8 +1359,8 @@ func (h *Handler) AddPersonForm(w http.ResponseWriter, r *http.Request) {
 			h.pageError(w, r, err)
 			return
 		}
-		ver, err := strconv.Atoi(r.PostFormValue("version"))
-		if err != nil {
+		ver, verr := strconv.Atoi(r.PostFormValue("version"))
+		if verr != nil {
 			ver = l.Version
 		}
 		people := append(append([]Person(nil), l.People...), p)

@@ -695,31 +695,38 @@ func TestUnitPages(t *testing.T) {
 		if r.status != 303 {
 			t.Errorf("add: %d %.300s", r.status, r.body)
 		}
+		// Without a version, the person is added to the list as it is.
+		if r := form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "name": {"Phạm Văn Dũng"}}); r.status != 303 {
+			t.Errorf("add without a version: %d", r.status)
+		}
+		if r := form(page+"/can-bo/xoa", url.Values{"csrf_token": {testCSRF}, "version": {"3"}, "n": {"3"}}); r.status != 303 {
+			t.Errorf("remove the one added: %d", r.status)
+		}
 		if r := form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "name": {"X"}, "phone": {"12"}}); r.status != 422 {
 			t.Errorf("add with a bad phone: %d", r.status)
 		}
 		if r := form(page+"/can-bo/xoa", url.Values{"csrf_token": {testCSRF}, "version": {"1"}, "n": {"1"}}); r.status != 409 {
 			t.Errorf("remove on a stale version: %d", r.status)
 		}
-		if r := form(page+"/can-bo/xoa", url.Values{"csrf_token": {testCSRF}, "version": {"2"}, "n": {"1"}}); r.status != 303 {
+		if r := form(page+"/can-bo/xoa", url.Values{"csrf_token": {testCSRF}, "version": {"4"}, "n": {"1"}}); r.status != 303 {
 			t.Errorf("remove: %d %.300s", r.status, r.body)
 		}
 		// Edit the one left: a stale version is refused, a bad phone shows
 		// the edit form again, open, with what was typed.
-		if r := form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "version": {"2"}, "n": {"1"}, "name": {"Lê Văn Cường"}}); r.status != 422 || !strings.Contains(r.body, "người khác sửa") {
+		if r := form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "version": {"4"}, "n": {"1"}, "name": {"Lê Văn Cường"}}); r.status != 422 || !strings.Contains(r.body, "người khác sửa") {
 			t.Errorf("edit on a stale version: %d", r.status)
 		}
-		r = form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "version": {"3"}, "n": {"1"}, "name": {"Lê Văn Cường"}, "phone": {"99"}})
+		r = form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "version": {"5"}, "n": {"1"}, "name": {"Lê Văn Cường"}, "phone": {"99"}})
 		if r.status != 422 || !strings.Contains(r.body, `<details open>`) || !strings.Contains(r.body, `value="99"`) {
 			t.Errorf("edit with a bad phone: %d %.300s", r.status, r.body)
 		}
-		r = form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "version": {"3"}, "n": {"1"}, "name": {"Lê Văn Cường"},
+		r = form(page+"/can-bo", url.Values{"csrf_token": {testCSRF}, "version": {"5"}, "n": {"1"}, "name": {"Lê Văn Cường"},
 			"position": {"Chủ tịch"}, "phone": {"0933 444 555"}, "executive_member": {"1"}})
 		if r.status != 303 || r.header.Get("Location") != page+"?ok=sua#can-bo" {
 			t.Errorf("edit: %d %s", r.status, r.header.Get("Location"))
 		}
 		l, _ := us.store.Staff(ctx, u)
-		if len(l.People) != 1 || l.People[0] != (org.Person{Name: "Lê Văn Cường", Position: "Chủ tịch", Executive: true, Phone: "0933 444 555"}) || l.Version != 4 {
+		if len(l.People) != 1 || l.People[0] != (org.Person{Name: "Lê Văn Cường", Position: "Chủ tịch", Executive: true, Phone: "0933 444 555"}) || l.Version != 6 {
 			t.Errorf("list after the forms %+v (version %d)", l.People, l.Version)
 		}
 
