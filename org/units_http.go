@@ -1347,7 +1347,10 @@ func (h *Handler) AddPersonForm(w http.ResponseWriter, r *http.Request) {
 	p.normalize()
 	edit := 0
 	if s := r.PostFormValue("n"); s != "" {
-		edit, _ = strconv.Atoi(s)
+		var err error
+		if edit, err = strconv.Atoi(s); err != nil || edit == 0 {
+			edit = -1 // no such person
+		}
 	}
 	problem := ""
 	if probs := p.Check(""); len(probs) > 0 {
