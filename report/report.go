@@ -101,6 +101,7 @@
 //
 //	action           unit            asked by
 //	report.read      the unit        GET …/reports/{period}, GET …/rollup (the roll-up's unit)
+//	org.staff.read   the unit        GET …/rollup?contacts=1, besides report.read
 //	report.file      the unit        PUT …/reports/{period}
 //	report.approve   the unit        POST …/approve, …/return, …/exception — through
 //	                                 OverAuthorizer: grants at a higher territory only
@@ -118,7 +119,12 @@
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/approve  {"note"} or nothing
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/return   {"reason"}
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/exception {"until","reason"}
-//	GET  /api/v1/org/units/{territory}/{org}/rollup?period=…[&org=all][&dataset=][&format=csv|xlsx]
+//	GET  /api/v1/org/units/{territory}/{org}/rollup?period=…[&org=all][&dataset=][&missing_limit=N]
+//	     [&children=1][&trend=N][&contacts=1][&format=csv|xlsx]
+//
+// contacts=1 adds whom to call about each missing unit listed, from the
+// units' staff lists (org.Store.Contacts): personal data, so it also asks
+// org.staff.read on the roll-up's unit.
 //
 // API errors are {"error":{"code","message","field"}}: 400 invalid_value
 // (field: values.KEY), unknown_field, invalid_period, invalid_parameter,
