@@ -124,6 +124,11 @@ var reportEndpoints = []endpoint{
 		try: func(t *testing.T, f *fixture, token, target string) bool {
 			return status(t, f.get("/api/v1/org/units/"+target+"/rollup?period="+thisWeek(), token), http.StatusOK)
 		}},
+	{name: "GET /api/v1/org/units/{territory}/{org}/rollup?contacts=1 (staff contacts: report.read and org.staff.read)",
+		allowed: []auth.Role{auth.Admin, auth.Reporter},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			return status(t, f.get("/api/v1/org/units/"+target+"/rollup?contacts=1&period="+thisWeek(), token), http.StatusOK)
+		}},
 }
 
 // weeksBack gives each approval case a week of its own, before this one,

@@ -59,8 +59,8 @@ type Field struct {
 	// unless DropComment (a text field's key) explains it.
 	MaxDropPercent float64 `json:"max_drop_percent,omitempty"`
 	DropComment    string  `json:"drop_comment,omitempty"`
-	// FromProfile names the unit profile's field a form may prefill this
-	// field from.
+	// FromProfile names the unit profile's field (org.Profile's JSON key:
+	// members, full_time_staff…) a form may prefill this field from.
 	FromProfile string `json:"from_profile,omitempty"`
 }
 
@@ -221,10 +221,10 @@ func DefaultDatasets() []Dataset {
 			{Key: "members", Label: "Số hội viên, đoàn viên", Type: Integer, Required: true, Min: zero(),
 				MaxDropPercent: 20, DropComment: "notes", FromProfile: "members",
 				Help: "Tổng số hội viên, đoàn viên (với Mặt trận: số thành viên) của đơn vị đến cuối tuần."},
-			{Key: "staff", Label: "Số cán bộ", Type: Integer, Required: true, Min: zero(), FromProfile: "staff",
+			{Key: "staff", Label: "Số cán bộ", Type: Integer, Required: true, Min: zero(),
 				Help: "Cán bộ của đơn vị, chuyên trách và không chuyên trách."},
 			{Key: "full_time", Label: "Trong đó: cán bộ chuyên trách", Type: Integer, Required: true, Min: zero(),
-				LessOrEqual: "staff", FromProfile: "full_time"},
+				LessOrEqual: "staff", FromProfile: "full_time_staff"},
 			{Key: "activities", Label: "Số hoạt động đã tổ chức", Type: Integer, Required: true, Min: zero()},
 			{Key: "citizens_reached", Label: "Số lượt người dân được tiếp cận", Type: Integer, Min: zero()},
 			{Key: "feedback_received", Label: "Số ý kiến, kiến nghị tiếp nhận", Type: Integer, Min: zero()},

@@ -18,6 +18,10 @@ const (
 	ActionFile    = "report.file"
 	ActionRead    = "report.read"
 	ActionApprove = "report.approve"
+	// ActionStaffRead (org's) is asked, besides report.read, for the
+	// missing units' contacts (contacts=1): their phones and e-mails are
+	// personal data.
+	ActionStaffRead = "org.staff.read"
 )
 
 // The audited actions, recorded on the report's unit with the target
@@ -262,6 +266,8 @@ func actionLabel(action string) string {
 		return "xem báo cáo"
 	case ActionApprove:
 		return "duyệt, trả lại hoặc mở khóa báo cáo (chỉ cấp trên)"
+	case ActionStaffRead:
+		return "xem thông tin liên hệ của cán bộ"
 	}
 	return action
 }
@@ -507,15 +513,18 @@ func (h *Handler) APIException(w http.ResponseWriter, r *http.Request) {
 }
 
 // RollupResponse is the body of GET …/rollup: the roll-up, with the
-// completion table when children=1 and the trend when trend=N.
+// completion table when children=1, the trend when trend=N, and with
+// contacts=1 whom to call about each missing unit listed (from the units'
+// staff lists; units without one are left out).
 type RollupResponse struct {
 	Rollup
-	Children []ChildRow `json:"children,omitempty"`
-	Trend    []Rollup   `json:"trend,omitempty"`
+	Children        []ChildRow             `json:"children,omitempty"`
+	Trend           []Rollup               `json:"trend,omitempty"`
+	MissingContacts map[string]org.Contact `json:"missing_contacts,omitempty"`
 }
 
 // APIRollup answers GET …/rollup?period=…[&org=all][&missing_limit=N]
-// [&children=1][&trend=N][&format=csv|xlsx].
+// [&children=1][&trend=N][&contacts=1][&format=csv|xlsx].
 func (h *Handler) APIRollup(w http.ResponseWriter, r *http.Request) {
 	q, e := h.parse(r, "query")
 	if e != nil {
@@ -569,9 +578,24 @@ func (h *Handler) APIRollup(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, h.log, api.BadRequest("invalid_parameter", "children", "children chỉ nhận 1 (children=1 adds the completion table)."))
 		return
 	}
+	contacts := false
+	switch qs.Get("contacts") {
+	case "":
+	case "1", "true":
+		contacts = true
+	default:
+		api.Fail(w, r, h.log, api.BadRequest("invalid_parameter", "contacts", "contacts chỉ nhận 1 (contacts=1 adds whom to call about the missing units)."))
+		return
+	}
 	if err := h.authz.Authorize(r, ActionRead, q.unit.String()); err != nil {
 		h.refuse(w, r, ActionRead, q.unit.String(), err)
 		return
+	}
+	if contacts {
+		if err := h.authz.Authorize(r, ActionStaffRead, q.unit.String()); err != nil {
+			h.refuse(w, r, ActionStaffRead, q.unit.String(), err)
+			return
+		}
 	}
 	ctx := r.Context()
 	ru, err := h.svc.Rollup(ctx, q.ds.Key, q.unit, all, q.p, limit)
@@ -584,6 +608,23 @@ func (h *Handler) APIRollup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := RollupResponse{Rollup: ru}
+	if contacts && len(ru.Missing) > 0 {
+		units := make([]org.Unit, 0, len(ru.Missing))
+		for _, id := range ru.Missing {
+			if u, err := org.ParseUnit(id); err == nil {
+				units = append(units, u)
+			}
+		}
+		cs, err := h.svc.tree.Contacts(ctx, units)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		resp.MissingContacts = make(map[string]org.Contact, len(cs))
+		for u, c := range cs {
+			resp.MissingContacts[u.String()] = c
+		}
+	}
 	if children {
 		if resp.Children, err = h.svc.Children(ctx, q.ds.Key, q.unit, all, q.p); err != nil {
 			h.fail(w, r, err)

@@ -254,6 +254,21 @@ func TestAPIWorkflow(t *testing.T) {
 		if !slices.Equal(s.audits, want) {
 			t.Fatalf("audit log %v, want %v", s.audits, want)
 		}
+		// Whom to call about the commune that has not reported, from its
+		// staff list.
+		if _, _, err := svc.Tree().SaveStaff(context.Background(), unit(t, "26737/HND"), []org.Person{
+			{Name: "Lê Văn Bình", Position: "Phó Chủ tịch", FullTime: true, Phone: "0912345678"},
+			{Name: "Trần Thị An", Position: "Chủ tịch", FullTime: true, Phone: "0987654321", Email: "an@hnd.vn"},
+		}, 0, "test"); err != nil {
+			t.Fatal(err)
+		}
+		ru = decode[report.RollupResponse](t, s.do(t, "GET", "/api/v1/org/units/79/HND/rollup?period=2026-W47&contacts=1", province, ""))
+		if c := ru.MissingContacts["26737/HND"]; len(ru.Missing) != 1 || c.Name != "Trần Thị An" || c.Phone != "0987654321" {
+			t.Fatalf("contacts of %v: %+v", ru.Missing, ru.MissingContacts)
+		}
+		if a := s.do(t, "GET", "/api/v1/org/units/79/HND/rollup?period=2026-W47", province, ""); strings.Contains(a.body, "0987654321") {
+			t.Fatalf("contacts without contacts=1: %s", a.body)
+		}
 		if a := s.do(t, "GET", "/api/v1/org/datasets", "", ""); a.status != 200 || !strings.Contains(a.body, `"less_or_equal":"staff"`) {
 			t.Fatalf("datasets: %d %.300s", a.status, a.body)
 		}

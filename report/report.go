@@ -76,10 +76,32 @@
 // where nothing was reported. [Service.Rebuild] recomputes the buckets
 // from the reports; the property test checks both against a direct count.
 //
+// # Scale
+//
+// The target is 90,000 villages × 6 organisations × 52 weeks, about 28
+// million reports. A write is one transaction: the report's row (its
+// primary key), its history event, and at most one upsert per numeric
+// field and two counts into its bucket — whatever the size of the tree.
+// A roll-up reads, for its period only, the buckets under the unit
+// (about 3,400 × 6 × 9 rows for the country, a hundredth of that for a
+// province), the villages created or retired since the period began
+// (two index ranges), the reports of those villages, and, for the
+// missing list, the territories in path order until the limit is
+// reached. None of it grows with the number of periods kept: history
+// only adds rows of other periods to the same indexes. The completion
+// table is one roll-up per child; a trend one per period.
+//
+// report/reporttest generates data at that scale in bulk, and `mattranso
+// admin gen-reports --villages 90000 --weeks 52` fills a database with
+// it; the benchmarks (bench_test.go) run on such a database named by
+// MATTRANSO_BENCH_REPORT_DB, or on a reduced tree they generate, where
+// the national roll-up is measured with 1 and with 12 weeks of history.
+//
 // # Authorization and audit
 //
 //	action           unit            asked by
 //	report.read      the unit        GET …/reports/{period}, GET …/rollup (the roll-up's unit)
+//	org.staff.read   the unit        GET …/rollup?contacts=1, besides report.read
 //	report.file      the unit        PUT …/reports/{period}
 //	report.approve   the unit        POST …/approve, …/return, …/exception — through
 //	                                 OverAuthorizer: grants at a higher territory only
@@ -97,7 +119,12 @@
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/approve  {"note"} or nothing
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/return   {"reason"}
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/exception {"until","reason"}
-//	GET  /api/v1/org/units/{territory}/{org}/rollup?period=…[&org=all][&dataset=][&format=csv|xlsx]
+//	GET  /api/v1/org/units/{territory}/{org}/rollup?period=…[&org=all][&dataset=][&missing_limit=N]
+//	     [&children=1][&trend=N][&contacts=1][&format=csv|xlsx]
+//
+// contacts=1 adds whom to call about each missing unit listed, from the
+// units' staff lists (org.Store.Contacts): personal data, so it also asks
+// org.staff.read on the roll-up's unit.
 //
 // API errors are {"error":{"code","message","field"}}: 400 invalid_value
 // (field: values.KEY), unknown_field, invalid_period, invalid_parameter,

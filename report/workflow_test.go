@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,6 +337,55 @@ func TestDropRule(t *testing.T) {
 		v["notes"] = "Chuyển sinh hoạt 30 hội viên sang chi hội mới."
 		if _, err := svc.Save(ctx, "weekly", u, p, v, true, "c@x.vn"); err != nil {
 			t.Fatalf("explained: %v", err)
+		}
+	})
+}
+
+// Writers at once on the units of one bucket: every change lands in the
+// running totals exactly once, as a rebuild from the reports shows.
+func TestConcurrentSaves(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc, _ := newService(t, db, nil)
+		p := period(t, "2026-W47")
+		units := []string{"26734/MTTQ", "26734/CD", "26734/HND", "26737/MTTQ", "26737/HND"}
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for g := 0; g < 10; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := 0; i < 8; i++ {
+					u := unit(t, units[(g+i)%len(units)])
+					if _, err := svc.Save(ctx, "weekly", u, p, goodValues(100+g*10+i), (g+i)%3 != 0, "w"); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		before, err := svc.Rollup(ctx, "weekly", unit(t, "79/MTTQ"), true, p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Rebuild(ctx, "weekly", p.Key); err != nil {
+			t.Fatal(err)
+		}
+		after, err := svc.Rollup(ctx, "weekly", unit(t, "79/MTTQ"), true, p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before.Reported == 0 || before.Reported != after.Reported || before.OnTime != after.OnTime || !equalTotals(before.Totals, after.Totals) {
+			t.Fatalf("kept %+v, rebuilt %+v", before, after)
+		}
+		var events int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM report_events`).Scan(&events); err != nil || events != 80 {
+			t.Fatalf("%d events (%v), want 80", events, err)
 		}
 	})
 }

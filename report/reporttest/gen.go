@@ -197,7 +197,10 @@ func readUnits(ctx context.Context, db *store.DB) ([]terr, error) {
 
 // insertRows writes rows with multi-row INSERTs of at most batch rows.
 func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][]any) error {
-	const maxParams = 30000
+	// SQLite looks a $N parameter up in a list of the statement's names,
+	// which costs the square of their number: a thousand is the sweet
+	// spot.
+	const maxParams = 1000
 	batch := maxParams / cols
 	for len(rows) > 0 {
 		n := min(batch, len(rows))

@@ -238,6 +238,8 @@ var StaffTools = []auth.Tool{
 	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
 	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
 	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+	{Label: "Hồ sơ đơn vị, danh sách cán bộ", Href: "/don-vi", Action: auth.ReportRead},
+	{Label: "Tiến độ triển khai", Href: "/quan-tri/trien-khai", Action: auth.ReportRead},
 	{Label: "Báo cáo tuần", Href: "/bao-cao", Action: auth.ReportRead},
 }
 
