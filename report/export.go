@@ -59,9 +59,13 @@ func (h *Handler) writeRollupExport(w http.ResponseWriter, r *http.Request, ru R
 		h.fail(w, r, err)
 		return
 	}
-	var contacts map[org.Unit]Contact
-	if h.contacts != nil && len(ru.Missing) > 0 && canQuietly(r, h.authz, h.svc.tree, actionStaffRead, u, false) {
-		if contacts, err = missingContacts(ctx, h.contacts, ru.Missing); err != nil {
+	var contacts map[org.Unit]org.Contact
+	source := h.contacts
+	if source == nil {
+		source = h.svc.tree.Contacts
+	}
+	if len(ru.Missing) > 0 && canQuietly(r, h.authz, h.svc.tree, ActionStaffRead, u, false) {
+		if contacts, err = missingContacts(ctx, source, ru.Missing); err != nil {
 			h.log.WarnContext(ctx, "report: contacts of missing units", "err", err)
 			contacts = nil
 		}
@@ -92,7 +96,7 @@ func exportName(ru Rollup, ext string) string {
 	return name + "." + ext
 }
 
-func missingContacts(ctx context.Context, contacts ContactsFunc, ids []string) (map[org.Unit]Contact, error) {
+func missingContacts(ctx context.Context, contacts ContactsFunc, ids []string) (map[org.Unit]org.Contact, error) {
 	units := make([]org.Unit, 0, len(ids))
 	for _, id := range ids {
 		if u, err := org.ParseUnit(id); err == nil {
@@ -104,7 +108,7 @@ func missingContacts(ctx context.Context, contacts ContactsFunc, ids []string) (
 
 // writeRollupSheets writes the sheets of roll-up ru; contacts nil leaves
 // their columns out.
-func writeRollupSheets(sw *sheet.Writer, d Dataset, p Period, ru Rollup, children []ChildRow, contacts map[org.Unit]Contact) error {
+func writeRollupSheets(sw *sheet.Writer, d Dataset, p Period, ru Rollup, children []ChildRow, contacts map[org.Unit]org.Contact) error {
 	orgs := make([]string, len(ru.Orgs))
 	for i, o := range ru.Orgs {
 		orgs[i] = string(o)

@@ -65,15 +65,11 @@ type PagesRenderer interface {
 	Render(w http.ResponseWriter, r *http.Request, status int, name string, data any)
 }
 
-// Contact is the person to call about a unit that has not reported.
-type Contact struct {
-	Name, Position, Phone, Email string
-}
-
 // ContactsFunc gives the person to call about each of units that has
-// one (org's staff lists); the roll-up shows them beside the missing
-// units to those who may read staff data (org.staff.read).
-type ContactsFunc func(ctx context.Context, units []org.Unit) (map[org.Unit]Contact, error)
+// one; the roll-up shows them beside the missing units to those who may
+// read staff data (org.staff.read), and the exports carry them. By
+// default they come from the units' staff lists (org.Store.Contacts).
+type ContactsFunc func(ctx context.Context, units []org.Unit) (map[org.Unit]org.Contact, error)
 
 // Limits of the pages.
 const (
@@ -95,9 +91,6 @@ const (
 	lowPercent = 50
 )
 
-// actionStaffRead is the action that shows the contacts of the units
-// that have not reported: staff data is personal.
-const actionStaffRead = "org.staff.read"
 
 // pageDeps are what the pages need; the API's handler gives them.
 type pageDeps struct {
@@ -121,9 +114,8 @@ type pageHandler struct{ pageDeps }
 
 // PageOptions are what the pages need beyond the API's handler.
 type PageOptions struct {
-	// Contacts, when set, puts beside each unit that has not reported the
-	// person to call, for those who may read staff data; the exports
-	// carry them too.
+	// Contacts replaces the staff lists as the source of the person to
+	// call about each unit that has not reported.
 	Contacts ContactsFunc
 	// LoginURL is the site's sign-on, to which the pages send someone not
 	// signed in with ?next=; "" means "/auth/login".
@@ -135,6 +127,9 @@ type PageOptions struct {
 // lists the units at which the user holds a role when the Authorizer can
 // tell (a method Scopes(r, action) ([]string, error), as auth.Check has).
 func (h *Handler) RegisterPages(r Router, pages PagesRenderer, o PageOptions) {
+	if o.Contacts == nil {
+		o.Contacts = h.svc.tree.Contacts
+	}
 	h.contacts = o.Contacts
 	d := pageDeps{svc: h.svc, pages: pages, authorize: h.authz.Authorize, over: h.over.AuthorizeOver,
 		actor: h.actor, audit: func(r *http.Request, action, unit, target string) {
@@ -975,7 +970,7 @@ type childView struct {
 
 type missingView struct {
 	ID, Name, URL string
-	Contacts      []Contact
+	Contacts      []org.Contact
 }
 
 type textGroup struct {
@@ -1096,7 +1091,7 @@ func (h *pageHandler) buildRollup(r *http.Request, t target, all bool, missing, 
 		v.Missing = append(v.Missing, mv)
 	}
 	v.MissingMore = ru.MissingCount - len(v.Missing)
-	if h.contacts != nil && len(v.Missing) > 0 && h.can(r, actionStaffRead, u, false) {
+	if h.contacts != nil && len(v.Missing) > 0 && h.can(r, ActionStaffRead, u, false) {
 		units := make([]org.Unit, 0, len(v.Missing))
 		for _, m := range v.Missing {
 			if mu, err := org.ParseUnit(m.ID); err == nil {
@@ -1109,7 +1104,7 @@ func (h *pageHandler) buildRollup(r *http.Request, t target, all bool, missing, 
 			for i, m := range v.Missing {
 				if mu, err := org.ParseUnit(m.ID); err == nil {
 					if c, ok := cs[mu]; ok {
-						v.Missing[i].Contacts = []Contact{c}
+						v.Missing[i].Contacts = []org.Contact{c}
 					}
 				}
 			}

@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -40,8 +39,6 @@ type uiSite struct {
 	auth  *auth.Service
 	srv   *httptest.Server
 	logs  *lockedBuffer
-	// contacts are the staff the roll-up's contacts come from.
-	contacts map[org.Unit]report.Contact
 }
 
 type lockedBuffer struct {
@@ -126,17 +123,13 @@ func (s *uiSite) build(db *store.DB, oidc auth.OIDC) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.contacts = map[org.Unit]report.Contact{
-		{Territory: "26737", Org: org.HPN}: {Name: "Lê Thị Hoa", Position: "Chủ tịch Hội", Phone: "0912 345 678"},
-	}
-	contacts := func(_ context.Context, units []org.Unit) (map[org.Unit]report.Contact, error) {
-		out := map[org.Unit]report.Contact{}
-		for _, u := range units {
-			if c, ok := s.contacts[u]; ok {
-				out[u] = c
-			}
-		}
-		return out, nil
+	// Phường Tân Định's women's union has a staff list: the roll-up
+	// names whom to call there.
+	if _, _, err := s.svc.Tree().SaveStaff(ctx, org.Unit{Territory: "26737", Org: org.HPN}, []org.Person{
+		{Name: "Nguyễn Văn An", Position: "Ủy viên", Phone: "0987 000 111"},
+		{Name: "Lê Thị Hoa", Position: "Chủ tịch Hội", FullTime: true, Phone: "0912 345 678", Email: "hoa@hpn.test"},
+	}, 0, "test"); err != nil {
+		t.Fatal(err)
 	}
 	rh := report.NewHTTP(report.HTTPOptions{Service: s.svc, Authorizer: auth.Check, Over: overAuth{}, Auditor: auth.AuditLog,
 		Actor: auth.Actor, Logger: log})
@@ -149,7 +142,7 @@ func (s *uiSite) build(db *store.DB, oidc auth.OIDC) http.Handler {
 			}},
 			{Name: "report", Templates: report.Templates, Funcs: report.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
 				rh.Register(r)
-				rh.RegisterPages(r, p, report.PageOptions{Contacts: contacts})
+				rh.RegisterPages(r, p, report.PageOptions{})
 				return nil
 			}},
 		},
@@ -380,6 +373,26 @@ func TestPagesWorkflow(t *testing.T) {
 	d = s.do("GET", rollupPath, viewer, nil).doc(t)
 	if txt := d.Find("#ds-chua-bao-cao").Text(); strings.Contains(txt, "0912") || !strings.Contains(txt, "26737/HPN") {
 		t.Errorf("the viewer's missing list reads %q", txt)
+	}
+
+	// The export's missing list carries the same contact, to the
+	// province's reporter only.
+	for _, c := range []struct {
+		token string
+		want  string
+	}{{province, "26737/HPN|Hội Liên hiệp Phụ nữ Phường Tân Định|Lê Thị Hoa|Chủ tịch Hội|0912 345 678|hoa@hpn.test"},
+		{viewer, "26737/HPN|Hội Liên hiệp Phụ nữ Phường Tân Định"}} {
+		x := s.do("GET", "/api/v1/org/units/79/HPN/rollup?period=2026-W47&format=xlsx", c.token, nil)
+		s.want(x, 200, "the XLSX export")
+		f, err := excelize.OpenReader(bytes.NewReader(x.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := f.GetRows("Chưa báo cáo")
+		f.Close()
+		if err != nil || len(rows) != 2 || strings.Join(rows[1], "|") != c.want {
+			t.Errorf("the exported missing list: %q (%v), want %s", rows, err, c.want)
+		}
 	}
 
 	pr := s.do("GET", "/bao-cao/79/HPN/2026-W47/in", province, nil)
