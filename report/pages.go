@@ -91,7 +91,6 @@ const (
 	lowPercent = 50
 )
 
-
 // pageDeps are what the pages need; the API's handler gives them.
 type pageDeps struct {
 	svc   *Service
