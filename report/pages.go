@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -537,6 +538,7 @@ type fieldView struct {
 	Required        bool
 	Value           string
 	Error           string
+	Prefilled       bool // filled from the unit's profile, not yet saved
 	Step, Min       string
 	InputMode       string
 	MaxLen          int
@@ -573,7 +575,53 @@ func (h *pageHandler) form(w http.ResponseWriter, r *http.Request) {
 	}
 	v := h.formView(r, t, rep)
 	v.Flash = flashes[r.URL.Query().Get("ok")]
+	if rep.Version == 0 && v.Editable {
+		h.prefill(r, t, &v)
+	}
 	h.renderForm(w, r, http.StatusOK, v)
+}
+
+// prefill fills a report never saved with the unit's profile, for the
+// fields that name a profile field (FromProfile): a suggestion shown in
+// the form, stored only when the reporter saves it.
+func (h *pageHandler) prefill(r *http.Request, t target, v *formView) {
+	prof, err := h.svc.tree.Profile(r.Context(), t.Unit)
+	if err != nil || prof.Version == 0 {
+		if err != nil {
+			h.log.WarnContext(r.Context(), "report: profile for the form", "unit", t.Unit.String(), "err", err)
+		}
+		return
+	}
+	b, err := json.Marshal(prof)
+	var fields map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &fields)
+	}
+	if err != nil {
+		return
+	}
+	for i, f := range t.Dataset.Fields {
+		val, ok := fields[f.FromProfile]
+		if f.FromProfile == "" || !ok || v.Fields[i].Value != "" {
+			continue
+		}
+		switch x := val.(type) {
+		case float64:
+			if f.Type.Numeric() {
+				v.Fields[i].Value, v.Fields[i].Prefilled = formValue(x), true
+			}
+		case string:
+			if f.Type == Text && x != "" {
+				v.Fields[i].Value, v.Fields[i].Prefilled = x, true
+			}
+		}
+	}
+	for _, f := range v.Fields {
+		if f.Prefilled {
+			v.Flash = "Các ô đánh dấu “theo hồ sơ đơn vị” đã được điền sẵn từ hồ sơ của đơn vị; hãy kiểm tra trước khi lưu."
+			break
+		}
+	}
 }
 
 // serviceError shows a refusal of the service (an unknown unit, a unit

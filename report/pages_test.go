@@ -730,3 +730,33 @@ func TestPagesAllOrganisations(t *testing.T) {
 		t.Errorf("the upper level's home page reads %q", li.Text())
 	}
 }
+
+// TestPagesPrefillFromProfile: a report never saved opens with the
+// counts of the unit's profile, marked as such; nothing is stored until
+// the reporter saves, and a saved report shows what was saved.
+func TestPagesPrefillFromProfile(t *testing.T) {
+	s := newUISite(t, storetest.SQLite(t))
+	commune := s.token("hpn.saigon@mattranso.test", auth.Reporter, "26734/HPN")
+	u := org.Unit{Territory: "26734", Org: org.HPN}
+	if _, err := s.svc.Tree().SaveProfile(t.Context(), u, org.Profile{Members: 900, FullTimeStaff: 3}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	d := s.do("GET", formPath, commune, nil).doc(t)
+	for id, want := range map[string]string{"f_members": "900", "f_full_time": "3", "f_staff": ""} {
+		if v, _ := d.Find("#" + id).Attr("value"); v != want {
+			t.Errorf("#%s = %q, want %q", id, v, want)
+		}
+	}
+	if !strings.Contains(d.Find(`label[for="f_members"]`).Text(), "theo hồ sơ đơn vị") ||
+		strings.Contains(d.Find(`label[for="f_staff"]`).Text(), "theo hồ sơ đơn vị") {
+		t.Error("the prefilled fields are not told apart")
+	}
+	if rep, err := s.svc.Report(t.Context(), "weekly", u, period(t, "2026-W47")); err != nil || rep.Version != 0 {
+		t.Errorf("opening the form stored a report: version %d (%v)", rep.Version, err)
+	}
+	s.want(s.do("POST", formPath, commune, formValues("5", "2", false)), http.StatusSeeOther, "a draft")
+	d = s.do("GET", formPath, commune, nil).doc(t)
+	if v, _ := d.Find("#f_members").Attr("value"); v != "1250" || d.Find(".bc-prefilled").Length() != 0 {
+		t.Errorf("the saved draft shows members %q, %d prefilled marks", v, d.Find(".bc-prefilled").Length())
+	}
+}
