@@ -129,8 +129,8 @@ func writeRollupSheets(sw *sheet.Writer, d Dataset, p Period, ru Rollup, childre
 		{"Đã báo cáo (reported)", ru.Reported},
 		{"Phải báo cáo (expected)", ru.Expected},
 		{"Đúng hạn (on time)", ru.OnTime},
-		{"Tỷ lệ báo cáo (completeness)", sheet.Percent(ru.Percent / 100)},
-		{"Tỷ lệ đúng hạn (timeliness)", sheet.Percent(ru.OnTimePercent / 100)},
+		{"Tỷ lệ báo cáo, % (completeness)", sheet.Percent(ru.Percent / 100)},
+		{"Tỷ lệ đúng hạn, % (timeliness)", sheet.Percent(ru.OnTimePercent / 100)},
 		{"Chưa báo cáo (missing)", ru.MissingCount},
 		{"Báo cáo ngoài danh sách (extra)", ru.Extra},
 	}
@@ -156,7 +156,7 @@ func writeRollupSheets(sw *sheet.Writer, d Dataset, p Period, ru Rollup, childre
 	}
 
 	header := []string{"Mã địa bàn (territory)", "Đơn vị (unit)", "Đã báo cáo (reported)", "Phải báo cáo (expected)",
-		"Đúng hạn (on time)", "Tỷ lệ báo cáo (completeness)", "Tỷ lệ đúng hạn (timeliness)", "Ngoài danh sách (extra)"}
+		"Đúng hạn (on time)", "Tỷ lệ báo cáo, % (completeness)", "Tỷ lệ đúng hạn, % (timeliness)", "Ngoài danh sách (extra)"}
 	for _, f := range numeric {
 		header = append(header, f.Label+" ("+f.Key+")")
 	}

@@ -560,7 +560,7 @@ func TestRollupExportMatchesJSON(t *testing.T) {
 			}
 		}
 		for k, want := range map[string]string{"Đã báo cáo (reported)": "2", "Phải báo cáo (expected)": "2",
-			"Tỷ lệ báo cáo (completeness)": "1", "Mã đơn vị (unit id)": "79/HPN"} {
+			"Tỷ lệ báo cáo, % (completeness)": "1", "Mã đơn vị (unit id)": "79/HPN"} {
 			if summary[k] != want {
 				t.Errorf("XLSX %s = %q, want %q", k, summary[k], want)
 			}
