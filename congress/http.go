@@ -1,0 +1,3 @@
+package congress
+
+func (s *Service) registerAPI(r Router) {}

@@ -1,0 +1,3 @@
+package congress
+
+func (s *Service) registerPages(r Router) {}
