@@ -1,7 +1,6 @@
 package congress
 
 import (
-	"html/template"
 	"log/slog"
 	"net/http"
 )
@@ -97,6 +96,3 @@ func (s *Service) Register(r Router, pages Pages) {
 	}
 	s.registerLive(r)
 }
-
-// TemplateFuncs are the functions the templates use.
-var TemplateFuncs = template.FuncMap{}

@@ -316,6 +316,11 @@ func (s *Store) PutAll(ctx context.Context, term string, cs []Congress, actor st
 			bad.Rows = append(bad.Rows, RowError{i, err})
 			continue
 		}
+		// A name as the Store builds it is not kept, so that it follows
+		// the ordinal.
+		if next.Name == builtName(t.Name, next.Ordinal) || next.Name == builtName(t.Name, prev.Ordinal) {
+			next.Name = ""
+		}
 		next.Term, next.Territory, next.Province, next.Level = term, t.Code, provinceOf(t), t.Level
 		next.Attachments = prev.Attachments
 		next.Version = prev.Version + 1
