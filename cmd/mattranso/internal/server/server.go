@@ -102,6 +102,11 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
+	// Congress monitoring of the configured term.
+	congressMod, _, err := congressModule(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Options{
 		Logger: log,
 		Ready:  ready,
@@ -109,7 +114,7 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 			// The home page shows the latest published answers to citizens'
 			// feedback.
 			LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs, Sections: []library.HomeSection{fb.Public}}, log),
-			authMod.Module, orgMod, asstMod, fb.Module,
+			authMod.Module, orgMod, asstMod, fb.Module, congressMod,
 		},
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
