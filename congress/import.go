@@ -312,6 +312,16 @@ func setCell(in *Congress, c *column, v string) error {
 	return err
 }
 
+// unguard takes off the apostrophe an export put before text that a
+// spreadsheet would read as a formula, so that an export imports back as
+// it was.
+func unguard(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}
+
 // ImportResult is an import's answer.
 type ImportResult struct {
 	Term       string     `json:"term"`
@@ -443,7 +453,7 @@ func (s *Service) Import(r *http.Request, term, province string, data []byte) ([
 			}
 			v := ""
 			if j < len(row) {
-				v = strings.TrimSpace(row[j])
+				v = unguard(strings.TrimSpace(row[j]))
 			}
 			if err := setCell(&in, c, v); err != nil {
 				problems.add(line, err)
