@@ -526,3 +526,29 @@ func TestEntryForm(t *testing.T) {
 		t.Errorf("an unknown commune's form: %d", p.status)
 	}
 }
+
+// TestChoosePage: the staff home's link finds the user's committees: a
+// commune's reporter goes straight to the form, a province's sees its
+// congresses, someone not signed in signs in first.
+func TestChoosePage(t *testing.T) {
+	f := newSite(t, storetest.SQLite(t), false)
+	p := f.people()
+	get := func(target, who string) answer { return f.call(t, http.MethodGet, target, p[who], nil) }
+	if a := get(congress.ChooseURL, saiGonReporter); a.status != http.StatusSeeOther || a.header.Get("Location") != congress.EntryURL(term, saiGon) {
+		t.Errorf("a commune's reporter: %d %s", a.status, a.header.Get("Location"))
+	}
+	a := get(congress.ChooseURL, hcmcReporter)
+	body := string(a.body)
+	if a.status != http.StatusOK || strings.Count(body, "/cap-nhat\"") != 4 || !strings.Contains(body, "Phường Bến Thành") || strings.Contains(body, "Phường Ba Đình") {
+		t.Errorf("a province's reporter: %d %.600s", a.status, body)
+	}
+	if a := get(congress.ChooseURL+"?tinh=01", hcmcReporter); a.status != http.StatusForbidden {
+		t.Errorf("another province: %d", a.status)
+	}
+	if a := get(congress.ChooseURL, saiGonHND); a.status != http.StatusOK || strings.Contains(string(a.body), "/cap-nhat\"") {
+		t.Errorf("another organisation's reporter: %d", a.status)
+	}
+	if a := get(congress.ChooseURL, ""); a.status != http.StatusSeeOther || !strings.HasPrefix(a.header.Get("Location"), "/auth/login?") {
+		t.Errorf("nobody signed in: %d %s", a.status, a.header.Get("Location"))
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/mattranso/mattranso/assistant"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/congress"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/library"
 	"github.com/mattranso/mattranso/org"
@@ -230,6 +231,7 @@ var StaffTools = []auth.Tool{
 	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
 	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
 	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+	{Label: "Cập nhật đại hội", Href: congress.ChooseURL, Action: auth.CongressWrite},
 }
 
 // AuthParts is auth's part of the site: its module, and the middleware
