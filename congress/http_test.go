@@ -76,8 +76,16 @@ func TestAPIPermissions(t *testing.T) {
 			if a.status == http.StatusOK {
 				var h congress.HistoryResponse
 				a.decode(t, &h)
-				if len(h.Entries) != 2 || !strings.HasPrefix(h.Entries[0].Actor, hcmcReporter) || !strings.HasPrefix(h.Entries[1].Actor, saiGonReporter) {
-					t.Errorf("history: %+v", h.Entries)
+				if len(h.Entries) != 2 || h.Entries[0].Version != 2 || h.Entries[1].Congress.Chair != "Nguyễn Văn An" {
+					t.Fatalf("history: %+v", h.Entries)
+				}
+				// Staff e-mails are for org.staff.read (reporters), not viewers.
+				if who == hcmcViewer {
+					if strings.Contains(string(a.body), "@mattranso.test") {
+						t.Errorf("the history shows a viewer staff e-mails: %s", a.body)
+					}
+				} else if !strings.HasPrefix(h.Entries[0].Actor, hcmcReporter) || !strings.HasPrefix(h.Entries[1].Actor, saiGonReporter) {
+					t.Errorf("history actors: %q, %q", h.Entries[0].Actor, h.Entries[1].Actor)
 				}
 			}
 		}
