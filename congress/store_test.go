@@ -3,6 +3,7 @@ package congress_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -410,6 +411,55 @@ func TestList(t *testing.T) {
 			if _, err := s.List(ctx, term, f); !errors.Is(err, congress.ErrInvalid) {
 				t.Errorf("List(%+v): %v, want ErrInvalid", f, err)
 			}
+		}
+	})
+}
+
+// TestConcurrentWrites: writers at once each get a change, and the
+// change ids are given in the order the writes commit, which OnChange
+// follows: a reader that saw id n never later finds a smaller id.
+func TestConcurrentWrites(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		var on changes
+		s := newStore(t, db, &on)
+		codes := []string{hanoi, baDinh, "00008", "56", "22366", hcmc, longHoa, saiGon, benThanh}
+		const rounds = 4
+		var wg sync.WaitGroup
+		errs := make(chan error, len(codes)*rounds)
+		for _, code := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range rounds {
+					st := []congress.Status{congress.Planned, congress.Preparing, congress.Held, congress.Held}[i]
+					if _, err := s.Put(ctx, term, code, congress.Congress{Status: st}, "x"); err != nil {
+						errs <- fmt.Errorf("%s round %d: %w", code, i, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		seen := on.all()
+		all, err := s.ChangesSince(ctx, term, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != len(codes)*rounds || len(all) != len(seen) {
+			t.Fatalf("%d changes announced, %d stored, want %d", len(seen), len(all), len(codes)*rounds)
+		}
+		for i := range seen {
+			if seen[i].ID != all[i].ID || (i > 0 && seen[i].ID <= seen[i-1].ID) {
+				t.Fatalf("change %d: announced %d, stored %d, previous %d", i, seen[i].ID, all[i].ID, seen[max(i-1, 0)].ID)
+			}
+		}
+		sum, err := s.Summary(ctx, term, "", time.Now())
+		if err != nil || sum.Held != len(codes) || sum.Planned != 0 {
+			t.Errorf("after the writes: %+v, %v", sum, err)
 		}
 	})
 }
