@@ -255,37 +255,38 @@ func TestTransitions(t *testing.T) {
 		{Pr, P, "", false}, {H, P, "", false}, {H, Pr, "", false},
 		{Pr, P, "Nhập nhầm", true}, {H, P, "Nhập nhầm đơn vị", true}, {H, Pr, "Nhầm ngày", true},
 	}
-	db := storetest.SQLite(t)
-	s := newStore(t, db, nil)
-	ctx := t.Context()
-	for i, tc := range cases {
-		// Each case on its own territory of the tree, reset first.
-		code := []string{saiGon, benThanh, longHoa, baDinh, "00008", "22366", hanoi, hcmc, "56"}[i%9]
-		cur, err := s.Get(ctx, term, code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cur.Status != tc.from {
-			in := congress.Congress{Version: cur.Version, Status: tc.from, Correction: "Đặt lại", PostponedReason: "Bão", NewDate: "2026-08-01"}
-			if _, err := s.Put(ctx, term, code, in, "x"); err != nil {
-				t.Fatalf("setting %s to %s: %v", code, tc.from, err)
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newStore(t, db, nil)
+		ctx := t.Context()
+		for i, tc := range cases {
+			// Each case on its own territory of the tree, reset first.
+			code := []string{saiGon, benThanh, longHoa, baDinh, "00008", "22366", hanoi, hcmc, "56"}[i%9]
+			cur, err := s.Get(ctx, term, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Status != tc.from {
+				in := congress.Congress{Version: cur.Version, Status: tc.from, Correction: "Đặt lại", PostponedReason: "Bão", NewDate: "2026-08-01"}
+				if _, err := s.Put(ctx, term, code, in, "x"); err != nil {
+					t.Fatalf("setting %s to %s: %v", code, tc.from, err)
+				}
+			}
+			in := congress.Congress{Status: tc.to, Correction: tc.correction}
+			if tc.to == Po {
+				in.PostponedReason, in.NewDate = "Bão số 3", "2026-09-01"
+			}
+			_, err = s.Put(ctx, term, code, in, "x")
+			if (err == nil) != tc.ok {
+				t.Errorf("%s → %s (correction %q): %v, want ok=%v", tc.from, tc.to, tc.correction, err, tc.ok)
+			}
+			if err == nil && tc.correction != "" {
+				h, _ := s.History(ctx, term, code)
+				if len(h) == 0 || h[0].Reason != tc.correction {
+					t.Errorf("%s → %s: the history's reason is not the correction: %+v", tc.from, tc.to, h)
+				}
 			}
 		}
-		in := congress.Congress{Status: tc.to, Correction: tc.correction}
-		if tc.to == Po {
-			in.PostponedReason, in.NewDate = "Bão số 3", "2026-09-01"
-		}
-		_, err = s.Put(ctx, term, code, in, "x")
-		if (err == nil) != tc.ok {
-			t.Errorf("%s → %s (correction %q): %v, want ok=%v", tc.from, tc.to, tc.correction, err, tc.ok)
-		}
-		if err == nil && tc.correction != "" {
-			h, _ := s.History(ctx, term, code)
-			if len(h) == 0 || h[0].Reason != tc.correction {
-				t.Errorf("%s → %s: the history's reason is not the correction: %+v", tc.from, tc.to, h)
-			}
-		}
-	}
+	})
 }
 
 // TestSummaryProperty: for random sets of congresses, the summary
