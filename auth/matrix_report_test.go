@@ -96,6 +96,11 @@ var reportEndpoints = []endpoint{
 		try: func(t *testing.T, f *fixture, token, target string) bool {
 			return status(t, f.get(reportPath(target, thisWeek()), token), http.StatusOK)
 		}},
+	{name: "GET /api/v1/org/units/{territory}/{org}/reports/{period}/history",
+		allowed: []auth.Role{auth.Admin, auth.Officer, auth.Reporter, auth.Viewer},
+		try: func(t *testing.T, f *fixture, token, target string) bool {
+			return status(t, f.get(reportPath(target, thisWeek())+"/history", token), http.StatusOK)
+		}},
 	{name: "PUT /api/v1/org/units/{territory}/{org}/reports/{period}", allowed: []auth.Role{auth.Admin, auth.Reporter},
 		try: func(t *testing.T, f *fixture, token, target string) bool {
 			u, err := org.ParseUnit(target)

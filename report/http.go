@@ -144,6 +144,7 @@ func (h *Handler) Register(r Router) {
 	r.Handle(http.MethodGet, "/api/v1/org/datasets", http.HandlerFunc(h.APIDatasets))
 	r.Handle(http.MethodGet, unit+"/reports/{period}", http.HandlerFunc(h.APIReport))
 	r.Handle(http.MethodPut, unit+"/reports/{period}", http.HandlerFunc(h.APISave))
+	r.Handle(http.MethodGet, unit+"/reports/{period}/history", http.HandlerFunc(h.APIHistory))
 	r.Handle(http.MethodPost, unit+"/reports/{period}/approve", http.HandlerFunc(h.APIApprove))
 	r.Handle(http.MethodPost, unit+"/reports/{period}/return", http.HandlerFunc(h.APIReturn))
 	r.Handle(http.MethodPost, unit+"/reports/{period}/exception", http.HandlerFunc(h.APIException))
@@ -346,6 +347,32 @@ func (h *Handler) APIReport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	api.WriteJSON(w, http.StatusOK, rep)
+}
+
+// HistoryResponse is the body of GET …/reports/{period}/history.
+type HistoryResponse struct {
+	Events []Event `json:"events"`
+}
+
+// APIHistory answers GET …/reports/{period}/history: every change of the
+// report, oldest first, with who made it.
+func (h *Handler) APIHistory(w http.ResponseWriter, r *http.Request) {
+	q, e := h.parse(r, "path")
+	if e != nil {
+		api.Fail(w, r, h.log, e)
+		return
+	}
+	if err := h.authz.Authorize(r, ActionRead, q.unit.String()); err != nil {
+		h.refuse(w, r, ActionRead, q.unit.String(), err)
+		return
+	}
+	evs, err := h.svc.History(r.Context(), q.ds.Key, q.unit, q.p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	api.WriteJSON(w, http.StatusOK, HistoryResponse{Events: evs})
 }
 
 // SaveRequest is the body of PUT …/reports/{period}.

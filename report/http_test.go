@@ -247,6 +247,10 @@ func TestAPIWorkflow(t *testing.T) {
 		if ru.Reported != 1 || ru.Totals["members"] != 31 || len(ru.Children) != 2 || len(ru.Trend) != 3 || ru.Trend[2].Totals["members"] != 31 {
 			t.Fatalf("roll-up: %s", mustJSON(ru))
 		}
+		hist := decode[report.HistoryResponse](t, s.do(t, "GET", path+"/history", province, ""))
+		if len(hist.Events) != 4 || hist.Events[1].Reason != "Thiếu hoạt động tiêu biểu." || hist.Events[3].Actor != province {
+			t.Fatalf("history: %s", mustJSON(hist))
+		}
 		want := []string{
 			"report.submit 26734/HND weekly/2026-W47", "report.return 26734/HND weekly/2026-W47",
 			"report.submit 26734/HND weekly/2026-W47", "report.approve 26734/HND weekly/2026-W47",

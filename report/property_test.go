@@ -19,7 +19,7 @@ import (
 
 // propertySeeds are the random worlds the property test builds; each is
 // the same world every run.
-var propertySeeds = []int64{1, 2, 3, 4, 5, 6}
+var propertySeeds = []int64{1, 2, 3, 4}
 
 // world is a random unit tree with its data set and the periods reported.
 type world struct {
@@ -530,13 +530,45 @@ func TestRollupProperty(t *testing.T) {
 					t.Fatalf("only %d reports count (%v): the random steps test too little", n, err)
 				}
 				w.check(t, "running totals")
+				kept := buckets(t, db)
 				if err := w.svc.Rebuild(context.Background(), w.ds.Key, ""); err != nil {
 					t.Fatal(err)
 				}
-				w.check(t, "rebuilt")
+				if rebuilt := buckets(t, db); !equalTotals(kept, rebuilt) {
+					t.Fatalf("running totals kept:\n%v\nrebuilt from the reports:\n%v", kept, rebuilt)
+				}
 			})
 		}
 	})
+}
+
+// buckets reads the running totals, leaving out those that came back to
+// 0 (a rebuild does not write them).
+func buckets(t *testing.T, db *store.DB) map[string]float64 {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), `SELECT dataset, period, path, org, field, value FROM report_buckets`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var d, p, path, o, f string
+		var v float64
+		if err := rows.Scan(&d, &p, &path, &o, &f, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v > 1e-9 || v < -1e-9 {
+			out[d+" "+p+" "+path+" "+o+" "+f] = v
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("no running totals")
+	}
+	return out
 }
 
 // freshDB opens another empty database of db's kind.

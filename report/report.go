@@ -100,7 +100,7 @@
 // # Authorization and audit
 //
 //	action           unit            asked by
-//	report.read      the unit        GET …/reports/{period}, GET …/rollup (the roll-up's unit)
+//	report.read      the unit        GET …/reports/{period}[/history], GET …/rollup (the roll-up's unit)
 //	org.staff.read   the unit        GET …/rollup?contacts=1, besides report.read
 //	report.file      the unit        PUT …/reports/{period}
 //	report.approve   the unit        POST …/approve, …/return, …/exception — through
@@ -116,6 +116,7 @@
 //	GET  /api/v1/org/datasets                                         the data sets with fields and rules
 //	GET  /api/v1/org/units/{territory}/{org}/reports/{period}          a report (?dataset=, default weekly)
 //	PUT  /api/v1/org/units/{territory}/{org}/reports/{period}          {"values":{…},"submit":true}
+//	GET  /api/v1/org/units/{territory}/{org}/reports/{period}/history  its changes: who, when, what
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/approve  {"note"} or nothing
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/return   {"reason"}
 //	POST /api/v1/org/units/{territory}/{org}/reports/{period}/exception {"until","reason"}
