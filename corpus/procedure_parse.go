@@ -431,8 +431,12 @@ func ParseLegalBases(s string) ([]LegalBase, string) {
 		title := trimNumberLabel(tidy(rest[from:m[0]]))
 		number := rest[m[0]:m[1]]
 		from = end
-		if title == "" {
+		switch {
+		case title == "":
 			title = number
+		case isDocType(title):
+			// The portal's title is the type alone: "Luật" + "28/2023/QH15".
+			title += " " + number
 		}
 		rows = append(rows, LegalBase{Title: title, Number: number})
 	}
@@ -598,6 +602,15 @@ func truncatedDocType(t string) bool {
 			if strings.HasPrefix(t, form[n:]) && len(form[n:]) >= 3 {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+func isDocType(t string) bool {
+	for _, w := range docTypes {
+		if strings.EqualFold(t, w) {
+			return true
 		}
 	}
 	return false
