@@ -29,8 +29,9 @@ const flatPageHeight = 16400
 // TestProcedurePagePhone opens the birth-registration procedure in
 // Chromium at 360 px and checks that its ways to submit and its documents
 // are tables a phone shows whole, and that the page is a fraction of the
-// height the flattened text had. The screenshot is procedure-360.png in
-// $MATTRANSO_SCREENSHOTS, or the test's temporary directory.
+// height the flattened text had. The screenshots (procedure-360*.png, the
+// last the whole page) go to $MATTRANSO_SCREENSHOTS, or the test's
+// temporary directory.
 func TestProcedurePagePhone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a browser and an ingested library: not under -short")
@@ -107,6 +108,11 @@ func TestProcedurePagePhone(t *testing.T) {
 	if h > flatPageHeight/3 {
 		t.Errorf("the page is %d px tall on a phone; want well below the %d px of the flattened text", h, flatPageHeight)
 	}
+	phone.Step("show the whole page at once",
+		chromedp.EmulateViewport(360, int64(h), chromedp.EmulateScale(1), chromedp.EmulateMobile),
+	)
+	phone.Screenshot("procedure-360-full.png")
+
 	for _, p := range phone.Problems() {
 		t.Errorf("browser console: %s", p)
 	}

@@ -80,7 +80,7 @@ func TestProcedurePageTables(t *testing.T) {
 		`<td><a href="/van-ban/60-2014-qh13">Luật Hộ tịch</a></td>`,
 		`<td>Nghị định hướng dẫn</td><td class="pnum">123/2015/NĐ-CP</td>`,
 		`<li>Giấy xác nhận</li>`,
-		`<details class="pmore"><summary>Điều kiện rất dài.`,
+		`<details class="pmore pmore--lead"><summary>Điều kiện rất dài.`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("procedure page lacks %s", want)
