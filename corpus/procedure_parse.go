@@ -295,20 +295,24 @@ func ParsePapers(s string) ([]ProcedurePaper, string) {
 			text := chunk[from:qs[i][0]]
 			// Quantities that follow each other belong to one row.
 			j := i
-			for ; j < len(qs) && (j == i || strings.Trim(chunk[qs[j-1][1]:qs[j][0]], " ,;") == ""); j++ {
+			for ; j < len(qs) && (j == i || strings.Trim(chunk[qs[j-1][1]:qs[j][0]], " ,;+") == ""); j++ {
 				n, _ := strconv.Atoi(chunk[qs[j][2]:qs[j][3]])
+				// The same kind twice ("1 bản chính+ 01 bản chính") is the
+				// portal repeating itself, not a second copy.
 				switch strings.ToLower(chunk[qs[j][4]:qs[j][5]]) {
 				case "bản chính":
-					p.Originals += n
+					p.Originals = max(p.Originals, n)
 				case "bản sao":
-					p.Copies += n
+					p.Copies = max(p.Copies, n)
 				default:
-					p.Scans += n
+					p.Scans = max(p.Scans, n)
 				}
 			}
 			from = qs[j-1][1]
 			i = j
 			p.Name, p.Form = splitForm(tidy(text))
+			// The portal's list marks say nothing once the rows are rows.
+			p.Name = strings.TrimSpace(strings.TrimLeft(p.Name, "-–+•* "))
 			if p.Name == "" && p.Form == "" {
 				if problem == "" {
 					problem = "dòng không có tên giấy tờ (row without a name) in table " + strconv.Itoa(ci+1)

@@ -59,10 +59,10 @@ func TestParsePapers(t *testing.T) {
 		"Hồ sơ gửi kèm (mẫu 02)02-Mau bao cao.doc0 bản chính, 2 bản sao"
 	got, problem := ParsePapers(in)
 	want := []ProcedurePaper{
-		{Group: "Giấy tờ phải nộp", Name: "- Tờ khai theo mẫu;", Form: "Mau TK01.docx", Originals: 1},
-		{Group: "Giấy tờ phải nộp", Name: "- Giấy xác nhận của trường học.", Originals: 1, Copies: 1},
+		{Group: "Giấy tờ phải nộp", Name: "Tờ khai theo mẫu;", Form: "Mau TK01.docx", Originals: 1},
+		{Group: "Giấy tờ phải nộp", Name: "Giấy xác nhận của trường học.", Originals: 1, Copies: 1},
 		{Group: "Giấy tờ phải nộp", Name: "Trường hợp đã có dữ liệu điện tử thì không nộp."},
-		{Group: "Giấy tờ phải xuất trình", Name: "- Giấy tờ tùy thân (bản chụp)", Scans: 1},
+		{Group: "Giấy tờ phải xuất trình", Name: "Giấy tờ tùy thân (bản chụp)", Scans: 1},
 		{Group: "Giấy tờ phải xuất trình", Name: "Hồ sơ gửi kèm (mẫu 02)", Form: "02-Mau bao cao.doc", Copies: 2},
 	}
 	if !reflect.DeepEqual(got, want) {
