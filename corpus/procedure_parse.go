@@ -388,7 +388,19 @@ func splitForm(s string) (name, form string) {
 	if cut <= 0 {
 		cut = glue
 	}
+	// A form's name run into a code before it: "…155/2020/NĐ-CPMẫu số 07.docx".
+	for _, w := range []string{"Mẫu", "Mau", "Phụ lục", "Biểu mẫu"} {
+		if stop > 0 {
+			break
+		}
+		if i := strings.LastIndex(s[:dot], w); i > 0 && i > cut {
+			if p, _ := utf8.DecodeLastRuneInString(s[:i]); unicode.IsLetter(p) {
+				cut = i
+			}
+		}
+	}
 	if cut <= 0 {
+		// Nothing tells the name from the file: the row is its form.
 		return "", s
 	}
 	return strings.TrimSpace(s[:cut]), strings.TrimSpace(s[cut:])
@@ -402,7 +414,7 @@ const basesHeader = "Tên văn bản pháp lýMã văn bản"
 // "60/2014/QH13", "01/VBHN-VPQH". The issuer's part is spelled out so that
 // a number run into the next title ("…/NĐ-CPNghị định") ends where it should.
 var reDocNumber = regexp.MustCompile(`\d+[a-z]?(?:\.\d+)?/(?:(?:19|20)\d\d/)?` +
-	`(?:(?:UBTVQH|QH|L-CTN)\d{0,2}|[A-ZĐ]+(?:(?:- ?|/)(?:UBTVQH\d\d|TTg|[A-ZĐ&]+))+)`)
+	`(?:(?:UBTVQH|QH|L-CTN)\d{0,2}|[A-ZĐ]+(?:(?:- ?|/)(?:(?:UBTVQH|QH)\d\d|TTg|[A-ZĐ&]+))+)`)
 
 // ParseLegalBases reads the "Căn cứ pháp lý" table: each row a title and
 // a number. A number inside a title is followed by a space or a stop; the
@@ -432,9 +444,14 @@ func ParseLegalBases(s string) ([]LegalBase, string) {
 		if i+1 < len(ms) && ms[i+1][0] == m[1] && rest[m[0]:m[1]] == rest[ms[i+1][0]:ms[i+1][1]] {
 			continue
 		}
-		title := trimNumberLabel(tidy(rest[from:m[0]]))
+		title := trimNumberLabel(strings.TrimLeft(tidy(rest[from:m[0]]), "-–+• "))
 		number := rest[m[0]:m[1]]
 		from = end
+		// A title that is the number alone is followed by the number
+		// column "Số 61/2025/TT-NHNN": one row, not two.
+		if n := len(rows); n > 0 && strings.EqualFold(title, "số") && rows[n-1].Number == number {
+			continue
+		}
 		switch {
 		case title == "":
 			title = number
@@ -444,7 +461,7 @@ func ParseLegalBases(s string) ([]LegalBase, string) {
 		}
 		rows = append(rows, LegalBase{Title: title, Number: number})
 	}
-	if tail := tidy(rest[from:]); tail != "" {
+	if tail := strings.TrimLeft(tidy(rest[from:]), "-–+• "); tail != "" {
 		rows = append(rows, LegalBase{Title: tail})
 	}
 	// A row whose number cell was empty runs into the next title:
@@ -533,7 +550,7 @@ func wordStart(a, b rune) bool {
 // ("…/NĐ-CP.Nghị định").
 func rowEnd(s string, start, i int) (int, bool) {
 	j := i
-	for j < len(s) && strings.IndexByte(".,; ", s[j]) >= 0 {
+	for j < len(s) && strings.IndexByte(".,; \t\r\n", s[j]) >= 0 {
 		j++
 	}
 	if j == len(s) {
@@ -547,7 +564,7 @@ func rowEnd(s string, start, i int) (int, bool) {
 	// title before it and a capital follows ("…Bộ Tư pháp18/2026/NĐ-CP
 	// Nghị định…"); "…/QH13 ngày" and "số 12/2015/NĐ-CP. Quy định" stay
 	// inside a title.
-	if strings.ContainsRune(s[i:j], ' ') {
+	if strings.ContainsAny(s[i:j], " \t\r\n") {
 		p, _ := utf8.DecodeLastRuneInString(s[:start])
 		if !unicode.IsLetter(p) || !unicode.IsUpper(r) {
 			return 0, false

@@ -56,7 +56,8 @@ func TestParsePapers(t *testing.T) {
 		"Trường hợp đã có dữ liệu điện tử thì không nộp.0 bản chính" +
 		"* Giấy tờ phải xuất trình:" + papersHeader +
 		"- Giấy tờ tùy thân (bản chụp)1 bản chụp" +
-		"Hồ sơ gửi kèm (mẫu 02)02-Mau bao cao.doc0 bản chính, 2 bản sao"
+		"Hồ sơ gửi kèm (mẫu 02)02-Mau bao cao.doc0 bản chính, 2 bản sao" +
+		"Giấy đăng ký theo Nghị định 15/2020/NĐ-CPMẫu số 07.docx1 bản chính"
 	got, problem := ParsePapers(in)
 	want := []ProcedurePaper{
 		{Group: "Giấy tờ phải nộp", Name: "Tờ khai theo mẫu;", Form: "Mau TK01.docx", Originals: 1},
@@ -64,6 +65,7 @@ func TestParsePapers(t *testing.T) {
 		{Group: "Giấy tờ phải nộp", Name: "Trường hợp đã có dữ liệu điện tử thì không nộp."},
 		{Group: "Giấy tờ phải xuất trình", Name: "Giấy tờ tùy thân (bản chụp)", Scans: 1},
 		{Group: "Giấy tờ phải xuất trình", Name: "Hồ sơ gửi kèm (mẫu 02)", Form: "02-Mau bao cao.doc", Copies: 2},
+		{Group: "Giấy tờ phải xuất trình", Name: "Giấy đăng ký theo Nghị định 15/2020/NĐ-CP", Form: "Mẫu số 07.docx", Originals: 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rows\n got %+v\nwant %+v", got, want)
@@ -113,6 +115,12 @@ func TestParseLegalBases(t *testing.T) {
 		{"the number column repeats the type",
 			basesHeader + "Thông tư số 03/2023/TT-BTP của Bộ trưởngThông tư số 03/2023/TT-BTP",
 			[]LegalBase{{"Thông tư số 03/2023/TT-BTP của Bộ trưởng", "03/2023/TT-BTP"}}, ""},
+		{"the number as the title, the number column with its word",
+			basesHeader + "Luật Các tổ chức tín dụngLuật số 32/2024/QH1573/2025/TT-NHNNSố 73/2025/TT-NHNNNghị quyết về sắp xếp190/2025/NQ-QH15",
+			[]LegalBase{{"Luật Các tổ chức tín dụng", "32/2024/QH15"}, {"73/2025/TT-NHNN", "73/2025/TT-NHNN"}, {"Nghị quyết về sắp xếp", "190/2025/NQ-QH15"}}, ""},
+		{"rows apart by a tab, a list mark",
+			basesHeader + "- Thông tư 37/2011/TT-NHNN37/2011/TT-NHNN\t Thông tư 17/2011/TT-NHNN17/2011/TT-NHNN",
+			[]LegalBase{{"Thông tư 37/2011/TT-NHNN", "37/2011/TT-NHNN"}, {"Thông tư 17/2011/TT-NHNN", "17/2011/TT-NHNN"}}, ""},
 		{"a type alone as the title",
 			basesHeader + "Luật28/2023/QH15",
 			[]LegalBase{{"Luật 28/2023/QH15", "28/2023/QH15"}}, ""},
