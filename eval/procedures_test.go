@@ -12,6 +12,9 @@ import (
 // legal bases and 90 % of the document lists read entirely into rows.
 // Every failure is listed in the log.
 func TestProceduresParsedIntoTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads and parses the whole portal dump: not under -short")
+	}
 	path := testenv.SharedPath(t, "corpus", "procedures", "dichvucong-procedures.jsonl")
 	var failures []ProcedureFailure
 	m, err := Procedures(path, func(f ProcedureFailure) { failures = append(failures, f) })
