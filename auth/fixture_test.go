@@ -105,7 +105,7 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 	}
 	f.auth, err = auth.New(auth.Options{
 		DB: db, Units: org.IDs{Store: f.org}, OIDC: oidc, PublicURL: f.srv.URL,
-		LoginLimiter: fo.loginLimiter, Logger: log,
+		LoginLimiter: fo.loginLimiter, Logger: log, Tools: fixtureTools,
 		Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) },
 	})
 	if err != nil {
@@ -262,4 +262,10 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// fixtureTools are the staff pages the fixture's staff home links to.
+var fixtureTools = []auth.Tool{
+	{Label: "Phản ánh, kiến nghị", Href: "/quan-tri/phan-anh", Action: auth.FeedbackRead},
+	{Label: "Báo cáo tuần", Href: "/bao-cao", Action: auth.ReportFile},
 }
