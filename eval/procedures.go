@@ -2,7 +2,9 @@ package eval
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -135,4 +137,66 @@ func share(n, of int) float64 {
 		return 0
 	}
 	return float64(int(float64(n)/float64(of)*10000+0.5)) / 10000
+}
+
+// ProcedureLinks are how many of the stored procedures' legal bases name a
+// law the library holds, found by its number as the procedure page finds it.
+type ProcedureLinks struct {
+	Procedures       int `json:"procedures"`        // stored procedures
+	Bases            int `json:"bases"`             // their legal-basis rows
+	Linked           int `json:"linked"`            // rows linked to a law of the library
+	LinkedProcedures int `json:"linked_procedures"` // procedures with at least one such row
+	Laws             int `json:"laws"`              // distinct laws linked to
+}
+
+// ProcedureLibrary is what ProcedureLinksIn reads; the corpus store
+// satisfies it.
+type ProcedureLibrary interface {
+	All(ctx context.Context, kind corpus.Kind, fn func(*corpus.Document) error) error
+	Lookup(ctx context.Context, keys []string) (string, error)
+}
+
+// ProcedureLinksIn counts the legal bases of the stored procedures that
+// link to a law of the library.
+func ProcedureLinksIn(ctx context.Context, lib ProcedureLibrary) (ProcedureLinks, error) {
+	var l ProcedureLinks
+	laws := map[string]bool{}
+	known := map[string]string{} // number key → law id, "" for none
+	err := lib.All(ctx, corpus.KindProcedure, func(d *corpus.Document) error {
+		if d.Procedure == nil {
+			return nil
+		}
+		l.Procedures++
+		linked := false
+		for _, b := range d.Procedure.Bases {
+			l.Bases++
+			if b.Number == "" {
+				continue
+			}
+			key := "no:" + corpus.NormalizeNumber(b.Number)
+			id, seen := known[key]
+			if !seen {
+				var err error
+				id, err = lib.Lookup(ctx, []string{key})
+				switch {
+				case errors.Is(err, corpus.ErrNotFound):
+					id = ""
+				case err != nil:
+					return err
+				}
+				known[key] = id
+			}
+			if id != "" {
+				l.Linked++
+				laws[id] = true
+				linked = true
+			}
+		}
+		if linked {
+			l.LinkedProcedures++
+		}
+		return nil
+	})
+	l.Laws = len(laws)
+	return l, err
 }

@@ -1,10 +1,13 @@
 package eval
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/internal/testenv"
+	"github.com/mattranso/mattranso/store"
 )
 
 // TestProceduresParsedIntoTables parses every procedure of the shared
@@ -56,5 +59,47 @@ func TestProceduresParsedIntoTables(t *testing.T) {
 	}
 	if n := byField["documents"]; n != m.Documents-m.DocumentsClean {
 		t.Errorf("document-list failures listed: %d, counted %d", n, m.Documents-m.DocumentsClean)
+	}
+}
+
+// TestProcedureLinksIn counts, over a library in SQLite, the legal bases
+// that name a law the library holds by its number, spelled as the portal
+// spells it.
+func TestProcedureLinksIn(t *testing.T) {
+	ctx := t.Context()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "library.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	docs := corpus.NewStore(db)
+	if err := docs.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	proc := func(code string, numbers ...string) *corpus.Document {
+		p := &corpus.Procedure{Code: code}
+		for _, n := range numbers {
+			p.Bases = append(p.Bases, corpus.LegalBase{Title: "Văn bản " + n, Number: n})
+		}
+		return &corpus.Document{ID: code, Kind: corpus.KindProcedure, Title: "Thủ tục " + code, Procedure: p}
+	}
+	for _, d := range []*corpus.Document{
+		{ID: "68-2020-qh14", Kind: corpus.KindLaw, Number: "68/2020/QH14", Title: "Luật Cư trú 2020"},
+		{ID: "91-2015-qh13", Kind: corpus.KindLaw, Number: "91/2015/QH13", Title: "Bộ luật Dân sự 2015"},
+		proc("9.000001", "68/2020/QH14", "62/2021/NĐ-CP", ""),
+		proc("9.000002", "68/2020/qh14", "91/2015/QH13"),
+		proc("9.000003", "55/2021/TT-BCA"),
+	} {
+		if err := docs.Put(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ProcedureLinksIn(ctx, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ProcedureLinks{Procedures: 3, Bases: 6, Linked: 3, LinkedProcedures: 2, Laws: 2}
+	if got != want {
+		t.Errorf("links = %+v, want %+v", got, want)
 	}
 }

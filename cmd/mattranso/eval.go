@@ -37,7 +37,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "feedback-load":
 		return evalFeedbackLoad(ctx, args[1:], stdout, stderr)
 	case "procedures":
-		return evalProcedures(args[1:], stdout, stderr)
+		return evalProcedures(ctx, args[1:], stdout, stderr)
 	}
 	return exitError{2, fmt.Errorf("eval: unknown evaluation %q (retrieval, answers, classify, procedures, train-reranker, fts5-serve, query-mix, feedback-load)", args[0])}
 }
