@@ -69,6 +69,16 @@ func (h *Handler) procedureTables(ctx context.Context, p *corpus.Procedure) proc
 		}
 		t.Bases = append(t.Bases, r)
 	}
+	// What the reader can open here comes first.
+	slices.SortStableFunc(t.Bases, func(a, b baseRow) int {
+		switch {
+		case a.URL != "" && b.URL == "":
+			return -1
+		case a.URL == "" && b.URL != "":
+			return 1
+		}
+		return 0
+	})
 	return t
 }
 

@@ -52,8 +52,8 @@ func TestProcedurePageTables(t *testing.T) {
 			{Group: "Giấy tờ phải nộp", Name: "Trường hợp đã có dữ liệu thì không nộp."},
 		},
 		Bases: []corpus.LegalBase{
-			{Title: "Luật Hộ tịch", Number: "60/2014/QH13"},
 			{Title: "Nghị định hướng dẫn", Number: "123/2015/NĐ-CP"},
+			{Title: "Luật Hộ tịch", Number: "60/2014/QH13"},
 		},
 		Results: []corpus.ProcedureResult{{Name: "Giấy xác nhận", Code: "KQ.G15.000001"}},
 	}}
@@ -85,6 +85,10 @@ func TestProcedurePageTables(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("procedure page lacks %s", want)
 		}
+	}
+	// The basis the library holds is listed first.
+	if i, j := strings.Index(body, `Luật Hộ tịch</a>`), strings.Index(body, `Nghị định hướng dẫn`); i < 0 || j < i {
+		t.Errorf("the linked basis at %d, the other at %d: want the linked one first", i, j)
 	}
 	// The ways to submit come first, the legal basis last.
 	if i, j := strings.Index(body, `id="cach-thuc"`), strings.Index(body, `id="can-cu-phap-ly"`); i < 0 || j < i {
