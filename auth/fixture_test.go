@@ -19,6 +19,7 @@ import (
 
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/auth/dextest"
+	"github.com/mattranso/mattranso/congress"
 	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/feedback/workday"
 	"github.com/mattranso/mattranso/org"
@@ -47,6 +48,8 @@ type fixture struct {
 	auth *auth.Service
 	// feedback receives citizens' items, which the officers' routes act on.
 	feedback *feedback.Service
+	// congress holds the congresses the congress routes act on.
+	congress *congress.Store
 	srv      *httptest.Server
 	dex      *dextest.Dex
 	logs     *syncBuffer
@@ -124,6 +127,12 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.congress = congress.NewStore(db, congress.Options{Tree: f.org})
+	if err := f.congress.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	congresses := congress.NewService(congress.ServiceOptions{Store: f.congress, Authorizer: auth.Check, Auditor: auth.AuditLog,
+		CSRF: auth.CSRFToken, CSRFField: auth.CSRFFieldName, Logger: log})
 	handler := web.New(web.Options{
 		Logger: log,
 		Modules: []web.Module{
@@ -140,6 +149,11 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 				officers.Register(r, p)
 				return nil
 			}},
+			{Name: "congress", Templates: congress.Templates, Funcs: congress.TemplateFuncs, BodyLimits: congress.BodyLimits(f.congress.Terms()),
+				Mount: func(r web.Router, p *web.Renderer) error {
+					congresses.Register(r, p)
+					return nil
+				}},
 		},
 		Middleware: []func(http.Handler) http.Handler{f.auth.Middleware},
 		CSRFField:  auth.CSRFField,

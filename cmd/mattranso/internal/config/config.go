@@ -49,6 +49,10 @@ type Config struct {
 
 	// SMTP is where e-mail goes (MATTRANSO_SMTP_URL); nil sends none.
 	SMTP *mail.Config
+
+	// CongressTerm is the term of the congresses followed
+	// (MATTRANSO_CONGRESS_TERM), "2026-2031".
+	CongressTerm string
 }
 
 // FeedbackConfig is citizen feedback's settings.
@@ -151,6 +155,8 @@ func (e *env) load(parts []Part) (Config, error) {
 			err = e.loadFeedback(&c.Feedback)
 		case Mail:
 			err = e.loadMail(&c)
+		case Congress:
+			err = e.loadCongress(&c)
 		default:
 			panic(fmt.Sprintf("config: unknown part %d", p))
 		}
@@ -510,4 +516,18 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// loadCongress reads the term: two years, the second after the first.
+func (e *env) loadCongress(c *Config) error {
+	s := e.get("MATTRANSO_CONGRESS_TERM")
+	from, to, ok := strings.Cut(s, "-")
+	a, err1 := strconv.Atoi(from)
+	b, err2 := strconv.Atoi(to)
+	if !ok || len(from) != 4 || len(to) != 4 || err1 != nil || err2 != nil || b <= a || a < 2000 {
+		return &Error{Var: "MATTRANSO_CONGRESS_TERM", Value: s, Vi: "cần hai năm dạng YYYY-YYYY, năm sau lớn hơn năm trước, ví dụ 2026-2031",
+			En: "want two years YYYY-YYYY, the second after the first, such as 2026-2031"}
+	}
+	c.CongressTerm = s
+	return nil
 }

@@ -25,6 +25,8 @@ const (
 	Feedback
 	// Mail is outgoing e-mail: the SMTP server.
 	Mail
+	// Congress is congress monitoring: the term followed.
+	Congress
 )
 
 // Var is one environment variable of the binary.
@@ -113,6 +115,8 @@ var Vars = []Var{
 		Doc: "how often the topic classifier is retrained from the taxonomy and every officers' correction, when there are new ones, and saved; `0` never (corrections are still learnt one by one)"},
 	{Name: "MATTRANSO_SMTP_URL", Part: Mail, Secret: true,
 		Doc: "the SMTP server e-mail goes out through, `smtp://user:password@host:587?from=no-reply@example.vn` (`smtps://` for TLS from the first byte, `tls=none` for a local relay); unset, no e-mail is sent; `MATTRANSO_SMTP_URL_FILE` reads it from a file"},
+	{Name: "MATTRANSO_CONGRESS_TERM", Part: Congress, Default: "2026-2031",
+		Doc: "the term of the Front congresses followed (`/dai-hoi/…`, `/api/v1/congress/{term}/…`), two years `YYYY-YYYY`"},
 }
 
 // Where serve and the local embedder look when nothing is configured: the

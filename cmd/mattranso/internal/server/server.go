@@ -26,6 +26,7 @@ import (
 	"github.com/mattranso/mattranso/assistant"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/congress"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/library"
 	"github.com/mattranso/mattranso/org"
@@ -102,6 +103,11 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
+	// Congress monitoring of the configured term.
+	congressMod, _, err := congressModule(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Options{
 		Logger: log,
 		Ready:  ready,
@@ -109,7 +115,7 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 			// The home page shows the latest published answers to citizens'
 			// feedback.
 			LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs, Sections: []library.HomeSection{fb.Public}}, log),
-			authMod.Module, orgMod, asstMod, fb.Module,
+			authMod.Module, orgMod, asstMod, fb.Module, congressMod,
 		},
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
@@ -233,6 +239,9 @@ var StaffTools = []auth.Tool{
 	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
 	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
 	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+	{Label: "Hồ sơ đơn vị, danh sách cán bộ", Href: "/don-vi", Action: auth.ReportRead},
+	{Label: "Tiến độ triển khai", Href: "/quan-tri/trien-khai", Action: auth.ReportRead},
+	{Label: "Cập nhật đại hội", Href: congress.ChooseURL, Action: auth.CongressWrite},
 }
 
 // AuthParts is auth's part of the site: its module, and the middleware
