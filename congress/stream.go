@@ -196,7 +196,9 @@ func (h *Hub) listen(ctx context.Context) {
 	for wait := time.Second; ctx.Err() == nil; {
 		started := time.Now()
 		err := h.o.Listen(ctx, func() {
-			h.listening.Store(true)
+			if !h.listening.Swap(true) {
+				h.o.Logger.Info("congress: change stream: listening for other instances' changes", "term", h.o.Term, "channel", ChangesChannel)
+			}
 			// What was written before the listener started is read now.
 			h.Notify()
 		}, h.Notify)
