@@ -58,34 +58,28 @@ type cachedSnapshot struct {
 	snap *Snapshot
 }
 
-// SetLive configures the live part; call it before Register.
-func (s *Service) SetLive(o LiveOptions) {
-	s.liveOnce.Do(func() { s.live = s.newLive(o) })
-}
+// SetLive configures the live part; call it before RunLive and before
+// serving.
+func (s *Service) SetLive(o LiveOptions) { s.liveParts().apply(o) }
 
 func (s *Service) liveParts() *live {
-	s.liveOnce.Do(func() { s.live = s.newLive(LiveOptions{}) })
+	s.liveOnce.Do(func() { s.live = s.newLive() })
 	return s.live
 }
 
-func (s *Service) newLive(o LiveOptions) *live {
-	if o.Now == nil {
-		o.Now = Now
-	}
-	if o.MaxClients == 0 {
-		o.MaxClients = DefaultMaxClients
-	}
-	l := &live{o: o, hubs: map[string]*Hub{}, streams: map[string]*stream{}, cache: map[string]cachedSnapshot{}}
+func (s *Service) newLive() *live {
+	l := &live{hubs: map[string]*Hub{}, streams: map[string]*stream{}, cache: map[string]cachedSnapshot{}}
 	for _, term := range s.store.Terms() {
 		hub := NewHub(HubOptions{Term: term, Feed: s.store, Render: func(ctx context.Context, cs []Change) ([][]byte, error) {
 			return s.renderChanges(ctx, term, cs)
-		}, PollEvery: o.PollEvery, ListenPollEvery: o.ListenPollEvery, Keep: o.Keep, MaxClients: o.MaxClients, Logger: s.log})
+		}, Logger: s.log})
 		if s.store.DB().Dialect == store.Postgres {
 			hub.o.Listen = ListenPostgres(s.store.DB().DB)
 		}
 		l.hubs[term] = hub
-		l.streams[term] = newStream(term, hub, o.Stream, s.log)
+		l.streams[term] = newStream(term, hub, StreamOptions{}, s.log)
 	}
+	l.apply(LiveOptions{})
 	// Every write wakes its term's hub, after whatever was called before.
 	prev := s.store.on
 	s.store.SetOnChange(func(c Change) {
@@ -97,6 +91,24 @@ func (s *Service) newLive(o LiveOptions) *live {
 		}
 	})
 	return l
+}
+
+// apply sets the options, defaults for the zero ones, on every term's
+// hub and stream.
+func (l *live) apply(o LiveOptions) {
+	if o.Now == nil {
+		o.Now = Now
+	}
+	if o.MaxClients == 0 {
+		o.MaxClients = DefaultMaxClients
+	}
+	l.o = o
+	for term, h := range l.hubs {
+		def := NewHub(HubOptions{PollEvery: o.PollEvery, ListenPollEvery: o.ListenPollEvery, Keep: o.Keep})
+		h.o.PollEvery, h.o.ListenPollEvery, h.o.Keep, h.o.MaxClients = def.o.PollEvery, def.o.ListenPollEvery, def.o.Keep, o.MaxClients
+		st := l.streams[term]
+		*st = *newStream(term, h, o.Stream, st.log)
+	}
 }
 
 // RunLive follows the changes of every term until ctx ends: the event

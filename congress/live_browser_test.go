@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mattranso/mattranso/congress"
-	"github.com/mattranso/mattranso/internal/testenv/browser"
+	phone "github.com/mattranso/mattranso/internal/testenv/browser"
 	"github.com/mattranso/mattranso/store/storetest"
 )
 
@@ -21,7 +21,7 @@ import (
 
 // waitFor evaluates js (yielding "true" or "false") until it is true,
 // for at most limit; the page's state on failure is in the message.
-func waitFor(t *testing.T, p *browser.Phone, what, js string, limit time.Duration) {
+func waitFor(t *testing.T, p *phone.Phone, what, js string, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for p.Eval(`String(`+js+`)`) != "true" {
@@ -63,7 +63,7 @@ func TestDashboardLiveInBrowser(t *testing.T) {
 				openStream(t, f.srv.URL+"/api/v1/congress/"+term+"/events", nil)
 			}
 
-			ph := browser.NewPhone(t)
+			ph := phone.NewPhone(t)
 			ph.Step("open the dashboard at 360 px",
 				chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch),
 				chromedp.Navigate(f.srv.URL+"/dai-hoi"),
