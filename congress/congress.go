@@ -19,7 +19,14 @@
 //	Store.ChangesSince(ctx, term, after, limit) history rows in id order
 //	Store.LastChange(ctx, term)                 the newest history id of the term (0: none)
 //	Store.List(ctx, term, Filter)               every congress in scope, records or not
-//	Store.Summary(ctx, term, province, now)     the counts of the term ("" = national)
+//	Store.Summary(ctx, term, province, now)     the counts of the term ("" = national); upcoming
+//	                                           counts from now's day in now's location (pass Now())
+//	Store.SetOnChange(f)                        the in-process wake-up, set before serving
+//	Store.DB()                                  the database, for LISTEN on NotifyChannel
+//
+// The live part registers its routes in Service.registerLive (a stub
+// until it is built) and may use the Service's fields: store, pages,
+// authz, audit, log.
 //
 // Refinements of the agreed sketch: dates (PlannedDate, NewDate, a news
 // item's date) are civil dates written "2006-01-02" in a string, "" for

@@ -211,18 +211,18 @@ func congressPath(territory string, rest ...string) string {
 	return "/api/v1/congress/" + term + "/congresses/" + territory + strings.Join(rest, "")
 }
 
-// browser is a client with cookies that follows redirects itself.
-type browser struct {
+// webClient is a client with cookies that follows redirects itself.
+type webClient struct {
 	t *testing.T
 	c *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T) *webClient {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+	return &webClient{t: t, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -232,7 +232,7 @@ type page struct {
 	body   string
 }
 
-func (b *browser) do(req *http.Request) (page, *url.URL) {
+func (b *webClient) do(req *http.Request) (page, *url.URL) {
 	b.t.Helper()
 	resp, err := b.c.Do(req)
 	if err != nil {
@@ -243,7 +243,7 @@ func (b *browser) do(req *http.Request) (page, *url.URL) {
 	return page{resp.StatusCode, resp.Header, string(body)}, req.URL
 }
 
-func (b *browser) follow(req *http.Request) (page, *url.URL) {
+func (b *webClient) follow(req *http.Request) (page, *url.URL) {
 	b.t.Helper()
 	p, u := b.do(req)
 	for range 20 {
@@ -261,14 +261,14 @@ func (b *browser) follow(req *http.Request) (page, *url.URL) {
 	return p, u
 }
 
-func (b *browser) get(target string) page {
+func (b *webClient) get(target string) page {
 	b.t.Helper()
 	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodGet, target, nil)
 	p, _ := b.do(r)
 	return p
 }
 
-func (b *browser) post(target string, v url.Values) page {
+func (b *webClient) post(target string, v url.Values) page {
 	b.t.Helper()
 	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodPost, target, strings.NewReader(v.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -279,7 +279,7 @@ func (b *browser) post(target string, v url.Values) page {
 var dexForm = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 
 // signIn signs on through Dex's own login form and lands on next.
-func (b *browser) signIn(f *site, email, password, next string) page {
+func (b *webClient) signIn(f *site, email, password, next string) page {
 	b.t.Helper()
 	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodGet, f.srv.URL+"/auth/login?"+url.Values{"next": {next}}.Encode(), nil)
 	login, at := b.follow(r)

@@ -358,7 +358,38 @@ func (s *Service) apiHistory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if !s.mayReadStaff(r, territory) {
+		// Who wrote is a member of staff's e-mail: for org.staff.read.
+		for i := range h {
+			h[i].Actor, h[i].Congress.UpdatedBy = "", ""
+		}
+	}
 	api.WriteJSON(w, http.StatusOK, HistoryResponse{Term: term, Territory: territory, Entries: h})
+}
+
+// ActionStaffRead is what reading the e-mails of staff who wrote takes.
+const ActionStaffRead = "org.staff.read"
+
+// mayReadStaff reports whether r's sender may read staff contacts of the
+// territory's committee: a unit of the Front at it or above it. It asks
+// for the sender's scopes rather than a permission, so that not seeing
+// them is not written to the audit log as a refusal.
+func (s *Service) mayReadStaff(r *http.Request, territory string) bool {
+	scopes, err := s.authz.Scopes(r, ActionStaffRead)
+	if err != nil {
+		return false
+	}
+	t, err := s.store.tree.Territory(r.Context(), territory)
+	if err != nil {
+		return false
+	}
+	for _, u := range scopes {
+		code, o, _ := strings.Cut(u, "/")
+		if o == string(org.MTTQ) && strings.Contains("/"+t.Path, "/"+code+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) apiSummary(w http.ResponseWriter, r *http.Request) {

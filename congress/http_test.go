@@ -76,8 +76,16 @@ func TestAPIPermissions(t *testing.T) {
 			if a.status == http.StatusOK {
 				var h congress.HistoryResponse
 				a.decode(t, &h)
-				if len(h.Entries) != 2 || !strings.HasPrefix(h.Entries[0].Actor, hcmcReporter) || !strings.HasPrefix(h.Entries[1].Actor, saiGonReporter) {
-					t.Errorf("history: %+v", h.Entries)
+				if len(h.Entries) != 2 || h.Entries[0].Version != 2 || h.Entries[1].Congress.Chair != "Nguyễn Văn An" {
+					t.Fatalf("history: %+v", h.Entries)
+				}
+				// Staff e-mails are for org.staff.read (reporters), not viewers.
+				if who == hcmcViewer {
+					if strings.Contains(string(a.body), "@mattranso.test") {
+						t.Errorf("the history shows a viewer staff e-mails: %s", a.body)
+					}
+				} else if !strings.HasPrefix(h.Entries[0].Actor, hcmcReporter) || !strings.HasPrefix(h.Entries[1].Actor, saiGonReporter) {
+					t.Errorf("history actors: %q, %q", h.Entries[0].Actor, h.Entries[1].Actor)
 				}
 			}
 		}
@@ -524,5 +532,31 @@ func TestEntryForm(t *testing.T) {
 	}
 	if p := b.get(f.srv.URL + congress.EntryURL(term, "99999")); p.status != http.StatusNotFound {
 		t.Errorf("an unknown commune's form: %d", p.status)
+	}
+}
+
+// TestChoosePage: the staff home's link finds the user's committees: a
+// commune's reporter goes straight to the form, a province's sees its
+// congresses, someone not signed in signs in first.
+func TestChoosePage(t *testing.T) {
+	f := newSite(t, storetest.SQLite(t), false)
+	p := f.people()
+	get := func(target, who string) answer { return f.call(t, http.MethodGet, target, p[who], nil) }
+	if a := get(congress.ChooseURL, saiGonReporter); a.status != http.StatusSeeOther || a.header.Get("Location") != congress.EntryURL(term, saiGon) {
+		t.Errorf("a commune's reporter: %d %s", a.status, a.header.Get("Location"))
+	}
+	a := get(congress.ChooseURL, hcmcReporter)
+	body := string(a.body)
+	if a.status != http.StatusOK || strings.Count(body, "/cap-nhat\"") != 4 || !strings.Contains(body, "Phường Bến Thành") || strings.Contains(body, "Phường Ba Đình") {
+		t.Errorf("a province's reporter: %d %.600s", a.status, body)
+	}
+	if a := get(congress.ChooseURL+"?tinh=01", hcmcReporter); a.status != http.StatusForbidden {
+		t.Errorf("another province: %d", a.status)
+	}
+	if a := get(congress.ChooseURL, saiGonHND); a.status != http.StatusOK || strings.Contains(string(a.body), "/cap-nhat\"") {
+		t.Errorf("another organisation's reporter: %d", a.status)
+	}
+	if a := get(congress.ChooseURL, ""); a.status != http.StatusSeeOther || !strings.HasPrefix(a.header.Get("Location"), "/auth/login?") {
+		t.Errorf("nobody signed in: %d %s", a.status, a.header.Get("Location"))
 	}
 }

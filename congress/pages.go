@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mattranso/mattranso/api"
+	"github.com/mattranso/mattranso/org"
 )
 
 // The reporter's entry form, phone first and without JavaScript:
@@ -28,7 +30,8 @@ import (
 // the field marked and what was typed.
 
 // Templates are the module's pages, for a Pages implementation to parse
-// with the layout: "entry" (the form) and "entry_error" (a refusal).
+// with the layout: "entry" (the form), "entry_list" (the committees a
+// user reports for) and "entry_error" (a refusal).
 var Templates fs.FS = func() fs.FS {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
@@ -54,6 +57,111 @@ func (s *Service) registerPages(r Router) {
 	r.Handle(http.MethodPost, "/dai-hoi/{term}/tep", http.HandlerFunc(s.attachForm))
 	r.Handle(http.MethodPost, "/dai-hoi/{term}/{territory}/tep/{id}/xoa", http.HandlerFunc(s.detachForm))
 	r.Handle(http.MethodGet, "/dai-hoi/tep/{file}", http.HandlerFunc(s.asset))
+	r.Handle(http.MethodGet, ChooseURL, http.HandlerFunc(s.choosePage))
+}
+
+// ChooseURL lists the congresses of the current term that the user may
+// update (the staff home links to it); with one, it goes to its form.
+const ChooseURL = "/dai-hoi/cap-nhat"
+
+// chooseView is the data of "entry_list".
+type chooseView struct {
+	Term       string
+	Province   string // the province listed, "" for the user's committees
+	Congresses []Congress
+	Provinces  []Congress // for a user of the centre: the provinces to choose from
+}
+
+// choosePage lists the committees the user reports for: their own, and
+// under a province's committee its communes (?tinh= for a province when
+// the user is at the centre).
+func (s *Service) choosePage(w http.ResponseWriter, r *http.Request) {
+	if s.authz == nil {
+		s.refusePage(w, r, http.StatusUnauthorized, "Chưa cấu hình đăng nhập (sign-on is not configured).")
+		return
+	}
+	scopes, err := s.authz.Scopes(r, ActionWrite)
+	if err != nil {
+		st := authStatus(err)
+		if st == http.StatusInternalServerError {
+			s.log.ErrorContext(r.Context(), "congress: scopes", "err", err)
+		}
+		s.refusePage(w, r, st, "Cần đăng nhập để cập nhật đại hội (sign in first).")
+		return
+	}
+	term := s.store.Terms()[0]
+	v := chooseView{Term: term}
+	ctx := r.Context()
+	central := false
+	var provinces, communes []string
+	for _, u := range scopes {
+		code, o, ok := strings.Cut(u, "/")
+		if !ok || o != "MTTQ" {
+			continue // another organisation's reporter holds no congress
+		}
+		switch lvl, _ := levelOf(code); lvl {
+		case "central":
+			central = true
+		case "province":
+			provinces = append(provinces, code)
+		case "commune":
+			communes = append(communes, code)
+		}
+	}
+	if tinh := r.URL.Query().Get("tinh"); tinh != "" {
+		if !central && !slices.Contains(provinces, tinh) {
+			s.refusePage(w, r, http.StatusForbidden, fmt.Sprintf("Tài khoản của bạn không cập nhật đại hội của tỉnh, thành phố %q (not allowed).", tinh))
+			return
+		}
+		provinces, communes, central = []string{tinh}, nil, false
+		v.Province = tinh
+	}
+	if len(provinces) == 0 && len(communes) == 1 && !central {
+		http.Redirect(w, r, EntryURL(term, communes[0]), http.StatusSeeOther)
+		return
+	}
+	if central {
+		list, err := s.store.List(ctx, term, Filter{Level: "province"})
+		if err != nil {
+			s.pageFail(w, r, err)
+			return
+		}
+		v.Provinces = list
+	}
+	for _, p := range provinces {
+		list, err := s.store.List(ctx, term, Filter{Province: p})
+		if err != nil {
+			s.pageFail(w, r, err)
+			return
+		}
+		v.Congresses = append(v.Congresses, list...)
+	}
+	for _, c := range communes {
+		if slices.ContainsFunc(v.Congresses, func(x Congress) bool { return x.Territory == c }) {
+			continue
+		}
+		cg, err := s.store.Get(ctx, term, c)
+		if err != nil {
+			s.pageFail(w, r, err)
+			return
+		}
+		v.Congresses = append(v.Congresses, cg)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.pages.Render(w, r, http.StatusOK, "entry_list", v)
+}
+
+func (s *Service) pageFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := pageError(err)
+	if status == http.StatusInternalServerError {
+		s.log.ErrorContext(r.Context(), "congress: page", "path", r.URL.Path, "err", err)
+	}
+	s.refusePage(w, r, status, msg)
+}
+
+func levelOf(code string) (string, error) {
+	l, err := org.LevelOf(code)
+	return string(l), err
 }
 
 // entryView is the data of "entry".

@@ -17,12 +17,14 @@ type Pages interface {
 	Render(w http.ResponseWriter, r *http.Request, status int, name string, data any)
 }
 
-// Authorizer decides whether the request may do action on unit and names
-// who sent it; auth.Check is one. Authorize returns nil to allow, or an
-// error with a method HTTPStatus() int returning 401 (nobody signed in)
-// or 403 (not allowed).
+// Authorizer decides whether the request may do action on unit, lists
+// the units it may do an action under, and names who sent it; auth.Check
+// is one. Authorize returns nil to allow, or an error with a method
+// HTTPStatus() int returning 401 (nobody signed in) or 403 (not allowed);
+// Scopes returns the 401 error for nobody signed in.
 type Authorizer interface {
 	Authorize(r *http.Request, action, unit string) error
+	Scopes(r *http.Request, action string) ([]string, error)
 	Actor(r *http.Request) string
 }
 

@@ -3,6 +3,7 @@ package congress_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -254,37 +255,38 @@ func TestTransitions(t *testing.T) {
 		{Pr, P, "", false}, {H, P, "", false}, {H, Pr, "", false},
 		{Pr, P, "Nhập nhầm", true}, {H, P, "Nhập nhầm đơn vị", true}, {H, Pr, "Nhầm ngày", true},
 	}
-	db := storetest.SQLite(t)
-	s := newStore(t, db, nil)
-	ctx := t.Context()
-	for i, tc := range cases {
-		// Each case on its own territory of the tree, reset first.
-		code := []string{saiGon, benThanh, longHoa, baDinh, "00008", "22366", hanoi, hcmc, "56"}[i%9]
-		cur, err := s.Get(ctx, term, code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cur.Status != tc.from {
-			in := congress.Congress{Version: cur.Version, Status: tc.from, Correction: "Đặt lại", PostponedReason: "Bão", NewDate: "2026-08-01"}
-			if _, err := s.Put(ctx, term, code, in, "x"); err != nil {
-				t.Fatalf("setting %s to %s: %v", code, tc.from, err)
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newStore(t, db, nil)
+		ctx := t.Context()
+		for i, tc := range cases {
+			// Each case on its own territory of the tree, reset first.
+			code := []string{saiGon, benThanh, longHoa, baDinh, "00008", "22366", hanoi, hcmc, "56"}[i%9]
+			cur, err := s.Get(ctx, term, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Status != tc.from {
+				in := congress.Congress{Version: cur.Version, Status: tc.from, Correction: "Đặt lại", PostponedReason: "Bão", NewDate: "2026-08-01"}
+				if _, err := s.Put(ctx, term, code, in, "x"); err != nil {
+					t.Fatalf("setting %s to %s: %v", code, tc.from, err)
+				}
+			}
+			in := congress.Congress{Status: tc.to, Correction: tc.correction}
+			if tc.to == Po {
+				in.PostponedReason, in.NewDate = "Bão số 3", "2026-09-01"
+			}
+			_, err = s.Put(ctx, term, code, in, "x")
+			if (err == nil) != tc.ok {
+				t.Errorf("%s → %s (correction %q): %v, want ok=%v", tc.from, tc.to, tc.correction, err, tc.ok)
+			}
+			if err == nil && tc.correction != "" {
+				h, _ := s.History(ctx, term, code)
+				if len(h) == 0 || h[0].Reason != tc.correction {
+					t.Errorf("%s → %s: the history's reason is not the correction: %+v", tc.from, tc.to, h)
+				}
 			}
 		}
-		in := congress.Congress{Status: tc.to, Correction: tc.correction}
-		if tc.to == Po {
-			in.PostponedReason, in.NewDate = "Bão số 3", "2026-09-01"
-		}
-		_, err = s.Put(ctx, term, code, in, "x")
-		if (err == nil) != tc.ok {
-			t.Errorf("%s → %s (correction %q): %v, want ok=%v", tc.from, tc.to, tc.correction, err, tc.ok)
-		}
-		if err == nil && tc.correction != "" {
-			h, _ := s.History(ctx, term, code)
-			if len(h) == 0 || h[0].Reason != tc.correction {
-				t.Errorf("%s → %s: the history's reason is not the correction: %+v", tc.from, tc.to, h)
-			}
-		}
-	}
+	})
 }
 
 // TestSummaryProperty: for random sets of congresses, the summary
@@ -410,6 +412,55 @@ func TestList(t *testing.T) {
 			if _, err := s.List(ctx, term, f); !errors.Is(err, congress.ErrInvalid) {
 				t.Errorf("List(%+v): %v, want ErrInvalid", f, err)
 			}
+		}
+	})
+}
+
+// TestConcurrentWrites: writers at once each get a change, and the
+// change ids are given in the order the writes commit, which OnChange
+// follows: a reader that saw id n never later finds a smaller id.
+func TestConcurrentWrites(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		var on changes
+		s := newStore(t, db, &on)
+		codes := []string{hanoi, baDinh, "00008", "56", "22366", hcmc, longHoa, saiGon, benThanh}
+		const rounds = 4
+		var wg sync.WaitGroup
+		errs := make(chan error, len(codes)*rounds)
+		for _, code := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range rounds {
+					st := []congress.Status{congress.Planned, congress.Preparing, congress.Held, congress.Held}[i]
+					if _, err := s.Put(ctx, term, code, congress.Congress{Status: st}, "x"); err != nil {
+						errs <- fmt.Errorf("%s round %d: %w", code, i, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		seen := on.all()
+		all, err := s.ChangesSince(ctx, term, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != len(codes)*rounds || len(all) != len(seen) {
+			t.Fatalf("%d changes announced, %d stored, want %d", len(seen), len(all), len(codes)*rounds)
+		}
+		for i := range seen {
+			if seen[i].ID != all[i].ID || (i > 0 && seen[i].ID <= seen[i-1].ID) {
+				t.Fatalf("change %d: announced %d, stored %d, previous %d", i, seen[i].ID, all[i].ID, seen[max(i-1, 0)].ID)
+			}
+		}
+		sum, err := s.Summary(ctx, term, "", time.Now())
+		if err != nil || sum.Held != len(codes) || sum.Planned != 0 {
+			t.Errorf("after the writes: %+v, %v", sum, err)
 		}
 	})
 }

@@ -3,8 +3,9 @@
 // procedures — together with Vietnamese text normalisation (and the check
 // of names the public sees, CleanName), legal-structure parsing, the
 // references to laws that questions make (document numbers, "Điều N
-// <law>", law names and their years), passages for indexing, and the
-// documents table.
+// <law>", law names and their years), a law's number, year, entry into
+// force and validity as its fields and its text give them (ReadLawFacts),
+// passages for indexing, and the documents table.
 package corpus
 
 import (

@@ -57,6 +57,10 @@ type Options struct {
 	// by this site to the one who posts it; pages print it inside every form
 	// that changes something, as {{$.CSRFField}}. Nil prints nothing.
 	CSRFField func(r *http.Request) template.HTML
+	// SignedIn reports whether r comes from someone signed in: the menu
+	// then shows the staff pages, and otherwise one link to sign in. Nil
+	// means nobody ever is.
+	SignedIn func(r *http.Request) bool
 }
 
 // Module is a part of the site that brings its own routes and, optionally,
@@ -122,6 +126,8 @@ func build(opts Options) (http.Handler, error) {
 	}
 	shell.log = log
 	shell.csrf = opts.CSRFField
+	nav := &siteNav{signedIn: opts.SignedIn}
+	shell.nav = nav
 	s := &site{log: log, shell: shell}
 
 	e := gin.New()
@@ -170,12 +176,19 @@ func build(opts Options) (http.Handler, error) {
 			}
 			pages.log = log
 			pages.csrf = opts.CSRFField
+			pages.nav = nav
 		}
 		if err := mod.Mount(rt, pages); err != nil {
 			return nil, fmt.Errorf("web: mount module %s: %w", mod.Name, err)
 		}
 		if rt.err != nil {
 			return nil, fmt.Errorf("web: module %s: %w", mod.Name, rt.err)
+		}
+	}
+	nav.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			nav.routes[netPattern(r.Path)] = true
 		}
 	}
 	return e, nil

@@ -39,6 +39,9 @@ type Config struct {
 	// Ingest lists the sources that serve brings in at start
 	// (MATTRANSO_INGEST, see ParseIngest).
 	Ingest []string
+	// Units is the file of administrative units serve imports at start
+	// (MATTRANSO_UNITS, see ParseUnits); "" for none.
+	Units string
 
 	Auth AuthConfig
 
@@ -292,7 +295,23 @@ func (e *env) loadServe(c *Config) error {
 		return &Error{Var: "MATTRANSO_ADDR", Value: c.Addr, Vi: "cần máy:cổng, ví dụ :8080 hoặc 127.0.0.1:8080", En: "want host:port, such as :8080 or 127.0.0.1:8080"}
 	}
 	c.Ingest = ParseIngest(e.get("MATTRANSO_INGEST"))
+	c.Units = ParseUnits(e.get("MATTRANSO_UNITS"))
 	return nil
+}
+
+// ParseUnits reads MATTRANSO_UNITS: empty means DefaultUnits when it
+// exists, "none" (or "off") none, else the file named.
+func ParseUnits(spec string) string {
+	switch spec = strings.TrimSpace(spec); spec {
+	case "":
+		if st, err := os.Stat(DefaultUnits); err == nil && st.Mode().IsRegular() {
+			return DefaultUnits
+		}
+		return ""
+	case "none", "off":
+		return ""
+	}
+	return spec
 }
 
 // ParseIngest reads a list of sources to ingest at start, as

@@ -57,6 +57,8 @@ var Vars = []Var{
 		Doc: "`postgres://…` uses PostgreSQL for every record, anything else names an SQLite file; `DATABASE_URL_FILE` reads it from a file"},
 	{Name: "MATTRANSO_INGEST", Part: Serve, Shown: "`" + DefaultCorpus + "` when present",
 		Doc: "sources `serve` ingests at start, comma separated; `none` for none (`serve --ingest`)"},
+	{Name: "MATTRANSO_UNITS", Part: Serve, Shown: "`" + DefaultUnits + "` when present",
+		Doc: "the administrative units (`vn_admin_units_flat.csv`) `serve` imports at start, as `admin import-units` does; `none` for none"},
 	{Name: "LOG_LEVEL", Part: Log, Default: "info",
 		Doc: "`debug`, `info`, `warn` or `error`"},
 	{Name: "MATTRANSO_SEARCH_MODE", Part: Search, Default: "hybrid",
@@ -121,6 +123,7 @@ var Vars = []Var{
 // shared data beside the repository.
 const (
 	DefaultCorpus       = "../shared/corpus"
+	DefaultUnits        = "../shared/data/admin-units/vn_admin_units_flat.csv"
 	DefaultTrainingSets = "../shared/eval"
 )
 

@@ -26,6 +26,7 @@ import (
 	"github.com/mattranso/mattranso/assistant"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/congress"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/library"
 	"github.com/mattranso/mattranso/org"
@@ -119,13 +120,21 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
 		CSRFField:  auth.CSRFField,
+		SignedIn:   func(r *http.Request) bool { return auth.UserFrom(r) != nil },
 	}), nil
 }
 
-// prepare rebuilds a fresh index from the store and ingests the configured
-// sources, then marks the server ready. Search answers meanwhile from what
+// prepare imports the administrative units (cfg.Units), rebuilds a fresh
+// index from the store and ingests the configured sources, then marks the
+// server ready. Search answers meanwhile from what
 // is already there.
 func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, state *readiness) {
+	// The unit tree first: a few seconds, and the unit pages are filled
+	// while the library is still being ingested. A bad file is logged and
+	// the rest goes on: the site serves without units.
+	if _, err := ImportUnits(ctx, lib.DB, cfg.Units, log); err != nil {
+		log.Error("importing the administrative units failed; import them with mattranso admin import-units FILE", "err", err)
+	}
 	if lib.Index.Fresh {
 		n, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, nil)
 		if err != nil {
@@ -230,6 +239,7 @@ var StaffTools = []auth.Tool{
 	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
 	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
 	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+	{Label: "Cập nhật đại hội", Href: congress.ChooseURL, Action: auth.CongressWrite},
 }
 
 // AuthParts is auth's part of the site: its module, and the middleware
@@ -266,7 +276,7 @@ func AuthSite(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Lo
 		return AuthParts{}, err
 	}
 	if !svc.Configured() {
-		log.Warn("sign-on is not configured: staff pages explain how (set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL)")
+		log.Warn("sign-on is not configured: set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL (visitors are told that staff sign-in is not open)")
 	}
 	return AuthParts{
 		Module: web.Module{
