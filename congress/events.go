@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,7 +142,12 @@ func (s *stream) serve(w http.ResponseWriter, r *http.Request) {
 			retryAfter, retryAfter))
 		return
 	}
-	defer sub.Close()
+	handed := false // to the goroutine that follows a hijacked connection
+	defer func() {
+		if !handed {
+			sub.Close()
+		}
+	}()
 	last, err := s.hub.Last(ctx)
 	if err != nil {
 		api.Fail(w, r, s.log, err)
@@ -167,16 +174,45 @@ func (s *stream) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	// A proxy in front (nginx) would otherwise hold events back.
 	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
 		return
 	}
-	// The server's write timeout is for answers that end; this one does
-	// not, and each write sets its own deadline instead.
-	c := &client{w: w, rc: http.NewResponseController(w)}
-	if err := c.write(ctx, []byte("retry: "+strconv.Itoa(reconnectMillis)+"\n: connected\n\n")); err != nil {
+	opening := []byte("retry: " + strconv.Itoa(reconnectMillis) + "\n: connected\n\n")
+	if conn := hijack(w); conn != nil {
+		// The connection is the stream's alone from here: the server's
+		// goroutine, its reader and its buffers are let go, and one small
+		// goroutine follows the hub for the client — what an idle client
+		// costs. A client that leaves is noticed at the next write (the
+		// keep-alive at the latest).
+		c := &connSink{conn: conn}
+		head := "HTTP/1.1 200 OK\r\n" + headerLines(h) + "Connection: close\r\n\r\n"
+		if err := c.write([]byte(head), opening); err != nil {
+			conn.Close()
+			return
+		}
+		handed = true
+		go func() {
+			defer conn.Close()
+			defer sub.Close()
+			s.follow(context.Background(), c, sub, after)
+		}()
 		return
 	}
+	// Without hijacking (HTTP/2, a test's recorder), the stream stays in
+	// the handler. The server's write timeout is for answers that end;
+	// each write sets its own deadline instead.
+	w.WriteHeader(http.StatusOK)
+	c := &flushSink{w: w, rc: http.NewResponseController(w)}
+	if err := c.write(opening); err != nil {
+		return
+	}
+	s.follow(ctx, c, sub, after)
+}
+
+// follow writes the hub's events after after to the client until ctx or
+// the hub ends or a write fails.
+func (s *stream) follow(ctx context.Context, c sink, sub *Subscription, after int64) {
 	// What the client missed is read at once.
 	sub.signal()
 	keep := time.NewTimer(s.o.KeepAlive)
@@ -190,7 +226,7 @@ func (s *stream) serve(w http.ResponseWriter, r *http.Request) {
 		case <-s.hub.Done():
 			return
 		case <-keep.C:
-			if err := c.write(ctx, []byte(": \n\n")); err != nil {
+			if err := c.write([]byte(": \n\n")); err != nil {
 				return
 			}
 			keep.Reset(s.o.KeepAlive)
@@ -233,7 +269,7 @@ func (s *stream) serve(w http.ResponseWriter, r *http.Request) {
 		if len(events) == 0 {
 			continue
 		}
-		if err := c.write(ctx, events...); err != nil {
+		if err := c.write(events...); err != nil {
 			return
 		}
 		after, lastWrite = next, time.Now()
@@ -241,22 +277,58 @@ func (s *stream) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// client writes to one connection, each write bounded in time and
-// flushed at once.
-type client struct {
+// sink is where a client's stream is written, each write bounded in time
+// and sent at once.
+type sink interface {
+	write(parts ...[]byte) error
+}
+
+// flushSink writes through the server's ResponseWriter.
+type flushSink struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
 }
 
-func (c *client) write(ctx context.Context, parts ...[]byte) error {
+func (c *flushSink) write(parts ...[]byte) error {
 	_ = c.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	for _, p := range parts {
 		if _, err := c.w.Write(p); err != nil {
 			return err
 		}
 	}
-	if err := c.rc.Flush(); err != nil {
-		return err
+	return c.rc.Flush()
+}
+
+// connSink writes to a hijacked connection, the parts in one system call.
+type connSink struct{ conn net.Conn }
+
+func (c *connSink) write(parts ...[]byte) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	// WriteTo consumes its slice: a copy of the list, never of the bytes.
+	bufs := net.Buffers(slices.Clone(parts))
+	_, err := bufs.WriteTo(c.conn)
+	return err
+}
+
+// hijack takes the connection from the server when it can (HTTP/1.x),
+// nil otherwise.
+func hijack(w http.ResponseWriter) net.Conn {
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil
 	}
-	return ctx.Err()
+	// A GET has no body: nothing is left to read; the buffers go.
+	if rw != nil && rw.Reader.Buffered() > 0 {
+		conn.Close()
+		return nil
+	}
+	return conn
+}
+
+// headerLines writes h as an HTTP/1.1 header block, without the ending
+// blank line.
+func headerLines(h http.Header) string {
+	var b strings.Builder
+	_ = h.Write(&b)
+	return b.String()
 }

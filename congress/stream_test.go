@@ -406,7 +406,9 @@ func TestStreamBatchesBursts(t *testing.T) {
 }
 
 func TestStreamRefusesBeyondItsClients(t *testing.T) {
-	e := newStreamEnv(t, HubOptions{MaxClients: 2}, StreamOptions{})
+	// A client that leaves is noticed at the next write: keep-alives
+	// come often here.
+	e := newStreamEnv(t, HubOptions{MaxClients: 2}, StreamOptions{KeepAlive: 20 * time.Millisecond})
 	a := connect(t, e.url, nil)
 	connect(t, e.url, nil)
 	resp, err := http.Get(e.url)

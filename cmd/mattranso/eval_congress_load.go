@@ -41,7 +41,7 @@ func evalCongressLoad(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&o.Puts, "puts", 100, "writes measured")
 	fs.DurationVar(&o.Interval, "interval", 500*time.Millisecond, "pause between writes (longer than the stream's batching, 250 ms)")
 	fs.IntVar(&o.Rate, "connect-rate", 1000, "clients opened per second")
-	fs.DurationVar(&o.Settle, "settle", 10*time.Second, "how long the clients stay idle before the memory is read")
+	fs.DurationVar(&o.Settle, "settle", 10*time.Second, "how long the clients stay idle before the memory is read (after the server's next garbage collection)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the summary")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
@@ -87,8 +87,9 @@ type loadResult struct {
 	// The server's memory before and after the clients connected.
 	Before, Idle serverMemory `json:"-"`
 	// Per idle connection, in KiB.
-	RSSPerConnKiB  float64 `json:"rss_per_conn_kib"`
-	HeapPerConnKiB float64 `json:"heap_stack_per_conn_kib"`
+	RSSPerConnKiB   float64 `json:"rss_per_conn_kib"`
+	HeapPerConnKiB  float64 `json:"heap_stack_per_conn_kib"`
+	StackPerConnKiB float64 `json:"stack_per_conn_kib"`
 	// PUT → event delays in milliseconds: on the last client opened, and
 	// until every client had it.
 	Delays struct {
@@ -105,14 +106,14 @@ type delayStats struct {
 }
 
 type serverMemory struct {
-	RSS, Heap, Stack, Goroutines float64
+	RSS, Heap, Stack, Goroutines, GCs float64
 }
 
 func (r loadResult) text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "clients: %d connected of %d (%d refusals retried)\n", r.Connected, r.Clients, r.Refused)
-	fmt.Fprintf(&b, "server memory per idle connection: %.1f KiB resident, %.1f KiB heap and stacks (goroutines %.0f → %.0f)\n",
-		r.RSSPerConnKiB, r.HeapPerConnKiB, r.Before.Goroutines, r.Idle.Goroutines)
+	fmt.Fprintf(&b, "server memory per idle connection: %.1f KiB resident, %.1f KiB heap (after a collection) and stacks, of which %.1f KiB stacks (goroutines %.0f → %.0f)\n",
+		r.RSSPerConnKiB, r.HeapPerConnKiB, r.StackPerConnKiB, r.Before.Goroutines, r.Idle.Goroutines)
 	fmt.Fprintf(&b, "PUT → event, last client opened: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d writes)\n",
 		r.Delays.LastClient.P50, r.Delays.LastClient.P99, r.Delays.LastClient.Max, r.Puts)
 	fmt.Fprintf(&b, "PUT → event on every client:     p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
@@ -146,12 +147,14 @@ func (o *congressLoad) readMemory(ctx context.Context, c *http.Client) (serverMe
 		switch name {
 		case "process_resident_memory_bytes":
 			dst = &m.RSS
-		case "go_memstats_heap_inuse_bytes":
+		case "go_memstats_heap_alloc_bytes":
 			dst = &m.Heap
 		case "go_memstats_stack_inuse_bytes":
 			dst = &m.Stack
 		case "go_goroutines":
 			dst = &m.Goroutines
+		case "go_gc_duration_seconds_count":
+			dst = &m.GCs
 		default:
 			continue
 		}
@@ -159,10 +162,35 @@ func (o *congressLoad) readMemory(ctx context.Context, c *http.Client) (serverMe
 			found++
 		}
 	}
-	if found < 4 {
+	if found < 5 {
 		return m, errors.New("GET /metrics: the process and Go memory figures are missing")
 	}
 	return m, sc.Err()
+}
+
+// memoryAfterGC waits for the server's next garbage collection (the
+// runtime runs one at least every two minutes) and reads its memory just
+// after it, when the heap holds little but what is live.
+func (o *congressLoad) memoryAfterGC(ctx context.Context, c *http.Client) (serverMemory, error) {
+	first, err := o.readMemory(ctx, c)
+	if err != nil {
+		return first, err
+	}
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return first, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		m, err := o.readMemory(ctx, c)
+		if err != nil {
+			return m, err
+		}
+		if m.GCs > first.GCs {
+			return m, nil
+		}
+	}
+	return first, errors.New("the server ran no garbage collection in 3 minutes")
 }
 
 // marker is what each write puts in the congress's place, numbered: the
@@ -179,7 +207,8 @@ func (o *congressLoad) run(ctx context.Context) (loadResult, error) {
 	plain := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	stream := &http.Client{Transport: tr} // no timeout: the streams stay open
 
-	before, err := o.readMemory(ctx, plain)
+	fmt.Fprintf(o.Log, "congress-load: the server's memory after its next collection\n")
+	before, err := o.memoryAfterGC(ctx, plain)
 	if err != nil {
 		return res, err
 	}
@@ -214,9 +243,9 @@ func (o *congressLoad) run(ctx context.Context) (loadResult, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	res.Connected, res.Refused = int(connected.Load()), int(refused.Load())
-	fmt.Fprintf(o.Log, "congress-load: %d clients connected; idle for %s\n", res.Connected, o.Settle)
+	fmt.Fprintf(o.Log, "congress-load: %d clients connected; idle for %s, then the memory after the server's next collection\n", res.Connected, o.Settle)
 	time.Sleep(o.Settle)
-	idle, err := o.readMemory(ctx, plain)
+	idle, err := o.memoryAfterGC(ctx, plain)
 	if err != nil {
 		return res, err
 	}
@@ -224,6 +253,7 @@ func (o *congressLoad) run(ctx context.Context) (loadResult, error) {
 	n := float64(res.Connected)
 	res.RSSPerConnKiB = (idle.RSS - before.RSS) / n / 1024
 	res.HeapPerConnKiB = (idle.Heap + idle.Stack - before.Heap - before.Stack) / n / 1024
+	res.StackPerConnKiB = (idle.Stack - before.Stack) / n / 1024
 
 	fmt.Fprintf(o.Log, "congress-load: %d writes, one every %s\n", o.Puts, o.Interval)
 	target := o.URL + "/api/v1/congress/" + o.Term + "/congresses/" + o.Territory
