@@ -111,6 +111,6 @@ kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; die "the server exited"; 
 say "eval congress-load: $CLIENTS clients, $PUTS writes"
 json=()
 [[ ${LOAD_JSON:-} == 1 ]] && json=(--json)
-MATTRANSO_TOKEN=$TOKEN "$BIN" eval congress-load --url "http://127.0.0.1:$port" --clients "$CLIENTS" --puts "$PUTS" \
+"$BIN" eval congress-load --url "http://127.0.0.1:$port" --token "$TOKEN" --clients "$CLIENTS" --puts "$PUTS" \
 	--interval "$INTERVAL" --territory 79 "${json[@]}"
 kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; die "the server died during the run"; }

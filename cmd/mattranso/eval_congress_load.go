@@ -12,7 +12,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +33,7 @@ func evalCongressLoad(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	o := congressLoad{}
 	fs.StringVar(&o.URL, "url", "", "the server, e.g. http://127.0.0.1:8080")
-	fs.StringVar(&o.Token, "token", os.Getenv("MATTRANSO_TOKEN"), "a bearer token with congress.write on the territory (or MATTRANSO_TOKEN)")
+	fs.StringVar(&o.Token, "token", "", "a bearer token with congress.write on the territory")
 	fs.StringVar(&o.Term, "term", "2026-2031", "the term")
 	fs.StringVar(&o.Territory, "territory", "79", "the congress written: a province or commune code the token may write")
 	fs.IntVar(&o.Clients, "clients", 5000, "event-stream clients held open")
@@ -50,7 +49,7 @@ func evalCongressLoad(ctx context.Context, args []string, stdout, stderr io.Writ
 	case o.URL == "":
 		return exitError{2, errors.New("eval congress-load: --url of the server is required")}
 	case o.Token == "":
-		return exitError{2, errors.New("eval congress-load: --token (or MATTRANSO_TOKEN) is required: `mattranso admin token create` makes one")}
+		return exitError{2, errors.New("eval congress-load: --token is required: `mattranso admin token create` makes one")}
 	case o.Clients < 1 || o.Clients > 50000:
 		return exitError{2, fmt.Errorf("eval congress-load: --clients %d: want 1 to 50000", o.Clients)}
 	case o.Puts < 1 || o.Interval <= 0 || o.Rate < 1 || o.Settle < 0:
