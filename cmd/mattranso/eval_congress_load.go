@@ -85,7 +85,8 @@ type loadResult struct {
 	Puts      int `json:"puts"`
 	// The server's memory before and after the clients connected.
 	Before, Idle serverMemory `json:"-"`
-	// Per idle connection, in KiB.
+	// Per idle connection, in KiB: the resident set, the live heap and
+	// the stacks, the stacks alone.
 	RSSPerConnKiB   float64 `json:"rss_per_conn_kib"`
 	HeapPerConnKiB  float64 `json:"heap_stack_per_conn_kib"`
 	StackPerConnKiB float64 `json:"stack_per_conn_kib"`
@@ -111,7 +112,7 @@ type serverMemory struct {
 func (r loadResult) text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "clients: %d connected of %d (%d refusals retried)\n", r.Connected, r.Clients, r.Refused)
-	fmt.Fprintf(&b, "server memory per idle connection: %.1f KiB resident, %.1f KiB heap (after a collection) and stacks, of which %.1f KiB stacks (goroutines %.0f → %.0f)\n",
+	fmt.Fprintf(&b, "server memory per idle connection: %.1f KiB resident, %.1f KiB live heap and stacks, of which %.1f KiB stacks (goroutines %.0f → %.0f)\n",
 		r.RSSPerConnKiB, r.HeapPerConnKiB, r.StackPerConnKiB, r.Before.Goroutines, r.Idle.Goroutines)
 	fmt.Fprintf(&b, "PUT → event, last client opened: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d writes)\n",
 		r.Delays.LastClient.P50, r.Delays.LastClient.P99, r.Delays.LastClient.Max, r.Puts)
@@ -146,7 +147,7 @@ func (o *congressLoad) readMemory(ctx context.Context, c *http.Client) (serverMe
 		switch name {
 		case "process_resident_memory_bytes":
 			dst = &m.RSS
-		case "go_memstats_heap_alloc_bytes":
+		case "go_gc_heap_live_bytes":
 			dst = &m.Heap
 		case "go_memstats_stack_inuse_bytes":
 			dst = &m.Stack
@@ -162,14 +163,14 @@ func (o *congressLoad) readMemory(ctx context.Context, c *http.Client) (serverMe
 		}
 	}
 	if found < 5 {
-		return m, errors.New("GET /metrics: the process and Go memory figures are missing")
+		return m, errors.New("GET /metrics: the process and Go memory figures are missing (go_gc_heap_live_bytes among them)")
 	}
 	return m, sc.Err()
 }
 
 // memoryAfterGC waits for the server's next garbage collection (the
-// runtime runs one at least every two minutes) and reads its memory just
-// after it, when the heap holds little but what is live.
+// runtime runs one at least every two minutes) and reads its memory after
+// it: the live heap that collection found, stacks, the resident set.
 func (o *congressLoad) memoryAfterGC(ctx context.Context, c *http.Client) (serverMemory, error) {
 	first, err := o.readMemory(ctx, c)
 	if err != nil {
@@ -206,10 +207,24 @@ func (o *congressLoad) run(ctx context.Context) (loadResult, error) {
 	plain := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	stream := &http.Client{Transport: tr} // no timeout: the streams stay open
 
-	fmt.Fprintf(o.Log, "congress-load: the server's memory after its next collection\n")
+	// The baseline is taken once the live heap has settled: what the
+	// server did before (starting, training its classifier) may still
+	// be freed over the next collections.
+	fmt.Fprintf(o.Log, "congress-load: the server's memory once its live heap settles\n")
 	before, err := o.memoryAfterGC(ctx, plain)
-	if err != nil {
-		return res, err
+	for range 4 {
+		if err != nil {
+			return res, err
+		}
+		next, err2 := o.memoryAfterGC(ctx, plain)
+		if err2 != nil {
+			return res, err2
+		}
+		settled := math.Abs(next.Heap-before.Heap) <= 0.02*before.Heap
+		before = next
+		if settled {
+			break
+		}
 	}
 	res.Before = before
 
