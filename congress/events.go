@@ -44,7 +44,8 @@ import (
 // write every MinGap. Beyond MaxClients connected clients the route
 // answers 503 with Retry-After; the dashboard then polls the snapshot.
 //
-// Refusals: 400 invalid_last_event_id; 404 unknown_term; 503 busy.
+// Refusals: 400 invalid_last_event_id; 404 not_found (field term); 503
+// busy (also while the server stops).
 
 // Defaults of StreamOptions.
 const (
@@ -119,8 +120,8 @@ func unknownTerm(term string) *api.Error {
 	if len(term) > 24 {
 		term = term[:24] + "…"
 	}
-	return &api.Error{Status: http.StatusNotFound, Code: "unknown_term", Field: "term", Message: fmt.Sprintf(
-		"Không có nhiệm kỳ %q; nhiệm kỳ đang theo dõi có dạng 2026-2031 (unknown term).", term)}
+	return &api.Error{Status: http.StatusNotFound, Code: "not_found", Field: "term", Message: fmt.Sprintf(
+		"Không có nhiệm kỳ %q (unknown term).", term)}
 }
 
 func (s *stream) serve(w http.ResponseWriter, r *http.Request) {
@@ -149,6 +150,12 @@ func (s *stream) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	last, err := s.hub.Last(ctx)
+	if errors.Is(err, errHubStopped) {
+		w.Header().Set("Retry-After", strconv.Itoa(reconnectMillis/1000))
+		api.WriteError(w, http.StatusServiceUnavailable, "busy", "",
+			"Máy chủ đang khởi động lại; hãy thử lại sau ít giây (the server is restarting).")
+		return
+	}
 	if err != nil {
 		api.Fail(w, r, s.log, err)
 		return

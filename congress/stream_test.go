@@ -434,7 +434,7 @@ func TestStreamRefusals(t *testing.T) {
 	for _, c := range []struct {
 		url, header, status, code string
 	}{
-		{e.srv.URL + "/api/v1/congress/2021-2026/events", "", "404", "unknown_term"},
+		{e.srv.URL + "/api/v1/congress/2021-2026/events", "", "404", "not_found"},
 		{e.url + "?last_event_id=abc", "", "400", "invalid_last_event_id"},
 		{e.url, "-3", "400", "invalid_last_event_id"},
 	} {
