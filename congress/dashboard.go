@@ -177,6 +177,9 @@ func (c Congress) DateText() string {
 	return d[8:10] + "/" + d[5:7] + "/" + d[0:4]
 }
 
+// DateText is the snapshot's day as dd/mm/yyyy.
+func (s *Snapshot) DateText() string { return DayCount{Date: s.Date}.DayText() }
+
 // DayText is a timeline day as dd/mm/yyyy.
 func (d DayCount) DayText() string {
 	if len(d.Date) != len(dateLayout) {

@@ -168,8 +168,8 @@ func (o *congressLoad) readMemory(ctx context.Context, c *http.Client) (serverMe
 	return m, sc.Err()
 }
 
-// memoryAfterGC waits for the server's next garbage collection (the
-// runtime runs one at least every two minutes) and reads its memory after
+// memoryAfterGC waits for the server's next garbage collection (an idle
+// server's runtime runs one every two minutes) and reads its memory after
 // it: the live heap that collection found, stacks, the resident set.
 func (o *congressLoad) memoryAfterGC(ctx context.Context, c *http.Client) (serverMemory, error) {
 	first, err := o.readMemory(ctx, c)
@@ -212,7 +212,7 @@ func (o *congressLoad) run(ctx context.Context) (loadResult, error) {
 	// be freed over the next collections.
 	fmt.Fprintf(o.Log, "congress-load: the server's memory once its live heap settles\n")
 	before, err := o.memoryAfterGC(ctx, plain)
-	for range 4 {
+	for range 2 {
 		if err != nil {
 			return res, err
 		}
