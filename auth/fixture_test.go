@@ -57,6 +57,10 @@ type fixture struct {
 	skew atomic.Int64
 }
 
+// fixtureModules are further modules the site mounts, made for the
+// fixture by the test files of the modules whose rows the matrix holds.
+var fixtureModules []func(f *fixture, log *slog.Logger) web.Module
+
 type fixtureOptions struct {
 	dex          bool // sign on through a real Dex
 	dexUsers     []dextest.User
@@ -133,9 +137,13 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 	}
 	congresses := congress.NewService(congress.ServiceOptions{Store: f.congress, Authorizer: auth.Check, Auditor: auth.AuditLog,
 		CSRF: auth.CSRFToken, CSRFField: auth.CSRFFieldName, Logger: log})
+	var more []web.Module
+	for _, m := range fixtureModules {
+		more = append(more, m(f, log))
+	}
 	handler := web.New(web.Options{
 		Logger: log,
-		Modules: []web.Module{
+		Modules: append([]web.Module{
 			{Name: "auth", Templates: auth.Templates, Funcs: auth.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
 				f.auth.Register(r, p)
 				return nil
@@ -154,7 +162,7 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 					congresses.Register(r, p)
 					return nil
 				}},
-		},
+		}, more...),
 		Middleware: []func(http.Handler) http.Handler{f.auth.Middleware},
 		CSRFField:  auth.CSRFField,
 	})

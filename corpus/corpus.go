@@ -90,6 +90,15 @@ type Procedure struct {
 	Result       string `json:"result,omitempty"`       // kết quả thực hiện
 	LegalBasis   string `json:"legal_basis,omitempty"`  // căn cứ pháp lý
 	Fees         string `json:"fees,omitempty"`         // phí, lệ phí where stated apart
+
+	// The rows read out of the portal's flattened tables (ParseProcedure),
+	// stored with the fields above, which stay the text that is indexed.
+	Authority string             `json:"authority,omitempty"` // cơ quan có thẩm quyền, where it differs from Agency
+	Address   string             `json:"address,omitempty"`   // địa chỉ tiếp nhận hồ sơ
+	Channels  []ProcedureChannel `json:"channels,omitempty"`  // ways to submit, time and fee
+	Papers    []ProcedurePaper   `json:"papers,omitempty"`    // the application file
+	Bases     []LegalBase        `json:"bases,omitempty"`     // căn cứ pháp lý as (title, number)
+	Results   []ProcedureResult  `json:"results,omitempty"`   // kết quả thực hiện
 }
 
 // Passage is the unit the indexes hold: an article, or one of its clauses

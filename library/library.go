@@ -104,6 +104,7 @@ func (h *Handler) Register(r Router) {
 	r.Handle(http.MethodGet, "/tim-kiem", http.HandlerFunc(h.SearchPage))
 	r.Handle(http.MethodGet, "/van-ban/{id}", http.HandlerFunc(h.LawPage))
 	r.Handle(http.MethodGet, "/thu-tuc/{id}", http.HandlerFunc(h.ProcedurePage))
+	r.Handle(http.MethodGet, ProcedureStylePath, http.HandlerFunc(h.procedureStyle))
 	r.Handle(http.MethodGet, "/api/v1/library/search", http.HandlerFunc(h.APISearch))
 	r.Handle(http.MethodGet, "/api/v1/library/documents/{id}", http.HandlerFunc(h.APIDocument))
 }

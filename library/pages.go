@@ -561,15 +561,22 @@ func toc(ns []corpus.Node) []tocEntry {
 type sectionView struct {
 	Anchor, Name, Text string
 	Missing            bool
+	// Long text is folded under its first words, so that the page stays
+	// short on a phone.
+	Long bool
+	Lead string
 }
 
 type procedureView struct {
 	Doc         *corpus.Document
 	P           *corpus.Procedure
 	Meta        []metaRow
+	MoreMeta    []metaRow
 	Sections    []sectionView
 	Form        formView
 	SourceLabel string
+	Tables      procedureTables
+	Style       string
 }
 
 // ProcedurePage serves /thu-tuc/{id}: what to prepare, where and how to
@@ -589,10 +596,15 @@ func (h *Handler) ProcedurePage(w http.ResponseWriter, r *http.Request) {
 		v.SourceLabel = "Xem trên Cổng Dịch vụ công quốc gia"
 	}
 	v.Meta = []metaRow{
-		{"Mã thủ tục", p.Code},
-		{"Lĩnh vực", p.Field},
 		{"Cấp thực hiện", p.Level},
 		{"Cơ quan thực hiện", p.Agency},
+		{"Cơ quan có thẩm quyền", p.Authority},
+		{"Nơi tiếp nhận hồ sơ", p.Address},
+	}
+	// What a citizen rarely needs is folded.
+	v.MoreMeta = []metaRow{
+		{"Mã thủ tục", p.Code},
+		{"Lĩnh vực", p.Field},
 		{"Đối tượng thực hiện", p.Subjects},
 		{"Loại thủ tục", p.Category},
 		{"Quyết định công bố", p.Decision},
@@ -605,11 +617,18 @@ func (h *Handler) ProcedurePage(w http.ResponseWriter, r *http.Request) {
 		if text == "" && s.Anchor == "phi-le-phi" {
 			continue // fees are usually stated with the ways to submit
 		}
-		v.Sections = append(v.Sections, sectionView{
+		if s.Anchor == "phi-le-phi" && len(p.Channels) > 0 {
+			continue // the fees are in the table of ways to submit
+		}
+		sv := sectionView{
 			Anchor: s.Anchor, Name: s.Name, Text: text,
 			Missing: text == "" || corpus.Fold(text) == "khong co thong tin",
-		})
+		}
+		sv.Long, sv.Lead = foldText(text)
+		v.Sections = append(v.Sections, sv)
 	}
+	v.Tables, v.Style = h.procedureTables(r.Context(), p), ProcedureStylePath
+	orderSections(v.Sections)
 	h.pages.Render(w, r, http.StatusOK, "procedure", v)
 }
 

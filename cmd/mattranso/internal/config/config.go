@@ -21,6 +21,7 @@ import (
 	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/feedback/workday"
 	"github.com/mattranso/mattranso/mail"
+	"github.com/mattranso/mattranso/report"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	// CongressTerm is the term of the congresses followed
 	// (MATTRANSO_CONGRESS_TERM), "2026-2031".
 	CongressTerm string
+	// ReportDatasets is MATTRANSO_REPORT_DATASETS: a JSON file of data
+	// sets; empty: the built-in ones.
+	ReportDatasets string
 }
 
 // FeedbackConfig is citizen feedback's settings.
@@ -157,6 +161,8 @@ func (e *env) load(parts []Part) (Config, error) {
 			err = e.loadMail(&c)
 		case Congress:
 			err = e.loadCongress(&c)
+		case Report:
+			err = e.loadReport(&c)
 		default:
 			panic(fmt.Sprintf("config: unknown part %d", p))
 		}
@@ -358,6 +364,17 @@ func (e *env) loadAuth(c *AuthConfig) error {
 		s := e.get(d.name)
 		if *d.v, err = time.ParseDuration(s); err != nil || *d.v <= 0 {
 			return &Error{Var: d.name, Value: s, Vi: "cần một thời lượng dương như 30m hoặc 8h", En: "want a positive duration such as 30m or 8h"}
+		}
+	}
+	return nil
+}
+
+func (e *env) loadReport(c *Config) error {
+	c.ReportDatasets = e.get("MATTRANSO_REPORT_DATASETS")
+	if c.ReportDatasets != "" {
+		if _, err := report.LoadDatasets(c.ReportDatasets); err != nil {
+			return &Error{Var: "MATTRANSO_REPORT_DATASETS", Value: c.ReportDatasets,
+				Vi: "cần một tệp biểu mẫu báo cáo JSON đọc được và đúng: " + err.Error(), En: "want a readable, valid JSON file of data sets: " + err.Error()}
 		}
 	}
 	return nil

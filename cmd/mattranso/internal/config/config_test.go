@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback, Mail, Congress}
+var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback, Mail, Congress, Report}
 
 // loadWith loads parts from the variables of m alone.
 func loadWith(m map[string]string, parts ...Part) (Config, *env, error) {

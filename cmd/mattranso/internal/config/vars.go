@@ -27,6 +27,8 @@ const (
 	Mail
 	// Congress is congress monitoring: the term followed.
 	Congress
+	// Report is the units' periodic reports: their data sets.
+	Report
 )
 
 // Var is one environment variable of the binary.
@@ -117,6 +119,8 @@ var Vars = []Var{
 		Doc: "the SMTP server e-mail goes out through, `smtp://user:password@host:587?from=no-reply@example.vn` (`smtps://` for TLS from the first byte, `tls=none` for a local relay); unset, no e-mail is sent; `MATTRANSO_SMTP_URL_FILE` reads it from a file"},
 	{Name: "MATTRANSO_CONGRESS_TERM", Part: Congress, Default: "2026-2031",
 		Doc: "the term of the Front congresses followed (`/dai-hoi/…`, `/api/v1/congress/{term}/…`), two years `YYYY-YYYY`"},
+	{Name: "MATTRANSO_REPORT_DATASETS", Part: Report, Shown: "built in",
+		Doc: "the units' report forms, a JSON file of data sets replacing the built-in ones (see `report/dataset.go`); built in: `weekly`, filed by commune-level units of the six organisations, due Monday 17:00 after the week, locked 7 days later"},
 }
 
 // Where serve and the local embedder look when nothing is configured: the

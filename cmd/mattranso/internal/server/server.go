@@ -108,6 +108,11 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
+	// The units' periodic reports and their roll-ups.
+	rep, err := ReportSite(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Options{
 		Logger: log,
 		Ready:  ready,
@@ -115,7 +120,7 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 			// The home page shows the latest published answers to citizens'
 			// feedback.
 			LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs, Sections: []library.HomeSection{fb.Public}}, log),
-			authMod.Module, orgMod, asstMod, fb.Module, congressMod,
+			authMod.Module, orgMod, asstMod, fb.Module, congressMod, rep.Module,
 		},
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
@@ -239,7 +244,10 @@ var StaffTools = []auth.Tool{
 	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
 	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
 	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+	{Label: "Hồ sơ đơn vị, danh sách cán bộ", Href: "/don-vi", Action: auth.ReportRead},
+	{Label: "Tiến độ triển khai", Href: "/quan-tri/trien-khai", Action: auth.ReportRead},
 	{Label: "Cập nhật đại hội", Href: congress.ChooseURL, Action: auth.CongressWrite},
+	{Label: "Báo cáo tuần", Href: "/bao-cao", Action: auth.ReportRead},
 }
 
 // AuthParts is auth's part of the site: its module, and the middleware
