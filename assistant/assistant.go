@@ -52,7 +52,10 @@ type Answer struct {
 	Short     string     `json:"short,omitempty"` // the direct answer: a number, a list, có/không…
 	Citations []Citation `json:"citations"`
 	Mode      string     `json:"mode"`             // "extractive" or "generative"
-	Supported bool       `json:"supported"`        // false: "Chưa tìm thấy căn cứ…"
+	// Supported is false when the library holds no answer: the text says
+	// so, and the citations are then the closest passages ("có thể liên
+	// quan"), not grounds.
+	Supported bool `json:"supported"`
 	Notice    string     `json:"notice,omitempty"` // e.g. the model was unavailable, extractive answer given
 	// Flagged is set when the model cited passages that were not retrieved
 	// and those citations were removed.
@@ -60,6 +63,9 @@ type Answer struct {
 	// Query is the standalone question that was searched (after resolving
 	// a follow-up against the history).
 	Query string `json:"query,omitempty"`
+	// Evidence is what the extractive support decision weighed; not part
+	// of the API.
+	Evidence *Evidence `json:"-"`
 }
 
 // Asker answers questions; the HTTP layer and the evaluation call this.

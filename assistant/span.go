@@ -83,6 +83,9 @@ func chooseSpan(q, query string, hits []retrieval.Hit, rw ReaderWeights) extract
 			chosen = i
 		}
 	}
+	out.cover = sents[chosen].cover
+	out.kind = pq.kind
+	out.more = moreClauses(rk, hits, chosen, out)
 	if pq.kind == kindYesNo || pq.kind == kindTrueFalse {
 		out.short = yesNoWord(pq, judgeStatement(pq, w, rk, chosen, hits))
 	}
@@ -389,4 +392,51 @@ func inQuestion(pq *question, span string) bool {
 		}
 	}
 	return found
+}
+
+// maxClauses is how many clauses answer an open question.
+const maxClauses = 3
+
+// moreClauses returns the next best lines after the chosen one for an
+// open question: other numbered lines (or articles) whose best sentence
+// ranks close to the chosen one's, each quoted whole, none holding or
+// held by a quote already given.
+func moreClauses(rk ranking, hits []retrieval.Hit, chosen int, out extraction) []clause {
+	if reliable(out.kind) || len(rk.order) == 0 {
+		return nil
+	}
+	best := rk.sents[rk.order[0]].score
+	taken := map[[2]int]bool{{rk.sents[chosen].hit, rk.sents[chosen].segment}: true}
+	quotes := []string{out.quote}
+	var more []clause
+	for _, i := range rk.order[:min(12, len(rk.order))] {
+		st := rk.sents[i]
+		if st.score < best-0.3 || st.cover < minCoverage {
+			break
+		}
+		k := [2]int{st.hit, st.segment}
+		if taken[k] {
+			continue
+		}
+		taken[k] = true
+		g := rk.segs[st.hit][st.segment]
+		text := hits[st.hit].Text
+		q := strings.TrimSpace(text[g.start:g.end])
+		dup := q == ""
+		for _, p := range quotes {
+			if strings.Contains(p, q) || strings.Contains(q, p) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		quotes = append(quotes, q)
+		more = append(more, clause{hit: st.hit, anchor: g.anchor, quote: q})
+		if len(more) == maxClauses-1 {
+			break
+		}
+	}
+	return more
 }

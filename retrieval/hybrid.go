@@ -261,7 +261,7 @@ func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedde
 	if err != nil {
 		return Candidates{}, restHits{}, Result{}, err
 	}
-	res := Result{Total: kw.Total, Exact: kw.Exact}
+	res := Result{Total: kw.Total, Exact: kw.Exact, NoArticle: kw.NoArticle}
 	vhits, verr := h.vectorSearch(ctx, emb, vs, q, h.depth(want))
 	if verr != nil {
 		res.Degraded = "vector search unavailable: " + verr.Error()
