@@ -131,7 +131,10 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 	}
 	// The question proper (not the history) decides the span; the history
 	// only widened the search.
-	ex := s.extract(ctx, q, query, hits, res.NoArticle)
+	// The reader weighs the question in the law's words where the
+	// thesaurus knows them ("sổ đỏ": giấy chứng nhận quyền sử dụng đất).
+	_, plain := retrieval.DefaultThesaurus().Rewrite(q)
+	ex := s.extract(ctx, plain, query, hits, res.NoArticle)
 
 	if s.llm != nil && ex.Supported {
 		a, err := s.generate(ctx, q, query, hits, emit)

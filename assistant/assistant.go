@@ -51,12 +51,12 @@ type Answer struct {
 	Text      string     `json:"answer"`          // the full answer, citing [n]
 	Short     string     `json:"short,omitempty"` // the direct answer: a number, a list, có/không…
 	Citations []Citation `json:"citations"`
-	Mode      string     `json:"mode"`             // "extractive" or "generative"
+	Mode      string     `json:"mode"` // "extractive" or "generative"
 	// Supported is false when the library holds no answer: the text says
 	// so, and the citations are then the closest passages ("có thể liên
 	// quan"), not grounds.
-	Supported bool `json:"supported"`
-	Notice    string     `json:"notice,omitempty"` // e.g. the model was unavailable, extractive answer given
+	Supported bool   `json:"supported"`
+	Notice    string `json:"notice,omitempty"` // e.g. the model was unavailable, extractive answer given
 	// Flagged is set when the model cited passages that were not retrieved
 	// and those citations were removed.
 	Flagged bool `json:"flagged,omitempty"`

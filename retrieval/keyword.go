@@ -358,6 +358,7 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 	if q.Kind != "" && !q.Kind.Valid() {
 		return Result{}, fmt.Errorf("%w: unknown kind %q (law or procedure)", ErrBadQuery, q.Kind)
 	}
+	text = expandQuery(text)
 	if q.Limit <= 0 {
 		q.Limit = 10
 	}
