@@ -70,7 +70,10 @@ type clause struct {
 func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval.Hit, noArticle bool) Answer {
 	ans := Answer{Mode: "extractive", Query: query, Citations: []Citation{}}
 	e := chooseSpan(q, query, hits, s.reader)
-	ev := evidence(q, e, hits, noArticle)
+	// A follow-up is weighed with the question it follows, as it was
+	// searched.
+	_, weighed := retrieval.DefaultThesaurus().Rewrite(query)
+	ev := evidence(weighed, e, hits, noArticle)
 	ans.Evidence = &ev
 	if !e.supported || !ev.supported() {
 		ans.Citations = related(hits)
@@ -135,7 +138,7 @@ func related(hits []retrieval.Hit) []Citation {
 }
 
 // openingOf returns the start of text, at most n characters, cut after a
-// word: a verbatim run of the passage.
+// word: a verbatim run of the passage (a quote is always verbatim).
 func openingOf(text string, n int) string {
 	text = strings.TrimSpace(text)
 	r := []rune(text)
@@ -146,7 +149,7 @@ func openingOf(text string, n int) string {
 	if i := strings.LastIndexByte(cut, ' '); i > 0 {
 		cut = cut[:i]
 	}
-	return strings.TrimRight(cut, " ,;:") + "…"
+	return strings.TrimRight(cut, " ,;:")
 }
 
 // declineText says plainly that the library holds no answer, and names

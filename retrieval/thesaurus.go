@@ -143,6 +143,9 @@ func (t *Thesaurus) Rewrite(text string) (expanded, replaced string) {
 	}
 	for _, m := range ms {
 		rep.WriteString(text[last:m.start])
+		if m.legal == "" { // the text says it in the law's words already
+			rep.WriteString(text[m.start:m.end])
+		}
 		rep.WriteString(m.legal)
 		last = m.end
 		if m.legal != "" {
