@@ -174,5 +174,10 @@ func asksMoney(pq *question, q string) bool {
 	if pq.kind != kindNumber {
 		return false
 	}
-	return pq.unit == "tien" || pq.unit == "dong" || pq.unit == "" && reMoneySubject.MatchString(corpus.Fold(q))
+	// "giá vàng bao nhiêu một chỉ": "một" counts, it is no unit.
+	unit := pq.unit
+	if unit == "mot" {
+		unit = ""
+	}
+	return unit == "tien" || unit == "dong" || unit == "" && reMoneySubject.MatchString(corpus.Fold(q))
 }

@@ -125,6 +125,12 @@ func (t *Thesaurus) Rewrite(text string) (expanded, replaced string) {
 				covered[i+k] = true
 			}
 			legal := e.legal
+			if !accent {
+				// A question typed without diacritics stays so: the
+				// assistant matches its words folded only when none has
+				// them.
+				legal = corpus.Fold(legal)
+			}
 			if strings.Contains(foldedText, " "+strings.Join(corpus.Terms(legal), " ")+" ") {
 				legal = ""
 			}
