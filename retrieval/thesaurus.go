@@ -173,25 +173,36 @@ func init() {
 	thesaurus.Store(t)
 }
 
-// DefaultThesaurus returns the thesaurus search uses: the shipped entries,
-// extended by UseThesaurusFile.
+// DefaultThesaurus returns the thesaurus search uses: the shipped entries
+// unless UseThesaurus set another.
 func DefaultThesaurus() *Thesaurus { return thesaurus.Load() }
 
-// UseThesaurusFile extends the shipped thesaurus with the entries of a
-// file, for every search from then on.
-func UseThesaurusFile(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("retrieval: thesaurus: %w", err)
+// LoadThesaurus reads the thesaurus a setting names: "" the shipped
+// entries, "none" no entry at all (to measure what the thesaurus
+// changes), else a file whose entries extend the shipped ones.
+func LoadThesaurus(spec string) (*Thesaurus, error) {
+	base, err := ParseThesaurus("thesaurus.tsv", defaultThesaurus)
+	switch {
+	case err != nil:
+		return nil, err
+	case spec == "" || spec == "shipped":
+		return base, nil
+	case spec == "none":
+		return &Thesaurus{}, nil
 	}
-	t, err := ParseThesaurus(path, string(b))
+	b, err := os.ReadFile(spec)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("retrieval: thesaurus: %w", err)
 	}
-	base, _ := ParseThesaurus("thesaurus.tsv", defaultThesaurus)
-	thesaurus.Store(base.Extend(t))
-	return nil
+	t, err := ParseThesaurus(spec, string(b))
+	if err != nil {
+		return nil, err
+	}
+	return base.Extend(t), nil
 }
+
+// UseThesaurus makes t the thesaurus of every search from then on.
+func UseThesaurus(t *Thesaurus) { thesaurus.Store(t) }
 
 // expandQuery adds the legal phrases of a query's everyday ones, within
 // the length a query may have.
