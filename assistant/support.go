@@ -36,6 +36,8 @@ type Evidence struct {
 	// BadYear: the question names a law of a year no law of the library
 	// can have (before 1945, or to come).
 	BadYear bool
+	// Statement: the question is a statement to judge ("… đúng hay sai?").
+	Statement bool
 	// NoAmount: the question asks for an amount of money (lương, giá, phí,
 	// bao nhiêu tiền) and the answer found states none: the passage names
 	// the amount without giving it ("mười lần mức lương cơ sở").
@@ -56,6 +58,11 @@ func (ev Evidence) supported() bool {
 	switch {
 	case ev.NoArticle || ev.BadYear || ev.NoAmount:
 		return false
+	case ev.Statement:
+		// A statement to judge true or false names what it claims, right
+		// or wrong: the words a false one gets wrong are not in the
+		// passage that refutes it. The reader's own threshold decides.
+		return true
 	case ev.Cover < minCover:
 		return false
 	case ev.Words == 0:
@@ -113,6 +120,7 @@ func evidence(q string, e extraction, hits []retrieval.Hit, absent bool) Evidenc
 	pq := parseQuestion(q)
 	ev := Evidence{Cover: e.cover, NoArticle: absent, BadYear: impossibleYear(q)}
 	ev.NoAmount = e.supported && asksMoney(pq, q) && !reAmount.MatchString(e.short)
+	ev.Statement = pq.kind == kindTrueFalse
 	words := contentWords(pq)
 	ev.Words = len(words)
 	if len(words) == 0 || len(hits) == 0 {
