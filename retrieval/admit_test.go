@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -46,6 +47,16 @@ func TestThesaurusRewrite(t *testing.T) {
 		x, r := th.Rewrite(c.in)
 		if x != c.expanded || r != c.replaced {
 			t.Errorf("Rewrite(%q) = %q, %q; want %q, %q", c.in, x, r, c.expanded, c.replaced)
+		}
+	}
+	// Search expands a query once in the hybrid and again in the keyword
+	// search under it: the second adds nothing.
+	for _, e := range th.entries {
+		for _, q := range []string{strings.Join(e.words, " "), strings.Join(e.folded, " ")} {
+			once := th.Expand(q)
+			if twice := th.Expand(once); twice != once {
+				t.Errorf("%q expands to %q, then to %q", q, once, twice)
+			}
 		}
 	}
 	if _, err := ParseThesaurus("bad", "sổ đỏ giấy chứng nhận\n"); err == nil {

@@ -163,6 +163,21 @@ func (t *Thesaurus) Rewrite(text string) (expanded, replaced string) {
 	return text + add.String(), rep.String()
 }
 
+// Expand returns text with the legal phrases of its everyday ones added,
+// and theirs in turn ("dưới 18 tuổi" adds "người chưa thành niên", which
+// adds "người dưới 18 tuổi"): expanding the result again adds nothing, so
+// that the hybrid search and the keyword search under it read one text.
+func (t *Thesaurus) Expand(text string) string {
+	for range 4 {
+		x, _ := t.Rewrite(text)
+		if x == text {
+			break
+		}
+		text = x
+	}
+	return text
+}
+
 var thesaurus atomic.Pointer[Thesaurus]
 
 func init() {
@@ -207,7 +222,7 @@ func UseThesaurus(t *Thesaurus) { thesaurus.Store(t) }
 // expandQuery adds the legal phrases of a query's everyday ones, within
 // the length a query may have.
 func expandQuery(text string) string {
-	x, _ := DefaultThesaurus().Rewrite(text)
+	x := DefaultThesaurus().Expand(text)
 	if len([]rune(x)) > MaxQueryLen {
 		return text
 	}
