@@ -228,16 +228,28 @@ func TestAuditExport(t *testing.T) {
 	})
 }
 
-// TestNotConfigured: without OIDC the sign-on and the staff pages say
-// how to configure it, and nothing lets anyone in.
+// TestNotConfigured: without OIDC nothing lets anyone in. A visitor who
+// is not signed in is sent from a staff page to the sign-in page, which
+// says that staff sign-in is not open — never the operator's settings;
+// someone signed in with a token is told how to configure it.
 func TestNotConfigured(t *testing.T) {
 	f := newFixture(t, storetest.SQLite(t), fixtureOptions{})
-	for _, path := range []string{"/auth/login", "/auth/login?next=/can-bo", "/can-bo", "/can-bo/nhat-ky", "/auth/callback?code=x&state=y"} {
+	for path, next := range map[string]string{"/can-bo": "%2Fcan-bo", "/can-bo/nhat-ky": "%2Fcan-bo%2Fnhat-ky"} {
+		if r := f.get(path, ""); r.status != http.StatusSeeOther || r.header.Get("Location") != "/auth/login?next="+next {
+			t.Errorf("%s: %d to %q, want the sign-in page", path, r.status, r.header.Get("Location"))
+		}
+	}
+	for _, path := range []string{"/auth/login", "/auth/login?next=/can-bo", "/auth/callback?code=x&state=y"} {
 		r := f.get(path, "")
-		if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "Chưa cấu hình đăng nhập") ||
-			!strings.Contains(r.body, "OIDC_ISSUER") || !strings.Contains(r.body, "OIDC_CLIENT_SECRET") {
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "Chưa mở đăng nhập cho cán bộ") ||
+			strings.Contains(r.body, "OIDC_") || strings.Contains(r.body, "MATTRANSO_") {
 			t.Errorf("%s: %d %.300s", path, r.status, r.body)
 		}
+	}
+	token, _ := f.token("operator@mttq.vn", auth.Admin, auth.RootUnit)
+	if r := f.get("/auth/login", token); r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "Chưa cấu hình đăng nhập") ||
+		!strings.Contains(r.body, "OIDC_ISSUER") || !strings.Contains(r.body, "OIDC_CLIENT_SECRET") {
+		t.Errorf("/auth/login signed in: %d %.300s", r.status, r.body)
 	}
 	if r := f.get("/api/v1/me", ""); r.status != http.StatusUnauthorized {
 		t.Errorf("/api/v1/me: %d", r.status)
@@ -331,5 +343,24 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	if r := f.get("/api/v1/me", ""); r.status == http.StatusTooManyRequests {
 		t.Errorf("other routes are not limited: %d", r.status)
+	}
+}
+
+// The staff home links to the modules' pages that the user's roles allow.
+func TestStaffHomeTools(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t), fixtureOptions{})
+	officer, _ := f.token("officer@saigon.vn", auth.Officer, saiGon+"/MTTQ")
+	reporter, _ := f.token("reporter@saigon.vn", auth.Reporter, saiGon+"/MTTQ")
+	for _, c := range []struct {
+		name, token string
+		want, not   string
+	}{
+		{"officer", officer, `href="/quan-tri/phan-anh"`, `href="/bao-cao"`},
+		{"reporter", reporter, `href="/bao-cao"`, `href="/quan-tri/phan-anh"`},
+	} {
+		r := f.get("/can-bo", c.token)
+		if r.status != http.StatusOK || !strings.Contains(r.body, c.want) || strings.Contains(r.body, c.not) {
+			t.Errorf("%s: staff home %d, want a link %s and none %s: %.1500s", c.name, r.status, c.want, c.not, r.body)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/auth/dextest"
+	"github.com/mattranso/mattranso/congress"
 	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/feedback/workday"
 	"github.com/mattranso/mattranso/org"
@@ -47,12 +48,18 @@ type fixture struct {
 	auth *auth.Service
 	// feedback receives citizens' items, which the officers' routes act on.
 	feedback *feedback.Service
+	// congress holds the congresses the congress routes act on.
+	congress *congress.Store
 	srv      *httptest.Server
 	dex      *dextest.Dex
 	logs     *syncBuffer
 	// skew moves the clock of sessions, tokens and the audit log.
 	skew atomic.Int64
 }
+
+// fixtureModules are further modules the site mounts, made for the
+// fixture by the test files of the modules whose rows the matrix holds.
+var fixtureModules []func(f *fixture, log *slog.Logger) web.Module
 
 type fixtureOptions struct {
 	dex          bool // sign on through a real Dex
@@ -105,7 +112,7 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 	}
 	f.auth, err = auth.New(auth.Options{
 		DB: db, Units: org.IDs{Store: f.org}, OIDC: oidc, PublicURL: f.srv.URL,
-		LoginLimiter: fo.loginLimiter, Logger: log,
+		LoginLimiter: fo.loginLimiter, Logger: log, Tools: fixtureTools,
 		Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) },
 	})
 	if err != nil {
@@ -124,9 +131,19 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.congress = congress.NewStore(db, congress.Options{Tree: f.org})
+	if err := f.congress.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	congresses := congress.NewService(congress.ServiceOptions{Store: f.congress, Authorizer: auth.Check, Auditor: auth.AuditLog,
+		CSRF: auth.CSRFToken, CSRFField: auth.CSRFFieldName, Logger: log})
+	var more []web.Module
+	for _, m := range fixtureModules {
+		more = append(more, m(f, log))
+	}
 	handler := web.New(web.Options{
 		Logger: log,
-		Modules: []web.Module{
+		Modules: append([]web.Module{
 			{Name: "auth", Templates: auth.Templates, Funcs: auth.TemplateFuncs, Mount: func(r web.Router, p *web.Renderer) error {
 				f.auth.Register(r, p)
 				return nil
@@ -140,7 +157,12 @@ func newFixture(t *testing.T, db *store.DB, fo fixtureOptions) *fixture {
 				officers.Register(r, p)
 				return nil
 			}},
-		},
+			{Name: "congress", Templates: congress.Templates, Funcs: congress.TemplateFuncs, BodyLimits: congress.BodyLimits(f.congress.Terms()),
+				Mount: func(r web.Router, p *web.Renderer) error {
+					congresses.Register(r, p)
+					return nil
+				}},
+		}, more...),
 		Middleware: []func(http.Handler) http.Handler{f.auth.Middleware},
 		CSRFField:  auth.CSRFField,
 	})
@@ -262,4 +284,10 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// fixtureTools are the staff pages the fixture's staff home links to.
+var fixtureTools = []auth.Tool{
+	{Label: "Phản ánh, kiến nghị", Href: "/quan-tri/phan-anh", Action: auth.FeedbackRead},
+	{Label: "Báo cáo tuần", Href: "/bao-cao", Action: auth.ReportFile},
 }

@@ -303,6 +303,7 @@ type staffData struct {
 	Grants   []grantView
 	CanAudit bool
 	NoGrants bool
+	Tools    []Tool // the staff pages the user may use
 }
 
 type grantView struct {
@@ -322,6 +323,11 @@ func (s *Service) staffHome(w http.ResponseWriter, r *http.Request) {
 	id := UserFrom(r)
 	d := staffData{Name: id.Name(), Email: id.User.Email, Method: id.Method,
 		CanAudit: len(Scopes(id, AuditRead)) > 0, NoGrants: len(id.Grants) == 0}
+	for _, t := range s.tools {
+		if len(Scopes(id, t.Action)) > 0 {
+			d.Tools = append(d.Tools, t)
+		}
+	}
 	namer, _ := s.units.(UnitNamer)
 	for _, g := range id.Grants {
 		v := grantView{Role: g.Role, RoleLabel: g.Role.Label(), Unit: g.Unit}
@@ -381,10 +387,21 @@ type setupData struct {
 
 type setupVar struct{ Name, Example, Meaning string }
 
+// renderSetup answers a sign-on asked while none is configured. A visitor
+// who is not signed in — most often a citizen who followed "Đăng nhập cho
+// cán bộ" — is told that staff sign-in is not open yet, without the
+// operator's settings; someone signed in (a bearer token works without
+// sign-on) gets the settings to make. The operator finds them in the log
+// at start too.
 func (s *Service) renderSetup(w http.ResponseWriter, r *http.Request) {
 	if api.IsAPIPath(r.URL.Path) {
 		api.WriteError(w, http.StatusServiceUnavailable, "sign_on_not_configured", "",
 			"Chưa cấu hình đăng nhập một lần: đặt OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET và MATTRANSO_PUBLIC_URL.")
+		return
+	}
+	if UserFrom(r) == nil {
+		w.Header().Set("Cache-Control", "no-store")
+		s.render(w, r, http.StatusServiceUnavailable, "signin_closed", nil)
 		return
 	}
 	s.render(w, r, http.StatusServiceUnavailable, "setup", setupData{Vars: []setupVar{
@@ -454,11 +471,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, mess
 func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
-		st := stateFrom(r)
-		if st != nil && !st.s.Configured() && !api.IsAPIPath(r.URL.Path) {
-			st.s.renderSetup(w, r)
-			return
-		}
+		// A page asked by someone not signed in goes to the sign-in page,
+		// configured or not: how to configure sign-on is the operator's
+		// business, not the visitor's (see renderSetup).
 		if api.IsAPIPath(r.URL.Path) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mattranso"`)
 			api.WriteError(w, http.StatusUnauthorized, "unauthenticated", "",

@@ -66,6 +66,17 @@ type Options struct {
 	// Now is the clock of sessions, tokens and the audit log; default
 	// time.Now. (ID tokens are checked against the real clock.)
 	Now func() time.Time
+	// Tools are the modules' staff pages that the staff home links to,
+	// each shown to those who hold a role allowing its action somewhere.
+	Tools []Tool
+}
+
+// Tool is a staff page of a module, as the staff home lists it: auth
+// knows no module, so cmd hands it the list.
+type Tool struct {
+	Label  string // Vietnamese, "Phản ánh của người dân"
+	Href   string // a local path, "/quan-tri/phan-anh"
+	Action Action // shown when one of the user's roles allows it
 }
 
 // Service is auth at work: it resolves who sends each request, serves
@@ -86,6 +97,7 @@ type Service struct {
 	pages   Pages
 	cop     *http.CrossOriginProtection
 	refused *refusalLog
+	tools   []Tool
 
 	backlogMu   sync.Mutex
 	backlogDone bool
@@ -105,7 +117,7 @@ func New(o Options) (*Service, error) {
 		store: NewStore(o.DB, o.Units), units: o.Units, oidc: o.OIDC,
 		idle: o.SessionIdle, max: o.SessionMax, limiter: o.LoginLimiter,
 		client: o.HTTPClient, log: o.Logger, now: o.Now,
-		cop: http.NewCrossOriginProtection(), refused: newRefusalLog(),
+		cop: http.NewCrossOriginProtection(), refused: newRefusalLog(), tools: o.Tools,
 	}
 	if s.idle <= 0 {
 		s.idle = DefaultSessionIdle

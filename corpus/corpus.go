@@ -3,8 +3,9 @@
 // procedures — together with Vietnamese text normalisation (and the check
 // of names the public sees, CleanName), legal-structure parsing, the
 // references to laws that questions make (document numbers, "Điều N
-// <law>", law names and their years), passages for indexing, and the
-// documents table.
+// <law>", law names and their years), a law's number, year, entry into
+// force and validity as its fields and its text give them (ReadLawFacts),
+// passages for indexing, and the documents table.
 package corpus
 
 import (
@@ -89,6 +90,15 @@ type Procedure struct {
 	Result       string `json:"result,omitempty"`       // kết quả thực hiện
 	LegalBasis   string `json:"legal_basis,omitempty"`  // căn cứ pháp lý
 	Fees         string `json:"fees,omitempty"`         // phí, lệ phí where stated apart
+
+	// The rows read out of the portal's flattened tables (ParseProcedure),
+	// stored with the fields above, which stay the text that is indexed.
+	Authority string             `json:"authority,omitempty"` // cơ quan có thẩm quyền, where it differs from Agency
+	Address   string             `json:"address,omitempty"`   // địa chỉ tiếp nhận hồ sơ
+	Channels  []ProcedureChannel `json:"channels,omitempty"`  // ways to submit, time and fee
+	Papers    []ProcedurePaper   `json:"papers,omitempty"`    // the application file
+	Bases     []LegalBase        `json:"bases,omitempty"`     // căn cứ pháp lý as (title, number)
+	Results   []ProcedureResult  `json:"results,omitempty"`   // kết quả thực hiện
 }
 
 // Passage is the unit the indexes hold: an article, or one of its clauses

@@ -222,12 +222,12 @@ func runAnswers(ctx context.Context, ds *Dataset, a assistant.Asker, o AnswersOp
 		return m, fmt.Errorf("eval: no query of %s has a metadata.answer or metadata.answerable", ds.Dir)
 	}
 	for acc, n := range counts {
-		acc.F1 = share(acc.F1, n.gold)
-		acc.ExactMatch = share(acc.ExactMatch, n.gold)
-		acc.CitationAccuracy = share(acc.CitationAccuracy, n.answerable)
-		acc.AnsweredRate = share(acc.AnsweredRate, n.answerable)
+		acc.F1 = meanOf(acc.F1, n.gold)
+		acc.ExactMatch = meanOf(acc.ExactMatch, n.gold)
+		acc.CitationAccuracy = meanOf(acc.CitationAccuracy, n.answerable)
+		acc.AnsweredRate = meanOf(acc.AnsweredRate, n.answerable)
 		if acc.Unanswerable > 0 {
-			abstain, falseSupport := share(float64(n.abstained), acc.Unanswerable), share(float64(n.falseSupport), acc.Unanswerable)
+			abstain, falseSupport := meanOf(float64(n.abstained), acc.Unanswerable), meanOf(float64(n.falseSupport), acc.Unanswerable)
 			acc.AbstainRate, acc.FalseSupport = &abstain, &falseSupport
 		}
 	}
@@ -238,8 +238,8 @@ func runAnswers(ctx context.Context, ds *Dataset, a assistant.Asker, o AnswersOp
 	return m, nil
 }
 
-// share divides a sum by a count, 0 for none.
-func share(sum float64, n int) float64 {
+// meanOf divides a sum by a count, 0 for none.
+func meanOf(sum float64, n int) float64 {
 	if n == 0 {
 		return 0
 	}

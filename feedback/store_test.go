@@ -75,9 +75,19 @@ func TestUpdate(t *testing.T) {
 		}
 		mustMove(feedback.InProgress, nil)
 		refused(feedback.Answered, nil, "answer")
+		statusPage := func() string {
+			return string(e.do(t, http.MethodGet, "/phan-anh/"+feedback.FormatCode(it.Code), "", nil).body)
+		}
+		if p := statusPage(); !strings.Contains(p, "Hạn trả lời dự kiến") || strings.Contains(p, "Ngày trả lời") {
+			t.Error("before the answer the status page should show the expected date only")
+		}
 		x = mustMove(feedback.Answered, func(x *feedback.Item) { x.Answer = "Phường đã nạo vét cống ngày 5/3." })
 		if x.AnsweredAt == nil {
 			t.Error("answered without answered_at")
+		}
+		// Once answered, the expected date would only confuse.
+		if p := statusPage(); strings.Contains(p, "Hạn trả lời dự kiến") || !strings.Contains(p, "Ngày trả lời") {
+			t.Error("the answered status page should show the answer's date instead of the expected one")
 		}
 		refused(feedback.Closed, nil, "outcome")
 		refused(feedback.Closed, func(x *feedback.Item) { x.Outcome = "done" }, "outcome")

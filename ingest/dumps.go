@@ -214,6 +214,7 @@ type procedureRecord struct {
 	LegalBasis   string `json:"can_cu_phap_ly"`
 	Requirements string `json:"yeu_cau_dieu_kien"`
 	Result       string `json:"ket_qua_xu_ly"`
+	Address      string `json:"dia_chi_tiep_nhan"`
 }
 
 var reCode = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.\-]{2,40}$`)
@@ -262,8 +263,17 @@ func procedureDocument(p procedureRecord) *corpus.Document {
 			Steps: clean(p.Steps), Methods: methods, Fees: fees,
 			Documents: cleanDocuments(p.Documents), Requirements: clean(p.Requirements),
 			Result: cleanResult(p.Result), LegalBasis: cleanLegalBasis(p.LegalBasis),
+			Address: clean(p.Address),
 		},
 	}
+	if a := clean(p.Authority); a != agency {
+		d.Procedure.Authority = a
+	}
+	// The rows are read from the raw fields: the cleaned text above has
+	// lost the table headers that mark where the rows start.
+	corpus.ParseProcedure(corpus.ProcedureFields{
+		Methods: p.Methods, Documents: p.Documents, LegalBasis: p.LegalBasis, Result: p.Result,
+	}).Apply(d.Procedure)
 	return d
 }
 

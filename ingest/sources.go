@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/store"
 )
 
@@ -65,6 +66,9 @@ func sourceDigest(sources []string) (key, digest string, err error) {
 			return "", "", fmt.Errorf("ingest: read %s: %w", root, err)
 		}
 	}
+	// A new way of reading procedures changes what is stored from the same
+	// files, so it must not be skipped as unchanged.
+	fmt.Fprintf(h, "procedure-parse:%d\x00", corpus.ProcedureParseVersion)
 	return strings.Join(abs, "\n"), hex.EncodeToString(h.Sum(nil)), nil
 }
 

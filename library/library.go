@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"time"
 
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/retrieval"
@@ -67,6 +68,8 @@ type Options struct {
 	// home pages) under the search box, in order.
 	Sections []HomeSection
 	Logger   *slog.Logger // nil means slog.Default()
+	// Now is the date a law's validity is judged at; nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler serves the library's pages and API.
@@ -76,6 +79,8 @@ type Handler struct {
 	pages    Pages
 	sections []HomeSection
 	log      *slog.Logger
+	now      func() time.Time
+	facts    lawFactsCache
 }
 
 // New returns the library's handlers. It panics when a required option is
@@ -87,7 +92,10 @@ func New(o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Handler{search: o.Searcher, docs: o.Documents, pages: o.Pages, sections: o.Sections, log: o.Logger}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Handler{search: o.Searcher, docs: o.Documents, pages: o.Pages, sections: o.Sections, log: o.Logger, now: o.Now}
 }
 
 // Register adds the library's routes to r.
@@ -96,6 +104,7 @@ func (h *Handler) Register(r Router) {
 	r.Handle(http.MethodGet, "/tim-kiem", http.HandlerFunc(h.SearchPage))
 	r.Handle(http.MethodGet, "/van-ban/{id}", http.HandlerFunc(h.LawPage))
 	r.Handle(http.MethodGet, "/thu-tuc/{id}", http.HandlerFunc(h.ProcedurePage))
+	r.Handle(http.MethodGet, ProcedureStylePath, http.HandlerFunc(h.procedureStyle))
 	r.Handle(http.MethodGet, "/api/v1/library/search", http.HandlerFunc(h.APISearch))
 	r.Handle(http.MethodGet, "/api/v1/library/documents/{id}", http.HandlerFunc(h.APIDocument))
 }

@@ -81,9 +81,16 @@ const MaxCatalogue = 500
 // MaxCatalogue gives the templates the constant.
 func (homeView) MaxCatalogue() int { return MaxCatalogue }
 
-// lawLink is a law in the catalogue: its title, its number when it has
-// one, and its page.
-type lawLink struct{ Title, Number, URL string }
+// lawLink is a law in the catalogue: its title, its number and year where
+// any source gives them, its validity with where that came from, and its
+// page.
+type lawLink struct {
+	Title, Number, URL string
+	// Year is the law's year; InForceFrom, for a law whose year is known
+	// only as the year it took effect, the date it did.
+	Year, InForceFrom    string
+	Status, StatusSource string
+}
 
 // Home serves "/": a big search box with its filter.
 func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
@@ -155,11 +162,31 @@ func (h *Handler) laws(ctx context.Context) (laws []lawLink, tooMany bool) {
 	if len(list) > MaxCatalogue {
 		return nil, true
 	}
+	facts, err := h.lawFacts(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "library: facts of the laws", "err", err)
+	}
+	byID := make(map[string]corpus.LawFacts, len(facts))
+	for _, f := range facts {
+		byID[f.ID] = f
+	}
+	now := h.now()
 	out := make([]lawLink, 0, len(list))
 	keys := make(map[string]string, len(list))
 	for _, d := range list {
 		title := cmp.Or(d.Title, d.Number, d.ID)
-		out = append(out, lawLink{Title: title, Number: d.Number, URL: URL(corpus.KindLaw, d.ID, "")})
+		l := lawLink{Title: title, Number: d.Number, URL: URL(corpus.KindLaw, d.ID, "")}
+		if f, ok := byID[d.ID]; ok {
+			l.Number = f.Number.Value
+			if strings.HasPrefix(f.Year.Source, corpus.YearInForce) {
+				l.InForceFrom = viDate(f.EffectiveAt.Value)
+			} else {
+				l.Year = f.Year.Value
+			}
+			v := f.Validity(facts, now)
+			l.Status, l.StatusSource = v.Value, v.Source
+		}
+		out = append(out, l)
 		keys[title] = collateKey(title)
 	}
 	slices.SortStableFunc(out, func(a, b lawLink) int {
@@ -397,6 +424,12 @@ type metaRow struct {
 	Label, Value string
 }
 
+// factRow is a fact of a law with where it came from: a field of the
+// source, or read from which article.
+type factRow struct {
+	Label, Value, Source string
+}
+
 type tocEntry struct {
 	Anchor, Title string
 	Article       bool
@@ -405,15 +438,29 @@ type tocEntry struct {
 
 type lawView struct {
 	Doc      *corpus.Document
-	Meta     []metaRow
+	Meta     []factRow
 	TOC      template.HTML
 	Body     template.HTML
 	Articles int
 	Form     formView
+	// A long law is served in parts: Part is the one shown, with its
+	// neighbours; Whole links the full text. Missing says that the
+	// chapter or article asked for is not in the law.
+	Part, Whole string
+	Prev, Next  *partLink
+	Parts       int
+	Missing     string
+	WholeShown  bool
+	// LongLawJS loads law.js, which takes a link to an article that is in
+	// another part of the law to that part.
+	LongLawJS bool
 }
 
+type partLink struct{ Title, URL string }
+
 // LawPage serves /van-ban/{id}: the law's facts, table of contents and
-// full text, every element addressable by its anchor.
+// text, every element addressable by its anchor; a long law a chapter (or
+// a run of articles) at a time, unless ?toan-van=1 asks for the whole.
 func (h *Handler) LawPage(w http.ResponseWriter, r *http.Request) {
 	doc := h.document(w, r)
 	if doc == nil {
@@ -423,20 +470,78 @@ func (h *Handler) LawPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, URL(doc.Kind, doc.ID, ""), http.StatusMovedPermanently)
 		return
 	}
-	v := lawView{Doc: doc, Articles: len(doc.Articles()), Form: newForm("", "luat")}
+	arts := len(doc.Articles())
+	v := lawView{Doc: doc, Articles: arts, Form: newForm("", "luat")}
 	v.Form.DocID, v.Form.DocTitle = doc.ID, doc.Title
 	v.Form.Placeholder = "Tìm trong văn bản này"
-	v.Meta = []metaRow{
-		{"Số hiệu", doc.Number},
-		{"Loại văn bản", doc.Type},
-		{"Cơ quan ban hành", doc.Issuer},
-		{"Ngày ban hành", viDate(doc.IssuedAt)},
-		{"Ngày có hiệu lực", viDate(doc.EffectiveAt)},
-		{"Tình trạng", doc.Status},
+	v.Meta = h.lawMeta(r.Context(), doc)
+
+	q := r.URL.Query()
+	if arts <= longLaw || q.Get(paramWhole) != "" {
+		v.WholeShown = arts > longLaw
+		v.TOC = tocBody(toc(doc.Nodes))
+		v.Body = lawBody(doc.Nodes)
+		h.pages.Render(w, r, http.StatusOK, "law", v)
+		return
 	}
-	v.TOC = tocBody(toc(doc.Nodes))
-	v.Body = lawBody(doc.Nodes)
-	h.pages.Render(w, r, http.StatusOK, "law", v)
+	parts := lawParts(doc.Nodes)
+	cur, ok := partFor(parts, q.Get(paramChapter), q.Get(paramArticle))
+	if !ok {
+		asked := "Chương " + q.Get(paramChapter)
+		if q.Get(paramChapter) == "" {
+			asked = "Điều " + q.Get(paramArticle)
+		}
+		v.Missing = asked
+	}
+	v.LongLawJS = true
+	v.Parts = len(parts)
+	v.Part = cur.Title
+	v.Whole = "?" + paramWhole + "=1"
+	for i, p := range parts {
+		if p != cur {
+			continue
+		}
+		if i > 0 {
+			v.Prev = &partLink{Title: parts[i-1].Title, URL: parts[i-1].href("")}
+		}
+		if i+1 < len(parts) {
+			v.Next = &partLink{Title: parts[i+1].Title, URL: parts[i+1].href("")}
+		}
+	}
+	v.TOC = partTOC(doc.Nodes, parts, cur)
+	v.Body = lawBody(cur.Nodes)
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusNotFound
+	}
+	h.pages.Render(w, r, status, "law", v)
+}
+
+// lawMeta is the law's facts as the page shows them, each with where it
+// came from.
+func (h *Handler) lawMeta(ctx context.Context, doc *corpus.Document) []factRow {
+	f, all := h.factsOf(ctx, doc)
+	v := f.Validity(all, h.now())
+	rows := []factRow{
+		{"Số hiệu", f.Number.Value, f.Number.Source},
+		{"Năm", f.Year.Value, f.Year.Source},
+		{"Loại văn bản", doc.Type, ""},
+		{"Cơ quan ban hành", doc.Issuer, ""},
+		{"Ngày ban hành", viDate(doc.IssuedAt), ""},
+		{"Ngày có hiệu lực", viDate(f.EffectiveAt.Value), f.EffectiveAt.Source},
+		{"Tình trạng", v.Value, v.Source},
+	}
+	if f.Amends.Known() {
+		rows = append(rows, factRow{"Sửa đổi, bổ sung", f.Amends.Value, f.Amends.Source})
+	}
+	if len(f.Lapses) > 0 {
+		var names []string
+		for _, l := range f.Lapses {
+			names = append(names, strings.TrimSpace(l.Name+" số "+l.Number))
+		}
+		rows = append(rows, factRow{"Thay thế", strings.Join(names, "; "), "suy ra từ Điều " + f.Lapses[0].Article})
+	}
+	return rows
 }
 
 func toc(ns []corpus.Node) []tocEntry {
@@ -456,15 +561,22 @@ func toc(ns []corpus.Node) []tocEntry {
 type sectionView struct {
 	Anchor, Name, Text string
 	Missing            bool
+	// Long text is folded under its first words, so that the page stays
+	// short on a phone.
+	Long bool
+	Lead string
 }
 
 type procedureView struct {
 	Doc         *corpus.Document
 	P           *corpus.Procedure
 	Meta        []metaRow
+	MoreMeta    []metaRow
 	Sections    []sectionView
 	Form        formView
 	SourceLabel string
+	Tables      procedureTables
+	Style       string
 }
 
 // ProcedurePage serves /thu-tuc/{id}: what to prepare, where and how to
@@ -484,10 +596,15 @@ func (h *Handler) ProcedurePage(w http.ResponseWriter, r *http.Request) {
 		v.SourceLabel = "Xem trên Cổng Dịch vụ công quốc gia"
 	}
 	v.Meta = []metaRow{
-		{"Mã thủ tục", p.Code},
-		{"Lĩnh vực", p.Field},
 		{"Cấp thực hiện", p.Level},
 		{"Cơ quan thực hiện", p.Agency},
+		{"Cơ quan có thẩm quyền", p.Authority},
+		{"Nơi tiếp nhận hồ sơ", p.Address},
+	}
+	// What a citizen rarely needs is folded.
+	v.MoreMeta = []metaRow{
+		{"Mã thủ tục", p.Code},
+		{"Lĩnh vực", p.Field},
 		{"Đối tượng thực hiện", p.Subjects},
 		{"Loại thủ tục", p.Category},
 		{"Quyết định công bố", p.Decision},
@@ -500,11 +617,18 @@ func (h *Handler) ProcedurePage(w http.ResponseWriter, r *http.Request) {
 		if text == "" && s.Anchor == "phi-le-phi" {
 			continue // fees are usually stated with the ways to submit
 		}
-		v.Sections = append(v.Sections, sectionView{
+		if s.Anchor == "phi-le-phi" && len(p.Channels) > 0 {
+			continue // the fees are in the table of ways to submit
+		}
+		sv := sectionView{
 			Anchor: s.Anchor, Name: s.Name, Text: text,
 			Missing: text == "" || corpus.Fold(text) == "khong co thong tin",
-		})
+		}
+		sv.Long, sv.Lead = foldText(text)
+		v.Sections = append(v.Sections, sv)
 	}
+	v.Tables, v.Style = h.procedureTables(r.Context(), p), ProcedureStylePath
+	orderSections(v.Sections)
 	h.pages.Render(w, r, http.StatusOK, "procedure", v)
 }
 

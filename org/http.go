@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/corpus"
@@ -158,10 +160,11 @@ func (h *Handler) Register(r Router) {
 	r.Handle(http.MethodPost, "/quan-tri/dia-ban/{code}/thon", http.HandlerFunc(h.CreateVillageForm))
 	r.Handle(http.MethodPost, "/quan-tri/thon/{id}/doi-ten", http.HandlerFunc(h.RenameVillageForm))
 	r.Handle(http.MethodPost, "/quan-tri/thon/{id}/ngung", http.HandlerFunc(h.RetireVillageForm))
+	h.registerUnits(r)
 }
 
 // Templates are the admin pages, for a Pages implementation to parse with
-// the layout: "territory" and "denied".
+// the layout: "territory", "unit", "rollout" and "denied".
 var Templates fs.FS = func() fs.FS {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
@@ -177,6 +180,14 @@ var templateFiles embed.FS
 var TemplateFuncs = template.FuncMap{
 	"villageURL": func(code string) string { return "/quan-tri/thon/" + url.PathEscape(code) },
 	"dict":       dict,
+	// unitPath is the page of a unit id ("26734/MTTQ").
+	"unitPath": func(id string) string {
+		t, o, _ := strings.Cut(id, "/")
+		return "/don-vi/" + url.PathEscape(t) + "/" + url.PathEscape(o)
+	},
+	"add": func(a, b int) int { return a + b },
+	// vnTime shows a time in Vietnam.
+	"vnTime": func(t time.Time) string { return t.In(vietnam).Format("02/01/2006 15:04") },
 	"territoryURL": func(code string) string {
 		if code == CentralCode {
 			return "/quan-tri/dia-ban"

@@ -1,7 +1,8 @@
 // Package org owns the unit tree of Mặt trận số: the territories (central
 // VN, the 34 provinces and 3,321 communes of the official list, and the
 // villages each commune creates) and the units, a territory times one of
-// the six organisations, that every other module acts for.
+// the six organisations, that every other module acts for — with each
+// unit's own data: its profile and its staff list.
 //
 // # Codes and unit ids
 //
@@ -46,51 +47,148 @@
 // territory is an ancestor of B's when A's code is a segment of B's path.
 // Descendant queries are range scans on the indexed path.
 //
+// # Units' own data: profiles and staff lists
+//
+// Every unit — villages included — has a profile ([Profile]): the
+// seeds' figures (members, full-time staff, members of the Front's
+// committee, members of the organisation's executive committee: whole
+// numbers from 0) and texts (typical activities, difficulties,
+// recommendations: at most [MaxProfileText] characters each). A unit
+// never edited has an empty profile at version 0. Every save that changes
+// something writes one history row per field changed — version, field,
+// old → new, who, when — to org_profile_history, which is never pruned
+// ([Store.ProfileHistory]). A save names the version it was made on; a
+// stale one is refused (409 conflict), so two editors cannot overwrite
+// each other unseen.
+//
+// A unit's staff list ([StaffList], danh sách cán bộ) is the people who
+// serve it: name, position, full-time or not, member of the Front's
+// committee, member of the executive committee, phone, e-mail, note.
+// Phones and e-mails are personal data: the list is answered only to
+// org.staff.read on the unit, never cached, never public, and neither the
+// audit log nor the server's log holds anyone's details (a change is
+// logged by its numbers: "v3: 5 → 6 người (thêm 1, bỏ 0, sửa 0)"). A list
+// is saved whole. The profile's three staff counts can be taken from it
+// (PUT …/profile?from_staff=1, or the page's button). [Store.Contacts]
+// names the person to call about each of a set of units: the chair or
+// head (Chủ tịch, Bí thư, Trưởng…) with a phone, else the first full-time
+// member with one, else the head without one.
+//
+// A retired village's profile and list are kept and read, never changed
+// (409 retired).
+//
+// # Imports
+//
+// A unit's staff list (replacing it) and a commune's villages (added to
+// it, by CreateVillage's rules) can be imported from a CSV (UTF-8; comma,
+// semicolon or tab) or XLSX file, sent as the body (text/csv or the XLSX
+// content type) or as the field "file" of a multipart form, at most
+// [MaxImportBytes]. The first row names the columns, in Vietnamese or
+// English, any case, with or without diacritics: Họ và tên (required),
+// Chức vụ, Chuyên trách, Ủy viên Ủy ban MTTQ, Ủy viên Ban Chấp hành
+// (yes/no columns: x, có, 1 or empty), Điện thoại, Email, Ghi chú; for
+// villages Tên and Loại (both required). An import is all or nothing: an
+// unknown, repeated or missing column, a bad row, a duplicate village
+// name (against the active villages or an earlier row), or a cell
+// holding a formula or starting with = + - @ (internal/sheet) is a 400
+// whose body lists every problem by row (as the spreadsheet numbers it),
+// column and message, and nothing is written. A staff list is exported
+// (to org.staff.read only) in the same columns, text starting with = + -
+// @ behind an apostrophe, and imports again unchanged.
+//
+// # Rollout figures
+//
+// [Store.Rollout] gives the seeds' rollout figures under the country (a
+// row per province) or a province (a row per commune): communes; communes
+// that have created their village list (at least one active village) and
+// their percentage; active villages; communes whose staff list is updated
+// — the rule: the commune's Front unit (COMMUNE/MTTQ) has a staff list
+// with at least one person — and their percentage; the people on those
+// lists. Percentages are of the communes, to two decimals. It reads the
+// communes' village counters and the lists' sizes, one row per commune.
+//
 // # Authorization
 //
 // The handlers call an [Authorizer] that auth provides. These are the
-// actions they ask for, each on the unit COMMUNE/MTTQ of the commune
-// concerned (a village's commune for a village):
+// actions they ask for:
 //
 //	action             unit           asked by
 //	org.village.read   COMMUNE/MTTQ   GET /quan-tri/dia-ban/{commune} (the admin page);
-//	                                  GET …/territories/{commune}/villages?include_retired=1
+//	                                  GET …/territories/{commune}/villages?include_retired=1,
+//	                                  GET /api/v1/org/units?parent={commune}&include_retired=1
 //	org.village.write  COMMUNE/MTTQ   POST /api/v1/org/territories/{commune}/villages,
-//	                                  PATCH and DELETE /api/v1/org/villages/{id},
-//	                                  and the admin page's forms
+//	                                  POST …/villages/import, PATCH and DELETE
+//	                                  /api/v1/org/villages/{id}, and the admin pages' forms
+//	report.read        the unit       GET …/units/{territory}/{org}/profile, the unit's page
+//	                   PARENT/MTTQ    GET /api/v1/org/rollout, /quan-tri/trien-khai
+//	org.profile.write  the unit       PUT …/profile, the page's profile form
+//	org.staff.read     the unit       GET …/staff; the list on the unit's page
+//	org.staff.write    the unit       PUT …/staff, POST …/staff/import, the page's staff forms
 //
-// Every change — a village created, renamed, retired — is written to the
-// audit log through the [Auditor] that auth provides (auth.AuditLog), as
-// org.village.create, org.village.rename or org.village.retire on the
-// commune's Front unit, with the actor and the request id.
+// A role held at a unit covers the units it contains, so upper levels read
+// (and, with the roles that allow it, edit) their subtree; siblings and
+// other organisations do not. When the Authorizer also has Actor(r) (auth
+// provides it), histories name who changed what; with Scopes(r, action),
+// /don-vi and /quan-tri/trien-khai open on the sender's own unit and
+// province.
 //
-// Everything else the package serves — territory names and the active
-// villages of a commune — is public: citizens choose their place from it
-// when they send feedback. Importing the official list is done by the
-// command line only (mattranso admin import-units). The handlers look a
-// territory up before asking the Authorizer, so that it is only asked
-// about units that exist (an unknown one is 404, which territories exist
-// being public).
+// Every change is written to the audit log through the [Auditor] that auth
+// provides (auth.AuditLog), with the actor and the request id:
+// org.village.create, org.village.rename, org.village.retire and
+// org.village.import on the commune's Front unit; org.profile.update
+// (the fields changed), org.staff.update and org.staff.import (the
+// numbers, never the people) on the unit.
+//
+// Territory names, the active villages of a commune and the units list
+// are public: citizens choose their place from them when they send
+// feedback. Importing the official list is done by the command line only
+// (mattranso admin import-units). The handlers look a territory up before
+// asking the Authorizer, so that it is only asked about units that exist
+// (an unknown one is 404, which territories exist being public).
 //
 // # Routes
 //
 //	GET    /api/v1/org/territories/{code}           the territory, its units, ancestors, active children, counts
 //	GET    /api/v1/org/territories/{code}/villages  a commune's villages (include_retired=1 for staff)
 //	POST   /api/v1/org/territories/{code}/villages  {"name","kind"} → 201, Location: /api/v1/org/villages/{id}
+//	POST   /api/v1/org/territories/{code}/villages/import  CSV or XLSX → 201 {"created","villages"}
 //	GET    /api/v1/org/villages/{id}                one village, retired or not
 //	PATCH  /api/v1/org/villages/{id}                {"name","kind"}; an empty kind keeps the village's
 //	DELETE /api/v1/org/villages/{id}                retires it (kept for history); 200 with retired_at
+//	GET    /api/v1/org/units?level=&parent=&org=&after=&limit=
+//	                                                units (id, territory, org, name, level, retired) of
+//	                                                the territories of level under parent (no level: its
+//	                                                children), in path order; "next" is the after= of
+//	                                                the next page (limit ≤ 1,200, default 300)
+//	GET    /api/v1/org/units/{territory}/{org}/profile  the profile and its latest changes
+//	PUT    /api/v1/org/units/{territory}/{org}/profile  {fields to change…, "version"}; ?from_staff=1
+//	GET    /api/v1/org/units/{territory}/{org}/staff    {"staff":{"people","version"},"counts"};
+//	                                                ?format=csv|xlsx: a file in the import's columns
+//	PUT    /api/v1/org/units/{territory}/{org}/staff    {"people":[…], "version"} (the whole list)
+//	POST   /api/v1/org/units/{territory}/{org}/staff/import  CSV or XLSX, replaces the list
+//	GET    /api/v1/org/rollout?parent=VN|PROVINCE[&format=csv|xlsx]  the rollout figures
 //	GET    /quan-tri/dia-ban[/{code}]               admin pages: the country with a search box, a province,
 //	                                                a commune with its villages and forms
 //	POST   /quan-tri/dia-ban/{code}/thon            add a village (form)
+//	POST   /quan-tri/dia-ban/{code}/thon/nhap       import villages (multipart form)
 //	POST   /quan-tri/thon/{id}/doi-ten              rename (form)
 //	POST   /quan-tri/thon/{id}/ngung                retire (form)
+//	GET    /don-vi                                  the sender's unit's page
+//	GET    /don-vi/{territory}/{org}                a unit's page: profile, history, staff list, forms
+//	POST   /don-vi/{territory}/{org}/ho-so          save the profile (form; from_staff=1 takes the counts)
+//	POST   /don-vi/{territory}/{org}/can-bo         add a person, or with n and version change the n-th (form)
+//	POST   /don-vi/{territory}/{org}/can-bo/xoa     remove a person (form: n, version)
+//	POST   /don-vi/{territory}/{org}/can-bo/nhap    import the staff list (multipart form)
+//	GET    /quan-tri/trien-khai[?parent=CODE]       the rollout table, with its exports
 //
 // API errors are {"error":{"code","message","field"}}: 400 invalid_code,
 // not_a_commune, invalid_name, invalid_kind, invalid_json,
-// invalid_parameter; 401 unauthenticated; 403 forbidden; 404 not_found;
-// 409 duplicate_name, retired; 413 body_too_large; 415
-// unsupported_media_type.
+// invalid_parameter, invalid_org, invalid_count, invalid_type,
+// text_too_long, missing_name, invalid_phone, invalid_email,
+// missing_field, invalid_rows (with "rows": [{"row","column","message"}]),
+// unreadable_file; 401 unauthenticated; 403 forbidden; 404 not_found;
+// 409 duplicate_name, retired, conflict; 413 body_too_large,
+// file_too_large; 415 unsupported_media_type.
 package org
 
 import (

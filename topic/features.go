@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -39,12 +40,21 @@ var taxonomyFeatures = featureSpec{CharMin: 2, CharMax: 6, CharWeight: 1, Expand
 
 // names returns the feature names of text, repeated as often as they occur.
 func (s featureSpec) names(text string) []string {
+	var out []string
+	s.each(text, func(name []byte) { out = append(out, string(name)) })
+	return out
+}
+
+// each calls emit with every feature name of text, as names returns them
+// and in the same order. The name is in a buffer that each reuses, so
+// that looking it up in a map allocates nothing: a classification reads
+// some 500 names, most of them character n-grams.
+func (s featureSpec) each(text string, emit func(name []byte)) {
 	if len(text) > maxExampleText {
 		text = text[:maxExampleText]
 	}
 	text = corpus.NFC(text)
 	toks := corpus.Tokenize(text)
-	out := make([]string, 0, 8*len(toks))
 	// joined[i] says whether token i+1 follows token i with only spaces
 	// between them (no punctuation breaking the phrase).
 	joined := make([]bool, len(toks))
@@ -59,15 +69,26 @@ func (s featureSpec) names(text string) []string {
 	if s.Expand {
 		toks, joined, accented = expand(toks, joined, accented)
 	}
+	buf := make([]byte, 0, 64)
+	name := func(prefix string, parts ...string) []byte {
+		buf = append(buf[:0], prefix...)
+		for k, p := range parts {
+			if k > 0 {
+				buf = append(buf, '_')
+			}
+			buf = append(buf, p...)
+		}
+		return buf
+	}
 	for i, t := range toks {
-		out = append(out, "w:"+t.Term)
+		emit(name("w:", t.Term))
 		if a := accented[i]; a != t.Term {
-			out = append(out, "a:"+a)
+			emit(name("a:", a))
 		}
 		if joined[i] {
-			out = append(out, "b:"+t.Term+"_"+toks[i+1].Term)
+			emit(name("b:", t.Term, toks[i+1].Term))
 			if s.Trigrams && joined[i+1] {
-				out = append(out, "t:"+t.Term+"_"+toks[i+1].Term+"_"+toks[i+2].Term)
+				emit(name("t:", t.Term, toks[i+1].Term, toks[i+2].Term))
 			}
 		}
 	}
@@ -87,11 +108,14 @@ func (s featureSpec) names(text string) []string {
 				if n > 1 && (g[0] == ' ' && g[1] == ' ') {
 					continue
 				}
-				out = append(out, "c:"+string(g))
+				buf = append(buf[:0], 'c', ':')
+				for _, c := range g {
+					buf = utf8.AppendRune(buf, c)
+				}
+				emit(buf)
 			}
 		}
 	}
-	return out
 }
 
 // abbreviations maps what people type for a word or a phrase to what it
@@ -171,7 +195,28 @@ func charFeature(name string) bool { return strings.HasPrefix(name, "c:") }
 // added with the idf of a feature seen in no training example (Learn);
 // otherwise they are dropped.
 func (c *model) vectorize(text string, grow bool) []feat {
-	return c.vectorizeNames(c.spec.names(text), grow)
+	if grow {
+		return c.vectorizeNames(c.spec.names(text), true)
+	}
+	// The indexes found, sorted, give the counts as runs: cheaper than a
+	// map of counts for the few hundred names of a text.
+	var idx []int
+	c.spec.each(text, func(name []byte) {
+		if i, ok := c.vocab[string(name)]; ok {
+			idx = append(idx, i)
+		}
+	})
+	slices.Sort(idx)
+	x := make([]feat, 0, len(idx))
+	for k := 0; k < len(idx); {
+		n := 1
+		for k+n < len(idx) && idx[k+n] == idx[k] {
+			n++
+		}
+		x = append(x, feat{i: idx[k], v: float64(n)})
+		k += n
+	}
+	return c.normalise(x)
 }
 
 func (c *model) vectorizeNames(names []string, grow bool) []feat {
@@ -190,11 +235,25 @@ func (c *model) vectorizeNames(names []string, grow bool) []feat {
 		}
 		counts[i]++
 	}
+	return c.weigh(counts)
+}
+
+// weigh turns the counts of features by index into the sorted, weighted
+// and normalised vector that vectorize describes.
+func (c *model) weigh(counts map[int]float64) []feat {
 	x := make([]feat, 0, len(counts))
 	for i, n := range counts {
-		x = append(x, feat{i: i, v: (1 + math.Log(n)) * c.idf[i]})
+		x = append(x, feat{i: i, v: n})
 	}
 	slices.SortFunc(x, func(a, b feat) int { return a.i - b.i })
+	return c.normalise(x)
+}
+
+// normalise turns counts sorted by feature index into their weights.
+func (c *model) normalise(x []feat) []feat {
+	for j := range x {
+		x[j].v = (1 + math.Log(x[j].v)) * c.idf[x[j].i]
+	}
 	var norm [2]float64
 	for _, f := range x {
 		norm[c.block(f.i)] += f.v * f.v

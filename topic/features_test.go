@@ -99,3 +99,36 @@ func TestDefinitionItems(t *testing.T) {
 		}
 	}
 }
+
+// The classification path reads feature names without making strings of
+// them; it must give exactly the vector of the names that training reads.
+func TestVectorizeWithoutNames(t *testing.T) {
+	c := defaultClassifier(t).m
+	texts := []string{
+		"", "   ", "ko", "Cty ko đóng BHXH cho công nhân, đc k?",
+		"Đường liên thôn bị ngập nước sau mưa lớn, đề nghị UBND xã sửa cống.",
+		"wifi truong hay mat mang!!! ntn vay", "Ω漢字 tiếng Việt — ‹ký tự› lạ", strings.Repeat("rác thải ", 2000),
+	}
+	for _, e := range readExamples(t, "small.jsonl") {
+		texts = append(texts, e.Text)
+	}
+	for _, text := range texts {
+		got := c.vectorize(text, false)
+		want := c.vectorizeNames(c.spec.names(text), false)
+		if !slices.Equal(got, want) {
+			t.Fatalf("vectorize(%.40q) differs from the vector of its names:\n got %v\nwant %v", text, got, want)
+		}
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	c, err := sharedDefault()
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := "Đường liên thôn bị ngập nước sau mưa lớn kéo dài nhiều ngày, xe máy không đi được, đề nghị UBND xã sửa cống thoát nước."
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Classify(b.Context(), text)
+	}
+}

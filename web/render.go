@@ -23,6 +23,14 @@ type Renderer struct {
 	pages map[string]*template.Template
 	log   *slog.Logger
 	csrf  func(*http.Request) template.HTML
+	nav   *siteNav
+}
+
+// siteNav is what the menu depends on: which of its pages the site has
+// (filled once every module is mounted), and who is signed in.
+type siteNav struct {
+	routes   map[string]bool // GET patterns
+	signedIn func(*http.Request) bool
 }
 
 // Page is what the layout and every page template receive: the module's
@@ -126,7 +134,7 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 		return
 	}
 	var buf bytes.Buffer
-	p := Page{Data: data, Path: r.URL.Path, RequestID: RequestID(r.Context()), Nav: navFor(r)}
+	p := Page{Data: data, Path: r.URL.Path, RequestID: RequestID(r.Context()), Nav: rd.nav.items(r)}
 	if rd.csrf != nil {
 		p.CSRFField = rd.csrf(r)
 	}
@@ -144,17 +152,35 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	_, _ = w.Write(buf.Bytes())
 }
 
-// navFor marks the section the request belongs to: the law library, the
-// administrative procedures, the staff assistant or the staff pages.
-func navFor(r *http.Request) []NavItem {
+// items is the menu for r, with the section the request belongs to
+// marked. Citizens see what they can use — the laws, the procedures,
+// sending feedback — and one link for staff to sign in; the staff pages
+// (the assistant, the staff home) show only to someone signed in. A page
+// the site does not have is left out.
+func (n *siteNav) items(r *http.Request) []NavItem {
 	loai := r.URL.Query().Get("loai")
 	p := r.URL.Path
 	procedures := loai == "thu-tuc" || strings.HasPrefix(p, "/thu-tuc/")
 	laws := !procedures && (loai == "luat" || strings.HasPrefix(p, "/van-ban/"))
-	return []NavItem{
+	has := func(pattern string) bool { return n == nil || n.routes == nil || n.routes[pattern] }
+	items := []NavItem{
 		{Label: "Thư viện pháp luật", URL: "/?loai=luat", Active: laws},
 		{Label: "Thủ tục hành chính", URL: "/?loai=thu-tuc", Active: procedures},
-		{Label: "Trợ lý", URL: "/tro-ly", Active: strings.HasPrefix(p, "/tro-ly")},
-		{Label: "Cán bộ", URL: "/can-bo", Active: strings.HasPrefix(p, "/can-bo") || strings.HasPrefix(p, "/quan-tri")},
 	}
+	if has("/phan-anh/gui") {
+		items = append(items, NavItem{Label: "Gửi phản ánh", URL: "/phan-anh/gui", Active: strings.HasPrefix(p, "/phan-anh")})
+	}
+	if n != nil && n.signedIn != nil && n.signedIn(r) {
+		if has("/tro-ly") {
+			items = append(items, NavItem{Label: "Trợ lý", URL: "/tro-ly", Active: strings.HasPrefix(p, "/tro-ly")})
+		}
+		if has("/can-bo") {
+			items = append(items, NavItem{Label: "Cán bộ", URL: "/can-bo", Active: strings.HasPrefix(p, "/can-bo") || strings.HasPrefix(p, "/quan-tri")})
+		}
+		return items
+	}
+	if has("/auth/login") {
+		items = append(items, NavItem{Label: "Đăng nhập cho cán bộ", URL: "/auth/login", Active: strings.HasPrefix(p, "/auth/")})
+	}
+	return items
 }

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -57,6 +58,10 @@ type Options struct {
 	// by this site to the one who posts it; pages print it inside every form
 	// that changes something, as {{$.CSRFField}}. Nil prints nothing.
 	CSRFField func(r *http.Request) template.HTML
+	// SignedIn reports whether r comes from someone signed in: the menu
+	// then shows the staff pages, and otherwise one link to sign in. Nil
+	// means nobody ever is.
+	SignedIn func(r *http.Request) bool
 }
 
 // Module is a part of the site that brings its own routes and, optionally,
@@ -110,7 +115,12 @@ func build(opts Options) (http.Handler, error) {
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		// The live heap after the last collection (go_gc_heap_live_bytes)
+		// besides the defaults: what is held, garbage not counted, as the
+		// load tests measure memory per connection.
+		reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -122,6 +132,8 @@ func build(opts Options) (http.Handler, error) {
 	}
 	shell.log = log
 	shell.csrf = opts.CSRFField
+	nav := &siteNav{signedIn: opts.SignedIn}
+	shell.nav = nav
 	s := &site{log: log, shell: shell}
 
 	e := gin.New()
@@ -170,12 +182,19 @@ func build(opts Options) (http.Handler, error) {
 			}
 			pages.log = log
 			pages.csrf = opts.CSRFField
+			pages.nav = nav
 		}
 		if err := mod.Mount(rt, pages); err != nil {
 			return nil, fmt.Errorf("web: mount module %s: %w", mod.Name, err)
 		}
 		if rt.err != nil {
 			return nil, fmt.Errorf("web: module %s: %w", mod.Name, rt.err)
+		}
+	}
+	nav.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			nav.routes[netPattern(r.Path)] = true
 		}
 	}
 	return e, nil

@@ -95,12 +95,20 @@ func TestAdminGrantAndToken(t *testing.T) {
 	if got.Email != "script@hcm.vn" || len(got.Roles) != 1 || got.Roles[0] != (auth.Grant{Role: auth.Reporter, Unit: "79/HND"}) {
 		t.Errorf("/api/v1/me = %+v", got)
 	}
-	// Without OIDC the staff pages say how to configure it.
+	// Without OIDC the sign-in page tells a visitor that staff sign-in is
+	// not open, and someone signed in with a token how to configure it.
 	r := httptest.NewRequest(http.MethodGet, "/auth/login", nil)
 	w := httptest.NewRecorder()
 	site.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "OIDC_ISSUER") || !strings.Contains(w.Body.String(), "Chưa mở đăng nhập cho cán bộ") {
+		t.Errorf("/auth/login without OIDC, anonymous: %d", w.Code)
+	}
+	r = httptest.NewRequest(http.MethodGet, "/auth/login", nil)
+	r.Header.Set("Authorization", "Bearer "+secret)
+	w = httptest.NewRecorder()
+	site.ServeHTTP(w, r)
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "OIDC_ISSUER") {
-		t.Errorf("/auth/login without OIDC: %d", w.Code)
+		t.Errorf("/auth/login without OIDC, with a token: %d", w.Code)
 	}
 
 	out, _, code = runCmd(t, env, "admin", "token", "list")

@@ -29,6 +29,8 @@ Usage:
   mattranso eval fts5-serve [--data DIR] [--addr 127.0.0.1:8081]
   mattranso eval query-mix --dataset DIR [--split NAME] [--limit N]
   mattranso eval feedback-load --url URL [--data DIR] [--clients N] [--duration D] [--drain D] [--photos SHARE] [--seed N] [--json]
+  mattranso eval congress-load --url URL --token TOKEN [--term T] [--territory CODE] [--clients N] [--puts N] [--interval D] [--connect-rate N] [--settle D] [--json]
+  mattranso eval procedures [--dump FILE] [--data DIR] [-v]
   mattranso admin import-units [--data DIR] FILE
   mattranso admin units show [--data DIR] CODE
   mattranso admin grant [--data DIR] [--remove] --email E --role R --unit U
@@ -37,6 +39,7 @@ Usage:
   mattranso admin token list [--data DIR]
   mattranso admin token revoke [--data DIR] ID
   mattranso admin reindex
+  mattranso admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
   mattranso help
 
 "mattranso admin help" explains roles, units and tokens; each command takes

@@ -13,7 +13,7 @@ import (
 // cmdServe reads serve's settings and flags; the serving itself is
 // server.Serve, which imports no evaluation code.
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := config.Load(config.Log, config.Data, config.Search, config.Serve, config.Auth, config.Feedback, config.Mail)
+	cfg, err := config.Load(config.Log, config.Data, config.Search, config.Serve, config.Auth, config.Feedback, config.Mail, config.Congress, config.Report)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/feedback/workday"
 	"github.com/mattranso/mattranso/mail"
+	"github.com/mattranso/mattranso/report"
 	"github.com/mattranso/mattranso/retrieval"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	// Ingest lists the sources that serve brings in at start
 	// (MATTRANSO_INGEST, see ParseIngest).
 	Ingest []string
+	// Units is the file of administrative units serve imports at start
+	// (MATTRANSO_UNITS, see ParseUnits); "" for none.
+	Units string
 
 	Auth AuthConfig
 
@@ -46,6 +50,13 @@ type Config struct {
 
 	// SMTP is where e-mail goes (MATTRANSO_SMTP_URL); nil sends none.
 	SMTP *mail.Config
+
+	// CongressTerm is the term of the congresses followed
+	// (MATTRANSO_CONGRESS_TERM), "2026-2031".
+	CongressTerm string
+	// ReportDatasets is MATTRANSO_REPORT_DATASETS: a JSON file of data
+	// sets; empty: the built-in ones.
+	ReportDatasets string
 }
 
 // FeedbackConfig is citizen feedback's settings.
@@ -151,6 +162,10 @@ func (e *env) load(parts []Part) (Config, error) {
 			err = e.loadFeedback(&c.Feedback)
 		case Mail:
 			err = e.loadMail(&c)
+		case Congress:
+			err = e.loadCongress(&c)
+		case Report:
+			err = e.loadReport(&c)
 		default:
 			panic(fmt.Sprintf("config: unknown part %d", p))
 		}
@@ -295,7 +310,23 @@ func (e *env) loadServe(c *Config) error {
 		return &Error{Var: "MATTRANSO_ADDR", Value: c.Addr, Vi: "cần máy:cổng, ví dụ :8080 hoặc 127.0.0.1:8080", En: "want host:port, such as :8080 or 127.0.0.1:8080"}
 	}
 	c.Ingest = ParseIngest(e.get("MATTRANSO_INGEST"))
+	c.Units = ParseUnits(e.get("MATTRANSO_UNITS"))
 	return nil
+}
+
+// ParseUnits reads MATTRANSO_UNITS: empty means DefaultUnits when it
+// exists, "none" (or "off") none, else the file named.
+func ParseUnits(spec string) string {
+	switch spec = strings.TrimSpace(spec); spec {
+	case "":
+		if st, err := os.Stat(DefaultUnits); err == nil && st.Mode().IsRegular() {
+			return DefaultUnits
+		}
+		return ""
+	case "none", "off":
+		return ""
+	}
+	return spec
 }
 
 // ParseIngest reads a list of sources to ingest at start, as
@@ -342,6 +373,17 @@ func (e *env) loadAuth(c *AuthConfig) error {
 		s := e.get(d.name)
 		if *d.v, err = time.ParseDuration(s); err != nil || *d.v <= 0 {
 			return &Error{Var: d.name, Value: s, Vi: "cần một thời lượng dương như 30m hoặc 8h", En: "want a positive duration such as 30m or 8h"}
+		}
+	}
+	return nil
+}
+
+func (e *env) loadReport(c *Config) error {
+	c.ReportDatasets = e.get("MATTRANSO_REPORT_DATASETS")
+	if c.ReportDatasets != "" {
+		if _, err := report.LoadDatasets(c.ReportDatasets); err != nil {
+			return &Error{Var: "MATTRANSO_REPORT_DATASETS", Value: c.ReportDatasets,
+				Vi: "cần một tệp biểu mẫu báo cáo JSON đọc được và đúng: " + err.Error(), En: "want a readable, valid JSON file of data sets: " + err.Error()}
 		}
 	}
 	return nil
@@ -500,4 +542,18 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// loadCongress reads the term: two years, the second after the first.
+func (e *env) loadCongress(c *Config) error {
+	s := e.get("MATTRANSO_CONGRESS_TERM")
+	from, to, ok := strings.Cut(s, "-")
+	a, err1 := strconv.Atoi(from)
+	b, err2 := strconv.Atoi(to)
+	if !ok || len(from) != 4 || len(to) != 4 || err1 != nil || err2 != nil || b <= a || a < 2000 {
+		return &Error{Var: "MATTRANSO_CONGRESS_TERM", Value: s, Vi: "cần hai năm dạng YYYY-YYYY, năm sau lớn hơn năm trước, ví dụ 2026-2031",
+			En: "want two years YYYY-YYYY, the second after the first, such as 2026-2031"}
+	}
+	c.CongressTerm = s
+	return nil
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback, Mail}
+var allParts = []Part{Log, Data, Search, Serve, Auth, Feedback, Mail, Congress, Report}
 
 // loadWith loads parts from the variables of m alone.
 func loadWith(m map[string]string, parts ...Part) (Config, *env, error) {
@@ -120,7 +120,8 @@ func TestDefaults(t *testing.T) {
 	if c.LogLevel != slog.LevelInfo || c.DataDir != "./data" || c.Database() != filepath.Join("data", "mattranso.db") ||
 		c.Addr != ":8080" || c.Search.Mode != "hybrid" || c.Search.Reranker != "shipped" || c.Search.Turns != 0 ||
 		c.Auth.SessionIdle != time.Hour || c.Auth.SessionMax != 12*time.Hour || c.PublicURL() != "http://localhost:8080" ||
-		c.Feedback != (FeedbackConfig{Rate: 10, Threshold: 0.5, Grace: 2, Retrain: time.Hour}) || c.SMTP != nil {
+		c.Feedback != (FeedbackConfig{Rate: 10, Threshold: 0.5, Grace: 2, Retrain: time.Hour}) || c.SMTP != nil ||
+		c.CongressTerm != "2026-2031" {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -159,7 +160,7 @@ func TestValuesAccepted(t *testing.T) {
 		"MATTRANSO_FEEDBACK_RULES": rules, "MATTRANSO_FEEDBACK_HOLIDAYS": holidays, "MATTRANSO_FEEDBACK_RATE": "0",
 		"MATTRANSO_FEEDBACK_DURABILITY": "relaxed", "MATTRANSO_FEEDBACK_THRESHOLD": "0.35",
 		"MATTRANSO_FEEDBACK_AGENCIES": agencies, "MATTRANSO_FEEDBACK_RESPONSES": responses, "MATTRANSO_FEEDBACK_GRACE": "0",
-		"MATTRANSO_FEEDBACK_RETRAIN": "0", "MATTRANSO_SMTP_URL_FILE": smtpFile,
+		"MATTRANSO_FEEDBACK_RETRAIN": "0", "MATTRANSO_SMTP_URL_FILE": smtpFile, "MATTRANSO_CONGRESS_TERM": " 2031-2036 ",
 	}, allParts...)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +170,8 @@ func TestValuesAccepted(t *testing.T) {
 		!slices.Equal(c.Ingest, []string{"a.json", "b"}) || c.PublicURL() != "https://mts.example.vn" || c.Auth.SessionIdle != 30*time.Minute ||
 		c.Feedback != (FeedbackConfig{RulesFile: rules, HolidaysFile: holidays, Rate: 0, Relaxed: true, Threshold: 0.35,
 			AgenciesFile: agencies, ResponsesFile: responses, Grace: 0, Retrain: 0}) ||
-		c.SMTP == nil || c.SMTP.Addr != "smtp.example.vn:587" || c.SMTP.Username != "mts" || c.SMTP.Password != "hunter2" || c.SMTP.From != "no-reply@example.vn" {
+		c.SMTP == nil || c.SMTP.Addr != "smtp.example.vn:587" || c.SMTP.Username != "mts" || c.SMTP.Password != "hunter2" || c.SMTP.From != "no-reply@example.vn" ||
+		c.CongressTerm != "2031-2036" {
 		t.Errorf("config: %+v", c)
 	}
 	for spec, want := range map[string][]string{"none": nil, "off": nil, " x , y ": {"x", "y"}} {
@@ -239,6 +241,10 @@ func TestBadValuesRefused(t *testing.T) {
 		{"MATTRANSO_SMTP_URL", "http://root:hunter2@smtp.example.vn", nil},
 		{"MATTRANSO_SMTP_URL", "smtp://root:hunter2@smtp.example.vn:99999?from=a@example.vn", nil},
 		{"MATTRANSO_SMTP_URL_FILE", "/no/such/smtp", nil},
+		{"MATTRANSO_CONGRESS_TERM", "2026", nil},
+		{"MATTRANSO_CONGRESS_TERM", "2031-2026", nil},
+		{"MATTRANSO_CONGRESS_TERM", "nhiệm kỳ XI", nil},
+		{"MATTRANSO_CONGRESS_TERM", "26-31", nil},
 	} {
 		m := map[string]string{c.name: c.value}
 		for k, v := range c.also {
@@ -273,7 +279,8 @@ func TestPartsAreIndependent(t *testing.T) {
 	}
 	bad["MATTRANSO_FEEDBACK_RATE"] = "x"
 	bad["MATTRANSO_SMTP_URL"] = "x"
-	for _, p := range []Part{Log, Search, Serve, Auth, Feedback, Mail} {
+	bad["MATTRANSO_CONGRESS_TERM"] = "x"
+	for _, p := range []Part{Log, Search, Serve, Auth, Feedback, Mail, Congress} {
 		if _, _, err := loadWith(bad, p); err == nil {
 			t.Errorf("part %d took a bad value", p)
 		}

@@ -25,6 +25,10 @@ const (
 	Feedback
 	// Mail is outgoing e-mail: the SMTP server.
 	Mail
+	// Congress is congress monitoring: the term followed.
+	Congress
+	// Report is the units' periodic reports: their data sets.
+	Report
 )
 
 // Var is one environment variable of the binary.
@@ -55,6 +59,8 @@ var Vars = []Var{
 		Doc: "`postgres://…` uses PostgreSQL for every record, anything else names an SQLite file; `DATABASE_URL_FILE` reads it from a file"},
 	{Name: "MATTRANSO_INGEST", Part: Serve, Shown: "`" + DefaultCorpus + "` when present",
 		Doc: "sources `serve` ingests at start, comma separated; `none` for none (`serve --ingest`)"},
+	{Name: "MATTRANSO_UNITS", Part: Serve, Shown: "`" + DefaultUnits + "` when present",
+		Doc: "the administrative units (`vn_admin_units_flat.csv`) `serve` imports at start, as `admin import-units` does; `none` for none"},
 	{Name: "LOG_LEVEL", Part: Log, Default: "info",
 		Doc: "`debug`, `info`, `warn` or `error`"},
 	{Name: "MATTRANSO_SEARCH_MODE", Part: Search, Default: "hybrid",
@@ -113,12 +119,17 @@ var Vars = []Var{
 		Doc: "how often the topic classifier is retrained from the taxonomy and every officers' correction, when there are new ones, and saved; `0` never (corrections are still learnt one by one)"},
 	{Name: "MATTRANSO_SMTP_URL", Part: Mail, Secret: true,
 		Doc: "the SMTP server e-mail goes out through, `smtp://user:password@host:587?from=no-reply@example.vn` (`smtps://` for TLS from the first byte, `tls=none` for a local relay); unset, no e-mail is sent; `MATTRANSO_SMTP_URL_FILE` reads it from a file"},
+	{Name: "MATTRANSO_CONGRESS_TERM", Part: Congress, Default: "2026-2031",
+		Doc: "the term of the Front congresses followed (`/dai-hoi/…`, `/api/v1/congress/{term}/…`), two years `YYYY-YYYY`"},
+	{Name: "MATTRANSO_REPORT_DATASETS", Part: Report, Shown: "built in",
+		Doc: "the units' report forms, a JSON file of data sets replacing the built-in ones (see `report/dataset.go`); built in: `weekly`, filed by commune-level units of the six organisations, due Monday 17:00 after the week, locked 7 days later"},
 }
 
 // Where serve and the local embedder look when nothing is configured: the
 // shared data beside the repository.
 const (
 	DefaultCorpus       = "../shared/corpus"
+	DefaultUnits        = "../shared/data/admin-units/vn_admin_units_flat.csv"
 	DefaultTrainingSets = "../shared/eval"
 )
 

@@ -26,6 +26,7 @@ import (
 	"github.com/mattranso/mattranso/assistant"
 	"github.com/mattranso/mattranso/auth"
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
+	"github.com/mattranso/mattranso/congress"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/library"
 	"github.com/mattranso/mattranso/org"
@@ -102,6 +103,16 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
+	// Congress monitoring of the configured term.
+	congressMod, _, err := congressModule(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return nil, err
+	}
+	// The units' periodic reports and their roll-ups.
+	rep, err := ReportSite(ctx, cfg, lib.DB, log)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Options{
 		Logger: log,
 		Ready:  ready,
@@ -109,18 +120,26 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 			// The home page shows the latest published answers to citizens'
 			// feedback.
 			LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs, Sections: []library.HomeSection{fb.Public}}, log),
-			authMod.Module, orgMod, asstMod, fb.Module,
+			authMod.Module, orgMod, asstMod, fb.Module, congressMod, rep.Module,
 		},
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
 		CSRFField:  auth.CSRFField,
+		SignedIn:   func(r *http.Request) bool { return auth.UserFrom(r) != nil },
 	}), nil
 }
 
-// prepare rebuilds a fresh index from the store and ingests the configured
-// sources, then marks the server ready. Search answers meanwhile from what
+// prepare imports the administrative units (cfg.Units), rebuilds a fresh
+// index from the store and ingests the configured sources, then marks the
+// server ready. Search answers meanwhile from what
 // is already there.
 func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, state *readiness) {
+	// The unit tree first: a few seconds, and the unit pages are filled
+	// while the library is still being ingested. A bad file is logged and
+	// the rest goes on: the site serves without units.
+	if _, err := ImportUnits(ctx, lib.DB, cfg.Units, log); err != nil {
+		log.Error("importing the administrative units failed; import them with mattranso admin import-units FILE", "err", err)
+	}
 	if lib.Index.Fresh {
 		n, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, nil)
 		if err != nil {
@@ -218,6 +237,19 @@ func assistantModule(ctx context.Context, cfg config.Config, lib *Data, log *slo
 	}, nil
 }
 
+// StaffTools are the staff pages the staff home (/can-bo) links to, each
+// for those whose roles allow its action somewhere.
+var StaffTools = []auth.Tool{
+	{Label: "Phản ánh, kiến nghị", Href: "/quan-tri/phan-anh", Action: auth.FeedbackRead},
+	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
+	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
+	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+	{Label: "Hồ sơ đơn vị, danh sách cán bộ", Href: "/don-vi", Action: auth.ReportRead},
+	{Label: "Tiến độ triển khai", Href: "/quan-tri/trien-khai", Action: auth.ReportRead},
+	{Label: "Cập nhật đại hội", Href: congress.ChooseURL, Action: auth.CongressWrite},
+	{Label: "Báo cáo tuần", Href: "/bao-cao", Action: auth.ReportRead},
+}
+
 // AuthParts is auth's part of the site: its module, and the middleware
 // that resolves who sends each request and checks CSRF tokens.
 type AuthParts struct {
@@ -246,12 +278,13 @@ func AuthSite(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Lo
 		SessionIdle: cfg.Auth.SessionIdle,
 		SessionMax:  cfg.Auth.SessionMax,
 		Logger:      log,
+		Tools:       StaffTools,
 	})
 	if err != nil {
 		return AuthParts{}, err
 	}
 	if !svc.Configured() {
-		log.Warn("sign-on is not configured: staff pages explain how (set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL)")
+		log.Warn("sign-on is not configured: set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, MATTRANSO_PUBLIC_URL (visitors are told that staff sign-in is not open)")
 	}
 	return AuthParts{
 		Module: web.Module{

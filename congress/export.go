@@ -1,0 +1,194 @@
+package congress
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/mattranso/mattranso/api"
+)
+
+// The exports of a list, and the columns that import reads back: one
+// table of columns, so that an exported file, edited, imports as it is.
+// A text cell that a spreadsheet would read as a formula (starting with
+// = + - @, a tab or a carriage return) is written with a leading
+// apostrophe.
+
+// column is a column of the exports and imports. key is its name for
+// programs; label its heading, which import also reads (compared folded).
+type column struct {
+	key, label string
+	get        func(c Congress) any // nil: import only
+	imports    bool
+	width      float64
+}
+
+func intCell(p *int) any {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+var columns = []column{
+	{"territory", "Mã địa bàn", func(c Congress) any { return c.Territory }, true, 10},
+	{"territory_name", "Địa bàn", func(c Congress) any { return c.TerritoryName }, false, 28},
+	{"province", "Mã tỉnh", func(c Congress) any { return c.Province }, false, 8},
+	{"level", "Cấp", func(c Congress) any { return c.Level.Label() }, false, 18},
+	{"name", "Tên đại hội", func(c Congress) any { return c.Name }, true, 50},
+	{"ordinal", "Lần thứ", func(c Congress) any { return c.Ordinal }, true, 8},
+	{"planned_date", "Ngày dự kiến", func(c Congress) any { return c.PlannedDate }, true, 12},
+	{"place", "Địa điểm", func(c Congress) any { return c.Place }, true, 30},
+	{"status", "Trạng thái", func(c Congress) any { return c.Status.Label() }, true, 14},
+	{"postponed_reason", "Lý do hoãn", func(c Congress) any { return c.PostponedReason }, true, 24},
+	{"new_date", "Ngày tổ chức lại", func(c Congress) any { return c.NewDate }, true, 12},
+	{"delegates_summoned", "Đại biểu được triệu tập", func(c Congress) any { return intCell(c.DelegatesSummoned) }, true, 10},
+	{"delegates_attending", "Đại biểu có mặt", func(c Congress) any { return intCell(c.DelegatesAttending) }, true, 10},
+	{"committee_size", "Số ủy viên Ủy ban", func(c Congress) any { return intCell(c.CommitteeSize) }, true, 10},
+	{"standing_size", "Số ủy viên Ban Thường trực", func(c Congress) any { return intCell(c.StandingSize) }, true, 10},
+	{"chair", "Chủ tịch", func(c Congress) any { return c.Chair }, true, 24},
+	{"vice_chairs", "Phó Chủ tịch", func(c Congress) any { return strings.Join(c.ViceChairs, "; ") }, true, 36},
+	{"delegation_above", "Đại biểu dự đại hội cấp trên", func(c Congress) any { return intCell(c.DelegationAbove) }, true, 10},
+	{"summary", "Tóm tắt kết quả", func(c Congress) any { return c.Summary }, true, 40},
+	{"correction", "Lý do đính chính", nil, true, 0},
+	{"version", "Phiên bản", func(c Congress) any { return c.Version }, true, 8},
+	{"updated_at", "Cập nhật lúc", func(c Congress) any {
+		if c.UpdatedAt.IsZero() {
+			return ""
+		}
+		return c.UpdatedAt.In(Vietnam).Format("2006-01-02 15:04")
+	}, false, 16},
+}
+
+// exported are the columns of an export.
+func exported() []column {
+	var out []column
+	for _, c := range columns {
+		if c.get != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// guardFormula keeps a spreadsheet from reading text as a formula.
+func guardFormula(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (s *Service) export(w http.ResponseWriter, r *http.Request, term string, f Filter, list []Congress, format string) {
+	name := "dai-hoi-" + term
+	if f.Province != "" {
+		name += "-" + f.Province
+	}
+	if f.Level != "" {
+		name += "-" + string(f.Level)
+	}
+	if f.Status != "" {
+		name += "-" + string(f.Status)
+	}
+	var body []byte
+	var err error
+	var ct string
+	if format == "csv" {
+		body, err = exportCSV(list)
+		ct = "text/csv; charset=utf-8"
+	} else {
+		body, err = exportXLSX(list)
+		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	if err != nil {
+		api.Fail(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+"."+format))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// exportCSV writes the list as CSV in UTF-8 with a byte-order mark, which
+// spreadsheets need to read Vietnamese right.
+func exportCSV(list []Congress) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("\ufeff")
+	cw := csv.NewWriter(&b)
+	cols := exported()
+	row := make([]string, len(cols))
+	for i, c := range cols {
+		row[i] = c.label
+	}
+	cw.Write(row)
+	for _, cg := range list {
+		for i, c := range cols {
+			switch v := c.get(cg).(type) {
+			case int:
+				row[i] = strconv.Itoa(v)
+			case string:
+				row[i] = guardFormula(v)
+			}
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return b.Bytes(), cw.Error()
+}
+
+// exportXLSX writes the list as one sheet, numbers as numbers.
+func exportXLSX(list []Congress) ([]byte, error) {
+	x := excelize.NewFile()
+	defer x.Close()
+	const sheet = "Đại hội"
+	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, err
+	}
+	cols := exported()
+	bold, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cols {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
+		if err := x.SetCellStr(sheet, cell, c.label); err != nil {
+			return nil, err
+		}
+		colName, _ := excelize.ColumnNumberToName(i + 1)
+		x.SetColWidth(sheet, colName, colName, c.width)
+	}
+	last, _ := excelize.CoordinatesToCellName(len(cols), 1)
+	x.SetCellStyle(sheet, "A1", last, bold)
+	for r, cg := range list {
+		for i, c := range cols {
+			cell, _ := excelize.CoordinatesToCellName(i+1, r+2)
+			var err error
+			switch v := c.get(cg).(type) {
+			case int:
+				err = x.SetCellInt(sheet, cell, int64(v))
+			case string:
+				if v != "" {
+					err = x.SetCellStr(sheet, cell, guardFormula(v))
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	x.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	var b bytes.Buffer
+	if err := x.Write(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
