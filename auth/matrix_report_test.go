@@ -172,6 +172,9 @@ var overEndpoints = []struct {
 // own territory, not even through the Front's committee of that commune.
 // Every answer is checked against the store.
 func TestAuthorizationMatrixReportApproval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sweeps every endpoint, role and relation on both databases: left to the pass without the race detector (scripts/test.sh)")
+	}
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, fixtureOptions{})
 		svc := reportService(t, f)

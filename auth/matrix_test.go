@@ -269,6 +269,9 @@ func below(target string) string {
 // from the store as `admin token create` makes them. Any allow that the
 // table does not expect fails, and so does any deny it does not expect.
 func TestAuthorizationMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sweeps every endpoint, role and relation on both databases: left to the pass without the race detector (scripts/test.sh)")
+	}
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, fixtureOptions{})
 		tokens := map[string]string{}

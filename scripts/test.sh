@@ -163,19 +163,17 @@ done
 listing=$(go list "${pkgs[@]}") || die "no packages: ${pkgs[*]}"
 mapfile -t listed <<<"$listing"
 
-# Packages run under the race detector, except eval and ingest, which index
-# whole data sets, and the command and its serve path, whose whole-site
-# tests train the feedback topic classifier from the taxonomy, as serve
-# does at first start: the detector slows both about six-fold, past the
-# budget of a run. They run without it, and under it with -short, which
-# leaves out those tests.
+# Every package runs twice: under the race detector with -short, which
+# leaves out the tests that index whole data sets, train the topic
+# classifier from the taxonomy, drive Chromium, spawn servers or sweep the
+# authorization matrix (the detector slows them five- to tenfold, past the
+# budget of a run, and finds nothing in their sequential requests that
+# the short tests of the same code do not exercise), then without it and
+# without -short, which runs everything.
 M=github.com/mattranso/mattranso
-race_pkgs=() plain_pkgs=() retrieval_pkgs=()
+plain_pkgs=() retrieval_pkgs=()
 for p in "${listed[@]}"; do
-	case $p in
-	$M/eval | $M/ingest | $M/cmd/mattranso | $M/cmd/mattranso/internal/server) plain_pkgs+=("$p") ;;
-	*) race_pkgs+=("$p") ;;
-	esac
+	plain_pkgs+=("$p")
 	case $p in $M/retrieval | $M/retrieval/*) retrieval_pkgs+=("$p") ;; esac
 done
 
@@ -245,11 +243,8 @@ run() {
 	go test "$@" || status=1
 }
 [[ -z $user_skip ]] || library_ready
-if ((${#race_pkgs[@]})); then
-	run -count=1 -race "$TIMEOUT" -skip "$LIBRARY_CHECKS" "${race_pkgs[@]}" "${flags[@]}"
-fi
 if ((${#plain_pkgs[@]})); then
-	run -count=1 -race "$TIMEOUT" -short "${plain_pkgs[@]}" "${flags[@]}"
+	run -count=1 -race "$TIMEOUT" -short -skip "$LIBRARY_CHECKS" "${plain_pkgs[@]}" "${flags[@]}"
 fi
 checks_pid=
 if ((${#library_pkgs[@]})); then
@@ -263,7 +258,7 @@ if ((${#library_pkgs[@]})); then
 	checks_pid=$!
 fi
 if ((${#plain_pkgs[@]})); then
-	run -count=1 "$TIMEOUT" "${plain_pkgs[@]}" "${flags[@]}"
+	run -count=1 "$TIMEOUT" -skip "$LIBRARY_CHECKS" "${plain_pkgs[@]}" "${flags[@]}"
 fi
 if [[ -n $checks_pid ]]; then
 	checks_status=0
