@@ -32,7 +32,7 @@ var ErrBadQuestion = errors.New("bad question")
 
 // Texts the assistant says in Vietnamese.
 const (
-	NoSupportText = "Chưa tìm thấy căn cứ pháp lý phù hợp trong thư viện để trả lời câu hỏi này. " +
+	NoSupportText = "Thư viện chưa có căn cứ cho câu hỏi này. " +
 		"Anh/chị vui lòng nêu rõ hơn (tên luật, điều khoản, thủ tục) hoặc hỏi cán bộ phụ trách."
 	NoticeModelDown = "Mô hình ngôn ngữ không phản hồi; câu trả lời trích từ văn bản."
 	NoticeNoCite    = "Câu trả lời của mô hình không dẫn được căn cứ; câu trả lời trích từ văn bản."
@@ -131,7 +131,10 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 	}
 	// The question proper (not the history) decides the span; the history
 	// only widened the search.
-	ex := s.extract(ctx, q, query, hits)
+	// The reader weighs the question in the law's words where the
+	// thesaurus knows them ("sổ đỏ": giấy chứng nhận quyền sử dụng đất).
+	_, plain := retrieval.DefaultThesaurus().Rewrite(q)
+	ex := s.extract(ctx, plain, query, hits, res.NoArticle)
 
 	if s.llm != nil && ex.Supported {
 		a, err := s.generate(ctx, q, query, hits, emit)

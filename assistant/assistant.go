@@ -51,15 +51,21 @@ type Answer struct {
 	Text      string     `json:"answer"`          // the full answer, citing [n]
 	Short     string     `json:"short,omitempty"` // the direct answer: a number, a list, có/không…
 	Citations []Citation `json:"citations"`
-	Mode      string     `json:"mode"`             // "extractive" or "generative"
-	Supported bool       `json:"supported"`        // false: "Chưa tìm thấy căn cứ…"
-	Notice    string     `json:"notice,omitempty"` // e.g. the model was unavailable, extractive answer given
+	Mode      string     `json:"mode"` // "extractive" or "generative"
+	// Supported is false when the library holds no answer: the text says
+	// so, and the citations are then the closest passages ("có thể liên
+	// quan"), not grounds.
+	Supported bool   `json:"supported"`
+	Notice    string `json:"notice,omitempty"` // e.g. the model was unavailable, extractive answer given
 	// Flagged is set when the model cited passages that were not retrieved
 	// and those citations were removed.
 	Flagged bool `json:"flagged,omitempty"`
 	// Query is the standalone question that was searched (after resolving
 	// a follow-up against the history).
 	Query string `json:"query,omitempty"`
+	// Evidence is what the extractive support decision weighed; not part
+	// of the API.
+	Evidence *Evidence `json:"-"`
 }
 
 // Asker answers questions; the HTTP layer and the evaluation call this.

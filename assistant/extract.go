@@ -2,7 +2,10 @@ package assistant
 
 import (
 	"context"
+	"fmt"
 	"strings"
+
+	"github.com/mattranso/mattranso/corpus"
 
 	"github.com/mattranso/mattranso/retrieval"
 )
@@ -46,14 +49,35 @@ type extraction struct {
 	score     float64
 	sentStart int
 	sentEnd   int
+	// cover is the share of the question's weight the chosen sentence
+	// holds (with its lead-in and its passage's heading).
+	cover float64
+	kind  qkind
+	// more are the next best clauses of other lines, for an open
+	// question's answer.
+	more []clause
 }
 
-// extract builds the extractive answer to q from hits.
-func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval.Hit) Answer {
+// clause is a numbered line (or an article's text) quoted whole.
+type clause struct {
+	hit    int
+	anchor string
+	quote  string
+}
+
+// extract builds the extractive answer to q from hits. noArticle: the
+// question names an article its law does not have.
+func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval.Hit, noArticle bool) Answer {
 	ans := Answer{Mode: "extractive", Query: query, Citations: []Citation{}}
 	e := chooseSpan(q, query, hits, s.reader)
-	if !e.supported {
-		ans.Text = NoSupportText
+	// A follow-up is weighed with the question it follows, as it was
+	// searched.
+	_, weighed := retrieval.DefaultThesaurus().Rewrite(query)
+	ev := evidence(weighed, e, hits, noArticle)
+	ans.Evidence = &ev
+	if !e.supported || !ev.supported() {
+		ans.Citations = related(hits)
+		ans.Text = declineText(ans.Citations)
 		return ans
 	}
 	h := hits[e.hit]
@@ -62,8 +86,109 @@ func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval
 	ans.Citations = []Citation{c}
 	ans.Supported = true
 	ans.Short = e.short
-	ans.Text = composeText(e.short, c)
+	if reliable(e.kind) {
+		ans.Text = composeText(e.short, c)
+		return ans
+	}
+	// An open question (vai trò, điều kiện, giấy tờ…) is answered by its
+	// best clauses, each quoted once, not by a span cut from one of them.
+	for _, m := range e.more {
+		mh := hits[m.hit]
+		ans.Citations = append(ans.Citations, citationFor(len(ans.Citations)+1, mh, s.checkAnchor(ctx, mh, m.anchor), m.quote))
+	}
+	ans.Text = composeClauses(ans.Citations)
 	return ans
+}
+
+// reliable reports whether the reader's short answer to a question of
+// kind k can stand as "Trả lời:": a number, an age, a duration or an
+// amount, có/không, who or which body. Other spans are cut from a clause
+// and read as fragments ("xem xét, quyết định").
+func reliable(k qkind) bool {
+	switch k {
+	case kindNumber, kindYesNo, kindTrueFalse, kindAgent:
+		return true
+	}
+	return false
+}
+
+// relatedShown is how many of the closest passages a declined answer
+// shows as "có thể liên quan".
+const relatedShown = 3
+
+// related returns the first passages of distinct articles or procedures
+// as citations of a declined answer: what the library holds nearest the
+// question, quoted from their start.
+func related(hits []retrieval.Hit) []Citation {
+	out := []Citation{}
+	seen := map[string]bool{}
+	for _, h := range hits {
+		art, _, _ := strings.Cut(h.Anchor, "/")
+		if k := h.DocID + "#" + art; seen[k] {
+			continue
+		} else {
+			seen[k] = true
+		}
+		out = append(out, citationFor(len(out)+1, h, h.Anchor, openingOf(h.Text, 240)))
+		if len(out) == relatedShown {
+			break
+		}
+	}
+	return out
+}
+
+// openingOf returns the start of text, at most n characters, cut after a
+// word: a verbatim run of the passage (a quote is always verbatim).
+func openingOf(text string, n int) string {
+	text = strings.TrimSpace(text)
+	r := []rune(text)
+	if len(r) <= n {
+		return text
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:")
+}
+
+// declineText says plainly that the library holds no answer, and names
+// the closest passages.
+func declineText(cs []Citation) string {
+	if len(cs) == 0 {
+		return NoSupportText
+	}
+	var b strings.Builder
+	b.WriteString(NoSupportText)
+	b.WriteString("\n\nCó thể liên quan:")
+	for _, c := range cs {
+		fmt.Fprintf(&b, "\n[%d] %s", c.N, where(c))
+	}
+	return b.String()
+}
+
+// where names a citation: "Điều 8 Luật Hôn nhân và gia đình 2014".
+func where(c Citation) string {
+	if c.Title == "" {
+		return c.Label
+	}
+	if c.Label == "" || c.Kind == corpus.KindProcedure {
+		return c.Title
+	}
+	return c.Label + " " + c.Title
+}
+
+// composeClauses writes an open question's answer: each clause quoted
+// once, best first.
+func composeClauses(cs []Citation) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		fmt.Fprintf(&b, "Theo %s: “%s” [%d]", where(c), strings.TrimSpace(c.Quote), c.N)
+	}
+	return b.String()
 }
 
 // extractChoice builds the answer to a multiple-choice question: the key
@@ -94,7 +219,9 @@ func composeText(short string, c Citation) string {
 	if c.Title != "" {
 		where += " " + c.Title
 	}
-	if short != "" && short != quote {
+	// A short answer that is most of the quote would paste the clause
+	// twice.
+	if short != "" && short != quote && !(strings.Contains(quote, short) && 2*len(short) > len(quote)) {
 		b.WriteString("Trả lời: ")
 		b.WriteString(short)
 		b.WriteString(" [1].\n\n")

@@ -153,7 +153,7 @@ func parseQuestion(q string) *question {
 			}
 			ok := true
 			for k, word := range w.words {
-				if lower[i+k] != word {
+				if lower[i+k] != word && (p.accent || p.fterms[i+k] != corpus.Fold(word)) {
 					ok = false
 					break
 				}

@@ -136,6 +136,34 @@ func rankSentences(pq *question, hits []retrieval.Hit, rw ReaderWeights) ranking
 		st := &sents[i]
 		st.score += rw.Phrase * float64(min(runs[st.hit], 8))
 	}
+	// An open question names the subject of the article that answers it
+	// ("Những hành vi nào là bạo lực gia đình?": "Hành vi bạo lực gia
+	// đình"): a passage whose heading holds nearly all its content words
+	// is preferred.
+	if !reliable(pq.kind) {
+		words := contentWords(pq)
+		hc := make([]float64, len(hits))
+		for hi, h := range hits {
+			held := 0
+			keys := map[string]bool{}
+			for _, tk := range corpus.Tokenize(h.Heading) {
+				keys[key(h.Heading, tk, pq.accent)] = true
+			}
+			for _, w := range words {
+				if keys[w] {
+					held++
+				}
+			}
+			if len(words) > 0 {
+				hc[hi] = float64(held) / float64(len(words))
+			}
+		}
+		for i := range sents {
+			if h := hc[sents[i].hit]; h >= headingShare {
+				sents[i].score += headingBonus
+			}
+		}
+	}
 	order := make([]int, len(sents))
 	for i := range order {
 		order[i] = i
@@ -213,6 +241,13 @@ func startsAggravated(st sentence) bool {
 	}
 	return len(toks) >= 2 && corpus.Fold(toks[0].Term) == "pham" && corpus.Fold(toks[1].Term) == "toi"
 }
+
+// A heading that holds headingShare of an open question's content words
+// adds headingBonus to its passage's sentences.
+const (
+	headingShare = 0.75
+	headingBonus = 0.3
+)
 
 // ReaderWeights weigh a sentence's evidence beyond its own words: Rank the
 // passage's retrieval score relative to the first, Phrase each run of three

@@ -83,6 +83,17 @@ func chooseSpan(q, query string, hits []retrieval.Hit, rw ReaderWeights) extract
 			chosen = i
 		}
 	}
+	out.cover = sents[chosen].cover
+	out.kind = pq.kind
+	if !reliable(pq.kind) {
+		// An open question's answer quotes whole lines: the chosen
+		// sentence's line, with the points it leads in to.
+		st := sents[chosen]
+		if c := lineOf(rk.segs[st.hit], st.segment, hits[st.hit].Text); strings.Contains(c, out.quote) {
+			out.quote = c
+		}
+	}
+	out.more = moreClauses(rk, hits, chosen, out)
 	if pq.kind == kindYesNo || pq.kind == kindTrueFalse {
 		out.short = yesNoWord(pq, judgeStatement(pq, w, rk, chosen, hits))
 	}
@@ -389,4 +400,70 @@ func inQuestion(pq *question, span string) bool {
 		}
 	}
 	return found
+}
+
+// maxClauses is how many clauses answer an open question.
+const maxClauses = 3
+
+// moreClauses returns the next best lines after the chosen one for an
+// open question: other numbered lines (or articles) whose best sentence
+// ranks close to the chosen one's, each quoted whole, none holding or
+// held by a quote already given.
+func moreClauses(rk ranking, hits []retrieval.Hit, chosen int, out extraction) []clause {
+	if reliable(out.kind) || len(rk.order) == 0 {
+		return nil
+	}
+	best := rk.sents[rk.order[0]].score
+	taken := map[[2]int]bool{{rk.sents[chosen].hit, rk.sents[chosen].segment}: true}
+	anchors := map[string]bool{rk.segs[rk.sents[chosen].hit][rk.sents[chosen].segment].anchor: true}
+	quotes := []string{out.quote}
+	var more []clause
+	for _, i := range rk.order[:min(12, len(rk.order))] {
+		st := rk.sents[i]
+		if st.score < best-0.3 || st.cover < minCoverage {
+			break
+		}
+		k := [2]int{st.hit, st.segment}
+		if taken[k] {
+			continue
+		}
+		taken[k] = true
+		g := rk.segs[st.hit][st.segment]
+		// Two passages may hold one line (an article and its clause):
+		// a line is quoted once, by its anchor.
+		if anchors[g.anchor] {
+			continue
+		}
+		anchors[g.anchor] = true
+		q := lineOf(rk.segs[st.hit], st.segment, hits[st.hit].Text)
+		dup := q == ""
+		for _, p := range quotes {
+			if strings.Contains(p, q) || strings.Contains(q, p) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		quotes = append(quotes, q)
+		more = append(more, clause{hit: st.hit, anchor: g.anchor, quote: q})
+		if len(more) == maxClauses-1 {
+			break
+		}
+	}
+	return more
+}
+
+// lineOf returns the text of segment i of a passage, with the points that
+// follow when it leads in to them ("… bao gồm:").
+func lineOf(segs []segment, i int, text string) string {
+	g := segs[i]
+	end := g.end
+	if strings.HasSuffix(strings.TrimSpace(text[g.start:g.end]), ":") {
+		if _, e, ok := followingPointsAt(segs, i); ok {
+			end = e
+		}
+	}
+	return strings.TrimSpace(text[g.start:end])
 }

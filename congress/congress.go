@@ -7,10 +7,10 @@
 // nationally or under a province); the JSON API, the reporter's entry
 // form, bulk import and exports.
 //
-// # The contract
+// # The store and the change stream
 //
-// The record, the Store and the change stream are what the live part
-// (stream, events, dashboard) builds on:
+// The record, the Store and the change stream are what the live
+// dashboard (stream.go, events.go, dashboard.go) reads:
 //
 //	Store.Get(ctx, term, territory)            a territory without a record: status planned, zero fields
 //	Store.Put(ctx, term, territory, c, actor)  the record and a history row in one transaction;
@@ -24,17 +24,13 @@
 //	Store.SetOnChange(f)                        the in-process wake-up, set before serving
 //	Store.DB()                                  the database, for LISTEN on NotifyChannel
 //
-// The live part registers its routes in Service.registerLive (a stub
-// until it is built) and may use the Service's fields: store, pages,
-// authz, audit, log.
-//
-// Refinements of the agreed sketch: dates (PlannedDate, NewDate, a news
-// item's date) are civil dates written "2006-01-02" in a string, "" for
-// none, because a congress day has no time zone; Put also takes
-// Correction, the reason for a change that goes back (held → anything
-// else, preparing → planned), which goes to the history and the audit,
-// not to the record; Put keeps the stored attachments, which change only
-// through AddAttachment and RemoveAttachment (each a change too).
+// Dates (PlannedDate, NewDate, a news item's date) are civil dates
+// written "2006-01-02" in a string, "" for none, because a congress day
+// has no time zone. Put also takes Correction, the reason for a change
+// that goes back (held → anything else, preparing → planned), which goes
+// to the history and the audit, not to the record; Put keeps the stored
+// attachments, which change only through AddAttachment and
+// RemoveAttachment (each a change too).
 //
 // # Rules
 //

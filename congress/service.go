@@ -3,6 +3,7 @@ package congress
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 )
 
 // Router is where the routes go; web.Router is one.
@@ -71,6 +72,10 @@ type Service struct {
 	csrfField string
 	log       *slog.Logger
 	pages     Pages
+
+	// The live part (live.go), made once.
+	live     *live
+	liveOnce sync.Once
 }
 
 // NewService returns the Service of o.

@@ -23,6 +23,18 @@ type AnswerMetrics struct {
 	CitationAccuracy float64 `json:"citation_accuracy"`
 	// Unsupported counts the questions the assistant declined.
 	Unsupported int `json:"unsupported"`
+	// AnsweredRate is the share of the answerable questions answered as
+	// supported with a judged first citation.
+	AnsweredRate float64 `json:"answered_rate"`
+	// Unanswerable counts the questions a set marks as not answerable
+	// from its library (metadata.answerable false); the two rates below
+	// are over them, and absent when a set has none.
+	Unanswerable int `json:"unanswerable,omitempty"`
+	// AbstainRate is the share of the unanswerable questions declined.
+	AbstainRate *float64 `json:"abstain_rate,omitempty"`
+	// FalseSupport is the share of the unanswerable questions answered as
+	// supported.
+	FalseSupport *float64 `json:"false_support,omitempty"`
 	// ByType breaks the figures down by metadata.question_type when the
 	// set has one (alqac2025: Đúng/Sai, Trắc nghiệm, Tự luận).
 	ByType map[string]*AnswerMetrics `json:"by_type,omitempty"`
@@ -38,10 +50,14 @@ type AnswerResult struct {
 	ID, Question, Gold, Short string
 	F1, EM                    float64
 	CitationOK                bool
-	Cited                     string   // corpus id of the first citation
-	Judged                    []string // the corpus ids judged relevant, sorted
-	Quote                     string   // the quote of the first citation
-	Took                      time.Duration
+	Supported                 bool
+	// Answerable is false for a question the set marks as not answerable
+	// from its library.
+	Answerable bool
+	Cited      string   // corpus id of the first citation
+	Judged     []string // the corpus ids judged relevant, sorted
+	Quote      string   // the quote of the first citation
+	Took       time.Duration
 }
 
 // AnswersOptions configure an answers run.
@@ -49,6 +65,10 @@ type AnswersOptions struct {
 	RetrievalOptions
 	// Each, when set, receives every question's outcome.
 	Each func(AnswerResult)
+	// Half, when set, asks only the questions whose metadata.half it
+	// names ("tune" or "check"): a library set is tuned on one half and
+	// checked on the other.
+	Half string
 }
 
 // Answers loads the set and asks every query that has a gold answer
@@ -73,13 +93,65 @@ func (s *LoadedSet) Get(_ context.Context, id string) (*corpus.Document, error) 
 
 // RunAnswers asks the set's answered queries through a.
 func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o AnswersOptions) (AnswerMetrics, error) {
+	return runAnswers(ctx, s.Dataset, a, o, func(c assistant.Citation) string {
+		return s.CorpusID(retrieval.Hit{DocID: c.ID, Anchor: c.Anchor})
+	})
+}
+
+// LibraryAnswers asks the questions of a set written against the library
+// itself (queries.jsonl and qrels/, no corpus.jsonl) through a, which
+// answers from the ingested library; citations are judged by LibraryID.
+func LibraryAnswers(ctx context.Context, ds *Dataset, a assistant.Asker, o AnswersOptions) (AnswerMetrics, error) {
+	return runAnswers(ctx, ds, a, o, LibraryID)
+}
+
+// LibraryID is the id a library set judges a citation by: "DOC#N" for
+// article N of a law (clause and point dropped: the article answers), the
+// document id for a procedure.
+func LibraryID(c assistant.Citation) string {
+	if c.Kind == corpus.KindProcedure {
+		return c.ID
+	}
+	art, _, _ := strings.Cut(c.Anchor, "/")
+	n, ok := strings.CutPrefix(art, "dieu-")
+	if !ok {
+		return c.ID
+	}
+	return c.ID + "#" + n
+}
+
+// Answerable reports whether the set marks the query as answerable from
+// its library: metadata.answerable, true when absent.
+func (q QueryRec) Answerable() bool {
+	v, ok := q.Metadata["answerable"].(bool)
+	return !ok || v
+}
+
+// asked reports whether an answers run asks q: it has a gold answer, or
+// says whether it is answerable (a library set's open questions have no
+// short gold answer, its unanswerable ones none at all).
+func (q QueryRec) asked(half string) bool {
+	if h, _ := q.Metadata["half"].(string); half != "" && h != half {
+		return false
+	}
+	_, marked := q.Metadata["answerable"].(bool)
+	return marked || strings.TrimSpace(q.Answer()) != ""
+}
+
+// answerCounts are the denominators of AnswerMetrics' shares.
+type answerCounts struct {
+	gold, answerable, abstained, falseSupport int
+}
+
+func runAnswers(ctx context.Context, ds *Dataset, a assistant.Asker, o AnswersOptions, cited func(assistant.Citation) string) (AnswerMetrics, error) {
 	m := AnswerMetrics{ByType: map[string]*AnswerMetrics{}}
+	counts := map[*AnswerMetrics]*answerCounts{&m: {}}
 	var lat []time.Duration
-	for i, q := range s.Queries {
-		gold := q.Answer()
-		if strings.TrimSpace(gold) == "" {
+	for i, q := range ds.Queries {
+		if !q.asked(o.Half) {
 			continue
 		}
+		gold := q.Answer()
 		text := q.Text
 		if o.StripDiacritics {
 			text = corpus.Fold(text)
@@ -91,8 +163,8 @@ func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o Answers
 			return m, fmt.Errorf("eval: query %s: %w", q.ID, err)
 		}
 		lat = append(lat, took)
-		r := AnswerResult{ID: q.ID, Question: q.Text, Gold: gold, Short: ans.Short, Took: took}
-		for id := range s.Qrels[q.ID] {
+		r := AnswerResult{ID: q.ID, Question: q.Text, Gold: gold, Short: ans.Short, Took: took, Supported: ans.Supported, Answerable: q.Answerable()}
+		for id := range ds.Qrels[q.ID] {
 			r.Judged = append(r.Judged, id)
 		}
 		slices.Sort(r.Judged)
@@ -100,45 +172,78 @@ func (s *LoadedSet) RunAnswers(ctx context.Context, a assistant.Asker, o Answers
 		if len(ans.Citations) > 0 {
 			c := ans.Citations[0]
 			r.Quote = c.Quote
-			r.Cited = s.CorpusID(retrieval.Hit{DocID: c.ID, Anchor: c.Anchor})
-			r.CitationOK = s.Qrels[q.ID][r.Cited] > 0
+			r.Cited = cited(c)
+			r.CitationOK = ds.Qrels[q.ID][r.Cited] > 0
 		}
 		typ, _ := q.Metadata["question_type"].(string)
 		for _, acc := range []*AnswerMetrics{&m, m.typed(typ)} {
 			if acc == nil {
 				continue
 			}
+			n := counts[acc]
+			if n == nil {
+				n = &answerCounts{}
+				counts[acc] = n
+			}
 			acc.Queries++
-			acc.F1 += r.F1
-			acc.ExactMatch += r.EM
-			if r.CitationOK {
-				acc.CitationAccuracy++
+			if strings.TrimSpace(gold) != "" {
+				n.gold++
+				acc.F1 += r.F1
+				acc.ExactMatch += r.EM
 			}
 			if !ans.Supported {
 				acc.Unsupported++
+			}
+			if !r.Answerable {
+				acc.Unanswerable++
+				if ans.Supported {
+					n.falseSupport++
+				} else {
+					n.abstained++
+				}
+				continue
+			}
+			n.answerable++
+			if r.CitationOK {
+				acc.CitationAccuracy++
+				if ans.Supported {
+					acc.AnsweredRate++
+				}
 			}
 		}
 		if o.Each != nil {
 			o.Each(r)
 		}
 		if o.Progress != nil {
-			o.Progress(i+1, len(s.Queries))
+			o.Progress(i+1, len(ds.Queries))
 		}
 	}
 	if m.Queries == 0 {
-		return m, fmt.Errorf("eval: no query of %s has a metadata.answer", s.Dir)
+		return m, fmt.Errorf("eval: no query of %s has a metadata.answer or metadata.answerable", ds.Dir)
 	}
-	for _, acc := range append([]*AnswerMetrics{&m}, values(m.ByType)...) {
-		n := float64(acc.Queries)
-		acc.F1 /= n
-		acc.ExactMatch /= n
-		acc.CitationAccuracy /= n
+	for acc, n := range counts {
+		acc.F1 = meanOf(acc.F1, n.gold)
+		acc.ExactMatch = meanOf(acc.ExactMatch, n.gold)
+		acc.CitationAccuracy = meanOf(acc.CitationAccuracy, n.answerable)
+		acc.AnsweredRate = meanOf(acc.AnsweredRate, n.answerable)
+		if acc.Unanswerable > 0 {
+			abstain, falseSupport := meanOf(float64(n.abstained), acc.Unanswerable), meanOf(float64(n.falseSupport), acc.Unanswerable)
+			acc.AbstainRate, acc.FalseSupport = &abstain, &falseSupport
+		}
 	}
 	if len(m.ByType) == 0 {
 		m.ByType = nil
 	}
 	m.LatencyP50, m.LatencyP95, m.LatencyMax = LatencyMS(lat)
 	return m, nil
+}
+
+// meanOf divides a sum by a count, 0 for none.
+func meanOf(sum float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }
 
 // SearchText is the text a judged query is searched with: its question,
@@ -189,14 +294,6 @@ func (m *AnswerMetrics) typed(t string) *AnswerMetrics {
 		m.ByType[t] = &AnswerMetrics{}
 	}
 	return m.ByType[t]
-}
-
-func values(m map[string]*AnswerMetrics) []*AnswerMetrics {
-	var out []*AnswerMetrics
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }
 
 // AnswerTokens normalises an answer the SQuAD way, adapted to Vietnamese:

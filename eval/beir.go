@@ -80,6 +80,38 @@ func LoadDataset(dir, split string) (*Dataset, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := ds.readQuestions(); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// LoadQuestions reads the queries and judgements of a set written against
+// the library rather than a corpus of its own (eval/testdata/realq): its
+// judged ids are the library's (LibraryID).
+func LoadQuestions(dir, split string) (*Dataset, error) {
+	ds := &Dataset{Dir: dir, Qrels: map[string]map[string]int{}}
+	if split == "" {
+		var err error
+		if split, err = defaultSplit(dir); err != nil {
+			return nil, err
+		}
+	}
+	ds.Split = split
+	if err := ds.readQuestions(); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// HasCorpus reports whether dir holds a corpus of its own (corpus.jsonl).
+func HasCorpus(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "corpus.jsonl"))
+	return err == nil
+}
+
+func (ds *Dataset) readQuestions() error {
+	dir := ds.Dir
 	if err := readJSONL(filepath.Join(dir, "queries.jsonl"), func(line int, b []byte) error {
 		var q QueryRec
 		if err := json.Unmarshal(b, &q); err != nil {
@@ -91,12 +123,9 @@ func LoadDataset(dir, split string) (*Dataset, error) {
 		ds.Queries = append(ds.Queries, q)
 		return nil
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	if err := ds.readQrels(filepath.Join(dir, "qrels", split+".tsv")); err != nil {
-		return nil, err
-	}
-	return ds, nil
+	return ds.readQrels(filepath.Join(dir, "qrels", ds.Split+".tsv"))
 }
 
 func defaultSplit(dir string) (string, error) {

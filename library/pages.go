@@ -362,7 +362,7 @@ func (h *Handler) SearchPage(w http.ResponseWriter, r *http.Request) {
 	v.Pages = int(min((res.Total+PageSize-1)/PageSize, uint64(MaxPages)))
 	switch {
 	case res.Total == 0:
-		v.Message = fmt.Sprintf("Không tìm thấy kết quả nào cho “%s”. Hãy thử từ khóa khác, ngắn hơn, hoặc bỏ bớt bộ lọc.", text)
+		v.Message = fmt.Sprintf("Không tìm thấy kết quả nào cho “%s”. Gợi ý: kiểm tra chính tả; dùng ít từ hơn; tìm theo tên thủ tục (“đăng ký khai sinh”), tên luật (“Luật Cư trú”) hoặc số hiệu văn bản; bỏ bớt bộ lọc.", text)
 		if kind != "" || docID != "" {
 			v.AllURL = searchURL(raw, "", "", 1)
 		}

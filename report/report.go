@@ -135,12 +135,12 @@
 // 401; 403; 404 not_found (territory, data set, report); 406
 // unsupported_format; 409 locked, retired, wrong_status; 413; 415.
 //
-// # Changes to the agreed surface
+// # Types at a glance
 //
-// Field gained DropComment, the text field that explains a drop beyond
+// Field.DropComment names the text field that explains a drop beyond
 // MaxDropPercent. Rebuild(ctx, dataset, period) recomputes the running
 // totals ("" for every period). ChildRow is a Rollup with its child
-// territory's name.
+// territory's name: one row of the completion table.
 package report
 
 import (

@@ -177,10 +177,19 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	if mode != ModeHybrid {
 		r = nil
 	}
+	q.Text = expandQuery(q.Text)
 	q.analysed = analyse(q.Text)
 	c, rest, res, err := h.candidates(ctx, q, mode, emb, vs, r != nil)
 	if err != nil {
 		return Result{}, err
+	}
+	// The minimum evidence of a result is a word of the query in the
+	// library: nearest vectors exist for any text ("xyzqwv blorf"), and
+	// alone they would answer nonsense with a page of articles.
+	if res.Total == 0 && len(c.Lookups) == 0 {
+		res.Hits = []Hit{}
+		res.Took = time.Since(start)
+		return res, nil
 	}
 	// Only the page shown is made of r.Rank's answer.
 	hits, n := r.rankInto(nil, c.Lookups, c.Top, rest, q.Offset, q.Limit)
@@ -239,6 +248,7 @@ func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
 	if q.Limit <= 0 {
 		q.Limit = MaxLimit
 	}
+	q.Text = expandQuery(q.Text)
 	q.analysed = analyse(q.Text)
 	c, rest, res, err := h.candidates(ctx, q, ModeHybrid, emb, vs, true)
 	if err == nil && res.Degraded != "" {
@@ -261,7 +271,7 @@ func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedde
 	if err != nil {
 		return Candidates{}, restHits{}, Result{}, err
 	}
-	res := Result{Total: kw.Total, Exact: kw.Exact}
+	res := Result{Total: kw.Total, Exact: kw.Exact, NoArticle: kw.NoArticle}
 	vhits, verr := h.vectorSearch(ctx, emb, vs, q, h.depth(want))
 	if verr != nil {
 		res.Degraded = "vector search unavailable: " + verr.Error()

@@ -358,6 +358,7 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 	if q.Kind != "" && !q.Kind.Valid() {
 		return Result{}, fmt.Errorf("%w: unknown kind %q (law or procedure)", ErrBadQuery, q.Kind)
 	}
+	text = expandQuery(text)
 	if q.Limit <= 0 {
 		q.Limit = 10
 	}
@@ -368,9 +369,10 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 		q.Offset = 0
 	}
 	var exact []Hit
+	noArticle := false
 	if q.Offset == 0 {
 		var err error
-		exact, err = k.lookup(ctx, text, q)
+		exact, noArticle, err = k.lookup(ctx, text, q)
 		if err != nil {
 			return Result{}, err
 		}
@@ -379,6 +381,7 @@ func (k *Keyword) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	res.NoArticle = noArticle
 	if len(exact) > 0 {
 		// Looked-up passages rank above every scored one.
 		top := 0.0
@@ -650,14 +653,18 @@ func hitFrom(id string, score float64, f map[string]interface{}, terms map[strin
 // query ("91/2015/QH13") puts that document first; "Điều 418 Bộ luật Hình
 // sự" puts that article first. A looked-up passage obeys q's filters as a
 // ranked one does: a law named by its number is no answer to a search
-// among procedures.
-func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, error) {
+// among procedures. noArticle reports an "Điều N" of a law the library
+// holds that has no article N.
+func (k *Keyword) lookup(ctx context.Context, text string, q Query) (hits []Hit, noArticle bool, err error) {
 	filters := k.filters(q)
 	if ref, ok := corpus.ParseReference(text); ok {
 		if doc := k.matchLaw(ref); doc != "" {
 			hits, err := k.passagesWithAnchor(ctx, doc, "dieu-"+corpus.Slug(ref.Article), filters)
 			if err != nil || len(hits) > 0 {
-				return hits, err
+				return hits, false, err
+			}
+			if len(filters) == 0 {
+				noArticle = true
 			}
 		}
 	}
@@ -675,7 +682,7 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 		req.SortBy([]string{"anchor"})
 		res, err := k.idx.SearchInContext(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("retrieval: number look-up: %w", err)
+			return nil, false, fmt.Errorf("retrieval: number look-up: %w", err)
 		}
 		if len(res.Hits) == 0 {
 			continue
@@ -683,16 +690,21 @@ func (k *Keyword) lookup(ctx context.Context, text string, q Query) ([]Hit, erro
 		docID, _ := res.Hits[0].Fields["doc_id"].(string)
 		if rest != "" {
 			if r, err := k.ranked(ctx, analyse(rest), Query{Kind: q.Kind, DocID: docID, Issuer: q.Issuer, Status: q.Status}, 3); err == nil && len(r.Hits) > 0 {
-				return r.Hits, nil
+				return r.Hits, false, nil
 			}
 		}
-		return k.firstPassages(ctx, docID, 1)
+		hits, err := k.firstPassages(ctx, docID, 1)
+		return hits, false, err
 	}
-	return nil, nil
+	return nil, noArticle, nil
 }
 
 // matchLaw finds the document whose name best matches the law a
-// reference names: every word of the reference must be in the name.
+// reference names: the name holding the longest run of the reference's
+// first words, so that the words of a question after the name ("… quy
+// định gì?") do not hide it. A run of all the reference's words, of all
+// the name's ("Luật Giá"), or of three words at least counts; "Bộ luật"
+// alone names no law.
 func (k *Keyword) matchLaw(ref corpus.Reference) string {
 	refTerms := ref.LawWords()
 	if len(refTerms) == 0 {
@@ -702,8 +714,8 @@ func (k *Keyword) matchLaw(ref corpus.Reference) string {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	type cand struct {
-		id    string
-		extra int
+		id         string
+		run, extra int
 	}
 	var cands []cand
 	for _, n := range k.titles {
@@ -715,21 +727,21 @@ func (k *Keyword) matchLaw(ref corpus.Reference) string {
 				return n.id
 			}
 		}
-		all := true
-		for _, t := range refTerms {
-			if !n.Words[t] {
-				all = false
-				break
-			}
+		run := 0
+		for run < len(refTerms) && n.Words[refTerms[run]] {
+			run++
 		}
-		if all {
-			cands = append(cands, cand{n.id, len(n.Words) - len(refTerms)})
+		if run == len(refTerms) || run >= 3 || run == len(n.Words) {
+			cands = append(cands, cand{n.id, run, len(n.Words) - run})
 		}
 	}
 	if len(cands) == 0 {
 		return ""
 	}
 	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].run != cands[j].run {
+			return cands[i].run > cands[j].run
+		}
 		if cands[i].extra != cands[j].extra {
 			return cands[i].extra < cands[j].extra
 		}

@@ -72,6 +72,10 @@ type Result struct {
 	Exact bool
 	// Lookups is how many of the first hits were found by look-up.
 	Lookups int
+	// NoArticle is set when the query names an article of a law of the
+	// library that the law does not have ("Điều 1000 Bộ luật Dân sự"):
+	// the hits then only share its words.
+	NoArticle bool
 	// Degraded says why a hybrid search answered from keywords alone
 	// (the embedder or the vector store failed); empty when all was well.
 	Degraded string

@@ -200,6 +200,9 @@ func checkCachedTokens(t *testing.T, h *Hybrid, queries []string) {
 	h.Reranker = rr
 	cachedMatches, snippets := 0, 0
 	for _, text := range queries {
+		// As search does, with the thesaurus's legal phrases added (the
+		// hybrid adds none to a query that holds them already).
+		text = expandQuery(text)
 		q := Query{Text: text, Limit: 10}
 		fused, n, defines, ok := fusedFor(t, h, q)
 		if !ok {

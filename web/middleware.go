@@ -371,6 +371,10 @@ func (w *gzipWriter) Flush() {
 	w.ResponseWriter.Flush()
 }
 
+// Unwrap lets http.ResponseController reach the connection: an event
+// stream lifts the server's read and write deadlines through it.
+func (w *gzipWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *gzipWriter) close() {
 	if w.gz == nil {
 		return

@@ -19,7 +19,7 @@ import (
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return exitError{2, errors.New("eval: name what to evaluate: retrieval, answers, classify or procedures (and train-reranker; measurement peers: fts5-serve, query-mix; the load test feedback-load)")}
+		return exitError{2, errors.New("eval: name what to evaluate: retrieval, answers, classify or procedures (and train-reranker; measurement peers: fts5-serve, query-mix; the load tests feedback-load, congress-load)")}
 	}
 	switch args[0] {
 	case "retrieval":
@@ -38,8 +38,10 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return evalFeedbackLoad(ctx, args[1:], stdout, stderr)
 	case "procedures":
 		return evalProcedures(ctx, args[1:], stdout, stderr)
+	case "congress-load":
+		return evalCongressLoad(ctx, args[1:], stdout, stderr)
 	}
-	return exitError{2, fmt.Errorf("eval: unknown evaluation %q (retrieval, answers, classify, procedures, train-reranker, fts5-serve, query-mix, feedback-load)", args[0])}
+	return exitError{2, fmt.Errorf("eval: unknown evaluation %q (retrieval, answers, classify, procedures, train-reranker, fts5-serve, query-mix, feedback-load, congress-load)", args[0])}
 }
 
 func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer) error {

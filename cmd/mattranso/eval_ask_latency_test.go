@@ -61,7 +61,8 @@ func TestEvalAnswersLatency(t *testing.T) {
 	}{
 		{[]string{"eval", "answers", "--data", t.TempDir()}, "no keyword index"},
 		{[]string{"eval", "answers", "--data", data, "--questions", "/no/such/file"}, "/no/such/file"},
-		{[]string{"eval", "answers", "--data", data, "--dataset", "x"}, "exclude each other"},
+		{[]string{"eval", "answers", "--data", data, "--dataset", "x"}, "no qrels"},
+		{[]string{"eval", "answers", "--data", data, "--dataset", "../../eval/testdata/answers-tiny"}, "corpus of its own"},
 		{[]string{"eval", "answers"}, "--dataset DIR"},
 	} {
 		if _, errOut, code := runCmd(t, env, c.args...); code == 0 || !strings.Contains(errOut, c.msg) {

@@ -29,6 +29,7 @@ Usage:
   mattranso eval fts5-serve [--data DIR] [--addr 127.0.0.1:8081]
   mattranso eval query-mix --dataset DIR [--split NAME] [--limit N]
   mattranso eval feedback-load --url URL [--data DIR] [--clients N] [--duration D] [--drain D] [--photos SHARE] [--seed N] [--json]
+  mattranso eval congress-load --url URL --token TOKEN [--term T] [--territory CODE] [--clients N] [--puts N] [--interval D] [--connect-rate N] [--settle D] [--json]
   mattranso eval procedures [--dump FILE] [--data DIR] [-v]
   mattranso admin import-units [--data DIR] FILE
   mattranso admin units show [--data DIR] CODE

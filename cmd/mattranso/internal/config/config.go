@@ -85,6 +85,9 @@ type SearchConfig struct {
 	// at once, the others waiting their turn; 0 means one per CPU.
 	Turns    int
 	Reranker string // MATTRANSO_RERANKER: shipped, none, or a model file
+	// Thesaurus is MATTRANSO_THESAURUS: shipped, none, or a file that
+	// extends the shipped entries.
+	Thesaurus string
 	// TrainPairs are the BEIR folders whose training splits also teach the
 	// local embedder (MATTRANSO_TRAIN_PAIRS, resolved).
 	TrainPairs     []string
@@ -252,6 +255,12 @@ func (e *env) loadSearch(c *SearchConfig) error {
 				Vi: "dùng shipped, none hoặc một tệp mô hình đọc được: " + err.Error(),
 				En: "use shipped, none or a readable model file: " + err.Error()}
 		}
+	}
+	c.Thesaurus = e.get("MATTRANSO_THESAURUS")
+	if _, err := retrieval.LoadThesaurus(c.Thesaurus); err != nil {
+		return &Error{Var: "MATTRANSO_THESAURUS", Value: c.Thesaurus,
+			Vi: "dùng shipped, none hoặc một tệp đọc được (cụm từ thường ngày, tab, cụm từ pháp lý): " + err.Error(),
+			En: "use shipped, none or a readable file (everyday phrase, tab, legal phrase): " + err.Error()}
 	}
 	var err error
 	if c.TrainPairs, err = trainingSets(e.get("MATTRANSO_TRAIN_PAIRS")); err != nil {

@@ -71,6 +71,8 @@ var Vars = []Var{
 		Doc: "the judged questions that also teach the local embedder (see below): `auto` takes the training sets in `" + DefaultTrainingSets + "` when present, `none`, or a comma-separated list of folders"},
 	{Name: "MATTRANSO_RERANKER", Part: Search, Default: "shipped",
 		Doc: "the hybrid re-ranker: `shipped` (the built-in model), `none`, or a model file from `mattranso eval train-reranker`"},
+	{Name: "MATTRANSO_THESAURUS", Part: Search, Default: "shipped",
+		Doc: "everyday words for the words of the law, added to queries: `shipped` (`retrieval/thesaurus.tsv`), `none`, or a file of the same form (everyday phrase, tab, legal phrase) whose entries extend the shipped ones"},
 	{Name: "OPENAI_BASE_URL", Part: Search,
 		Doc: "an OpenAI-compatible server (vLLM, TEI, Ollama, OpenAI), `http(s)://host:port/v1`"},
 	{Name: "OPENAI_API_KEY", Part: Search, Secret: true,

@@ -27,6 +27,9 @@ func congressModule(ctx context.Context, cfg config.Config, db *store.DB, log *s
 	}
 	svc := congress.NewService(congress.ServiceOptions{Store: st, Authorizer: auth.Check, Auditor: auth.AuditLog,
 		CSRF: auth.CSRFToken, CSRFField: auth.CSRFFieldName, Logger: web.RequestLogger(log)})
+	// The live dashboard's change stream follows the history until serve
+	// ends (with PostgreSQL, writes through other instances too).
+	go svc.RunLive(ctx)
 	return web.Module{
 		Name: "congress", Templates: congress.Templates, Funcs: congress.TemplateFuncs, BodyLimits: congress.BodyLimits(st.Terms()),
 		Mount: func(r web.Router, pages *web.Renderer) error {

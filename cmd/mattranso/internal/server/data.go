@@ -78,6 +78,12 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 		idx.Close()
 		return nil, fmt.Errorf("MATTRANSO_RERANKER: %w", err)
 	}
+	th, err := retrieval.LoadThesaurus(cfg.Search.Thesaurus)
+	if err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("MATTRANSO_THESAURUS: %w", err)
+	}
+	retrieval.UseThesaurus(th)
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Search.Turns}
 	return &Data{DB: db, Docs: docs, Index: idx, Search: hy}, nil

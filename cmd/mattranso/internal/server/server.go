@@ -244,10 +244,11 @@ var StaffTools = []auth.Tool{
 	{Label: "Thống kê phản ánh", Href: "/quan-tri/phan-anh/thong-ke", Action: auth.FeedbackRead},
 	{Label: "Trợ lý tra cứu", Href: "/tro-ly", Action: auth.AssistantUse},
 	{Label: "Địa bàn và thôn, tổ dân phố", Href: "/quan-tri/dia-ban", Action: auth.OrgVillageRead},
+	{Label: "Báo cáo tuần", Href: "/bao-cao", Action: auth.ReportRead},
 	{Label: "Hồ sơ đơn vị, danh sách cán bộ", Href: "/don-vi", Action: auth.ReportRead},
 	{Label: "Tiến độ triển khai", Href: "/quan-tri/trien-khai", Action: auth.ReportRead},
 	{Label: "Cập nhật đại hội", Href: congress.ChooseURL, Action: auth.CongressWrite},
-	{Label: "Báo cáo tuần", Href: "/bao-cao", Action: auth.ReportRead},
+	{Label: "Theo dõi đại hội", Href: "/dai-hoi", Action: auth.ReportRead},
 }
 
 // AuthParts is auth's part of the site: its module, and the middleware
