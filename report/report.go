@@ -96,6 +96,8 @@
 // it; the benchmarks (bench_test.go) run on such a database named by
 // MATTRANSO_BENCH_REPORT_DB, or on a reduced tree they generate, where
 // the national roll-up is measured with 1 and with 12 weeks of history.
+// BENCHMARKS.md has the full-scale figures on SQLite and PostgreSQL and
+// the commands that took them.
 //
 // # Authorization and audit
 //

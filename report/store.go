@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattranso/mattranso/org"
@@ -62,6 +63,8 @@ type Service struct {
 	byKey    map[string]Dataset
 	now      func() time.Time
 	log      *slog.Logger
+	// writeMu queues the writes of reports on SQLite (see apply).
+	writeMu sync.Mutex
 }
 
 // NewService checks the data sets and returns the service; call Migrate

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/org"
+	"github.com/mattranso/mattranso/store"
 )
 
 // MaxReasonLen bounds a return's or an exception's reason, in bytes.
@@ -452,6 +453,14 @@ func statusError(u org.Unit, p Period, st Status, step string) error {
 func (s *Service) apply(ctx context.Context, d Dataset, t org.Territory, u org.Unit, p Period, actor string, c change) (Report, error) {
 	fail := func(err error) (Report, error) {
 		return Report{}, fmt.Errorf("report: %s %s %s: %w", c.action, u, p.Key, err)
+	}
+	// SQLite takes one writer at a time, and its busy handler makes the
+	// others sleep and retry with growing pauses, so that under many
+	// writers a few wait far longer than the rest; queuing this process's
+	// writers on a mutex serves them in turn instead.
+	if s.db.Dialect == store.SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -19,8 +19,8 @@ import (
 
 const genReportsUsage = `mattranso admin gen-reports — fill a database with reports, to measure
 
-  admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
-                    [--seed S] [--write-dataset FILE]
+  admin gen-reports [--data DIR] [--villages N] [--weeks W] [--last 2026-W47]
+                    [--synthetic PxC] [--seed S] [--write-dataset FILE]
 
 Adds N villages spread over the communes of the tree (import the official
 list first with admin import-units, or make a tree with --synthetic 34x98:
@@ -29,6 +29,8 @@ week from every commune and village of the six organisations, 90 % of
 them reporting. The reports are filed at commune and village level: serve
 them with MATTRANSO_REPORT_DATASETS naming the file --write-dataset writes.
 The full scale is --villages 90000 --weeks 52 (about 28 million reports).
+--last ends the weeks earlier, to add older history to a database already
+filled (then --villages 0 and another --seed).
 The benchmarks of package report run on the result with
 MATTRANSO_BENCH_REPORT_DB set to the database.
 `
@@ -43,6 +45,7 @@ func adminGenReports(ctx context.Context, cfg config.Config, args []string, stdo
 	weeks := fs.Int("weeks", 1, "weeks of reports")
 	synthetic := fs.String("synthetic", "", "make a tree of PxC provinces × communes first")
 	seed := fs.Int64("seed", 1, "random seed")
+	last := fs.String("last", "", "the last week of reports (default: last week)")
 	dsFile := fs.String("write-dataset", "", "write the data set the reports are filed in, for MATTRANSO_REPORT_DATASETS")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -56,6 +59,12 @@ func adminGenReports(ctx context.Context, cfg config.Config, args []string, stdo
 		b, _ := json.MarshalIndent([]report.Dataset{reporttest.Dataset()}, "", "  ")
 		if err := os.WriteFile(*dsFile, append(b, '\n'), 0o644); err != nil {
 			return exitError{1, fmt.Errorf("admin gen-reports: %w", err)}
+		}
+	}
+	var lastP report.Period
+	if *last != "" {
+		if lastP, err = report.ParsePeriod(report.Weekly, *last); err != nil {
+			return exitError{2, fmt.Errorf("admin gen-reports: --last %q: want a week such as 2026-W47", *last)}
 		}
 	}
 	db, err := store.Open(ctx, cfg.Database())
@@ -81,7 +90,7 @@ func adminGenReports(ctx context.Context, cfg config.Config, args []string, stdo
 		}
 	}
 	start := time.Now()
-	sum, err := reporttest.Generate(ctx, db, reporttest.Options{Villages: *villages, Weeks: *weeks, Seed: *seed, Progress: stdout})
+	sum, err := reporttest.Generate(ctx, db, reporttest.Options{Villages: *villages, Weeks: *weeks, Last: lastP, Seed: *seed, Progress: stdout})
 	if err != nil {
 		return exitError{1, fmt.Errorf("admin gen-reports: %w", err)}
 	}

@@ -13,8 +13,8 @@
 package reporttest
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -107,6 +107,11 @@ func Generate(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 		p = p.Prev()
 	}
 	rng := rand.New(rand.NewSource(o.Seed))
+	l, err := openLoader(ctx, db)
+	if err != nil {
+		return sum, err
+	}
+	defer l.close(ctx)
 	communes, err := readCommunes(ctx, db)
 	if err != nil {
 		return sum, err
@@ -117,7 +122,7 @@ func Generate(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	// Villages are created a year before the first week, so that all are
 	// expected in every week.
 	if o.Villages > 0 {
-		if err := addVillages(ctx, db, communes, o.Villages, periods[0].Start.AddDate(-1, 0, 0)); err != nil {
+		if err := addVillages(ctx, l, communes, o.Villages, periods[0].Start.AddDate(-1, 0, 0)); err != nil {
 			return sum, err
 		}
 	}
@@ -133,7 +138,7 @@ func Generate(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 		}
 	}
 	for _, p := range periods {
-		n, err := writeWeek(ctx, db, d, p, units, o, rng)
+		n, err := writeWeek(ctx, l, d, p, units, o, rng)
 		if err != nil {
 			return sum, err
 		}
@@ -141,6 +146,14 @@ func Generate(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 		sum.Periods = append(sum.Periods, p.Key)
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "%s: %d reports\n", p.Key, n)
+		}
+	}
+	if db.Dialect == store.Postgres {
+		// What autovacuum would do some time later: statistics for the
+		// planner, and the visibility map that lets a scan answer from an
+		// index alone (the missing list's reads of the path index).
+		if _, err := l.conn.ExecContext(ctx, `VACUUM ANALYZE org_territories, report_reports, report_buckets`); err != nil {
+			return sum, fmt.Errorf("reporttest: vacuum: %w", err)
 		}
 	}
 	return sum, nil
@@ -195,46 +208,11 @@ func readUnits(ctx context.Context, db *store.DB) ([]terr, error) {
 	return out, rows.Err()
 }
 
-// insertRows writes rows with multi-row INSERTs of at most batch rows.
-func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, rows [][]any) error {
-	// SQLite looks a $N parameter up in a list of the statement's names,
-	// which costs the square of their number: a thousand is the sweet
-	// spot.
-	const maxParams = 1000
-	batch := maxParams / cols
-	for len(rows) > 0 {
-		n := min(batch, len(rows))
-		var b strings.Builder
-		b.WriteString(head)
-		args := make([]any, 0, n*cols)
-		for i, r := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "$%d", len(args)+j+1)
-			}
-			b.WriteByte(')')
-			args = append(args, r...)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
-}
-
-func addVillages(ctx context.Context, db *store.DB, communes []terr, n int, created time.Time) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
+func addVillages(ctx context.Context, l *loader, communes []terr, n int, created time.Time) error {
+	if err := l.begin(ctx); err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer l.rollback(ctx)
 	at := created.UTC().Format(timeLayout)
 	var rows [][]any
 	for i, c := range communes {
@@ -245,63 +223,66 @@ func addVillages(ctx context.Context, db *store.DB, communes []terr, n int, crea
 		if k == 0 {
 			continue
 		}
-		var next int
-		if err := tx.QueryRowContext(ctx, `UPDATE org_territories SET next_child = next_child + $2, villages = villages + $2
-			WHERE code = $1 RETURNING next_child`, c.code, k).Scan(&next); err != nil {
+		next, err := l.queryInt(ctx, `UPDATE org_territories SET next_child = next_child + $2, villages = villages + $2
+			WHERE code = $1 RETURNING next_child`, c.code, k)
+		if err != nil {
 			return fmt.Errorf("reporttest: villages of %s: %w", c.code, err)
 		}
 		for j := next - k + 1; j <= next; j++ {
 			code := fmt.Sprintf("%s-%03d", c.code, j)
 			short := fmt.Sprintf("Số %d", j)
 			full := "Thôn " + short
-			rows = append(rows, []any{code, c.code, c.path + code + "/", full, short, "Thôn", org.NameKey(full), org.NameKey(short), corpus.Fold(full), at})
+			// created_at and updated_at are the same time.
+			rows = append(rows, []any{code, c.code, c.path + code + "/", full, short, "Thôn", org.NameKey(full), org.NameKey(short),
+				corpus.Fold(full), at, at, string(org.Village)})
 		}
 		if len(rows) >= 20000 {
-			if err := insertVillages(ctx, tx, rows); err != nil {
+			if err := insertVillages(ctx, l, rows); err != nil {
 				return err
 			}
 			rows = rows[:0]
 		}
 	}
-	if err := insertVillages(ctx, tx, rows); err != nil {
+	if err := insertVillages(ctx, l, rows); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return l.commit(ctx)
 }
 
-func insertVillages(ctx context.Context, tx *sql.Tx, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	// created_at and updated_at are the same time; level is 'village'.
-	full := make([][]any, len(rows))
-	for i, r := range rows {
-		full[i] = append(slices.Clone(r), r[len(r)-1], "village")
-	}
-	head := `INSERT INTO org_territories (code, parent_code, path, name, short_name, kind, name_key, short_key,
-		name_fold, created_at, updated_at, level) VALUES `
-	if err := insertRows(ctx, tx, head, 12, full); err != nil {
+var villageColumns = []string{"code", "parent_code", "path", "name", "short_name", "kind", "name_key", "short_key",
+	"name_fold", "created_at", "updated_at", "level"}
+
+func insertVillages(ctx context.Context, l *loader, rows [][]any) error {
+	if err := l.insert(ctx, "org_territories", villageColumns, rows); err != nil {
 		return fmt.Errorf("reporttest: villages: %w", err)
 	}
 	return nil
 }
 
+var (
+	reportColumns = []string{"dataset", "period", "territory", "org", "level", "bucket", "path", "status", "vals",
+		"texts", "submitted_at", "first_submitted_at", "approved_at", "on_time", "version", "created_at", "updated_at", "updated_by"}
+	bucketColumns = []string{"dataset", "period", "path", "org", "field", "value"}
+)
+
 // writeWeek writes one week's reports and their running totals in one
-// transaction.
-func writeWeek(ctx context.Context, db *store.DB, d report.Dataset, p report.Period, units []terr, o Options, rng *rand.Rand) (int, error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
+// transaction. The totals are summed in memory as the rows are made and
+// written once per bucket and field at the end, as Rebuild would find
+// them, rather than by an upsert per report as a write through the
+// Service does.
+func writeWeek(ctx context.Context, l *loader, d report.Dataset, p report.Period, units []terr, o Options, rng *rand.Rand) (int, error) {
+	if err := l.begin(ctx); err != nil {
 		return 0, err
 	}
-	defer tx.Rollback()
+	defer l.rollback(ctx)
 	deadline := d.Deadline(p)
+	numeric := d.NumericKeys()
 	type bkey struct{ path, org, field string }
 	sums := map[bkey]float64{}
 	var rows [][]any
 	n := 0
 	flush := func() error {
-		err := insertRows(ctx, tx, `INSERT INTO report_reports (dataset, period, territory, org, level, bucket, path, status, vals,
-			texts, submitted_at, first_submitted_at, approved_at, on_time, version, created_at, updated_at, updated_by) VALUES `, 18, rows)
+		err := l.insert(ctx, "report_reports", reportColumns, rows)
 		rows = rows[:0]
 		return err
 	}
@@ -337,10 +318,10 @@ func writeWeek(ctx context.Context, db *store.DB, d report.Dataset, p report.Per
 			if onTime {
 				sums[bkey{u.bucket, string(og), "#on_time"}]++
 			}
-			for _, k := range d.NumericKeys() {
+			for _, k := range numeric {
 				sums[bkey{u.bucket, string(og), k}] += vals[k].(float64)
 			}
-			if len(rows) >= 1600 {
+			if len(rows) >= 20000 {
 				if err := flush(); err != nil {
 					return 0, fmt.Errorf("reporttest: reports of %s: %w", p.Key, err)
 				}
@@ -350,18 +331,23 @@ func writeWeek(ctx context.Context, db *store.DB, d report.Dataset, p report.Per
 	if err := flush(); err != nil {
 		return 0, fmt.Errorf("reporttest: reports of %s: %w", p.Key, err)
 	}
-	brows := make([][]any, 0, len(sums))
-	for k, v := range sums {
-		brows = append(brows, []any{d.Key, p.Key, k.path, k.org, k.field, v})
+	// In key order, so that the same seed writes the same rows in the
+	// same order.
+	keys := make([]bkey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
 	}
-	for len(brows) > 0 {
-		m := min(4000, len(brows))
-		if err := insertRows(ctx, tx, `INSERT INTO report_buckets (dataset, period, path, org, field, value) VALUES `, 6, brows[:m]); err != nil {
-			return 0, fmt.Errorf("reporttest: running totals of %s: %w", p.Key, err)
-		}
-		brows = brows[m:]
+	slices.SortFunc(keys, func(a, b bkey) int {
+		return cmp.Or(strings.Compare(a.path, b.path), strings.Compare(a.org, b.org), strings.Compare(a.field, b.field))
+	})
+	brows := make([][]any, len(keys))
+	for i, k := range keys {
+		brows[i] = []any{d.Key, p.Key, k.path, k.org, k.field, sums[k]}
 	}
-	return n, tx.Commit()
+	if err := l.insert(ctx, "report_buckets", bucketColumns, brows); err != nil {
+		return 0, fmt.Errorf("reporttest: running totals of %s: %w", p.Key, err)
+	}
+	return n, l.commit(ctx)
 }
 
 func boolInt(b bool) int {
