@@ -136,7 +136,10 @@ func (s *Service) AskStream(ctx context.Context, r Request, emit func(delta stri
 	_, plain := retrieval.DefaultThesaurus().Rewrite(q)
 	ex := s.extract(ctx, plain, query, hits, res.NoArticle)
 
-	if s.llm != nil && ex.Supported {
+	// The model answers when the reader found support, or when the
+	// passages hold the question's words although no single sentence
+	// answers it: the model reads them all.
+	if s.llm != nil && (ex.Supported || ex.Evidence != nil && ex.Evidence.grounded()) {
 		a, err := s.generate(ctx, q, query, hits, emit)
 		if err == nil {
 			a.Notice = addNotice(a.Notice, res.Degraded)

@@ -73,6 +73,21 @@ func (ev Evidence) supported() bool {
 	return ev.Content >= minContent && (ev.Missing <= maxMissing || 4*ev.Missing <= ev.Words)
 }
 
+// grounded decides for a language model, which reads every retrieved
+// passage rather than one sentence: the question names nothing the
+// library lacks (an article, a year), and the passages hold its content
+// words but for a typo's worth. The reader's cover of one sentence, and
+// the amount it failed to find, are the extractive answer's own limits.
+func (ev Evidence) grounded() bool {
+	switch {
+	case ev.NoArticle || ev.BadYear:
+		return false
+	case ev.Words == 0:
+		return true
+	}
+	return ev.Missing <= maxMissing || 4*ev.Missing <= ev.Words
+}
+
 // fillers are words of everyday questions that ask rather than say what
 // about ("hiện nay", "muốn", "cần"), in the form of stopWords.
 var fillers = []string{"hiện", "nay", "hôm", "muốn", "cần", "làm", "nào", "gì", "không", "thế", "nói", "xin",

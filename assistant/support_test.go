@@ -91,3 +91,24 @@ func TestOpenQuestionClauses(t *testing.T) {
 		t.Errorf("a number question: %q", a.Text)
 	}
 }
+
+// A language model reads every passage: it may answer where no single
+// sentence does, but never about an article or a year the library lacks.
+func TestGroundedForTheModel(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ev   Evidence
+		want bool
+	}{
+		{"every word found, weak sentence", Evidence{Cover: 0.1, Words: 8, Missing: 1}, true},
+		{"an amount the reader did not find", Evidence{Cover: 0.5, Words: 6, NoAmount: true}, true},
+		{"an article the law lacks", Evidence{Cover: 0.9, Words: 4, NoArticle: true}, false},
+		{"a law of a year to come", Evidence{Cover: 0.9, Words: 4, BadYear: true}, false},
+		{"most words nowhere", Evidence{Cover: 0.4, Words: 6, Missing: 3}, false},
+		{"only question words", Evidence{Words: 0}, true},
+	} {
+		if got := tt.ev.grounded(); got != tt.want {
+			t.Errorf("%s: grounded = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
