@@ -1,19 +1,15 @@
 package feedback
 
 import (
-	"bytes"
-	"encoding/xml"
-	"errors"
 	"fmt"
-	"html"
 	"html/template"
-	"io"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-analyze/charts"
+
+	"github.com/mattranso/mattranso/internal/svgchart"
 )
 
 // The statistics page's charts, drawn on the server as SVG (go-analyze/
@@ -60,14 +56,14 @@ func weeklyChart(weeks []WeekTally) (template.HTML, error) {
 	if len(labels) <= weekLabels {
 		opt.XAxis.LabelCount = len(labels)
 	}
-	opt.YAxis = []charts.YAxisOption{{Min: charts.Ptr(0.0), LabelFontStyle: chartFont, ValueFormatter: wholeNumber}}
+	opt.YAxis = []charts.YAxisOption{{Min: charts.Ptr(0.0), LabelFontStyle: chartFont, ValueFormatter: svgchart.WholeNumber}}
 	opt.Legend = charts.LegendOption{SeriesNames: []string{"Tiếp nhận", "Đã trả lời"}, FontStyle: chartFont}
 	opt.LineStrokeWidth = 2
 	p := charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: chartWidth, Height: chartHeight})
 	if err := p.LineChart(opt); err != nil {
 		return "", fmt.Errorf("feedback: weekly chart: %w", err)
 	}
-	return renderSVG(p, "bieu-do-tuan", "Số phản ánh tiếp nhận và đã trả lời theo tuần")
+	return svgchart.Render(p, "bieu-do-tuan", "Số phản ánh tiếp nhận và đã trả lời theo tuần", "tk-chart")
 }
 
 // topicChart draws the topics with the most items received, as bars;
@@ -91,8 +87,8 @@ func topicChart(topics []TopicCount) (template.HTML, error) {
 	opt.Padding = charts.Box{Top: 8, Right: 16, Bottom: 8, Left: 8}
 	opt.CategoryAxis.Labels = labels
 	opt.CategoryAxis.LabelFontStyle = chartFont
-	opt.ValueAxis = []charts.ValueAxisOption{{Min: charts.Ptr(0.0), LabelFontStyle: chartFont, ValueFormatter: wholeNumber}}
-	opt.ValueFormatter = wholeNumber
+	opt.ValueAxis = []charts.ValueAxisOption{{Min: charts.Ptr(0.0), LabelFontStyle: chartFont, ValueFormatter: svgchart.WholeNumber}}
+	opt.ValueFormatter = svgchart.WholeNumber
 	opt.SeriesLabelPosition = charts.PositionRight
 	opt.SeriesList[0].Label.Show = charts.Ptr(true)
 	opt.SeriesList[0].Label.FontStyle = chartFont
@@ -101,15 +97,7 @@ func topicChart(topics []TopicCount) (template.HTML, error) {
 	if err := p.BarChart(opt); err != nil {
 		return "", fmt.Errorf("feedback: topic chart: %w", err)
 	}
-	return renderSVG(p, "bieu-do-linh-vuc", "Số phản ánh theo lĩnh vực")
-}
-
-// wholeNumber labels an axis of counts: no fractions of an item.
-func wholeNumber(v float64) string {
-	if v != float64(int64(v)) {
-		return ""
-	}
-	return fmt.Sprintf("%d", int64(v))
+	return svgchart.Render(p, "bieu-do-linh-vuc", "Số phản ánh theo lĩnh vực", "tk-chart")
 }
 
 func shorten(s string, n int) string {
@@ -117,94 +105,4 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return strings.TrimSpace(string([]rune(s)[:n-1])) + "…"
-}
-
-func renderSVG(p *charts.Painter, id, title string) (template.HTML, error) {
-	b, err := p.Bytes()
-	if err != nil {
-		return "", fmt.Errorf("feedback: chart %s: %w", id, err)
-	}
-	return inlineSVG(b, id, title)
-}
-
-// styleAttr is a style attribute of the charts' SVG.
-var styleAttr = regexp.MustCompile(` style="([^"]*)"`)
-
-// presentation are the style properties the charts use that SVG also takes
-// as attributes.
-var presentation = map[string]bool{
-	"fill": true, "fill-opacity": true, "stroke": true, "stroke-width": true, "stroke-opacity": true,
-	"stroke-dasharray": true, "stroke-linecap": true, "stroke-linejoin": true, "opacity": true,
-	"font-size": true, "font-family": true, "font-weight": true, "font-style": true, "text-anchor": true,
-	"dominant-baseline": true,
-}
-
-// inlineSVG makes the charts' SVG fit to put inside a page: the site's
-// Content-Security-Policy (style-src 'self') refuses style attributes, so
-// each becomes the presentation attributes it holds, which are not
-// styles; the root gets an accessible name (role img, a title) and no
-// fixed size. It refuses anything that is not then well-formed XML with
-// an svg root.
-func inlineSVG(svg []byte, id, title string) (template.HTML, error) {
-	s := styleAttr.ReplaceAllStringFunc(string(svg), func(m string) string {
-		decl := styleAttr.FindStringSubmatch(m)[1]
-		var b strings.Builder
-		for _, d := range strings.Split(html.UnescapeString(decl), ";") {
-			k, v, ok := strings.Cut(d, ":")
-			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			if !ok || !presentation[k] || v == "" {
-				continue
-			}
-			b.WriteString(" " + k + `="` + html.EscapeString(v) + `"`)
-		}
-		return b.String()
-	})
-	open := strings.Index(s, "<svg ")
-	end := strings.IndexByte(s, '>')
-	if open != 0 || end < 0 {
-		return "", errors.New("feedback: chart: not an SVG document")
-	}
-	head := s[:end]
-	head = regexp.MustCompile(` (width|height)="[^"]*"`).ReplaceAllString(head, "")
-	s = head + ` role="img" aria-labelledby="` + id + `-t" class="tk-chart" id="` + id + `"><title id="` + id + `-t">` +
-		html.EscapeString(title) + `</title>` + s[end+1:]
-	if err := wellFormed(s); err != nil {
-		return "", fmt.Errorf("feedback: chart %s: %w", id, err)
-	}
-	return template.HTML(s), nil
-}
-
-// wellFormed checks that s is one XML element named svg, whole.
-func wellFormed(s string) error {
-	d := xml.NewDecoder(strings.NewReader(s))
-	depth, roots := 0, 0
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				roots++
-				if t.Name.Local != "svg" {
-					return fmt.Errorf("root element %s, want svg", t.Name.Local)
-				}
-			}
-			depth++
-		case xml.EndElement:
-			depth--
-		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
-				return errors.New("text outside the svg element")
-			}
-		}
-	}
-	if roots != 1 || depth != 0 {
-		return fmt.Errorf("%d root elements", roots)
-	}
-	return nil
 }
