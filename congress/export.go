@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/mattranso/mattranso/api"
+	"github.com/mattranso/mattranso/internal/sheet"
 )
 
 // The exports of a list, and the columns that import reads back: one
@@ -76,14 +77,6 @@ func exported() []column {
 	return out
 }
 
-// guardFormula keeps a spreadsheet from reading text as a formula.
-func guardFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func (s *Service) export(w http.ResponseWriter, r *http.Request, term string, f Filter, list []Congress, format string) {
 	name := "dai-hoi-" + term
 	if f.Province != "" {
@@ -136,7 +129,7 @@ func exportCSV(list []Congress) ([]byte, error) {
 			case int:
 				row[i] = strconv.Itoa(v)
 			case string:
-				row[i] = guardFormula(v)
+				row[i] = sheet.Neutralise(v)
 			}
 		}
 		cw.Write(row)
@@ -149,8 +142,8 @@ func exportCSV(list []Congress) ([]byte, error) {
 func exportXLSX(list []Congress) ([]byte, error) {
 	x := excelize.NewFile()
 	defer x.Close()
-	const sheet = "Đại hội"
-	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+	const tab = "Đại hội"
+	if err := x.SetSheetName("Sheet1", tab); err != nil {
 		return nil, err
 	}
 	cols := exported()
@@ -160,24 +153,24 @@ func exportXLSX(list []Congress) ([]byte, error) {
 	}
 	for i, c := range cols {
 		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
-		if err := x.SetCellStr(sheet, cell, c.label); err != nil {
+		if err := x.SetCellStr(tab, cell, c.label); err != nil {
 			return nil, err
 		}
 		colName, _ := excelize.ColumnNumberToName(i + 1)
-		x.SetColWidth(sheet, colName, colName, c.width)
+		x.SetColWidth(tab, colName, colName, c.width)
 	}
 	last, _ := excelize.CoordinatesToCellName(len(cols), 1)
-	x.SetCellStyle(sheet, "A1", last, bold)
+	x.SetCellStyle(tab, "A1", last, bold)
 	for r, cg := range list {
 		for i, c := range cols {
 			cell, _ := excelize.CoordinatesToCellName(i+1, r+2)
 			var err error
 			switch v := c.get(cg).(type) {
 			case int:
-				err = x.SetCellInt(sheet, cell, int64(v))
+				err = x.SetCellInt(tab, cell, int64(v))
 			case string:
 				if v != "" {
-					err = x.SetCellStr(sheet, cell, guardFormula(v))
+					err = x.SetCellStr(tab, cell, sheet.Neutralise(v))
 				}
 			}
 			if err != nil {
@@ -185,7 +178,7 @@ func exportXLSX(list []Congress) ([]byte, error) {
 			}
 		}
 	}
-	x.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	x.SetPanes(tab, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
 	var b bytes.Buffer
 	if err := x.Write(&b); err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mattranso/mattranso/internal/sheet"
 )
 
 func TestMedian(t *testing.T) {
@@ -105,8 +107,8 @@ func TestGuardFormula(t *testing.T) {
 		"2026-02-02":    "2026-02-02",
 		"Xã × lĩnh vực": "Xã × lĩnh vực",
 	} {
-		if got := guardFormula(in); got != want {
-			t.Errorf("guardFormula(%q) = %q, want %q", in, got, want)
+		if got := sheet.Neutralise(in); got != want {
+			t.Errorf("sheet.Neutralise(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if got := csvCell(3); got != "3" {

@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/mattranso/mattranso/api"
+	"github.com/mattranso/mattranso/internal/sheet"
 )
 
 // The exports of the statistics: the same tables as CSV (one a file,
@@ -135,19 +136,11 @@ func weekTable(f *Figures) table {
 	return t
 }
 
-// guardFormula keeps a spreadsheet from reading text as a formula.
-func guardFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // csvCell writes a cell as CSV text.
 func csvCell(v any) string {
 	switch x := v.(type) {
 	case string:
-		return guardFormula(x)
+		return sheet.Neutralise(x)
 	case int:
 		return strconv.Itoa(x)
 	case float64:
@@ -163,7 +156,7 @@ func csvCell(v any) string {
 		}
 		return strconv.FormatFloat(round2(*x*100), 'f', -1, 64)
 	}
-	return guardFormula(fmt.Sprint(v))
+	return sheet.Neutralise(fmt.Sprint(v))
 }
 
 // writeCSV writes t as CSV in UTF-8 with a byte order mark, which Excel
@@ -175,7 +168,7 @@ func writeCSV(w io.Writer, t table) error {
 	cw.UseCRLF = true
 	header := make([]string, len(t.header))
 	for i, h := range t.header {
-		header[i] = guardFormula(h)
+		header[i] = sheet.Neutralise(h)
 	}
 	cw.Write(header)
 	rec := []string{}
@@ -238,7 +231,7 @@ func writeXLSX(w io.Writer, f *Figures) error {
 		}
 		head := make([]any, len(t.header))
 		for c, h := range t.header {
-			head[c] = excelize.Cell{StyleID: bold, Value: guardFormula(h)}
+			head[c] = excelize.Cell{StyleID: bold, Value: sheet.Neutralise(h)}
 		}
 		if err := sw.SetRow("A1", head); err != nil {
 			return err
@@ -273,7 +266,7 @@ func writeXLSX(w io.Writer, f *Figures) error {
 func xlsxCell(v any, pct int) any {
 	switch x := v.(type) {
 	case string:
-		return guardFormula(x)
+		return sheet.Neutralise(x)
 	case *float64:
 		if x == nil {
 			return nil

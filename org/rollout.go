@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/mattranso/mattranso/api"
+	"github.com/mattranso/mattranso/internal/sheet"
 )
 
 // RolloutRow is the rollout figures of one territory: how many of its
@@ -146,15 +147,6 @@ func rolloutCells(r RolloutRow) []any {
 		r.CommunesWithStaff, r.StaffPercent, r.StaffPeople}
 }
 
-// guardFormula keeps a spreadsheet from reading text as a formula: a
-// leading apostrophe before = + - @ (or a tab or carriage return).
-func guardFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // rolloutTable is the rollout figures as exported: a row per territory
 // and the total.
 func rolloutTable(ro Rollout) [][]any {
@@ -175,7 +167,7 @@ func writeCSV(w io.Writer, header []string, rows [][]any) error {
 	cw.UseCRLF = true
 	rec := make([]string, len(header))
 	for i, h := range header {
-		rec[i] = guardFormula(h)
+		rec[i] = sheet.Neutralise(h)
 	}
 	cw.Write(rec)
 	for _, row := range rows {
@@ -183,7 +175,7 @@ func writeCSV(w io.Writer, header []string, rows [][]any) error {
 		for _, v := range row {
 			switch x := v.(type) {
 			case string:
-				rec = append(rec, guardFormula(x))
+				rec = append(rec, sheet.Neutralise(x))
 			case bool:
 				rec = append(rec, map[bool]string{true: "x", false: ""}[x])
 			case int:
@@ -191,7 +183,7 @@ func writeCSV(w io.Writer, header []string, rows [][]any) error {
 			case float64:
 				rec = append(rec, strconv.FormatFloat(x, 'f', -1, 64))
 			default:
-				rec = append(rec, guardFormula(fmt.Sprint(x)))
+				rec = append(rec, sheet.Neutralise(fmt.Sprint(x)))
 			}
 		}
 		cw.Write(rec)
@@ -206,17 +198,17 @@ func writeCSV(w io.Writer, header []string, rows [][]any) error {
 // writeXLSX writes a table as one sheet through excelize's streaming
 // writer, the header in bold, the last row too when boldLast; text that a
 // spreadsheet would read as a formula gets a leading apostrophe.
-func writeXLSX(w io.Writer, sheet string, header []string, rows [][]any, widths []float64, boldLast bool) error {
+func writeXLSX(w io.Writer, sheetName string, header []string, rows [][]any, widths []float64, boldLast bool) error {
 	x := excelize.NewFile()
 	defer x.Close()
-	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+	if err := x.SetSheetName("Sheet1", sheetName); err != nil {
 		return err
 	}
 	bold, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	if err != nil {
 		return err
 	}
-	sw, err := x.NewStreamWriter(sheet)
+	sw, err := x.NewStreamWriter(sheetName)
 	if err != nil {
 		return err
 	}
@@ -227,7 +219,7 @@ func writeXLSX(w io.Writer, sheet string, header []string, rows [][]any, widths 
 	}
 	head := make([]any, len(header))
 	for c, h := range header {
-		head[c] = excelize.Cell{StyleID: bold, Value: guardFormula(h)}
+		head[c] = excelize.Cell{StyleID: bold, Value: sheet.Neutralise(h)}
 	}
 	if err := sw.SetRow("A1", head); err != nil {
 		return err
@@ -237,7 +229,7 @@ func writeXLSX(w io.Writer, sheet string, header []string, rows [][]any, widths 
 		for c, v := range row {
 			switch x := v.(type) {
 			case string:
-				v = guardFormula(x)
+				v = sheet.Neutralise(x)
 			case bool:
 				v = map[bool]string{true: "x", false: ""}[x]
 			}
