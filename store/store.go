@@ -34,6 +34,7 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+	ckpt    *checkpointer // SQLite's background checkpoint (checkpoint.go)
 }
 
 // Open opens dsn: a postgres:// or postgresql:// URL opens PostgreSQL;
@@ -66,8 +67,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	// WAL lets readers run while the ingest writes; busy_timeout makes
-	// concurrent writers wait instead of failing.
-	q := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	// concurrent writers wait instead of failing; the log is checkpointed
+	// in the background (checkpoint.go).
+	q := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=wal_autocheckpoint(0)"
 	db, err := sql.Open("sqlite", "file:"+path+q)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -81,7 +84,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	// each opened a new connection, which reads the schema and the
 	// planner's statistics anew (a fifth of the CPU under 50 writers).
 	db.SetMaxIdleConns(sqliteIdleConns)
-	return &DB{DB: db, Dialect: SQLite}, nil
+	return &DB{DB: db, Dialect: SQLite, ckpt: startCheckpointer(db)}, nil
 }
 
 // sqliteIdleConns is how many idle SQLite connections are kept open.
