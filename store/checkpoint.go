@@ -12,18 +12,19 @@ import (
 // checkpoint. Left to SQLite, the connection whose commit takes the log
 // past 1,000 pages runs it before its caller is answered: a copy of
 // those pages and two flushes of the disk in the path of one write, which
-// was the slowest hundredth of the report writes under load. Every
-// connection is opened with wal_autocheckpoint(0) instead, and a
-// goroutine of the DB checkpoints in the background (PASSIVE: beside the
-// writers, never waiting for them).
+// was the slowest hundredth of the report writes under load. A goroutine
+// of the DB checkpoints in the background instead, every checkpointEvery,
+// PASSIVE: beside the writers, never making them wait.
 //
 // A passive checkpoint that runs beside writers may never find the log
 // wholly copied, which is when the next writer starts it over from the
-// beginning; once the log passes walRestartFrames a RESTART checkpoint,
-// which makes writers wait while it finishes, brings it back.
+// beginning, so the log could grow for as long as writes keep coming.
+// Connections keep SQLite's own checkpoint for that case only, once the
+// log is walAutoFrames long: the committing writer then copies what the
+// background has not (little) and the log starts over at the next write.
 const (
-	checkpointEvery  = time.Second
-	walRestartFrames = 16384 // 64 MiB of 4 KiB pages
+	checkpointEvery = time.Second
+	walAutoFrames   = 16384 // 64 MiB of 4 KiB pages
 )
 
 // checkpointer is the background checkpoint of an SQLite DB.
@@ -48,7 +49,7 @@ func (c *checkpointer) run(db *sql.DB) {
 			return
 		case <-t.C:
 		}
-		if err := checkpoint(ctx, db, walRestartFrames); closed(err) {
+		if err := checkpoint(ctx, db); closed(err) {
 			return
 		}
 		// Another error (the database busy with a writer of another
@@ -56,15 +57,10 @@ func (c *checkpointer) run(db *sql.DB) {
 	}
 }
 
-// checkpoint copies the log into the database beside the writers, and
-// makes the writers start it over once it is restartFrames long or more.
-func checkpoint(ctx context.Context, db *sql.DB, restartFrames int) error {
+// checkpoint copies the log into the database beside the writers.
+func checkpoint(ctx context.Context, db *sql.DB) error {
 	var busy, frames, copied int
-	err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-	if err == nil && frames >= restartFrames {
-		err = db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied)
-	}
-	return err
+	return db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 }
 
 // closed reports whether err says the database was closed, which ends

@@ -70,7 +70,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	// concurrent writers wait instead of failing; the log is checkpointed
 	// in the background (checkpoint.go).
 	q := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=wal_autocheckpoint(0)"
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(walAutoFrames) + ")"
 	db, err := sql.Open("sqlite", "file:"+path+q)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
