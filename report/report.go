@@ -84,10 +84,10 @@
 // and the two counts' deltas into its bucket — whatever the size of the
 // tree. On SQLite the writes waiting are committed together, each in a
 // savepoint of its own (group commit), with statements prepared once per
-// connection; on PostgreSQL a write is five round trips (begin, the row
-// created if new, read and locked with its exception, the writes as one
-// statement, commit) and the writers are admitted in turn, MaxWriters at
-// a time (write.go).
+// connection; on PostgreSQL a write's transaction is four round trips
+// (begin; the row created if new, locked and read with its exception in
+// one statement; the writes in another; commit) and the writers are
+// admitted in turn, MaxWriters at a time (write.go).
 // A roll-up reads, for its period only, the buckets under the unit
 // (about 3,400 × 6 × 9 rows for the country, a hundredth of that for a
 // province), the villages created or retired since the period began

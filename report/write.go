@@ -30,8 +30,10 @@ import (
 //
 // On PostgreSQL each change is its own transaction, which the server
 // commits together with those waiting at the same moment; what a write
-// costs there is round trips, so the row's update, its history event and
-// the running totals are one statement. The changes are admitted through
+// costs there is round trips, so a change is three in its transaction:
+// begin; the row created if new, locked and read with its exception; the
+// row's update, its history event and the running totals together; then
+// the commit. The changes are admitted through
 // a first-come, first-served queue of MaxWriters: database/sql hands a
 // freed connection to a random waiter, which, with more writers than
 // connections, left a few waiting far longer than the rest.
@@ -92,18 +94,37 @@ func (s *Service) write(ctx context.Context, q querier, d Dataset, t org.Territo
 	}
 	now := s.now()
 	bucket := bucketPath(t)
-	// Writing first takes SQLite's write lock before anything is read, and
-	// on PostgreSQL makes the row exist for FOR UPDATE; a new row keeps
-	// status '' until the change fills it, and is rolled back with it.
-	if _, err := q.ExecContext(ctx, `INSERT INTO report_reports (dataset, period, territory, org, level, bucket, path, status,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $8)
-		ON CONFLICT (dataset, period, territory, org) DO NOTHING`,
-		d.Key, p.Key, u.Territory, string(u.Org), string(t.Level), bucket, t.Path, formatTime(now)); err != nil {
-		return fail(err)
-	}
-	cur, exc, err := s.readLocked(ctx, q, d.Key, u, p.Key)
-	if err != nil {
-		return fail(err)
+	var cur row
+	var exc *time.Time
+	var err error
+	if s.db.Dialect == store.Postgres {
+		// One round trip creates the row if new and returns it locked
+		// for the transaction, with the unit's exception; the no-op update
+		// of an existing row is what locks it.
+		var until string
+		cur, err = scanRow(q.QueryRowContext(ctx, `INSERT INTO report_reports (dataset, period, territory, org, level, bucket, path,
+				status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $8)
+			ON CONFLICT (dataset, period, territory, org) DO UPDATE SET version = report_reports.version
+			RETURNING `+rowColumns+`, COALESCE((SELECT x.until_at FROM report_exceptions x
+				WHERE x.dataset = $1 AND x.period = $2 AND x.territory = $3 AND x.org = $4), '')`,
+			d.Key, p.Key, u.Territory, string(u.Org), string(t.Level), bucket, t.Path, formatTime(now)), &until)
+		if err != nil {
+			return fail(err)
+		}
+		exc = parseTime(until)
+	} else {
+		// Writing first takes SQLite's write lock before anything is read;
+		// a new row keeps status '' until the change fills it, and is
+		// rolled back with it.
+		if _, err := q.ExecContext(ctx, `INSERT INTO report_reports (dataset, period, territory, org, level, bucket, path, status,
+				created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $8)
+			ON CONFLICT (dataset, period, territory, org) DO NOTHING`,
+			d.Key, p.Key, u.Territory, string(u.Org), string(t.Level), bucket, t.Path, formatTime(now)); err != nil {
+			return fail(err)
+		}
+		if cur, exc, err = s.readLocked(ctx, q, d.Key, u, p.Key); err != nil {
+			return fail(err)
+		}
 	}
 	locked, why := lockState(d, p, cur.status, exc, now)
 	next, err := c.step(cur, locked, why)
@@ -238,16 +259,11 @@ func delta(old, new map[string]float64) ([]string, []float64) {
 }
 
 // readLocked reads a report that exists and its lock exception in one
-// statement; on PostgreSQL the report's row is locked for the
-// transaction (SQLite's write lock is already held by the caller's first
-// write).
+// statement, on SQLite, whose write lock the caller's first write holds.
 func (s *Service) readLocked(ctx context.Context, q querier, ds string, u org.Unit, period string) (row, *time.Time, error) {
 	query := `SELECT ` + rowColumns + `, COALESCE((SELECT x.until_at FROM report_exceptions x
 			WHERE x.dataset = $1 AND x.period = $2 AND x.territory = $3 AND x.org = $4), '')
 		FROM report_reports WHERE dataset = $1 AND period = $2 AND territory = $3 AND org = $4`
-	if s.db.Dialect == store.Postgres {
-		query += ` FOR UPDATE`
-	}
 	var until string
 	r, err := scanRow(q.QueryRowContext(ctx, query, ds, period, u.Territory, string(u.Org)), &until)
 	if err != nil {
