@@ -30,13 +30,13 @@ import (
 //
 // On PostgreSQL each change is its own transaction, which the server
 // commits together with those waiting at the same moment; what a write
-// costs there is round trips, so a change is three in its transaction:
-// begin; the row created if new, locked and read with its exception; the
-// row's update, its history event and the running totals together; then
-// the commit. The changes are admitted through
-// a first-come, first-served queue of MaxWriters: database/sql hands a
-// freed connection to a random waiter, which, with more writers than
-// connections, left a few waiting far longer than the rest.
+// costs there is round trips, so its transaction is four: begin; the row
+// created if new, locked and read with its exception; the row's update,
+// its history event and the running totals together; commit. The changes
+// are admitted through a first-come, first-served queue of MaxWriters:
+// database/sql hands a freed connection to a random waiter, which, with
+// more writers than connections, left a few waiting far longer than the
+// rest.
 
 // DefaultMaxWriters is how many changes run at once on PostgreSQL when
 // Options.MaxWriters is 0; it stays below store's 16 connections so that
