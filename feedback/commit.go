@@ -1,6 +1,7 @@
 package feedback
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -158,9 +159,12 @@ func (s *Store) create(ctx context.Context, q Querier, n *NewItem) (Created, err
 		if err != nil {
 			return Created{}, err
 		}
-		thumb, err := s.blobs.Put(ctx, q, p.Thumb)
-		if err != nil {
-			return Created{}, err
+		// A small photo is its own thumbnail: stored once, named twice.
+		thumb := key
+		if !bytes.Equal(p.Thumb, p.Data) {
+			if thumb, err = s.blobs.Put(ctx, q, p.Thumb); err != nil {
+				return Created{}, err
+			}
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO feedback_photos (item_id, seq, content_type, width, height, size,
 				blob_key, thumb_key, thumb_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
