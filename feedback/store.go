@@ -89,6 +89,7 @@ type Store struct {
 	startOnce sync.Once
 	startErr  error
 	committer *committer
+	batcher   *batcher
 }
 
 // NewStore returns a Store on db. Call Migrate before using it, and Close
@@ -136,6 +137,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 func (s *Store) Close() error {
 	if s.committer != nil {
 		s.committer.stop()
+	}
+	if s.batcher != nil {
+		s.batcher.stop()
 	}
 	return nil
 }
