@@ -10,11 +10,11 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// batchWorkers is how many batches of submissions may be on their way to
+// batchSenders is how many batches of submissions may be on their way to
 // PostgreSQL at once, each on a connection of the pool: while one waits
 // for its commit to reach the disk, the next gathers what arrives
 // meanwhile.
-const batchWorkers = 4
+const batchSenders = 4
 
 // batcher is PostgreSQL's group commit. Every item without photos is one
 // createSQL statement; the batcher sends those waiting to PostgreSQL
@@ -39,15 +39,15 @@ type batcher struct {
 
 func (s *Store) startBatcher() *batcher {
 	b := &batcher{s: s, jobs: make(chan *job), quit: make(chan struct{}), done: make(chan struct{})}
-	finished := make(chan struct{}, batchWorkers)
-	for range batchWorkers {
+	finished := make(chan struct{}, batchSenders)
+	for range batchSenders {
 		go func() {
 			defer func() { finished <- struct{}{} }()
 			b.run()
 		}()
 	}
 	go func() {
-		for range batchWorkers {
+		for range batchSenders {
 			<-finished
 		}
 		close(b.done)
@@ -70,7 +70,7 @@ func (b *batcher) submit(ctx context.Context, n *NewItem) (Created, error) {
 	return r.c, r.err
 }
 
-// stop ends the workers once the batches they hold are committed.
+// stop ends the senders once the batches they hold are committed.
 func (b *batcher) stop() {
 	select {
 	case <-b.quit:
@@ -91,7 +91,7 @@ func (b *batcher) run() {
 			return
 		}
 		// No waiting for more: under load they pile up while the other
-		// workers' commits are on their way, alone a submission goes at
+		// senders' commits are on their way, alone a submission goes at
 		// once.
 	gather:
 		for len(batch) < max {

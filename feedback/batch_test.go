@@ -19,7 +19,7 @@ func batchItem(content, key string) *NewItem {
 	}
 }
 
-// commitJobs runs one batch through b, as a worker does, and returns the
+// commitJobs runs one batch through b, as a sender does, and returns the
 // answers in the batch's order.
 func commitJobs(b *batcher, items ...*NewItem) []result {
 	jobs := make([]*job, len(items))
