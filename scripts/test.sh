@@ -11,6 +11,8 @@
 #   bash scripts/test.sh ./store/... -run X   # package patterns replace ./...;
 #                                             # other arguments go to go test
 #
+# The multi-instance tests run nginx (Debian's package, deploy/nginx/).
+#
 # Made for Debian 12 as root (apt-get, runuser); as another user it runs
 # PostgreSQL as that user and can install nothing.
 set -euo pipefail
@@ -20,6 +22,7 @@ cd "$ROOT"
 
 PGBIN=/usr/lib/postgresql/15/bin
 CHROMIUM=/usr/bin/chromium
+NGINX=/usr/sbin/nginx
 
 say() { printf '==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
@@ -30,6 +33,7 @@ command -v go >/dev/null || die "go is not on PATH"
 missing=()
 [[ -x $PGBIN/initdb ]] || missing+=(postgresql-15)
 [[ -x $CHROMIUM ]] || missing+=(chromium fonts-dejavu-core)
+[[ -x $NGINX ]] || missing+=(nginx-light)
 if ((${#missing[@]})); then
 	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root to install them, or install them yourself"
 	say "installing ${missing[*]}"
@@ -124,6 +128,7 @@ export MATTRANSO_TEST_DEX
 
 export MATTRANSO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"
 export MATTRANSO_TEST_CHROMIUM=$CHROMIUM
+export MATTRANSO_TEST_NGINX=$NGINX
 export MATTRANSO_SHARED
 MATTRANSO_SHARED=$(realpath -m "$ROOT/../shared")
 export MATTRANSO_REQUIRE_POSTGRES=1
