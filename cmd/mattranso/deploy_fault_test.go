@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/store"
 )
@@ -201,6 +202,15 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 		if bad*1000 >= ok+bad {
 			t.Errorf("searches: %d errors of %d (want < 0.1 %%): %v", bad, ok+bad, searches.first)
 		}
+		// The load went on through the kill: submissions acknowledged in
+		// the seconds after it.
+		after := 0
+		for _, n := range rep.AcksEachSecond[min(len(rep.AcksEachSecond), int(duration/3/time.Second)+1):] {
+			after += int(n)
+		}
+		if after == 0 {
+			t.Errorf("no submission acknowledged after the kill: %v", rep.AcksEachSecond)
+		}
 		if rep.Acknowledged < 50 {
 			t.Errorf("only %d submissions acknowledged: the load did not run", rep.Acknowledged)
 		}
@@ -279,14 +289,31 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 		if p := subs.problems(); len(p) > 0 {
 			t.Errorf("submissions: %s", strings.Join(p, "; "))
 		}
-		for key, code := range acked {
-			var n int
-			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM feedback_items WHERE code = $1`, code).Scan(&n); err != nil {
+		stored := map[string]int{}
+		rows, err := db.QueryContext(ctx, `SELECT code FROM feedback_items`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
 				t.Fatal(err)
 			}
-			if n != 1 {
-				t.Errorf("submission %s acknowledged as %s: %d items in the database, want 1", key, code, n)
+			stored[feedback.FormatCode(c)]++
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lost := 0
+		for key, code := range acked {
+			if n := stored[code]; n != 1 {
+				if lost++; lost <= 10 {
+					t.Errorf("submission %s acknowledged as %s: %d items in the database, want 1", key, code, n)
+				}
 			}
+		}
+		if lost > 0 {
+			t.Errorf("%d of %d acknowledged submissions not stored once", lost, len(acked))
 		}
 	})
 }
