@@ -129,7 +129,14 @@ type serveProc struct {
 // startUnit starts the unit's command for port and waits for /readyz.
 func startUnit(t *testing.T, bin, state, port string, env []string) *serveProc {
 	t.Helper()
-	p := &serveProc{t: t, argv: unitExec(t, bin, state, port), env: env, base: "http://127.0.0.1:" + port, log: &syncBuffer{}}
+	return startProc(t, unitExec(t, bin, state, port), env, "http://127.0.0.1:"+port)
+}
+
+// startProc starts argv, a serve command listening at base, and waits
+// for /readyz.
+func startProc(t *testing.T, argv, env []string, base string) *serveProc {
+	t.Helper()
+	p := &serveProc{t: t, argv: argv, env: env, base: base, log: &syncBuffer{}}
 	p.start()
 	t.Cleanup(p.stop)
 	p.waitReady(3 * time.Minute)
