@@ -132,6 +132,7 @@ type deployment struct {
 	state     string
 	env       []string
 	instances []*serveProc
+	addrs     []string
 	nginx     string
 }
 
@@ -143,21 +144,18 @@ func newDeployment(t *testing.T, n int) *deployment {
 	d.env = unitEnv(t, map[string]string{
 		"DATABASE_URL": d.dsn, "MATTRANSO_INGEST": "none", "MATTRANSO_UNITS": "none",
 		"MATTRANSO_PUBLIC_URL": "http://127.0.0.1", "MATTRANSO_SEARCH_MODE": "keyword", "MATTRANSO_TRAIN_PAIRS": "none",
-		// One client address sends everything here; the limit is what
-		// the feedback tests check, not this one.
-		"MATTRANSO_FEEDBACK_RATE": "0", "LOG_LEVEL": "warn",
+		"LOG_LEVEL": "warn",
 	})
 	adminEnv := append(d.env[:len(d.env):len(d.env)], "MATTRANSO_DATA="+t.TempDir())
 	runBin(t, d.bin, adminEnv, "admin", "import-units", filepath.Join("..", "..", "congress", "testdata", "tree.csv"))
 	runBin(t, d.bin, adminEnv, "ingest", laws)
-	var addrs []string
 	for range n {
 		addr := freeAddr(t)
-		addrs = append(addrs, addr)
+		d.addrs = append(d.addrs, addr)
 		port := addr[strings.LastIndexByte(addr, ':')+1:]
 		d.instances = append(d.instances, startUnit(t, d.bin, d.state, port, d.env))
 	}
-	d.nginx = startNginx(t, addrs)
+	d.nginx = startNginx(t, d.addrs)
 	return d
 }
 
@@ -229,6 +227,8 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 	// of the dead process went with it) and joins.
 	d.instances[1].start()
 	d.instances[1].waitReady(2 * time.Minute)
+
+	t.Run("feedback limit", func(t *testing.T) { checkFeedbackLimit(t, d) })
 
 	t.Run("PostgreSQL restart", func(t *testing.T) {
 		searches.reset()
@@ -316,6 +316,41 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 			t.Errorf("%d of %d acknowledged submissions not stored once", lost, len(acked))
 		}
 	})
+}
+
+// checkFeedbackLimit sends submissions from one address through nginx
+// with the site file's own limit: 10 a minute and 10 more at once, for
+// all the instances together, whichever answers each.
+func checkFeedbackLimit(t *testing.T, d *deployment) {
+	base := startNginxRate(t, d.addrs, true)
+	start := time.Now()
+	acked, limited := 0, 0
+	for i := range 30 {
+		body := fmt.Sprintf(`{"content":"Rác thải ở đầu hẻm %d chưa được thu gom, đề nghị xử lý.","commune_code":"00004"}`, i)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/feedback", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("limit-%d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusCreated:
+			acked++
+		case http.StatusTooManyRequests:
+			limited++
+		default:
+			t.Fatalf("submission %d through the limit: HTTP %d", i, resp.StatusCode)
+		}
+	}
+	// 11 at once (one, and the burst of 10), then one every 6 s.
+	allowed := 11 + int(time.Since(start)/(6*time.Second))
+	t.Logf("30 submissions from one address: %d acknowledged, %d refused with 429", acked, limited)
+	if acked < 11 || acked > allowed {
+		t.Errorf("%d submissions acknowledged; want 11 to %d across the %d instances", acked, allowed, len(d.addrs))
+	}
 }
 
 // keyedSubmitter sends feedback submissions, each until acknowledged

@@ -220,6 +220,13 @@ func (p *serveProc) waitReady(within time.Duration) {
 // base URL. Only the documented substitutions are made.
 func startNginx(t *testing.T, backends []string) string {
 	t.Helper()
+	return startNginxRate(t, backends, false)
+}
+
+// startNginxRate is startNginx; with limited, the feedback limit is
+// left as the file sets it.
+func startNginxRate(t *testing.T, backends []string, limited bool) string {
+	t.Helper()
 	bin := os.Getenv("MATTRANSO_TEST_NGINX")
 	if bin == "" {
 		testenv.Missing(t, "MATTRANSO_TEST_NGINX is not set, so the tests through nginx cannot run; %s", testenv.HowToRun)
@@ -241,6 +248,13 @@ func startNginx(t *testing.T, backends []string) string {
 	}
 	if strings.Contains(site, fmt.Sprintf("127.0.0.1:%d ", 8081+len(backends))) {
 		t.Fatalf("%s lists more upstream servers than the test's %d instances", deployNginx, len(backends))
+	}
+	// The test's clients all come from 127.0.0.1.
+	if strings.Count(site, "rate=10r/m;") != 1 {
+		t.Fatalf("%s: want one feedback limit `rate=10r/m;`", deployNginx)
+	}
+	if !limited {
+		site = strings.Replace(site, "rate=10r/m;", "rate=100000r/s;", 1)
 	}
 	listen := freeAddr(t)
 	if strings.Count(site, "listen 80;") != 1 {
