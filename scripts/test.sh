@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests drive (PostgreSQL 15,
-# Chromium) when missing, builds Dex (cached), starts a throwaway PostgreSQL
+# Chromium, nginx) when missing, builds Dex (cached), starts a throwaway PostgreSQL
 # cluster, builds the library the library-scale checks read, runs `go vet`
 # and `go test -count=1` (under the race detector, see below), for the
 # whole suite then the feedback load test (scripts/feedback-load.sh), and
@@ -10,8 +10,6 @@
 #   bash scripts/test.sh                      # every package, and the load test
 #   bash scripts/test.sh ./store/... -run X   # package patterns replace ./...;
 #                                             # other arguments go to go test
-#
-# The multi-instance tests run nginx (Debian's package, deploy/nginx/).
 #
 # Made for Debian 12 as root (apt-get, runuser); as another user it runs
 # PostgreSQL as that user and can install nothing.

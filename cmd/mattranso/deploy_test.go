@@ -227,13 +227,7 @@ func startNginx(t *testing.T, backends []string) string {
 // left as the file sets it.
 func startNginxRate(t *testing.T, backends []string, limited bool) string {
 	t.Helper()
-	bin := os.Getenv("MATTRANSO_TEST_NGINX")
-	if bin == "" {
-		testenv.Missing(t, "MATTRANSO_TEST_NGINX is not set, so the tests through nginx cannot run; %s", testenv.HowToRun)
-	}
-	if st, err := os.Stat(bin); err != nil || st.IsDir() {
-		t.Fatalf("MATTRANSO_TEST_NGINX=%s is not an executable file (%v)", bin, err)
-	}
+	bin := testenv.Nginx(t)
 	b, err := os.ReadFile(deployNginx)
 	if err != nil {
 		t.Fatal(err)
