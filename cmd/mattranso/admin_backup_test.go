@@ -182,3 +182,57 @@ func TestBackupRestoreSameResults(t *testing.T) {
 	}
 	t.Logf("%d queries compared, %d with no result", len(queries), empty)
 }
+
+// What admin backup refuses, before copying anything.
+func TestBackupRefusals(t *testing.T) {
+	data, full := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCmd(t, nil, "ingest", "--data", data, "../../ingest/testdata/broken"); code > 1 {
+		t.Fatalf("ingest: %s", stderr)
+	}
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no OUT", nil, []string{"admin", "backup", "--data", data}, 2, "name the directory"},
+		{"OUT not empty", nil, []string{"admin", "backup", "--data", data, full}, 2, "không trống"},
+		{"no database", nil, []string{"admin", "backup", "--data", t.TempDir(), filepath.Join(t.TempDir(), "b")}, 1, "không có cơ sở dữ liệu"},
+		{"PostgreSQL", map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/x"}, []string{"admin", "backup", "--data", data, filepath.Join(t.TempDir(), "b")}, 2, "pg_dump"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("DATABASE_URL", "")
+			_, stderr, code := runCmd(t, c.env, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.msg) {
+				t.Errorf("exit %d, %q; want %d and %q", code, stderr, c.code, c.msg)
+			}
+		})
+	}
+	// On an idle data directory: the database and the embedder ingest
+	// trained, no index.
+	out := filepath.Join(t.TempDir(), "b")
+	stdout, stderr, code := runCmd(t, nil, "admin", "backup", "--data", data, out)
+	if code != 0 {
+		t.Fatalf("backup: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "index", "local", "embedder.bin")); err != nil {
+		t.Errorf("backup: no embedder: %v (%s)", err, stdout)
+	}
+	if _, err := os.Stat(filepath.Join(out, "index", "keyword")); err == nil {
+		t.Errorf("backup: the keyword index was copied (%s)", stdout)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(out, "mattranso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var docs int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM documents`).Scan(&docs); err != nil || docs == 0 {
+		t.Errorf("the copy holds %d documents (%v)", docs, err)
+	}
+}
