@@ -35,7 +35,7 @@ import (
 //     and the submissions acknowledged around it are all stored.
 
 // realQueries returns the first n questions of eval/testdata/realq.
-func realQueries(t *testing.T, n int) []string {
+func realQueries(t testing.TB, n int) []string {
 	t.Helper()
 	b, err := os.ReadFile("../../eval/testdata/realq/queries.jsonl")
 	if err != nil {
@@ -136,14 +136,21 @@ type deployment struct {
 	nginx     string
 }
 
-func newDeployment(t *testing.T, n int) *deployment {
+func newDeployment(t testing.TB, n int) *deployment {
+	t.Helper()
+	return newDeploymentMode(t, n, "keyword")
+}
+
+// newDeploymentMode is newDeployment with the instances searching in
+// mode (MATTRANSO_SEARCH_MODE).
+func newDeploymentMode(t testing.TB, n int, mode string) *deployment {
 	t.Helper()
 	laws := testenv.SharedPath(t, "corpus", "laws", "alqac2022-4-laws.json")
 	d := &deployment{pg: newCluster(t), bin: buildBinary(t), state: t.TempDir()}
 	d.dsn = d.pg.database("mattranso")
 	d.env = unitEnv(t, map[string]string{
 		"DATABASE_URL": d.dsn, "MATTRANSO_INGEST": "none", "MATTRANSO_UNITS": "none",
-		"MATTRANSO_PUBLIC_URL": "http://127.0.0.1", "MATTRANSO_SEARCH_MODE": "keyword", "MATTRANSO_TRAIN_PAIRS": "none",
+		"MATTRANSO_PUBLIC_URL": "http://127.0.0.1", "MATTRANSO_SEARCH_MODE": mode, "MATTRANSO_TRAIN_PAIRS": "none",
 		"LOG_LEVEL": "warn",
 	})
 	adminEnv := append(d.env[:len(d.env):len(d.env)], "MATTRANSO_DATA="+t.TempDir())

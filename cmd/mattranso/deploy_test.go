@@ -34,7 +34,7 @@ const (
 )
 
 // freeAddr returns a 127.0.0.1 address with a port free now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -46,7 +46,7 @@ func freeAddr(t *testing.T) string {
 
 // unitExec returns the unit's ExecStart for the instance on port, with
 // the binary at bin and the state directory under state, as argv.
-func unitExec(t *testing.T, bin, state, port string) []string {
+func unitExec(t testing.TB, bin, state, port string) []string {
 	t.Helper()
 	b, err := os.ReadFile(deployUnit)
 	if err != nil {
@@ -72,7 +72,7 @@ func unitExec(t *testing.T, bin, state, port string) []string {
 // unitEnv is the environment of an instance: the variables of the
 // environment file, then over them set (the test's database, and what a
 // test must not depend on).
-func unitEnv(t *testing.T, set map[string]string) []string {
+func unitEnv(t testing.TB, set map[string]string) []string {
 	t.Helper()
 	f, err := os.Open(deployEnvF)
 	if err != nil {
@@ -117,7 +117,7 @@ func unitEnv(t *testing.T, set map[string]string) []string {
 
 // serveProc is one serve process started from the unit's command.
 type serveProc struct {
-	t      *testing.T
+	t      testing.TB
 	argv   []string
 	env    []string
 	base   string
@@ -127,14 +127,14 @@ type serveProc struct {
 }
 
 // startUnit starts the unit's command for port and waits for /readyz.
-func startUnit(t *testing.T, bin, state, port string, env []string) *serveProc {
+func startUnit(t testing.TB, bin, state, port string, env []string) *serveProc {
 	t.Helper()
 	return startProc(t, unitExec(t, bin, state, port), env, "http://127.0.0.1:"+port)
 }
 
 // startProc starts argv, a serve command listening at base, and waits
 // for /readyz.
-func startProc(t *testing.T, argv, env []string, base string) *serveProc {
+func startProc(t testing.TB, argv, env []string, base string) *serveProc {
 	t.Helper()
 	p := &serveProc{t: t, argv: argv, env: env, base: base, log: &syncBuffer{}}
 	p.start()
@@ -218,14 +218,14 @@ func (p *serveProc) waitReady(within time.Duration) {
 // startNginx runs nginx with deploy/'s site, its upstream addresses
 // replaced by backends and its listen port by a free one, and returns its
 // base URL. Only the documented substitutions are made.
-func startNginx(t *testing.T, backends []string) string {
+func startNginx(t testing.TB, backends []string) string {
 	t.Helper()
 	return startNginxRate(t, backends, false)
 }
 
 // startNginxRate is startNginx; with limited, the feedback limit is
 // left as the file sets it.
-func startNginxRate(t *testing.T, backends []string, limited bool) string {
+func startNginxRate(t testing.TB, backends []string, limited bool) string {
 	t.Helper()
 	bin := testenv.Nginx(t)
 	b, err := os.ReadFile(deployNginx)
@@ -240,8 +240,16 @@ func startNginxRate(t *testing.T, backends []string, limited bool) string {
 		}
 		site = strings.Replace(site, from, addr+" ", 1)
 	}
-	if strings.Contains(site, fmt.Sprintf("127.0.0.1:%d ", 8081+len(backends))) {
-		t.Fatalf("%s lists more upstream servers than the test's %d instances", deployNginx, len(backends))
+	// The file's servers beyond the test's instances are left out (a
+	// measure with fewer instances).
+	for i := len(backends); strings.Contains(site, fmt.Sprintf("127.0.0.1:%d ", 8081+i)); i++ {
+		var kept []string
+		for _, ln := range strings.Split(site, "\n") {
+			if !strings.Contains(ln, fmt.Sprintf("server 127.0.0.1:%d ", 8081+i)) {
+				kept = append(kept, ln)
+			}
+		}
+		site = strings.Join(kept, "\n")
 	}
 	// The test's clients all come from 127.0.0.1.
 	if strings.Count(site, "rate=10r/m;") != 1 {
@@ -342,7 +350,7 @@ http {
 // pgCluster is a PostgreSQL 15 cluster of the test's own, which it can
 // stop and start.
 type pgCluster struct {
-	t          *testing.T
+	t          testing.TB
 	data, sock string
 	port       string
 	asPostgres bool
@@ -350,7 +358,7 @@ type pgCluster struct {
 
 // newCluster initialises and starts a cluster; without PostgreSQL 15's
 // programs the test ends as testenv.Missing says.
-func newCluster(t *testing.T) *pgCluster {
+func newCluster(t testing.TB) *pgCluster {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
 		testenv.Missing(t, "PostgreSQL 15 is not installed (%v); %s", err, testenv.HowToRun)
@@ -426,7 +434,7 @@ func (c *pgCluster) database(name string) string {
 }
 
 // runAdmin runs `bin args…` with env and returns its standard output.
-func runBin(t *testing.T, bin string, env []string, args ...string) string {
+func runBin(t testing.TB, bin string, env []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
