@@ -134,6 +134,7 @@ type deployment struct {
 	instances []*serveProc
 	addrs     []string
 	nginx     string
+	nginxLog  string // nginx's error log
 }
 
 func newDeployment(t testing.TB, n int) *deployment {
@@ -162,7 +163,7 @@ func newDeploymentMode(t testing.TB, n int, mode string) *deployment {
 		port := addr[strings.LastIndexByte(addr, ':')+1:]
 		d.instances = append(d.instances, startUnit(t, d.bin, d.state, port, d.env))
 	}
-	d.nginx = startNginx(t, d.addrs)
+	d.nginx, d.nginxLog = startNginxRate(t, d.addrs, false)
 	return d
 }
 
@@ -206,6 +207,22 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 		}
 		if bad*1000 >= ok+bad {
 			t.Errorf("searches: %d errors of %d (want < 0.1 %%): %v", bad, ok+bad, searches.first)
+		}
+		// nginx met the killed instance's failures (requests cut or
+		// refused) and sent them on: the kill happened under load.
+		errlog, err := os.ReadFile(d.nginxLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := 0
+		for _, ln := range strings.Split(string(errlog), "\n") {
+			if strings.Contains(ln, d.addrs[1]) && strings.Contains(ln, "upstream") {
+				failed++
+			}
+		}
+		t.Logf("nginx logged %d failed requests to the killed instance", failed)
+		if failed == 0 {
+			t.Errorf("nginx logged no failure of the killed instance %s: was it under load?\n%.2000s", d.addrs[1], errlog)
 		}
 		// The load went on through the kill: submissions acknowledged in
 		// the seconds after it.
@@ -329,7 +346,7 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 // with the site file's own limit: 10 a minute and 10 more at once, for
 // all the instances together, whichever answers each.
 func checkFeedbackLimit(t *testing.T, d *deployment) {
-	base := startNginxRate(t, d.addrs, true)
+	base, _ := startNginxRate(t, d.addrs, true)
 	start := time.Now()
 	acked, limited := 0, 0
 	for i := range 30 {

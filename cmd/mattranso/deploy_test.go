@@ -220,12 +220,14 @@ func (p *serveProc) waitReady(within time.Duration) {
 // base URL. Only the documented substitutions are made.
 func startNginx(t testing.TB, backends []string) string {
 	t.Helper()
-	return startNginxRate(t, backends, false)
+	base, _ := startNginxRate(t, backends, false)
+	return base
 }
 
 // startNginxRate is startNginx; with limited, the feedback limit is
-// left as the file sets it.
-func startNginxRate(t testing.TB, backends []string, limited bool) string {
+// left as the file sets it. It also returns the path of nginx's error
+// log, where failed upstream requests are written.
+func startNginxRate(t testing.TB, backends []string, limited bool) (base, errorLog string) {
 	t.Helper()
 	bin := testenv.Nginx(t)
 	b, err := os.ReadFile(deployNginx)
@@ -328,7 +330,8 @@ http {
 			<-exited
 		}
 	})
-	base := "http://" + listen
+	base = "http://" + listen
+	errorLog = filepath.Join(dir, "error.log")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
@@ -338,7 +341,7 @@ http {
 		default:
 		}
 		if code, _ := readyz(base); code == http.StatusOK {
-			return base
+			return base, errorLog
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("nginx at %s does not answer /readyz", base)
@@ -433,7 +436,7 @@ func (c *pgCluster) database(name string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%s/%s?sslmode=disable", c.port, name)
 }
 
-// runAdmin runs `bin args…` with env and returns its standard output.
+// runBin runs `bin args…` with env and returns its standard output.
 func runBin(t testing.TB, bin string, env []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
