@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mattranso/mattranso/congress"
 	"github.com/mattranso/mattranso/feedback"
 	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/store"
@@ -30,6 +32,10 @@ import (
 //     errors (nginx sends a failed search to another instance, the
 //     feedback client sends a submission again with its Idempotency-Key),
 //     and every acknowledged tracking code is in the database, once;
+//   - the site file's own limit on feedback submissions holds for all
+//     instances together;
+//   - the congress dashboard's live events pass through nginx, from the
+//     instance that takes a write to the one that holds the stream;
 //   - PostgreSQL stopped and started again: every instance says "not
 //     ready" on /readyz meanwhile and ready again by itself afterwards,
 //     and the submissions acknowledged around it are all stored.
@@ -134,7 +140,8 @@ type deployment struct {
 	instances []*serveProc
 	addrs     []string
 	nginx     string
-	nginxLog  string // nginx's error log
+	nginxLog  string   // nginx's error log
+	adminEnv  []string // for `mattranso admin` on the deployment's database
 }
 
 func newDeployment(t testing.TB, n int) *deployment {
@@ -163,6 +170,7 @@ func newDeploymentMode(t testing.TB, n int, mode string) *deployment {
 		port := addr[strings.LastIndexByte(addr, ':')+1:]
 		d.instances = append(d.instances, startUnit(t, d.bin, d.state, port, d.env))
 	}
+	d.adminEnv = adminEnv
 	d.nginx, d.nginxLog = startNginxRate(t, d.addrs, false)
 	return d
 }
@@ -253,6 +261,7 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 	d.instances[1].waitReady(2 * time.Minute)
 
 	t.Run("feedback limit", func(t *testing.T) { checkFeedbackLimit(t, d) })
+	t.Run("congress events", func(t *testing.T) { checkEventsThroughNginx(t, d) })
 
 	t.Run("PostgreSQL restart", func(t *testing.T) {
 		searches.reset()
@@ -374,6 +383,65 @@ func checkFeedbackLimit(t *testing.T, d *deployment) {
 	t.Logf("30 submissions from one address: %d acknowledged, %d refused with 429", acked, limited)
 	if acked < 11 || acked > allowed {
 		t.Errorf("%d submissions acknowledged; want 11 to %d across the %d instances", acked, allowed, len(d.addrs))
+	}
+}
+
+// checkEventsThroughNginx follows the congress dashboard's event stream
+// through nginx while a congress is written through nginx: the event
+// reaches the stream as it comes, whichever instances hold the stream and
+// take the write (round-robin: another one, here).
+func checkEventsThroughNginx(t *testing.T, d *deployment) {
+	const reporter = "bao-cao.tphcm@mattranso.test"
+	runBin(t, d.bin, d.adminEnv, "admin", "grant", "--email", reporter, "--role", "reporter", "--unit", "79/MTTQ")
+	token := strings.TrimSpace(runBin(t, d.bin, d.adminEnv, "admin", "token", "create", "--email", reporter, "--role", "reporter", "--unit", "79/MTTQ"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	events := d.nginx + "/api/v1/congress/" + congress.DefaultTerm + "/events"
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, events, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("events through nginx: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	got := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		name := ""
+		for sc.Scan() {
+			ln := sc.Text()
+			if v, ok := strings.CutPrefix(ln, "event: "); ok {
+				name = v
+			}
+			if v, ok := strings.CutPrefix(ln, "data: "); ok && name == "congress" {
+				got <- v
+				return
+			}
+		}
+		close(got)
+	}()
+	body := `{"status":"held","planned_date":"2026-05-20","chair":"Trần Thị Bình","delegates_summoned":100,"delegates_attending":97}`
+	put, _ := http.NewRequest(http.MethodPut, d.nginx+"/api/v1/congress/"+congress.DefaultTerm+"/congresses/26740", strings.NewReader(body))
+	put.Header.Set("Content-Type", "application/json")
+	put.Header.Set("Authorization", "Bearer "+token)
+	presp, err := http.DefaultClient.Do(put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := io.ReadAll(presp.Body)
+	presp.Body.Close()
+	if presp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT through nginx: %s %s", presp.Status, pb)
+	}
+	select {
+	case data, ok := <-got:
+		if !ok || !strings.Contains(data, "Trần Thị Bình") {
+			t.Fatalf("the stream through nginx ended or sent %q", data)
+		}
+	case <-ctx.Done():
+		t.Fatal("no congress event through nginx within 2 minutes")
 	}
 }
 
