@@ -41,19 +41,19 @@ func adminBackup(ctx context.Context, cfg config.Config, args []string, stdout, 
 		return err
 	}
 	if len(rest) != 1 {
-		return exitError{2, errors.New("admin backup: name the directory to write the backup to: admin backup [--data DIR] OUT")}
+		return exitError{2, errors.New("admin backup: hãy nêu thư mục ghi bản sao lưu (name the directory to write the backup to): admin backup [--data DIR] OUT")}
 	}
 	out := rest[0]
 	if cfg.DatabaseURL != "" && !strings.HasPrefix(cfg.DatabaseURL, "sqlite://") {
 		return exitError{2, errors.New("admin backup: DATABASE_URL là PostgreSQL: sao lưu bằng pg_dump (README, \"Sao lưu và khôi phục\") " +
 			"(the database is PostgreSQL: back it up with pg_dump, see README)")}
 	}
-	src := cfg.Database()
+	src := strings.TrimPrefix(cfg.Database(), "sqlite://")
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("admin backup: không có cơ sở dữ liệu %s (no database there): %w", src, err)
 	}
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
-		return exitError{2, fmt.Errorf("admin backup: thư mục %s không trống (%s is not empty): a backup goes to a new directory", out, out)}
+		return exitError{2, fmt.Errorf("admin backup: thư mục %s không trống, bản sao lưu cần một thư mục mới (%s is not empty: a backup goes to a new directory)", out, out)}
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("admin backup: %w", err)
 	}

@@ -199,7 +199,7 @@ func TestBackupRefusals(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"no OUT", nil, []string{"admin", "backup", "--data", data}, 2, "name the directory"},
+		{"no OUT", nil, []string{"admin", "backup", "--data", data}, 2, "hãy nêu thư mục"},
 		{"OUT not empty", nil, []string{"admin", "backup", "--data", data, full}, 2, "không trống"},
 		{"no database", nil, []string{"admin", "backup", "--data", t.TempDir(), filepath.Join(t.TempDir(), "b")}, 1, "không có cơ sở dữ liệu"},
 		{"PostgreSQL", map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/x"}, []string{"admin", "backup", "--data", data, filepath.Join(t.TempDir(), "b")}, 2, "pg_dump"},
