@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -257,11 +258,14 @@ func TestDeployFaultsThroughNginx(t *testing.T) {
 
 	// The killed instance comes back on its own data directory (the lock
 	// of the dead process went with it) and joins.
-	d.instances[1].start()
-	d.instances[1].waitReady(2 * time.Minute)
+	if d.instances[1].cmd == nil {
+		d.instances[1].start()
+		d.instances[1].waitReady(2 * time.Minute)
+	}
 
 	t.Run("feedback limit", func(t *testing.T) { checkFeedbackLimit(t, d) })
 	t.Run("congress events", func(t *testing.T) { checkEventsThroughNginx(t, d) })
+	t.Run("client address", func(t *testing.T) { checkClientAddress(t, d) })
 
 	t.Run("PostgreSQL restart", func(t *testing.T) {
 		searches.reset()
@@ -443,6 +447,53 @@ func checkEventsThroughNginx(t *testing.T, d *deployment) {
 	case <-ctx.Done():
 		t.Fatal("no congress event through nginx within 2 minutes")
 	}
+}
+
+// clientFrom is an HTTP client whose connections leave from the loopback
+// address local (any of 127.0.0.0/8 on Linux), as a distinct client.
+func clientFrom(local string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
+	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+}
+
+// checkClientAddress: the instances key the sign-in limit on the client's
+// address that nginx names (MATTRANSO_TRUSTED_PROXIES in mattranso.env),
+// not on nginx's own — one client sending too many sign-ins is refused,
+// another is not.
+func checkClientAddress(t *testing.T, d *deployment) {
+	get := func(c *http.Client) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, d.nginx+"/auth/login", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	busy := clientFrom("127.0.0.2")
+	limited := 0
+	codes := map[int]int{}
+	// 10 at once per instance, then one every 3 s: 60 requests fill the
+	// three instances' allowances, round-robin.
+	for range 60 {
+		code := get(busy)
+		codes[code]++
+		if code == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("60 sign-ins from one address through nginx: none refused (answers: %v)", codes)
+	}
+	other := clientFrom("127.0.0.3")
+	for i := range 3 {
+		if code := get(other); code == http.StatusTooManyRequests {
+			t.Fatalf("another client's sign-in %d refused (429) after the first client's %d refusals: the instances count nginx's address, not the clients'", i+1, limited)
+		}
+	}
+	t.Logf("sign-ins: %d of 60 from one client refused, none of another's", limited)
 }
 
 // keyedSubmitter sends feedback submissions, each until acknowledged
