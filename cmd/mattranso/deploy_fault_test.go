@@ -37,6 +37,9 @@ import (
 //     instances together;
 //   - the congress dashboard's live events pass through nginx, from the
 //     instance that takes a write to the one that holds the stream;
+//   - the instances see each client's own address (X-Real-IP from
+//     nginx), so one client's sign-ins beyond the limit do not refuse
+//     another's;
 //   - PostgreSQL stopped and started again: every instance says "not
 //     ready" on /readyz meanwhile and ready again by itself afterwards,
 //     and the submissions acknowledged around it are all stored.
