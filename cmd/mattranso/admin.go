@@ -19,6 +19,7 @@ Commands:
   admin grant list          every user with their roles
   admin token create|list|revoke            bearer tokens for scripts
   admin reindex             rebuild the keyword index from the database
+  admin backup [--data DIR] OUT   online copy of a running server's SQLite data into a new directory
   admin gen-reports [--villages N] [--weeks W]   fill the database with reports, to measure
 `
 
@@ -33,7 +34,7 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "reindex":
 		return adminReindex(ctx, stdout)
-	case "import-units", "units", "grant", "token", "gen-reports":
+	case "import-units", "units", "grant", "token", "gen-reports", "backup":
 	default:
 		fmt.Fprint(stderr, adminUsage)
 		return exitError{2, fmt.Errorf("admin: unknown command %q", args[0])}
@@ -52,6 +53,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminGrant(ctx, cfg, args[1:], stdout, stderr)
 	case "gen-reports":
 		return adminGenReports(ctx, cfg, args[1:], stdout, stderr)
+	case "backup":
+		return adminBackup(ctx, cfg, args[1:], stdout, stderr)
 	}
 	return adminToken(ctx, cfg, args[1:], stdout, stderr)
 }

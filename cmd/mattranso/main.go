@@ -39,6 +39,7 @@ Usage:
   mattranso admin token list [--data DIR]
   mattranso admin token revoke [--data DIR] ID
   mattranso admin reindex
+  mattranso admin backup [--data DIR] OUT
   mattranso admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
   mattranso help
 

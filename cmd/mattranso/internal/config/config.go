@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +44,9 @@ type Config struct {
 	// Units is the file of administrative units serve imports at start
 	// (MATTRANSO_UNITS, see ParseUnits); "" for none.
 	Units string
+	// TrustedProxies are the peers whose X-Real-IP header is believed
+	// (MATTRANSO_TRUSTED_PROXIES); none by default.
+	TrustedProxies []netip.Prefix
 
 	Auth AuthConfig
 
@@ -311,7 +315,39 @@ func (e *env) loadServe(c *Config) error {
 	}
 	c.Ingest = ParseIngest(e.get("MATTRANSO_INGEST"))
 	c.Units = ParseUnits(e.get("MATTRANSO_UNITS"))
+	s := e.get("MATTRANSO_TRUSTED_PROXIES")
+	var err error
+	if c.TrustedProxies, err = ParsePrefixes(s); err != nil {
+		return &Error{Var: "MATTRANSO_TRUSTED_PROXIES", Value: s, Vi: "cần địa chỉ hoặc mạng, cách nhau bởi dấu phẩy, ví dụ 127.0.0.1,10.0.0.0/8",
+			En: "want addresses or networks, comma separated, such as 127.0.0.1,10.0.0.0/8"}
+	}
 	return nil
+}
+
+// ParsePrefixes reads a comma-separated list of addresses (one host
+// each) and networks in CIDR notation.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, err
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // ParseUnits reads MATTRANSO_UNITS: empty means DefaultUnits when it

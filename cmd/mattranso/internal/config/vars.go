@@ -61,6 +61,8 @@ var Vars = []Var{
 		Doc: "sources `serve` ingests at start, comma separated; `none` for none (`serve --ingest`)"},
 	{Name: "MATTRANSO_UNITS", Part: Serve, Shown: "`" + DefaultUnits + "` when present",
 		Doc: "the administrative units (`vn_admin_units_flat.csv`) `serve` imports at start, as `admin import-units` does; `none` for none"},
+	{Name: "MATTRANSO_TRUSTED_PROXIES", Part: Serve, Shown: "none",
+		Doc: "addresses or networks (`127.0.0.1`, `10.0.0.0/8`), comma separated, of the proxies whose `X-Real-IP` header names the client: its address for rate limits, sessions and the audit (deploy/ sets `127.0.0.1` for nginx)"},
 	{Name: "LOG_LEVEL", Part: Log, Default: "info",
 		Doc: "`debug`, `info`, `warn` or `error`"},
 	{Name: "MATTRANSO_SEARCH_MODE", Part: Search, Default: "hybrid",

@@ -44,8 +44,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer lib.Close()
 
-	state := &readiness{reason: "đang nạp thư viện (loading the library)"}
-	site, err := Site(ctx, cfg, lib, log, state.err)
+	state := &readiness{reason: "đang nạp thư viện (loading the library)", db: lib.DB}
+	site, err := Site(ctx, cfg, lib, log, state.ready)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           site,
+		Handler:           RealIP(site, cfg.TrustedProxies),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -178,6 +178,7 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 type readiness struct {
 	mu     sync.Mutex
 	reason string
+	db     *store.DB // asked at each /readyz: nil asks nothing
 }
 
 func (r *readiness) set(reason string) {
@@ -191,6 +192,29 @@ func (r *readiness) err() error {
 	defer r.mu.Unlock()
 	if r.reason != "" {
 		return errors.New(r.reason)
+	}
+	return nil
+}
+
+// pingTimeout bounds how long /readyz waits for the database: a load
+// balancer or a monitor asking must get an answer before its own timeout.
+const pingTimeout = 2 * time.Second
+
+// ready is /readyz's answer: not ready while the library is loading, and
+// whenever the database does not answer — while PostgreSQL restarts, the
+// instance says so, and says ready again once the pool reconnects (the
+// pool drops connections that broke and opens new ones by itself).
+func (r *readiness) ready() error {
+	if err := r.err(); err != nil {
+		return err
+	}
+	if r.db == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	if err := r.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("cơ sở dữ liệu không trả lời (the database does not answer): %w", err)
 	}
 	return nil
 }
