@@ -37,9 +37,18 @@ type RetrievalOptions struct {
 	// learned from the other folds, as the shipped one learned from every
 	// judged set.
 	OwnFolds bool
-	// Reranker chooses the re-ranking model in hybrid mode: RerankAuto
-	// (the default), RerankShipped, RerankCross, RerankNone or the path of
-	// a model file.
+	// Library teaches the local embedder the pseudo-questions the set's
+	// corpus gives (retrieval.LibraryPairs), as serve does by default.
+	Library bool
+	// Teach configures the pseudo-questions (library embedder and
+	// re-ranker).
+	Teach retrieval.TeachOptions
+	// TeachFrom, when set, is another BEIR set whose corpus teaches the
+	// library re-ranker: the cross-corpus check.
+	TeachFrom string
+	// Reranker chooses the re-ranking model in hybrid mode: RerankLibrary
+	// (the default), RerankCompetition, RerankCompetitionAsIs,
+	// RerankCross, RerankNone or the path of a model file.
 	Reranker string
 	// Log receives training progress; nil means none.
 	Log func(format string, args ...any)
@@ -78,6 +87,9 @@ type LoadedSet struct {
 	// "shipped", cross-fitted, or a model file.
 	Reranking string
 	hybrids   *foldSearch // in vector and hybrid modes: one hybrid search, or one per fold
+	teach     retrieval.TeachOptions
+	teachFrom string
+	lessonOf  *retrieval.Lesson
 	// questionOnly: the re-ranker learns from questions searched without
 	// their options, as they will be asked.
 	questionOnly bool
@@ -126,7 +138,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		cleanup = func() { os.RemoveAll(wd) }
 	}
 	docs, ids := setDocuments(ds)
-	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup, questionOnly: o.QuestionOnly}
+	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup, questionOnly: o.QuestionOnly, teach: o.Teach, teachFrom: o.TeachFrom}
 	for _, d := range docs {
 		set.Docs[d.ID] = d
 	}
@@ -167,6 +179,19 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 	if err != nil {
 		set.Close()
 		return nil, err
+	}
+	if o.Library {
+		ps, err := idx.Passages(ctx)
+		if err != nil {
+			set.Close()
+			return nil, err
+		}
+		lib := retrieval.LibraryPairs(ps, set.lesson(ps))
+		if o.Log != nil {
+			o.Log("library: %d pseudo-questions teach the embedder (%s)", len(lib), set.lesson(ps).Name())
+		}
+		pairs = append(pairs, lib...)
+		retrieval.SortPairs(pairs)
 	}
 	n := 1
 	fold := folds(ds)
@@ -212,6 +237,15 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		}
 	}
 	return set, nil
+}
+
+// lesson is what the set's corpus teaches, made once.
+func (s *LoadedSet) lesson(ps []corpus.Passage) retrieval.Lesson {
+	if s.lessonOf == nil {
+		l := retrieval.Teach(ps, s.teach)
+		s.lessonOf = &l
+	}
+	return *s.lessonOf
 }
 
 // TrainingPairs reads the judged questions of BEIR sets with the text of

@@ -59,7 +59,13 @@ type TrainOptions struct {
 }
 
 // Pair is a training example: a query and the text that answers it.
-type Pair struct{ Query, Text string }
+// Passage, when it names a passage being trained on (a pseudo-question
+// of the library, TeachPair), makes that passage the answer itself, so
+// that it is never set against its own question as another's in a batch.
+type Pair struct {
+	Query, Text string
+	Passage     string
+}
 
 func (o *TrainOptions) defaults() {
 	if o.Dim <= 0 {
@@ -160,8 +166,18 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 			byTitle[p.Title] = g
 		}
 	}
+	byID := make(map[string]int, len(passages))
+	for i, p := range passages {
+		byID[p.ID] = i
+	}
 	var sup []trainPair
 	for j, sp := range o.Supervised {
+		if i, ok := byID[sp.Passage]; ok && sp.Passage != "" {
+			if q := e.features(sp.Query, o.MaxFeat); len(q.ids) > 0 && len(docFeats[i].ids) > 0 {
+				sup = append(sup, trainPair{q, docFeats[i], i, docGroup[i]})
+			}
+			continue
+		}
 		q, d := e.features(sp.Query, o.MaxFeat), e.features(sp.Text, o.MaxFeat)
 		if len(q.ids) > 0 && len(d.ids) > 0 {
 			sup = append(sup, trainPair{q, d, -1 - j, supervisedGroup(sp.Text, byTitle)})
