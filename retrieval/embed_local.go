@@ -56,6 +56,16 @@ type TrainOptions struct {
 	GroupShare float64 // share of pairs trained in grouped batches, default 0.5; <0 none
 	Progress   func(epoch int, loss float64)
 	Supervised []Pair // extra question → passage pairs
+	// PairsName identifies what Supervised was made from, for LocalVectors
+	// to tell whether a kept model learned from the same; empty means the
+	// digest of the pairs themselves (PairsDigest).
+	PairsName string
+}
+
+// TrainEpochs is the number of epochs training with o runs.
+func TrainEpochs(o TrainOptions) int {
+	o.defaults()
+	return o.Epochs
 }
 
 // Pair is a training example: a query and the text that answers it.

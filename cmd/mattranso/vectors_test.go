@@ -48,11 +48,27 @@ func startServe(t *testing.T, data string) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
+				waitLearned(t, base, deadline)
 				return base
 			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("server not ready: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitLearned waits until search no longer says its vector side is still
+// learning: serve is ready on keywords before it has.
+func waitLearned(t *testing.T, base string, deadline time.Time) {
+	t.Helper()
+	for {
+		if b := search(t, base, "luật"); !strings.Contains(b.Degraded, "learning") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the vector side did not finish learning")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

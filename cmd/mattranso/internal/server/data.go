@@ -117,10 +117,12 @@ func (d *Data) Close() {
 
 // SetupVectors gives the hybrid search its vector side: an embedding
 // server when OPENAI_BASE_URL and EMBEDDING_MODEL are set, else the local
-// embedder trained on the library (and on the training pairs of
-// MATTRANSO_TRAIN_PAIRS); Qdrant when QDRANT_URL is set, else the
-// embedded store. A failure leaves search on keywords alone, with a
-// warning: the library still works.
+// embedder taught by the library (its text and, by default, its
+// pseudo-questions; MATTRANSO_TRAIN_PAIRS); Qdrant when QDRANT_URL is
+// set, else the embedded store. Then, with MATTRANSO_RERANKER=library,
+// the re-ranker the library teaches. Teaching logs how far it has come.
+// A failure leaves search on keywords alone, with a warning: the library
+// still works.
 func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	vc := cfg.Search
 	if mode, _ := retrieval.ParseMode(vc.Mode); mode == retrieval.ModeKeyword {
@@ -128,6 +130,7 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 	}
 	var emb retrieval.Embedder
 	var store retrieval.VectorStore
+	retrained := false
 	if vc.OpenAIBaseURL != "" && vc.EmbeddingModel != "" {
 		oe, err := retrieval.NewOpenAIEmbedder(retrieval.OpenAIEmbedderOptions{BaseURL: vc.OpenAIBaseURL, APIKey: vc.OpenAIKey, Model: vc.EmbeddingModel})
 		if err != nil {
@@ -149,7 +152,24 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		if err != nil {
 			return fmt.Errorf("MATTRANSO_TRAIN_PAIRS: %w", err)
 		}
-		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), retrieval.TrainOptions{Supervised: pairs})
+		opts := retrieval.TrainOptions{Supervised: pairs, PairsName: retrieval.PairsDigest(pairs)}
+		taught := 0
+		if vc.TeachLibrary {
+			ps, err := d.Index.Passages(ctx)
+			if err != nil {
+				return err
+			}
+			lib := retrieval.LibraryPairs(ps, retrieval.Teach(ps, retrieval.TeachOptions{}))
+			taught = len(lib)
+			opts.Supervised = append(opts.Supervised, lib...)
+			retrieval.SortPairs(opts.Supervised)
+			// The pseudo-questions change with every document; the model
+			// is retrained when the library changes materially (Retrain)
+			// or the way they are made does, not at every edit.
+			opts.PairsName += "+" + retrieval.TeachVersion
+		}
+		opts.Progress = teachingLog(log, "local embedder", start, retrieval.TrainEpochs(opts))
+		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), opts)
 		if err != nil {
 			return err
 		}
@@ -157,12 +177,13 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 			return nil // an empty library: nothing to learn from yet
 		}
 		if trained {
-			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "took", time.Since(start).Round(time.Millisecond))
+			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "library_questions", taught, "took", time.Since(start).Round(time.Millisecond))
 		}
+		retrained = trained
 		emb = local
 		if vc.QdrantURL == "" {
 			d.setVectors(emb, v)
-			return nil
+			return d.teachReranker(ctx, cfg, log, retrained)
 		}
 		v.Close()
 	}
@@ -189,5 +210,67 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		return err
 	}
 	d.setVectors(emb, store)
+	return d.teachReranker(ctx, cfg, log, retrained)
+}
+
+// teachReranker gives search the re-ranker the library teaches
+// (MATTRANSO_RERANKER=library): the one kept in the data directory, unless
+// the embedder was retrained or the recipe changed, else a new one taught
+// from the library's pseudo-questions and kept there with what it learned
+// from. Until then search ranks in fused order.
+func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, retrained bool) error {
+	if spec := cfg.Search.Reranker; spec != "" && spec != "library" {
+		return nil
+	}
+	if mode, _ := retrieval.ParseMode(cfg.Search.Mode); mode != retrieval.ModeHybrid {
+		return nil
+	}
+	path := filepath.Join(cfg.DataDir, "index", "local", "reranker.json")
+	want := "library " + retrieval.TeachVersion
+	if r, err := retrieval.ReadReranker(path); err == nil && !retrained && len(r.TrainedOn) == 1 && r.TrainedOn[0].Name == want {
+		d.Search.SetReranker(r)
+		return nil
+	}
+	start := time.Now()
+	ps, err := d.Index.Passages(ctx)
+	if err != nil || len(ps) < 2 {
+		return err
+	}
+	l := retrieval.Teach(ps, retrieval.TeachOptions{})
+	r, err := retrieval.TeachReranker(ctx, d.Search, ps, l, func(what string, done, total int, took time.Duration) {
+		log.Info("teaching the re-ranker", "questions", fmt.Sprintf("%d/%d", done, total), "took", took.Round(time.Second), "left", left(took, done, total))
+	})
+	if err != nil {
+		return fmt.Errorf("re-ranker: %w", err)
+	}
+	b, err := r.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("re-ranker: %w", err)
+	}
+	d.Search.SetReranker(r)
+	log.Info("re-ranker taught by the library", "lesson", l.Name(), "questions", r.TrainedOn[0].Queries, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// teachingLog logs each epoch of the embedder's training: how far, the
+// loss, how long it has taken and about how long is left.
+func teachingLog(log *slog.Logger, what string, start time.Time, epochs int) func(int, float64) {
+	return func(epoch int, loss float64) {
+		took := time.Since(start)
+		log.Info("teaching the "+what, "epoch", fmt.Sprintf("%d/%d", epoch, epochs), "loss", fmt.Sprintf("%.3f", loss), "took", took.Round(time.Second), "left", left(took, epoch, epochs))
+	}
+}
+
+// left estimates the time left when done of total steps took took.
+func left(took time.Duration, done, total int) time.Duration {
+	if done <= 0 {
+		return 0
+	}
+	return (took / time.Duration(done) * time.Duration(total-done)).Round(time.Second)
 }
