@@ -66,6 +66,11 @@ type TeachOptions struct {
 	StripShare float64
 	// PerPassage caps the pseudo-questions of one passage (default 4).
 	PerPassage int
+	// LawShare is the share of a law's questions that name the law, as
+	// citizens' questions often do ("Theo Bộ luật Dân sự 2015, …"), so
+	// that the re-ranker learns what a named law and its year say
+	// (default 0.3; <0 none).
+	LawShare float64
 	// Max caps the lesson; beyond it a seeded sample is kept (0: all).
 	Max int
 	// Thesaurus words paraphrases; nil uses the one search uses.
@@ -84,6 +89,12 @@ func (o *TeachOptions) defaults() {
 	}
 	if o.PerPassage <= 0 {
 		o.PerPassage = 4
+	}
+	if o.LawShare == 0 {
+		o.LawShare = 0.3
+	}
+	if o.LawShare < 0 {
+		o.LawShare = 0
 	}
 	if o.Thesaurus == nil {
 		o.Thesaurus = DefaultThesaurus()
@@ -120,6 +131,18 @@ func Teach(ps []corpus.Passage, o TeachOptions) Lesson {
 			qs = procedureQuestions(p)
 		} else {
 			qs = lawQuestions(p, o, rng)
+			if title := strings.TrimSpace(p.Title); title != "" {
+				for i := range qs {
+					if rng.Float64() >= o.LawShare {
+						continue
+					}
+					if qs[i].Source == TeachHeading {
+						qs[i].Query = title + " quy định như thế nào về " + lowerFirst(qs[i].Query)
+					} else {
+						qs[i].Query = "Theo " + title + ", " + lowerFirst(qs[i].Query)
+					}
+				}
+			}
 		}
 		// Paraphrases are made before the cap, so that a passage whose
 		// wording the thesaurus knows keeps one in everyday words.

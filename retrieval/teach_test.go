@@ -38,7 +38,7 @@ func teachPassages() []corpus.Passage {
 
 func TestTeachMakesEachKindOfQuestion(t *testing.T) {
 	ps := teachPassages()
-	l := Teach(ps, TeachOptions{PerPassage: 20, StripShare: 1})
+	l := Teach(ps, TeachOptions{PerPassage: 20, StripShare: 1, LawShare: -1})
 	got := map[string][]string{}
 	for _, p := range l.Pairs {
 		got[p.Source] = append(got[p.Source], p.Query)
