@@ -103,7 +103,7 @@ func (s *LoadedSet) setReranker(ctx context.Context, choice string, log func(str
 		if err != nil {
 			return err
 		}
-		r, err := retrieval.TeachReranker(ctx, s.hybrids.hs[0], ps, s.lesson(ps), teachLog(log))
+		r, err := retrieval.TeachReranker(ctx, s.hybrids.hs[0], ps, s.lesson(ps), s.teachQuestions, teachLog(log))
 		if err != nil {
 			return err
 		}
@@ -350,7 +350,7 @@ func (s *LoadedSet) teachElsewhere(ctx context.Context, log func(string, ...any)
 	if err != nil {
 		return err
 	}
-	r, err := retrieval.TeachReranker(ctx, other.hybrids.hs[0], ps, other.lesson(ps), teachLog(log))
+	r, err := retrieval.TeachReranker(ctx, other.hybrids.hs[0], ps, other.lesson(ps), s.teachQuestions, teachLog(log))
 	if err != nil {
 		return err
 	}

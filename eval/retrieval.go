@@ -46,6 +46,9 @@ type RetrievalOptions struct {
 	// TeachFrom, when set, is another BEIR set whose corpus teaches the
 	// library re-ranker: the cross-corpus check.
 	TeachFrom string
+	// TeachQuestions is how many pseudo-questions teach the library
+	// re-ranker (0: retrieval.RerankLessons).
+	TeachQuestions int
 	// Reranker chooses the re-ranking model in hybrid mode: RerankLibrary
 	// (the default), RerankCompetition, RerankCompetitionAsIs,
 	// RerankCross, RerankNone or the path of a model file.
@@ -85,11 +88,12 @@ type LoadedSet struct {
 	cleanup  func()
 	// Reranking says which re-ranker orders the hybrid results: "none",
 	// "shipped", cross-fitted, or a model file.
-	Reranking string
-	hybrids   *foldSearch // in vector and hybrid modes: one hybrid search, or one per fold
-	teach     retrieval.TeachOptions
-	teachFrom string
-	lessonOf  *retrieval.Lesson
+	Reranking      string
+	hybrids        *foldSearch // in vector and hybrid modes: one hybrid search, or one per fold
+	teach          retrieval.TeachOptions
+	teachFrom      string
+	teachQuestions int
+	lessonOf       *retrieval.Lesson
 	// questionOnly: the re-ranker learns from questions searched without
 	// their options, as they will be asked.
 	questionOnly bool
@@ -138,7 +142,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		cleanup = func() { os.RemoveAll(wd) }
 	}
 	docs, ids := setDocuments(ds)
-	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup, questionOnly: o.QuestionOnly, teach: o.Teach, teachFrom: o.TeachFrom}
+	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup, questionOnly: o.QuestionOnly, teach: o.Teach, teachFrom: o.TeachFrom, teachQuestions: o.TeachQuestions}
 	for _, d := range docs {
 		set.Docs[d.ID] = d
 	}

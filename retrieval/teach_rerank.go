@@ -20,13 +20,16 @@ const RerankLessons = 1500
 type TeachProgress func(what string, done, total int, took time.Duration)
 
 // TeachReranker trains a re-ranker on the lesson's pseudo-questions
-// (at most RerankLessons, a seeded sample): each is searched with h, as a
+// (at most n, a seeded sample; 0 means RerankLessons): each is searched with h, as a
 // citizen's question would be, and its candidates are labelled by whether
 // they belong to the article the question was made from. The keyword and
 // vector sides' other candidates are its hard negatives. The model records
 // the lesson it learned from (TrainedOn: its name, questions and the
 // library's digest).
-func TeachReranker(ctx context.Context, h *Hybrid, ps []corpus.Passage, l Lesson, progress TeachProgress) (*Reranker, error) {
+func TeachReranker(ctx context.Context, h *Hybrid, ps []corpus.Passage, l Lesson, n int, progress TeachProgress) (*Reranker, error) {
+	if n <= 0 {
+		n = RerankLessons
+	}
 	byID := make(map[string]*corpus.Passage, len(ps))
 	for i := range ps {
 		byID[ps[i].ID] = &ps[i]
@@ -37,10 +40,10 @@ func TeachReranker(ctx context.Context, h *Hybrid, ps []corpus.Passage, l Lesson
 			pairs = append(pairs, t)
 		}
 	}
-	if len(pairs) > RerankLessons {
+	if len(pairs) > n {
 		rng := rand.New(rand.NewPCG(3, 0x7465616368))
 		rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
-		pairs = pairs[:RerankLessons]
+		pairs = pairs[:n]
 	}
 	start := time.Now()
 	var groups []TrainingGroup

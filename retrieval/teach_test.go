@@ -142,7 +142,7 @@ func TestTeachReranker(t *testing.T) {
 	}
 	l := Teach(ps, TeachOptions{})
 	var steps int
-	r, err := TeachReranker(ctx, h, ps, l, func(what string, done, total int, _ time.Duration) { steps = done })
+	r, err := TeachReranker(ctx, h, ps, l, 0, func(what string, done, total int, _ time.Duration) { steps = done })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestTeachReranker(t *testing.T) {
 	if _, err := ParseReranker(b); err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := TeachReranker(ctx, h, ps, l, nil)
+	r2, _ := TeachReranker(ctx, h, ps, l, 0, nil)
 	if !reflect.DeepEqual(r, r2) {
 		t.Error("teaching twice gave two models")
 	}

@@ -58,6 +58,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	pairs := fs.String("train-pairs", "library", trainPairsUsage)
 	competition := fs.Bool("competition", false, `the competition-trained pipeline, for research and evaluation: --train-pairs competition --reranker competition`)
 	teachFrom := fs.String("teach-from", "", "cross-corpus check: the library re-ranker is taught by this BEIR set's corpus instead of --dataset's")
+	teachQuestions := fs.Int("teach-questions", 0, "pseudo-questions that teach the library re-ranker (default 1500)")
 	strip := fs.Float64("teach-strip", 0, "share of clause openings whose heading words are taken out of the pseudo-questions (default 0.5; negative: none)")
 	ownFolds := fs.Bool("own-folds", false, ownFoldsUsage)
 	verbose := fs.Bool("v", false, "print every question whose judged article is not ranked first on stderr, with its place in the first 50 and the first three ranked")
@@ -72,7 +73,7 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	from, library := pairSets(*pairs, *dataset)
 	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *stripDiacritics, QuestionOnly: *questionOnly, PairsFrom: from, Library: library,
-		Reranker: *reranker, OwnFolds: *ownFolds, TeachFrom: *teachFrom, Teach: retrieval.TeachOptions{StripShare: *strip}}
+		Reranker: *reranker, OwnFolds: *ownFolds, TeachFrom: *teachFrom, TeachQuestions: *teachQuestions, Teach: retrieval.TeachOptions{StripShare: *strip}}
 	if *verbose && *ablation {
 		return exitError{2, errors.New("eval retrieval: -v lists the questions of one run; leave out --ablation")}
 	}

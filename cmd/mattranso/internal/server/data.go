@@ -182,8 +182,7 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		retrained = trained
 		emb = local
 		if vc.QdrantURL == "" {
-			d.setVectors(emb, v)
-			return d.teachReranker(ctx, cfg, log, retrained)
+			return d.joinVectors(ctx, cfg, log, emb, v, retrained)
 		}
 		v.Close()
 	}
@@ -209,53 +208,74 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		store.Close()
 		return err
 	}
-	d.setVectors(emb, store)
-	return d.teachReranker(ctx, cfg, log, retrained)
+	return d.joinVectors(ctx, cfg, log, emb, store, retrained)
 }
 
-// teachReranker gives search the re-ranker the library teaches
-// (MATTRANSO_RERANKER=library): the one kept in the data directory, unless
-// the embedder was retrained or the recipe changed, else a new one taught
-// from the library's pseudo-questions and kept there with what it learned
-// from. Until then search ranks in fused order.
-func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, retrained bool) error {
+// joinVectors gives search its vector side and, with
+// MATTRANSO_RERANKER=library, the re-ranker the library teaches on it,
+// both at once: searches go on from keywords alone until then. A re-ranker
+// that cannot be taught leaves the fused order, with a warning.
+func (d *Data) joinVectors(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore, retrained bool) error {
+	r, err := d.teachReranker(ctx, cfg, log, emb, v, retrained)
+	if err != nil {
+		if ctx.Err() != nil {
+			v.Close()
+			return err
+		}
+		log.Warn("the library's re-ranker could not be taught; ranking in fused order", "err", err)
+	}
+	d.setVectors(emb, v)
+	if r != nil {
+		d.Search.SetReranker(r)
+	}
+	return nil
+}
+
+// teachReranker returns the re-ranker the library teaches
+// (MATTRANSO_RERANKER=library; nil for any other): the one kept in the
+// data directory, unless the embedder was retrained or the recipe
+// changed, else a new one taught from the library's pseudo-questions
+// searched with the vector side given, and kept there with what it
+// learned from.
+func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore, retrained bool) (*retrieval.Reranker, error) {
 	if spec := cfg.Search.Reranker; spec != "" && spec != "library" {
-		return nil
+		return nil, nil
 	}
 	if mode, _ := retrieval.ParseMode(cfg.Search.Mode); mode != retrieval.ModeHybrid {
-		return nil
+		return nil, nil
 	}
 	path := filepath.Join(cfg.DataDir, "index", "local", "reranker.json")
 	want := "library " + retrieval.TeachVersion
 	if r, err := retrieval.ReadReranker(path); err == nil && !retrained && len(r.TrainedOn) == 1 && r.TrainedOn[0].Name == want {
-		d.Search.SetReranker(r)
-		return nil
+		return r, nil
 	}
 	start := time.Now()
 	ps, err := d.Index.Passages(ctx)
 	if err != nil || len(ps) < 2 {
-		return err
+		return nil, err
 	}
 	l := retrieval.Teach(ps, retrieval.TeachOptions{})
-	r, err := retrieval.TeachReranker(ctx, d.Search, ps, l, func(what string, done, total int, took time.Duration) {
+	// Taught on a search of its own, so that citizens' searches keep to
+	// keywords, as the notice says, until both sides are there.
+	h := &retrieval.Hybrid{Keyword: d.Index, Embedder: emb, Vectors: v, Timeout: d.Search.Timeout, Logger: log}
+	r, err := retrieval.TeachReranker(ctx, h, ps, l, 0, func(what string, done, total int, took time.Duration) {
 		log.Info("teaching the re-ranker", "questions", fmt.Sprintf("%d/%d", done, total), "took", took.Round(time.Second), "left", left(took, done, total))
 	})
 	if err != nil {
-		return fmt.Errorf("re-ranker: %w", err)
+		return nil, fmt.Errorf("re-ranker: %w", err)
 	}
 	b, err := r.Marshal()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("re-ranker: %w", err)
+		return nil, fmt.Errorf("re-ranker: %w", err)
 	}
-	d.Search.SetReranker(r)
 	log.Info("re-ranker taught by the library", "lesson", l.Name(), "questions", r.TrainedOn[0].Queries, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return r, nil
 }
 
 // teachingLog logs each epoch of the embedder's training: how far, the
