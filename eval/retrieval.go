@@ -184,6 +184,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		set.Close()
 		return nil, err
 	}
+	sentences := 0
 	if o.Library {
 		ps, err := idx.Passages(ctx)
 		if err != nil {
@@ -196,6 +197,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		}
 		pairs = append(pairs, lib...)
 		retrieval.SortPairs(pairs)
+		sentences = retrieval.LibrarySentences
 	}
 	n := 1
 	fold := folds(ds)
@@ -208,7 +210,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 	}
 	var hs []*retrieval.Hybrid
 	for f := range n {
-		train := retrieval.TrainOptions{Supervised: pairs}
+		train := retrieval.TrainOptions{Supervised: pairs, Sentences: sentences}
 		dir := filepath.Join(workDir, "vectors")
 		if n > 1 {
 			train.Supervised = append(ownPairs(ds, fold, f), pairs...)

@@ -53,6 +53,7 @@ type TrainOptions struct {
 	MaxFeat    int     // features kept per text (highest weight first), default 256
 	Seed       uint64  // default 1
 	Group      int     // same-document pairs per run in a grouped batch, default 8; <0 groups none
+	Sentences  int     // sentences of each passage drawn each epoch, default 2
 	GroupShare float64 // share of pairs trained in grouped batches, default 0.5; <0 none
 	Progress   func(epoch int, loss float64)
 	Supervised []Pair // extra question → passage pairs
@@ -107,6 +108,9 @@ func (o *TrainOptions) defaults() {
 	}
 	if o.Group == 0 {
 		o.Group = 8
+	}
+	if o.Sentences <= 0 {
+		o.Sentences = 2
 	}
 	if o.GroupShare == 0 {
 		o.GroupShare = 0.5
@@ -238,7 +242,7 @@ type examples struct {
 }
 
 // samplePairs draws one epoch of training pairs: each passage's heading,
-// and two of its sentences — usually taken out of the passage (inverse
+// and o.Sentences of its sentences — usually taken out of the passage (inverse
 // cloze), so that the model learns what surrounds a sentence rather than
 // to match it word for word.
 func (e *LocalEmbedder) samplePairs(ex examples, o TrainOptions, rng *rand.Rand) []trainPair {
@@ -251,7 +255,7 @@ func (e *LocalEmbedder) samplePairs(ex examples, o TrainOptions, rng *rand.Rand)
 		if len(ss) == 0 {
 			continue
 		}
-		for k := 0; k < 2; k++ {
+		for k := 0; k < o.Sentences; k++ {
 			s := ss[rng.IntN(len(ss))]
 			d := ex.docFeats[i]
 			if len(ss) > 1 && rng.Float32() < 0.9 {

@@ -336,10 +336,15 @@ func lowerFirst(s string) string {
 var embedderSources = map[string]bool{TeachStripped: true, TeachDefinition: true, TeachProcedure: true, TeachParaphrase: true}
 
 // EmbedderShare caps the embedder's pseudo-questions at this share of the
-// passages, so that teaching takes no longer than it did with the judged
-// questions of the competition sets (about a third of the passages of
-// the shipped corpus).
-const EmbedderShare = 0.5
+// passages: with LibrarySentences, an epoch then holds no more pairs than
+// with two sentences a passage and no pseudo-question, so that teaching
+// takes no longer than it did with the competition sets' judged questions.
+const EmbedderShare = 1.0
+
+// LibrarySentences is TrainOptions.Sentences when the library's
+// pseudo-questions teach the embedder: they stand in for one of the
+// two sentences each passage gives an epoch.
+const LibrarySentences = 1
 
 // LibraryPairs are the pairs the library teaches the local embedder: the
 // lesson's pseudo-questions of embedderSources, at most EmbedderShare of

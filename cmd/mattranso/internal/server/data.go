@@ -162,6 +162,7 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 			lib := retrieval.LibraryPairs(ps, retrieval.Teach(ps, retrieval.TeachOptions{}))
 			taught = len(lib)
 			opts.Supervised = append(opts.Supervised, lib...)
+			opts.Sentences = retrieval.LibrarySentences
 			retrieval.SortPairs(opts.Supervised)
 			// The pseudo-questions change with every document; the model
 			// is retrained when the library changes materially (Retrain)
