@@ -185,3 +185,22 @@ func TestHybridSaysItIsLearning(t *testing.T) {
 		t.Errorf("keyword mode: %q", res.Degraded)
 	}
 }
+
+// Everyday puts the law's wording back in a citizen's words, whole
+// phrases only, and never a single word inside a name.
+func TestThesaurusEveryday(t *testing.T) {
+	th, err := ParseThesaurus("test", "sổ đỏ\tgiấy chứng nhận quyền sử dụng đất\ncon trai\tnam\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"Cấp giấy chứng nhận quyền sử dụng đất lần đầu": "Cấp sổ đỏ lần đầu",
+		"Công dân Việt Nam có quyền":                    "Công dân Việt Nam có quyền",
+		"giấy chứng nhận quyền sử dụng đấtx":            "giấy chứng nhận quyền sử dụng đấtx",
+		"không có gì": "không có gì",
+	} {
+		if got := th.Everyday(in); got != want {
+			t.Errorf("Everyday(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
