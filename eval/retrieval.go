@@ -221,7 +221,11 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 			if n > 1 {
 				o.Log("embedder of fold %d/%d: %d question/article pairs", f+1, n, len(train.Supervised))
 			}
-			train.Progress = func(epoch int, loss float64) { o.Log("embedder epoch %d: loss %.3f", epoch, loss) }
+			train.Progress = func(epoch int, loss float64) {
+				if epoch > 0 {
+					o.Log("embedder epoch %d: loss %.3f", epoch, loss)
+				}
+			}
 		}
 		v, emb, err := retrieval.BuildVectors(ctx, idx, dir, train)
 		if err != nil {

@@ -55,7 +55,7 @@ type TrainOptions struct {
 	Group      int     // same-document pairs per run in a grouped batch, default 8; <0 groups none
 	Sentences  int     // sentences of each passage drawn each epoch, default 2
 	GroupShare float64 // share of pairs trained in grouped batches, default 0.5; <0 none
-	Progress   func(epoch int, loss float64)
+	Progress   func(epoch int, loss float64) // after each epoch, and with epoch 0 (loss NaN) when training starts
 	Supervised []Pair // extra question → passage pairs
 	// PairsName identifies what Supervised was made from, for LocalVectors
 	// to tell whether a kept model learned from the same; empty means the
@@ -199,6 +199,9 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 	}
 	ex := examples{docs: docs, docFeats: docFeats, sents: sents, heads: heads, group: docGroup, supervised: sup}
 	tr := trainer{e: e, o: o, accum: make([]float32, len(e.idf))}
+	if o.Progress != nil {
+		o.Progress(0, math.NaN()) // training starts
+	}
 	for epoch := 0; epoch < o.Epochs; epoch++ {
 		pairs := e.samplePairs(ex, o, rng)
 		var loss float64

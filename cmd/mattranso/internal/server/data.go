@@ -169,7 +169,7 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 			// or the way they are made does, not at every edit.
 			opts.PairsName += "+" + retrieval.TeachVersion
 		}
-		opts.Progress = teachingLog(log, "local embedder", start, retrieval.TrainEpochs(opts))
+		opts.Progress = teachingLog(log, start, retrieval.TrainEpochs(opts), len(opts.Supervised))
 		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), opts)
 		if err != nil {
 			return err
@@ -279,12 +279,16 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 	return r, nil
 }
 
-// teachingLog logs each epoch of the embedder's training: how far, the
-// loss, how long it has taken and about how long is left.
-func teachingLog(log *slog.Logger, what string, start time.Time, epochs int) func(int, float64) {
+// teachingLog logs the start of the embedder's training and each epoch:
+// how far, the loss, how long it has taken and about how long is left.
+func teachingLog(log *slog.Logger, start time.Time, epochs, pairs int) func(int, float64) {
 	return func(epoch int, loss float64) {
 		took := time.Since(start)
-		log.Info("teaching the "+what, "epoch", fmt.Sprintf("%d/%d", epoch, epochs), "loss", fmt.Sprintf("%.3f", loss), "took", took.Round(time.Second), "left", left(took, epoch, epochs))
+		if epoch == 0 {
+			log.Info("teaching the local embedder: searches use keywords until it has learned", "epochs", epochs, "question_pairs", pairs, "took", took.Round(time.Second))
+			return
+		}
+		log.Info("teaching the local embedder", "epoch", fmt.Sprintf("%d/%d", epoch, epochs), "loss", fmt.Sprintf("%.3f", loss), "took", took.Round(time.Second), "left", left(took, epoch, epochs))
 	}
 }
 
