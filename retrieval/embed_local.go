@@ -43,20 +43,20 @@ const LocalEmbedderVersion = "bow-2"
 // TrainOptions configure LocalEmbedder training. Zero values take the
 // defaults.
 type TrainOptions struct {
-	Dim        int     // default 128
-	Epochs     int     // default 8
-	Batch      int     // default 128
-	Rate       float64 // Adagrad learning rate, default 0.2
-	Temp       float64 // softmax temperature, default 0.05
-	MinDF      int     // a feature must occur in this many passages, default 2
-	MaxVocab   int     // default 150000
-	MaxFeat    int     // features kept per text (highest weight first), default 256
-	Seed       uint64  // default 1
-	Group      int     // same-document pairs per run in a grouped batch, default 8; <0 groups none
-	Sentences  int     // sentences of each passage drawn each epoch, default 2
-	GroupShare float64 // share of pairs trained in grouped batches, default 0.5; <0 none
+	Dim        int                           // default 128
+	Epochs     int                           // default 8
+	Batch      int                           // default 128
+	Rate       float64                       // Adagrad learning rate, default 0.2
+	Temp       float64                       // softmax temperature, default 0.05
+	MinDF      int                           // a feature must occur in this many passages, default 2
+	MaxVocab   int                           // default 150000
+	MaxFeat    int                           // features kept per text (highest weight first), default 256
+	Seed       uint64                        // default 1
+	Group      int                           // same-document pairs per run in a grouped batch, default 8; <0 groups none
+	Sentences  int                           // sentences of each passage drawn each epoch, default 2
+	GroupShare float64                       // share of pairs trained in grouped batches, default 0.5; <0 none
 	Progress   func(epoch int, loss float64) // after each epoch, and with epoch 0 (loss NaN) when training starts
-	Supervised []Pair // extra question → passage pairs
+	Supervised []Pair                        // extra question → passage pairs
 	// PairsName identifies what Supervised was made from, for LocalVectors
 	// to tell whether a kept model learned from the same; empty means the
 	// digest of the pairs themselves (PairsDigest).
