@@ -204,3 +204,20 @@ func TestThesaurusEveryday(t *testing.T) {
 		}
 	}
 }
+
+// Training says when it starts (epoch 0) and after each epoch, which
+// serve logs with the time left; the library's pairs train with one
+// sentence a passage.
+func TestTrainingReportsProgress(t *testing.T) {
+	ps := teachPassages()
+	var epochs []int
+	o := TrainOptions{Dim: 8, Epochs: 3, Batch: 4, MinDF: 1, Sentences: LibrarySentences,
+		Supervised: LibraryPairs(ps, Teach(ps, TeachOptions{})),
+		Progress:   func(e int, _ float64) { epochs = append(epochs, e) }}
+	if _, err := TrainLocalEmbedder(context.Background(), ps, o); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(epochs, []int{0, 1, 2, 3}) || TrainEpochs(o) != 3 || TrainEpochs(TrainOptions{}) != 8 {
+		t.Errorf("progress at epochs %v", epochs)
+	}
+}
