@@ -131,8 +131,8 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 
 // prepare imports the administrative units (cfg.Units), rebuilds a fresh
 // index from the store and ingests the configured sources, then marks the
-// server ready. Search answers meanwhile from what
-// is already there.
+// server ready and gives search its vector side, which may first have to
+// learn. Search answers meanwhile from what is already there.
 func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, state *readiness) {
 	// The unit tree first: a few seconds, and the unit pages are filled
 	// while the library is still being ingested. A bad file is logged and
@@ -161,9 +161,6 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 			return
 		}
 	}
-	if err := lib.SetupVectors(ctx, cfg, log); err != nil {
-		log.Warn("vector search unavailable, searching by keywords only", "err", err)
-	}
 	// Searches rank from the index's memory snapshot, which also holds the
 	// glossary of defined terms; build it before saying ready rather than
 	// at the first search.
@@ -172,7 +169,15 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 	if err := lib.Index.WaitMemory(warm); err != nil {
 		log.Warn("the keyword index's memory snapshot is not ready; searching from disk meanwhile", "err", err)
 	}
+	// Ready on keywords: the vector side (and the re-ranker) may have to
+	// learn from the library first, a minute or more; searches say so
+	// meanwhile and it joins them when it has learned.
+	lib.Search.SetLearning("vector search still learning from the library")
 	state.set("")
+	if err := lib.SetupVectors(ctx, cfg, log); err != nil {
+		log.Warn("vector search unavailable, searching by keywords only", "err", err)
+	}
+	lib.Search.SetLearning("")
 }
 
 type readiness struct {
