@@ -92,13 +92,26 @@ func nameMatch(qset map[string]bool, nw []string) (share float64, held int) {
 	return float64(held) / float64(len(nw)), held
 }
 
+// procedureActs are folded words of what a procedure does ("đăng ký",
+// "cấp lại", "thay đổi"), which many names share: they say which
+// procedure only with the words of what it is done to.
+var procedureActs = setOf("dang", "ky", "cap", "lai", "doi", "thay", "xin", "lam")
+
 // namesProcedure reports whether a question names a procedure: it holds
-// at least two words and half of the procedure's name. fit ranks the
-// procedures it names: the harmonic mean of that share and the share of
-// the question's own words the name holds.
+// half of the procedure's name, two words at least besides what the
+// procedure does ("đăng ký thường trú" is not named by "đăng ký xe").
+// fit ranks the procedures it names: the harmonic mean of that share and
+// the share of the question's own words the name holds.
 func namesProcedure(qw []string, qset map[string]bool, title string) (fit float64, ok bool) {
-	share, held := nameMatch(qset, procedureName(title))
-	if held < 2 || share < 0.5 {
+	name := procedureName(title)
+	share, held := nameMatch(qset, name)
+	object := 0
+	for _, w := range name {
+		if qset[w] && !procedureActs[w] {
+			object++
+		}
+	}
+	if object < 2 || share < 0.5 {
 		return 0, false
 	}
 	content := 0
