@@ -104,14 +104,25 @@ func sectionQuote(text, name string, n int) string {
 	return openingOf(text[start:end], n)
 }
 
-// procedureAnswer answers from the first hit when the question asks for
-// a procedure and that hit is one it names; ok is false otherwise.
+// procedureAnswer answers from the first procedure of the hits that the
+// question names, when it asks for a procedure; ok is false otherwise.
+// A hybrid search puts that procedure first; searched by keywords alone
+// (the vector side down) it may come after the law's articles.
 func procedureAnswer(question, query string, hits []retrieval.Hit) (Answer, bool) {
-	if len(hits) == 0 || hits[0].Kind != corpus.KindProcedure ||
-		!retrieval.AsksProcedure(question) || !retrieval.NamesProcedure(question, hits[0].Title) {
+	if !retrieval.AsksProcedure(question) {
 		return Answer{}, false
 	}
-	h := hits[0]
+	at := -1
+	for i, h := range hits {
+		if h.Kind == corpus.KindProcedure && retrieval.NamesProcedure(question, h.Title) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return Answer{}, false
+	}
+	h := hits[at]
 	names := map[string]string{}
 	for _, s := range corpus.ProcedureSections(&corpus.Procedure{}) {
 		names[s.Anchor] = s.Name
