@@ -193,9 +193,10 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 		return res, nil
 	}
 	hits, n := h.rankPage(q, r, c, rest)
-	if uint64(n) > res.Total {
-		res.Total = uint64(n)
-	}
+	// The total is the keyword side's count of the passages near the best
+	// (the vector side has neighbours for any text, and counts nothing),
+	// and at least what this page reaches and the looked-up passages.
+	res.Total = min(max(res.Total, uint64(q.Offset+len(hits)), uint64(len(c.Lookups))), uint64(n))
 	res.Hits = hits
 	res.Lookups = max(0, min(len(c.Lookups)-q.Offset, len(res.Hits)))
 	addSnippets(h.Keyword.current(), res.Hits, q.analysed)
@@ -293,7 +294,7 @@ func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
 func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedder, vs VectorStore, features bool) (Candidates, restHits, Result, error) {
 	want := q.Offset + q.Limit
 	kq := q
-	kq.Offset, kq.Limit, kq.noSnippets = 0, h.depth(want), true
+	kq.Offset, kq.Limit, kq.noSnippets, kq.fusing = 0, h.depth(want), true, true
 	kw, err := h.Keyword.Search(ctx, kq)
 	if err != nil {
 		return Candidates{}, restHits{}, Result{}, err

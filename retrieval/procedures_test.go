@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -136,5 +137,37 @@ func TestSearchRanksProcedureFamilies(t *testing.T) {
 	res, _ = h.Search(ctx, Query{Text: "Đăng ký thường trú cần giấy tờ gì?", Limit: 5})
 	if len(res.Hits) == 0 || res.Hits[0].DocID != "1.004194" {
 		t.Errorf("residence papers: %v", passageIDs(res))
+	}
+}
+
+// Honest counts: a query whose common words ("thủ tục", "đăng ký") are
+// in many passages counts those that answer it about as well as the
+// best, not every passage holding one of its words; in both modes, and
+// never fewer than a page shows.
+func TestHonestTotal(t *testing.T) {
+	h, _ := openHybrid(t)
+	ctx := context.Background()
+	var filler []*corpus.Document
+	for i := range 30 {
+		id := fmt.Sprintf("9.%06d", i)
+		filler = append(filler, &corpus.Document{ID: id, Kind: corpus.KindProcedure, Number: id,
+			Title:     fmt.Sprintf("Thủ tục cấp phép hoạt động số %d", i),
+			Procedure: &corpus.Procedure{Code: id, Field: "Hoạt động", Steps: "Tổ chức nộp hồ sơ đăng ký tại Sở."}})
+	}
+	if err := h.Index(ctx, filler...); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []Mode{ModeHybrid, ModeKeyword} {
+		h.Mode = mode
+		res, err := h.Search(ctx, Query{Text: "thu tuc dang ky khai sinh", Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Hits) == 0 || res.Hits[0].DocID != "1.001193" {
+			t.Fatalf("%s: %v", mode, passageIDs(res))
+		}
+		if res.Total < uint64(len(res.Hits)) || res.Total > 10 {
+			t.Errorf("%s: total %d for %d hits: want the few near the best, not the %d passages holding a word", mode, res.Total, len(res.Hits), len(filler))
+		}
 	}
 }
