@@ -1,6 +1,8 @@
 package assistant
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
@@ -108,7 +110,7 @@ func sectionQuote(text, name string, n int) string {
 // question names, when it asks for a procedure; ok is false otherwise.
 // A hybrid search puts that procedure first; searched by keywords alone
 // (the vector side down) it may come after the law's articles.
-func procedureAnswer(question, query string, hits []retrieval.Hit) (Answer, bool) {
+func procedureAnswer(ctx context.Context, docs Documents, question, query string, hits []retrieval.Hit) (Answer, bool) {
 	if !retrieval.AsksProcedure(question) {
 		return Answer{}, false
 	}
@@ -145,5 +147,88 @@ func procedureAnswer(question, query string, hits []retrieval.Hit) (Answer, bool
 	}
 	ans.Supported = true
 	ans.Text = composeClauses(ans.Citations)
+	if p := procedureOf(ctx, docs, h.DocID); p != nil {
+		ans.Text = composeProcedure(ans.Citations, p)
+	}
 	return ans, true
+}
+
+// procedureOf returns the stored procedure of id, with the rows parsed
+// from the portal's flattened tables; nil without a store or rows.
+func procedureOf(ctx context.Context, docs Documents, id string) *corpus.Procedure {
+	if docs == nil {
+		return nil
+	}
+	d, err := docs.Get(ctx, id)
+	if err != nil || d == nil {
+		return nil
+	}
+	return d.Procedure
+}
+
+// procedureRows is how many rows of a table an answer lists, and
+// procedureRowLen how many characters of a paper's name; the link shows
+// the rest.
+const (
+	procedureRows   = 12
+	procedureRowLen = 240
+)
+
+// rowsOf renders the parsed rows of a procedure's section, one a line
+// ("– Tờ khai đăng ký kết hôn: 1 bản chính"); empty when the section has
+// no rows, and the quote is shown instead.
+func rowsOf(anchor string, p *corpus.Procedure) []string {
+	var rows []string
+	switch anchor {
+	case "thanh-phan-ho-so":
+		for _, r := range p.Papers {
+			if r.IsNote() || strings.TrimSpace(r.Name) == "" {
+				continue
+			}
+			name := strings.TrimRight(strings.TrimSpace(r.Name), ".;:, ")
+			if short := openingOf(name, procedureRowLen); short != name {
+				name = short + "…"
+			}
+			row := "– " + name + ": " + r.Quantity()
+			if r.Form != "" {
+				row += " (mẫu: " + strings.TrimSpace(r.Form) + ")"
+			}
+			rows = append(rows, row)
+		}
+	case "cach-thuc", "phi-le-phi":
+		for _, c := range p.Channels {
+			var parts []string
+			for _, x := range []string{c.Time, c.Fee} {
+				if x = strings.TrimSpace(x); x != "" {
+					parts = append(parts, x)
+				}
+			}
+			if len(parts) > 0 {
+				rows = append(rows, "– "+c.Channel+": "+strings.Join(parts, "; "))
+			}
+		}
+	}
+	if len(rows) > procedureRows {
+		rows = append(rows[:procedureRows], fmt.Sprintf("– và %d dòng khác (xem thủ tục)", len(rows)-procedureRows))
+	}
+	return rows
+}
+
+// composeProcedure writes a procedure answer: for each section asked, its
+// rows as the library's procedure page shows them when they were parsed,
+// else its quote.
+func composeProcedure(cs []Citation, p *corpus.Procedure) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		rows := rowsOf(c.Anchor, p)
+		if len(rows) == 0 {
+			fmt.Fprintf(&b, "Theo %s — %s: “%s” [%d]", c.Title, c.Label, strings.TrimSpace(strings.TrimPrefix(c.Quote, c.Label+": ")), c.N)
+			continue
+		}
+		fmt.Fprintf(&b, "Theo %s — %s [%d]:\n%s", c.Title, c.Label, c.N, strings.Join(rows, "\n"))
+	}
+	return b.String()
 }
