@@ -111,7 +111,7 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("answer: %+v", first)
 		}
 		c := first.Citations[0]
-		if c.ID == "" || c.Title == "" || c.Quote == "" || !strings.HasPrefix(c.URL, "/van-ban/"+c.ID+"#dieu-") {
+		if c.ID == "" || c.Title == "" || c.Quote == "" || !strings.HasPrefix(c.URL, "/van-ban/"+c.ID+"?dieu=") || !strings.HasSuffix(c.URL, "#"+c.Anchor) {
 			t.Errorf("citation: %+v", c)
 		}
 		var raw map[string]any

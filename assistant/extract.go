@@ -68,6 +68,9 @@ type clause struct {
 // extract builds the extractive answer to q from hits. noArticle: the
 // question names an article its law does not have.
 func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval.Hit, noArticle bool) Answer {
+	if a, ok := procedureAnswer(ctx, s.docs, q, query, hits); ok {
+		return a
+	}
 	ans := Answer{Mode: "extractive", Query: query, Citations: []Citation{}}
 	e := chooseSpan(q, query, hits, s.reader)
 	// A follow-up is weighed with the question it follows, as it was

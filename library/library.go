@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/mattranso/mattranso/corpus"
@@ -131,13 +132,21 @@ var TemplateFuncs = template.FuncMap{
 var reAnchor = regexp.MustCompile(`^[a-z0-9][a-z0-9/-]*$`)
 
 // URL is the address of a document's page, at anchor when given: a law at
-// /van-ban/{id}#dieu-418/khoan-1, a procedure at /thu-tuc/{id}#thanh-phan-ho-so.
+// /van-ban/{id}?dieu=418#dieu-418/khoan-1, a procedure at
+// /thu-tuc/{id}#thanh-phan-ho-so. A long law is served in parts: ?dieu=
+// names the article so that the server sends the part holding it, and the
+// link lands on the clause without script (a short law ignores it).
 func URL(kind corpus.Kind, docID, anchor string) string {
 	p := "/van-ban/"
 	if kind == corpus.KindProcedure {
 		p = "/thu-tuc/"
 	}
 	u := p + url.PathEscape(docID)
+	if kind != corpus.KindProcedure {
+		if n := articleParam(anchor); n != "" && strings.HasPrefix(anchor, "dieu-") {
+			u += "?" + paramArticle + "=" + url.QueryEscape(n)
+		}
+	}
 	if anchor != "" {
 		u += "#" + anchor
 	}

@@ -62,7 +62,10 @@ func TestURLAndFragment(t *testing.T) {
 		id, anchor string
 		want       string
 	}{
-		{corpus.KindLaw, "91-2015-qh13", "dieu-418/khoan-1/diem-a", "/van-ban/91-2015-qh13#dieu-418/khoan-1/diem-a"},
+		{corpus.KindLaw, "91-2015-qh13", "dieu-418/khoan-1/diem-a", "/van-ban/91-2015-qh13?dieu=418#dieu-418/khoan-1/diem-a"},
+		{corpus.KindLaw, "91-2015-qh13", "dieu-12a", "/van-ban/91-2015-qh13?dieu=12a#dieu-12a"},
+		{corpus.KindLaw, "91-2015-qh13", "chuong-ii", "/van-ban/91-2015-qh13#chuong-ii"},
+		{corpus.KindProcedure, "1.001193", "thanh-phan-ho-so", "/thu-tuc/1.001193#thanh-phan-ho-so"},
 		{corpus.KindLaw, "91-2015-qh13", "", "/van-ban/91-2015-qh13"},
 		{corpus.KindProcedure, "1.001193", "", "/thu-tuc/1.001193"},
 		{corpus.KindProcedure, "a b/c", "", "/thu-tuc/a%20b%2Fc"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -218,16 +219,43 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 		res.Took = time.Since(start)
 		return res, nil
 	}
-	// Only the page shown is made of r.Rank's answer.
-	hits, n := r.rankInto(nil, c.Lookups, c.Top, rest, q.Offset, q.Limit)
-	if uint64(n) > res.Total {
-		res.Total = uint64(n)
-	}
+	hits, n := h.rankPage(q, r, c, rest)
+	// The total is the keyword side's count of the passages near the best
+	// (the vector side has neighbours for any text, and counts nothing),
+	// and at least what this page reaches and the looked-up passages.
+	res.Total = min(max(res.Total, uint64(q.Offset+len(hits)), uint64(len(c.Lookups))), uint64(n))
 	res.Hits = hits
 	res.Lookups = max(0, min(len(c.Lookups)-q.Offset, len(res.Hits)))
 	addSnippets(h.Keyword.current(), res.Hits, q.analysed)
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// rankPage ranks the candidates and returns the page q asks for, with the
+// number of candidates. Only the page shown is made of r.Rank's answer,
+// unless procedures are to be arranged (arrangeProcedures): then the
+// whole list when the question asks for a procedure (the one it names may
+// be anywhere), else the window they are arranged in, so that every page
+// is cut from the same order.
+func (h *Hybrid) rankPage(q Query, r *Reranker, c Candidates, rest restHits) ([]Hit, int) {
+	fixed := len(c.Lookups)
+	qw := q.analysed.uni
+	upTo := 0 // how much of the list to make and arrange
+	switch {
+	case asksProcedure(qw):
+		upTo = math.MaxInt
+	case q.Offset < fixed+procedureWindow:
+		upTo = max(fixed+procedureWindow, q.Offset+q.Limit)
+	}
+	if upTo == 0 {
+		return r.rankInto(nil, c.Lookups, c.Top, rest, q.Offset, q.Limit)
+	}
+	hits, n := r.rankInto(nil, c.Lookups, c.Top, rest, 0, upTo)
+	arrangeProcedures(qw, hits, fixed)
+	if q.Offset >= len(hits) {
+		return nil, n
+	}
+	return hits[q.Offset:min(len(hits), q.Offset+q.Limit)], n
 }
 
 // acquire waits for a turn to search (see Concurrency) and returns its
@@ -293,7 +321,7 @@ func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
 func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedder, vs VectorStore, features bool) (Candidates, restHits, Result, error) {
 	want := q.Offset + q.Limit
 	kq := q
-	kq.Offset, kq.Limit, kq.noSnippets = 0, h.depth(want), true
+	kq.Offset, kq.Limit, kq.noSnippets, kq.fusing = 0, h.depth(want), true, true
 	kw, err := h.Keyword.Search(ctx, kq)
 	if err != nil {
 		return Candidates{}, restHits{}, Result{}, err

@@ -20,6 +20,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -444,9 +445,15 @@ func (k *Keyword) ranked(ctx context.Context, a *analysed, q Query, size int) (R
 		ok = settled(cands, q.Offset+size)
 	}
 	if !ok {
-		var err error
-		if cands, total, err = k.rankedBleve(ctx, uni, bi, q, size); err != nil || cands == nil {
+		var (
+			err error
+			all uint64
+		)
+		if cands, all, err = k.rankedBleve(ctx, uni, bi, q, size); err != nil || cands == nil {
 			return Result{}, err
+		}
+		if total == 0 {
+			total = all
 		}
 		boostNamed(cands, named)
 	}
@@ -472,6 +479,11 @@ func (k *Keyword) ranked(ctx context.Context, a *analysed, q Query, size int) (R
 		} else {
 			out.Hits = append(out.Hits, hitFrom(c.id, c.score, c.fields, terms))
 		}
+	}
+	// The count is of the passages near the best (nearBest), but never
+	// fewer than the pages shown reach.
+	if !q.fusing {
+		out.Total = max(out.Total, uint64(q.Offset+len(out.Hits)))
 	}
 	return out, nil
 }
@@ -542,7 +554,7 @@ func (k *Keyword) rankedBleve(ctx context.Context, uni, bi []string, q Query, si
 			return nil, 0, fmt.Errorf("retrieval: keyword search: %w", err)
 		}
 		if cands, ok := m.rescoreHits(res.Hits, uni, bi); ok && k.current() == m {
-			return cands, res.Total, nil
+			return cands, nearBest(res.Hits), nil
 		}
 	}
 	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
@@ -566,7 +578,22 @@ func (k *Keyword) rankedBleve(ctx context.Context, uni, bi []string, q Query, si
 	if err := k.rescore(ctx, reader, qt, cands); err != nil {
 		return nil, 0, fmt.Errorf("retrieval: rank: %w", err)
 	}
-	return cands, res.Total, nil
+	return cands, nearBest(res.Hits), nil
+}
+
+// nearBest counts the hits bleve scored within honestShare of the best,
+// as the memory snapshot counts a search's total. Bleve's hits are the
+// candidates asked for, sorted by its score: a total beyond them is cut
+// to them.
+func nearBest(hits search.DocumentMatchCollection) uint64 {
+	var n uint64
+	for _, h := range hits {
+		if h.Score < honestShare*hits[0].Score {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // termQueries builds one term query per field and term. Bleve's BM25

@@ -507,8 +507,24 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 		cands[i] = scored{id: doc.id, score: s.acc[c.Value].second, docID: doc.docID, doc: doc, unsure: i >= unsure}
 	}
 	sortScored(cands)
-	return cands, uint64(len(s.touched)), true, nil
+	// The count a search reports is of the passages that answer the
+	// query about as well as the best: every passage holding one of its
+	// words, "thủ tục" or "đăng ký", was thousands, most of the library.
+	total = 0
+	if len(best) > 0 {
+		floor := honestShare * best[0].Key
+		for _, d := range s.touched {
+			if s.acc[d].first*(float64(s.acc[d].count)/nc) >= floor {
+				total++
+			}
+		}
+	}
+	return cands, total, true, nil
 }
+
+// honestShare is the share of the best keyword score a passage must reach
+// to be counted in a search's total.
+const honestShare = 0.5
 
 // addClause adds a clause's scores to the sums of the passages its
 // postings hold, but those skip marks (skip may be nil), and returns

@@ -42,6 +42,9 @@ type Query struct {
 	// noSnippets skips making snippets: the hybrid search asks for many
 	// candidates and makes snippets only for the hits it returns.
 	noSnippets bool
+	// fusing: the hybrid search asks for its candidates, and counts its
+	// total itself; the keyword side's is left as counted.
+	fusing bool
 	// analysed is Text read once, handed on by the hybrid search to the
 	// keyword side (nil: read it where it is needed).
 	analysed *analysed

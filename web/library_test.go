@@ -55,7 +55,7 @@ func TestAPISearch(t *testing.T) {
 			check: func(t *testing.T, r library.SearchResponse) {
 				top := r.Results[0]
 				if top.ID != criminalCode || top.Anchor != "dieu-418" || top.Kind != corpus.KindLaw ||
-					top.URL != "/van-ban/"+criminalCode+"#dieu-418" || top.PassageID != criminalCode+"#dieu-418" ||
+					top.URL != "/van-ban/"+criminalCode+"?dieu=418#dieu-418" || top.PassageID != criminalCode+"#dieu-418" ||
 					!strings.HasPrefix(top.Heading, "Điều 418. Tội chiếm đoạt") || top.Title != criminal ||
 					!strings.Contains(top.Snippet, "<mark>") || top.Score <= 0 {
 					t.Errorf("top result = %+v", top)
@@ -172,7 +172,7 @@ func TestSearchPage(t *testing.T) {
 	}{
 		{"results", query("/tim-kiem", "q", "chiem doat di vat cua tu si"), 200, []string{
 			`value="chiem doat di vat cua tu si"`,
-			`href="/van-ban/` + criminalCode + `#dieu-418"`,
+			`href="/van-ban/` + criminalCode + `?dieu=418#dieu-418"`,
 			`Điều 418. Tội chiếm đoạt hoặc hủy hoại di vật của tử sỹ`,
 			`<mark>`, `Bộ luật Hình sự`, `aria-current="true">Tất cả</a>`,
 		}, nil},
