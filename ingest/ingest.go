@@ -41,6 +41,10 @@ type Options struct {
 	Progress io.Writer
 	// BatchSize is how many documents are indexed together (default 32).
 	BatchSize int
+	// LockWait is how long Run waits for another ingest on the same
+	// database (AcquireLock) before failing with ErrBusy; 0 fails at once.
+	// Without DB there is no lock.
+	LockWait time.Duration
 }
 
 // Summary is what a run did.
@@ -64,6 +68,8 @@ func (s Summary) Line() string {
 var ErrRejected = errors.New("some records were rejected")
 
 // Run reads the sources and brings the store and the index up to date.
+// With o.DB it holds the ingest lock throughout: one ingest at a time
+// across every instance on the database.
 func Run(ctx context.Context, o Options) (Summary, error) {
 	start := time.Now()
 	if o.Logger == nil {
@@ -75,7 +81,11 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	var sum Summary
 	var key, digest string
 	if o.DB != nil {
-		var err error
+		lock, err := AcquireLock(ctx, o.DB, LockOptions{Wait: o.LockWait, Logger: o.Logger})
+		if err != nil {
+			return sum, err
+		}
+		defer lock.Release()
 		if key, digest, err = sourceDigest(o.Sources); err != nil {
 			return sum, err
 		}
