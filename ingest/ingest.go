@@ -54,6 +54,7 @@ type Summary struct {
 	CrawlFailures             []CrawlFailure
 	Laws, Procedures          int // distinct documents read
 	Skipped                   []string
+	Written                   []string // ids of the documents added or updated, in order
 	Took                      time.Duration
 }
 
@@ -164,6 +165,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 			if err := o.Store.Put(ctx, d); err != nil {
 				return sum, err
 			}
+			sum.Written = append(sum.Written, d.ID)
 		}
 		bar.Add(len(batch))
 	}

@@ -23,6 +23,9 @@ type Data struct {
 	Docs   *corpus.Store
 	Index  *retrieval.Keyword
 	Search *retrieval.Hybrid // the searcher and indexer: keyword, plus vectors once set
+	// Follower keeps Search in step with the database's change log, which
+	// every instance on the database writes (Follow).
+	Follower *ingest.Follower
 
 	vectors retrieval.VectorStore
 	lock    *store.DirLock // the data directory, held while open
@@ -86,7 +89,44 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	retrieval.UseThesaurus(th)
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Search.Turns}
-	return &Data{DB: db, Docs: docs, Index: idx, Search: hy}, nil
+	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy}
+	fo := ingest.FollowOptions{Store: docs, Index: hy, SeqFile: SeqFile(cfg), Logger: slog.Default(),
+		Known: func(ctx context.Context) ([]string, error) { return indexedDocs(ctx, idx) }}
+	if db.Dialect == store.Postgres {
+		fo.Listen = ingest.ListenPostgres(db.DB)
+	}
+	d.Follower = ingest.NewFollower(fo)
+	return d, nil
+}
+
+// SeqFile is where an instance keeps the last change of the library it
+// has applied: next to the keyword index, in its data directory.
+func SeqFile(cfg config.Config) string {
+	return filepath.Join(filepath.Dir(cfg.KeywordDir()), "library.seq")
+}
+
+// indexedDocs lists the documents the keyword index holds.
+func indexedDocs(ctx context.Context, idx *retrieval.Keyword) ([]string, error) {
+	ps, err := idx.Passages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, p := range ps {
+		if !seen[p.DocID] {
+			seen[p.DocID] = true
+			ids = append(ids, p.DocID)
+		}
+	}
+	return ids, nil
+}
+
+// Follow brings the index in step with the database — rebuilt whole when
+// it is fresh, else the changes since the last one applied — and returns
+// how many documents that indexed or removed; RunFollower keeps it so.
+func (d *Data) Follow(ctx context.Context) (int, error) {
+	return d.Follower.Start(ctx, d.Index.Fresh)
 }
 
 // Vectors is the vector store search uses; nil before SetupVectors, or
