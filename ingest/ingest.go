@@ -5,6 +5,12 @@
 // It is incremental and resumable: a document is indexed before its record
 // (with its content hash) is stored, so a run killed midway and started
 // again ends with exactly the index of a clean run.
+//
+// On several instances sharing one database it also owns keeping them one
+// library: one ingest (or deletion) at a time across all of them
+// (AcquireLock), each instance's index following the database's change
+// log (Follower), and the staff API that writes through a running
+// instance (HTTP).
 package ingest
 
 import (
