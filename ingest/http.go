@@ -194,7 +194,7 @@ func (h *HTTP) post(w http.ResponseWriter, r *http.Request) {
 		api.Fail(w, r, h.o.Logger, api.BadRequest("empty_body", "body", "Chưa gửi tệp văn bản nào (send a law dump, procedure dump or saved page as the body)."))
 		return
 	}
-	sum, err := Run(r.Context(), Options{DB: h.o.DB, Store: h.o.Store, Index: h.o.Index, Sources: []string{path}, Logger: h.o.Logger, LockWait: wait})
+	sum, err := Run(r.Context(), Options{DB: h.o.DB, Store: h.o.Store, Index: h.o.Index, Sources: []string{path}, Logger: h.o.Logger, LockWait: wait, Once: true})
 	switch {
 	case errors.Is(err, ErrBusy):
 		busy(w, err)

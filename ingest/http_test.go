@@ -85,6 +85,10 @@ func TestHTTPRefusals(t *testing.T) {
 			t.Fatalf("POST: %d %v", status, out)
 		}
 		id := out["written"].([]any)[0].(string)
+		var remembered int
+		if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM ingest_sources`).Scan(&remembered); err != nil || remembered != 0 {
+			t.Errorf("an upload left %d remembered runs (%v), want none: its file is gone", remembered, err)
+		}
 		if got := indexedDocIDs(t, l); !got[id] {
 			t.Errorf("the written law is not in this instance's index: %v", got)
 		}

@@ -47,6 +47,9 @@ type Options struct {
 	Progress io.Writer
 	// BatchSize is how many documents are indexed together (default 32).
 	BatchSize int
+	// Once says the sources are read this once (an upload in a
+	// temporary file): their digest is not remembered for the next run.
+	Once bool
 	// LockWait is how long Run waits for another ingest on the same
 	// database (AcquireLock) before failing with ErrBusy; 0 fails at once.
 	// Without DB there is no lock.
@@ -93,6 +96,9 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 			return sum, err
 		}
 		defer lock.Release()
+	}
+	if o.DB != nil && !o.Once {
+		var err error
 		if key, digest, err = sourceDigest(o.Sources); err != nil {
 			return sum, err
 		}
