@@ -58,6 +58,10 @@ type Follower struct {
 	started atomic.Bool
 	listens atomic.Bool
 	wake    chan struct{}
+	// dbErr is why the database could not be read at the last look, nil
+	// when it could; errLogged is when that was last logged.
+	dbErr     atomic.Pointer[error]
+	errLogged time.Time
 
 	// own are the documents this instance indexed itself (through
 	// Indexer) at the hash it indexed: their changes need no second
@@ -89,12 +93,18 @@ type Lag struct {
 	Behind  time.Duration // age of the oldest change not applied; 0 when none
 	Started bool          // Start has brought the index in step once
 	Listens bool          // woken by notifications, not only polling
+	// Unreachable is why the database could not be read at the last
+	// look; nil when it could.
+	Unreachable error
 }
 
 // Lag reports how far behind the index is, as of the last look at the
 // database.
 func (f *Follower) Lag() Lag {
 	l := Lag{Applied: f.applied.Load(), Head: f.head.Load(), Started: f.started.Load(), Listens: f.listens.Load()}
+	if e := f.dbErr.Load(); e != nil {
+		l.Unreachable = *e
+	}
 	if l.Head > l.Applied {
 		l.Changes = l.Head - l.Applied
 	}
@@ -338,8 +348,12 @@ func (f *Follower) Run(ctx context.Context) {
 		case <-f.wake:
 		case <-t.C:
 		}
-		if err := f.look(ctx); err != nil && ctx.Err() == nil {
+		if err := f.look(ctx); err != nil && ctx.Err() == nil && time.Since(f.errLogged) > time.Minute {
+			// Once a minute: a database down is polled every second.
 			f.o.Logger.Error("library index: following the database", "applied", f.applied.Load(), "err", err)
+			f.errLogged = time.Now()
+		} else if err == nil {
+			f.errLogged = time.Time{}
 		}
 		every := f.o.PollEvery
 		if f.listens.Load() {
@@ -359,8 +373,12 @@ func (f *Follower) Run(ctx context.Context) {
 func (f *Follower) look(ctx context.Context) error {
 	last, err := f.o.Store.LastChange(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			f.dbErr.Store(&err)
+		}
 		return err
 	}
+	f.dbErr.Store(nil)
 	if last.Seq > f.head.Load() {
 		f.head.Store(last.Seq)
 	}

@@ -374,3 +374,31 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A database that cannot be read is reported, and the report clears once
+// it can be read again.
+func TestFollowerReportsUnreachableDatabase(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := t.Context()
+	openLib(t, db, t.TempDir())
+	f, k := follower(t, db, t.TempDir(), FollowOptions{})
+	if _, err := f.Start(ctx, k.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.look(ctx); err != nil || f.Lag().Unreachable != nil {
+		t.Fatalf("a readable database: %v, %v", err, f.Lag().Unreachable)
+	}
+	// The database's tables gone is as good as the database gone.
+	if _, err := db.ExecContext(ctx, `ALTER TABLE document_changes RENAME TO document_changes_away`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.look(ctx); err == nil || f.Lag().Unreachable == nil {
+		t.Fatalf("an unreadable database: look %v, lag %+v; want both to say so", err, f.Lag())
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE document_changes_away RENAME TO document_changes`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.look(ctx); err != nil || f.Lag().Unreachable != nil {
+		t.Errorf("readable again: %v, %v; want the report cleared", err, f.Lag().Unreachable)
+	}
+}

@@ -69,6 +69,16 @@ func LagLine(l ingest.Lag) string {
 		l.Changes, l.Behind.Seconds(), l.Applied, listen, l.Changes, l.Behind.Seconds(), l.Applied)
 }
 
+// LibraryReady is an instance's readiness as far as the library goes: not
+// ready while it cannot read the database, so that a load balancer sends
+// searches elsewhere until it is back; behind is still ready (LagLine).
+func LibraryReady(l ingest.Lag) error {
+	if l.Unreachable != nil {
+		return fmt.Errorf("không đọc được cơ sở dữ liệu để theo dõi thư viện (cannot read the database to follow the library): %w", l.Unreachable)
+	}
+	return nil
+}
+
 // LagCollectors are the follower's gauges for /metrics.
 func LagCollectors(f *ingest.Follower) []prometheus.Collector {
 	return []prometheus.Collector{

@@ -50,7 +50,13 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	state := &readiness{reason: "đang nạp thư viện (loading the library)"}
-	site, err := Site(ctx, cfg, lib, log, state.err)
+	ready := func() error {
+		if err := state.err(); err != nil {
+			return err
+		}
+		return LibraryReady(lib.Follower.Lag())
+	}
+	site, err := Site(ctx, cfg, lib, log, ready)
 	if err != nil {
 		return err
 	}
