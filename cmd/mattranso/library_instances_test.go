@@ -25,9 +25,11 @@ import (
 
 // launched is a serve process started but perhaps not ready yet.
 type launched struct {
-	base   string
-	log    *syncBuffer
-	exited chan error
+	base    string
+	log     *syncBuffer
+	exited  chan error
+	cmd     *exec.Cmd
+	stopped bool
 }
 
 // launch starts `bin serve` on a free port with a data directory of its
@@ -35,33 +37,47 @@ type launched struct {
 // cleanly. It does not wait: see ready.
 func launch(t *testing.T, bin string, env []string) *launched {
 	t.Helper()
+	return launchIn(t, bin, env, t.TempDir())
+}
+
+// launchIn is launch with the data directory dir.
+func launchIn(t *testing.T, bin string, env []string, dir string) *launched {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", t.TempDir())
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir)
 	cmd.Env = env
-	l := &launched{base: "http://" + addr, log: &syncBuffer{}, exited: make(chan error, 1)}
+	l := &launched{base: "http://" + addr, log: &syncBuffer{}, exited: make(chan error, 1), cmd: cmd}
 	cmd.Stdout, cmd.Stderr = l.log, l.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { l.exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-l.exited:
-			if err != nil {
-				t.Errorf("serve on %s: %v\n%s", addr, err, l.log)
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("serve on %s did not stop within 30 s of SIGTERM\n%s", addr, l.log)
-		}
-	})
+	t.Cleanup(func() { l.stop(t) })
 	return l
+}
+
+// stop ends the instance with SIGTERM; it must exit cleanly.
+func (l *launched) stop(t *testing.T) {
+	t.Helper()
+	if l.stopped {
+		return
+	}
+	l.stopped = true
+	_ = l.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-l.exited:
+		if err != nil {
+			t.Errorf("serve at %s: %v\n%s", l.base, err, l.log)
+		}
+	case <-time.After(30 * time.Second):
+		_ = l.cmd.Process.Kill()
+		t.Errorf("serve at %s did not stop within 30 s of SIGTERM\n%s", l.base, l.log)
+	}
 }
 
 // ready waits until the instance answers /readyz with 200 (a bound on a
@@ -205,7 +221,12 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	token := admin("token", "create", "--email", librarian, "--role", "admin", "--unit", "VN/MTTQ")
 
 	var insts []*launched
-	for range 3 {
+	thirdDir := t.TempDir()
+	for i := range 3 {
+		if i == 2 {
+			insts = append(insts, launchIn(t, bin, env, thirdDir))
+			continue
+		}
 		insts = append(insts, launch(t, bin, env))
 	}
 	for _, in := range insts {
@@ -279,6 +300,20 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 		within5s(t, fmt.Sprintf("the replaced law, through instance %d", i+1), func() bool {
 			return len(searchIDs(t, in.base, "thông báo lưu trú công an")) > 0
 		})
+	}
+
+	// The third, stopped while a law is added, catches up from where it
+	// was when started again on its data directory — not rebuilt.
+	insts[2].stop(t)
+	laws3 := map[string][]string{"Luật Tín ngưỡng, tôn giáo": {"Mọi người có quyền tự do tín ngưỡng, tôn giáo; đăng ký sinh hoạt tôn giáo tập trung tại xã."}}
+	status, body = libraryRequest(t, http.MethodPost, insts[0].base+"/api/v1/library/documents", token, lawDump(laws3))
+	if status != http.StatusOK {
+		t.Fatalf("POST while the third is stopped: %d %s", status, body)
+	}
+	insts[2] = launchIn(t, bin, env, thirdDir)
+	insts[2].ready(t)
+	if log := insts[2].log.String(); !strings.Contains(log, "documents=1 rebuilt=false") {
+		t.Errorf("the restarted instance did not apply just the one change:\n%s", log)
 	}
 
 	// A fourth instance started now answers as the others.
