@@ -102,6 +102,14 @@ func TestChangeLogConcurrentWriters(t *testing.T) {
 			defer close(reader)
 			var after int64
 			for {
+				// Once every write has committed, a read that finds
+				// nothing new is the end; one begun earlier may not be.
+				var done bool
+				select {
+				case <-stop:
+					done = true
+				default:
+				}
 				cs, err := s.Changes(ctx, after, 0)
 				if err != nil {
 					readErr = err
@@ -111,12 +119,8 @@ func TestChangeLogConcurrentWriters(t *testing.T) {
 					seen = append(seen, c.Seq)
 					after = c.Seq
 				}
-				select {
-				case <-stop:
-					if len(cs) == 0 {
-						return
-					}
-				default:
+				if done && len(cs) == 0 {
+					return
 				}
 			}
 		}()
