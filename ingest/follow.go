@@ -34,6 +34,11 @@ type FollowOptions struct {
 	// Known lists the documents the index holds, for a rebuild over an
 	// index that may hold documents since deleted; nil when it cannot.
 	Known func(ctx context.Context) ([]string, error)
+	// Settle, when set, is called once a catch-up has applied the last
+	// change there is, before it counts as applied: the keyword index
+	// rebuilding its memory snapshot (retrieval.Keyword.WaitMemory),
+	// without which it ranks from disk for a while.
+	Settle func(ctx context.Context) error
 	// Listen, when set, wakes the follower at every change (ListenPostgres);
 	// it returns when its connection fails and is started again.
 	Listen func(ctx context.Context, ready, wake func()) error
@@ -84,6 +89,9 @@ func NewFollower(o FollowOptions) *Follower {
 	}
 	return &Follower{o: o, wake: make(chan struct{}, 1), own: map[string]string{}}
 }
+
+// SetSettle sets FollowOptions.Settle; call it before Start.
+func (f *Follower) SetSettle(fn func(ctx context.Context) error) { f.o.Settle = fn }
 
 // Lag is how far an instance's index is behind the database.
 type Lag struct {
@@ -237,6 +245,14 @@ func (f *Follower) catchUp(ctx context.Context) (int, error) {
 			}
 		}
 		seq := cs[len(cs)-1].Seq
+		if len(cs) < followBatch && f.o.Settle != nil {
+			// The last of what there is: the index is made to answer as it
+			// will from now on before the changes count as applied, so
+			// that instances that say they are at one change rank alike.
+			if err := f.o.Settle(ctx); err != nil && ctx.Err() == nil {
+				f.o.Logger.Warn("library index: not settled after applying changes", "err", err)
+			}
+		}
 		if err := f.writeSeq(seq); err != nil {
 			return n, err
 		}

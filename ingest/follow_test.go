@@ -402,3 +402,37 @@ func TestFollowerReportsUnreachableDatabase(t *testing.T) {
 		t.Errorf("readable again: %v, %v; want the report cleared", err, f.Lag().Unreachable)
 	}
 }
+
+// Settle runs once a catch-up has applied the last change there is — own
+// writes included — before the changes count as applied, and not when
+// there was nothing to apply.
+func TestFollowerSettles(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := t.Context()
+	l := openLib(t, db, t.TempDir())
+	f, k := follower(t, db, t.TempDir(), FollowOptions{})
+	settles := 0
+	var appliedAtSettle int64
+	f.SetSettle(func(context.Context) error {
+		settles++
+		appliedAtSettle = f.Lag().Applied
+		return nil
+	})
+	if _, err := f.Start(ctx, k.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.CatchUp(ctx); err != nil || settles != 0 {
+		t.Fatalf("nothing to apply: %d settles, %v; want none", settles, err)
+	}
+	src := writeLawDump(t, map[string]string{"Luật Cư trú": "Công dân có quyền tự do cư trú."})
+	if _, err := Run(ctx, Options{DB: db, Store: l.docs, Index: f.Indexer(), Sources: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := l.docs.LastChange(ctx)
+	if settles != 1 || appliedAtSettle >= last.Seq || f.Lag().Applied != last.Seq {
+		t.Errorf("after its own ingest: %d settles at applied %d, now %d; want 1 before %d counted", settles, appliedAtSettle, f.Lag().Applied, last.Seq)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/store"
 )
 
@@ -176,6 +177,32 @@ func lawDump(laws map[string][]string) []byte {
 	return b
 }
 
+// settled waits until every instance says it has applied the newest
+// change of the library (its memory snapshot rebuilt with it): from then
+// on each answers as it will until the next change. The wait is bounded
+// (a minute, for a hang), not timed.
+func settled(t *testing.T, docs *corpus.Store, insts ...*launched) {
+	t.Helper()
+	last, err := docs.LastChange(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := fmt.Sprintf("applied up to #%d)", last.Seq)
+	deadline := time.Now().Add(time.Minute)
+	for i, in := range insts {
+		for {
+			r := in.ready(t)
+			if strings.Contains(r, mark) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("instance %d has not applied change %d: %q", i+1, last.Seq, r)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
 func libraryRequest(t *testing.T, method, target, token string, body []byte) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, target, bytes.NewReader(body))
@@ -216,6 +243,12 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 		}
 		return strings.TrimSpace(out.String())
 	}
+	db, err := store.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	docs := corpus.NewStore(db)
 	const librarian = "thu-vien@mattranso.test"
 	admin("grant", "--email", librarian, "--role", "admin", "--unit", "VN/MTTQ")
 	token := admin("token", "create", "--email", librarian, "--role", "admin", "--unit", "VN/MTTQ")
@@ -268,7 +301,8 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 			return len(searchIDs(t, in.base, query)) >= 4
 		})
 	}
-	// One ranking everywhere.
+	// One ranking everywhere, once each has applied the change.
+	settled(t, docs, insts...)
 	want := searchIDs(t, insts[0].base, query)
 	for i, in := range insts[1:] {
 		if got := searchIDs(t, in.base, query); !slices.Equal(got, want) {
@@ -319,6 +353,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	// A fourth instance started now answers as the others.
 	fourth := launch(t, bin, env)
 	fourth.ready(t)
+	settled(t, docs, append(insts, fourth)...)
 	want = searchIDs(t, insts[0].base, query)
 	if len(want) < 3 {
 		t.Fatalf("after the changes, %q finds %v: too few to compare rankings", query, want)

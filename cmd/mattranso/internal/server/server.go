@@ -156,6 +156,14 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 	}
 	// The index follows the database: rebuilt from it when fresh, else
 	// brought up to the last change, then kept there while serving.
+	// A server answers searches from the index's memory snapshot: the
+	// changes count as applied once it is rebuilt, so that instances at
+	// the same change rank alike. (A command that only writes skips it.)
+	lib.Follower.SetSettle(func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		return lib.Index.WaitMemory(ctx)
+	})
 	n, err := lib.Follow(ctx)
 	if err != nil {
 		log.Error("bringing the keyword index up to date with the database failed", "err", err)
