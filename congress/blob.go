@@ -44,7 +44,7 @@ func ParseKind(s string) (AttachmentKind, error) {
 
 // clean checks f and returns what is stored: a resolution must be a PDF
 // of at most MaxResolution; a photo goes through feedback/photo's
-// Process (checked by content, re-encoded without metadata, a thumbnail).
+// Process (checked by content, stripped of its metadata, a thumbnail).
 func (f File) clean() (name, contentType string, data, thumb []byte, err error) {
 	name = strings.TrimSpace(f.Name)
 	if name == "" {
@@ -192,7 +192,9 @@ func (s *Store) Blob(ctx context.Context, term, territory string, id int64, thum
 		if small == nil {
 			return "", nil, fmt.Errorf("%w: no thumbnail of attachment %d", ErrNotFound, id)
 		}
-		return "image/jpeg", small, nil
+		// A JPEG, or for a photo that fits the thumbnail's box the photo
+		// itself, whichever of the three formats it is.
+		return http.DetectContentType(small), small, nil
 	}
 	return ct, data, nil
 }

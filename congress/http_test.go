@@ -437,8 +437,9 @@ func TestAttachments(t *testing.T) {
 		if a.status != http.StatusCreated || len(c.Attachments) != 2 || c.Attachments[1].Kind != congress.Photo {
 			t.Fatalf("a photo: %d %s", a.status, a.body)
 		}
+		// The photo fits the thumbnail's box: it is its own thumbnail.
 		thumb := f.call(t, http.MethodGet, a.header.Get("Location")+"?thumb=1", "", nil)
-		if thumb.status != http.StatusOK || thumb.header.Get("Content-Type") != "image/jpeg" {
+		if thumb.status != http.StatusOK || thumb.header.Get("Content-Type") != "image/png" {
 			t.Errorf("the thumbnail: %d %s", thumb.status, thumb.header)
 		}
 		// A PUT keeps the attachments.

@@ -58,10 +58,18 @@ func TestRetrievalOnVLSP(t *testing.T) {
 	if m.RecallAt10 < 0.9 || m.MRRAt10 < 0.85 {
 		t.Errorf("vlsp2023: %+v; hybrid search should find the gold article", m)
 	}
-	// The built-in re-ranker learned from these questions: the run must
+	// By default the set's corpus teaches the re-ranker.
+	if m.Reranker != RerankLibrary {
+		t.Errorf("default re-ranker %q, want %q", m.Reranker, RerankLibrary)
+	}
+	// The competition re-ranker learned from these questions: the run must
 	// have cross-fitted instead of using it.
-	if !strings.HasPrefix(m.Reranker, "cross-fitted") {
-		t.Errorf("re-ranker %q on a set the built-in model learned from", m.Reranker)
+	c, err := Retrieval(context.Background(), RetrievalOptions{Dataset: dir, Reranker: RerankCompetition, PairsFrom: SiblingSets(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.Reranker, "cross-fitted") || c.MRRAt10 < 0.85 {
+		t.Errorf("competition: %+v; want cross-fitted on a set the competition model learned from", c)
 	}
 }
 

@@ -10,26 +10,55 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mattranso/mattranso/retrieval"
 )
 
 // Re-ranker choices for RetrievalOptions.Reranker.
 const (
-	// RerankAuto uses the model built into the binary, as serve does —
-	// unless that model learned from this set's questions: then every
-	// question is ranked by a model trained on the other folds of the set
-	// (CrossFolds-fold cross-fitting), so no question is scored by a model
-	// that saw it.
-	RerankAuto = "auto"
-	// RerankShipped uses the built-in model as it is (refused on a set it
-	// learned from: the figures would flatter it).
-	RerankShipped = "shipped"
+	// RerankLibrary teaches a model from the set's corpus alone (its
+	// pseudo-questions, retrieval.TeachReranker), as serve does by default.
+	RerankLibrary = "library"
+	// RerankCompetition uses the model trained on the competition sets
+	// (CompetitionModel) — unless that model learned from this set's
+	// questions: then every question is ranked by a model trained on the
+	// other folds of the set (CrossFolds-fold cross-fitting), so no
+	// question is scored by a model that saw it.
+	RerankCompetition = "competition"
+	// RerankCompetitionAsIs uses the competition model as it is (refused
+	// on a set it learned from: the figures would flatter it).
+	RerankCompetitionAsIs = "competition-as-is"
 	// RerankNone leaves the fused order.
 	RerankNone = "none"
 	// RerankCross always cross-fits on the set's own questions.
 	RerankCross = "cross"
 )
+
+// CompetitionModel is the competition-trained re-ranker's file, relative
+// to the repository's root; CompetitionReranker looks for it there from
+// the working directory up.
+const CompetitionModel = "retrieval/reranker-competition.json"
+
+// CompetitionReranker reads the re-ranker trained on the competition
+// sets, for research and evaluation: it is not built into the binary.
+func CompetitionReranker() (*retrieval.Reranker, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		p := filepath.Join(dir, CompetitionModel)
+		if _, err := os.Stat(p); err == nil {
+			return retrieval.ReadReranker(p)
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return nil, fmt.Errorf("eval: %s not found from the working directory up; run from the repository", CompetitionModel)
+		}
+		dir = up
+	}
+}
 
 // CrossFolds is the number of folds of cross-fitting.
 const CrossFolds = 5
@@ -66,8 +95,23 @@ func (s *LoadedSet) setReranker(ctx context.Context, choice string, log func(str
 	case RerankNone:
 		s.Reranking = RerankNone
 		return nil
-	case "", RerankAuto, RerankShipped:
-		r, err := retrieval.ShippedReranker()
+	case "", RerankLibrary:
+		if s.teachFrom != "" {
+			return s.teachElsewhere(ctx, log)
+		}
+		ps, err := s.Index.Passages(ctx)
+		if err != nil {
+			return err
+		}
+		r, err := retrieval.TeachReranker(ctx, s.hybrids.hs[0], ps, s.lesson(ps), s.teachQuestions, teachLog(log))
+		if err != nil {
+			return err
+		}
+		use(r)
+		s.Reranking = RerankLibrary
+		return nil
+	case RerankCompetition, RerankCompetitionAsIs:
+		r, err := CompetitionReranker()
 		if err != nil {
 			return err
 		}
@@ -76,8 +120,8 @@ func (s *LoadedSet) setReranker(ctx context.Context, choice string, log func(str
 			if t.Digest != digest {
 				continue
 			}
-			if choice == RerankShipped {
-				return fmt.Errorf("eval: the shipped re-ranker learned from these questions (%s); use --reranker auto to cross-fit", t.Name)
+			if choice == RerankCompetitionAsIs {
+				return fmt.Errorf("eval: the competition re-ranker learned from these questions (%s); use --reranker competition to cross-fit", t.Name)
 			}
 			others, err := s.otherSetsOf(ctx, r, log)
 			if err != nil {
@@ -86,14 +130,14 @@ func (s *LoadedSet) setReranker(ctx context.Context, choice string, log func(str
 			return s.crossFit(ctx, others, log)
 		}
 		use(r)
-		s.Reranking = RerankShipped
+		s.Reranking = RerankCompetition
 		return nil
 	case RerankCross:
 		return s.crossFit(ctx, nil, log)
 	}
 	b, err := os.ReadFile(choice)
 	if err != nil {
-		return fmt.Errorf("eval: --reranker: %w (auto, shipped, cross, none or a model file)", err)
+		return fmt.Errorf("eval: --reranker: %w (library, competition, competition-as-is, cross, none or a model file)", err)
 	}
 	r, err := retrieval.ParseReranker(b)
 	if err != nil {
@@ -281,4 +325,36 @@ func TrainReranker(ctx context.Context, dirs []string, log func(string, ...any))
 	}
 	r.TrainedOn = sets
 	return r, nil
+}
+
+// teachLog turns teaching progress into log lines; nil for no log.
+func teachLog(log func(string, ...any)) retrieval.TeachProgress {
+	if log == nil {
+		return nil
+	}
+	return func(what string, done, total int, took time.Duration) {
+		log("teaching the %s: %d of %d, %s", what, done, total, took.Round(time.Second))
+	}
+}
+
+// teachElsewhere ranks the set with a re-ranker taught by another set's
+// corpus (its pseudo-questions searched in its own index): whether what
+// the library teaches fits one corpus only.
+func (s *LoadedSet) teachElsewhere(ctx context.Context, log func(string, ...any)) error {
+	other, err := LoadWith(ctx, RetrievalOptions{Dataset: s.teachFrom, Mode: retrieval.ModeHybrid, Reranker: RerankNone, Library: true, Teach: s.teach, Log: log})
+	if err != nil {
+		return fmt.Errorf("eval: --teach-from: %w", err)
+	}
+	defer other.Close()
+	ps, err := other.Index.Passages(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := retrieval.TeachReranker(ctx, other.hybrids.hs[0], ps, other.lesson(ps), s.teachQuestions, teachLog(log))
+	if err != nil {
+		return err
+	}
+	s.hybrids.each(func(h *retrieval.Hybrid) { h.Reranker = r })
+	s.Reranking = "library of " + filepath.Base(filepath.Clean(s.teachFrom))
+	return nil
 }

@@ -19,7 +19,7 @@ import (
 // `eval retrieval` would score their questions with a model that saw them.
 func TestShippedRerankerKnowsItsSets(t *testing.T) {
 	shared := testenv.Shared(t)
-	r, err := retrieval.ShippedReranker()
+	r, err := CompetitionReranker()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestCrossFitLearnsFromTheModelsOtherSets(t *testing.T) {
 		}
 		return QuestionsDigest(ds)
 	}
-	model, err := retrieval.ShippedReranker()
+	model, err := CompetitionReranker()
 	if err != nil {
 		t.Fatal(err)
 	}

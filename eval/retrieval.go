@@ -37,9 +37,21 @@ type RetrievalOptions struct {
 	// learned from the other folds, as the shipped one learned from every
 	// judged set.
 	OwnFolds bool
-	// Reranker chooses the re-ranking model in hybrid mode: RerankAuto
-	// (the default), RerankShipped, RerankCross, RerankNone or the path of
-	// a model file.
+	// Library teaches the local embedder the pseudo-questions the set's
+	// corpus gives (retrieval.LibraryPairs), as serve does by default.
+	Library bool
+	// Teach configures the pseudo-questions (library embedder and
+	// re-ranker).
+	Teach retrieval.TeachOptions
+	// TeachFrom, when set, is another BEIR set whose corpus teaches the
+	// library re-ranker: the cross-corpus check.
+	TeachFrom string
+	// TeachQuestions is how many pseudo-questions teach the library
+	// re-ranker (0: retrieval.RerankLessons).
+	TeachQuestions int
+	// Reranker chooses the re-ranking model in hybrid mode: RerankLibrary
+	// (the default), RerankCompetition, RerankCompetitionAsIs,
+	// RerankCross, RerankNone or the path of a model file.
 	Reranker string
 	// Log receives training progress; nil means none.
 	Log func(format string, args ...any)
@@ -76,8 +88,12 @@ type LoadedSet struct {
 	cleanup  func()
 	// Reranking says which re-ranker orders the hybrid results: "none",
 	// "shipped", cross-fitted, or a model file.
-	Reranking string
-	hybrids   *foldSearch // in vector and hybrid modes: one hybrid search, or one per fold
+	Reranking      string
+	hybrids        *foldSearch // in vector and hybrid modes: one hybrid search, or one per fold
+	teach          retrieval.TeachOptions
+	teachFrom      string
+	teachQuestions int
+	lessonOf       *retrieval.Lesson
 	// questionOnly: the re-ranker learns from questions searched without
 	// their options, as they will be asked.
 	questionOnly bool
@@ -126,7 +142,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		cleanup = func() { os.RemoveAll(wd) }
 	}
 	docs, ids := setDocuments(ds)
-	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup, questionOnly: o.QuestionOnly}
+	set := &LoadedSet{Dataset: ds, Docs: map[string]*corpus.Document{}, corpusID: ids, cleanup: cleanup, questionOnly: o.QuestionOnly, teach: o.Teach, teachFrom: o.TeachFrom, teachQuestions: o.TeachQuestions}
 	for _, d := range docs {
 		set.Docs[d.ID] = d
 	}
@@ -168,6 +184,21 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		set.Close()
 		return nil, err
 	}
+	sentences := 0
+	if o.Library {
+		ps, err := idx.Passages(ctx)
+		if err != nil {
+			set.Close()
+			return nil, err
+		}
+		lib := retrieval.LibraryPairs(ps, set.lesson(ps))
+		if o.Log != nil {
+			o.Log("library: %d pseudo-questions teach the embedder (%s)", len(lib), set.lesson(ps).Name())
+		}
+		pairs = append(pairs, lib...)
+		retrieval.SortPairs(pairs)
+		sentences = retrieval.LibrarySentences
+	}
 	n := 1
 	fold := folds(ds)
 	if o.OwnFolds {
@@ -179,7 +210,7 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 	}
 	var hs []*retrieval.Hybrid
 	for f := range n {
-		train := retrieval.TrainOptions{Supervised: pairs}
+		train := retrieval.TrainOptions{Supervised: pairs, Sentences: sentences}
 		dir := filepath.Join(workDir, "vectors")
 		if n > 1 {
 			train.Supervised = append(ownPairs(ds, fold, f), pairs...)
@@ -190,7 +221,11 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 			if n > 1 {
 				o.Log("embedder of fold %d/%d: %d question/article pairs", f+1, n, len(train.Supervised))
 			}
-			train.Progress = func(epoch int, loss float64) { o.Log("embedder epoch %d: loss %.3f", epoch, loss) }
+			train.Progress = func(epoch int, loss float64) {
+				if epoch > 0 {
+					o.Log("embedder epoch %d: loss %.3f", epoch, loss)
+				}
+			}
 		}
 		v, emb, err := retrieval.BuildVectors(ctx, idx, dir, train)
 		if err != nil {
@@ -212,6 +247,15 @@ func LoadWith(ctx context.Context, o RetrievalOptions) (*LoadedSet, error) {
 		}
 	}
 	return set, nil
+}
+
+// lesson is what the set's corpus teaches, made once.
+func (s *LoadedSet) lesson(ps []corpus.Passage) retrieval.Lesson {
+	if s.lessonOf == nil {
+		l := retrieval.Teach(ps, s.teach)
+		s.lessonOf = &l
+	}
+	return *s.lessonOf
 }
 
 // TrainingPairs reads the judged questions of BEIR sets with the text of

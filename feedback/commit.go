@@ -1,6 +1,7 @@
 package feedback
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -158,9 +159,12 @@ func (s *Store) create(ctx context.Context, q Querier, n *NewItem) (Created, err
 		if err != nil {
 			return Created{}, err
 		}
-		thumb, err := s.blobs.Put(ctx, q, p.Thumb)
-		if err != nil {
-			return Created{}, err
+		// A small photo is its own thumbnail: stored once, named twice.
+		thumb := key
+		if !bytes.Equal(p.Thumb, p.Data) {
+			if thumb, err = s.blobs.Put(ctx, q, p.Thumb); err != nil {
+				return Created{}, err
+			}
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO feedback_photos (item_id, seq, content_type, width, height, size,
 				blob_key, thumb_key, thumb_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -194,10 +198,20 @@ func (s *Store) create(ctx context.Context, q Querier, n *NewItem) (Created, err
 	return c, nil
 }
 
-// createPostgres stores n in a transaction of its own: PostgreSQL commits
-// concurrent transactions together by itself (its WAL flush serves every
-// commit waiting), so no batching is needed here.
+// createPostgres stores n: an item without photos goes to the batcher,
+// which commits it with others; one with photos in a transaction of its
+// own.
 func (s *Store) createPostgres(ctx context.Context, n *NewItem) (Created, error) {
+	if len(n.Photos) == 0 {
+		s.startOnce.Do(func() { s.batcher = s.startBatcher() })
+		return s.batcher.submit(ctx, n)
+	}
+	return s.createPostgresTx(ctx, n)
+}
+
+// createPostgresTx stores n in a transaction of its own, or for an item
+// without photos in a statement of its own.
+func (s *Store) createPostgresTx(ctx context.Context, n *NewItem) (Created, error) {
 	if len(n.Photos) == 0 && !s.opts.RelaxedDurability {
 		return s.createStatement(ctx, s.db, n)
 	}
@@ -234,53 +248,65 @@ func (s *Store) createPostgres(ctx context.Context, n *NewItem) (Created, error)
 	return c, nil
 }
 
-// createStatement stores an item without photos in one statement — the
-// item, its contact, its first history event and its idempotency record —
-// which PostgreSQL runs as one transaction in one round trip (q is the
-// pool), or within q's transaction.
-func (s *Store) createStatement(ctx context.Context, q Querier, n *NewItem) (Created, error) {
+// createSQL stores an item without photos in one statement — the item,
+// its contact, its first history event and its idempotency record — and
+// returns its id, or NULL when the idempotency key was recorded already
+// (then nothing is written). The item's id is taken first so that the
+// idempotency record can be written before the item: when the key is
+// taken, ON CONFLICT waits for the transaction that took it, and then
+// nothing of this one is written. The foreign key is checked at the
+// statement's end, when both rows are there.
+const createSQL = `WITH
+	nid AS (SELECT nextval(pg_get_serial_sequence('feedback_items', 'id')) AS id),
+	k AS (INSERT INTO feedback_idempotency (key, request_hash, item_id, response, created_at)
+		SELECT $20, $21, nid.id, $22, $17 FROM nid WHERE $20 <> ''
+		ON CONFLICT (key) DO NOTHING RETURNING item_id),
+	i AS (INSERT INTO feedback_items (id, code, content, public_text, province, commune, village, address,
+			lat, lon, level, unit, unit_path, topic, topic_confidence, topic_flagged, topic_source, state,
+			created_at, updated_at, due_at)
+		SELECT nid.id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17, $19
+		FROM nid WHERE $20 = '' OR EXISTS (SELECT 1 FROM k)
+		RETURNING id),
+	c AS (INSERT INTO feedback_contacts (item_id, name, phone, email)
+		SELECT id, $23, $24, $25 FROM i WHERE $23 <> '' OR $24 <> '' OR $25 <> ''),
+	e AS (INSERT INTO feedback_events (item_id, at, actor, action, from_state, to_state, detail, ip)
+		SELECT id, $17, 'citizen', 'submit', '', $18, '', $26 FROM i)
+	SELECT (SELECT id FROM i)`
+
+// statement gives n a new tracking code and returns createSQL's arguments
+// for it, with the answer it will get once stored.
+func statement(n *NewItem) (Created, []any, error) {
 	it := n.Item
 	it.CreatedAt = it.CreatedAt.UTC().Truncate(time.Second)
 	if it.State == "" {
 		it.State = Received
 	}
+	code, err := newCode()
+	if err != nil {
+		return Created{}, nil, err
+	}
+	c := Created{Receipt: Receipt{TrackingCode: FormatCode(code), Status: it.State, Topic: it.Topic, Unit: it.Unit,
+		ExpectedAt: it.DueAt.In(Vietnam)}}
+	if c.Body, err = json.Marshal(c.Receipt); err != nil {
+		return Created{}, nil, err
+	}
+	return c, []any{code, it.Content, nullString(it.PublicText), it.Province, it.Commune, it.Village, it.Address,
+		nullFloat(it.Lat), nullFloat(it.Lon), string(it.Level), it.Unit, it.UnitPath, it.Topic, it.TopicConfidence,
+		it.TopicFlagged, it.TopicSource, it.CreatedAt.Unix(), string(it.State), it.DueAt.Unix(),
+		n.IdempotencyKey, n.RequestHash, string(c.Body), n.Contact.Name, n.Contact.Phone, n.Contact.Email, n.IP}, nil
+}
+
+// createStatement stores an item without photos with createSQL, which
+// PostgreSQL runs as one transaction in one round trip (q is the pool), or
+// within q's transaction.
+func (s *Store) createStatement(ctx context.Context, q Querier, n *NewItem) (Created, error) {
 	for try := 0; ; try++ {
-		code, err := newCode()
+		c, args, err := statement(n)
 		if err != nil {
 			return Created{}, err
 		}
-		c := Created{Receipt: Receipt{TrackingCode: FormatCode(code), Status: it.State, Topic: it.Topic, Unit: it.Unit,
-			ExpectedAt: it.DueAt.In(Vietnam)}}
-		if c.Body, err = json.Marshal(c.Receipt); err != nil {
-			return Created{}, err
-		}
-		// The item's id is taken first so that the idempotency record can
-		// be written before the item: when the key is taken, ON CONFLICT
-		// waits for the transaction that took it, and then nothing of this
-		// one is written. The foreign key is checked at the statement's
-		// end, when both rows are there.
 		var id sql.NullInt64
-		err = q.QueryRowContext(ctx, `WITH
-			nid AS (SELECT nextval(pg_get_serial_sequence('feedback_items', 'id')) AS id),
-			k AS (INSERT INTO feedback_idempotency (key, request_hash, item_id, response, created_at)
-				SELECT $20, $21, nid.id, $22, $17 FROM nid WHERE $20 <> ''
-				ON CONFLICT (key) DO NOTHING RETURNING item_id),
-			i AS (INSERT INTO feedback_items (id, code, content, public_text, province, commune, village, address,
-					lat, lon, level, unit, unit_path, topic, topic_confidence, topic_flagged, topic_source, state,
-					created_at, updated_at, due_at)
-				SELECT nid.id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17, $19
-				FROM nid WHERE $20 = '' OR EXISTS (SELECT 1 FROM k)
-				RETURNING id),
-			c AS (INSERT INTO feedback_contacts (item_id, name, phone, email)
-				SELECT id, $23, $24, $25 FROM i WHERE $23 <> '' OR $24 <> '' OR $25 <> ''),
-			e AS (INSERT INTO feedback_events (item_id, at, actor, action, from_state, to_state, detail, ip)
-				SELECT id, $17, 'citizen', 'submit', '', $18, '', $26 FROM i)
-			SELECT (SELECT id FROM i)`,
-			code, it.Content, nullString(it.PublicText), it.Province, it.Commune, it.Village, it.Address,
-			nullFloat(it.Lat), nullFloat(it.Lon), string(it.Level), it.Unit, it.UnitPath, it.Topic, it.TopicConfidence,
-			it.TopicFlagged, it.TopicSource, it.CreatedAt.Unix(), string(it.State), it.DueAt.Unix(),
-			n.IdempotencyKey, n.RequestHash, string(c.Body), n.Contact.Name, n.Contact.Phone, n.Contact.Email, n.IP).
-			Scan(&id)
+		err = q.QueryRowContext(ctx, createSQL, args...).Scan(&id)
 		// The code was taken: nothing was written, and the statement can be
 		// tried again unless it was in a transaction, which it ended.
 		if err != nil && strings.Contains(err.Error(), "feedback_items_code_key") && try < maxCodeTries && q == Querier(s.db) {

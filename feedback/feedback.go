@@ -92,8 +92,10 @@
 // its contact, photos, idempotency record and first history event. On
 // SQLite a committer gathers the submissions waiting and commits them in
 // one transaction on a connection with synchronous=FULL, each in its own
-// savepoint (group commit); on PostgreSQL each submission is its own
-// transaction with synchronous_commit on. See [Options.RelaxedDurability].
+// savepoint (group commit); on PostgreSQL the batcher sends the
+// submissions waiting as one pipeline that PostgreSQL commits as one
+// transaction with synchronous_commit on (a submission with photos is a
+// transaction of its own). See [StoreOptions.RelaxedDurability].
 package feedback
 
 import (

@@ -423,8 +423,8 @@ func jpegWithGPS(t *testing.T) []byte {
 	return append(out, b.Bytes()[2:]...)
 }
 
-// Photos are stored re-encoded, without what their EXIF said, with a
-// thumbnail, private until an officer publishes them.
+// Photos are stored without what their EXIF said, their pixels as sent,
+// with a thumbnail, private until an officer publishes them.
 func TestSubmitPhotos(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db, envOptions{})
@@ -456,6 +456,14 @@ func TestSubmitPhotos(t *testing.T) {
 			data, err := e.store.Blobs().Get(ctx, p.BlobKey)
 			if err != nil || len(data) != p.Size || bytes.Contains(data, []byte("nha-cua-toi")) || bytes.Contains(data, []byte("GPS")) {
 				t.Errorf("photo %d: %d bytes, %v; metadata kept: %v", i+1, len(data), err, bytes.Contains(data, []byte("GPS")))
+			}
+			sent, err1 := jpeg.Decode(bytes.NewReader(raw))
+			stored, err2 := jpeg.Decode(bytes.NewReader(data))
+			if err1 != nil || err2 != nil {
+				t.Fatalf("decode: %v, %v", err1, err2)
+			}
+			if a, b := sent.(*image.YCbCr), stored.(*image.YCbCr); a.Rect != b.Rect || !bytes.Equal(a.Y, b.Y) || !bytes.Equal(a.Cb, b.Cb) || !bytes.Equal(a.Cr, b.Cr) {
+				t.Errorf("photo %d: the stored pixels are not the ones sent", i+1)
 			}
 			thumb, err := e.store.Blobs().Get(ctx, p.ThumbKey)
 			if err != nil {

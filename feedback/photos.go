@@ -9,9 +9,9 @@ import (
 	"github.com/mattranso/mattranso/feedback/photo"
 )
 
-// processPhotos checks each photo by its content, re-encodes it without
-// its metadata (a phone's EXIF carries where it was taken) and makes its
-// thumbnail; the refusal names photos and which one.
+// processPhotos checks each photo by its content, strips its metadata (a
+// phone's EXIF carries where it was taken) and makes its thumbnail; the
+// refusal names photos and which one.
 func processPhotos(raw [][]byte) ([]NewPhoto, *api.Error) {
 	out := make([]NewPhoto, 0, len(raw))
 	for i, data := range raw {
@@ -20,7 +20,7 @@ func processPhotos(raw [][]byte) ([]NewPhoto, *api.Error) {
 			return nil, photoError(i+1, err)
 		}
 		out = append(out, NewPhoto{ContentType: p.ContentType, Data: p.Data, Thumb: p.Thumb,
-			ThumbType: "image/jpeg", Width: p.Width, Height: p.Height})
+			ThumbType: p.ThumbType, Width: p.Width, Height: p.Height})
 	}
 	return out, nil
 }

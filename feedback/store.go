@@ -49,8 +49,8 @@ type StoreOptions struct {
 	// power cut may lose the last acknowledged items. It exists to measure
 	// what durability costs, not for production.
 	RelaxedDurability bool
-	// MaxBatch bounds the submissions one SQLite group commit holds; 0
-	// means DefaultMaxBatch.
+	// MaxBatch bounds the submissions one group commit holds (SQLite's
+	// committer, PostgreSQL's batcher); 0 means DefaultMaxBatch.
 	MaxBatch int
 	// BatchWait is how long the SQLite committer waits for more
 	// submissions once one is there, when fewer than MaxBatch wait; 0
@@ -77,7 +77,8 @@ const (
 
 // Store keeps the items and everything that belongs to them. Reads and
 // officers' updates use the database's pool; submissions go through
-// Create, which on SQLite hands them to the group committer.
+// Create, which hands them to a group commit: SQLite's committer, or on
+// PostgreSQL the batcher (for those without photos).
 type Store struct {
 	db          *store.DB
 	blobs       Blobs
@@ -89,10 +90,11 @@ type Store struct {
 	startOnce sync.Once
 	startErr  error
 	committer *committer
+	batcher   *batcher
 }
 
 // NewStore returns a Store on db. Call Migrate before using it, and Close
-// when done (it stops the SQLite committer).
+// when done (it stops the group commit).
 func NewStore(db *store.DB, o StoreOptions) *Store {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
@@ -131,11 +133,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return s.db.Migrate(ctx, "feedback", sub)
 }
 
-// Close stops the committer, after it committed and acknowledged what it
+// Close stops the group commit, after it committed and acknowledged what it
 // holds. It does not close the database.
 func (s *Store) Close() error {
 	if s.committer != nil {
 		s.committer.stop()
+	}
+	if s.batcher != nil {
+		s.batcher.stop()
 	}
 	return nil
 }

@@ -43,23 +43,40 @@ const LocalEmbedderVersion = "bow-2"
 // TrainOptions configure LocalEmbedder training. Zero values take the
 // defaults.
 type TrainOptions struct {
-	Dim        int     // default 128
-	Epochs     int     // default 8
-	Batch      int     // default 128
-	Rate       float64 // Adagrad learning rate, default 0.2
-	Temp       float64 // softmax temperature, default 0.05
-	MinDF      int     // a feature must occur in this many passages, default 2
-	MaxVocab   int     // default 150000
-	MaxFeat    int     // features kept per text (highest weight first), default 256
-	Seed       uint64  // default 1
-	Group      int     // same-document pairs per run in a grouped batch, default 8; <0 groups none
-	GroupShare float64 // share of pairs trained in grouped batches, default 0.5; <0 none
-	Progress   func(epoch int, loss float64)
-	Supervised []Pair // extra question → passage pairs
+	Dim        int                           // default 128
+	Epochs     int                           // default 8
+	Batch      int                           // default 128
+	Rate       float64                       // Adagrad learning rate, default 0.2
+	Temp       float64                       // softmax temperature, default 0.05
+	MinDF      int                           // a feature must occur in this many passages, default 2
+	MaxVocab   int                           // default 150000
+	MaxFeat    int                           // features kept per text (highest weight first), default 256
+	Seed       uint64                        // default 1
+	Group      int                           // same-document pairs per run in a grouped batch, default 8; <0 groups none
+	Sentences  int                           // sentences of each passage drawn each epoch, default 2
+	GroupShare float64                       // share of pairs trained in grouped batches, default 0.5; <0 none
+	Progress   func(epoch int, loss float64) // after each epoch, and with epoch 0 (loss NaN) when training starts
+	Supervised []Pair                        // extra question → passage pairs
+	// PairsName identifies what Supervised was made from, for LocalVectors
+	// to tell whether a kept model learned from the same; empty means the
+	// digest of the pairs themselves (PairsDigest).
+	PairsName string
+}
+
+// TrainEpochs is the number of epochs training with o runs.
+func TrainEpochs(o TrainOptions) int {
+	o.defaults()
+	return o.Epochs
 }
 
 // Pair is a training example: a query and the text that answers it.
-type Pair struct{ Query, Text string }
+// Passage, when it names a passage being trained on (a pseudo-question
+// of the library, TeachPair), makes that passage the answer itself, so
+// that it is never set against its own question as another's in a batch.
+type Pair struct {
+	Query, Text string
+	Passage     string
+}
 
 func (o *TrainOptions) defaults() {
 	if o.Dim <= 0 {
@@ -91,6 +108,9 @@ func (o *TrainOptions) defaults() {
 	}
 	if o.Group == 0 {
 		o.Group = 8
+	}
+	if o.Sentences <= 0 {
+		o.Sentences = 2
 	}
 	if o.GroupShare == 0 {
 		o.GroupShare = 0.5
@@ -160,8 +180,18 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 			byTitle[p.Title] = g
 		}
 	}
+	byID := make(map[string]int, len(passages))
+	for i, p := range passages {
+		byID[p.ID] = i
+	}
 	var sup []trainPair
 	for j, sp := range o.Supervised {
+		if i, ok := byID[sp.Passage]; ok && sp.Passage != "" {
+			if q := e.features(sp.Query, o.MaxFeat); len(q.ids) > 0 && len(docFeats[i].ids) > 0 {
+				sup = append(sup, trainPair{q, docFeats[i], i, docGroup[i]})
+			}
+			continue
+		}
 		q, d := e.features(sp.Query, o.MaxFeat), e.features(sp.Text, o.MaxFeat)
 		if len(q.ids) > 0 && len(d.ids) > 0 {
 			sup = append(sup, trainPair{q, d, -1 - j, supervisedGroup(sp.Text, byTitle)})
@@ -169,6 +199,9 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 	}
 	ex := examples{docs: docs, docFeats: docFeats, sents: sents, heads: heads, group: docGroup, supervised: sup}
 	tr := trainer{e: e, o: o, accum: make([]float32, len(e.idf))}
+	if o.Progress != nil {
+		o.Progress(0, math.NaN()) // training starts
+	}
 	for epoch := 0; epoch < o.Epochs; epoch++ {
 		pairs := e.samplePairs(ex, o, rng)
 		var loss float64
@@ -212,7 +245,7 @@ type examples struct {
 }
 
 // samplePairs draws one epoch of training pairs: each passage's heading,
-// and two of its sentences — usually taken out of the passage (inverse
+// and o.Sentences of its sentences — usually taken out of the passage (inverse
 // cloze), so that the model learns what surrounds a sentence rather than
 // to match it word for word.
 func (e *LocalEmbedder) samplePairs(ex examples, o TrainOptions, rng *rand.Rand) []trainPair {
@@ -225,7 +258,7 @@ func (e *LocalEmbedder) samplePairs(ex examples, o TrainOptions, rng *rand.Rand)
 		if len(ss) == 0 {
 			continue
 		}
-		for k := 0; k < 2; k++ {
+		for k := 0; k < o.Sentences; k++ {
 			s := ss[rng.IntN(len(ss))]
 			d := ex.docFeats[i]
 			if len(ss) > 1 && rng.Float32() < 0.9 {

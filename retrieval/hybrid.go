@@ -69,6 +69,7 @@ type Hybrid struct {
 	mu        sync.RWMutex // guards Vectors, Embedder and what follows once serving
 	downUntil time.Time    // after a failure the vector side rests, so searches stay fast
 	downErr   error
+	learning  string // see SetLearning
 }
 
 // VectorPause is how long search keeps to keywords after the vector side
@@ -150,7 +151,27 @@ func (h *Hybrid) log() *slog.Logger {
 
 // Search answers q in the configured mode.
 func (h *Hybrid) Search(ctx context.Context, q Query) (Result, error) {
-	return h.SearchWith(ctx, q, h.Reranker)
+	h.mu.RLock()
+	r := h.Reranker
+	h.mu.RUnlock()
+	return h.SearchWith(ctx, q, r)
+}
+
+// SetReranker swaps the re-ranker while serving, e.g. once the library
+// has taught one.
+func (h *Hybrid) SetReranker(r *Reranker) {
+	h.mu.Lock()
+	h.Reranker = r
+	h.mu.Unlock()
+}
+
+// SetLearning sets why the vector side is not there yet (the local
+// embedder is learning), which keyword-only answers then carry as
+// Result.Degraded; "" when it is not learning.
+func (h *Hybrid) SetLearning(why string) {
+	h.mu.Lock()
+	h.learning = why
+	h.mu.Unlock()
 }
 
 // SearchWith answers q like Search, re-ranking with r (nil: fused order).
@@ -167,7 +188,13 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	}
 	emb, vs := h.vectorSide()
 	if mode == ModeKeyword || vs == nil || emb == nil {
-		return h.Keyword.Search(ctx, q)
+		res, err := h.Keyword.Search(ctx, q)
+		if mode != ModeKeyword && err == nil {
+			h.mu.RLock()
+			res.Degraded = h.learning
+			h.mu.RUnlock()
+		}
+		return res, err
 	}
 	if q.Limit <= 0 {
 		q.Limit = 10

@@ -50,7 +50,7 @@ func BenchmarkHybridSearch(b *testing.B) {
 		b.Fatal("no passages to search")
 	}
 	defer vs.Close()
-	rr, err := retrieval.ShippedReranker()
+	rr, err := retrieval.ReadReranker("reranker-competition.json")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,11 +1,11 @@
 package retrieval
 
 import (
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 )
 
@@ -18,14 +18,20 @@ import (
 // logistic regression: a relevant passage should score above each
 // irrelevant one of the same question).
 //
-// The model shipped in reranker.json is trained by
+// By default the model is taught by the library itself (TeachReranker:
+// its pseudo-questions) and kept in the data directory; the binary embeds
+// none. reranker-competition.json, beside this file, is a model trained on
+// the competition sets' judged questions, for research and evaluation
+// only (their terms allow no more); it is read from its path, never built
+// in, and is trained by
 //
-//	mattranso eval train-reranker --out retrieval/reranker.json \
+//	mattranso eval train-reranker --out retrieval/reranker-competition.json \
 //	    --dataset ../shared/eval/alqac2025 --dataset ../shared/eval/alqac2022 --dataset ../shared/eval/vlsp2023
 //
-// from the training splits of those sets, and records which questions it
-// saw, so that `eval retrieval` never scores a question with a model that
-// was trained on it (see eval.RetrievalOptions.Reranker).
+// It records which questions it saw, so that `eval retrieval` never scores
+// a question with a model that was trained on it (see
+// eval.RetrievalOptions.Reranker). PROVENANCE.md says what each model file
+// of this package learned from.
 
 // RerankDepth is how many articles' fused passages the re-ranker orders;
 // the rest keep their fused order below them. 20 ranks as well as 30, 60
@@ -66,9 +72,6 @@ var rerankFeatures = []string{
 	"law_year_other",   // the question gives laws years, this law's names hold only others (see lawyear.go)
 }
 
-//go:embed reranker.json
-var shippedReranker []byte
-
 // Reranker is a trained re-ranking model.
 type Reranker struct {
 	Version  string    `json:"version"`
@@ -88,9 +91,13 @@ type TrainedSet struct {
 	Digest string `json:"digest"`
 }
 
-// ShippedReranker returns the model built into the binary.
-func ShippedReranker() (*Reranker, error) {
-	return ParseReranker(shippedReranker)
+// ReadReranker reads a model file.
+func ReadReranker(path string) (*Reranker, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReranker(b)
 }
 
 // ParseReranker reads a model and checks it fits this feature set.

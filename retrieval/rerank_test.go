@@ -164,7 +164,7 @@ func TestRankIntoPagesAsRank(t *testing.T) {
 }
 
 func TestParseReranker(t *testing.T) {
-	r, err := ShippedReranker()
+	r, err := ReadReranker("reranker-competition.json")
 	if err != nil {
 		t.Fatalf("the built-in model: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/corpus"
 )
@@ -227,4 +229,43 @@ func expandQuery(text string) string {
 		return text
 	}
 	return x
+}
+
+// Everyday returns text with the first legal phrase the thesaurus knows
+// put back in everyday words (the first entry's, whole words only, of
+// two words or more): the
+// library's own wording asked as a citizen would ask it. text when none
+// occurs.
+func (t *Thesaurus) Everyday(text string) string {
+	if t == nil {
+		return text
+	}
+	lower := strings.ToLower(text)
+	for _, e := range t.entries {
+		legal := strings.ToLower(e.legal)
+		if !strings.Contains(legal, " ") {
+			continue // one word ("nam") is too often part of another phrase ("Việt Nam")
+		}
+		i := strings.Index(lower, legal)
+		if i < 0 || !wordEdge(lower, i) || !wordEdge(lower, i+len(legal)) {
+			continue
+		}
+		// Lower-casing keeps the byte lengths of Vietnamese letters, so
+		// offsets in lower are offsets in text.
+		if len(lower) != len(text) {
+			return text
+		}
+		return text[:i] + strings.Join(e.words, " ") + text[i+len(legal):]
+	}
+	return text
+}
+
+// wordEdge reports whether byte i of s is at a word's edge.
+func wordEdge(s string, i int) bool {
+	if i <= 0 || i >= len(s) {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	p, _ := utf8.DecodeLastRuneInString(s[:i])
+	return !(unicode.IsLetter(r) || unicode.IsDigit(r)) || !(unicode.IsLetter(p) || unicode.IsDigit(p))
 }

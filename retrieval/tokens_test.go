@@ -193,7 +193,7 @@ func checkCachedTokens(t *testing.T, h *Hybrid, queries []string) {
 			t.Fatalf("passage %s: snippet without terms\n got  %s\n want %s", d.id, got, want)
 		}
 	}
-	rr, err := ShippedReranker()
+	rr, err := ReadReranker("reranker-competition.json")
 	if err != nil {
 		t.Fatal(err)
 	}

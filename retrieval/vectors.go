@@ -92,7 +92,8 @@ const Retrain = 0.10
 
 // LocalVectors loads the local embedder kept in dir — training it when it
 // is missing, damaged or stale (the corpus changed by more than Retrain,
-// or o.Supervised is not the set of pairs it learned from) —
+// or o.Supervised is not the set of pairs it learned from, as
+// o.PairsName names it) —
 // and opens the embedded vector store beside it, re-embedding every
 // passage when the store is new, was discarded, or does not hold exactly
 // the keyword index's passages. trained reports whether a model was
@@ -109,7 +110,10 @@ func LocalVectors(ctx context.Context, k *Keyword, dir string, o TrainOptions) (
 		json.Unmarshal(b, &meta)
 	}
 	emb, err = LoadLocalEmbedder(modelPath)
-	pairs := PairsDigest(o.Supervised)
+	pairs := o.PairsName
+	if pairs == "" {
+		pairs = PairsDigest(o.Supervised)
+	}
 	stale := err != nil || meta.Model != emb.Name() || meta.Pairs != pairs ||
 		math.Abs(float64(len(ps)-meta.Passages)) > Retrain*float64(max(meta.Passages, 1))
 	if stale {

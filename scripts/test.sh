@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests drive (PostgreSQL 15,
-# Chromium) when missing, builds Dex (cached), starts a throwaway PostgreSQL
+# Chromium, nginx) when missing, builds Dex (cached), starts a throwaway PostgreSQL
 # cluster, builds the library the library-scale checks read, runs `go vet`
 # and `go test -count=1` (under the race detector, see below), for the
 # whole suite then the feedback load test (scripts/feedback-load.sh), and
@@ -20,6 +20,7 @@ cd "$ROOT"
 
 PGBIN=/usr/lib/postgresql/15/bin
 CHROMIUM=/usr/bin/chromium
+NGINX=/usr/sbin/nginx
 
 say() { printf '==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
@@ -30,6 +31,7 @@ command -v go >/dev/null || die "go is not on PATH"
 missing=()
 [[ -x $PGBIN/initdb ]] || missing+=(postgresql-15)
 [[ -x $CHROMIUM ]] || missing+=(chromium fonts-dejavu-core)
+[[ -x $NGINX ]] || missing+=(nginx-light)
 if ((${#missing[@]})); then
 	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root to install them, or install them yourself"
 	say "installing ${missing[*]}"
@@ -124,6 +126,7 @@ export MATTRANSO_TEST_DEX
 
 export MATTRANSO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"
 export MATTRANSO_TEST_CHROMIUM=$CHROMIUM
+export MATTRANSO_TEST_NGINX=$NGINX
 export MATTRANSO_SHARED
 MATTRANSO_SHARED=$(realpath -m "$ROOT/../shared")
 export MATTRANSO_REQUIRE_POSTGRES=1

@@ -20,6 +20,7 @@ Commands:
   admin token create|list|revoke            bearer tokens for scripts
   admin reindex             rebuild the keyword index from the database
   admin delete-doc ID…      remove documents from the library (every instance follows)
+  admin backup [--data DIR] OUT   online copy of a running server's SQLite data into a new directory
   admin gen-reports [--villages N] [--weeks W]   fill the database with reports, to measure
 `
 
@@ -36,7 +37,7 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminReindex(ctx, stdout)
 	case "delete-doc":
 		return adminDeleteDoc(ctx, args[1:], stdout, stderr)
-	case "import-units", "units", "grant", "token", "gen-reports":
+	case "import-units", "units", "grant", "token", "gen-reports", "backup":
 	default:
 		fmt.Fprint(stderr, adminUsage)
 		return exitError{2, fmt.Errorf("admin: unknown command %q", args[0])}
@@ -55,6 +56,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminGrant(ctx, cfg, args[1:], stdout, stderr)
 	case "gen-reports":
 		return adminGenReports(ctx, cfg, args[1:], stdout, stderr)
+	case "backup":
+		return adminBackup(ctx, cfg, args[1:], stdout, stderr)
 	}
 	return adminToken(ctx, cfg, args[1:], stdout, stderr)
 }

@@ -71,7 +71,7 @@ func throwawayDatabase(t *testing.T) string {
 }
 
 // buildBinary builds mattranso into a temporary directory.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {

@@ -49,13 +49,17 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	dataset := fs.String("dataset", "", "BEIR dataset directory (corpus.jsonl, queries.jsonl, qrels/)")
 	split := fs.String("split", "", "qrels split (default: test, else the only one)")
-	strip := fs.Bool("strip-diacritics", false, "remove diacritics from the queries")
+	stripDiacritics := fs.Bool("strip-diacritics", false, "remove diacritics from the queries")
 	questionOnly := fs.Bool("question-only", false, "search a multiple-choice question without its options (metadata.choices), which the assistant searches with it")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	ablation := fs.Bool("ablation", false, "run every mode (keyword, vector, hybrid), with and without diacritics, on one index")
 	mode := fs.String("mode", "hybrid", `what answers: "hybrid" (default), "keyword", "vector", or "fts5" (the SQLite FTS5 peer)`)
-	reranker := fs.String("reranker", eval.RerankAuto, `hybrid re-ranking: "auto" (the built-in model; cross-fitted on a set it learned from), "shipped", "cross", "none", or a model file`)
-	pairs := fs.String("train-pairs", "auto", trainPairsUsage)
+	reranker := fs.String("reranker", eval.RerankLibrary, `hybrid re-ranking: "library" (taught by the set's corpus, as serve does), "competition" (trained on the competition sets, research and evaluation only; cross-fitted on a set it learned from), "competition-as-is", "cross", "none", or a model file`)
+	pairs := fs.String("train-pairs", "library", trainPairsUsage)
+	competition := fs.Bool("competition", false, `the competition-trained pipeline, for research and evaluation: --train-pairs competition --reranker competition`)
+	teachFrom := fs.String("teach-from", "", "cross-corpus check: the library re-ranker is taught by this BEIR set's corpus instead of --dataset's")
+	teachQuestions := fs.Int("teach-questions", 0, "pseudo-questions that teach the library re-ranker (default 1500)")
+	strip := fs.Float64("teach-strip", 0, "share of clause openings whose heading words are taken out of the pseudo-questions (default 0.5; negative: none)")
 	ownFolds := fs.Bool("own-folds", false, ownFoldsUsage)
 	verbose := fs.Bool("v", false, "print every question whose judged article is not ranked first on stderr, with its place in the first 50 and the first three ranked")
 	if _, err := parseInterleaved(fs, args); err != nil {
@@ -64,7 +68,12 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *dataset == "" {
 		return exitError{2, errors.New("eval retrieval: --dataset DIR is required")}
 	}
-	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *strip, QuestionOnly: *questionOnly, PairsFrom: pairSets(*pairs, *dataset), Reranker: *reranker, OwnFolds: *ownFolds}
+	if *competition {
+		*pairs, *reranker = "competition", eval.RerankCompetition
+	}
+	from, library := pairSets(*pairs, *dataset)
+	opts := eval.RetrievalOptions{Dataset: *dataset, Split: *split, StripDiacritics: *stripDiacritics, QuestionOnly: *questionOnly, PairsFrom: from, Library: library,
+		Reranker: *reranker, OwnFolds: *ownFolds, TeachFrom: *teachFrom, TeachQuestions: *teachQuestions, Teach: retrieval.TeachOptions{StripShare: *strip}}
 	if *verbose && *ablation {
 		return exitError{2, errors.New("eval retrieval: -v lists the questions of one run; leave out --ablation")}
 	}
@@ -127,7 +136,8 @@ func evalRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 // evalTrainReranker trains the hybrid re-ranker on judged BEIR sets and
-// writes the model (retrieval/reranker.json is the one built in).
+// writes the model (retrieval/reranker-competition.json is the one
+// trained on the competition sets).
 func evalTrainReranker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval train-reranker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -184,17 +194,20 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-const trainPairsUsage = `BEIR sets whose judged questions also train the local embedder: "auto" (the judged sets beside --dataset), "none", or a comma-separated list; the evaluated set is always left out`
+const trainPairsUsage = `what teaches the local embedder beside the corpus itself: "library" (the pseudo-questions of the set's corpus, as serve does), "competition" (the judged questions of the sets beside --dataset; research and evaluation only), "none", or a comma-separated list of BEIR sets; the evaluated set's questions never`
 
 const ownFoldsUsage = `cross-fit the local embedder on the set's own judged questions too: each of 5 folds is answered by an embedder that also learned from the other 4, as the shipped one learned from every judged set (false: from the other sets only)`
 
-// pairSets resolves --train-pairs for dataset.
-func pairSets(spec, dataset string) []string {
+// pairSets resolves --train-pairs for dataset: the judged sets, and
+// whether the library's pseudo-questions teach too.
+func pairSets(spec, dataset string) (sets []string, library bool) {
 	switch spec {
-	case "auto":
-		return eval.SiblingSets(dataset)
+	case "library":
+		return nil, true
+	case "competition", "auto":
+		return eval.SiblingSets(dataset), false
 	case "none", "":
-		return nil
+		return nil, false
 	}
-	return config.SplitList(spec)
+	return config.SplitList(spec), false
 }

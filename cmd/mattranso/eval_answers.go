@@ -29,7 +29,8 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	half := fs.String("half", "", `ask only the questions whose metadata.half is this ("tune" or "check")`)
 	questions := fs.String("questions", "", "with --data: a file of questions, one a line (default: 50 built-in staff questions)")
 	rounds := fs.Int("rounds", 3, "with --data: timed passes over the questions after the first")
-	pairs := fs.String("train-pairs", "auto", trainPairsUsage)
+	pairs := fs.String("train-pairs", "library", trainPairsUsage)
+	reranker := fs.String("reranker", eval.RerankLibrary, `"library", "competition" (research and evaluation only), "none" or a model file`)
 	ownFolds := fs.Bool("own-folds", false, ownFoldsUsage)
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
@@ -53,7 +54,8 @@ func evalAnswers(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil || m == retrieval.ModeVector {
 		return exitError{2, fmt.Errorf("eval answers: unknown --mode %q (keyword or hybrid)", *mode)}
 	}
-	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m, PairsFrom: pairSets(*pairs, *dataset), OwnFolds: *ownFolds}, Half: *half}
+	from, library := pairSets(*pairs, *dataset)
+	opts := eval.AnswersOptions{RetrievalOptions: eval.RetrievalOptions{Dataset: *dataset, Split: *split, Mode: m, PairsFrom: from, Library: library, Reranker: *reranker, OwnFolds: *ownFolds}, Half: *half}
 	if *verbose {
 		opts.Each = printAnswer(stderr)
 	}

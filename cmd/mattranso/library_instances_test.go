@@ -106,9 +106,9 @@ func (l *launched) ready(t *testing.T) string {
 	}
 }
 
-// searchIDs asks an instance's search API and returns the passages found,
+// libraryPassages asks an instance's search API and returns the passages found,
 // in order.
-func searchIDs(t *testing.T, base, q string) []string {
+func libraryPassages(t *testing.T, base, q string) []string {
 	t.Helper()
 	resp, err := http.Get(base + "/api/v1/library/search?limit=20&q=" + url.QueryEscape(q))
 	if err != nil {
@@ -298,14 +298,14 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	const query = "đăng ký cư trú tại xã"
 	for i, in := range insts[1:] {
 		within5s(t, fmt.Sprintf("the laws written through instance 1, searched through instance %d", i+2), func() bool {
-			return len(searchIDs(t, in.base, query)) >= 4
+			return len(libraryPassages(t, in.base, query)) >= 4
 		})
 	}
 	// One ranking everywhere, once each has applied the change.
 	settled(t, docs, insts...)
-	want := searchIDs(t, insts[0].base, query)
+	want := libraryPassages(t, insts[0].base, query)
 	for i, in := range insts[1:] {
-		if got := searchIDs(t, in.base, query); !slices.Equal(got, want) {
+		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
 			t.Errorf("instance %d ranks %v, instance 1 %v", i+2, got, want)
 		}
 	}
@@ -318,7 +318,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	}
 	for i, in := range insts {
 		within5s(t, fmt.Sprintf("%s removed, through instance %d", gone, i+1), func() bool {
-			return !slices.ContainsFunc(searchIDs(t, in.base, query), func(p string) bool { return docOf(p) == gone })
+			return !slices.ContainsFunc(libraryPassages(t, in.base, query), func(p string) bool { return docOf(p) == gone })
 		})
 	}
 	// And a law replaced through instance 3 is found in its new words.
@@ -332,7 +332,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	}
 	for i, in := range insts {
 		within5s(t, fmt.Sprintf("the replaced law, through instance %d", i+1), func() bool {
-			return len(searchIDs(t, in.base, "thông báo lưu trú công an")) > 0
+			return len(libraryPassages(t, in.base, "thông báo lưu trú công an")) > 0
 		})
 	}
 
@@ -354,12 +354,12 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	fourth := launch(t, bin, env)
 	fourth.ready(t)
 	settled(t, docs, append(insts, fourth)...)
-	want = searchIDs(t, insts[0].base, query)
+	want = libraryPassages(t, insts[0].base, query)
 	if len(want) < 3 {
 		t.Fatalf("after the changes, %q finds %v: too few to compare rankings", query, want)
 	}
 	for i, in := range append(insts[1:], fourth) {
-		if got := searchIDs(t, in.base, query); !slices.Equal(got, want) {
+		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
 			t.Errorf("instance %d ranks %v, instance 1 %v", i+2, got, want)
 		}
 	}

@@ -20,8 +20,8 @@ Usage:
   mattranso serve  [--addr :8080] [--data DIR] [--ingest SRC,…|none]
   mattranso ingest [--data DIR] [--rate N] [--max-pages N] [--wait D] SOURCE…
   mattranso migrate [--data DIR]
-  mattranso eval retrieval --dataset DIR [--split NAME] [--mode hybrid|keyword|vector|fts5] [--reranker auto|shipped|cross|none|FILE] [--train-pairs auto|none|DIR,…] [--own-folds] [--ablation] [--strip-diacritics] [--question-only] [-v] [--json]
-  mattranso eval answers --dataset DIR [--split NAME] [--mode hybrid|keyword] [--train-pairs auto|none|DIR,…] [--own-folds] [-v] [--json]
+  mattranso eval retrieval --dataset DIR [--split NAME] [--mode hybrid|keyword|vector|fts5] [--reranker library|competition|competition-as-is|cross|none|FILE] [--train-pairs library|competition|none|DIR,…] [--competition] [--teach-from DIR] [--teach-strip X] [--teach-questions N] [--own-folds] [--ablation] [--strip-diacritics] [--question-only] [-v] [--json]
+  mattranso eval answers --dataset DIR [--split NAME] [--mode hybrid|keyword] [--train-pairs library|competition|none|DIR,…] [--reranker library|competition|none|FILE] [--own-folds] [-v] [--json]
   mattranso eval answers --data DIR [--questions FILE] [--rounds N] [--json]
   mattranso eval classify --train FILE --test FILE [--json]
   mattranso eval classify --train FILE --cv K [--json]
@@ -41,6 +41,7 @@ Usage:
   mattranso admin token revoke [--data DIR] ID
   mattranso admin reindex
   mattranso admin delete-doc [--data DIR] [--wait D] ID…
+  mattranso admin backup [--data DIR] OUT
   mattranso admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
   mattranso help
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/qdrant/go-client/qdrant"
 
+	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/retrieval/openaitest"
 	"github.com/mattranso/mattranso/retrieval/vectortest"
 )
@@ -48,11 +49,27 @@ func startServe(t *testing.T, data string) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
+				waitLearned(t, base, deadline)
 				return base
 			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("server not ready: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitLearned waits until search no longer says its vector side is still
+// learning: serve is ready on keywords before it has.
+func waitLearned(t *testing.T, base string, deadline time.Time) {
+	t.Helper()
+	for {
+		if b := search(t, base, "luật"); !strings.Contains(b.Degraded, "learning") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the vector side did not finish learning")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -125,7 +142,7 @@ func TestServeUsesQdrantAndEmbeddingServer(t *testing.T) {
 }
 
 // Without them, serve trains the local embedder and keeps vectors in the
-// data directory.
+// data directory, and the library teaches the re-ranker kept beside them.
 func TestServeUsesEmbeddedDefaults(t *testing.T) {
 	for _, k := range []string{"QDRANT_URL", "OPENAI_BASE_URL", "EMBEDDING_MODEL"} {
 		t.Setenv(k, "")
@@ -133,10 +150,13 @@ func TestServeUsesEmbeddedDefaults(t *testing.T) {
 	t.Setenv("MATTRANSO_INGEST", "../../ingest/testdata/broken")
 	data := t.TempDir()
 	base := startServe(t, data)
-	for _, f := range []string{"index/local/embedder.bin", "index/local/vectors/vectors.snap"} {
+	for _, f := range []string{"index/local/embedder.bin", "index/local/vectors/vectors.snap", "index/local/reranker.json"} {
 		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
 			t.Errorf("embedded default missing: %v", err)
 		}
+	}
+	if r, err := retrieval.ReadReranker(filepath.Join(data, "index/local/reranker.json")); err != nil || len(r.TrainedOn) != 1 || r.TrainedOn[0].Name != "library "+retrieval.TeachVersion {
+		t.Errorf("the library's re-ranker: %+v, %v", r, err)
 	}
 	body := search(t, base, "thu nghiem cap giay")
 	if body.Degraded != "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {

@@ -169,6 +169,16 @@ func xmpAPP1() []byte {
 		`</rdf:RDF></x:xmpmeta>`))
 }
 
+// jfifAPP0 is a JFIF header, with a 2×2 thumbnail or without.
+func jfifAPP0(thumb bool) []byte {
+	p := []byte("JFIF\x00\x01\x02\x01\x00\x48\x00\x48")
+	if !thumb {
+		return segment(0xe0, append(p, 0, 0))
+	}
+	p = append(p, 2, 2)
+	return segment(0xe0, append(p, bytes.Repeat([]byte{200, 10, 10}, 4)...))
+}
+
 // A comment naming a person, as an editing app might leave it.
 const commentText = "Nguyen Van An 0903 123 456, 12 Ly Tu Trong"
 

@@ -1,17 +1,22 @@
 // Package photo owns what happens to a citizen's photo between the upload
 // and the store: it decides by content whether the bytes are a JPEG, PNG or
-// WebP image, refuses anything else, anything too large and anything that
-// will not decode, and returns a clean copy with a thumbnail.
+// WebP image, refuses anything else, anything too large and anything whose
+// structure does not hold together, and returns a clean copy with a
+// thumbnail.
 //
-// The clean copy is decoded and encoded afresh rather than filtered:
-// a phone's photo carries EXIF (with the GPS position of where it was
-// taken, often the citizen's home), XMP, ICC profiles, comments and PNG
-// text chunks, and bytes after the image's end can hide anything at all.
-// Only the pixels survive a re-encoding, so nothing else can leak however
-// a file hides it. The EXIF orientation is applied first, so that a photo
-// taken with the phone upright does not turn up sideways once its EXIF is
-// gone. The price: a wide-gamut photo (Display P3) loses its colour
-// profile and shows a little duller.
+// A phone's photo carries EXIF (with the GPS position of where it was
+// taken, often the citizen's home), XMP, IPTC, comments, PNG text chunks,
+// and bytes after the image's end can hide anything at all. The clean copy
+// is the file taken apart into its segments or chunks and put together
+// again with only those that make the picture: the image data is the
+// sender's byte for byte, so nothing is lost to a second lossy encoding and
+// no pixel has to be decoded or encoded, which was most of the cost of a
+// submission with a photo. Everything else is left out, on a list of what
+// is kept rather than of what is dropped, so that a kind of metadata not
+// thought of is dropped too. Colour profiles stay (a wide-gamut photo
+// would show duller without), and so does the EXIF orientation, alone in
+// an EXIF block of its own, so that a photo taken with the phone upright
+// shows upright in a browser; the thumbnail is turned here.
 package photo
 
 import (
@@ -20,11 +25,12 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/jpeg"
-	"image/png"
+	_ "image/png" // registers the PNG decoder with image.Decode
+	"strings"
 
 	"github.com/disintegration/imaging"
+	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // registers the WebP decoder with image.Decode
 )
 
@@ -52,7 +58,6 @@ const (
 	// named in every error.
 	Field = "photos"
 
-	jpegQuality  = 85
 	thumbQuality = 80
 )
 
@@ -84,20 +89,26 @@ func refuse(kind error, cause error, vi, en string) *Error {
 	return &Error{Field: Field, Message: vi + " (" + en + ").", Err: err}
 }
 
-// Photo is a photo ready to store: Data is the clean image (image/jpeg or
-// image/png, as ContentType says) of Width × Height pixels, upright; Thumb
-// is a JPEG that fits within ThumbSize × ThumbSize.
+// Photo is a photo ready to store: Data is the clean image (image/jpeg,
+// image/png or image/webp, as ContentType says) of Width × Height pixels
+// as it shows upright; Thumb (of ThumbType) fits within ThumbSize ×
+// ThumbSize: a JPEG made from the photo, or the photo itself (the same
+// slice) when it fits already.
 type Photo struct {
 	ContentType string
 	Data, Thumb []byte
+	ThumbType   string
 	Width       int
 	Height      int
 }
 
 // Process checks data and returns its clean copy and thumbnail, or an
-// *Error wrapping ErrType, ErrTooLarge or ErrCorrupt. A JPEG stays a JPEG
-// and a PNG a PNG (so screenshots stay sharp); a WebP becomes a JPEG, as
-// there is no WebP encoder to hand.
+// *Error wrapping ErrType, ErrTooLarge or ErrCorrupt. The clean copy is of
+// the same format, its image data byte for byte the sender's. A photo that
+// fits the thumbnail's box is its own thumbnail and is not decoded: its
+// header and its structure have been read, which is what tells an image
+// from something else dressed as one; a larger photo is decoded to make
+// the thumbnail, and refused when that fails.
 func Process(data []byte) (Photo, error) {
 	if len(data) > MaxBytes {
 		return Photo{}, refuse(ErrTooLarge, nil,
@@ -117,43 +128,43 @@ func Process(data []byte) (Photo, error) {
 			fmt.Sprintf("Ảnh có quá nhiều điểm ảnh: %d×%d, tối đa %d triệu điểm ảnh", cfg.Width, cfg.Height, MaxPixels/1_000_000),
 			fmt.Sprintf("the photo has too many pixels: %d×%d, at most %d megapixels", cfg.Width, cfg.Height, MaxPixels/1_000_000))
 	}
-	if format == "JPEG" {
-		// Entropy-coded data stuffs every 0xFF, so 0xFF 0xDA is a scan's
-		// start wherever it appears (or a byte in a metadata segment,
-		// which only counts against the sender).
-		if n := bytes.Count(data, []byte{0xff, 0xda}); n > MaxScans {
-			return Photo{}, refuse(ErrTooLarge, nil,
-				fmt.Sprintf("Ảnh JPEG có quá nhiều lượt quét: %d, tối đa %d", n, MaxScans),
-				fmt.Sprintf("the JPEG image has too many scans: %d, at most %d", n, MaxScans))
-		}
+	var st stripped
+	switch format {
+	case "JPEG":
+		st, err = stripJPEG(data)
+	case "PNG":
+		st, err = stripPNG(data)
+	default:
+		st, err = stripWebP(data)
 	}
-	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {
 		return Photo{}, corrupt(format, err)
 	}
-
-	var p Photo
-	var buf bytes.Buffer
-	if format == "PNG" {
-		p.ContentType = "image/png"
-		err = png.Encode(&buf, img)
-	} else {
-		p.ContentType = "image/jpeg"
-		err = jpeg.Encode(&buf, forJPEG(img), &jpeg.Options{Quality: jpegQuality})
+	if st.scans > MaxScans {
+		return Photo{}, refuse(ErrTooLarge, nil,
+			fmt.Sprintf("Ảnh JPEG có quá nhiều lượt quét: %d, tối đa %d", st.scans, MaxScans),
+			fmt.Sprintf("the JPEG image has too many scans: %d, at most %d", st.scans, MaxScans))
 	}
+
+	p := Photo{ContentType: "image/" + strings.ToLower(format), Data: st.data, Width: cfg.Width, Height: cfg.Height}
+	if st.orientation >= 5 {
+		p.Width, p.Height = cfg.Height, cfg.Width
+	}
+	if cfg.Width <= ThumbSize && cfg.Height <= ThumbSize {
+		// The photo is its own thumbnail, turned by its EXIF as a browser
+		// shows it.
+		p.Thumb, p.ThumbType = p.Data, p.ContentType
+		return p, nil
+	}
+	img, _, err := image.Decode(bytes.NewReader(st.data))
 	if err != nil {
-		// The encoders fail only on images the decoders do not make.
-		return Photo{}, fmt.Errorf("photo: encode %s: %w", p.ContentType, err)
+		return Photo{}, corrupt(format, err)
 	}
-	p.Data = buf.Bytes()
-	b := img.Bounds()
-	p.Width, p.Height = b.Dx(), b.Dy()
-
 	var tbuf bytes.Buffer
-	if err := jpeg.Encode(&tbuf, forJPEG(thumbnail(img)), &jpeg.Options{Quality: thumbQuality}); err != nil {
+	if err := jpeg.Encode(&tbuf, thumbnail(img, st.orientation), &jpeg.Options{Quality: thumbQuality}); err != nil {
 		return Photo{}, fmt.Errorf("photo: encode thumbnail: %w", err)
 	}
-	p.Thumb = tbuf.Bytes()
+	p.Thumb, p.ThumbType = tbuf.Bytes(), "image/jpeg"
 	return p, nil
 }
 
@@ -188,40 +199,61 @@ func corrupt(format string, cause error) *Error {
 		fmt.Sprintf("the %s image is damaged or incomplete and cannot be read", format))
 }
 
-// thumbnail scales img down, never up, to fit a ThumbSize square; a side
-// never shrinks below a pixel, however long and thin the photo.
-func thumbnail(img image.Image) image.Image {
+// thumbnail scales img down to fit a ThumbSize square, a side never
+// below a pixel however long and thin the photo, turns it upright by the
+// EXIF orientation o, and lays what is transparent on white, JPEG having
+// no transparency (the encoder would show it in whatever colour it holds,
+// usually black). Bilinear sampling of four source pixels per pixel of the
+// thumbnail costs little whatever the photo's size, where a filter over
+// every source pixel costs as much as decoding it again; a thumbnail is
+// small enough that the difference hardly shows.
+func thumbnail(img image.Image, o int) image.Image {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	if w <= ThumbSize && h <= ThumbSize {
-		return img
+	tw, th := w, h
+	switch {
+	case w <= ThumbSize && h <= ThumbSize:
+	case w >= h:
+		tw, th = ThumbSize, max(1, (h*ThumbSize+w/2)/w)
+	default:
+		tw, th = max(1, (w*ThumbSize+h/2)/h), ThumbSize
 	}
-	if w >= h {
-		return imaging.Resize(img, ThumbSize, max(1, (h*ThumbSize+w/2)/w), imaging.CatmullRom)
+	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
+	op := draw.Src
+	switch img.(type) {
+	case *image.YCbCr, *image.Gray, *image.CMYK:
+	default:
+		draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+		op = draw.Over
 	}
-	return imaging.Resize(img, max(1, (w*ThumbSize+h/2)/h), ThumbSize, imaging.CatmullRom)
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, op, nil)
+	return upright(dst, o)
 }
 
-// forJPEG returns img in a form the JPEG encoder takes well. JPEG has no
-// alpha, so transparent parts are laid on white; the encoder would show
-// them in whatever colour they hold, usually black. And the encoder reads
-// all but *image.YCbCr, *image.Gray and *image.RGBA pixel by pixel through
-// an interface, an allocation each; an opaque *image.NRGBA, which imaging
-// makes when it turns or scales, has the same bytes as an *image.RGBA.
-func forJPEG(img image.Image) image.Image {
-	switch m := img.(type) {
-	case *image.YCbCr, *image.Gray:
-		return m
-	case *image.NRGBA:
-		if m.Opaque() {
-			return &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
-		}
+// upright turns and flips img as the EXIF orientation o says.
+func upright(img *image.RGBA, o int) image.Image {
+	var out *image.NRGBA
+	switch o {
+	case 2:
+		out = imaging.FlipH(img)
+	case 3:
+		out = imaging.Rotate180(img)
+	case 4:
+		out = imaging.FlipV(img)
+	case 5:
+		out = imaging.Transpose(img)
+	case 6:
+		out = imaging.Rotate270(img)
+	case 7:
+		out = imaging.Transverse(img)
+	case 8:
+		out = imaging.Rotate90(img)
+	default:
+		return img
 	}
-	b := img.Bounds()
-	dst := image.NewRGBA(b)
-	draw.Draw(dst, b, image.NewUniform(color.White), image.Point{}, draw.Src)
-	draw.Draw(dst, b, img, b.Min, draw.Over)
-	return dst
+	// Opaque, so the same bytes as an *image.RGBA, which the JPEG encoder
+	// reads without an allocation a pixel.
+	return &image.RGBA{Pix: out.Pix, Stride: out.Stride, Rect: out.Rect}
 }
 
 // megabytes writes n bytes in MB (2^20) with one decimal unless whole,

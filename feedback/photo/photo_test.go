@@ -2,6 +2,7 @@ package photo
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"image"
 	"image/color"
@@ -41,11 +42,18 @@ var (
 )
 
 func TestProcessJPEGDropsMetadata(t *testing.T) {
-	in := withSegments(encodeJPEG(t, photoLike(640, 480)),
-		exifAPP1(0), xmpAPP1(), segment(0xfe, []byte(commentText)))
-	in = append(in, "<script>alert(1)</script>"...) // after the end-of-image marker
+	plain := encodeJPEG(t, photoLike(640, 480))
+	// Another picture after the end-of-image marker, as a multi-picture
+	// file (APP2 "MPF") carries its depth map or preview, with EXIF of its
+	// own.
+	second := withSegments(encodeJPEG(t, photoLike(64, 48)), exifAPP1(0))
+	in := withSegments(plain,
+		jfifAPP0(true), exifAPP1(1), xmpAPP1(), segment(0xe2, []byte("MPF\x00II*\x00")),
+		segment(0xed, []byte("Photoshop 3.0\x008BIM\x04\x04"+commentText)), segment(0xfe, []byte(commentText)))
+	in = append(in, second...)
+	in = append(in, "<script>alert(1)</script>"...)
 	leaks := [][]byte{
-		[]byte("Exif"), []byte("GPS"), []byte("ns.adobe.com"), []byte(commentText), []byte("<script>"),
+		[]byte("Exif"), []byte("GPS"), []byte("ns.adobe.com"), []byte(commentText), []byte("<script>"), []byte("MPF"),
 		rationalBytes(latitude), rationalBytes(longitude),
 	}
 	for _, l := range leaks {
@@ -58,8 +66,8 @@ func TestProcessJPEGDropsMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ContentType != "image/jpeg" || p.Width != 640 || p.Height != 480 {
-		t.Errorf("got %s %d×%d, want image/jpeg 640×480", p.ContentType, p.Width, p.Height)
+	if p.ContentType != "image/jpeg" || p.Width != 640 || p.Height != 480 || p.ThumbType != "image/jpeg" {
+		t.Errorf("got %s %d×%d, thumbnail %s, want image/jpeg 640×480, image/jpeg", p.ContentType, p.Width, p.Height, p.ThumbType)
 	}
 	for _, out := range [][]byte{p.Data, p.Thumb} {
 		for _, l := range leaks {
@@ -73,7 +81,52 @@ func TestProcessJPEGDropsMetadata(t *testing.T) {
 			}
 		}
 	}
-	decode(t, p.Data, "jpeg")
+	// The JFIF header stays, without its embedded thumbnail.
+	if !bytes.HasPrefix(p.Data, append([]byte{0xff, 0xd8}, jfifAPP0(false)...)) {
+		t.Errorf("output starts % x, want the JFIF header without its thumbnail", p.Data[:min(len(p.Data), 24)])
+	}
+	// The image data is the sender's byte for byte, and nothing follows it.
+	if sos := bytes.Index(plain, []byte{0xff, 0xda}); !bytes.HasSuffix(p.Data, plain[sos:]) {
+		t.Error("the scan and what follows it are not the sender's bytes")
+	}
+	samePixels(t, decode(t, plain, "jpeg"), decode(t, p.Data, "jpeg"))
+	if b := decode(t, p.Thumb, "jpeg").Bounds(); b.Dx() != 320 || b.Dy() != 240 {
+		t.Errorf("thumbnail is %v, want 320×240", b)
+	}
+}
+
+// samePixels fails unless a and b hold the same pixels.
+func samePixels(t *testing.T, a, b image.Image) {
+	t.Helper()
+	if a.Bounds() != b.Bounds() {
+		t.Fatalf("bounds %v and %v", a.Bounds(), b.Bounds())
+	}
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if ca, cb := color.NRGBAModel.Convert(a.At(x, y)), color.NRGBAModel.Convert(b.At(x, y)); ca != cb {
+				t.Fatalf("pixel (%d,%d) is %v, was %v", x, y, cb, ca)
+			}
+		}
+	}
+}
+
+// The colour profile and the Adobe segment say how the pixels' colours are
+// meant; they stay.
+func TestProcessJPEGKeepsColour(t *testing.T) {
+	icc := segment(0xe2, []byte("ICC_PROFILE\x00\x01\x01"+"a Display P3 profile"))
+	adobe := segment(0xee, []byte("Adobe\x00\x64\x00\x00\x00\x00\x01"))
+	plain := encodeJPEG(t, photoLike(200, 100))
+	p, err := Process(withSegments(plain, exifAPP1(0), icc, adobe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := withSegments(plain, icc, adobe); !bytes.Equal(p.Data, want) {
+		t.Errorf("output is not the photo with its ICC profile and Adobe segment and nothing else")
+	}
+	if &p.Thumb[0] != &p.Data[0] || p.ThumbType != "image/jpeg" {
+		t.Error("a photo within the thumbnail's box is not its own thumbnail")
+	}
 }
 
 func TestProcessPNGDropsMetadataKeepsPixels(t *testing.T) {
@@ -87,7 +140,10 @@ func TestProcessPNGDropsMetadataKeepsPixels(t *testing.T) {
 		pngChunk("tEXt", []byte("Comment\x00"+commentText)),
 		pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00"+string(xmpAPP1()[4:]))),
 		pngChunk("eXIf", exifAPP1(0)[10:]), // the TIFF block, without APP1's "Exif\0\0"
+		pngChunk("tIME", []byte{0x07, 0xea, 12, 6, 8, 30, 0}),
+		pngChunk("sRGB", []byte{0}), // how the colours are meant: kept
 	)
+	in = append(in, "trailing bytes after IEND"...)
 	if _, err := png.Decode(bytes.NewReader(in)); err != nil {
 		t.Fatalf("the input PNG is not valid: %v", err)
 	}
@@ -99,12 +155,10 @@ func TestProcessPNGDropsMetadataKeepsPixels(t *testing.T) {
 	if p.ContentType != "image/png" || p.Width != 40 || p.Height != 30 {
 		t.Errorf("got %s %d×%d, want image/png 40×30", p.ContentType, p.Width, p.Height)
 	}
-	for _, typ := range pngChunkTypes(t, p.Data) {
-		if typ != "IHDR" && typ != "IDAT" && typ != "IEND" {
-			t.Errorf("output has a %s chunk", typ)
-		}
+	if got := strings.Join(pngChunkTypes(t, p.Data), " "); got != "IHDR sRGB IDAT IEND" {
+		t.Errorf("output's chunks are %s, want IHDR sRGB IDAT IEND", got)
 	}
-	for _, l := range []string{"GPS", commentText, "adobe"} {
+	for _, l := range []string{"GPS", commentText, "adobe", "trailing"} {
 		if bytes.Contains(p.Data, []byte(l)) {
 			t.Errorf("output still holds %q", l)
 		}
@@ -119,55 +173,140 @@ func TestProcessPNGDropsMetadataKeepsPixels(t *testing.T) {
 	}
 }
 
-func TestProcessAppliesOrientation(t *testing.T) {
+// The orientation is all that is left of the EXIF block: the pixels stay
+// as the camera wrote them, a browser turns them, and the thumbnail is
+// turned here.
+func TestProcessKeepsOnlyOrientation(t *testing.T) {
 	// Left half red, right half blue; EXIF orientation 6 says "turn 90°
 	// clockwise to view", which brings red to the top.
-	in := withSegments(encodeJPEG(t, halves(64, 32, red, blue)), exifAPP1(6))
-	p, err := Process(in)
+	plain := encodeJPEG(t, halves(640, 320, red, blue))
+	p, err := Process(withSegments(plain, exifAPP1(6), xmpAPP1()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Width != 32 || p.Height != 64 {
-		t.Fatalf("got %d×%d, want 32×64 (upright)", p.Width, p.Height)
+	if p.Width != 320 || p.Height != 640 {
+		t.Fatalf("got %d×%d, want 320×640 (as it shows upright)", p.Width, p.Height)
 	}
-	if bytes.Contains(p.Data, []byte("Exif")) {
-		t.Error("output still holds EXIF")
+	for _, l := range [][]byte{[]byte("GPS"), []byte("adobe"), rationalBytes(latitude), rationalBytes(longitude)} {
+		if bytes.Contains(p.Data, l) {
+			t.Errorf("output still holds %q", l)
+		}
 	}
-	out := decode(t, p.Data, "jpeg")
-	if b := out.Bounds(); b.Dx() != 32 || b.Dy() != 64 {
-		t.Fatalf("output decodes as %v, want 32×64", b)
+	if want := withSegments(plain, orientationAPP1(6)); !bytes.Equal(p.Data, want) {
+		t.Fatal("output is not the photo with an EXIF block of its orientation alone")
 	}
-	if c := out.At(16, 8); !near(c, red, 40) {
-		t.Errorf("top is %v, want red", c)
+	app1 := orientationAPP1(6)
+	if o := exifOrientation(app1[10:]); o != 6 {
+		t.Errorf("the EXIF block written reads as orientation %d", o)
 	}
-	if c := out.At(16, 56); !near(c, blue, 40) {
-		t.Errorf("bottom is %v, want blue", c)
+	if n := binary.BigEndian.Uint16(app1[18:]); n != 1 {
+		t.Errorf("the EXIF block written has %d entries", n)
 	}
+	samePixels(t, decode(t, plain, "jpeg"), decode(t, p.Data, "jpeg"))
+
 	thumb := decode(t, p.Thumb, "jpeg")
-	if b := thumb.Bounds(); b.Dx() != 32 || b.Dy() != 64 {
-		t.Errorf("thumbnail is %v, want 32×64 like the photo", b)
+	if b := thumb.Bounds(); b.Dx() != 160 || b.Dy() != 320 {
+		t.Fatalf("thumbnail is %v, want 160×320, upright", b)
+	}
+	if c := thumb.At(80, 40); !near(c, red, 40) {
+		t.Errorf("thumbnail's top is %v, want red", c)
+	}
+	if c := thumb.At(80, 280); !near(c, blue, 40) {
+		t.Errorf("thumbnail's bottom is %v, want blue", c)
+	}
+}
+
+func TestExifOrientation(t *testing.T) {
+	le := []byte("II*\x00\x08\x00\x00\x00" + "\x02\x00" +
+		"\x0f\x01\x02\x00\x06\x00\x00\x00\x26\x00\x00\x00" + // Make, elsewhere
+		"\x12\x01\x03\x00\x01\x00\x00\x00\x08\x00\x00\x00" + // orientation 8
+		"\x00\x00\x00\x00")
+	for _, tt := range []struct {
+		name string
+		tiff []byte
+		want int
+	}{
+		{"big-endian", exifAPP1(3)[10:], 3},
+		{"little-endian", le, 8},
+		{"none", exifAPP1(0)[10:], 1},
+		{"out of range", exifAPP1(9)[10:], 1},
+		{"cut short", exifAPP1(6)[10:20], 1},
+		{"IFD beyond the end", []byte("MM\x00*\x7f\xff\xff\xff"), 1},
+		{"not TIFF", []byte("GIF89a\x00\x00\x00"), 1},
+	} {
+		if got := exifOrientation(tt.tiff); got != tt.want {
+			t.Errorf("%s: orientation %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }
 
 func TestProcessWebP(t *testing.T) {
-	p, err := Process(losslessWebP(64, 32))
+	plain := losslessWebP(64, 32)
+	vp8l := plain[12:]
+	exif := append([]byte("EXIF"), binary.LittleEndian.AppendUint32(nil, uint32(len(exifAPP1(0))-10))...)
+	exif = append(exif, exifAPP1(0)[10:]...)
+	if len(exif)%2 == 1 {
+		exif = append(exif, 0)
+	}
+	xmp := append([]byte("XMP "), binary.LittleEndian.AppendUint32(nil, uint32(len(xmpAPP1())-33))...)
+	xmp = append(xmp, xmpAPP1()[33:]...)
+	if len(xmp)%2 == 1 {
+		xmp = append(xmp, 0)
+	}
+	// VP8X: alpha, EXIF and XMP; a 64×32 canvas.
+	vp8x := append([]byte("VP8X\x0a\x00\x00\x00"), 0x10|0x08|0x04, 0, 0, 0, 63, 0, 0, 31, 0, 0)
+	in := riffOf(vp8x, vp8l, exif, xmp)
+	in = append(in, "trailing"...)
+	for _, l := range []string{"GPS", "adobe", "EXIF", "XMP "} {
+		if !bytes.Contains(in, []byte(l)) {
+			t.Fatalf("the input lacks %q: the test proves nothing", l)
+		}
+	}
+
+	p, err := Process(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ContentType != "image/jpeg" || p.Width != 64 || p.Height != 32 {
-		t.Fatalf("got %s %d×%d, want image/jpeg 64×32", p.ContentType, p.Width, p.Height)
+	if p.ContentType != "image/webp" || p.Width != 64 || p.Height != 32 {
+		t.Fatalf("got %s %d×%d, want image/webp 64×32", p.ContentType, p.Width, p.Height)
 	}
-	for _, data := range [][]byte{p.Data, p.Thumb} {
-		out := decode(t, data, "jpeg")
-		if c := out.At(8, 16); !near(c, green, 40) {
-			t.Errorf("left is %v, want green", c)
-		}
-		// JPEG has no transparency: the transparent half must come out white,
-		// not the black its pixels hold.
-		if c := out.At(56, 16); !near(c, white, 40) {
-			t.Errorf("right is %v, want white", c)
-		}
+	vp8x[8] = 0x10 // alpha alone
+	if want := riffOf(vp8x, vp8l); !bytes.Equal(p.Data, want) {
+		t.Errorf("output is not the image with its EXIF and XMP chunks and their flags gone:\n% x\nwant\n% x",
+			p.Data[:min(len(p.Data), 40)], want[:40])
 	}
+	samePixels(t, decode(t, plain, "webp"), decode(t, p.Data, "webp"))
+	if &p.Thumb[0] != &p.Data[0] || p.ThumbType != "image/webp" {
+		t.Error("a photo within the thumbnail's box is not its own thumbnail")
+	}
+
+	// A larger one has a JPEG thumbnail, where the transparent half must
+	// come out white, not the black its pixels hold.
+	p, err = Process(losslessWebP(640, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb := decode(t, p.Thumb, "jpeg")
+	if b := thumb.Bounds(); b.Dx() != 320 || b.Dy() != 16 || p.ThumbType != "image/jpeg" {
+		t.Fatalf("thumbnail %s %v, want image/jpeg 320×16", p.ThumbType, b)
+	}
+	if c := thumb.At(40, 8); !near(c, green, 40) {
+		t.Errorf("left is %v, want green", c)
+	}
+	if c := thumb.At(280, 8); !near(c, white, 40) {
+		t.Errorf("right is %v, want white", c)
+	}
+}
+
+// riffOf wraps chunks, each with its header and padding, in the WebP
+// container.
+func riffOf(chunks ...[]byte) []byte {
+	out := []byte("RIFF\x00\x00\x00\x00WEBP")
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return out
 }
 
 func TestThumbnail(t *testing.T) {
@@ -348,26 +487,41 @@ func TestBombIsNotDecoded(t *testing.T) {
 	}
 }
 
-// BenchmarkProcess times a 2-megapixel phone photo, as it comes upright
-// and as it comes from a phone held upright (EXIF orientation 6), which
-// adds the turn.
+// BenchmarkProcess times Process against the way it worked before
+// (reencode: decode, turn, encode again, CatmullRom thumbnail), on the
+// load test's photo (320×240), a 2-megapixel phone photo, as it comes
+// upright and as it comes from a phone held upright (EXIF orientation 6),
+// and a 12-megapixel one. Both run in the same benchmark so that a busy
+// machine weighs on both alike:
+//
+//	go test -run '^$' -bench Process -benchmem -count 3 ./feedback/photo/
 func BenchmarkProcess(b *testing.B) {
-	upright := encodeJPEG(b, photoLike(1732, 1155))
+	small := withSegments(encodeJPEG(b, photoLike(320, 240)), exifAPP1(0))
+	upright := withSegments(encodeJPEG(b, photoLike(1732, 1155)), exifAPP1(0))
+	turned := withSegments(encodeJPEG(b, photoLike(1732, 1155)), exifAPP1(6))
+	large := withSegments(encodeJPEG(b, photoLike(4000, 3000)), exifAPP1(0))
 	for _, bm := range []struct {
 		name string
 		data []byte
 	}{
-		{"upright", upright},
-		{"orientation 6", withSegments(upright, exifAPP1(6))},
+		{"320x240", small},
+		{"2MP", upright},
+		{"2MP-orientation-6", turned},
+		{"12MP", large},
 	} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.SetBytes(int64(len(bm.data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := Process(bm.data); err != nil {
-					b.Fatal(err)
+		for _, f := range []struct {
+			name    string
+			process func([]byte) (Photo, error)
+		}{{"reencode", reencode}, {"strip", Process}} {
+			b.Run(bm.name+"/"+f.name, func(b *testing.B) {
+				b.SetBytes(int64(len(bm.data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := f.process(bm.data); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

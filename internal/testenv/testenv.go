@@ -1,6 +1,6 @@
 // Package testenv finds what the tests need outside the Go code — the
 // shared data folder, a PostgreSQL server, headless Chromium, the Dex
-// binary, the benchmarks' library — and owns the one rule for when one of
+// binary, nginx, the benchmarks' library — and owns the one rule for when one of
 // them is missing: the test fails under CI (the CI variable set to
 // anything) and is skipped with a message on a developer's machine, so that
 // a missing fixture or service never passes unnoticed where it matters.
@@ -34,6 +34,8 @@ const (
 	EnvChromium = "MATTRANSO_TEST_CHROMIUM"
 	// EnvDex is the path of a dex binary.
 	EnvDex = "MATTRANSO_TEST_DEX"
+	// EnvNginx is the path of an nginx binary (Debian's).
+	EnvNginx = "MATTRANSO_TEST_NGINX"
 	// EnvBenchData is a data directory made by `mattranso ingest` from the
 	// whole shared corpus: the library the library-scale checks and
 	// benchmarks read.
@@ -116,6 +118,15 @@ func Chromium(tb testing.TB) string {
 func Dex(tb testing.TB) string {
 	tb.Helper()
 	return executable(tb, EnvDex, "the tests that sign in through Dex")
+}
+
+// Nginx returns the path of the nginx binary named by
+// MATTRANSO_TEST_NGINX, which the tests of deploy/'s load balancer run;
+// without it the test ends as [Missing] does, and a path that is not an
+// executable file fails.
+func Nginx(tb testing.TB) string {
+	tb.Helper()
+	return executable(tb, EnvNginx, "the tests through nginx")
 }
 
 func executable(tb testing.TB, env, who string) string {

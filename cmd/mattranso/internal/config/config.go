@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +44,9 @@ type Config struct {
 	// Units is the file of administrative units serve imports at start
 	// (MATTRANSO_UNITS, see ParseUnits); "" for none.
 	Units string
+	// TrustedProxies are the peers whose X-Real-IP header is believed
+	// (MATTRANSO_TRUSTED_PROXIES); none by default.
+	TrustedProxies []netip.Prefix
 
 	Auth AuthConfig
 
@@ -84,12 +88,15 @@ type SearchConfig struct {
 	// Turns is MATTRANSO_SEARCH_CONCURRENCY: how many hybrid searches run
 	// at once, the others waiting their turn; 0 means one per CPU.
 	Turns    int
-	Reranker string // MATTRANSO_RERANKER: shipped, none, or a model file
+	Reranker string // MATTRANSO_RERANKER: library, competition, none, or a model file
 	// Thesaurus is MATTRANSO_THESAURUS: shipped, none, or a file that
 	// extends the shipped entries.
 	Thesaurus string
+	// TeachLibrary: the library's pseudo-questions teach the local
+	// embedder (MATTRANSO_TRAIN_PAIRS=library, the default).
+	TeachLibrary bool
 	// TrainPairs are the BEIR folders whose training splits also teach the
-	// local embedder (MATTRANSO_TRAIN_PAIRS, resolved).
+	// local embedder (MATTRANSO_TRAIN_PAIRS as a list of folders).
 	TrainPairs     []string
 	OpenAIBaseURL  string // OPENAI_BASE_URL
 	OpenAIKey      string // OPENAI_API_KEY
@@ -249,12 +256,10 @@ func (e *env) loadSearch(c *SearchConfig) error {
 		c.Turns = n
 	}
 	c.Reranker = e.get("MATTRANSO_RERANKER")
-	if c.Reranker != "shipped" { // the built-in model is checked by its tests
-		if _, err := LoadReranker(c.Reranker); err != nil {
-			return &Error{Var: "MATTRANSO_RERANKER", Value: c.Reranker,
-				Vi: "dùng shipped, none hoặc một tệp mô hình đọc được: " + err.Error(),
-				En: "use shipped, none or a readable model file: " + err.Error()}
-		}
+	if _, err := LoadReranker(c.Reranker); err != nil {
+		return &Error{Var: "MATTRANSO_RERANKER", Value: c.Reranker,
+			Vi: "dùng library, competition, none hoặc một tệp mô hình đọc được: " + err.Error(),
+			En: "use library, competition, none or a readable model file: " + err.Error()}
 	}
 	c.Thesaurus = e.get("MATTRANSO_THESAURUS")
 	if _, err := retrieval.LoadThesaurus(c.Thesaurus); err != nil {
@@ -263,7 +268,7 @@ func (e *env) loadSearch(c *SearchConfig) error {
 			En: "use shipped, none or a readable file (everyday phrase, tab, legal phrase): " + err.Error()}
 	}
 	var err error
-	if c.TrainPairs, err = trainingSets(e.get("MATTRANSO_TRAIN_PAIRS")); err != nil {
+	if c.TeachLibrary, c.TrainPairs, err = trainingSets(e.get("MATTRANSO_TRAIN_PAIRS")); err != nil {
 		return err
 	}
 	c.OpenAIBaseURL = e.get("OPENAI_BASE_URL")
@@ -283,25 +288,32 @@ func (e *env) loadSearch(c *SearchConfig) error {
 	return err
 }
 
-// trainingSets resolves MATTRANSO_TRAIN_PAIRS: "auto" is every training
-// set in DefaultTrainingSets (none when it is missing), "none" none, else
-// a list of folders, each of which must hold a training split.
-func trainingSets(spec string) ([]string, error) {
+// trainingSets resolves MATTRANSO_TRAIN_PAIRS: "library" (the library's
+// pseudo-questions), "none", else a list of folders, each of which must
+// hold a training split. "competition" is refused: the competition sets
+// are published for research and evaluation, so serve never looks for
+// them by itself; the evaluation reads them (mattranso eval retrieval
+// --competition), and research may name their folders.
+func trainingSets(spec string) (library bool, dirs []string, err error) {
 	switch spec {
-	case "auto":
-		return retrieval.TrainingSets(DefaultTrainingSets), nil
+	case "library", "":
+		return true, nil, nil
 	case "none":
-		return nil, nil
+		return false, nil, nil
+	case "competition", "auto":
+		return false, nil, &Error{Var: "MATTRANSO_TRAIN_PAIRS", Value: spec,
+			Vi: "các bộ dữ liệu thi chỉ dùng cho nghiên cứu và đánh giá: dùng mattranso eval retrieval --competition, hoặc ghi rõ các thư mục BEIR (library, none hoặc danh sách thư mục)",
+			En: "the competition sets are for research and evaluation only: use mattranso eval retrieval --competition, or name the BEIR folders (library, none or a list of folders)"}
 	}
-	dirs := SplitList(spec)
+	dirs = SplitList(spec)
 	for _, d := range dirs {
 		if !retrieval.IsTrainingSet(d) {
-			return nil, &Error{Var: "MATTRANSO_TRAIN_PAIRS", Value: spec,
-				Vi: fmt.Sprintf("%s không có queries.jsonl, corpus.jsonl và qrels/%s; dùng auto, none hoặc danh sách thư mục BEIR, cách nhau bởi dấu phẩy", d, retrieval.TrainSplit),
-				En: fmt.Sprintf("%s lacks queries.jsonl, corpus.jsonl or qrels/%s; use auto, none or a comma-separated list of BEIR folders", d, retrieval.TrainSplit)}
+			return false, nil, &Error{Var: "MATTRANSO_TRAIN_PAIRS", Value: spec,
+				Vi: fmt.Sprintf("%s không có queries.jsonl, corpus.jsonl và qrels/%s; dùng library, none hoặc danh sách thư mục BEIR, cách nhau bởi dấu phẩy", d, retrieval.TrainSplit),
+				En: fmt.Sprintf("%s lacks queries.jsonl, corpus.jsonl or qrels/%s; use library, none or a comma-separated list of BEIR folders", d, retrieval.TrainSplit)}
 		}
 	}
-	return dirs, nil
+	return false, dirs, nil
 }
 
 func (e *env) loadServe(c *Config) error {
@@ -311,7 +323,39 @@ func (e *env) loadServe(c *Config) error {
 	}
 	c.Ingest = ParseIngest(e.get("MATTRANSO_INGEST"))
 	c.Units = ParseUnits(e.get("MATTRANSO_UNITS"))
+	s := e.get("MATTRANSO_TRUSTED_PROXIES")
+	var err error
+	if c.TrustedProxies, err = ParsePrefixes(s); err != nil {
+		return &Error{Var: "MATTRANSO_TRUSTED_PROXIES", Value: s, Vi: "cần địa chỉ hoặc mạng, cách nhau bởi dấu phẩy, ví dụ 127.0.0.1,10.0.0.0/8",
+			En: "want addresses or networks, comma separated, such as 127.0.0.1,10.0.0.0/8"}
+	}
 	return nil
+}
+
+// ParsePrefixes reads a comma-separated list of addresses (one host
+// each) and networks in CIDR notation.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, err
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // ParseUnits reads MATTRANSO_UNITS: empty means DefaultUnits when it
@@ -478,14 +522,17 @@ func checkURL(name, s, exampleVi, exampleEn string) error {
 }
 
 // LoadReranker reads the hybrid re-ranker that MATTRANSO_RERANKER names:
-// "shipped" (the model built in), "none" (nil), or a model file written by
-// `mattranso eval train-reranker`.
+// "library" (nil: the library teaches one once the vector side has
+// learned, see server.SetupVectors), "none" (nil), "competition" (the
+// model trained on the competition sets, CompetitionReranker, for
+// research and evaluation), or a model file written by `mattranso eval
+// train-reranker`.
 func LoadReranker(spec string) (*retrieval.Reranker, error) {
 	switch spec {
-	case "", "shipped":
-		return retrieval.ShippedReranker()
-	case "none":
+	case "", "library", "none":
 		return nil, nil
+	case "competition":
+		spec = CompetitionReranker
 	}
 	b, err := os.ReadFile(spec)
 	if err != nil {

@@ -118,7 +118,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.LogLevel != slog.LevelInfo || c.DataDir != "./data" || c.Database() != filepath.Join("data", "mattranso.db") ||
-		c.Addr != ":8080" || c.Search.Mode != "hybrid" || c.Search.Reranker != "shipped" || c.Search.Turns != 0 ||
+		c.Addr != ":8080" || c.Search.Mode != "hybrid" || c.Search.Reranker != "library" || !c.Search.TeachLibrary || c.Search.TrainPairs != nil || c.Search.Turns != 0 ||
 		c.Auth.SessionIdle != time.Hour || c.Auth.SessionMax != 12*time.Hour || c.PublicURL() != "http://localhost:8080" ||
 		c.Feedback != (FeedbackConfig{Rate: 10, Threshold: 0.5, Grace: 2, Retrain: time.Hour}) || c.SMTP != nil ||
 		c.CongressTerm != "2026-2031" {
@@ -165,7 +165,7 @@ func TestValuesAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.LogLevel != slog.LevelWarn || c.Search.Turns != 3 || c.Search.Mode != "keyword" || c.Search.TrainPairs != nil ||
+	if c.LogLevel != slog.LevelWarn || c.Search.Turns != 3 || c.Search.Mode != "keyword" || c.Search.TrainPairs != nil || c.Search.TeachLibrary ||
 		c.Database() != "postgres://u:p@db.example.vn/mts" || c.DatabaseShown() != "postgres://u:xxxxx@db.example.vn/mts" ||
 		!slices.Equal(c.Ingest, []string{"a.json", "b"}) || c.PublicURL() != "https://mts.example.vn" || c.Auth.SessionIdle != 30*time.Minute ||
 		c.Feedback != (FeedbackConfig{RulesFile: rules, HolidaysFile: holidays, Rate: 0, Relaxed: true, Threshold: 0.35,
@@ -204,6 +204,8 @@ func TestBadValuesRefused(t *testing.T) {
 		{"MATTRANSO_SEARCH_CONCURRENCY", "many", nil},
 		{"MATTRANSO_SEARCH_CONCURRENCY", "5000", nil},
 		{"MATTRANSO_TRAIN_PAIRS", "/no/such/set", nil},
+		{"MATTRANSO_TRAIN_PAIRS", "competition", nil},
+		{"MATTRANSO_TRAIN_PAIRS", "auto", nil},
 		{"MATTRANSO_RERANKER", "/no/such/model.json", nil},
 		{"MATTRANSO_RERANKER", model, nil},
 		{"OPENAI_BASE_URL", "localhost:8000", nil},
@@ -287,5 +289,24 @@ func TestPartsAreIndependent(t *testing.T) {
 	}
 	if _, _, err := loadWith(bad); err != nil {
 		t.Errorf("no part: %v", err)
+	}
+}
+
+// The library's re-ranker is taught while serving (nil at start); the
+// competition-trained one is read from the repository, not built in.
+func TestLoadReranker(t *testing.T) {
+	for _, spec := range []string{"", "library", "none"} {
+		if r, err := LoadReranker(spec); r != nil || err != nil {
+			t.Errorf("LoadReranker(%q) = %v, %v; want nil, nil", spec, r, err)
+		}
+	}
+	t.Chdir("../../../..")
+	r, err := LoadReranker("competition")
+	if err != nil || len(r.TrainedOn) == 0 {
+		t.Fatalf("competition: %v, %v", r, err)
+	}
+	t.Chdir(t.TempDir())
+	if _, err := LoadReranker("competition"); err == nil {
+		t.Error("competition read from outside the repository")
 	}
 }

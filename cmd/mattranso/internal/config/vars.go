@@ -61,16 +61,18 @@ var Vars = []Var{
 		Doc: "sources `serve` ingests at start, comma separated; `none` for none (`serve --ingest`)"},
 	{Name: "MATTRANSO_UNITS", Part: Serve, Shown: "`" + DefaultUnits + "` when present",
 		Doc: "the administrative units (`vn_admin_units_flat.csv`) `serve` imports at start, as `admin import-units` does; `none` for none"},
+	{Name: "MATTRANSO_TRUSTED_PROXIES", Part: Serve, Shown: "none",
+		Doc: "addresses or networks (`127.0.0.1`, `10.0.0.0/8`), comma separated, of the proxies whose `X-Real-IP` header names the client: its address for rate limits, sessions and the audit (deploy/ sets `127.0.0.1` for nginx)"},
 	{Name: "LOG_LEVEL", Part: Log, Default: "info",
 		Doc: "`debug`, `info`, `warn` or `error`"},
 	{Name: "MATTRANSO_SEARCH_MODE", Part: Search, Default: "hybrid",
 		Doc: "`hybrid`, `keyword` (vector search off) or `vector`"},
 	{Name: "MATTRANSO_SEARCH_CONCURRENCY", Part: Search, Shown: "one per CPU",
 		Doc: "how many searches run at once, 1 to 1024; the others wait their turn, first come first served (see BENCHMARKS.md)"},
-	{Name: "MATTRANSO_TRAIN_PAIRS", Part: Search, Default: "auto",
-		Doc: "the judged questions that also teach the local embedder (see below): `auto` takes the training sets in `" + DefaultTrainingSets + "` when present, `none`, or a comma-separated list of folders"},
-	{Name: "MATTRANSO_RERANKER", Part: Search, Default: "shipped",
-		Doc: "the hybrid re-ranker: `shipped` (the built-in model), `none`, or a model file from `mattranso eval train-reranker`"},
+	{Name: "MATTRANSO_TRAIN_PAIRS", Part: Search, Default: "library",
+		Doc: "what teaches the local embedder beside the library's text (see below): `library` (pseudo-questions made from the library: headings, clause openings, definitions, what procedures answer), `none`, or a comma-separated list of BEIR folders whose judged questions also teach it (research only; the competition sets are for research and evaluation)"},
+	{Name: "MATTRANSO_RERANKER", Part: Search, Default: "library",
+		Doc: "the hybrid re-ranker: `library` (taught by the library's pseudo-questions once the vector side has learned, kept in the data directory), `competition` (`" + CompetitionReranker + "`, trained on the competition sets: research and evaluation only), `none`, or a model file from `mattranso eval train-reranker`"},
 	{Name: "MATTRANSO_THESAURUS", Part: Search, Default: "shipped",
 		Doc: "everyday words for the words of the law, added to queries: `shipped` (`retrieval/thesaurus.tsv`), `none`, or a file of the same form (everyday phrase, tab, legal phrase) whose entries extend the shipped ones"},
 	{Name: "OPENAI_BASE_URL", Part: Search,
@@ -128,10 +130,14 @@ var Vars = []Var{
 // Where serve and the local embedder look when nothing is configured: the
 // shared data beside the repository.
 const (
-	DefaultCorpus       = "../shared/corpus"
-	DefaultUnits        = "../shared/data/admin-units/vn_admin_units_flat.csv"
-	DefaultTrainingSets = "../shared/eval"
+	DefaultCorpus = "../shared/corpus"
+	DefaultUnits  = "../shared/data/admin-units/vn_admin_units_flat.csv"
 )
+
+// CompetitionReranker is the re-ranker trained on the competition sets,
+// read from the repository (MATTRANSO_RERANKER=competition), never built
+// into the binary.
+const CompetitionReranker = "retrieval/reranker-competition.json"
 
 func lookupVar(name string) Var {
 	for _, v := range Vars {

@@ -157,10 +157,12 @@ func (d *Data) Close() {
 
 // SetupVectors gives the hybrid search its vector side: an embedding
 // server when OPENAI_BASE_URL and EMBEDDING_MODEL are set, else the local
-// embedder trained on the library (and on the training pairs of
-// MATTRANSO_TRAIN_PAIRS); Qdrant when QDRANT_URL is set, else the
-// embedded store. A failure leaves search on keywords alone, with a
-// warning: the library still works.
+// embedder taught by the library (its text and, by default, its
+// pseudo-questions; MATTRANSO_TRAIN_PAIRS); Qdrant when QDRANT_URL is
+// set, else the embedded store. Then, with MATTRANSO_RERANKER=library,
+// the re-ranker the library teaches. Teaching logs how far it has come.
+// A failure leaves search on keywords alone, with a warning: the library
+// still works.
 func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	vc := cfg.Search
 	if mode, _ := retrieval.ParseMode(vc.Mode); mode == retrieval.ModeKeyword {
@@ -168,6 +170,7 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 	}
 	var emb retrieval.Embedder
 	var store retrieval.VectorStore
+	retrained := false
 	if vc.OpenAIBaseURL != "" && vc.EmbeddingModel != "" {
 		oe, err := retrieval.NewOpenAIEmbedder(retrieval.OpenAIEmbedderOptions{BaseURL: vc.OpenAIBaseURL, APIKey: vc.OpenAIKey, Model: vc.EmbeddingModel})
 		if err != nil {
@@ -189,7 +192,25 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		if err != nil {
 			return fmt.Errorf("MATTRANSO_TRAIN_PAIRS: %w", err)
 		}
-		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), retrieval.TrainOptions{Supervised: pairs})
+		opts := retrieval.TrainOptions{Supervised: pairs, PairsName: retrieval.PairsDigest(pairs)}
+		taught := 0
+		if vc.TeachLibrary {
+			ps, err := d.Index.Passages(ctx)
+			if err != nil {
+				return err
+			}
+			lib := retrieval.LibraryPairs(ps, retrieval.Teach(ps, retrieval.TeachOptions{}))
+			taught = len(lib)
+			opts.Supervised = append(opts.Supervised, lib...)
+			opts.Sentences = retrieval.LibrarySentences
+			retrieval.SortPairs(opts.Supervised)
+			// The pseudo-questions change with every document; the model
+			// is retrained when the library changes materially (Retrain)
+			// or the way they are made does, not at every edit.
+			opts.PairsName += "+" + retrieval.TeachVersion
+		}
+		opts.Progress = teachingLog(log, start, retrieval.TrainEpochs(opts), len(opts.Supervised))
+		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), opts)
 		if err != nil {
 			return err
 		}
@@ -197,12 +218,12 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 			return nil // an empty library: nothing to learn from yet
 		}
 		if trained {
-			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "took", time.Since(start).Round(time.Millisecond))
+			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "library_questions", taught, "took", time.Since(start).Round(time.Millisecond))
 		}
+		retrained = trained
 		emb = local
 		if vc.QdrantURL == "" {
-			d.setVectors(emb, v)
-			return nil
+			return d.joinVectors(ctx, cfg, log, emb, v, retrained)
 		}
 		v.Close()
 	}
@@ -228,6 +249,93 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		store.Close()
 		return err
 	}
-	d.setVectors(emb, store)
+	return d.joinVectors(ctx, cfg, log, emb, store, retrained)
+}
+
+// joinVectors gives search its vector side and, with
+// MATTRANSO_RERANKER=library, the re-ranker the library teaches on it,
+// both at once: searches go on from keywords alone until then. A re-ranker
+// that cannot be taught leaves the fused order, with a warning.
+func (d *Data) joinVectors(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore, retrained bool) error {
+	r, err := d.teachReranker(ctx, cfg, log, emb, v, retrained)
+	if err != nil {
+		if ctx.Err() != nil {
+			v.Close()
+			return err
+		}
+		log.Warn("the library's re-ranker could not be taught; ranking in fused order", "err", err)
+	}
+	d.setVectors(emb, v)
+	if r != nil {
+		d.Search.SetReranker(r)
+	}
 	return nil
+}
+
+// teachReranker returns the re-ranker the library teaches
+// (MATTRANSO_RERANKER=library; nil for any other): the one kept in the
+// data directory, unless the embedder was retrained or the recipe
+// changed, else a new one taught from the library's pseudo-questions
+// searched with the vector side given, and kept there with what it
+// learned from.
+func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore, retrained bool) (*retrieval.Reranker, error) {
+	if spec := cfg.Search.Reranker; spec != "" && spec != "library" {
+		return nil, nil
+	}
+	if mode, _ := retrieval.ParseMode(cfg.Search.Mode); mode != retrieval.ModeHybrid {
+		return nil, nil
+	}
+	path := filepath.Join(cfg.DataDir, "index", "local", "reranker.json")
+	want := "library " + retrieval.TeachVersion
+	if r, err := retrieval.ReadReranker(path); err == nil && !retrained && len(r.TrainedOn) == 1 && r.TrainedOn[0].Name == want {
+		return r, nil
+	}
+	start := time.Now()
+	ps, err := d.Index.Passages(ctx)
+	if err != nil || len(ps) < 2 {
+		return nil, err
+	}
+	l := retrieval.Teach(ps, retrieval.TeachOptions{})
+	// Taught on a search of its own, so that citizens' searches keep to
+	// keywords, as the notice says, until both sides are there.
+	h := &retrieval.Hybrid{Keyword: d.Index, Embedder: emb, Vectors: v, Timeout: d.Search.Timeout, Logger: log}
+	r, err := retrieval.TeachReranker(ctx, h, ps, l, 0, func(what string, done, total int, took time.Duration) {
+		log.Info("teaching the re-ranker", "questions", fmt.Sprintf("%d/%d", done, total), "took", took.Round(time.Second), "left", left(took, done, total))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("re-ranker: %w", err)
+	}
+	b, err := r.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("re-ranker: %w", err)
+	}
+	log.Info("re-ranker taught by the library", "lesson", l.Name(), "questions", r.TrainedOn[0].Queries, "took", time.Since(start).Round(time.Millisecond))
+	return r, nil
+}
+
+// teachingLog logs the start of the embedder's training and each epoch:
+// how far, the loss, how long it has taken and about how long is left.
+func teachingLog(log *slog.Logger, start time.Time, epochs, pairs int) func(int, float64) {
+	return func(epoch int, loss float64) {
+		took := time.Since(start)
+		if epoch == 0 {
+			log.Info("teaching the local embedder: searches use keywords until it has learned", "epochs", epochs, "question_pairs", pairs, "took", took.Round(time.Second))
+			return
+		}
+		log.Info("teaching the local embedder", "epoch", fmt.Sprintf("%d/%d", epoch, epochs), "loss", fmt.Sprintf("%.3f", loss), "took", took.Round(time.Second), "left", left(took, epoch, epochs))
+	}
+}
+
+// left estimates the time left when done of total steps took took.
+func left(took time.Duration, done, total int) time.Duration {
+	if done <= 0 {
+		return 0
+	}
+	return (took / time.Duration(done) * time.Duration(total-done)).Round(time.Second)
 }

@@ -118,7 +118,13 @@ func FeedbackSite(ctx context.Context, cfg config.Config, db *store.DB, log *slo
 	if err != nil {
 		return FeedbackParts{}, err
 	}
-	go prepareClassifier(ctx, cfg, svc, hd, log)
+	// Retraining takes a core for a while: the instances take turns
+	// through a lease rather than all retraining at the same tick.
+	leases, err := store.NewLeases(ctx, db, "")
+	if err != nil {
+		return FeedbackParts{}, err
+	}
+	go prepareClassifier(ctx, cfg, svc, hd, leases, log)
 	go hd.RunEscalation(ctx, feedback.EscalateEvery)
 	stats, err := feedback.NewStats(svc, feedback.StatsOptions{Access: auth.Check, Workdays: cal, Logger: web.RequestLogger(log)})
 	if err != nil {
@@ -167,11 +173,21 @@ func Open311Client(r *http.Request) (string, bool) {
 	return fmt.Sprintf("%s (token %d)", id.User.Email, id.TokenID), true
 }
 
+// RetrainLease is the lease under which one instance at a time retrains
+// its topic classifier.
+const RetrainLease = "feedback-retrain"
+
+// retrainLeaseTTL is how long the retraining lease lasts unless renewed
+// (every third of it while the retraining runs).
+const retrainLeaseTTL = 5 * time.Minute
+
 // prepareClassifier puts a classifier in service, then tags what waited
 // for it, keeps tagging what slips in between, and retrains and saves it
 // every MATTRANSO_FEEDBACK_RETRAIN once officers corrected topics (here
-// or on another instance).
-func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Service, hd *feedback.Handling, log *slog.Logger) {
+// or on another instance). Each instance keeps its own classifier, so each
+// retrains — in turn, under RetrainLease: when another instance holds it,
+// this one tries again at the next tagging tick.
+func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Service, hd *feedback.Handling, leases *store.Leases, log *slog.Logger) {
 	path := ClassifierFile(cfg)
 	c, err := LoadClassifier(ctx, path, svc.Store(), log)
 	if err != nil {
@@ -189,6 +205,7 @@ func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Ser
 		defer t.Stop()
 		retrain = t.C
 	}
+	due := false
 	for {
 		if n, err := svc.TagPending(ctx); err != nil && ctx.Err() == nil {
 			log.Error("feedback: tagging stored items failed", "err", err)
@@ -200,7 +217,17 @@ func prepareClassifier(ctx context.Context, cfg config.Config, svc *feedback.Ser
 			return
 		case <-tick.C:
 		case <-retrain:
-			RetrainClassifier(ctx, hd, c, path, log)
+			due = true
+		}
+		if due {
+			ran, err := leases.Run(ctx, RetrainLease, retrainLeaseTTL, func(ctx context.Context) error {
+				RetrainClassifier(ctx, hd, c, path, log)
+				return nil
+			})
+			if err != nil && ctx.Err() == nil {
+				log.Warn("feedback: the retraining lease", "err", err)
+			}
+			due = !ran
 		}
 	}
 }

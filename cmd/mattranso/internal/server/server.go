@@ -49,9 +49,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := Migrate(ctx, lib.DB); err != nil {
 		return err
 	}
-	state := &readiness{reason: "đang nạp thư viện (loading the library)"}
+	state := &readiness{reason: "đang nạp thư viện (loading the library)", db: lib.DB}
 	ready := func() error {
-		if err := state.err(); err != nil {
+		if err := state.ready(); err != nil {
 			return err
 		}
 		return LibraryReady(lib.Follower.Lag())
@@ -64,7 +64,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           site,
+		Handler:           RealIP(site, cfg.TrustedProxies),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -145,8 +145,8 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 
 // prepare imports the administrative units (cfg.Units), rebuilds a fresh
 // index from the store and ingests the configured sources, then marks the
-// server ready. Search answers meanwhile from what
-// is already there.
+// server ready and gives search its vector side, which may first have to
+// learn. Search answers meanwhile from what is already there.
 func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, state *readiness) {
 	// The unit tree first: a few seconds, and the unit pages are filled
 	// while the library is still being ingested. A bad file is logged and
@@ -187,9 +187,6 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 			return
 		}
 	}
-	if err := lib.SetupVectors(ctx, cfg, log); err != nil {
-		log.Warn("vector search unavailable, searching by keywords only", "err", err)
-	}
 	// Searches rank from the index's memory snapshot, which also holds the
 	// glossary of defined terms; build it before saying ready rather than
 	// at the first search.
@@ -198,12 +195,21 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 	if err := lib.Index.WaitMemory(warm); err != nil {
 		log.Warn("the keyword index's memory snapshot is not ready; searching from disk meanwhile", "err", err)
 	}
+	// Ready on keywords: the vector side (and the re-ranker) may have to
+	// learn from the library first, a minute or more; searches say so
+	// meanwhile and it joins them when it has learned.
+	lib.Search.SetLearning("vector search still learning from the library")
 	state.set("")
+	if err := lib.SetupVectors(ctx, cfg, log); err != nil {
+		log.Warn("vector search unavailable, searching by keywords only", "err", err)
+	}
+	lib.Search.SetLearning("")
 }
 
 type readiness struct {
 	mu     sync.Mutex
 	reason string
+	db     *store.DB // asked at each /readyz: nil asks nothing
 }
 
 func (r *readiness) set(reason string) {
@@ -217,6 +223,29 @@ func (r *readiness) err() error {
 	defer r.mu.Unlock()
 	if r.reason != "" {
 		return errors.New(r.reason)
+	}
+	return nil
+}
+
+// pingTimeout bounds how long /readyz waits for the database: a load
+// balancer or a monitor asking must get an answer before its own timeout.
+const pingTimeout = 2 * time.Second
+
+// ready is /readyz's answer: not ready while the library is loading, and
+// whenever the database does not answer — while PostgreSQL restarts, the
+// instance says so, and says ready again once the pool reconnects (the
+// pool drops connections that broke and opens new ones by itself).
+func (r *readiness) ready() error {
+	if err := r.err(); err != nil {
+		return err
+	}
+	if r.db == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	if err := r.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("cơ sở dữ liệu không trả lời (the database does not answer): %w", err)
 	}
 	return nil
 }
