@@ -338,6 +338,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 
 	// The third, stopped while a law is added, catches up from where it
 	// was when started again on its data directory — not rebuilt.
+	settled(t, docs, insts...)
 	insts[2].stop(t)
 	laws3 := map[string][]string{"Luật Tín ngưỡng, tôn giáo": {"Mọi người có quyền tự do tín ngưỡng, tôn giáo; đăng ký sinh hoạt tôn giáo tập trung tại xã."}}
 	status, body = libraryRequest(t, http.MethodPost, insts[0].base+"/api/v1/library/documents", token, lawDump(laws3))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
@@ -27,8 +28,9 @@ type Data struct {
 	// every instance on the database writes (Follow).
 	Follower *ingest.Follower
 
-	vectors retrieval.VectorStore
-	lock    *store.DirLock // the data directory, held while open
+	vectors   retrieval.VectorStore
+	lock      *store.DirLock // the data directory, held while open
+	following sync.WaitGroup // RunFollower, which Close waits for
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -143,8 +145,20 @@ func (d *Data) setVectors(emb retrieval.Embedder, v retrieval.VectorStore) {
 	}
 }
 
-// Close closes the vectors, the index and the database.
+// RunFollower keeps the index following the database until ctx ends;
+// call it after Follow. Close waits for it, so that the index is not
+// closed under a change being applied.
+func (d *Data) RunFollower(ctx context.Context) {
+	if ctx.Err() != nil {
+		return // serving has ended already
+	}
+	d.following.Go(func() { d.Follower.Run(ctx) })
+}
+
+// Close closes the vectors, the index and the database, once the
+// follower (RunFollower) has stopped: end its context first.
 func (d *Data) Close() {
+	d.following.Wait()
 	if d.vectors != nil {
 		d.vectors.Close()
 	}

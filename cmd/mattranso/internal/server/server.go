@@ -43,6 +43,11 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer lib.Close()
+	// Whatever ends Serve ends what runs in the background first (the
+	// deferred calls run in reverse), the follower that Close waits for
+	// among them.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 
 	// Every domain's tables first, under the migration lock, so that
 	// instances starting at once migrate once.
@@ -173,7 +178,7 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 	if n > 0 {
 		log.Info("keyword index brought up to date with the database", "documents", n, "rebuilt", lib.Index.Fresh)
 	}
-	go lib.Follower.Run(ctx)
+	lib.RunFollower(ctx)
 	if len(cfg.Ingest) > 0 {
 		log.Info("ingesting", "sources", cfg.Ingest)
 		// Instances started together with the same sources take turns;
