@@ -41,6 +41,7 @@ const (
 	OrgStaffWrite   Action = "org.staff.write"   // edit and import the unit's staff list
 	AuthAdmin       Action = "auth.admin"        // list and revoke tokens and grants
 	AuditRead       Action = "audit.read"        // read and export the audit log
+	LibraryWrite    Action = "library.write"     // add, replace and remove the library's documents (on RootUnit)
 )
 
 // permissions is THE table: which roles allow each action. Nothing else in
@@ -61,6 +62,7 @@ const (
 //	org.staff.write       x               x
 //	auth.admin            x
 //	audit.read            x
+//	library.write         x
 var permissions = map[Action][]Role{
 	FeedbackRead:    {Admin, Officer},
 	FeedbackHandle:  {Admin, Officer},
@@ -76,6 +78,7 @@ var permissions = map[Action][]Role{
 	OrgStaffWrite:   {Admin, Reporter},
 	AuthAdmin:       {Admin},
 	AuditRead:       {Admin},
+	LibraryWrite:    {Admin},
 }
 
 // Actions lists every action of the table, in a stable order.

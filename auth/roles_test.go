@@ -52,6 +52,7 @@ func TestPermissionTable(t *testing.T) {
 		OrgStaffWrite:   {true, false, true, false, false},
 		AuthAdmin:       {true, false, false, false, false},
 		AuditRead:       {true, false, false, false, false},
+		LibraryWrite:    {true, false, false, false, false},
 	}
 	if len(Actions()) != len(want) {
 		t.Errorf("the table has actions %v; the test knows %d", Actions(), len(want))

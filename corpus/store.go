@@ -74,9 +74,10 @@ type ListOptions struct {
 
 // Put stores d, replacing the document with the same ID, and makes
 // IdentityKeys(d) its keys, all in one transaction. It fills in d.Hash
-// (ComputeHash) and d.UpdatedAt (now) when they are empty, and stores
-// UpdatedAt in UTC. A key already owned by another document stays with
-// that document: the first to claim a name keeps it.
+// (ComputeHash) and d.UpdatedAt (now) when they are empty, stores
+// UpdatedAt in UTC, and records the write in the change log (Changes). A
+// key already owned by another document stays with that document: the
+// first to claim a name keeps it.
 func (s *Store) Put(ctx context.Context, d *Document) error {
 	if d == nil {
 		return fmt.Errorf("corpus: put document: %w: nil", ErrInvalid)
@@ -109,6 +110,18 @@ func (s *Store) Put(ctx context.Context, d *Document) error {
 		return fmt.Errorf("corpus: put document %q: %w", d.ID, err)
 	}
 	defer tx.Rollback()
+	if err := s.lockChanges(ctx, tx); err != nil {
+		return fmt.Errorf("corpus: put document %q: %w", d.ID, err)
+	}
+	// A write first: on SQLite a transaction that reads before it writes
+	// fails, not waits, when another writer came in between.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM document_keys WHERE doc_id = $1`, d.ID); err != nil {
+		return fmt.Errorf("corpus: put document %q: clear keys: %w", d.ID, err)
+	}
+	var existed int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE id = $1`, d.ID).Scan(&existed); err != nil {
+		return fmt.Errorf("corpus: put document %q: %w", d.ID, err)
+	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO documents (id, kind, number, title, doc_type, issuer, issued_at,
 			effective_at, status, source_url, hash, updated_at, body)
@@ -124,14 +137,18 @@ func (s *Store) Put(ctx context.Context, d *Document) error {
 		strings.TrimSuffix(body.String(), "\n")); err != nil {
 		return fmt.Errorf("corpus: put document %q: %w", d.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM document_keys WHERE doc_id = $1`, d.ID); err != nil {
-		return fmt.Errorf("corpus: put document %q: clear keys: %w", d.ID, err)
-	}
 	for _, k := range IdentityKeys(d) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO document_keys (key, doc_id) VALUES ($1, $2)
 			ON CONFLICT (key) DO NOTHING`, k, d.ID); err != nil {
 			return fmt.Errorf("corpus: put document %q: key %q: %w", d.ID, k, err)
 		}
+	}
+	op := OpAdded
+	if existed > 0 {
+		op = OpUpdated
+	}
+	if err := s.logChange(ctx, tx, d.ID, op); err != nil {
+		return fmt.Errorf("corpus: put document %q: %w", d.ID, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("corpus: put document %q: commit: %w", d.ID, err)
@@ -278,13 +295,17 @@ func (s *Store) Count(ctx context.Context, kind Kind) (int, error) {
 	return n, nil
 }
 
-// Delete removes the document with the given id and its keys.
+// Delete removes the document with the given id and its keys, and records
+// the removal in the change log.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("corpus: delete document %q: %w", id, err)
 	}
 	defer tx.Rollback()
+	if err := s.lockChanges(ctx, tx); err != nil {
+		return fmt.Errorf("corpus: delete document %q: %w", id, err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM document_keys WHERE doc_id = $1`, id); err != nil {
 		return fmt.Errorf("corpus: delete document %q: keys: %w", id, err)
 	}
@@ -296,6 +317,9 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("corpus: delete document %q: %w", id, err)
 	} else if n == 0 {
 		return fmt.Errorf("corpus: delete document %q: %w", id, ErrNotFound)
+	}
+	if err := s.logChange(ctx, tx, id, OpDeleted); err != nil {
+		return fmt.Errorf("corpus: delete document %q: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("corpus: delete document %q: commit: %w", id, err)

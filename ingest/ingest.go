@@ -5,6 +5,12 @@
 // It is incremental and resumable: a document is indexed before its record
 // (with its content hash) is stored, so a run killed midway and started
 // again ends with exactly the index of a clean run.
+//
+// On several instances sharing one database it also owns keeping them one
+// library: one ingest (or deletion) at a time across all of them
+// (AcquireLock), each instance's index following the database's change
+// log (Follower), and the staff API that writes through a running
+// instance (HTTP).
 package ingest
 
 import (
@@ -41,6 +47,13 @@ type Options struct {
 	Progress io.Writer
 	// BatchSize is how many documents are indexed together (default 32).
 	BatchSize int
+	// Once says the sources are read this once (an upload in a
+	// temporary file): their digest is not remembered for the next run.
+	Once bool
+	// LockWait is how long Run waits for another ingest on the same
+	// database (AcquireLock) before failing with ErrBusy; 0 fails at once.
+	// Without DB there is no lock.
+	LockWait time.Duration
 }
 
 // Summary is what a run did.
@@ -50,6 +63,7 @@ type Summary struct {
 	CrawlFailures             []CrawlFailure
 	Laws, Procedures          int // distinct documents read
 	Skipped                   []string
+	Written                   []string // ids of the documents added or updated, in order
 	Took                      time.Duration
 }
 
@@ -64,6 +78,8 @@ func (s Summary) Line() string {
 var ErrRejected = errors.New("some records were rejected")
 
 // Run reads the sources and brings the store and the index up to date.
+// With o.DB it holds the ingest lock throughout: one ingest at a time
+// across every instance on the database.
 func Run(ctx context.Context, o Options) (Summary, error) {
 	start := time.Now()
 	if o.Logger == nil {
@@ -75,6 +91,13 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	var sum Summary
 	var key, digest string
 	if o.DB != nil {
+		lock, err := AcquireLock(ctx, o.DB, LockOptions{Wait: o.LockWait, Logger: o.Logger})
+		if err != nil {
+			return sum, err
+		}
+		defer lock.Release()
+	}
+	if o.DB != nil && !o.Once {
 		var err error
 		if key, digest, err = sourceDigest(o.Sources); err != nil {
 			return sum, err
@@ -154,6 +177,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 			if err := o.Store.Put(ctx, d); err != nil {
 				return sum, err
 			}
+			sum.Written = append(sum.Written, d.ID)
 		}
 		bar.Add(len(batch))
 	}

@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
@@ -96,11 +98,13 @@ var migrationName = regexp.MustCompile(`^(\d+)_[a-z0-9_]+(\.(sqlite|postgres))?\
 // holds files named NNN_description.sql, run in number order, each in its
 // own transaction; a file NNN_description.postgres.sql or .sqlite.sql
 // replaces the plain one for that dialect.
+//
+// Several processes may start at once on one database: on PostgreSQL the
+// ledger is read and the migrations applied under an advisory lock, so
+// that the second waits and then finds them done; on SQLite each
+// migration's transaction takes the write lock before it reads the ledger
+// (BEGIN IMMEDIATE), which serialises them the same way.
 func (db *DB) Migrate(ctx context.Context, domain string, fsys fs.FS) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		domain TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (domain, version))`); err != nil {
-		return fmt.Errorf("store: create migration ledger: %w", err)
-	}
 	files, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
 		return err
@@ -137,40 +141,111 @@ func (db *DB) Migrate(ctx context.Context, domain string, fsys fs.FS) error {
 		versions = append(versions, v)
 	}
 	sort.Ints(versions)
+
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s: %w", domain, err)
+	}
+	defer conn.Close()
+	if db.Dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, MigrationLockKey); err != nil {
+			return fmt.Errorf("store: migrate %s: wait for the migration lock: %w", domain, err)
+		}
+		defer func() {
+			// Closing the session would release it too; unlocking keeps
+			// the pooled connection clean.
+			unlock, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := conn.ExecContext(unlock, `SELECT pg_advisory_unlock($1)`, MigrationLockKey); err != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		domain TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (domain, version))`); err != nil {
+		return fmt.Errorf("store: create migration ledger: %w", err)
+	}
 	for _, v := range versions {
-		if err := db.apply(ctx, domain, v, fsys, chosen[v]); err != nil {
+		if err := db.apply(ctx, conn, domain, v, fsys, chosen[v]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (db *DB) apply(ctx context.Context, domain string, version int, fsys fs.FS, name string) error {
+// MigrationLockKey is the PostgreSQL advisory lock that Migrate holds.
+const MigrationLockKey int64 = 0x6d74_736f_0001
+
+func (db *DB) apply(ctx context.Context, conn *sql.Conn, domain string, version int, fsys fs.FS, name string) (err error) {
 	body, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := begin(ctx, conn, db.Dialect)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: migration %s/%s: %w", domain, name, err)
 	}
-	defer tx.Rollback()
+	defer func() {
+		if err != nil {
+			tx.rollback(conn)
+		}
+	}()
 	var done int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE domain = $1 AND version = $2`, domain, version).Scan(&done); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE domain = $1 AND version = $2`, domain, version).Scan(&done); err != nil {
 		return fmt.Errorf("store: read migration ledger: %w", err)
 	}
 	if done > 0 {
-		return nil
+		return tx.commit(ctx, conn)
 	}
 	for _, stmt := range splitStatements(string(body)) {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("store: migration %s/%s: %w", domain, name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (domain, version) VALUES ($1, $2)`, domain, version); err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT INTO schema_migrations (domain, version) VALUES ($1, $2)`, domain, version); err != nil {
 		return fmt.Errorf("store: record migration %s/%s: %w", domain, name, err)
 	}
-	return tx.Commit()
+	if err := tx.commit(ctx, conn); err != nil {
+		return fmt.Errorf("store: migration %s/%s: commit: %w", domain, name, err)
+	}
+	return nil
+}
+
+// connTx is a transaction on one connection, begun by a statement: SQLite
+// needs BEGIN IMMEDIATE, which database/sql cannot ask for.
+type connTx struct{ open bool }
+
+func begin(ctx context.Context, conn *sql.Conn, d Dialect) (*connTx, error) {
+	stmt := `BEGIN`
+	if d == SQLite {
+		stmt = `BEGIN IMMEDIATE`
+	}
+	if _, err := conn.ExecContext(ctx, stmt); err != nil {
+		return nil, err
+	}
+	return &connTx{open: true}, nil
+}
+
+func (t *connTx) commit(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return err
+	}
+	t.open = false
+	return nil
+}
+
+// rollback ends the transaction; a connection it cannot clean is dropped
+// from the pool rather than handed on in the middle of a transaction.
+func (t *connTx) rollback(conn *sql.Conn) {
+	if !t.open {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	t.open = false
 }
 
 var statementEnd = regexp.MustCompile(`;\s*\n`)

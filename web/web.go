@@ -42,10 +42,16 @@ type Options struct {
 	// library is being ingested); /readyz answers 503 with the reason while
 	// it returns an error. Nil means always ready.
 	Ready func() error
+	// ReadyDetail, when set, adds a line to /readyz's answer when ready:
+	// how the instance stands (e.g. how far its index is behind).
+	ReadyDetail func() string
 	// Registry receives the HTTP metrics and is served at /metrics. Nil
 	// means a fresh registry with the Go and process collectors; pass one to
 	// expose other packages' metrics too.
 	Registry *prometheus.Registry
+	// Collectors are registered on the registry besides the HTTP metrics:
+	// a module's own gauges.
+	Collectors []prometheus.Collector
 	// Modules are the parts of the site, mounted in order.
 	Modules []Module
 	// Middleware wraps every request, after the shell's own middleware and
@@ -126,6 +132,11 @@ func build(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range opts.Collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
 	shell, err := NewRenderer(nil, nil)
 	if err != nil {
 		return nil, err
@@ -163,6 +174,10 @@ func build(opts Options) (http.Handler, error) {
 				c.String(http.StatusServiceUnavailable, "not ready: %v", err)
 				return
 			}
+		}
+		if opts.ReadyDetail != nil {
+			c.String(http.StatusOK, "ok\n%s\n", opts.ReadyDetail())
+			return
 		}
 		c.String(http.StatusOK, "ok")
 	})

@@ -19,6 +19,7 @@ Commands:
   admin grant list          every user with their roles
   admin token create|list|revoke            bearer tokens for scripts
   admin reindex             rebuild the keyword index from the database
+  admin delete-doc ID…      remove documents from the library (every instance follows)
   admin backup [--data DIR] OUT   online copy of a running server's SQLite data into a new directory
   admin gen-reports [--villages N] [--weeks W]   fill the database with reports, to measure
 `
@@ -34,6 +35,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "reindex":
 		return adminReindex(ctx, stdout)
+	case "delete-doc":
+		return adminDeleteDoc(ctx, args[1:], stdout, stderr)
 	case "import-units", "units", "grant", "token", "gen-reports", "backup":
 	default:
 		fmt.Fprint(stderr, adminUsage)

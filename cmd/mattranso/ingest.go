@@ -23,6 +23,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (database, indexes)")
 	rate := fs.Float64("rate", 1, "crawler: requests per second to one host")
 	maxPages := fs.Int("max-pages", 0, "crawler: stop after this many pages (0: no limit)")
+	wait := fs.Duration("wait", 0, "how long to wait for another ingest on the same database (0: give up at once)")
 	sources, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -36,15 +37,20 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer lib.Close()
-	if lib.Index.Fresh {
-		if _, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, os.Stderr); err != nil {
-			return err
-		}
+	// This data directory's index follows the database like a server's.
+	if _, err := lib.Follow(ctx); err != nil {
+		return err
 	}
 	sum, err := ingest.Run(ctx, ingest.Options{
-		DB: lib.DB, Store: lib.Docs, Index: lib.Search, Sources: sources, Logger: log, Progress: os.Stderr,
-		Crawl: ingest.CrawlOptions{Rate: *rate, MaxPages: *maxPages},
+		DB: lib.DB, Store: lib.Docs, Index: lib.Follower.Indexer(), Sources: sources, Logger: log, Progress: os.Stderr,
+		Crawl: ingest.CrawlOptions{Rate: *rate, MaxPages: *maxPages}, LockWait: *wait,
 	})
+	if errors.Is(err, ingest.ErrBusy) {
+		return exitError{3, err}
+	}
+	if _, ferr := lib.Follower.CatchUp(ctx); ferr != nil && err == nil {
+		err = ferr
+	}
 	for _, r := range sum.Rejected {
 		fmt.Fprintln(stderr, "rejected:", r)
 	}

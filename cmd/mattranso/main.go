@@ -18,7 +18,8 @@ const usage = `mattranso — Mặt trận số
 
 Usage:
   mattranso serve  [--addr :8080] [--data DIR] [--ingest SRC,…|none]
-  mattranso ingest [--data DIR] [--rate N] [--max-pages N] SOURCE…
+  mattranso ingest [--data DIR] [--rate N] [--max-pages N] [--wait D] SOURCE…
+  mattranso migrate [--data DIR]
   mattranso eval retrieval --dataset DIR [--split NAME] [--mode hybrid|keyword|vector|fts5] [--reranker library|competition|competition-as-is|cross|none|FILE] [--train-pairs library|competition|none|DIR,…] [--competition] [--teach-from DIR] [--teach-strip X] [--teach-questions N] [--own-folds] [--ablation] [--strip-diacritics] [--question-only] [-v] [--json]
   mattranso eval answers --dataset DIR [--split NAME] [--mode hybrid|keyword] [--train-pairs library|competition|none|DIR,…] [--reranker library|competition|none|FILE] [--own-folds] [-v] [--json]
   mattranso eval answers --data DIR [--questions FILE] [--rounds N] [--json]
@@ -39,6 +40,7 @@ Usage:
   mattranso admin token list [--data DIR]
   mattranso admin token revoke [--data DIR] ID
   mattranso admin reindex
+  mattranso admin delete-doc [--data DIR] [--wait D] ID…
   mattranso admin backup [--data DIR] OUT
   mattranso admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
   mattranso help
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdServe(ctx, args[1:], stderr)
 	case "ingest":
 		return cmdIngest(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return cmdEval(ctx, args[1:], stdout, stderr)
 	case "admin":

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/server"
-	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 )
@@ -34,7 +33,9 @@ func adminReindex(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	defer lib.Close()
-	n, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, os.Stderr)
+	// Rebuilt from the database, with the change it was rebuilt at
+	// recorded, so that it goes on following the database from there.
+	n, err := lib.Follow(ctx)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,23 @@ func SQLite(t testing.TB) *store.DB {
 // database is dropped at the end of the test.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
+	dsn := PostgresURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("storetest: open database %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresURL creates an empty database as Postgres does and returns its
+// URL without opening it, for a test that opens it more than once (as
+// several processes would); it is dropped at the end of the test, after
+// what the test opened is closed.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
 	admin := testenv.PostgresURL(t)
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -76,14 +93,8 @@ func Postgres(t testing.TB) *store.DB {
 	// Registered before the database is opened so that it runs after it
 	// is closed (cleanups run last-in, first-out).
 	t.Cleanup(func() { dropDatabase(t, admin, name) })
-
 	u.Path = "/" + name
-	db, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatalf("storetest: open database %s: %v", name, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return u.String()
 }
 
 func dropDatabase(t testing.TB, admin, name string) {

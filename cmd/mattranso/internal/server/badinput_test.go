@@ -56,6 +56,7 @@ var goodBodies = map[string]string{
 var notJSON = map[string]bool{
 	"POST /api/v1/congress/{term}/attachments": true,
 	"POST /api/v1/congress/{term}/import":      true,
+	"POST /api/v1/library/documents":           true,
 }
 
 // The bodies of the units' data routes, and the routes that take a CSV or

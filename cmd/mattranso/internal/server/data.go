@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
@@ -23,9 +24,13 @@ type Data struct {
 	Docs   *corpus.Store
 	Index  *retrieval.Keyword
 	Search *retrieval.Hybrid // the searcher and indexer: keyword, plus vectors once set
+	// Follower keeps Search in step with the database's change log, which
+	// every instance on the database writes (Follow).
+	Follower *ingest.Follower
 
-	vectors retrieval.VectorStore
-	lock    *store.DirLock // the data directory, held while open
+	vectors   retrieval.VectorStore
+	lock      *store.DirLock // the data directory, held while open
+	following sync.WaitGroup // RunFollower, which Close waits for
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -86,7 +91,44 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	retrieval.UseThesaurus(th)
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Search.Turns}
-	return &Data{DB: db, Docs: docs, Index: idx, Search: hy}, nil
+	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy}
+	fo := ingest.FollowOptions{Store: docs, Index: hy, SeqFile: SeqFile(cfg), Logger: slog.Default(),
+		Known: func(ctx context.Context) ([]string, error) { return indexedDocs(ctx, idx) }}
+	if db.Dialect == store.Postgres {
+		fo.Listen = ingest.ListenPostgres(db.DB)
+	}
+	d.Follower = ingest.NewFollower(fo)
+	return d, nil
+}
+
+// SeqFile is where an instance keeps the last change of the library it
+// has applied: next to the keyword index, in its data directory.
+func SeqFile(cfg config.Config) string {
+	return filepath.Join(filepath.Dir(cfg.KeywordDir()), "library.seq")
+}
+
+// indexedDocs lists the documents the keyword index holds.
+func indexedDocs(ctx context.Context, idx *retrieval.Keyword) ([]string, error) {
+	ps, err := idx.Passages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, p := range ps {
+		if !seen[p.DocID] {
+			seen[p.DocID] = true
+			ids = append(ids, p.DocID)
+		}
+	}
+	return ids, nil
+}
+
+// Follow brings the index in step with the database — rebuilt whole when
+// it is fresh, else the changes since the last one applied — and returns
+// how many documents that indexed or removed; RunFollower keeps it so.
+func (d *Data) Follow(ctx context.Context) (int, error) {
+	return d.Follower.Start(ctx, d.Index.Fresh)
 }
 
 // Vectors is the vector store search uses; nil before SetupVectors, or
@@ -103,8 +145,20 @@ func (d *Data) setVectors(emb retrieval.Embedder, v retrieval.VectorStore) {
 	}
 }
 
-// Close closes the vectors, the index and the database.
+// RunFollower keeps the index following the database until ctx ends;
+// call it after Follow. Close waits for it, so that the index is not
+// closed under a change being applied.
+func (d *Data) RunFollower(ctx context.Context) {
+	if ctx.Err() != nil {
+		return // serving has ended already
+	}
+	d.following.Go(func() { d.Follower.Run(ctx) })
+}
+
+// Close closes the vectors, the index and the database, once the
+// follower (RunFollower) has stopped: end its context first.
 func (d *Data) Close() {
+	d.following.Wait()
 	if d.vectors != nil {
 		d.vectors.Close()
 	}

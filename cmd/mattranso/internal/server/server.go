@@ -43,9 +43,25 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer lib.Close()
+	// Whatever ends Serve ends what runs in the background first (the
+	// deferred calls run in reverse), the follower that Close waits for
+	// among them.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 
+	// Every domain's tables first, under the migration lock, so that
+	// instances starting at once migrate once.
+	if err := Migrate(ctx, lib.DB); err != nil {
+		return err
+	}
 	state := &readiness{reason: "đang nạp thư viện (loading the library)", db: lib.DB}
-	site, err := Site(ctx, cfg, lib, log, state.ready)
+	ready := func() error {
+		if err := state.ready(); err != nil {
+			return err
+		}
+		return LibraryReady(lib.Follower.Lag())
+	}
+	site, err := Site(ctx, cfg, lib, log, ready)
 	if err != nil {
 		return err
 	}
@@ -113,14 +129,17 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	if err != nil {
 		return nil, err
 	}
+	libWrite := LibraryWriteModule(lib, log)
 	return web.New(web.Options{
-		Logger: log,
-		Ready:  ready,
+		Logger:      log,
+		Ready:       ready,
+		ReadyDetail: func() string { return LagLine(lib.Follower.Lag()) },
+		Collectors:  LagCollectors(lib.Follower),
 		Modules: []web.Module{
 			// The home page shows the latest published answers to citizens'
 			// feedback.
 			LibraryModule(library.Options{Searcher: lib.Search, Documents: lib.Docs, Sections: []library.HomeSection{fb.Public}}, log),
-			authMod.Module, orgMod, asstMod, fb.Module, congressMod, rep.Module,
+			authMod.Module, orgMod, asstMod, fb.Module, congressMod, rep.Module, libWrite,
 		},
 		// auth sees every request: who sent it, and CSRF tokens.
 		Middleware: []func(http.Handler) http.Handler{authMod.Middleware},
@@ -140,20 +159,32 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 	if _, err := ImportUnits(ctx, lib.DB, cfg.Units, log); err != nil {
 		log.Error("importing the administrative units failed; import them with mattranso admin import-units FILE", "err", err)
 	}
-	if lib.Index.Fresh {
-		n, err := ingest.Rebuild(ctx, lib.Docs, lib.Index, nil)
-		if err != nil {
-			log.Error("rebuilding the keyword index failed", "err", err)
-			state.set(fmt.Sprintf("index rebuild failed: %v", err))
-			return
-		}
-		if n > 0 {
-			log.Info("keyword index rebuilt from the database", "documents", n)
-		}
+	// The index follows the database: rebuilt from it when fresh, else
+	// brought up to the last change, then kept there while serving.
+	// A server answers searches from the index's memory snapshot: the
+	// changes count as applied once it is rebuilt, so that instances at
+	// the same change rank alike. (A command that only writes skips it.)
+	lib.Follower.SetSettle(func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		return lib.Index.WaitMemory(ctx)
+	})
+	n, err := lib.Follow(ctx)
+	if err != nil {
+		log.Error("bringing the keyword index up to date with the database failed", "err", err)
+		state.set(fmt.Sprintf("index rebuild failed: %v", err))
+		return
 	}
+	if n > 0 {
+		log.Info("keyword index brought up to date with the database", "documents", n, "rebuilt", lib.Index.Fresh)
+	}
+	lib.RunFollower(ctx)
 	if len(cfg.Ingest) > 0 {
 		log.Info("ingesting", "sources", cfg.Ingest)
-		sum, err := ingest.Run(ctx, ingest.Options{DB: lib.DB, Store: lib.Docs, Index: lib.Search, Sources: cfg.Ingest, Logger: log})
+		// Instances started together with the same sources take turns;
+		// the later ones find them unchanged.
+		sum, err := ingest.Run(ctx, ingest.Options{DB: lib.DB, Store: lib.Docs, Index: lib.Follower.Indexer(), Sources: cfg.Ingest, Logger: log,
+			LockWait: startIngestWait})
 		log.Info(sum.Line())
 		if err != nil && !errors.Is(err, ingest.ErrRejected) {
 			log.Error("ingest failed", "err", err)

@@ -1,0 +1,435 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/store"
+)
+
+// Several `mattranso serve` processes on one PostgreSQL database, each
+// with its own data directory, as instances behind a load balancer: the
+// library written through one is searched the same through every one.
+
+// launched is a serve process started but perhaps not ready yet.
+type launched struct {
+	base    string
+	log     *syncBuffer
+	exited  chan error
+	cmd     *exec.Cmd
+	stopped bool
+}
+
+// launch starts `bin serve` on a free port with a data directory of its
+// own; it is stopped with SIGTERM at the end of the test and must exit
+// cleanly. It does not wait: see ready.
+func launch(t *testing.T, bin string, env []string) *launched {
+	t.Helper()
+	return launchIn(t, bin, env, t.TempDir())
+}
+
+// launchIn is launch with the data directory dir.
+func launchIn(t *testing.T, bin string, env []string, dir string) *launched {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir)
+	cmd.Env = env
+	l := &launched{base: "http://" + addr, log: &syncBuffer{}, exited: make(chan error, 1), cmd: cmd}
+	cmd.Stdout, cmd.Stderr = l.log, l.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { l.exited <- cmd.Wait() }()
+	t.Cleanup(func() { l.stop(t) })
+	return l
+}
+
+// stop ends the instance with SIGTERM; it must exit cleanly.
+func (l *launched) stop(t *testing.T) {
+	t.Helper()
+	if l.stopped {
+		return
+	}
+	l.stopped = true
+	_ = l.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-l.exited:
+		if err != nil {
+			t.Errorf("serve at %s: %v\n%s", l.base, err, l.log)
+		}
+	case <-time.After(30 * time.Second):
+		_ = l.cmd.Process.Kill()
+		t.Errorf("serve at %s did not stop within 30 s of SIGTERM\n%s", l.base, l.log)
+	}
+}
+
+// ready waits until the instance answers /readyz with 200 (a bound on a
+// hang of two minutes, not a timing check) and returns its answer.
+func (l *launched) ready(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		select {
+		case err := <-l.exited:
+			t.Fatalf("serve at %s exited: %v\n%s", l.base, err, l.log)
+		default:
+		}
+		if resp, err := http.Get(l.base + "/readyz"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return string(b)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve at %s not ready in 2 minutes\n%s", l.base, l.log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// libraryPassages asks an instance's search API and returns the passages found,
+// in order.
+func libraryPassages(t *testing.T, base, q string) []string {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/library/search?limit=20&q=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Results []struct {
+			ID        string `json:"id"`
+			PassageID string `json:"passage_id"`
+		} `json:"results"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("search %q at %s: %s %s", q, base, resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, r := range out.Results {
+		ids = append(ids, r.PassageID)
+	}
+	return ids
+}
+
+func docOf(passage string) string { id, _, _ := strings.Cut(passage, "#"); return id }
+
+// within waits up to 5 s — the acceptance bound — for ok.
+func within5s(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5 s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lawDump is a law dump of laws, each a name and the texts of its
+// articles, as the ingester reads it.
+func lawDump(laws map[string][]string) []byte {
+	type article struct {
+		ID   string `json:"id"`
+		Text string `json:"text"`
+	}
+	type law struct {
+		ID       string    `json:"id"`
+		Articles []article `json:"articles"`
+	}
+	var out []law
+	names := make([]string, 0, len(laws))
+	for n := range laws {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		l := law{ID: n}
+		for i, text := range laws[n] {
+			l.Articles = append(l.Articles, article{ID: fmt.Sprintf("Điều %d", i+1), Text: text})
+		}
+		out = append(out, l)
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+// settled waits until every instance says it has applied the newest
+// change of the library (its memory snapshot rebuilt with it): from then
+// on each answers as it will until the next change. The wait is bounded
+// (a minute, for a hang), not timed.
+func settled(t *testing.T, docs *corpus.Store, insts ...*launched) {
+	t.Helper()
+	last, err := docs.LastChange(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := fmt.Sprintf("applied up to #%d)", last.Seq)
+	deadline := time.Now().Add(time.Minute)
+	for i, in := range insts {
+		for {
+			r := in.ready(t)
+			if strings.Contains(r, mark) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("instance %d has not applied change %d: %q", i+1, last.Seq, r)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func libraryRequest(t *testing.T, method, target, token string, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestLibraryAcrossServeProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts four servers: not under -short")
+	}
+	dsn := throwawayDatabase(t)
+	bin := buildBinary(t)
+	// Keyword search: the vector side of a later instance would be
+	// trained on a library the earlier ones never trained on, which is
+	// another matter than the index following the database.
+	env := append(os.Environ(), "DATABASE_URL="+dsn, "MATTRANSO_INGEST=none", "MATTRANSO_SEARCH_MODE=keyword", "LOG_LEVEL=info")
+	admin := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"admin"}, args...)...)
+		cmd.Env = append(env, "MATTRANSO_DATA="+t.TempDir())
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("admin %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	db, err := store.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	docs := corpus.NewStore(db)
+	const librarian = "thu-vien@mattranso.test"
+	admin("grant", "--email", librarian, "--role", "admin", "--unit", "VN/MTTQ")
+	token := admin("token", "create", "--email", librarian, "--role", "admin", "--unit", "VN/MTTQ")
+
+	var insts []*launched
+	thirdDir := t.TempDir()
+	for i := range 3 {
+		if i == 2 {
+			insts = append(insts, launchIn(t, bin, env, thirdDir))
+			continue
+		}
+		insts = append(insts, launch(t, bin, env))
+	}
+	for _, in := range insts {
+		in.ready(t)
+	}
+
+	// A library of a few laws, through instance 1.
+	laws := map[string][]string{
+		"Luật Cư trú": {
+			"Công dân có quyền tự do cư trú theo quy định của Luật này.",
+			"Đăng ký thường trú tại chỗ ở hợp pháp do công dân sở hữu.",
+		},
+		"Luật Đất đai": {
+			"Nhà nước thu hồi đất vì mục đích quốc phòng, an ninh.",
+			"Người sử dụng đất được bồi thường khi Nhà nước thu hồi đất.",
+		},
+		"Luật Hộ tịch": {
+			"Đăng ký khai sinh cho trẻ em tại Ủy ban nhân dân cấp xã nơi cư trú của cha, mẹ.",
+			"Đăng ký kết hôn tại Ủy ban nhân dân cấp xã nơi cư trú của một trong hai bên.",
+		},
+		"Luật Thực hiện dân chủ ở cơ sở": {
+			"Công dân ở xã, phường, thị trấn được bàn và quyết định những nội dung về cư trú, đất đai của cộng đồng.",
+		},
+	}
+	status, body := libraryRequest(t, http.MethodPost, insts[0].base+"/api/v1/library/documents", token, lawDump(laws))
+	if status != http.StatusOK {
+		t.Fatalf("POST a law dump to instance 1: %d %s", status, body)
+	}
+	var written struct {
+		Added   int      `json:"added"`
+		Written []string `json:"written"`
+	}
+	if err := json.Unmarshal([]byte(body), &written); err != nil || written.Added != 4 || len(written.Written) != 4 {
+		t.Fatalf("POST a law dump: %s (%v), want 4 added", body, err)
+	}
+	const query = "đăng ký cư trú tại xã"
+	for i, in := range insts[1:] {
+		within5s(t, fmt.Sprintf("the laws written through instance 1, searched through instance %d", i+2), func() bool {
+			return len(libraryPassages(t, in.base, query)) >= 4
+		})
+	}
+	// One ranking everywhere, once each has applied the change.
+	settled(t, docs, insts...)
+	want := libraryPassages(t, insts[0].base, query)
+	for i, in := range insts[1:] {
+		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
+			t.Errorf("instance %d ranks %v, instance 1 %v", i+2, got, want)
+		}
+	}
+
+	// A law removed through instance 2 disappears from every instance.
+	gone := docOf(want[0])
+	status, body = libraryRequest(t, http.MethodDelete, insts[1].base+"/api/v1/library/documents/"+url.PathEscape(gone), token, nil)
+	if status != http.StatusOK {
+		t.Fatalf("DELETE %s through instance 2: %d %s", gone, status, body)
+	}
+	for i, in := range insts {
+		within5s(t, fmt.Sprintf("%s removed, through instance %d", gone, i+1), func() bool {
+			return !slices.ContainsFunc(libraryPassages(t, in.base, query), func(p string) bool { return docOf(p) == gone })
+		})
+	}
+	// And a law replaced through instance 3 is found in its new words.
+	laws2 := map[string][]string{"Luật Cư trú": {
+		"Công dân có quyền tự do cư trú theo quy định của Luật này.",
+		"Đăng ký thường trú tại chỗ ở hợp pháp; thông báo lưu trú cho công an xã.",
+	}}
+	status, body = libraryRequest(t, http.MethodPost, insts[2].base+"/api/v1/library/documents?wait=30s", token, lawDump(laws2))
+	if status != http.StatusOK {
+		t.Fatalf("POST through instance 3: %d %s", status, body)
+	}
+	for i, in := range insts {
+		within5s(t, fmt.Sprintf("the replaced law, through instance %d", i+1), func() bool {
+			return len(libraryPassages(t, in.base, "thông báo lưu trú công an")) > 0
+		})
+	}
+
+	// The third, stopped while a law is added, catches up from where it
+	// was when started again on its data directory — not rebuilt.
+	settled(t, docs, insts...)
+	insts[2].stop(t)
+	laws3 := map[string][]string{"Luật Tín ngưỡng, tôn giáo": {"Mọi người có quyền tự do tín ngưỡng, tôn giáo; đăng ký sinh hoạt tôn giáo tập trung tại xã."}}
+	status, body = libraryRequest(t, http.MethodPost, insts[0].base+"/api/v1/library/documents", token, lawDump(laws3))
+	if status != http.StatusOK {
+		t.Fatalf("POST while the third is stopped: %d %s", status, body)
+	}
+	insts[2] = launchIn(t, bin, env, thirdDir)
+	insts[2].ready(t)
+	if log := insts[2].log.String(); !strings.Contains(log, "documents=1 rebuilt=false") {
+		t.Errorf("the restarted instance did not apply just the one change:\n%s", log)
+	}
+
+	// A fourth instance started now answers as the others.
+	fourth := launch(t, bin, env)
+	fourth.ready(t)
+	settled(t, docs, append(insts, fourth)...)
+	want = libraryPassages(t, insts[0].base, query)
+	if len(want) < 3 {
+		t.Fatalf("after the changes, %q finds %v: too few to compare rankings", query, want)
+	}
+	for i, in := range append(insts[1:], fourth) {
+		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
+			t.Errorf("instance %d ranks %v, instance 1 %v", i+2, got, want)
+		}
+	}
+
+	// Each says how far behind it is, and it is not.
+	for i, in := range append(insts, fourth) {
+		if r := in.ready(t); !strings.Contains(r, "library: 0 changes, 0 s behind") {
+			t.Errorf("instance %d /readyz: %q, want its lag", i+1, r)
+		}
+		resp, err := http.Get(in.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(m), "\nmattranso_library_changes_behind 0\n") {
+			t.Errorf("instance %d /metrics lacks mattranso_library_changes_behind 0", i+1)
+		}
+		if !strings.Contains(in.log.String(), "library index: listening for changes") {
+			t.Errorf("instance %d never listened for changes:\n%s", i+1, in.log)
+		}
+	}
+}
+
+// Two instances started at once on an empty database both come up, and
+// every migration ran once.
+func TestServeProcessesMigrateAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts two servers: not under -short")
+	}
+	dsn := throwawayDatabase(t)
+	bin := buildBinary(t)
+	env := append(os.Environ(), "DATABASE_URL="+dsn, "MATTRANSO_INGEST=none", "MATTRANSO_SEARCH_MODE=keyword")
+	var insts [2]*launched
+	for i := range insts {
+		insts[i] = launch(t, bin, env)
+	}
+	for _, in := range insts {
+		in.ready(t)
+	}
+	for i, in := range insts {
+		if strings.Contains(in.log.String(), "migration") && strings.Contains(in.log.String(), "level=ERROR") {
+			t.Errorf("instance %d logged a migration error:\n%s", i+1, in.log)
+		}
+	}
+	db, err := store.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows, distinct int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*), COUNT(DISTINCT domain) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if distinct < 9 {
+		t.Errorf("%d domains migrated, want every one (9)", distinct)
+	}
+	// migrate alone finds nothing to do, and says so.
+	cmd := exec.Command(bin, "migrate")
+	cmd.Env = append(env, "MATTRANSO_DATA="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "up to date") {
+		t.Fatalf("migrate after both: %v\n%s", err, out)
+	}
+	var after int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != rows {
+		t.Errorf("migrate recorded %d migrations more", after-rows)
+	}
+}
