@@ -157,6 +157,12 @@ func TestBackupRestoreSameResults(t *testing.T) {
 	back := startProc(t, []string{bin, "serve", "--addr", addr2, "--data", restored},
 		append(env, "MATTRANSO_INGEST=none"), "http://"+addr2)
 
+	// serve is ready on keywords before its vector side has learned; the
+	// restored one loads the models the backup copied.
+	learned := time.Now().Add(5 * time.Minute)
+	waitLearned(t, orig.base, learned)
+	waitLearned(t, back.base, learned)
+
 	queries := realQueries(t, 50)
 	differ, empty := 0, 0
 	for _, q := range queries {
