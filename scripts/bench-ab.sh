@@ -64,7 +64,8 @@ start() { # NAME BIN DATA
 	MATTRANSO_INGEST=none MATTRANSO_SEARCH_MODE=$MODE "$2" serve --addr "127.0.0.1:${PORT[$1]}" --data "$3" >"$TMP/$1.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 2400); do
-		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${PORT[$1]}/readyz") == 200 ]] && return 0
+		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${PORT[$1]}/readyz") == 200 ]] &&
+			wait_learned "http://127.0.0.1:${PORT[$1]}" "${pids[-1]}" 1200 && return 0
 		kill -0 "${pids[-1]}" 2>/dev/null || break
 		sleep 0.25
 	done

@@ -157,7 +157,8 @@ start_server() { # NAME command...
 	"$@" >"$OUT/server-$name.log" 2>&1 &
 	PID[$name]=$!
 	pids+=("${PID[$name]}")
-	wait_ready "http://127.0.0.1:${PORT[$name]}/readyz" "${PID[$name]}" 600 ||
+	{ wait_ready "http://127.0.0.1:${PORT[$name]}/readyz" "${PID[$name]}" 600 &&
+		wait_learned "http://127.0.0.1:${PORT[$name]}" "${PID[$name]}" 1200; } ||
 		{ cat "$OUT/server-$name.log" >&2; die "${LABEL[$name]} did not become ready"; }
 }
 export MATTRANSO_INGEST=none LOG_LEVEL=warn

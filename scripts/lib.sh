@@ -14,3 +14,17 @@ free_port() {
 	done
 	die "no free port found"
 }
+
+# wait_learned BASE PID SECONDS: until a search on BASE no longer says that
+# its vector side is still learning (serve is ready on keywords first, and
+# learns in the background: a measurement started earlier would time the
+# learning too), the process dies, or time runs out.
+wait_learned() {
+	local base=$1 pid=$2 secs=$3
+	for _ in $(seq $((secs * 2))); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		curl -s --max-time 5 "$base/api/v1/library/search?q=luat" | grep -q learning || return 0
+		sleep 0.5
+	done
+	return 1
+}
