@@ -20,6 +20,7 @@ Commands:
   admin token create|list|revoke            bearer tokens for scripts
   admin reindex             rebuild the keyword index from the database
   admin gen-reports [--villages N] [--weeks W]   fill the database with reports, to measure
+  admin gen-corpus --passages N OUT_DIR           write a synthetic library, to measure
 `
 
 func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +34,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "reindex":
 		return adminReindex(ctx, stdout)
+	case "gen-corpus":
+		return adminGenCorpus(args[1:], stdout, stderr)
 	case "import-units", "units", "grant", "token", "gen-reports":
 	default:
 		fmt.Fprint(stderr, adminUsage)

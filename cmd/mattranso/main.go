@@ -40,6 +40,7 @@ Usage:
   mattranso admin token revoke [--data DIR] ID
   mattranso admin reindex
   mattranso admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
+  mattranso admin gen-corpus --passages N [--seed S] [--source DIR] OUT_DIR
   mattranso help
 
 "mattranso admin help" explains roles, units and tokens; each command takes
