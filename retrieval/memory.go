@@ -235,6 +235,14 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 	if i != n {
 		return nil, errMemChanged
 	}
+	// Appending left the long lists up to twice their length in capacity.
+	for _, mt := range m.post {
+		for f := range mt.post {
+			if l := &mt.post[f]; cap(l.p) > len(l.p)+len(l.p)/8 {
+				l.p = slices.Clone(l.p)
+			}
+		}
+	}
 	return m, nil
 }
 
