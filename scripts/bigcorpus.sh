@@ -118,9 +118,8 @@ RSS_LOAD=$(rss "$pid")
 HWM=$(hwm "$pid")
 NON200=$(awk -F'\t' '$1 != 200' "$DIR/sweep.tsv" | wc -l)
 pct() { cut -f2 "$DIR/sweep.tsv" | sort -n | awk -v p="$1" '{a[NR] = $1} END {i = int((NR - 1) * p / 100) + 1; printf "%.1f", a[i] * 1000}'; }
-N=$(jq -r '.passages // empty' <(curl -s "$BASE/api/v1/library/stats" 2>/dev/null) 2>/dev/null || true)
 say "done"
 
-echo "| passages (asked) | ingest | on disk: database, keyword index, vectors, all | serve ready | resident: ready, after first searches, after the sweep, peak | one client p50 / p99 (non-200) | load |"
+echo "| passages | ingest | on disk: database, keyword index, vectors, all | serve ready | resident: ready, after first searches, after the sweep, peak | one client p50 / p99 (non-200) | load |"
 echo "|---|---|---|---|---|---|---|"
-echo "| $PASSAGES${N:+ ($N)} | $(cat "$DIR/ingest.time") | $DB, $KW, $VEC, $ALL MiB | $READY_S s | $RSS_READY, $RSS_WARM, $RSS_LOAD, $HWM MiB | $(pct 50) / $(pct 99) ms ($NON200) | $(cut -d' ' -f1-3 /proc/loadavg) |"
+echo "| $PASSAGES | $(cat "$DIR/ingest.time") | $DB, $KW, $VEC, $ALL MiB | $READY_S s | $RSS_READY, $RSS_WARM, $RSS_LOAD, $HWM MiB | $(pct 50) / $(pct 99) ms ($NON200) | $(cut -d' ' -f1-3 /proc/loadavg) |"
