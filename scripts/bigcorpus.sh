@@ -19,6 +19,8 @@
 #   BIG_SWEEP          queries of the mix asked by the one client (800)
 #   BIG_SEED           the generator's seed (1)
 #   BIG_NICE           niceness of ingest and serve (0)
+#   BIG_BIN            a mattranso binary to measure instead of building one
+#                      (to compare two versions on one data directory)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -40,7 +42,7 @@ for p in go curl jq; do command -v "$p" >/dev/null || die "$p is not on PATH"; d
 
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd -P)
-BIN=$DIR/mattranso
+BIN=${BIG_BIN:-$DIR/mattranso}
 DATA=$DIR/data
 GEN=$DIR/corpus
 pid=
@@ -52,7 +54,7 @@ cleanup() {
 trap cleanup EXIT
 source "$ROOT/scripts/lib.sh"
 
-go build -o "$BIN" ./cmd/mattranso
+[[ -n ${BIG_BIN:-} ]] || go build -o "$BIN" ./cmd/mattranso
 SOURCES=("$SHARED/corpus")
 if ((PASSAGES > SHIPPED)); then
 	if [[ ! -d $GEN ]]; then
