@@ -2,13 +2,10 @@ package congress
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/internal/sheet"
@@ -92,10 +89,10 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request, term string, f 
 	var err error
 	var ct string
 	if format == "csv" {
-		body, err = exportCSV(list)
+		body, err = exportTable(list, sheet.CSV)
 		ct = "text/csv; charset=utf-8"
 	} else {
-		body, err = exportXLSX(list)
+		body, err = exportTable(list, sheet.XLSX)
 		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
 	if err != nil {
@@ -111,76 +108,31 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request, term string, f 
 	}
 }
 
-// exportCSV writes the list as CSV in UTF-8 with a byte-order mark, which
-// spreadsheets need to read Vietnamese right.
-func exportCSV(list []Congress) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	cw := csv.NewWriter(&b)
+// exportTable writes the list as one table of format f, numbers as
+// numbers.
+func exportTable(list []Congress, f sheet.Format) ([]byte, error) {
 	cols := exported()
-	row := make([]string, len(cols))
+	header := make([]string, len(cols))
+	widths := make([]float64, len(cols))
 	for i, c := range cols {
-		row[i] = c.label
+		header[i], widths[i] = c.label, c.width
 	}
-	cw.Write(row)
-	for _, cg := range list {
-		for i, c := range cols {
-			switch v := c.get(cg).(type) {
-			case int:
-				row[i] = strconv.Itoa(v)
-			case string:
-				row[i] = sheet.Neutralise(v)
-			}
-		}
-		cw.Write(row)
-	}
-	cw.Flush()
-	return b.Bytes(), cw.Error()
-}
-
-// exportXLSX writes the list as one sheet, numbers as numbers.
-func exportXLSX(list []Congress) ([]byte, error) {
-	x := excelize.NewFile()
-	defer x.Close()
-	const tab = "Đại hội"
-	if err := x.SetSheetName("Sheet1", tab); err != nil {
-		return nil, err
-	}
-	cols := exported()
-	bold, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	var b bytes.Buffer
+	sw, err := sheet.NewTable(&b, f, "Đại hội", header, widths...)
 	if err != nil {
 		return nil, err
 	}
-	for i, c := range cols {
-		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
-		if err := x.SetCellStr(tab, cell, c.label); err != nil {
-			return nil, err
-		}
-		colName, _ := excelize.ColumnNumberToName(i + 1)
-		x.SetColWidth(tab, colName, colName, c.width)
-	}
-	last, _ := excelize.CoordinatesToCellName(len(cols), 1)
-	x.SetCellStyle(tab, "A1", last, bold)
-	for r, cg := range list {
+	row := make([]any, len(cols))
+	for _, cg := range list {
 		for i, c := range cols {
-			cell, _ := excelize.CoordinatesToCellName(i+1, r+2)
-			var err error
-			switch v := c.get(cg).(type) {
-			case int:
-				err = x.SetCellInt(tab, cell, int64(v))
-			case string:
-				if v != "" {
-					err = x.SetCellStr(tab, cell, sheet.Neutralise(v))
-				}
-			}
-			if err != nil {
-				return nil, err
+			row[i] = c.get(cg)
+			if s, ok := row[i].(string); ok && s == "" {
+				row[i] = nil
 			}
 		}
+		sw.Row(row...)
 	}
-	x.SetPanes(tab, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
-	var b bytes.Buffer
-	if err := x.Write(&b); err != nil {
+	if err := sw.Close(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

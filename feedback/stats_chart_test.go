@@ -111,15 +111,15 @@ func TestGuardFormula(t *testing.T) {
 			t.Errorf("sheet.Neutralise(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := csvCell(3); got != "3" {
-		t.Errorf("a count is %q", got)
-	}
+	// A count, a rate of 2/3, no rate, no median.
 	r := 2.0 / 3
-	if got := csvCell(percent(&r)); got != "66.67" {
-		t.Errorf("a rate of 2/3 is %q", got)
+	var b strings.Builder
+	tb := table{header: []string{"n", "rate", "none", "median"}, rows: [][]any{{3, percent(&r), percent(nil), (*float64)(nil)}}}
+	if err := writeCSV(&b, tb, "t"); err != nil {
+		t.Fatal(err)
 	}
-	if got := csvCell(percent(nil)) + csvCell((*float64)(nil)); got != "" {
-		t.Errorf("no rate, no median: %q", got)
+	if want := "\ufeffn,rate,none,median\r\n3,66.67,,\r\n"; b.String() != want {
+		t.Errorf("CSV = %q, want %q", b.String(), want)
 	}
 }
 

@@ -1,15 +1,10 @@
 package feedback
 
 import (
-	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/internal/sheet"
@@ -136,149 +131,51 @@ func weekTable(f *Figures) table {
 	return t
 }
 
-// csvCell writes a cell as CSV text.
-func csvCell(v any) string {
-	switch x := v.(type) {
-	case string:
-		return sheet.Neutralise(x)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case *float64:
-		if x == nil {
-			return ""
+// cells are a row of t as the sheet writer takes them: a percent as a
+// sheet.Percent (nothing when it has no value), a marked cell stands out.
+func (t table) cells(r int, row []any) []any {
+	out := make([]any, len(row))
+	for c, v := range row {
+		if p, ok := v.(percent); ok {
+			v = nil
+			if p != nil {
+				v = sheet.Percent(*p)
+			}
 		}
-		return strconv.FormatFloat(*x, 'f', -1, 64)
-	case percent:
-		if x == nil {
-			return ""
+		if t.marked[[2]int{r + 1, c}] {
+			v = sheet.Styled{Value: v, Style: sheet.Alert}
 		}
-		return strconv.FormatFloat(round2(*x*100), 'f', -1, 64)
+		out[c] = v
 	}
-	return sheet.Neutralise(fmt.Sprint(v))
+	return out
 }
 
-// writeCSV writes t as CSV in UTF-8 with a byte order mark, which Excel
-// needs to read the Vietnamese as UTF-8.
-func writeCSV(w io.Writer, t table) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString("\ufeff")
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	header := make([]string, len(t.header))
-	for i, h := range t.header {
-		header[i] = sheet.Neutralise(h)
-	}
-	cw.Write(header)
-	rec := []string{}
-	for _, row := range t.rows {
-		rec = rec[:0]
-		for _, v := range row {
-			rec = append(rec, csvCell(v))
-		}
-		cw.Write(rec)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+// writeCSV writes t as a CSV file of one table.
+func writeCSV(w io.Writer, t table, name string) error {
+	sw, err := sheet.NewTable(w, sheet.CSV, name, t.header, t.widths...)
+	if err != nil {
 		return err
 	}
-	return bw.Flush()
+	for r, row := range t.rows {
+		sw.Row(t.cells(r, row)...)
+	}
+	return sw.Close()
 }
 
-// writeXLSX writes every table as a sheet, through excelize's streaming
-// writer (rows go to the file as they come, not into a model in memory).
+// writeXLSX writes every table as a sheet.
 func writeXLSX(w io.Writer, f *Figures) error {
-	x := excelize.NewFile()
-	defer x.Close()
-	bold, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	sw, err := sheet.NewWriter(w, sheet.XLSX)
 	if err != nil {
 		return err
 	}
-	pct, err := x.NewStyle(&excelize.Style{NumFmt: 10}) // 0.00%
-	if err != nil {
-		return err
-	}
-	low, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "9C0006"},
-		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}})
-	if err != nil {
-		return err
-	}
-	for i, et := range exportTables {
-		if i == 0 {
-			if err := x.SetSheetName("Sheet1", et.sheet); err != nil {
-				return err
-			}
-		} else if _, err := x.NewSheet(et.sheet); err != nil {
-			return err
-		}
+	for _, et := range exportTables {
 		t := et.build(f)
-		sw, err := x.NewStreamWriter(et.sheet)
-		if err != nil {
-			return err
-		}
-		for c := range len(t.header) {
-			width := 14.0
-			if c < len(t.widths) {
-				width = t.widths[c]
-			}
-			if err := sw.SetColWidth(c+1, c+1, width); err != nil {
-				return err
-			}
-		}
-		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-		head := make([]any, len(t.header))
-		for c, h := range t.header {
-			head[c] = excelize.Cell{StyleID: bold, Value: sheet.Neutralise(h)}
-		}
-		if err := sw.SetRow("A1", head); err != nil {
-			return err
-		}
+		sw.Sheet(et.sheet, t.header, t.widths...)
 		for r, row := range t.rows {
-			cells := make([]any, len(row))
-			for c, v := range row {
-				cells[c] = xlsxCell(v, pct)
-				if t.marked[[2]int{r + 1, c}] {
-					cells[c] = excelize.Cell{StyleID: low, Value: v}
-				}
-			}
-			name, err := excelize.CoordinatesToCellName(1, r+2)
-			if err != nil {
-				return err
-			}
-			if err := sw.SetRow(name, cells); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
+			sw.Row(t.cells(r, row)...)
 		}
 	}
-	x.SetActiveSheet(0)
-	_, err = x.WriteTo(w)
-	return err
-}
-
-// xlsxCell is a cell's value for excelize: numbers as numbers, a rate as
-// a fraction shown as a percentage, nothing for a figure without value.
-func xlsxCell(v any, pct int) any {
-	switch x := v.(type) {
-	case string:
-		return sheet.Neutralise(x)
-	case *float64:
-		if x == nil {
-			return nil
-		}
-		return *x
-	case percent:
-		if x == nil {
-			return nil
-		}
-		return excelize.Cell{StyleID: pct, Value: *x}
-	}
-	return v
+	return sw.Close()
 }
 
 // exportName is the file name of an export: the unit and the period.
@@ -325,7 +222,7 @@ func (s *Stats) exportCSV(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+exportName(&f, et.key, "csv")+`"`)
 	h.Set("Cache-Control", "no-store")
-	if err := writeCSV(w, et.build(&f)); err != nil && r.Context().Err() == nil {
+	if err := writeCSV(w, et.build(&f), et.sheet); err != nil && r.Context().Err() == nil {
 		s.log.ErrorContext(r.Context(), "feedback: statistics CSV", "err", err)
 	}
 }

@@ -1,18 +1,13 @@
 package org
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/mattranso/mattranso/api"
 	"github.com/mattranso/mattranso/internal/sheet"
@@ -157,116 +152,45 @@ func rolloutTable(ro Rollout) [][]any {
 	return append(rows, rolloutCells(ro.Total))
 }
 
-// writeCSV writes a table as CSV in UTF-8 with a byte order mark, which
-// Excel needs to read Vietnamese; text that a spreadsheet would read as a
-// formula gets a leading apostrophe.
-func writeCSV(w io.Writer, header []string, rows [][]any) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString("\ufeff")
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	rec := make([]string, len(header))
-	for i, h := range header {
-		rec[i] = sheet.Neutralise(h)
-	}
-	cw.Write(rec)
-	for _, row := range rows {
-		rec = rec[:0]
-		for _, v := range row {
-			switch x := v.(type) {
-			case string:
-				rec = append(rec, sheet.Neutralise(x))
-			case bool:
-				rec = append(rec, map[bool]string{true: "x", false: ""}[x])
-			case int:
-				rec = append(rec, strconv.Itoa(x))
-			case float64:
-				rec = append(rec, strconv.FormatFloat(x, 'f', -1, 64))
-			default:
-				rec = append(rec, sheet.Neutralise(fmt.Sprint(x)))
-			}
-		}
-		cw.Write(rec)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-// writeXLSX writes a table as one sheet through excelize's streaming
-// writer, the header in bold, the last row too when boldLast; text that a
-// spreadsheet would read as a formula gets a leading apostrophe.
-func writeXLSX(w io.Writer, sheetName string, header []string, rows [][]any, widths []float64, boldLast bool) error {
-	x := excelize.NewFile()
-	defer x.Close()
-	if err := x.SetSheetName("Sheet1", sheetName); err != nil {
-		return err
-	}
-	bold, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+// writeTable writes a table as one sheet of format f; booleans as "x"
+// or nothing, as the import reads them, and the last row in bold when
+// boldLast (a total).
+func writeTable(w io.Writer, f sheet.Format, name string, header []string, rows [][]any, widths []float64, boldLast bool) error {
+	sw, err := sheet.NewTable(w, f, name, header, widths...)
 	if err != nil {
 		return err
 	}
-	sw, err := x.NewStreamWriter(sheetName)
-	if err != nil {
-		return err
-	}
-	for c, width := range widths {
-		if err := sw.SetColWidth(c+1, c+1, width); err != nil {
-			return err
-		}
-	}
-	head := make([]any, len(header))
-	for c, h := range header {
-		head[c] = excelize.Cell{StyleID: bold, Value: sheet.Neutralise(h)}
-	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return err
-	}
+	cells := []any{}
 	for i, row := range rows {
-		cells := make([]any, len(row))
-		for c, v := range row {
-			switch x := v.(type) {
-			case string:
-				v = sheet.Neutralise(x)
-			case bool:
-				v = map[bool]string{true: "x", false: ""}[x]
+		cells = cells[:0]
+		for _, v := range row {
+			if b, ok := v.(bool); ok {
+				v = map[bool]string{true: "x", false: ""}[b]
 			}
-			cells[c] = v
 			if boldLast && i == len(rows)-1 {
-				cells[c] = excelize.Cell{StyleID: bold, Value: v}
+				v = sheet.Styled{Value: v, Style: sheet.Strong}
 			}
+			cells = append(cells, v)
 		}
-		name, err := excelize.CoordinatesToCellName(1, i+2)
-		if err != nil {
-			return err
-		}
-		if err := sw.SetRow(name, cells); err != nil {
-			return err
-		}
+		sw.Row(cells...)
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	_, err = x.WriteTo(w)
-	return err
+	return sw.Close()
 }
 
 // sendFile answers a table as a CSV or XLSX attachment named name, never
 // cached.
-func (h *Handler) sendFile(w http.ResponseWriter, r *http.Request, format, name, sheet string, header []string, rows [][]any, widths []float64, boldLast bool) {
+func (h *Handler) sendFile(w http.ResponseWriter, r *http.Request, format, name, tab string, header []string, rows [][]any, widths []float64, boldLast bool) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")
 	var err error
 	if format == "csv" {
 		hd.Set("Content-Type", "text/csv; charset=utf-8")
 		hd.Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-		err = writeCSV(w, header, rows)
+		err = writeTable(w, sheet.CSV, tab, header, rows, widths, boldLast)
 	} else {
 		hd.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		hd.Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
-		err = writeXLSX(w, sheet, header, rows, widths, boldLast)
+		err = writeTable(w, sheet.XLSX, tab, header, rows, widths, boldLast)
 	}
 	if err != nil && r.Context().Err() == nil {
 		h.log.ErrorContext(r.Context(), "org: export failed", "format", format, "err", err)

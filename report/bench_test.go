@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/report"
 	"github.com/mattranso/mattranso/report/reporttest"
 	"github.com/mattranso/mattranso/store"
+	"github.com/mattranso/mattranso/store/storetest"
 )
 
 // EnvBenchReportDB names a database filled by `mattranso admin
@@ -32,6 +33,7 @@ const (
 )
 
 type benchWorld struct {
+	db       *store.DB
 	svc      *report.Service
 	last     report.Period
 	province string
@@ -43,17 +45,24 @@ type benchWorld struct {
 // weeks of reports in a temporary SQLite file.
 func newBenchWorld(b *testing.B, weeks int) *benchWorld {
 	b.Helper()
-	ctx := context.Background()
 	dsn := os.Getenv(EnvBenchReportDB)
 	generate := dsn == ""
 	if generate {
 		dsn = b.TempDir() + "/bench.db"
 	}
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
+	return benchWorldOn(b, db, generate, weeks)
+}
+
+// benchWorldOn is newBenchWorld on an open database, generating the
+// reduced tree in it with generate.
+func benchWorldOn(b *testing.B, db *store.DB, generate bool, weeks int) *benchWorld {
+	b.Helper()
+	ctx := context.Background()
 	tree := org.NewStore(db)
 	svc, err := report.NewService(report.Options{DB: db, Tree: tree, Datasets: []report.Dataset{reporttest.Dataset()}})
 	if err != nil {
@@ -69,11 +78,18 @@ func newBenchWorld(b *testing.B, weeks int) *benchWorld {
 		if _, err := reporttest.Generate(ctx, db, reporttest.Options{Villages: benchVillages, Weeks: weeks, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
+		// The generation's log is copied into the database now rather
+		// than beside the writes measured.
+		if db.Dialect == store.SQLite {
+			if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
-	w := &benchWorld{svc: svc}
+	w := &benchWorld{db: db, svc: svc}
 	var last string
 	if err := db.QueryRowContext(ctx, `SELECT MAX(period) FROM report_reports WHERE dataset = 'weekly'`).Scan(&last); err != nil {
-		b.Fatalf("%v (has %s been filled by mattranso admin gen-reports?)", err, dsn)
+		b.Fatalf("%v (has the database been filled by mattranso admin gen-reports?)", err)
 	}
 	if w.last, err = report.ParsePeriod(report.Weekly, last); err != nil {
 		b.Fatal(err)
@@ -83,14 +99,19 @@ func newBenchWorld(b *testing.B, weeks int) *benchWorld {
 		b.Fatalf("no provinces: %v", err)
 	}
 	w.province = provinces[0].Code
-	// The units written to: communes and villages of the first province.
+	// The units written to: the communes and villages of the first
+	// province, of the six organisations, so that concurrent writes meet
+	// on a bucket's running totals about as often as a province's units
+	// do on a reporting day.
 	for _, l := range []org.Level{org.Commune, org.Village} {
 		ts, err := tree.Descendants(ctx, w.province, l)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for _, t := range ts {
-			w.units = append(w.units, org.UnitOf(t.Code, org.HND))
+			for _, o := range org.Orgs {
+				w.units = append(w.units, org.UnitOf(t.Code, o))
+			}
 		}
 	}
 	return w
@@ -152,13 +173,41 @@ func benchValues(rng *rand.Rand) map[string]any {
 }
 
 // BenchmarkSave is one report submitted (validated, with its history
-// event and its running totals) to a unit of the province, in the
-// current week.
+// event and its running totals) to a random commune or village unit of
+// the province's, in the current week: from one writer, from 50 writers
+// each writing again as soon as answered (closed loop), and from 50
+// writers paced to a total rate (open loop, each write's time taken from
+// when it was due, so that a write that waits for a late one counts its
+// wait). It runs on the database named by EnvBenchReportDB, or on the
+// reduced tree generated on SQLite and, when EnvDatabaseURL names a
+// server (scripts/test.sh), on PostgreSQL.
 func BenchmarkSave(b *testing.B) {
-	w := newBenchWorld(b, 2)
+	run := func(b *testing.B, w *benchWorld) {
+		b.Run("writers=1", func(b *testing.B) { benchSaveOne(b, w) })
+		b.Run("writers=50", func(b *testing.B) { benchSaveClosed(b, w, 50) })
+		for _, rate := range []int{200, 500} {
+			b.Run(fmt.Sprintf("writers=50,rate=%d", rate), func(b *testing.B) { benchSavePaced(b, w, 50, rate) })
+		}
+	}
+	if os.Getenv(EnvBenchReportDB) != "" {
+		w := newBenchWorld(b, 0)
+		b.Run(string(w.db.Dialect), func(b *testing.B) { run(b, w) })
+		return
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, benchWorldOn(b, storetest.SQLite(b), true, 2)) })
+	b.Run("postgres", func(b *testing.B) {
+		if os.Getenv(testenv.EnvDatabaseURL) == "" {
+			b.Skip(testenv.EnvDatabaseURL + " is not set: run through scripts/test.sh")
+		}
+		run(b, benchWorldOn(b, storetest.Postgres(b), true, 2))
+	})
+}
+
+func benchSaveOne(b *testing.B, w *benchWorld) {
 	ctx := context.Background()
 	p := report.CurrentPeriod(report.Weekly, time.Now())
 	rng := rand.New(rand.NewSource(1))
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		u := w.units[rng.Intn(len(w.units))]
@@ -168,37 +217,84 @@ func BenchmarkSave(b *testing.B) {
 	}
 }
 
-// BenchmarkSaveConcurrent is BenchmarkSave from 50 writers at once; it
-// reports the median and the 99th percentile of one write's time.
-func BenchmarkSaveConcurrent(b *testing.B) {
-	w := newBenchWorld(b, 2)
+// benchSaveClosed is b.N writes from n writers that write again as soon
+// as they are answered.
+func benchSaveClosed(b *testing.B, w *benchWorld, n int) {
 	ctx := context.Background()
 	p := report.CurrentPeriod(report.Weekly, time.Now())
-	b.SetParallelism((50 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	var mu sync.Mutex
-	var took []time.Duration
-	var seed atomic.Int64
+	var next atomic.Int64
+	took := make([][]time.Duration, n)
+	var wg sync.WaitGroup
+	b.ReportAllocs()
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		rng := rand.New(rand.NewSource(seed.Add(1)))
-		var mine []time.Duration
-		for pb.Next() {
-			u := w.units[rng.Intn(len(w.units))]
-			start := time.Now()
-			if _, err := w.svc.Save(ctx, "weekly", u, p, benchValues(rng), true, "bench"); err != nil {
-				b.Error(err)
-				return
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(int64(i) + 1))
+			for next.Add(1) <= int64(b.N) {
+				u := w.units[rng.Intn(len(w.units))]
+				t0 := time.Now()
+				if _, err := w.svc.Save(ctx, "weekly", u, p, benchValues(rng), true, "bench"); err != nil {
+					b.Error(err)
+					return
+				}
+				took[i] = append(took[i], time.Since(t0))
 			}
-			mine = append(mine, time.Since(start))
-		}
-		mu.Lock()
-		took = append(took, mine...)
-		mu.Unlock()
-	})
-	b.StopTimer()
-	if len(took) > 0 {
-		slices.Sort(took)
-		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+		}()
 	}
+	wg.Wait()
+	reportLatencies(b, took, time.Since(start))
+}
+
+// benchSavePaced is b.N writes from n writers that together write rate
+// times a second: writer i's k-th write is due at (i/n + k)·n/rate
+// seconds, and its time runs from then.
+func benchSavePaced(b *testing.B, w *benchWorld, n, rate int) {
+	ctx := context.Background()
+	p := report.CurrentPeriod(report.Weekly, time.Now())
+	every := time.Duration(n) * time.Second / time.Duration(rate)
+	took := make([][]time.Duration, n)
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range n {
+		// Writer i makes the writes i, i+n, i+2n… of b.N.
+		count := (b.N - i + n - 1) / n
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(int64(i) + 1))
+			for k := range count {
+				due := start.Add(every*time.Duration(k) + every*time.Duration(i)/time.Duration(n))
+				time.Sleep(time.Until(due))
+				u := w.units[rng.Intn(len(w.units))]
+				if _, err := w.svc.Save(ctx, "weekly", u, p, benchValues(rng), true, "bench"); err != nil {
+					b.Error(err)
+					return
+				}
+				took[i] = append(took[i], time.Since(due))
+			}
+		}()
+	}
+	wg.Wait()
+	reportLatencies(b, took, time.Since(start))
+}
+
+// reportLatencies reports the median, 99th percentile and slowest of the
+// writes' times and the writes done per second.
+func reportLatencies(b *testing.B, took [][]time.Duration, elapsed time.Duration) {
+	b.StopTimer()
+	all := slices.Concat(took...)
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(all[len(all)/2]), "p50-ms")
+	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
+	b.ReportMetric(ms(all[len(all)-1]), "max-ms")
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "writes/s")
 }

@@ -50,8 +50,8 @@
 // it keeps a submitted report submitted (its values change in the totals
 // at once) and leaves a draft or a returned report as it was. Required
 // fields are required at submission; a draft may be partial. Every
-// change is one transaction: the report, its history event and the
-// running totals; a refused change writes nothing.
+// change is atomic — the report, its history event and the running
+// totals — and answered once committed; a refused change writes nothing.
 //
 // Approve and return act on a submitted report, from a higher territory
 // only (report.approve asked through [OverAuthorizer], which cmd wires
@@ -79,9 +79,15 @@
 // # Scale
 //
 // The target is 90,000 villages × 6 organisations × 52 weeks, about 28
-// million reports. A write is one transaction: the report's row (its
-// primary key), its history event, and at most one upsert per numeric
-// field and two counts into its bucket — whatever the size of the tree.
+// million reports. A write is the report's row (its primary key), its
+// history event, and one upsert of the numeric fields' and the two
+// counts' deltas into its bucket — whatever the size of the tree. On
+// SQLite the writes waiting are committed together, each in a savepoint
+// of its own (group commit), with statements prepared once per
+// connection; on PostgreSQL a write's transaction is four round trips
+// (begin; the row created if new, locked and read with its exception in
+// one statement; the writes in another; commit) and the writers are
+// admitted in turn, MaxWriters at a time (write.go).
 // A roll-up reads, for its period only, the buckets under the unit
 // (about 3,400 × 6 × 9 rows for the country, a hundredth of that for a
 // province), the villages created or retired since the period began

@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mattranso/mattranso/org"
@@ -53,6 +51,9 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// MaxWriters bounds the changes of reports written at once on
+	// PostgreSQL, the others queuing in turn; 0 means DefaultMaxWriters.
+	MaxWriters int
 }
 
 // Service keeps reports and answers roll-ups.
@@ -63,8 +64,12 @@ type Service struct {
 	byKey    map[string]Dataset
 	now      func() time.Time
 	log      *slog.Logger
-	// writeMu queues the writes of reports on SQLite (see apply).
-	writeMu sync.Mutex
+	// batch writes the changes of reports on SQLite, slots admits them
+	// on PostgreSQL (see write.go).
+	batch batcher
+	slots chan struct{}
+	// stmts are the statements prepared for SQLite.
+	stmts stmtCache
 }
 
 // NewService checks the data sets and returns the service; call Migrate
@@ -89,6 +94,15 @@ func NewService(o Options) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	s.batch.s = s
+	s.stmts.db = o.DB.DB
+	if o.DB.Dialect == store.Postgres {
+		n := o.MaxWriters
+		if n <= 0 {
+			n = DefaultMaxWriters
+		}
+		s.slots = make(chan struct{}, n)
 	}
 	return s, nil
 }
@@ -145,12 +159,13 @@ type row struct {
 const rowColumns = `status, vals, texts, submitted_at, first_submitted_at, approved_at, on_time, return_reason,
 	version, created_at, updated_at, updated_by`
 
-func scanRow(sc interface{ Scan(...any) error }) (row, error) {
+// scanRow scans rowColumns, then extra.
+func scanRow(sc interface{ Scan(...any) error }, extra ...any) (row, error) {
 	var r row
 	var status, vals string
 	var texts, onTime int
-	if err := sc.Scan(&status, &vals, &texts, &r.submittedAt, &r.firstSubmitted, &r.approve, &onTime, &r.returnReason,
-		&r.version, &r.createdAt, &r.updatedAt, &r.updatedBy); err != nil {
+	if err := sc.Scan(append([]any{&status, &vals, &texts, &r.submittedAt, &r.firstSubmitted, &r.approve, &onTime, &r.returnReason,
+		&r.version, &r.createdAt, &r.updatedAt, &r.updatedBy}, extra...)...); err != nil {
 		return r, err
 	}
 	r.status, r.texts, r.onTime = Status(status), texts == 1, onTime == 1
@@ -217,35 +232,6 @@ func contribution(d Dataset, status Status, vals map[string]any, onTime bool) ma
 		}
 	}
 	return out
-}
-
-// applyDelta adds new − old to the bucket's running totals, field by
-// field in key order, so that concurrent writers to one bucket take its
-// rows' locks in the same order and never deadlock.
-func (s *Service) applyDelta(ctx context.Context, tx querier, ds, period, bucket string, o org.Org, old, new map[string]float64) error {
-	keys := map[string]bool{}
-	for k := range old {
-		keys[k] = true
-	}
-	for k := range new {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		if new[k]-old[k] != 0 {
-			sorted = append(sorted, k)
-		}
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO report_buckets (dataset, period, path, org, field, value)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (dataset, period, path, org, field) DO UPDATE SET value = report_buckets.value + excluded.value`,
-			ds, period, bucket, string(o), k, new[k]-old[k]); err != nil {
-			return fmt.Errorf("report: running totals: %w", err)
-		}
-	}
-	return nil
 }
 
 // hasText reports whether a report that counts has a text value, which

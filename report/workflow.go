@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattranso/mattranso/org"
-	"github.com/mattranso/mattranso/store"
 )
 
 // MaxReasonLen bounds a return's or an exception's reason, in bytes.
@@ -285,6 +284,11 @@ type change struct {
 // previous values), submitting it with submit; actor names who did it in
 // the history. See the package doc for the rules.
 func (s *Service) Save(ctx context.Context, ds string, u org.Unit, p Period, values map[string]any, submit bool, actor string) (Report, error) {
+	release, err := s.admit(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	defer release()
 	d, t, err := s.target(ctx, ds, u, p)
 	if err != nil {
 		return Report{}, err
@@ -298,7 +302,7 @@ func (s *Service) Save(ctx context.Context, ds string, u org.Unit, p Period, val
 	}
 	var prev map[string]any
 	if d.hasDropRule() {
-		pr, err := s.readRow(ctx, s.db, d.Key, u, p.Prev().Key, false)
+		pr, err := s.readRow(ctx, s.reader(), d.Key, u, p.Prev().Key, false)
 		if err != nil {
 			return Report{}, fmt.Errorf("report: previous period of %s: %w", u, err)
 		}
@@ -359,6 +363,11 @@ func (s *Service) Approve(ctx context.Context, ds string, u org.Unit, p Period, 
 
 // ApproveNote is Approve with a note kept in the report's history.
 func (s *Service) ApproveNote(ctx context.Context, ds string, u org.Unit, p Period, note, actor string) (Report, error) {
+	release, err := s.admit(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	defer release()
 	d, t, err := s.target(ctx, ds, u, p)
 	if err != nil {
 		return Report{}, err
@@ -380,6 +389,11 @@ func (s *Service) ApproveNote(ctx context.Context, ds string, u org.Unit, p Peri
 // Return sends a submitted report back to its unit with a reason: it
 // leaves the totals until submitted again.
 func (s *Service) Return(ctx context.Context, ds string, u org.Unit, p Period, reason, actor string) (Report, error) {
+	release, err := s.admit(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	defer release()
 	d, t, err := s.target(ctx, ds, u, p)
 	if err != nil {
 		return Report{}, err
@@ -402,6 +416,11 @@ func (s *Service) Return(ctx context.Context, ds string, u org.Unit, p Period, r
 // GrantException lets unit u change its report of period p until until,
 // though the period is locked; an approved report stays locked.
 func (s *Service) GrantException(ctx context.Context, ds string, u org.Unit, p Period, until time.Time, reason, actor string) (Report, error) {
+	release, err := s.admit(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	defer release()
 	d, t, err := s.target(ctx, ds, u, p)
 	if err != nil {
 		return Report{}, err
@@ -444,99 +463,6 @@ func statusError(u org.Unit, p Period, st Status, step string) error {
 		return fmt.Errorf("report: %s %s: %w", u, p.Key, ErrNotFound)
 	}
 	return fmt.Errorf("report: %s %s is %s: %w to %s", u, p.Key, st, ErrStatus, step)
-}
-
-// apply runs one change of a report in a transaction: it takes the
-// report's lock, reads it and its exception, lets the change compute the
-// new row, and writes the row, its history event and the running totals'
-// delta together.
-func (s *Service) apply(ctx context.Context, d Dataset, t org.Territory, u org.Unit, p Period, actor string, c change) (Report, error) {
-	fail := func(err error) (Report, error) {
-		return Report{}, fmt.Errorf("report: %s %s %s: %w", c.action, u, p.Key, err)
-	}
-	// SQLite takes one writer at a time, and its busy handler makes the
-	// others sleep and retry with growing pauses, so that under many
-	// writers a few wait far longer than the rest; queuing this process's
-	// writers on a mutex serves them in turn instead.
-	if s.db.Dialect == store.SQLite {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer tx.Rollback()
-	now := s.now()
-	bucket := bucketPath(t)
-	// Writing first takes SQLite's write lock before anything is read, and
-	// on PostgreSQL makes the row exist for FOR UPDATE; a new row keeps
-	// status '' until the change fills it, and is rolled back with it.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO report_reports (dataset, period, territory, org, level, bucket, path, status,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $8)
-		ON CONFLICT (dataset, period, territory, org) DO NOTHING`,
-		d.Key, p.Key, u.Territory, string(u.Org), string(t.Level), bucket, t.Path, formatTime(now)); err != nil {
-		return fail(err)
-	}
-	cur, err := s.readRow(ctx, tx, d.Key, u, p.Key, true)
-	if err != nil {
-		return fail(err)
-	}
-	exc, err := s.exceptionUntil(ctx, tx, d.Key, u, p.Key)
-	if err != nil {
-		return fail(err)
-	}
-	locked, why := lockState(d, p, cur.status, exc, now)
-	next, err := c.step(cur, locked, why)
-	if err != nil {
-		return Report{}, err
-	}
-	next.version = cur.version + 1
-	next.updatedAt = formatTime(now)
-	next.updatedBy = actor
-	next.texts = hasText(d, next.status, next.vals)
-	vals, err := json.Marshal(next.vals)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE report_reports SET status = $5, vals = $6, texts = $7, submitted_at = $8,
-			first_submitted_at = $9, approved_at = $10, on_time = $11, return_reason = $12, version = $13,
-			updated_at = $14, updated_by = $15, level = $16, bucket = $17, path = $18
-		WHERE dataset = $1 AND period = $2 AND territory = $3 AND org = $4`,
-		d.Key, p.Key, u.Territory, string(u.Org), string(next.status), string(vals), boolInt(next.texts), next.submittedAt,
-		next.firstSubmitted, next.approve, boolInt(next.onTime), next.returnReason, next.version,
-		next.updatedAt, next.updatedBy, string(t.Level), bucket, t.Path); err != nil {
-		return fail(err)
-	}
-	if c.exception != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO report_exceptions (dataset, period, territory, org, until_at, reason, granted_by, granted_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (dataset, period, territory, org) DO UPDATE SET until_at = excluded.until_at, reason = excluded.reason,
-				granted_by = excluded.granted_by, granted_at = excluded.granted_at`,
-			d.Key, p.Key, u.Territory, string(u.Org), formatTime(c.exception.until), c.exception.reason, actor, formatTime(now)); err != nil {
-			return fail(err)
-		}
-		until := c.exception.until.UTC()
-		exc = &until
-	}
-	reason := c.reason
-	if c.exception != nil {
-		reason = "until " + formatTime(c.exception.until) + ": " + reason
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO report_events (dataset, period, territory, org, version, action, status, vals, reason, actor, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		d.Key, p.Key, u.Territory, string(u.Org), next.version, c.action, string(next.status), string(vals), reason, actor, next.updatedAt); err != nil {
-		return fail(err)
-	}
-	// A report's bucket never changes: a territory's path is fixed.
-	if err := s.applyDelta(ctx, tx, d.Key, p.Key, bucket, u.Org,
-		contribution(d, cur.status, cur.vals, cur.onTime), contribution(d, next.status, next.vals, next.onTime)); err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fail(err)
-	}
-	return s.view(d, u, p, next, exc), nil
 }
 
 // Event is one entry of a report's history.

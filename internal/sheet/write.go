@@ -72,8 +72,8 @@ func Neutralise(s string) string {
 // worksheet streamed through excelize's StreamWriter (rows go to the file
 // as they come rather than into a model in memory, so a national export
 // stays small); in CSV, which has one table per file, each sheet is a row
-// naming it, its header and its rows, and an empty line separates sheets.
-// CSV is UTF-8 with a byte order mark, which Excel needs to read the
+// naming it, its header and its rows, and an empty line separates sheets
+// (a writer of one table, NewTable, writes no naming row). CSV is UTF-8 with a byte order mark, which Excel needs to read the
 // Vietnamese as UTF-8, and CRLF line ends.
 //
 // A cell is a string, a bool, an integer, a float64, a Percent, a
@@ -86,6 +86,10 @@ type Writer struct {
 	err    error
 	closed bool
 	sheets []string
+	single bool // one table: CSV has no sheet-name row, and no second sheet
+
+	// XLSX styles of Styled cells
+	strong, alert int
 
 	// CSV
 	bw *bufio.Writer
@@ -121,8 +125,34 @@ func NewWriter(w io.Writer, f Format) (*Writer, error) {
 			sw.file.Close()
 			return nil, fmt.Errorf("sheet: percent style: %w", err)
 		}
+		if sw.strong, err = sw.file.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
+			sw.file.Close()
+			return nil, fmt.Errorf("sheet: strong style: %w", err)
+		}
+		if sw.alert, err = sw.file.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "9C0006"},
+			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}}); err != nil {
+			sw.file.Close()
+			return nil, fmt.Errorf("sheet: alert style: %w", err)
+		}
 	default:
 		return nil, fmt.Errorf("sheet: unknown format %q (want csv or xlsx)", f)
+	}
+	return sw, nil
+}
+
+// NewTable returns a Writer of one table, its sheet already started: the
+// CSV is the header and the rows alone, as a file of one table is read
+// back (Read), with no row naming the sheet; the XLSX is one sheet named
+// name. Sheet on it fails.
+func NewTable(w io.Writer, f Format, name string, header []string, widths ...float64) (*Writer, error) {
+	sw, err := NewWriter(w, f)
+	if err != nil {
+		return nil, err
+	}
+	sw.single = true
+	if err := sw.Sheet(name, header, widths...); err != nil {
+		sw.Close()
+		return nil, err
 	}
 	return sw, nil
 }
@@ -137,6 +167,10 @@ func (w *Writer) Sheet(name string, header []string, widths ...float64) error {
 	if w.closed {
 		return errors.New("sheet: Sheet after Close")
 	}
+	if w.single && len(w.sheets) > 0 {
+		w.err = errors.New("sheet: a one-table writer (NewTable) holds one sheet")
+		return w.err
+	}
 	name = w.sheetName(name)
 	w.sheets = append(w.sheets, name)
 	if w.format == CSV {
@@ -145,7 +179,9 @@ func (w *Writer) Sheet(name string, header []string, widths ...float64) error {
 		} else {
 			w.bw.WriteString("\r\n")
 		}
-		w.write([]string{Neutralise(name)})
+		if !w.single {
+			w.write([]string{Neutralise(name)})
+		}
 		row := make([]string, len(header))
 		for i, h := range header {
 			row[i] = Neutralise(h)
@@ -307,11 +343,27 @@ func (w *Writer) write(rec []string) {
 	}
 }
 
+// Style is how a Styled cell stands out in XLSX.
+type Style int
+
+const (
+	Strong Style = iota + 1 // bold: a total row
+	Alert                   // bold dark red on light red: a figure to look at
+)
+
+// Styled is a cell that stands out in XLSX; CSV writes its value alone.
+type Styled struct {
+	Value any
+	Style Style
+}
+
 // csvCell writes a cell as CSV text.
 func csvCell(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
+	case Styled:
+		return csvCell(x.Value)
 	case string:
 		return Neutralise(x)
 	case bool:
@@ -353,6 +405,16 @@ func (w *Writer) xlsxCell(v any) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
+	case Styled:
+		style := w.strong
+		if x.Style == Alert {
+			style = w.alert
+		}
+		val := w.xlsxCell(x.Value)
+		if c, ok := val.(excelize.Cell); ok {
+			val = c.Value // the emphasis wins over a percentage's format
+		}
+		return excelize.Cell{StyleID: style, Value: val}
 	case string:
 		return Neutralise(x)
 	case bool, int, int64:

@@ -301,3 +301,62 @@ func TestWriterMisuse(t *testing.T) {
 		t.Error("ParseFormat(pdf) accepted")
 	}
 }
+
+// A one-table CSV reads back through Read with its header as the header;
+// its XLSX marks the styled cells; a second sheet is refused.
+func TestNewTable(t *testing.T) {
+	header := []string{"Mã (code)", "Tên (name)", "Số (count)"}
+	rows := [][]any{{"79", "Sài Gòn", 3}, {"", "Tổng", Styled{Value: 3, Style: Strong}}}
+	var b bytes.Buffer
+	w, err := NewTable(&b, CSV, "Bảng", header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		w.Row(r...)
+	}
+	w.Close()
+	if w2, _ := NewTable(&bytes.Buffer{}, CSV, "Một", header); w2.Sheet("Hai", header) == nil {
+		t.Error("a second sheet in a one-table writer accepted")
+	}
+	if want := "\ufeffMã (code),Tên (name),Số (count)\r\n79,Sài Gòn,3\r\n,Tổng,3\r\n"; b.String() != want {
+		t.Fatalf("CSV = %q, want %q", b.String(), want)
+	}
+	tab, err := Read(bytes.NewReader(b.Bytes()), "bang.csv", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Header, header) || len(tab.Rows) != 2 || tab.Rows[0][1] != "Sài Gòn" {
+		t.Errorf("read back: header %q, rows %q", tab.Header, tab.Rows)
+	}
+
+	b.Reset()
+	w, err = NewTable(&b, XLSX, "Bảng", header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		w.Row(r...)
+	}
+	w.Row("", "Thấp", Styled{Value: 1, Style: Alert})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if got := x.GetSheetList(); !slices.Equal(got, []string{"Bảng"}) {
+		t.Errorf("sheets %q", got)
+	}
+	plain, _ := x.GetCellStyle("Bảng", "C2")
+	strong, _ := x.GetCellStyle("Bảng", "C3")
+	alert, _ := x.GetCellStyle("Bảng", "C4")
+	if strong == plain || alert == plain || alert == strong {
+		t.Errorf("styles: plain %d, strong %d, alert %d; want three different", plain, strong, alert)
+	}
+	if v, _ := x.GetCellValue("Bảng", "C3"); v != "3" {
+		t.Errorf("a styled cell's value is %q", v)
+	}
+}
