@@ -76,7 +76,7 @@ if [[ ! -f $DIR/ingest.time ]]; then
 	say "ingest done: $(cat "$DIR/ingest.time")"
 fi
 
-mib() { du -sb --apparent-size "$@" 2>/dev/null | awk '{s += $1} END {printf "%.0f", s/1048576}'; }
+mib() { { du -sb --apparent-size "$@" 2>/dev/null || true; } | awk '{s += $1} END {printf "%.0f", s/1048576}'; }
 DB=$(mib "$DATA"/mattranso.db*)
 KW=$(mib "$DATA/index/keyword")
 VEC=$(mib "$DATA/index/local")
