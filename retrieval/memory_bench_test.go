@@ -39,15 +39,22 @@ func BenchmarkLibraryMemory(b *testing.B) {
 		if idx.Fresh {
 			b.Fatalf("%s holds no keyword index of version %s", dir, retrieval.KeywordVersion)
 		}
-		emb, vs, _, err := retrieval.LocalVectors(ctx, idx, filepath.Join(dir, "index", "local"), retrieval.TrainOptions{})
-		if err != nil || emb == nil {
-			b.Fatalf("vectors: %v", err)
-		}
 		rr, err := retrieval.ShippedReranker()
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := &retrieval.Hybrid{Keyword: idx, Vectors: vs, Embedder: emb, Reranker: rr}
+		h := &retrieval.Hybrid{Keyword: idx, Reranker: rr}
+		// A data directory without vectors (ingested, then served with
+		// MATTRANSO_SEARCH_MODE=keyword) is measured on keywords alone
+		// rather than trained here.
+		var vs *retrieval.EmbeddedVectors
+		if _, err := os.Stat(filepath.Join(dir, "index", "local", "embedder.bin")); err == nil {
+			emb, v, _, err := retrieval.LocalVectors(ctx, idx, filepath.Join(dir, "index", "local"), retrieval.TrainOptions{})
+			if err != nil || emb == nil {
+				b.Fatalf("vectors: %v", err)
+			}
+			h.Vectors, h.Embedder, vs = v, emb, v
+		}
 		idx.WarmMemory(b)
 		n, _ := idx.Count()
 		for _, m := range evaltest.Mixes(b, shared) {
@@ -74,7 +81,9 @@ func BenchmarkLibraryMemory(b *testing.B) {
 			f.Close()
 		}
 		runtime.KeepAlive(h)
-		vs.Close()
+		if vs != nil {
+			vs.Close()
+		}
 		idx.Close()
 	}
 }
