@@ -150,6 +150,10 @@ type Source struct {
 	subjects   []string // "Cư trú", "Viên chức": real law names without kind and year
 	procedures []map[string]string
 	procShare  float64 // procedures among the real library's passages
+	// realLaws holds the title keys of the real laws (corpus.TitleKey,
+	// without the year): a new law of the same title would be merged with
+	// a real one that names no year.
+	realLaws map[string]bool
 }
 
 type article struct {
@@ -181,7 +185,7 @@ func ReadSource(dir string) (*Source, error) {
 	}
 	sort.Strings(lawFiles)
 	sort.Strings(procFiles)
-	s := &Source{}
+	s := &Source{realLaws: map[string]bool{}}
 	subjects := map[string]bool{}
 	seenLaw := map[string]bool{}
 	lawPassages := 0
@@ -211,6 +215,7 @@ func ReadSource(dir string) (*Source, error) {
 					subjects[subj] = true
 					s.subjects = append(s.subjects, subj)
 				}
+				s.realLaws[corpus.TitleKey(name)] = true
 			}
 			d := &corpus.Document{Kind: corpus.KindLaw, Title: name}
 			for ai, a := range l.Articles {
@@ -379,17 +384,22 @@ func (g *generator) law(i int) (genLaw, int) {
 			}
 		}
 		year = 1990 + g.rng.IntN(51)
-		key := fmt.Sprintf("%s|%d", corpus.TitleKey(subject), year)
+		key := corpus.TitleKey("Luật "+subject) + "|" + fmt.Sprint(year)
 		if !g.used[key] || try > 1000 {
 			g.used[key] = true
 			break
 		}
 	}
 	// A quarter of the laws go by their number, as in the ALQAC dumps;
-	// numbers run with i, so they never repeat.
+	// numbers run with i from 1000, above any real law's, so that they
+	// never repeat nor meet one.
 	name := fmt.Sprintf("Luật %s %d", subject, year)
+	if s.realLaws[corpus.TitleKey(name)] {
+		// A real law's title: this one amends it.
+		name = fmt.Sprintf("Luật sửa đổi, bổ sung một số điều của Luật %s %d", subject, year)
+	}
 	if g.rng.IntN(4) == 0 {
-		name = fmt.Sprintf("%d/%d/%s", 100+i, year, lawSuffixes[g.rng.IntN(len(lawSuffixes))])
+		name = fmt.Sprintf("%d/%d/%s", 1000+i, year, lawSuffixes[g.rng.IntN(len(lawSuffixes))])
 	}
 	size := s.lawSizes[g.rng.IntN(len(s.lawSizes))]
 	law := genLaw{ID: name, Articles: make([]genArticle, 0, size)}
