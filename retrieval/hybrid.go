@@ -580,18 +580,27 @@ func (k *Keyword) Get(ctx context.Context, ids []string, q Query) ([]Hit, error)
 // Passages returns every passage the keyword index holds, in id order —
 // what the embedder trains on and what the vector store mirrors.
 func (k *Keyword) Passages(ctx context.Context) ([]corpus.Passage, error) {
-	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1<<30, 0, false)
-	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
-	req.SortBy([]string{"_id"})
-	res, err := k.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("retrieval: list passages: %w", err)
+	// A page at a time, as buildMem reads them: bleve's matches of every
+	// passage at once took several times the passages' own size.
+	var out []corpus.Passage
+	var after []string
+	for {
+		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), memBuildPage, 0, false)
+		req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text"}
+		req.SortBy([]string{"_id"})
+		req.SearchAfter = after
+		res, err := k.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("retrieval: list passages: %w", err)
+		}
+		if len(res.Hits) == 0 {
+			return out, nil
+		}
+		for _, h := range res.Hits {
+			str := func(f string) string { s, _ := h.Fields[f].(string); return s }
+			out = append(out, corpus.Passage{ID: h.ID, DocID: str("doc_id"), Kind: corpus.Kind(str("kind")),
+				Anchor: str("anchor"), Title: str("title"), Heading: str("heading"), Text: str("text")})
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}
-	out := make([]corpus.Passage, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
-		out = append(out, corpus.Passage{ID: h.ID, DocID: str("doc_id"), Kind: corpus.Kind(str("kind")),
-			Anchor: str("anchor"), Title: str("title"), Heading: str("heading"), Text: str("text")})
-	}
-	return out, nil
 }

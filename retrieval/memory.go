@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
@@ -78,6 +79,8 @@ type memIndex struct {
 	// vocabulary their words are numbered in.
 	tokens []atomic.Pointer[passageTokens]
 	words  vocab
+	// kept is the bytes of scores kept in the terms (memKeepBudget).
+	kept atomic.Int64
 
 	scratch sync.Pool // *memScratch
 }
@@ -91,14 +94,44 @@ type memDoc struct {
 	row  uint32
 }
 
-type memPosting struct {
-	doc, tf uint32
+// memList is a term's postings in one rank field, in passage order: the
+// passage's number in the high 24 bits of each, its term frequency in the
+// low 8, or memBigTF with the frequency in big. Four bytes a posting
+// rather than eight: the postings are most of a snapshot, some 310 a
+// passage, and a library of a million passages holds 300 million.
+type memList struct {
+	p   []uint32
+	big map[int32]uint32 // posting index → term frequency, when ≥ memBigTF
+}
+
+const (
+	memBigTF   = 0xff
+	memMaxDocs = 1 << 24 // passages a snapshot can number; a larger index is searched by bleve
+)
+
+func (l *memList) add(doc, tf uint32) {
+	if tf >= memBigTF {
+		if l.big == nil {
+			l.big = map[int32]uint32{}
+		}
+		l.big[int32(len(l.p))] = tf
+		tf = memBigTF
+	}
+	l.p = append(l.p, doc<<8|tf)
+}
+
+// tf is the term frequency of posting i.
+func (l *memList) tf(i int) uint32 {
+	if tf := l.p[i] & 0xff; tf != memBigTF {
+		return tf
+	}
+	return l.big[int32(i)]
 }
 
 // memTerm is a term's postings in each rank field, with what they add to
 // a search's sums, kept once worked out (memIndex.scores).
 type memTerm struct {
-	post   [4][]memPosting
+	post   [4]memList
 	scores [4]atomic.Pointer[memScores]
 }
 
@@ -124,6 +157,12 @@ type memScore struct{ first, second float64 }
 // are kept: a shorter list costs little to score again, and the many
 // rare terms' scores would add up to memory for nothing.
 const memKeepScores = 64
+
+// memKeepBudget bounds the bytes of scores kept by one snapshot: a small
+// library keeps every list it reads (some 45 MB for all of ~10,000
+// passages), a large one the lists read first — the common words' — and
+// works the others out at each search, as it does a short list.
+const memKeepBudget = 256 << 20
 
 // memScratch are per-search accumulators, one slot per passage; only the
 // slots touched are cleared after use.
@@ -155,23 +194,85 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 	k.mu.RLock()
 	gen, st := k.gen, k.stats
 	k.mu.RUnlock()
-	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1<<30, 0, false)
-	req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
-	req.SortBy([]string{"_id"})
-	res, err := k.idx.SearchInContext(ctx, req)
+	count, err := k.idx.DocCount()
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: read passages into memory: %w", err)
 	}
-	n := len(res.Hits)
+	if count >= memMaxDocs {
+		return nil, fmt.Errorf("retrieval: %d passages: more than a snapshot numbers", count)
+	}
+	n := int(count)
 	m := &memIndex{gen: gen, stats: st, docs: make([]memDoc, n),
 		blen: make([]float64, 4*n), k1Norm: make([]float64, 4*n), byDoc: map[string][]uint32{},
 		defines: map[string][]uint32{}, tokens: make([]atomic.Pointer[passageTokens], n),
 		post: map[string]*memTerm{}, rowOf: make(map[string]uint32, n)}
-	for i, h := range res.Hits {
+	// The passages are read a page at a time, in id order: all at once,
+	// their stored fields (the term counts above all) took several times
+	// the snapshot's own size while it was built.
+	var after []string
+	i := 0
+	for {
+		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), memBuildPage, 0, false)
+		req.Fields = []string{"doc_id", "kind", "anchor", "title", "heading", "text", "terms"}
+		req.SortBy([]string{"_id"})
+		req.SearchAfter = after
+		res, err := k.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("retrieval: read passages into memory: %w", err)
+		}
+		if len(res.Hits) == 0 {
+			break
+		}
+		if i+len(res.Hits) > n {
+			return nil, errMemChanged
+		}
+		for _, h := range res.Hits {
+			m.addPassage(i, h)
+			i++
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
+	if i != n {
+		return nil, errMemChanged
+	}
+	// Appending left the long lists up to twice their length in capacity.
+	for _, mt := range m.post {
+		for f := range mt.post {
+			if l := &mt.post[f]; cap(l.p) > len(l.p)+len(l.p)/8 {
+				l.p = slices.Clone(l.p)
+			}
+		}
+	}
+	return m, nil
+}
+
+// memBuildPage is how many passages buildMem reads at a time.
+var memBuildPage = 5000
+
+// errMemChanged is a build that saw the index change under it; a write
+// also moves the generation, so that the build is tried again.
+var errMemChanged = errors.New("retrieval: the index changed while read into memory")
+
+// addPassage adds a passage, read with its stored fields, as row i.
+func (m *memIndex) addPassage(i int, h *search.DocumentMatch) {
+	n := len(m.docs)
+	st := m.stats
+	{
 		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
-		m.docs[i] = memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
+		d := memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
 			anchor: str("anchor"), title: str("title"), heading: str("heading"), text: str("text"),
 			snap: m, row: uint32(i)}
+		// A document's passages come one after the other and repeat its
+		// id and title: one copy of each for all of them.
+		if i > 0 {
+			if prev := &m.docs[i-1]; prev.docID == d.docID {
+				d.docID = prev.docID
+				if prev.title == d.title {
+					d.title = prev.title
+				}
+			}
+		}
+		m.docs[i] = d
 		m.byDoc[m.docs[i].docID] = append(m.byDoc[m.docs[i].docID], uint32(i))
 		m.rowOf[h.ID] = uint32(i)
 		if text := m.docs[i].text; strings.Contains(text, " là ") {
@@ -206,7 +307,7 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 					mt = new(memTerm)
 					m.post[strings.Clone(term)] = mt
 				}
-				mt.post[f] = append(mt.post[f], memPosting{uint32(i), uint32(c)})
+				mt.post[f].add(uint32(i), uint32(c))
 			}
 			if tokens > 0 {
 				// As zap stores it: the length in a float32's bits, read
@@ -218,7 +319,6 @@ func (k *Keyword) buildMem(ctx context.Context) (*memIndex, error) {
 			m.k1Norm[f*n+i] = bm25K1 * norm
 		}
 	}
-	return m, nil
 }
 
 type memBleveNorms struct {
@@ -340,7 +440,7 @@ func (k *Keyword) current() *memIndex {
 type memChild struct {
 	field int
 	term  *memTerm
-	post  []memPosting
+	post  *memList
 	// First stage: bleve's idf, average field length and query weight.
 	idf, avg, weight float64
 	// Second stage: rescore's weight (field × term) and idf.
@@ -412,14 +512,14 @@ func (k *Keyword) rankedMem(m *memIndex, uni, bi []string, q Query, n int) (cand
 				if l == nil {
 					continue
 				}
-				post := l.post[f]
-				if len(post) == 0 {
+				post := &l.post[f]
+				if len(post.p) == 0 {
 					continue
 				}
 				if avg[f] <= 0 {
 					return nil, 0, false, nil
 				}
-				df := float64(len(post))
+				df := float64(len(post.p))
 				idf := math.Log(1 + (float64(docTotal)-df+0.5)/(df+0.5))
 				boost := fb.boost * tw / idf
 				w := boost * idf
@@ -530,10 +630,10 @@ const honestShare = 0.5
 // postings hold, but those skip marks (skip may be nil), and returns
 // touched with the passages counted for the first time appended. A
 // function of its own, so that the loop keeps what it reads in registers.
-func addClause(acc []memAcc, touched []uint32, post []memPosting, scores []memScore, weight float64, skip []bool) []uint32 {
-	scores = scores[:len(post)]
-	for i, p := range post {
-		d := p.doc
+func addClause(acc []memAcc, touched []uint32, post *memList, scores []memScore, weight float64, skip []bool) []uint32 {
+	scores = scores[:len(post.p)]
+	for i, p := range post.p {
+		d := p >> 8
 		if skip != nil && skip[d] {
 			continue
 		}
@@ -555,37 +655,52 @@ func addClause(acc []memAcc, touched []uint32, post []memPosting, scores []memSc
 // (bleveNorms): kept in c's term for a long list, else worked out in s.
 func (m *memIndex) scores(c *memChild, k1Norm []float64, s *memScratch) []memScore {
 	rr := c.rw * c.ridf
-	keep := len(c.post) >= memKeepScores
+	np := len(c.post.p)
+	keep := np >= memKeepScores
 	if keep {
-		if sc := c.term.scores[c.field].Load(); sc != nil && sc.idf == c.idf && sc.avg == c.avg && sc.rr == rr {
+		sc := c.term.scores[c.field].Load()
+		if sc != nil && sc.idf == c.idf && sc.avg == c.avg && sc.rr == rr {
 			return sc.by
+		}
+		// A list kept before is replaced in its place; a new one only
+		// while the budget lasts.
+		if sc == nil {
+			size := int64(np) * int64(unsafe.Sizeof(memScore{}))
+			if m.kept.Add(size) > memKeepBudget {
+				m.kept.Add(-size)
+				keep = false
+			}
 		}
 	}
 	var out []memScore
 	if keep {
-		out = make([]memScore, len(c.post))
+		out = make([]memScore, np)
 	} else {
-		s.scores = slices.Grow(s.scores[:0], len(c.post))[:len(c.post)]
+		s.scores = slices.Grow(s.scores[:0], np)[:np]
 		out = s.scores
 	}
 	k1 := search.BM25_k1
 	nd := len(m.docs)
 	norms := k1Norm[c.field*nd : (c.field+1)*nd]
 	rnorms := m.k1Norm[c.field*nd : (c.field+1)*nd]
-	for i, p := range c.post {
-		d := p.doc
+	for i, p := range c.post.p {
+		d := p >> 8
+		ptf := p & 0xff
+		if ptf == memBigTF {
+			ptf = c.post.tf(i)
+		}
 		// TermQueryScorer.docScore; its query weight is the search's
 		// (a weight of 1, which bleve skips, leaves the product as it
 		// was).
 		var tf float64
-		if p.tf < uint32(len(sqrtTF)) {
-			tf = sqrtTF[p.tf]
+		if ptf < uint32(len(sqrtTF)) {
+			tf = sqrtTF[ptf]
 		} else {
-			tf = math.Sqrt(float64(p.tf))
+			tf = math.Sqrt(float64(ptf))
 		}
 		out[i].first = c.idf * (tf * k1) / (tf + norms[d])
 		// rescore's term.
-		x := float64(p.tf)
+		x := float64(ptf)
 		out[i].second = rr * x * (bm25K1 + 1) / (x + rnorms[d])
 	}
 	if keep {
@@ -622,15 +737,16 @@ func (m *memIndex) rescoreHits(hits search.DocumentMatchCollection, uni, bi []st
 			}
 			for _, t := range terms {
 				l := m.post[t]
-				if l == nil || len(l.post[f]) == 0 {
+				if l == nil || len(l.post[f].p) == 0 {
 					continue
 				}
-				df := float64(len(l.post[f]))
+				post := &l.post[f]
+				df := float64(len(post.p))
 				rr := fb.boost * tw * math.Log(1+(rn-df+0.5)/(df+0.5))
-				for _, p := range l.post[f] {
-					if i := place[p.doc]; i != 0 {
-						x := float64(p.tf)
-						cands[i-1].score += rr * x * (bm25K1 + 1) / (x + norms[p.doc])
+				for j, p := range post.p {
+					if i := place[p>>8]; i != 0 {
+						x := float64(post.tf(j))
+						cands[i-1].score += rr * x * (bm25K1 + 1) / (x + norms[p>>8])
 					}
 				}
 			}
@@ -680,8 +796,8 @@ func (m *memIndex) exactBand(s *memScratch, children []memChild, k1Norm []float6
 	for ci := range children {
 		c := &children[ci]
 		scores := m.scores(c, k1Norm, s)
-		for i, p := range c.post {
-			if k := slot[p.doc] - 1; k >= 0 {
+		for i, p := range c.post.p {
+			if k := slot[p>>8] - 1; k >= 0 {
 				parts[k][have[k]] = float64(scores[i].first * c.weight)
 				have[k]++
 			}

@@ -58,8 +58,14 @@ func memAnswers(k *Keyword, m *memIndex, q Query) bool {
 }
 
 func TestMemoryRankingMatchesBleve(t *testing.T) {
+	// Pages of a few passages, so that the snapshot is read in many.
+	defer func(n int) { memBuildPage = n }(memBuildPage)
+	memBuildPage = 2
 	k := openTest(t)
 	m := waitMem(t, k)
+	if n, _ := k.Count(); n <= 2*uint64(memBuildPage) || uint64(len(m.docs)) != n {
+		t.Fatalf("snapshot of %d passages read from %d in pages of %d: want several pages, all read", len(m.docs), n, memBuildPage)
+	}
 	queries := []Query{
 		{Text: "chiếm đoạt di vật của tử sỹ"},
 		{Text: "chiem doat di vat cua tu si"},
@@ -90,16 +96,37 @@ func TestMemoryRankingMatchesBleve(t *testing.T) {
 	defer reader.Close()
 	for f, field := range rankFields {
 		for term, lists := range m.post {
-			post := lists.post[f]
-			if len(post) == 0 {
+			post := &lists.post[f]
+			if len(post.p) == 0 {
 				continue
 			}
-			tfr, err := reader.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+			tfr, err := reader.TermFieldReader(context.Background(), []byte(term), field, true, false, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := tfr.Count(); n != uint64(len(post)) {
-				t.Errorf("%s:%s: %d passages in memory, %d in bleve", field, term, len(post), n)
+			if n := tfr.Count(); n != uint64(len(post.p)) {
+				t.Errorf("%s:%s: %d passages in memory, %d in bleve", field, term, len(post.p), n)
+			}
+			// And so are its term frequencies, packed beside the passage.
+			want := map[string]uint64{}
+			for {
+				d, err := tfr.Next(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d == nil {
+					break
+				}
+				id, err := reader.ExternalID(d.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[id] = d.Freq
+			}
+			for i, p := range post.p {
+				if id := m.docs[p>>8].id; want[id] != uint64(post.tf(i)) {
+					t.Errorf("%s:%s: %s: frequency %d in memory, %d in bleve", field, term, id, post.tf(i), want[id])
+				}
 			}
 			tfr.Close()
 		}
@@ -412,5 +439,26 @@ func TestOrderFree(t *testing.T) {
 		if !slices.Equal(xs, c.xs) {
 			t.Errorf("orderFree(%v) left them as %v", c.xs, xs)
 		}
+	}
+}
+
+// A posting packs the passage and its term frequency in four bytes; the
+// frequencies that do not fit are kept aside, each at its posting.
+func TestMemListKeepsLargeFrequencies(t *testing.T) {
+	var l memList
+	tfs := []uint32{1, 254, 255, 256, 3, 70000, 1, memBigTF - 1}
+	for i, tf := range tfs {
+		l.add(uint32(i*1000+memMaxDocs-len(tfs)*1000), tf)
+	}
+	for i, tf := range tfs {
+		if got := l.tf(i); got != tf {
+			t.Errorf("posting %d: frequency %d, want %d", i, got, tf)
+		}
+		if doc := l.p[i] >> 8; doc != uint32(i*1000+memMaxDocs-len(tfs)*1000) {
+			t.Errorf("posting %d: passage %d, want %d", i, doc, i*1000+memMaxDocs-len(tfs)*1000)
+		}
+	}
+	if len(l.big) != 3 {
+		t.Errorf("%d frequencies kept aside, want the 3 of 255 and more", len(l.big))
 	}
 }

@@ -462,7 +462,7 @@ func (m *memIndex) idfs(terms []string) map[string]float64 {
 	for _, t := range terms {
 		var df float64
 		if l := m.post[t]; l != nil {
-			df = float64(len(l.post[text]))
+			df = float64(len(l.post[text].p))
 		}
 		out[t] = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}

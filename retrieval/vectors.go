@@ -99,9 +99,18 @@ const Retrain = 0.10
 // the keyword index's passages. trained reports whether a model was
 // trained. With no passages it returns nils: there is nothing to learn from.
 func LocalVectors(ctx context.Context, k *Keyword, dir string, o TrainOptions) (emb *LocalEmbedder, v *EmbeddedVectors, trained bool, err error) {
-	ps, err := k.Passages(ctx)
-	if err != nil || len(ps) < 2 {
+	// The passages themselves are read only to train or embed: a library
+	// opened again needs their number alone.
+	count, err := k.Count()
+	if err != nil || count < 2 {
 		return nil, nil, false, err
+	}
+	var ps []corpus.Passage
+	passages := func() error {
+		if ps == nil {
+			ps, err = k.Passages(ctx)
+		}
+		return err
 	}
 	modelPath := filepath.Join(dir, "embedder.bin")
 	metaPath := filepath.Join(dir, "embedder.json")
@@ -115,15 +124,18 @@ func LocalVectors(ctx context.Context, k *Keyword, dir string, o TrainOptions) (
 		pairs = PairsDigest(o.Supervised)
 	}
 	stale := err != nil || meta.Model != emb.Name() || meta.Pairs != pairs ||
-		math.Abs(float64(len(ps)-meta.Passages)) > Retrain*float64(max(meta.Passages, 1))
+		math.Abs(float64(int(count)-meta.Passages)) > Retrain*float64(max(meta.Passages, 1))
 	if stale {
+		if err := passages(); err != nil {
+			return nil, nil, false, err
+		}
 		if emb, err = TrainLocalEmbedder(ctx, ps, o); err != nil {
 			return nil, nil, false, err
 		}
 		if err := emb.Save(modelPath); err != nil {
 			return nil, nil, false, fmt.Errorf("retrieval: save embedder: %w", err)
 		}
-		b, _ := json.Marshal(localMeta{Passages: len(ps), Model: emb.Name(), Pairs: pairs})
+		b, _ := json.Marshal(localMeta{Passages: int(count), Model: emb.Name(), Pairs: pairs})
 		if err := os.WriteFile(metaPath, b, 0o644); err != nil {
 			return nil, nil, false, err
 		}
@@ -139,7 +151,11 @@ func LocalVectors(ctx context.Context, k *Keyword, dir string, o TrainOptions) (
 		v.Close()
 		return nil, nil, false, err
 	}
-	if n != len(ps) {
+	if n != int(count) {
+		if err := passages(); err != nil {
+			v.Close()
+			return nil, nil, false, err
+		}
 		if n > 0 {
 			// Out of step (a run cut short, or orphans): start over.
 			v.Close()

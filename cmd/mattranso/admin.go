@@ -22,6 +22,7 @@ Commands:
   admin delete-doc ID…      remove documents from the library (every instance follows)
   admin backup [--data DIR] OUT   online copy of a running server's SQLite data into a new directory
   admin gen-reports [--villages N] [--weeks W]   fill the database with reports, to measure
+  admin gen-corpus --passages N OUT_DIR           write a synthetic library, to measure
 `
 
 func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,6 +38,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminReindex(ctx, stdout)
 	case "delete-doc":
 		return adminDeleteDoc(ctx, args[1:], stdout, stderr)
+	case "gen-corpus":
+		return adminGenCorpus(args[1:], stdout, stderr)
 	case "import-units", "units", "grant", "token", "gen-reports", "backup":
 	default:
 		fmt.Fprint(stderr, adminUsage)

@@ -43,6 +43,7 @@ Usage:
   mattranso admin delete-doc [--data DIR] [--wait D] ID…
   mattranso admin backup [--data DIR] OUT
   mattranso admin gen-reports [--data DIR] [--villages N] [--weeks W] [--synthetic PxC]
+  mattranso admin gen-corpus --passages N [--seed S] [--source DIR] OUT_DIR
   mattranso help
 
 "mattranso admin help" explains roles, units and tokens; each command takes
