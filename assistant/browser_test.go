@@ -96,7 +96,7 @@ func TestBrowserChat(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.qa .qa-cite`)),
 		chromedp.WaitVisible(chromedp.CSS(`.law`)),
 	)
-	if got := phone.Eval(`location.pathname + location.hash`); got != href || !strings.Contains(href, "#dieu-") {
+	if got := phone.Eval(`location.pathname + location.search + location.hash`); got != href || !strings.Contains(href, "#dieu-") {
 		t.Errorf("the citation %s led to %s", href, got)
 	}
 	if phone.Eval(`String(!!document.getElementById(decodeURIComponent(location.hash.slice(1))))`) != "true" {
