@@ -646,6 +646,11 @@ func (k *Keyword) filters(q Query) []query.Query {
 	add := func(field, value string) {
 		tq := bleve.NewTermQuery(value)
 		tq.SetField(field)
+		// A filter chooses, it does not score: with its weight bleve
+		// would add the same amount to every hit, and the share of the
+		// best score a search's total counts (nearBest) would not be the
+		// memory snapshot's.
+		tq.SetBoost(0)
 		fs = append(fs, tq)
 	}
 	if q.Kind != "" {
