@@ -62,7 +62,7 @@ func startServe(t *testing.T, data string) string {
 
 // waitLearned waits until search no longer says its vector side is still
 // learning: serve is ready on keywords before it has.
-func waitLearned(t *testing.T, base string, deadline time.Time) {
+func waitLearned(t testing.TB, base string, deadline time.Time) {
 	t.Helper()
 	for {
 		if b := search(t, base, "luật"); !strings.Contains(b.Degraded, "learning") {
@@ -83,7 +83,7 @@ type searchBody struct {
 	Degraded string
 }
 
-func search(t *testing.T, base, q string) searchBody {
+func search(t testing.TB, base, q string) searchBody {
 	t.Helper()
 	resp, err := http.Get(base + "/api/v1/library/search?q=" + url.QueryEscape(q))
 	if err != nil {
