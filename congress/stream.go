@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -12,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/mattranso/mattranso/store"
 )
 
 // The change stream. A Hub follows the history of one term and hands each
@@ -423,36 +422,8 @@ func (h *Hub) Since(ctx context.Context, after int64, max int) (events [][]byte,
 	return events, frames[len(frames)-1].id, more, nil
 }
 
-// ListenPostgres is a HubOptions.Listen for PostgreSQL: it holds a
-// connection of db's pool for itself, LISTENs on ChangesChannel, calls
-// ready once listening and wake at every notification, until ctx ends or
-// the connection fails.
+// ListenPostgres is a HubOptions.Listen for PostgreSQL: store.ListenPostgres on
+// ChangesChannel.
 func ListenPostgres(db *sql.DB) func(ctx context.Context, ready, wake func()) error {
-	return func(ctx context.Context, ready, wake func()) error {
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		return conn.Raw(func(dc any) error {
-			sc, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("congress: listen: not a pgx connection (%T)", dc)
-			}
-			pc := sc.Conn()
-			if _, err := pc.Exec(ctx, "LISTEN "+ChangesChannel); err != nil {
-				return fmt.Errorf("congress: listen: %w", err)
-			}
-			ready()
-			for {
-				if _, err := pc.WaitForNotification(ctx); err != nil {
-					// The connection may be in the middle of something:
-					// it goes back to the pool closed, never reused.
-					_ = pc.Close(context.Background())
-					return err
-				}
-				wake()
-			}
-		})
-	}
+	return store.ListenPostgres(db, ChangesChannel)
 }

@@ -15,10 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/store"
 )
 
 // FollowOptions configure a Follower.
@@ -431,38 +430,10 @@ func (f *Follower) listen(ctx context.Context) {
 	}
 }
 
-// ListenPostgres is a FollowOptions.Listen for PostgreSQL: it holds a
-// connection of db's pool for itself, LISTENs on corpus.ChangesChannel,
-// calls ready once listening and wake at every notification, until ctx
-// ends or the connection fails.
+// ListenPostgres is a FollowOptions.Listen for PostgreSQL: store.ListenPostgres on
+// corpus.ChangesChannel.
 func ListenPostgres(db *sql.DB) func(ctx context.Context, ready, wake func()) error {
-	return func(ctx context.Context, ready, wake func()) error {
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		return conn.Raw(func(dc any) error {
-			sc, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("ingest: listen: not a pgx connection (%T)", dc)
-			}
-			pc := sc.Conn()
-			if _, err := pc.Exec(ctx, "LISTEN "+corpus.ChangesChannel); err != nil {
-				return fmt.Errorf("ingest: listen: %w", err)
-			}
-			ready()
-			for {
-				if _, err := pc.WaitForNotification(ctx); err != nil {
-					// The connection may be in the middle of something:
-					// it goes back to the pool closed, never reused.
-					_ = pc.Close(context.Background())
-					return err
-				}
-				wake()
-			}
-		})
-	}
+	return store.ListenPostgres(db, corpus.ChangesChannel)
 }
 
 // readSeq reads SeqFile; ok is false when there is none.
