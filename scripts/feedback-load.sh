@@ -147,18 +147,32 @@ go build -o "$BIN" ./cmd/mattranso
 export MATTRANSO_INGEST=none MATTRANSO_SEARCH_MODE=keyword MATTRANSO_TRAIN_PAIRS=none LOG_LEVEL=warn MATTRANSO_FEEDBACK_RATE=0
 
 # start_server: starts serve on $data and $port, and waits until it answers.
+# The first start may find that another process took the free port in the
+# meantime (free_port cannot reserve it): it then tries another port. The
+# restarts keep theirs, which the load generator is sending to.
 start_server() {
-	local n=$1
-	echo "--- start $n, $(date -u '+%H:%M:%S')" >>"$log"
-	"$BIN" serve --addr "127.0.0.1:$port" --data "$data" >>"$log" 2>&1 &
-	server_pid=$!
-	for _ in $(seq 240); do
-		kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; die "$label: the server exited at start $n"; }
-		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/healthz") == 200 ]] && return 0
-		sleep 0.25
+	local n=$1 attempt
+	for attempt in 1 2 3 4 5; do
+		echo "--- start $n, $(date -u '+%H:%M:%S'), port $port" >>"$log"
+		local from
+		from=$(wc -l <"$log")
+		"$BIN" serve --addr "127.0.0.1:$port" --data "$data" >>"$log" 2>&1 &
+		server_pid=$!
+		for _ in $(seq 240); do
+			if ! kill -0 "$server_pid" 2>/dev/null; then
+				if ((n == 1 && attempt < 5)) && tail -n "+$((from + 1))" "$log" | grep -q 'address already in use'; then
+					port=$(free_port)
+					continue 2
+				fi
+				cat "$log" >&2
+				die "$label: the server exited at start $n"
+			fi
+			[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/healthz") == 200 ]] && return 0
+			sleep 0.25
+		done
+		cat "$log" >&2
+		die "$label: the server did not answer within 60 s of start $n"
 	done
-	cat "$log" >&2
-	die "$label: the server did not answer within 60 s of start $n"
 }
 
 # alive: fails the run, showing the server's log, when the server died of
