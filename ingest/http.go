@@ -149,13 +149,23 @@ type RejectedRecord struct {
 	Reason string `json:"reason"`
 }
 
-func (h *HTTP) post(w http.ResponseWriter, r *http.Request) {
+// admit checks that the caller may write the library and reads how long
+// to wait for an ingest under way; on false the answer is written.
+func (h *HTTP) admit(w http.ResponseWriter, r *http.Request) (time.Duration, bool) {
 	if !h.allowed(w, r) {
-		return
+		return 0, false
 	}
-	wait, aerr := lockWait(r)
-	if aerr != nil {
-		api.Fail(w, r, h.o.Logger, aerr)
+	wait, err := lockWait(r)
+	if err != nil {
+		api.Fail(w, r, h.o.Logger, err)
+		return 0, false
+	}
+	return wait, true
+}
+
+func (h *HTTP) post(w http.ResponseWriter, r *http.Request) {
+	wait, ok := h.admit(w, r)
+	if !ok {
 		return
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); !uploadTypes[ct] {
@@ -226,12 +236,8 @@ func (h *HTTP) post(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) {
-	if !h.allowed(w, r) {
-		return
-	}
-	wait, aerr := lockWait(r)
-	if aerr != nil {
-		api.Fail(w, r, h.o.Logger, aerr)
+	wait, ok := h.admit(w, r)
+	if !ok {
 		return
 	}
 	id := r.PathValue("id")
