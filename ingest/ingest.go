@@ -54,6 +54,10 @@ type Options struct {
 	// database (AcquireLock) before failing with ErrBusy; 0 fails at once.
 	// Without DB there is no lock.
 	LockWait time.Duration
+
+	// observeHeld, when set, is told how many documents the run holds
+	// whenever that changes: the tests' view of its memory.
+	observeHeld func(int)
 }
 
 // Summary is what a run did.
@@ -118,70 +122,9 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 			}
 		}
 	}
-	r := &reader{logger: o.Logger, crawl: o.Crawl}
-	for _, src := range o.Sources {
-		if err := r.read(ctx, src); err != nil {
-			return sum, err
-		}
-	}
-	sum.Rejected, sum.CrawlFailures, sum.Skipped = r.rejected, r.crawlFailures, r.skipped
-	laws := mergeLaws(r.laws)
-	procs := dedupeProcedures(r.procedures)
-	sum.Laws, sum.Procedures = len(laws), len(procs)
-
-	docs := append(laws, procs...)
-	for _, d := range docs {
-		if d.Kind == corpus.KindLaw {
-			id, err := resolveID(ctx, o.Store, d)
-			if err != nil {
-				return sum, err
-			}
-			d.ID = id
-		}
-		d.Hash = d.ComputeHash()
-	}
-	hashes, err := o.Store.Hashes(ctx, "")
-	if err != nil {
+	if err := stream(ctx, o, &sum); err != nil {
 		return sum, err
 	}
-	var todo []*corpus.Document
-	seen := map[string]bool{}
-	for _, d := range docs {
-		if seen[d.ID] {
-			// Two different laws resolved to one id (e.g. two versions
-			// of a law that share a name): keep the first.
-			o.Logger.Warn("ingest: duplicate document id, keeping the first", "id", d.ID, "title", d.Title)
-			continue
-		}
-		seen[d.ID] = true
-		old, ok := hashes[d.ID]
-		switch {
-		case ok && old == d.Hash:
-			sum.Unchanged++
-		case ok:
-			sum.Updated++
-			todo = append(todo, d)
-		default:
-			sum.Added++
-			todo = append(todo, d)
-		}
-	}
-	bar := newProgress(o.Progress, len(todo))
-	for i := 0; i < len(todo); i += o.BatchSize {
-		batch := todo[i:min(i+o.BatchSize, len(todo))]
-		if err := o.Index.Index(ctx, batch...); err != nil {
-			return sum, err
-		}
-		for _, d := range batch {
-			d.UpdatedAt = time.Now().UTC()
-			if err := o.Store.Put(ctx, d); err != nil {
-				return sum, err
-			}
-			sum.Written = append(sum.Written, d.ID)
-		}
-		bar.Add(len(batch))
-	}
-	bar.Finish()
 	sum.Took = time.Since(start)
 	if len(sum.Rejected) > 0 || len(sum.CrawlFailures) > 0 {
 		return sum, fmt.Errorf("ingest: %w: %d", ErrRejected, len(sum.Rejected)+len(sum.CrawlFailures))
@@ -234,28 +177,72 @@ func Rebuild(ctx context.Context, store *corpus.Store, idx retrieval.Indexer, pr
 	return n, err
 }
 
-// reader gathers records from sources.
+// reader reads sources and hands each document to onLaw or
+// onProcedure as it is read. Run reads the sources more than once (see
+// stream): kinds limits a reading to the files of some kinds, and quiet
+// keeps a later reading from reporting rejections and skipped files again.
 type reader struct {
-	logger        *slog.Logger
-	crawl         CrawlOptions
-	laws          []*corpus.Document
-	procedures    []*corpus.Document
+	logger *slog.Logger
+	crawl  CrawlOptions
+	kinds  map[corpus.Kind]bool // nil: every kind
+	quiet  bool
+	// crawled keeps the laws of each URL source: a crawl is read once.
+	crawled       map[string][]*corpus.Document
+	onLaw         func(*corpus.Document)
+	onProcedure   func(*corpus.Document)
+	err           error // the first error of onLaw or onProcedure, which stops the reading
 	rejected      []Rejected
 	crawlFailures []CrawlFailure
 	skipped       []string
 }
 
+func (r *reader) wants(k corpus.Kind) bool { return r.kinds == nil || r.kinds[k] }
+
+func (r *reader) law(d *corpus.Document) {
+	if r.err == nil && r.wants(corpus.KindLaw) {
+		r.onLaw(d)
+	}
+}
+
+func (r *reader) procedure(d *corpus.Document) {
+	if r.err == nil && r.wants(corpus.KindProcedure) {
+		r.onProcedure(d)
+	}
+}
+
+func (r *reader) skip(path string) {
+	if !r.quiet {
+		r.skipped = append(r.skipped, path)
+		r.logger.Info("ingest: skipped, not a known format", "file", path)
+	}
+}
+
 func (r *reader) reject(x Rejected) {
+	if r.quiet {
+		return
+	}
 	r.logger.Warn("ingest: rejected", "file", x.File, "line", x.Line, "reason", x.Reason)
 	r.rejected = append(r.rejected, x)
 }
 
 func (r *reader) read(ctx context.Context, src string) error {
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		if docs, ok := r.crawled[src]; ok {
+			for _, d := range docs {
+				r.law(d)
+			}
+			return r.err
+		}
+		var docs []*corpus.Document
 		stats, err := NewCrawler(r.crawl).Crawl(ctx, src, func(d *corpus.Document) error {
-			r.laws = append(r.laws, d)
-			return nil
+			docs = append(docs, d)
+			r.law(d)
+			return r.err
 		})
+		if r.crawled == nil {
+			r.crawled = map[string][]*corpus.Document{}
+		}
+		r.crawled[src] = docs
 		r.crawlFailures = append(r.crawlFailures, stats.Failed...)
 		return err
 	}
@@ -291,6 +278,9 @@ func (r *reader) read(ctx context.Context, src string) error {
 		if err := r.readFileOrCollect(ctx, f, html); err != nil {
 			return err
 		}
+		if r.err != nil {
+			return r.err
+		}
 	}
 	return r.readHTMLPages(html)
 }
@@ -299,6 +289,9 @@ func (r *reader) readFile(ctx context.Context, path string) error {
 	html := map[string][]string{}
 	if err := r.readFileOrCollect(ctx, path, html); err != nil {
 		return err
+	}
+	if r.err != nil {
+		return r.err
 	}
 	return r.readHTMLPages(html)
 }
@@ -311,20 +304,23 @@ func (r *reader) readFileOrCollect(ctx context.Context, path string, html map[st
 		return fmt.Errorf("ingest: %w", err)
 	}
 	defer f.Close()
-	emitLaw := func(rec lawRecord) { r.laws = append(r.laws, lawFromRecord(rec)) }
-	switch DetectFormat(head) {
-	case FormatLawDump:
+	emitLaw := func(rec lawRecord) { r.law(lawFromRecord(rec)) }
+	// A reading of some kinds leaves the files of the others unparsed.
+	switch format := DetectFormat(head); {
+	case (format == FormatLawDump || format == FormatBEIR || format == FormatHTML) && !r.wants(corpus.KindLaw),
+		format == FormatProcedureDump && !r.wants(corpus.KindProcedure):
+		return nil
+	case format == FormatLawDump:
 		return readLawDump(path, f, emitLaw, r.reject)
-	case FormatBEIR:
+	case format == FormatBEIR:
 		return readBEIR(path, f, emitLaw, r.reject)
-	case FormatProcedureDump:
-		return readProcedureDump(path, f, func(d *corpus.Document) { r.procedures = append(r.procedures, d) }, r.reject)
-	case FormatHTML:
+	case format == FormatProcedureDump:
+		return readProcedureDump(path, f, r.procedure, r.reject)
+	case format == FormatHTML:
 		html[filepath.Dir(path)] = append(html[filepath.Dir(path)], path)
 		return nil
 	default:
-		r.skipped = append(r.skipped, path)
-		r.logger.Info("ingest: skipped, not a known format", "file", path)
+		r.skip(path)
 		return nil
 	}
 }
@@ -335,7 +331,14 @@ var reItemID = regexp.MustCompile(`(?i)ItemID[=_]?(\d+)`)
 // properties page of the same ItemID in the same folder, when present)
 // and thuvienphapluat.vn pages. Other HTML is skipped.
 func (r *reader) readHTMLPages(byDir map[string][]string) error {
-	for _, paths := range byDir {
+	// In one order on every reading: stream numbers the laws as they come.
+	dirs := make([]string, 0, len(byDir))
+	for dir := range byDir {
+		dirs = append(dirs, dir)
+	}
+	sort.Strings(dirs)
+	for _, dir := range dirs {
+		paths := byDir[dir]
 		props := map[string][]byte{}
 		type page struct {
 			path string
@@ -357,7 +360,9 @@ func (r *reader) readHTMLPages(byDir map[string][]string) error {
 			case "vbpl-toanvan", "tvpl":
 				pages = append(pages, page{p, b, site})
 			default:
-				r.skipped = append(r.skipped, p)
+				if !r.quiet {
+					r.skipped = append(r.skipped, p)
+				}
 			}
 		}
 		for _, pg := range pages {
@@ -376,10 +381,10 @@ func (r *reader) readHTMLPages(byDir map[string][]string) error {
 				r.reject(Rejected{pg.path, 1, err.Error()})
 				continue
 			}
-			r.laws = append(r.laws, d)
+			r.law(d)
 		}
 	}
-	return nil
+	return r.err
 }
 
 // lawFromRecord turns a dump's law into a document, named by number or by
@@ -407,20 +412,6 @@ func lawType(title string) string {
 		return "Hiến pháp"
 	}
 	return ""
-}
-
-func dedupeProcedures(ps []*corpus.Document) []*corpus.Document {
-	seen := map[string]int{}
-	var out []*corpus.Document
-	for _, p := range ps {
-		if i, ok := seen[p.ID]; ok {
-			out[i] = p // the later line is the newer crawl
-			continue
-		}
-		seen[p.ID] = len(out)
-		out = append(out, p)
-	}
-	return out
 }
 
 // resolveID finds the stored law that d is another copy of — by number,

@@ -45,8 +45,25 @@ func appendUnique(ss []string, s string) []string {
 // name (years permitting) or their first articles — and keeps one document
 // for each: the most complete text, with the metadata and names of all.
 func mergeLaws(laws []*corpus.Document) []*corpus.Document {
+	var out []*corpus.Document
+	for _, g := range groupLaws(laws) {
+		docs := make([]*corpus.Document, len(g))
+		for i, j := range g {
+			docs[i] = laws[j]
+		}
+		out = append(out, mergeGroup(docs, lawSize))
+	}
+	return out
+}
+
+// groupLaws finds the groups of mergeLaws: each group the positions of its
+// laws in laws, in the order mergeGroup takes them. It reads only what
+// IdentityKeys and the years read, so that a streaming run can group the
+// laws from their skeletons (numbers, names, first articles) and read
+// their texts afterwards.
+func groupLaws(laws []*corpus.Document) [][]int {
 	type group struct {
-		docs    []*corpus.Document
+		docs    []int
 		numbers map[string]bool
 		years   map[string]bool
 	}
@@ -55,15 +72,16 @@ func mergeLaws(laws []*corpus.Document) []*corpus.Document {
 	conflict := func(a, b *group) bool {
 		return differ(a.numbers, b.numbers) || differ(a.years, b.years)
 	}
-	for _, d := range laws {
-		g := &group{docs: []*corpus.Document{d}, numbers: map[string]bool{}, years: map[string]bool{}}
+	for i, d := range laws {
+		g := &group{docs: []int{i}, numbers: map[string]bool{}, years: map[string]bool{}}
 		if d.Number != "" {
 			g.numbers[corpus.NormalizeNumber(d.Number)] = true
 		}
 		if y := yearOf(d); y != "" {
 			g.years[y] = true
 		}
-		for _, k := range corpus.IdentityKeys(d) {
+		keys := corpus.IdentityKeys(d)
+		for _, k := range keys {
 			other, ok := owner[k]
 			if !ok || other == g || conflict(other, g) {
 				continue
@@ -84,19 +102,19 @@ func mergeLaws(laws []*corpus.Document) []*corpus.Document {
 			g.docs = nil
 			g = other
 		}
-		for _, k := range corpus.IdentityKeys(d) {
+		for _, k := range keys {
 			if _, ok := owner[k]; !ok {
 				owner[k] = g
 			}
 		}
-		if len(g.docs) == 1 && g.docs[0] == d {
+		if len(g.docs) == 1 && g.docs[0] == i {
 			groups = append(groups, g)
 		}
 	}
-	var out []*corpus.Document
+	var out [][]int
 	for _, g := range groups {
 		if len(g.docs) > 0 {
-			out = append(out, mergeGroup(g.docs))
+			out = append(out, g.docs)
 		}
 	}
 	return out
@@ -114,16 +132,19 @@ func differ(a, b map[string]bool) bool {
 	return true
 }
 
-// mergeGroup keeps the most complete text (most articles, then most text)
-// and fills in metadata from the others.
-func mergeGroup(docs []*corpus.Document) *corpus.Document {
-	size := func(d *corpus.Document) (int, int) {
-		n := 0
-		for _, a := range d.Articles() {
-			n += utf8.RuneCountInString(corpus.NodeText(a))
-		}
-		return len(d.Articles()), n
+// lawSize is how complete a law's text is: its articles, then its letters.
+func lawSize(d *corpus.Document) (int, int) {
+	arts := d.Articles()
+	n := 0
+	for _, a := range arts {
+		n += utf8.RuneCountInString(corpus.NodeText(a))
 	}
+	return len(arts), n
+}
+
+// mergeGroup keeps the most complete text (most articles, then most text,
+// as size tells) and fills in metadata from the others.
+func mergeGroup(docs []*corpus.Document, size func(*corpus.Document) (int, int)) *corpus.Document {
 	sort.SliceStable(docs, func(i, j int) bool {
 		ai, ti := size(docs[i])
 		aj, tj := size(docs[j])
