@@ -128,9 +128,14 @@ func EmbedText(p corpus.Passage) string {
 	return p.Title + "\n" + p.Heading + "\n" + p.Text
 }
 
-// TrainLocalEmbedder learns an embedder from passages.
+// TrainLocalEmbedder learns an embedder from passages: from all of them up
+// to MaxTrainPassages, else from the sample trainingSample keeps (and the
+// supervised pairs of those passages).
 func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainOptions) (*LocalEmbedder, error) {
 	o.defaults()
+	all := len(passages)
+	passages = trainingSample(passages)
+	sampled := len(passages) < all
 	if len(passages) < 2 {
 		return nil, fmt.Errorf("retrieval: train embedder: %d passages, need at least 2", len(passages))
 	}
@@ -190,6 +195,11 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 			if q := e.features(sp.Query, o.MaxFeat); len(q.ids) > 0 && len(docFeats[i].ids) > 0 {
 				sup = append(sup, trainPair{q, docFeats[i], i, docGroup[i]})
 			}
+			continue
+		}
+		if sampled && sp.Passage != "" {
+			// A pseudo-question of a passage left out of the sample: its
+			// text would be analysed anew for every such pair.
 			continue
 		}
 		q, d := e.features(sp.Query, o.MaxFeat), e.features(sp.Text, o.MaxFeat)

@@ -209,7 +209,7 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		opts := retrieval.TrainOptions{Supervised: pairs, PairsName: retrieval.PairsDigest(pairs)}
 		taught := 0
 		if vc.TeachLibrary {
-			ps, err := d.Index.Passages(ctx)
+			ps, err := retrieval.TrainingPassages(ctx, d.Index)
 			if err != nil {
 				return err
 			}
@@ -305,7 +305,7 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 		return r, nil
 	}
 	start := time.Now()
-	ps, err := d.Index.Passages(ctx)
+	ps, err := retrieval.TrainingPassages(ctx, d.Index)
 	if err != nil || len(ps) < 2 {
 		return nil, err
 	}
