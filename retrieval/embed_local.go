@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -153,14 +154,14 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 		e.vecs[i] = (rng.Float32()*2 - 1) * scale
 	}
 	// Every text is analysed once: passages, their sentences, headings.
-	docs := make([]termCounts32, len(passages))
-	sents := make([][]termCounts32, len(passages))
+	docs := make([]termBag, len(passages))
+	sents := make([][]termBag, len(passages))
 	heads := make([]features, len(passages))
 	for i, p := range passages {
-		docs[i] = e.counts(texts[i])
+		docs[i] = bagOf(e.counts(texts[i]))
 		for _, s := range sentences(p.Text) {
 			if c := e.counts(s); len(c) >= 3 {
-				sents[i] = append(sents[i], c)
+				sents[i] = append(sents[i], bagOf(c))
 			}
 		}
 		if h := strings.TrimSpace(p.Heading); h != "" {
@@ -169,7 +170,7 @@ func TrainLocalEmbedder(ctx context.Context, passages []corpus.Passage, o TrainO
 	}
 	docFeats := make([]features, len(passages))
 	for i := range docs {
-		docFeats[i] = e.weigh(docs[i], o.MaxFeat)
+		docFeats[i] = e.weighBag(docs[i], o.MaxFeat)
 	}
 	groups := map[string]int{}
 	byTitle := map[string]int{}
@@ -244,11 +245,50 @@ type trainPair struct {
 // termCounts32 counts vocabulary features in a text.
 type termCounts32 map[int32]float32
 
+// termBag is a text's counts in the order of the ids: what training keeps
+// of every passage and sentence, in half the memory of a map.
+type termBag struct {
+	ids []int32
+	c   []float32
+}
+
+func bagOf(m termCounts32) termBag {
+	b := termBag{ids: make([]int32, 0, len(m)), c: make([]float32, len(m))}
+	for id := range m {
+		b.ids = append(b.ids, id)
+	}
+	slices.Sort(b.ids)
+	for i, id := range b.ids {
+		b.c[i] = m[id]
+	}
+	return b
+}
+
+// minus is b without the counts of s, the terms it leaves at zero dropped.
+func (b termBag) minus(s termBag) termBag {
+	out := termBag{ids: make([]int32, 0, len(b.ids)), c: make([]float32, 0, len(b.ids))}
+	j := 0
+	for k, id := range b.ids {
+		c := b.c[k]
+		for j < len(s.ids) && s.ids[j] < id {
+			j++
+		}
+		if j < len(s.ids) && s.ids[j] == id {
+			c -= s.c[j]
+		}
+		if c > 0 {
+			out.ids = append(out.ids, id)
+			out.c = append(out.c, c)
+		}
+	}
+	return out
+}
+
 // examples is everything training samples from, analysed once.
 type examples struct {
-	docs       []termCounts32
+	docs       []termBag
 	docFeats   []features
-	sents      [][]termCounts32
+	sents      [][]termBag
 	heads      []features
 	group      []int // each passage's document
 	supervised []trainPair
@@ -272,15 +312,9 @@ func (e *LocalEmbedder) samplePairs(ex examples, o TrainOptions, rng *rand.Rand)
 			s := ss[rng.IntN(len(ss))]
 			d := ex.docFeats[i]
 			if len(ss) > 1 && rng.Float32() < 0.9 {
-				rest := make(termCounts32, len(ex.docs[i]))
-				for id, c := range ex.docs[i] {
-					if c -= s[id]; c > 0 {
-						rest[id] = c
-					}
-				}
-				d = e.weigh(rest, o.MaxFeat)
+				d = e.weighBag(ex.docs[i].minus(s), o.MaxFeat)
 			}
-			out = append(out, trainPair{e.weigh(s, o.MaxFeat), d, i, ex.group[i]})
+			out = append(out, trainPair{e.weighBag(s, o.MaxFeat), d, i, ex.group[i]})
 		}
 	}
 	return append(out, ex.supervised...)
@@ -433,6 +467,23 @@ func (e *LocalEmbedder) weigh(counts termCounts32, max int) features {
 		f.ids = append(f.ids, id)
 		f.w = append(f.w, (1+float32(math.Log(float64(c))))*e.idf[id])
 	}
+	return e.strongest(f, max)
+}
+
+// weighBag is weigh of a bag: the same features.
+func (e *LocalEmbedder) weighBag(b termBag, max int) features {
+	f := features{ids: make([]int32, len(b.ids)), w: make([]float32, len(b.ids))}
+	for k, id := range b.ids {
+		f.ids[k] = id
+		f.w[k] = (1 + float32(math.Log(float64(b.c[k])))) * e.idf[id]
+	}
+	return e.strongest(f, max)
+}
+
+// strongest keeps the max heaviest of f's features (the lower id first
+// among equals), in the order of their ids: the same whatever order f
+// came in.
+func (e *LocalEmbedder) strongest(f features, max int) features {
 	if len(f.ids) > max {
 		idx := make([]int, len(f.ids))
 		for i := range idx {
