@@ -81,6 +81,8 @@ type memIndex struct {
 	words  vocab
 	// kept is the bytes of scores kept in the terms (memKeepBudget).
 	kept atomic.Int64
+	// tokenBytes is the bytes of passages' tokens kept (memTokenBudget).
+	tokenBytes atomic.Int64
 
 	scratch sync.Pool // *memScratch
 }
@@ -163,6 +165,13 @@ const memKeepScores = 64
 // passages), a large one the lists read first — the common words' — and
 // works the others out at each search, as it does a short list.
 const memKeepBudget = 256 << 20
+
+// memTokenBudget bounds the bytes of passages' tokens one snapshot keeps
+// (some 1.6 KB a passage): a library of a few hundred thousand passages
+// keeps those of every passage searches meet; a larger one, long in
+// service, those met first, and reads the others again at each use. A
+// variable for the tests.
+var memTokenBudget int64 = 256 << 20
 
 // memScratch are per-search accumulators, one slot per passage; only the
 // slots touched are cleared after use.
@@ -874,18 +883,26 @@ func (m *memIndex) inReadingOrder(docID string) []uint32 {
 	return rows
 }
 
-// tokensOf returns the tokens of a passage, reading them on first use;
-// nil when they cannot be cached.
+// tokensOf returns the tokens of a passage, reading them on first use and
+// keeping them within memTokenBudget; nil when they cannot be cached.
 func (m *memIndex) tokensOf(row uint32) *passageTokens {
 	if p := m.tokens[row].Load(); p != nil {
 		return p
 	}
 	d := &m.docs[row]
 	p := m.words.tokenize(d.title, headingName(d.heading), d.text)
-	if p != nil {
-		// Two searches may read a passage at once: either result will do,
-		// as both number the words in the same vocabulary.
-		m.tokens[row].Store(p)
+	if p == nil {
+		return nil
+	}
+	size := int64(unsafe.Sizeof(passageTokens{})) + int64(len(p.toks))*int64(unsafe.Sizeof(wordTok{}))
+	if m.tokenBytes.Add(size) > memTokenBudget {
+		m.tokenBytes.Add(-size)
+		return p
+	}
+	// Two searches may read a passage at once: either result will do,
+	// as both number the words in the same vocabulary.
+	if !m.tokens[row].CompareAndSwap(nil, p) {
+		m.tokenBytes.Add(-size)
 	}
 	return p
 }
