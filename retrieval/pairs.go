@@ -47,7 +47,29 @@ func ReadTrainingPairs(dirs ...string) ([]Pair, error) {
 
 // SortPairs orders pairs by question and text, taken together.
 func SortPairs(pairs []Pair) {
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Query+pairs[i].Text < pairs[j].Query+pairs[j].Text })
+	sort.Slice(pairs, func(i, j int) bool { return concatLess(pairs[i].Query, pairs[i].Text, pairs[j].Query, pairs[j].Text) })
+}
+
+// concatLess reports whether a+b < c+d without joining them: joined at
+// every comparison, a library's pairs (a passage's text each) made
+// gigabytes of garbage to sort.
+func concatLess(a, b, c, d string) bool {
+	for {
+		if a == "" {
+			a, b = b, ""
+		}
+		if c == "" {
+			c, d = d, ""
+		}
+		if a == "" || c == "" {
+			return len(a) < len(c)
+		}
+		n := min(len(a), len(c))
+		if a[:n] != c[:n] {
+			return a[:n] < c[:n]
+		}
+		a, c = a[n:], c[n:]
+	}
 }
 
 // TrainingSets lists the folders directly under dir that hold a training

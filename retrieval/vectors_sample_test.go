@@ -102,3 +102,20 @@ func TestTrainingSample(t *testing.T) {
 		t.Errorf("%d passages embedded (%v), want all %d", n, err, len(all))
 	}
 }
+
+// concatLess orders as the joined strings do, where one part is a prefix
+// of the other's too.
+func TestConcatLess(t *testing.T) {
+	parts := []string{"", "a", "ab", "abc", "b", "ba", "thủ tục", "thủ tục cấp", "\xff"}
+	for _, a := range parts {
+		for _, b := range parts {
+			for _, c := range parts {
+				for _, d := range parts {
+					if got, want := concatLess(a, b, c, d), a+b < c+d; got != want {
+						t.Errorf("concatLess(%q, %q, %q, %q) = %v, want %v", a, b, c, d, got, want)
+					}
+				}
+			}
+		}
+	}
+}
