@@ -34,7 +34,7 @@ func TestTypedTier(t *testing.T) {
 		{"Tuổi kết hôn của nữ là bao nhiêu tuổi?", marriageConditions.Text, 1},
 		{"Người chưa thành niên là người bao nhiêu tuổi?", "Người chưa thành niên là người chưa đủ mười tám tuổi.", 1},
 		{"Một ngày làm việc tối đa mấy tiếng?", workHours.Text, 2},
-		{"Một ngày làm việc tối đa mấy tiếng?", workBreaks.Text, 1},      // a lower bound in hours
+		{"Một ngày làm việc tối đa mấy tiếng?", workBreaks.Text, 1},        // a lower bound in hours
 		{"Một ngày làm việc tối đa mấy tiếng?", "nghỉ ít nhất 30 phút", 0}, // minutes, not hours
 		{"Thời hiệu khởi kiện là bao lâu?", "Thời hiệu khởi kiện là 03 năm, kể từ ngày…", 1},
 		{"Có bao nhiêu loại hợp đồng?", "Hợp đồng gồm 02 loại", 0}, // not a typed unit: no preference
