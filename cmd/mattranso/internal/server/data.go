@@ -70,6 +70,9 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	if err := ingest.Migrate(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := retrieval.MigrateModels(ctx, db); err != nil {
+		return nil, err
+	}
 	idx, err := retrieval.OpenKeyword(cfg.KeywordDir())
 	if err != nil {
 		return nil, err
