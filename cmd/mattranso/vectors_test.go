@@ -18,6 +18,7 @@ import (
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/retrieval/openaitest"
 	"github.com/mattranso/mattranso/retrieval/vectortest"
+	"github.com/mattranso/mattranso/store"
 )
 
 // startServe runs `mattranso serve` on a free port over data and waits
@@ -150,12 +151,27 @@ func TestServeUsesEmbeddedDefaults(t *testing.T) {
 	t.Setenv("MATTRANSO_INGEST", "../../ingest/testdata/broken")
 	data := t.TempDir()
 	base := startServe(t, data)
-	for _, f := range []string{"index/local/embedder.bin", "index/local/vectors/vectors.snap", "index/local/reranker.json"} {
+	for _, f := range []string{"index/local/embedder.bin", "index/local/vectors-v1/vectors.snap"} {
 		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
 			t.Errorf("embedded default missing: %v", err)
 		}
 	}
-	if r, err := retrieval.ReadReranker(filepath.Join(data, "index/local/reranker.json")); err != nil || len(r.TrainedOn) != 1 || r.TrainedOn[0].Name != "library "+retrieval.TeachVersion {
+	// The models are the database's, for every instance on it.
+	db, err := store.Open(t.Context(), filepath.Join(data, "mattranso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	models := retrieval.NewModels(db)
+	ri, ok, err := models.Latest(t.Context(), retrieval.ModelReranker, 1)
+	if err != nil || !ok {
+		t.Fatalf("no re-ranker taught over embedder v1 in the database: %v", err)
+	}
+	_, b, err := models.Load(t.Context(), retrieval.ModelReranker, ri.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := retrieval.ParseReranker(b); err != nil || len(r.TrainedOn) != 1 || r.TrainedOn[0].Name != "library "+retrieval.TeachVersion {
 		t.Errorf("the library's re-ranker: %+v, %v", r, err)
 	}
 	body := search(t, base, "thu nghiem cap giay")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
@@ -29,8 +30,9 @@ type Data struct {
 	Follower *ingest.Follower
 
 	vectors   retrieval.VectorStore
-	lock      *store.DirLock // the data directory, held while open
-	following sync.WaitGroup // RunFollower, which Close waits for
+	models    atomic.Pointer[models] // the library's models shared through the database (models.go)
+	lock      *store.DirLock         // the data directory, held while open
+	following sync.WaitGroup         // RunFollower, which Close waits for
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -204,53 +206,15 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		}
 		emb = oe
 	} else {
-		start := time.Now()
-		pairs, err := retrieval.ReadTrainingPairs(vc.TrainPairs...)
-		if err != nil {
-			return fmt.Errorf("MATTRANSO_TRAIN_PAIRS: %w", err)
-		}
-		opts := retrieval.TrainOptions{Supervised: pairs, PairsName: retrieval.PairsDigest(pairs)}
-		taught := 0
-		if vc.TeachLibrary {
-			ps, err := d.Index.Passages(ctx)
-			if err != nil {
-				return err
-			}
-			lib := retrieval.LibraryPairs(ps, retrieval.Teach(ps, retrieval.TeachOptions{}))
-			taught = len(lib)
-			opts.Supervised = append(opts.Supervised, lib...)
-			opts.Sentences = retrieval.LibrarySentences
-			retrieval.SortPairs(opts.Supervised)
-			// The pseudo-questions change with every document; the model
-			// is retrained when the library changes materially (Retrain)
-			// or the way they are made does, not at every edit.
-			opts.PairsName += "+" + retrieval.TeachVersion
-		}
-		opts.Progress = teachingLog(log, start, retrieval.TrainEpochs(opts), len(opts.Supervised))
-		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), opts)
-		if err != nil {
-			return err
-		}
-		if local == nil {
-			return nil // an empty library: nothing to learn from yet
-		}
-		if trained {
-			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "library_questions", taught, "took", time.Since(start).Round(time.Millisecond))
-		}
-		retrained = trained
-		emb = local
-		if vc.QdrantURL == "" {
-			return d.joinVectors(ctx, cfg, log, emb, v, retrained)
-		}
-		v.Close()
+		// The local embedder and the re-ranker are the database's, shared
+		// by every instance (models.go).
+		return d.localModels(ctx, cfg, log, true)
 	}
 	if vc.QdrantURL != "" {
-		// The local embedder is rebuilt from the corpus, so a collection of
-		// an older local model is simply replaced; vectors of a configured
-		// model are never dropped behind the operator's back.
-		_, local := emb.(*retrieval.LocalEmbedder)
+		// Vectors of a configured model are never dropped behind the
+		// operator's back.
 		q, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: vc.QdrantURL, APIKey: vc.QdrantKey,
-			Dim: emb.Dimension(), Model: emb.Name(), RecreateOnMismatch: local})
+			Dim: emb.Dimension(), Model: emb.Name()})
 		if err != nil {
 			return err
 		}
