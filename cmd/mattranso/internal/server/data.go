@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,10 +30,13 @@ type Data struct {
 	// every instance on the database writes (Follow).
 	Follower *ingest.Follower
 
-	vectors   retrieval.VectorStore
-	models    atomic.Pointer[models] // the library's models shared through the database (models.go)
-	lock      *store.DirLock         // the data directory, held while open
-	following sync.WaitGroup         // RunFollower, which Close waits for
+	vectors retrieval.VectorStore
+	models  atomic.Pointer[models] // the library's models shared through the database (models.go)
+	// openedSeq is the change of the library the index had applied when
+	// opened: vectors kept from the last run hold the library as of then.
+	openedSeq int64
+	lock      *store.DirLock // the data directory, held while open
+	following sync.WaitGroup // RunFollower, which Close waits for
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -96,7 +100,7 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	retrieval.UseThesaurus(th)
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Search.Turns}
-	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy}
+	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy, openedSeq: readSeq(SeqFile(cfg))}
 	fo := ingest.FollowOptions{Store: docs, Index: hy, SeqFile: SeqFile(cfg), Logger: slog.Default(),
 		Known: func(ctx context.Context) ([]string, error) { return indexedDocs(ctx, idx) }}
 	if db.Dialect == store.Postgres {
@@ -110,6 +114,20 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 // has applied: next to the keyword index, in its data directory.
 func SeqFile(cfg config.Config) string {
 	return filepath.Join(filepath.Dir(cfg.KeywordDir()), "library.seq")
+}
+
+// readSeq reads a SeqFile; 0 when it is missing or unreadable (the
+// follower then rebuilds the index).
+func readSeq(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // indexedDocs lists the documents the keyword index holds.

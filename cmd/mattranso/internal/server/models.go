@@ -306,6 +306,11 @@ func (d *Data) adoptModels(ctx context.Context, cfg config.Config, log *slog.Log
 	if err != nil {
 		return err
 	}
+	if m.embedderVersion() == 0 && !freshVectors(v) {
+		// Vectors kept from the last run: the changes the follower applied
+		// at start, before there was a vector side, are not in them.
+		before = min(before, d.openedSeq)
+	}
 	if err := retrieval.SyncVectors(ctx, d.Index, emb, v); err != nil {
 		v.Close()
 		return err
@@ -362,14 +367,31 @@ func (d *Data) dropOtherVectors(cfg config.Config, version int64) {
 	}
 }
 
-// reembedSince re-embeds into v the documents changed after change seq.
+// freshVectors tells whether a vector store opened empty.
+func freshVectors(v retrieval.VectorStore) bool {
+	switch s := v.(type) {
+	case *retrieval.EmbeddedVectors:
+		return s.Fresh
+	case *retrieval.Qdrant:
+		return s.Fresh
+	}
+	return false
+}
+
+// reembedSince re-embeds into v the documents changed after change seq,
+// each as the database holds it now.
 func (d *Data) reembedSince(ctx context.Context, emb retrieval.Embedder, v retrieval.VectorStore, seq int64) error {
 	for {
 		cs, err := d.Docs.Changes(ctx, seq, 500)
 		if err != nil || len(cs) == 0 {
 			return err
 		}
+		seen := map[string]bool{}
 		for _, c := range cs {
+			if seen[c.DocID] {
+				continue
+			}
+			seen[c.DocID] = true
 			if err := v.DeleteDocs(ctx, c.DocID); err != nil {
 				return err
 			}
