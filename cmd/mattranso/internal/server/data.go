@@ -197,7 +197,9 @@ func (d *Data) Close() {
 // embedder taught by the library (its text and, by default, its
 // pseudo-questions; MATTRANSO_TRAIN_PAIRS); Qdrant when QDRANT_URL is
 // set, else the embedded store. Then, with MATTRANSO_RERANKER=library,
-// the re-ranker the library teaches. Teaching logs how far it has come.
+// the re-ranker the library teaches. The local embedder and its re-ranker
+// are the database's, loaded or trained there for every instance
+// (models.go). Teaching logs how far it has come.
 // A failure leaves search on keywords alone, with a warning: the library
 // still works.
 func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Logger) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 )
@@ -21,7 +22,7 @@ import (
 // are shared by every instance on the database (retrieval.Models): the
 // one instance holding the lease modelsLease trains a new version when
 // the library has changed by more than retrieval.Retrain (or there is
-// none), embeds its vectors and teaches the re-ranker over them, and
+// none) and no ingest is running, embeds its vectors and teaches the re-ranker over them, and
 // stores both; every other instance, asking every modelsPoll, loads the
 // new version, embeds its own vectors with it (a store per version: the
 // embedded store's directory and Qdrant's collection carry the version,
@@ -192,9 +193,19 @@ func (d *Data) modelsStep(ctx context.Context, cfg config.Config, log *slog.Logg
 	}
 	fits := ok && retrieval.EmbedderFits(latest, m.recipe, count)
 	if !fits {
-		ran, err := m.leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) error {
-			return d.trainModels(ctx, cfg, log, m, seq)
-		})
+		// Not while an ingest runs: a library coming in would be learned
+		// again at every tenth of it; the instance that ingests trains once
+		// it is in.
+		busy, err := ingestRunning(ctx, d.DB)
+		if err != nil {
+			return err
+		}
+		ran := false
+		if !busy {
+			ran, err = m.leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) error {
+				return d.trainModels(ctx, cfg, log, m, seq)
+			})
+		}
 		if ran {
 			if err == nil {
 				m.setCurrent(true, seq)
@@ -225,6 +236,20 @@ func (d *Data) modelsStep(ctx context.Context, cfg config.Config, log *slog.Logg
 	}
 	m.setCurrent(fits, seq)
 	return nil
+}
+
+// ingestRunning tells whether an ingest or a deletion holds the library's
+// lock (ingest.AcquireLock) now.
+func ingestRunning(ctx context.Context, db *store.DB) (bool, error) {
+	l, err := ingest.AcquireLock(ctx, db, ingest.LockOptions{})
+	if errors.Is(err, ingest.ErrBusy) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	l.Release()
+	return false, nil
 }
 
 func (m *models) setCurrent(ok bool, seq int64) {

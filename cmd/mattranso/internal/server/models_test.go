@@ -12,6 +12,7 @@ import (
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -133,6 +134,21 @@ func TestModelsSharedThroughDatabase(t *testing.T) {
 			if _, err := d.Follower.CatchUp(ctx); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// Not while an ingest holds the library's lock.
+		lock, err := ingest.AcquireLock(ctx, db, ingest.LockOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.localModels(ctx, bcfg, log, false); err != nil {
+			t.Errorf("during an ingest: %v", err)
+		}
+		lock.Release()
+		if e, _, _ := models.Latest(ctx, retrieval.ModelEmbedder, 0); e.Version != 1 {
+			t.Errorf("trained during an ingest: embedder v%d", e.Version)
+		}
+		if !strings.Contains(b.ModelsLine(), "(models: embedder v1, re-ranker v1, learning)") {
+			t.Errorf("an instance whose models are behind the library: %q", b.ModelsLine())
 		}
 		if err := b.localModels(ctx, bcfg, log, false); err != nil {
 			t.Fatal(err)
