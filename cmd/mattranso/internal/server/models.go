@@ -144,13 +144,20 @@ func (d *Data) RunModels(ctx context.Context, cfg config.Config, log *slog.Logge
 	d.following.Go(func() {
 		t := time.NewTicker(modelsPoll)
 		defer t.Stop()
+		said := "" // the failure last logged, said once while it lasts
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			if err := d.localModels(ctx, cfg, log, false); err != nil && !errors.Is(err, errModelsElsewhere) && ctx.Err() == nil {
+			err := d.localModels(ctx, cfg, log, false)
+			if err == nil || errors.Is(err, errModelsElsewhere) || ctx.Err() != nil {
+				said = ""
+				continue
+			}
+			if err.Error() != said {
+				said = err.Error()
 				log.Warn("the library's models could not be brought up to date; searching with those in use", "err", err)
 			}
 		}
@@ -203,7 +210,7 @@ func (d *Data) modelsStep(ctx context.Context, cfg config.Config, log *slog.Logg
 		ran := false
 		if !busy {
 			ran, err = m.leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) error {
-				return d.trainModels(ctx, cfg, log, m, seq)
+				return d.trainModels(ctx, cfg, log, m, seq, 0)
 			})
 		}
 		if ran {
@@ -227,6 +234,20 @@ func (d *Data) modelsStep(ctx context.Context, cfg config.Config, log *slog.Logg
 	}
 	if latest.Version != m.embedderVersion() || m.rerankerMissing(cfg) {
 		emb, err := m.store.LoadEmbedder(ctx, latest, d.localDir(cfg))
+		if errors.Is(err, retrieval.ErrModelChecksum) {
+			// Never used; the next version replaces it.
+			log.Error("a model of the library in the database is damaged; training the next version", "err", err)
+			ran, terr := m.leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) error {
+				return d.trainModels(ctx, cfg, log, m, seq, latest.Version)
+			})
+			if !ran && terr == nil {
+				return err
+			}
+			if terr == nil {
+				m.setCurrent(true, seq)
+			}
+			return terr
+		}
 		if err != nil {
 			return err
 		}
@@ -275,10 +296,11 @@ func (d *Data) localDir(cfg config.Config) string {
 }
 
 // trainModels runs under the lease: unless another instance stored a
-// fitting embedder meanwhile, it trains one on the library as this
-// instance has it (at change seq), stores it, and adopts it — which
-// teaches and stores the re-ranker.
-func (d *Data) trainModels(ctx context.Context, cfg config.Config, log *slog.Logger, m *models, seq int64) error {
+// fitting embedder meanwhile (other than the version damaged, 0 for
+// none), it trains one on the library as this instance has it (at change
+// seq), stores it, and adopts it — which teaches and stores the
+// re-ranker.
+func (d *Data) trainModels(ctx context.Context, cfg config.Config, log *slog.Logger, m *models, seq, damaged int64) error {
 	ps, err := d.Index.Passages(ctx)
 	if err != nil {
 		return err
@@ -288,7 +310,7 @@ func (d *Data) trainModels(ctx context.Context, cfg config.Config, log *slog.Log
 	}
 	if latest, ok, err := m.store.Latest(ctx, retrieval.ModelEmbedder, 0); err != nil {
 		return err
-	} else if ok && retrieval.EmbedderFits(latest, m.recipe, len(ps)) {
+	} else if ok && latest.Version != damaged && retrieval.EmbedderFits(latest, m.recipe, len(ps)) {
 		emb, err := m.store.LoadEmbedder(ctx, latest, d.localDir(cfg))
 		if err != nil {
 			return err
@@ -445,6 +467,11 @@ func (d *Data) sharedReranker(ctx context.Context, cfg config.Config, log *slog.
 			return nil, ri, false, err
 		}
 		ri, body, err := m.store.Load(ctx, retrieval.ModelReranker, ri.Version)
+		if errors.Is(err, retrieval.ErrModelChecksum) {
+			// Never used: taught again, as the next version.
+			log.Error("a model of the library in the database is damaged; teaching the next version", "err", err)
+			return nil, ri, false, nil
+		}
 		if err != nil {
 			return nil, ri, false, err
 		}

@@ -170,19 +170,25 @@ func TestModelsSharedThroughDatabase(t *testing.T) {
 			t.Errorf("rankings after v2: first %v, second %v", ga, gb)
 		}
 
-		// A damaged model in the database is refused, naming it, and an
-		// instance with nothing else searches on keywords.
+		// A damaged model in the database is refused, naming it and its
+		// version, and the next version replaces it.
 		if _, err := db.ExecContext(ctx, `UPDATE library_models SET body = $1 WHERE kind = $2 AND version = 2`,
 			[]byte("MTSEMB01 damaged"), retrieval.ModelEmbedder); err != nil {
 			t.Fatal(err)
 		}
+		var said strings.Builder
 		c, ccfg := modelsInstance(t, db)
-		err = c.SetupVectors(ctx, ccfg, log)
-		if !errors.Is(err, retrieval.ErrModelChecksum) || !strings.Contains(err.Error(), "embedder v2") {
-			t.Errorf("a damaged embedder: %v", err)
+		if err := c.SetupVectors(ctx, ccfg, slog.New(slog.NewTextHandler(&said, nil))); err != nil {
+			t.Fatal(err)
 		}
-		if c.Vectors() != nil {
-			t.Error("an instance searches with vectors of a damaged model")
+		if !strings.Contains(said.String(), "damaged") || !strings.Contains(said.String(), "embedder v2") {
+			t.Errorf("the damaged model was not named:\n%s", said.String())
+		}
+		if e3, _, _ := models.Latest(ctx, retrieval.ModelEmbedder, 0); e3.Version != 3 || !strings.Contains(c.ModelsLine(), "embedder v3,") {
+			t.Errorf("after a damaged v2: newest %+v, instance %q; want v3 in use", e3, c.ModelsLine())
+		}
+		if _, _, err := models.Load(ctx, retrieval.ModelEmbedder, 2); !errors.Is(err, retrieval.ErrModelChecksum) {
+			t.Errorf("loading the damaged v2: %v", err)
 		}
 	})
 }
