@@ -35,8 +35,11 @@ type Data struct {
 	// openedSeq is the change of the library the index had applied when
 	// opened: vectors kept from the last run hold the library as of then.
 	openedSeq int64
-	lock      *store.DirLock // the data directory, held while open
-	following sync.WaitGroup // RunFollower, which Close waits for
+	// sharesModels: search uses the library's models (the local embedder),
+	// which /readyz accounts for from the start.
+	sharesModels bool
+	lock         *store.DirLock // the data directory, held while open
+	following    sync.WaitGroup // RunFollower, which Close waits for
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -100,7 +103,7 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	retrieval.UseThesaurus(th)
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Search.Turns}
-	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy, openedSeq: readSeq(SeqFile(cfg))}
+	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy, openedSeq: readSeq(SeqFile(cfg)), sharesModels: localEmbedder(cfg)}
 	fo := ingest.FollowOptions{Store: docs, Index: hy, SeqFile: SeqFile(cfg), Logger: slog.Default(),
 		Known: func(ctx context.Context) ([]string, error) { return indexedDocs(ctx, idx) }}
 	if db.Dialect == store.Postgres {

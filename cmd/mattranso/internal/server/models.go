@@ -59,7 +59,10 @@ type models struct {
 func (d *Data) ModelsLine() string {
 	m := d.models.Load()
 	if m == nil {
-		return ""
+		if !d.sharesModels {
+			return ""
+		}
+		m = &models{} // not looked yet
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
