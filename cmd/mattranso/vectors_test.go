@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,36 @@ func TestServeUsesQdrantAndEmbeddingServer(t *testing.T) {
 	body = search(t, base, "thu nghiem cap giay")
 	if body.Degraded == "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {
 		t.Errorf("with the embedding server down: want keyword results flagged degraded, got %+v", body)
+	}
+}
+
+// With QDRANT_URL and no embedding server, the local embedder's vectors
+// go to a Qdrant collection of the embedder's version, which instances
+// on the same database and Qdrant share: a new version fills a
+// collection of its own rather than mixing with the vectors of the last.
+func TestServeLocalEmbedderInQdrant(t *testing.T) {
+	qd := vectortest.NewQdrantStandIn(t)
+	for k, v := range map[string]string{"QDRANT_URL": qd.URL, "OPENAI_BASE_URL": "", "EMBEDDING_MODEL": "",
+		"MATTRANSO_INGEST": "../../ingest/testdata/broken"} {
+		t.Setenv(k, v)
+	}
+	base := startServe(t, t.TempDir())
+	var names []string
+	for _, c := range vectortest.Requests[*qdrant.CreateCollection](qd) {
+		names = append(names, c.GetCollectionName())
+	}
+	if want := retrieval.DefaultQdrantCollection + "_local_v1"; !slices.Contains(names, want) {
+		t.Errorf("collections created: %v, want %s", names, want)
+	}
+	if ups := vectortest.Requests[*qdrant.UpsertPoints](qd); len(ups) == 0 {
+		t.Fatal("no vectors were upserted to Qdrant")
+	}
+	body := search(t, base, "thu nghiem cap giay")
+	if body.Degraded != "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {
+		t.Errorf("search: %+v", body)
+	}
+	if len(vectortest.Requests[*qdrant.QueryPoints](qd)) == 0 {
+		t.Error("Qdrant was not searched")
 	}
 }
 
