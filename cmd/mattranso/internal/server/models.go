@@ -389,6 +389,13 @@ func (d *Data) adoptModels(ctx context.Context, cfg config.Config, log *slog.Log
 		log.Warn("the library's changes made while the vectors were rebuilt could not be re-embedded", "err", err)
 	}
 	d.dropOtherVectors(cfg, info.Version)
+	if r != nil {
+		// A copy for the tools that read a data directory (the memory
+		// benchmark, an operator); serve reads the database's.
+		if b, err := r.Marshal(); err == nil {
+			os.WriteFile(filepath.Join(d.localDir(cfg), "reranker.json"), append(b, '\n'), 0o644)
+		}
+	}
 	log.Info("library models in use", "embedder", info.Version, "model", emb.Name(), "reranker", rinfo.Version)
 	return nil
 }
