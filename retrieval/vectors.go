@@ -66,6 +66,10 @@ type localMeta struct {
 	Passages int    `json:"passages"`
 	Model    string `json:"model"`
 	Pairs    string `json:"pairs,omitempty"` // digest of the judged pairs it also learned from
+	// Version and SHA256 name the database's version this file is a copy
+	// of (Models.LoadEmbedder); empty for a model trained without one.
+	Version int64  `json:"version,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
 }
 
 // PairsDigest identifies a set of training pairs; "" for none.

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
@@ -28,9 +30,16 @@ type Data struct {
 	// every instance on the database writes (Follow).
 	Follower *ingest.Follower
 
-	vectors   retrieval.VectorStore
-	lock      *store.DirLock // the data directory, held while open
-	following sync.WaitGroup // RunFollower, which Close waits for
+	vectors retrieval.VectorStore
+	models  atomic.Pointer[models] // the library's models shared through the database (models.go)
+	// openedSeq is the change of the library the index had applied when
+	// opened: vectors kept from the last run hold the library as of then.
+	openedSeq int64
+	// sharesModels: search uses the library's models (the local embedder),
+	// which /readyz accounts for from the start.
+	sharesModels bool
+	lock         *store.DirLock // the data directory, held while open
+	following    sync.WaitGroup // RunFollower, which Close waits for
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -70,6 +79,9 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	if err := ingest.Migrate(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := retrieval.MigrateModels(ctx, db); err != nil {
+		return nil, err
+	}
 	idx, err := retrieval.OpenKeyword(cfg.KeywordDir())
 	if err != nil {
 		return nil, err
@@ -91,7 +103,7 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	retrieval.UseThesaurus(th)
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Search.Turns}
-	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy}
+	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy, openedSeq: readSeq(SeqFile(cfg)), sharesModels: localEmbedder(cfg)}
 	fo := ingest.FollowOptions{Store: docs, Index: hy, SeqFile: SeqFile(cfg), Logger: slog.Default(),
 		Known: func(ctx context.Context) ([]string, error) { return indexedDocs(ctx, idx) }}
 	if db.Dialect == store.Postgres {
@@ -105,6 +117,20 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 // has applied: next to the keyword index, in its data directory.
 func SeqFile(cfg config.Config) string {
 	return filepath.Join(filepath.Dir(cfg.KeywordDir()), "library.seq")
+}
+
+// readSeq reads a SeqFile; 0 when it is missing or unreadable (the
+// follower then rebuilds the index).
+func readSeq(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // indexedDocs lists the documents the keyword index holds.
@@ -174,7 +200,9 @@ func (d *Data) Close() {
 // embedder taught by the library (its text and, by default, its
 // pseudo-questions; MATTRANSO_TRAIN_PAIRS); Qdrant when QDRANT_URL is
 // set, else the embedded store. Then, with MATTRANSO_RERANKER=library,
-// the re-ranker the library teaches. Teaching logs how far it has come.
+// the re-ranker the library teaches. The local embedder and its re-ranker
+// are the database's, loaded or trained there for every instance
+// (models.go). Teaching logs how far it has come.
 // A failure leaves search on keywords alone, with a warning: the library
 // still works.
 func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -201,53 +229,15 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		}
 		emb = oe
 	} else {
-		start := time.Now()
-		pairs, err := retrieval.ReadTrainingPairs(vc.TrainPairs...)
-		if err != nil {
-			return fmt.Errorf("MATTRANSO_TRAIN_PAIRS: %w", err)
-		}
-		opts := retrieval.TrainOptions{Supervised: pairs, PairsName: retrieval.PairsDigest(pairs)}
-		taught := 0
-		if vc.TeachLibrary {
-			ps, err := d.Index.Passages(ctx)
-			if err != nil {
-				return err
-			}
-			lib := retrieval.LibraryPairs(ps, retrieval.Teach(ps, retrieval.TeachOptions{}))
-			taught = len(lib)
-			opts.Supervised = append(opts.Supervised, lib...)
-			opts.Sentences = retrieval.LibrarySentences
-			retrieval.SortPairs(opts.Supervised)
-			// The pseudo-questions change with every document; the model
-			// is retrained when the library changes materially (Retrain)
-			// or the way they are made does, not at every edit.
-			opts.PairsName += "+" + retrieval.TeachVersion
-		}
-		opts.Progress = teachingLog(log, start, retrieval.TrainEpochs(opts), len(opts.Supervised))
-		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), opts)
-		if err != nil {
-			return err
-		}
-		if local == nil {
-			return nil // an empty library: nothing to learn from yet
-		}
-		if trained {
-			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "library_questions", taught, "took", time.Since(start).Round(time.Millisecond))
-		}
-		retrained = trained
-		emb = local
-		if vc.QdrantURL == "" {
-			return d.joinVectors(ctx, cfg, log, emb, v, retrained)
-		}
-		v.Close()
+		// The local embedder and the re-ranker are the database's, shared
+		// by every instance (models.go).
+		return d.localModels(ctx, cfg, log, true)
 	}
 	if vc.QdrantURL != "" {
-		// The local embedder is rebuilt from the corpus, so a collection of
-		// an older local model is simply replaced; vectors of a configured
-		// model are never dropped behind the operator's back.
-		_, local := emb.(*retrieval.LocalEmbedder)
+		// Vectors of a configured model are never dropped behind the
+		// operator's back.
 		q, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: vc.QdrantURL, APIKey: vc.QdrantKey,
-			Dim: emb.Dimension(), Model: emb.Name(), RecreateOnMismatch: local})
+			Dim: emb.Dimension(), Model: emb.Name()})
 		if err != nil {
 			return err
 		}

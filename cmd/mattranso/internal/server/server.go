@@ -133,7 +133,7 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	return web.New(web.Options{
 		Logger:      log,
 		Ready:       ready,
-		ReadyDetail: func() string { return LagLine(lib.Follower.Lag()) },
+		ReadyDetail: lib.ReadyDetail,
 		Collectors:  LagCollectors(lib.Follower),
 		Modules: []web.Module{
 			// The home page shows the latest published answers to citizens'
@@ -209,6 +209,9 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 		log.Warn("vector search unavailable, searching by keywords only", "err", err)
 	}
 	lib.Search.SetLearning("")
+	// A new version of the library's models, trained here or by another
+	// instance, replaces the one in use without a restart.
+	lib.RunModels(ctx, cfg, log)
 }
 
 type readiness struct {
