@@ -299,6 +299,13 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 	if err != nil || len(ps) < 2 {
 		return nil, err
 	}
+	// Every pseudo-question is searched as the finished index answers
+	// it: before its memory snapshot is ready a search lacks what only
+	// the snapshot gives (the passages defining a phrase), and the lesson
+	// would depend on when the snapshot came.
+	if err := d.Index.WaitMemory(ctx); err != nil {
+		return nil, err
+	}
 	l := retrieval.Teach(ps, retrieval.TeachOptions{})
 	// Taught on a search of its own, so that citizens' searches keep to
 	// keywords, as the notice says, until both sides are there.

@@ -545,6 +545,13 @@ func (d *Data) teachSharedReranker(ctx context.Context, log *slog.Logger, emb re
 	if len(ps) < 2 {
 		return nil, errors.New("re-ranker: the library has too few passages to learn from")
 	}
+	// Every pseudo-question is searched as the finished index answers
+	// it: before its memory snapshot is ready a search lacks what only
+	// the snapshot gives (the passages defining a phrase), and the lesson
+	// would depend on when the snapshot came.
+	if err := d.Index.WaitMemory(ctx); err != nil {
+		return nil, err
+	}
 	l := retrieval.Teach(ps, retrieval.TeachOptions{})
 	h := &retrieval.Hybrid{Keyword: d.Index, Embedder: emb, Vectors: v, Timeout: d.Search.Timeout, Logger: log}
 	r, err := retrieval.TeachReranker(ctx, h, ps, l, 0, func(what string, done, total int, took time.Duration) {
