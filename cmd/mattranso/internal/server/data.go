@@ -181,6 +181,52 @@ func (d *Data) RunFollower(ctx context.Context) {
 	d.following.Go(func() { d.Follower.Run(ctx) })
 }
 
+// The change log is kept ChangesKept, and its newest ChangesKeptMin
+// entries however old: an instance away longer rebuilds its index from the
+// documents when it comes back (ingest.Follower), as a new one does.
+// PruneEvery is how often one instance (under PruneLease) prunes it.
+const (
+	ChangesKept    = 30 * 24 * time.Hour
+	ChangesKeptMin = 10000
+	PruneEvery     = 6 * time.Hour
+	PruneLease     = "library-changes-prune"
+)
+
+// RunPruner prunes the library's change log every PruneEvery, on one
+// instance at a time, until ctx ends; Close waits for it.
+func (d *Data) RunPruner(ctx context.Context, log *slog.Logger) {
+	if ctx.Err() != nil {
+		return
+	}
+	leases, err := store.NewLeases(ctx, d.DB, "")
+	if err != nil {
+		log.Error("the library's change log will not be pruned", "err", err)
+		return
+	}
+	d.following.Go(func() {
+		t := time.NewTimer(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			_, err := leases.Run(ctx, PruneLease, time.Hour, func(ctx context.Context) error {
+				n, err := d.Docs.PruneChanges(ctx, time.Now().Add(-ChangesKept), ChangesKeptMin)
+				if n > 0 {
+					log.Info("library change log pruned", "removed", n)
+				}
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				log.Warn("pruning the library's change log failed", "err", err)
+			}
+			t.Reset(PruneEvery)
+		}
+	})
+}
+
 // Close closes the vectors, the index and the database, once the
 // follower (RunFollower) has stopped: end its context first.
 func (d *Data) Close() {

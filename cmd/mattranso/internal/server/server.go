@@ -179,6 +179,7 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 		log.Info("keyword index brought up to date with the database", "documents", n, "rebuilt", lib.Index.Fresh)
 	}
 	lib.RunFollower(ctx)
+	lib.RunPruner(ctx, log)
 	if len(cfg.Ingest) > 0 {
 		log.Info("ingesting", "sources", cfg.Ingest)
 		// Instances started together with the same sources take turns;
