@@ -340,27 +340,12 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 	if r, err := retrieval.ReadReranker(path); err == nil && !retrained && len(r.TrainedOn) == 1 && r.TrainedOn[0].Name == want {
 		return r, nil
 	}
-	start := time.Now()
-	ps, err := d.Index.Passages(ctx)
-	if err != nil || len(ps) < 2 {
-		return nil, err
+	if n, err := d.Index.Count(); err != nil || n < 2 {
+		return nil, err // nothing to learn from yet
 	}
-	// Every pseudo-question is searched as the finished index answers
-	// it: before its memory snapshot is ready a search lacks what only
-	// the snapshot gives (the passages defining a phrase), and the lesson
-	// would depend on when the snapshot came.
-	if err := d.Index.WaitMemory(ctx); err != nil {
-		return nil, err
-	}
-	l := retrieval.Teach(ps, retrieval.TeachOptions{})
-	// Taught on a search of its own, so that citizens' searches keep to
-	// keywords, as the notice says, until both sides are there.
-	h := &retrieval.Hybrid{Keyword: d.Index, Embedder: emb, Vectors: v, Timeout: d.Search.Timeout, Logger: log}
-	r, err := retrieval.TeachReranker(ctx, h, ps, l, 0, func(what string, done, total int, took time.Duration) {
-		log.Info("teaching the re-ranker", "questions", fmt.Sprintf("%d/%d", done, total), "took", took.Round(time.Second), "left", left(took, done, total))
-	})
+	r, err := d.teachLibraryReranker(ctx, log, emb, v)
 	if err != nil {
-		return nil, fmt.Errorf("re-ranker: %w", err)
+		return nil, err
 	}
 	b, err := r.Marshal()
 	if err != nil {
@@ -372,7 +357,6 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("re-ranker: %w", err)
 	}
-	log.Info("re-ranker taught by the library", "lesson", l.Name(), "questions", r.TrainedOn[0].Queries, "took", time.Since(start).Round(time.Millisecond))
 	return r, nil
 }
 

@@ -505,7 +505,7 @@ func (d *Data) sharedReranker(ctx context.Context, cfg config.Config, log *slog.
 				return err
 			}
 		}
-		if r, err = d.teachSharedReranker(ctx, log, emb, v); err != nil {
+		if r, err = d.teachLibraryReranker(ctx, log, emb, v); err != nil {
 			return err
 		}
 		body, err := r.Marshal()
@@ -533,10 +533,12 @@ func (d *Data) sharedReranker(ctx context.Context, cfg config.Config, log *slog.
 	return r, ri, nil
 }
 
-// teachSharedReranker teaches the re-ranker from the library's
+// teachLibraryReranker teaches the re-ranker from the library's
 // pseudo-questions searched over emb and v, on a search of its own so
-// that citizens' searches keep to what they had until it is done.
-func (d *Data) teachSharedReranker(ctx context.Context, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore) (*retrieval.Reranker, error) {
+// that citizens' searches keep to what they had until it is done; an
+// error is the library's too small to learn from (fewer than two
+// passages) or the search's.
+func (d *Data) teachLibraryReranker(ctx context.Context, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore) (*retrieval.Reranker, error) {
 	start := time.Now()
 	ps, err := d.Index.Passages(ctx)
 	if err != nil {
