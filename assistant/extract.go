@@ -77,6 +77,18 @@ func (s *Service) extract(ctx context.Context, q, query string, hits []retrieval
 	// searched.
 	_, weighed := retrieval.DefaultThesaurus().Rewrite(query)
 	ev := evidence(weighed, e, hits, noArticle)
+	if weighed != query {
+		// The thesaurus's words are a hint: a passage holding the
+		// question's own words ("người chưa thành niên" where it read
+		// "người dưới 18 tuổi") supports it as well.
+		own := evidence(query, e, hits, noArticle)
+		if own.Content > ev.Content {
+			ev.Content, ev.Missing, ev.Words = own.Content, own.Missing, own.Words
+		}
+		if own.Pairs > 0 && (ev.Pairs == 0 || own.PairsHeld*ev.Pairs > ev.PairsHeld*own.Pairs) {
+			ev.Pairs, ev.PairsHeld = own.Pairs, own.PairsHeld
+		}
+	}
 	ans.Evidence = &ev
 	if !e.supported || !ev.supported() {
 		ans.Citations = related(hits)

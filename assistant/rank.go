@@ -136,6 +136,16 @@ func rankSentences(pq *question, hits []retrieval.Hit, rw ReaderWeights) ranking
 		st := &sents[i]
 		st.score += rw.Phrase * float64(min(runs[st.hit], 8))
 	}
+	preferTyped(pq, sents, hits, func(st sentence) string {
+		// A point states its number through its lead-in ("… thì bị
+		// phạt tù từ 03 năm đến 10 năm:").
+		t := hits[st.hit].Text[st.start:st.end]
+		if st.lead >= 0 {
+			l := sents[st.lead]
+			t = hits[l.hit].Text[l.start:l.end] + "\n" + t
+		}
+		return t
+	})
 	// An open question names the subject of the article that answers it
 	// ("Những hành vi nào là bạo lực gia đình?": "Hành vi bạo lực gia
 	// đình"): a passage whose heading holds nearly all its content words
@@ -143,11 +153,33 @@ func rankSentences(pq *question, hits []retrieval.Hit, rw ReaderWeights) ranking
 	if !reliable(pq.kind) {
 		words := contentWords(pq)
 		hc := make([]float64, len(hits))
+		exact := make([]bool, len(hits))
+		// The question's words for an exact heading keep the fillers
+		// ("hiện" of "tài sản hiện có"): a heading naming less than the
+		// question ("Tài sản") is not its subject.
+		asked := map[string]bool{}
+		for _, t := range pq.terms {
+			if !isStop(t) && !pq.frame[t] && !isDigits(t) {
+				asked[t] = true
+			}
+		}
 		for hi, h := range hits {
 			held := 0
 			keys := map[string]bool{}
-			for _, tk := range corpus.Tokenize(h.Heading) {
-				keys[key(h.Heading, tk, pq.accent)] = true
+			// The article's own name, without its label and the
+			// clause's: "Hành vi bạo lực gia đình".
+			name, _, _ := strings.Cut(h.Heading, " — ")
+			named, inQuestion := 0, 0
+			for _, tk := range corpus.Tokenize(name) {
+				k := key(name, tk, pq.accent)
+				keys[k] = true
+				if isStop(k) || filler[k] || isDigits(k) || corpus.Fold(k) == "dieu" {
+					continue
+				}
+				named++
+				if asked[k] {
+					inQuestion++
+				}
 			}
 			for _, w := range words {
 				if keys[w] {
@@ -157,10 +189,19 @@ func rankSentences(pq *question, hits []retrieval.Hit, rw ReaderWeights) ranking
 			if len(words) > 0 {
 				hc[hi] = float64(held) / float64(len(words))
 			}
+			exact[hi] = named > 0 && float64(inQuestion) >= exactHeadingShare*float64(named) &&
+				float64(inQuestion) >= exactHeadingShare*float64(len(asked))
 		}
 		for i := range sents {
 			if h := hc[sents[i].hit]; h >= headingShare {
 				sents[i].score += headingBonus
+				// A heading that is the question's subject, nearly word
+				// for word, rather than holding it among others ("Các
+				// hành vi bị nghiêm cấm trong phòng, chống bạo lực gia
+				// đình").
+				if exact[sents[i].hit] {
+					sents[i].score += exactHeadingBonus
+				}
 			}
 		}
 	}
@@ -247,6 +288,12 @@ func startsAggravated(st sentence) bool {
 const (
 	headingShare = 0.75
 	headingBonus = 0.3
+	// exactHeadingBonus is added again when the heading is the
+	// question's subject nearly word for word: exactHeadingShare of the
+	// heading's own words (its label and function words left out) are the
+	// question's.
+	exactHeadingShare = 0.8
+	exactHeadingBonus = 0.6
 )
 
 // ReaderWeights weigh a sentence's evidence beyond its own words: Rank the

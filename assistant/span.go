@@ -26,6 +26,9 @@ func chooseSpan(q, query string, hits []retrieval.Hit, rw ReaderWeights) extract
 			pq.set[key(query, t, pq.accent)] = true
 		}
 	}
+	if pq.kind == kindNumber && pq.unit == "" && namesAge(query) {
+		pq.unit = "tuoi"
+	}
 	rk := rankSentences(pq, hits, rw)
 	if len(rk.sents) == 0 {
 		return extraction{}
@@ -114,7 +117,7 @@ func isDigits(s string) bool {
 
 // reNumber matches the numbers answers are made of: "03 năm", "từ 06
 // tháng đến 03 năm", "5.000.000 đồng", "05 ngày làm việc", "70%".
-var reNumber = regexp.MustCompile(`(?i)(?:từ\s+)?\d[\d.,]*\s*(?:%|phần trăm|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người|cây|m2|km|ha)?(?:\s+(?:đến|tới|-)\s+(?:dưới\s+)?\d[\d.,]*\s*(?:%|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người)?)?(?:\s+(?:trở lên|trở xuống))?|(?i)\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+(?:hình phạt|lần|người|năm|tháng|ngày|loại)`)
+var reNumber = regexp.MustCompile(`(?i)(?:từ\s+)?\d[\d.,]*\s*(?:%|phần trăm|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người|cây|m2|km|ha)?(?:\s+(?:đến|tới|-)\s+(?:dưới\s+)?\d[\d.,]*\s*(?:%|tuổi|năm|tháng|tuần|ngày làm việc|ngày|giờ|phút|lần|triệu đồng|tỷ đồng|đồng|người)?)?(?:\s+(?:trở lên|trở xuống))?|(?i)\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)(?:\s+(?:mươi|mốt|lăm|tư|một|hai|ba|bốn|năm|sáu|bảy|tám|chín))*\s+(?:hình phạt|lần|người|năm|tháng|tuần|ngày|giờ|tuổi|loại)`)
 
 var reRangeSep = regexp.MustCompile(`\s+(?:đến|tới)\s+`)
 

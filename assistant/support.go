@@ -42,6 +42,10 @@ type Evidence struct {
 	// bao nhiêu tiền) and the answer found states none: the passage names
 	// the amount without giving it ("mười lần mức lương cơ sở").
 	NoAmount bool
+	// Pairs counts the question's adjacent content words ("chủ tịch",
+	// "du học"), PairsHeld those the cited passage holds side by side:
+	// syllables found apart ("chủ sở hữu … ủy ban") name something else.
+	Pairs, PairsHeld int
 }
 
 // Thresholds of the support decision, chosen on eval/testdata/realq's
@@ -51,6 +55,10 @@ const (
 	minContent = 0.5  // share of the content words the cited passage holds
 	maxMissing = 1    // content words found in no retrieved passage
 	minCover   = 0.27 // the chosen sentence's share of the question's weight
+	// A question of minPairs pairs of adjacent content words or more
+	// wants minPairShare of them side by side in the cited passage.
+	minPairs     = 4
+	minPairShare = 0.25
 )
 
 // supported decides from the evidence.
@@ -67,6 +75,12 @@ func (ev Evidence) supported() bool {
 		return false
 	case ev.Words == 0:
 		return ev.Cover >= minCoverage
+	}
+	// Syllables of the question found apart, not as the compounds it
+	// names: "học bổng du học Nhật Bản" is not answered by a passage
+	// on "học bổng" whose "du", "nhật" and "bản" belong to other words.
+	if ev.Pairs >= minPairs && float64(ev.PairsHeld) < minPairShare*float64(ev.Pairs) {
+		return false
 	}
 	// Long questions written from the law often carry a typo or two: a
 	// word no passage holds counts only when it is a good share of them.
@@ -159,7 +173,53 @@ func evidence(q string, e extraction, hits []retrieval.Hit, absent bool) Evidenc
 		}
 	}
 	ev.Content = float64(held) / float64(len(words))
+	if e.supported {
+		ev.Pairs, ev.PairsHeld = pairsHeld(pq, hits[e.hit])
+	}
 	return ev
+}
+
+// contentPairs are the question's adjacent pairs of content words, the
+// compounds its meaning rests on ("chủ tịch", "học bổng", "du học").
+func contentPairs(pq *question) []string {
+	var out []string
+	seen := map[string]bool{}
+	content := func(t string) bool {
+		return !(isStop(t) || filler[t] || pq.frame[t] || utf8.RuneCountInString(t) < 2 && !isDigits(t))
+	}
+	for i := 0; i+1 < len(pq.terms); i++ {
+		a, b := pq.terms[i], pq.terms[i+1]
+		if !content(a) || !content(b) {
+			continue
+		}
+		if p := a + "_" + b; !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pairsHeld counts the question's content pairs and those the hit holds
+// side by side, in its title, heading or text.
+func pairsHeld(pq *question, h retrieval.Hit) (pairs, held int) {
+	ps := contentPairs(pq)
+	if len(ps) == 0 {
+		return 0, 0
+	}
+	have := map[string]bool{}
+	for _, s := range []string{h.Title, h.Heading, h.Text} {
+		toks := corpus.Tokenize(s)
+		for i := 0; i+1 < len(toks); i++ {
+			have[key(s, toks[i], pq.accent)+"_"+key(s, toks[i+1], pq.accent)] = true
+		}
+	}
+	for _, p := range ps {
+		if have[p] {
+			held++
+		}
+	}
+	return len(ps), held
 }
 
 // reLawOfYear finds a year written after the name of a legal act, in

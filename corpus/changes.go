@@ -121,3 +121,57 @@ func (s *Store) LastChange(ctx context.Context) (Change, error) {
 
 // DB is the database the store writes to.
 func (s *Store) DB() *store.DB { return s.db }
+
+// PruneChanges removes the changes older than before, keeping the newest
+// keep of them however old (and always the newest, which followers read
+// as the head), and records how far it removed (PrunedThrough). It returns
+// how many changes it removed.
+func (s *Store) PruneChanges(ctx context.Context, before time.Time, keep int) (int64, error) {
+	keep = max(keep, 1)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("corpus: prune the change log: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.lockChanges(ctx, tx); err != nil {
+		return 0, fmt.Errorf("corpus: prune the change log: %w", err)
+	}
+	// The newest seq older than before, below the keep newest.
+	var through sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM document_changes WHERE at < $1 AND seq <=
+		(SELECT COALESCE(MIN(seq), 0) - 1 FROM (SELECT seq FROM document_changes ORDER BY seq DESC LIMIT $2) newest)`,
+		before.UTC().Format(timeLayout), keep).Scan(&through); err != nil {
+		return 0, fmt.Errorf("corpus: prune the change log: %w", err)
+	}
+	if !through.Valid {
+		return 0, nil
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM document_changes WHERE seq <= $1`, through.Int64)
+	if err != nil {
+		return 0, fmt.Errorf("corpus: prune the change log: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO document_changes_pruned (id, through) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET through = CASE WHEN document_changes_pruned.through > excluded.through
+			THEN document_changes_pruned.through ELSE excluded.through END`, through.Int64); err != nil {
+		return 0, fmt.Errorf("corpus: prune the change log: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("corpus: prune the change log: %w", err)
+	}
+	return n, nil
+}
+
+// PrunedThrough returns the seq up to which the change log was pruned, 0
+// when it never was.
+func (s *Store) PrunedThrough(ctx context.Context) (int64, error) {
+	var through int64
+	err := s.db.QueryRowContext(ctx, `SELECT through FROM document_changes_pruned WHERE id = 1`).Scan(&through)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("corpus: how far the change log was pruned: %w", err)
+	}
+	return through, nil
+}

@@ -193,3 +193,55 @@ func TestChangeLogNotifies(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Pruning removes the old changes but the newest ones asked for, never
+// the newest of all, and records how far it went; seqs keep growing after.
+func TestPruneChanges(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		for i := range 5 {
+			if err := s.Put(ctx, &corpus.Document{ID: "1.00000" + strconv.Itoa(i), Kind: corpus.KindProcedure, Title: "Thủ tục " + strconv.Itoa(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, err := s.Changes(ctx, 0, 0)
+		if err != nil || len(all) != 5 {
+			t.Fatalf("changes %v, %v", all, err)
+		}
+		if through, err := s.PrunedThrough(ctx); err != nil || through != 0 {
+			t.Fatalf("never pruned: through %d, %v", through, err)
+		}
+		// Nothing is old yet.
+		if n, err := s.PruneChanges(ctx, time.Now().Add(-time.Hour), 1); err != nil || n != 0 {
+			t.Fatalf("pruned %d, %v; nothing is older than an hour", n, err)
+		}
+		// All old: the newest two are kept.
+		if n, err := s.PruneChanges(ctx, time.Now().Add(time.Hour), 2); err != nil || n != 3 {
+			t.Fatalf("pruned %d, %v; want 3", n, err)
+		}
+		left, err := s.Changes(ctx, 0, 0)
+		if err != nil || len(left) != 2 || left[0].Seq != all[3].Seq {
+			t.Fatalf("left %v, %v; want the last two of %v", left, err, all)
+		}
+		if through, err := s.PrunedThrough(ctx); err != nil || through != all[2].Seq {
+			t.Fatalf("through %d, %v; want %d", through, err, all[2].Seq)
+		}
+		// keep 0 still keeps the newest, which followers read as the head.
+		if n, err := s.PruneChanges(ctx, time.Now().Add(time.Hour), 0); err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v; want 1", n, err)
+		}
+		if last, err := s.LastChange(ctx); err != nil || last.Seq != all[4].Seq {
+			t.Fatalf("last change %+v, %v; want seq %d", last, err, all[4].Seq)
+		}
+		if err := s.Delete(ctx, "1.000000"); err != nil {
+			t.Fatal(err)
+		}
+		if last, err := s.LastChange(ctx); err != nil || last.Seq <= all[4].Seq {
+			t.Fatalf("a change after pruning has seq %d, not above %d (%v)", last.Seq, all[4].Seq, err)
+		}
+		if through, err := s.PrunedThrough(ctx); err != nil || through != all[3].Seq {
+			t.Fatalf("through %d, %v; want %d", through, err, all[3].Seq)
+		}
+	})
+}

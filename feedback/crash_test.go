@@ -135,6 +135,7 @@ func TestSurviveKill(t *testing.T) {
 func checkWhole(t *testing.T, e *env, acked map[string]string) {
 	t.Helper()
 	ctx := context.Background()
+	waitChildGone(t, e.db)
 	stored := map[string]string{} // code → content
 	rows, err := e.db.QueryContext(ctx, `SELECT code, content FROM feedback_items`)
 	if err != nil {
@@ -212,4 +213,31 @@ func dsnOf(t *testing.T, db *store.DB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// waitChildGone waits, on PostgreSQL, until no other session works in the
+// test's database: a killed client's backend may still be committing what
+// it had sent, and the checks below must read one settled state.
+func waitChildGone(t *testing.T, db *store.DB) {
+	t.Helper()
+	if db.Dialect != store.Postgres {
+		return
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions of the killed child still working after 60 s", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

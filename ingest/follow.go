@@ -139,21 +139,18 @@ func (f *Follower) Start(ctx context.Context, fresh bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	pruned, err := f.o.Store.PrunedThrough(ctx)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	if fresh || !ok || seq > last.Seq {
+	// An index behind what the change log still holds (pruned while this
+	// instance was away) cannot catch up change by change.
+	if fresh || !ok || seq > last.Seq || seq < pruned {
 		if !fresh {
-			f.o.Logger.Info("library index: rebuilding from the database", "seq_file", ok, "applied", seq, "database", last.Seq)
-			if n, err = f.dropUnknown(ctx); err != nil {
-				return n, err
-			}
+			f.o.Logger.Info("library index: rebuilding from the database", "seq_file", ok, "applied", seq, "database", last.Seq, "pruned_through", pruned)
 		}
-		m, err := Rebuild(ctx, f.o.Store, f.o.Index, nil)
-		n += m
-		if err != nil {
-			return n, err
-		}
-		f.applied.Store(last.Seq)
-		if err := f.writeSeq(last.Seq); err != nil {
+		if n, err = f.rebuild(ctx, last.Seq, fresh); err != nil {
 			return n, err
 		}
 	} else {
@@ -166,6 +163,26 @@ func (f *Follower) Start(ctx context.Context, fresh bool) (int, error) {
 	}
 	f.started.Store(true)
 	return n, nil
+}
+
+// rebuild indexes every document of the database over the index (after
+// removing those the database no longer holds, unless the index is
+// fresh) and counts the changes up to head as applied.
+func (f *Follower) rebuild(ctx context.Context, head int64, fresh bool) (int, error) {
+	n := 0
+	if !fresh {
+		var err error
+		if n, err = f.dropUnknown(ctx); err != nil {
+			return n, err
+		}
+	}
+	m, err := Rebuild(ctx, f.o.Store, f.o.Index, nil)
+	n += m
+	if err != nil {
+		return n, err
+	}
+	f.applied.Store(head)
+	return n, f.writeSeq(head)
 }
 
 // dropUnknown removes from the index the documents the database no longer
@@ -211,6 +228,20 @@ const (
 
 func (f *Follower) catchUp(ctx context.Context) (int, error) {
 	n := 0
+	// A follower that fell behind the pruned part of the log (a long
+	// pause) rebuilds, as Start would.
+	if pruned, err := f.o.Store.PrunedThrough(ctx); err != nil {
+		return 0, err
+	} else if f.applied.Load() < pruned {
+		last, err := f.o.Store.LastChange(ctx)
+		if err != nil {
+			return 0, err
+		}
+		f.o.Logger.Warn("library index: the change log was pruned past this instance; rebuilding from the database", "applied", f.applied.Load(), "pruned_through", pruned)
+		if n, err = f.rebuild(ctx, last.Seq, false); err != nil {
+			return n, err
+		}
+	}
 	for {
 		after := f.applied.Load()
 		cs, err := f.o.Store.Changes(ctx, after, followBatch)

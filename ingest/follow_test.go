@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -435,4 +436,66 @@ func TestFollowerSettles(t *testing.T) {
 	if settles != 1 || appliedAtSettle >= last.Seq || f.Lag().Applied != last.Seq {
 		t.Errorf("after its own ingest: %d settles at applied %d, now %d; want 1 before %d counted", settles, appliedAtSettle, f.Lag().Applied, last.Seq)
 	}
+}
+
+// An instance that comes back after the change log was pruned past what it
+// had applied rebuilds its index from the documents (the changes it missed
+// are gone); one that keeps running and falls behind does the same.
+func TestFollowerRebuildsPastPrunedLog(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		l := openLib(t, db, t.TempDir())
+		for _, id := range []string{"gone", "kept"} {
+			if err := l.docs.Put(ctx, law(id, "văn bản "+id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dir := t.TempDir()
+		f, k := follower(t, db, dir, FollowOptions{})
+		if _, err := f.Start(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		wantIndexed(t, k, map[string]string{"gone": "văn bản gone", "kept": "văn bản kept"})
+		// Away: a document removed, one added, and the log pruned past
+		// both but its newest entry.
+		if err := l.docs.Delete(ctx, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.docs.Put(ctx, law("new", "văn bản new")); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.docs.Put(ctx, law("newer", "văn bản newer")); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := l.docs.PruneChanges(ctx, time.Now().Add(time.Hour), 1); err != nil || n == 0 {
+			t.Fatalf("pruned %d, %v", n, err)
+		}
+		want := map[string]string{"kept": "văn bản kept", "new": "văn bản new", "newer": "văn bản newer"}
+		// Running: the next catch-up finds it is behind the pruned part.
+		if _, err := f.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wantIndexed(t, k, want)
+		last, err := l.docs.LastChange(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readSeqFile(t, dir); got != strconv.FormatInt(last.Seq, 10) {
+			t.Errorf("seq file %q after the rebuild, want %d", got, last.Seq)
+		}
+		// Coming back: a second instance whose seq file is behind the
+		// pruned part, over an index holding a document since removed.
+		dir2 := t.TempDir()
+		f2, k2 := follower(t, db, dir2, FollowOptions{})
+		if err := k2.Index(ctx, law("gone", "văn bản gone"), law("kept", "văn bản kept")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir2, "library.seq"), []byte("2\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f2.Start(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		wantIndexed(t, k2, want)
+	})
 }

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -675,6 +676,10 @@ var ErrModelCorrupt = errors.New("embedder model file is corrupt")
 
 // Save writes the model to path atomically (temporary file, fsync, rename).
 func (e *LocalEmbedder) Save(path string) error {
+	b, err := e.MarshalBinary()
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -683,8 +688,27 @@ func (e *LocalEmbedder) Save(path string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// MarshalBinary is the model as Save writes it, with its CRC at the end:
+// what the database keeps of it (Models).
+func (e *LocalEmbedder) MarshalBinary() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(localMagic) + 16 + len(e.name) + 4*(len(e.idf)+len(e.vecs)) + 12*len(e.idf))
 	crc := crc32.NewIEEE()
-	w := bufio.NewWriter(io.MultiWriter(tmp, crc))
+	w := bufio.NewWriter(io.MultiWriter(&buf, crc))
 	terms := make([]string, len(e.idf))
 	for t, id := range e.vocab {
 		terms[id] = t
@@ -702,21 +726,10 @@ func (e *LocalEmbedder) Save(path string) error {
 	write(e.idf)
 	write(e.vecs)
 	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
+		return nil, err
 	}
-	if err := binary.Write(tmp, binary.LittleEndian, crc.Sum32()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	binary.Write(&buf, binary.LittleEndian, crc.Sum32())
+	return buf.Bytes(), nil
 }
 
 // LoadLocalEmbedder reads a model written by Save; a damaged file gives
@@ -726,7 +739,17 @@ func LoadLocalEmbedder(path string) (*LocalEmbedder, error) {
 	if err != nil {
 		return nil, err
 	}
-	corrupt := func(why string) error { return fmt.Errorf("%w: %s: %s", ErrModelCorrupt, path, why) }
+	e, err := UnmarshalLocalEmbedder(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return e, nil
+}
+
+// UnmarshalLocalEmbedder reads a model written by MarshalBinary; damaged
+// bytes give an error wrapping ErrModelCorrupt.
+func UnmarshalLocalEmbedder(b []byte) (*LocalEmbedder, error) {
+	corrupt := func(why string) error { return fmt.Errorf("%w: %s", ErrModelCorrupt, why) }
 	if len(b) < len(localMagic)+4 || string(b[:len(localMagic)]) != localMagic {
 		return nil, corrupt("not a model file")
 	}

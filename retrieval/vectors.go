@@ -208,6 +208,10 @@ type localMeta struct {
 	Passages int    `json:"passages"`
 	Model    string `json:"model"`
 	Pairs    string `json:"pairs,omitempty"` // digest of the judged pairs it also learned from
+	// Version and SHA256 name the database's version this file is a copy
+	// of (Models.LoadEmbedder); empty for a model trained without one.
+	Version int64  `json:"version,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
 }
 
 // PairsDigest identifies a set of training pairs; "" for none.
@@ -309,9 +313,9 @@ func LocalVectors(ctx context.Context, k *Keyword, dir string, o TrainOptions) (
 // SyncVectors makes a vector store hold exactly the keyword index's
 // passages when their counts differ, embedding them all with emb — for a
 // configured embedding server and Qdrant, where the store cannot simply be
-// discarded.
+// discarded. The passages are read a page at a time.
 func SyncVectors(ctx context.Context, k *Keyword, emb Embedder, v VectorStore) error {
-	ps, err := k.Passages(ctx)
+	count, err := k.Count()
 	if err != nil {
 		return err
 	}
@@ -326,12 +330,18 @@ func SyncVectors(ctx context.Context, k *Keyword, emb Embedder, v VectorStore) e
 	case *Qdrant:
 		fresh = s.Fresh
 	}
-	if n == len(ps) && !fresh {
+	if uint64(n) == count && !fresh {
 		return nil
 	}
 	docs := map[string]bool{}
-	for _, p := range ps {
-		docs[p.DocID] = true
+	err = k.eachPassagePage(ctx, []string{"doc_id"}, func(page []corpus.Passage) error {
+		for _, p := range page {
+			docs[p.DocID] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	ids := make([]string, 0, len(docs))
 	for id := range docs {
@@ -340,5 +350,5 @@ func SyncVectors(ctx context.Context, k *Keyword, emb Embedder, v VectorStore) e
 	if err := v.DeleteDocs(ctx, ids...); err != nil {
 		return err
 	}
-	return EmbedPassages(ctx, emb, v, ps)
+	return EmbedIndex(ctx, emb, v, k)
 }

@@ -97,7 +97,8 @@ func TestBackupRestoreSameResults(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	var sent atomic.Int64
 	var wg sync.WaitGroup
-	for c := range 4 {
+	const clients = 4
+	for c := range clients {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
 				body := fmt.Sprintf(`{"content":"Cống thoát nước trước nhà số %d/%d bị tắc, mưa to là ngập, đề nghị nạo vét.","commune_code":"00004"}`, i, c)
@@ -144,8 +145,10 @@ func TestBackupRestoreSameResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if items < before || items > after {
-		t.Errorf("the backup holds %d feedback items; %d were acknowledged before it began and %d when it ended", items, before, after)
+	// Each of the clients may have had one submission stored and not yet
+	// acknowledged when the backup ended.
+	if items < before || items > after+clients {
+		t.Errorf("the backup holds %d feedback items; %d were acknowledged before it began and %d when it ended (%d clients)", items, before, after, clients)
 	}
 	if _, err := os.Stat(filepath.Join(out, "index", "keyword")); err == nil {
 		t.Errorf("the backup holds a keyword index: it is to be rebuilt from the database")

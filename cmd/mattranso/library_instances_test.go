@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 )
 
@@ -178,9 +180,11 @@ func lawDump(laws map[string][]string) []byte {
 }
 
 // settled waits until every instance says it has applied the newest
-// change of the library (its memory snapshot rebuilt with it): from then
+// change of the library (its memory snapshot rebuilt with it) and, when
+// it searches with the library's models, that the models it uses are the
+// database's newest for the library as it is at that change: from then
 // on each answers as it will until the next change. The wait is bounded
-// (a minute, for a hang), not timed.
+// (two minutes, for a hang), not timed.
 func settled(t *testing.T, docs *corpus.Store, insts ...*launched) {
 	t.Helper()
 	last, err := docs.LastChange(t.Context())
@@ -188,19 +192,64 @@ func settled(t *testing.T, docs *corpus.Store, insts ...*launched) {
 		t.Fatal(err)
 	}
 	mark := fmt.Sprintf("applied up to #%d)", last.Seq)
-	deadline := time.Now().Add(time.Minute)
+	models := fmt.Sprintf("current at #%d)", last.Seq)
+	deadline := time.Now().Add(2 * time.Minute)
 	for i, in := range insts {
 		for {
 			r := in.ready(t)
-			if strings.Contains(r, mark) {
+			if strings.Contains(r, mark) && (!strings.Contains(r, "(models:") || strings.Contains(r, models)) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("instance %d has not applied change %d: %q", i+1, last.Seq, r)
+				t.Fatalf("instance %d has not applied change %d with its models: %q\n%s", i+1, last.Seq, r, in.log)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// modelsLine matches /readyz's account of the models an instance uses.
+var modelsLine = regexp.MustCompile(`\(models: embedder v(\d+), re-ranker v(\d+), current at #\d+\)`)
+
+// sameModels checks that every instance, settled, searches with the
+// database's newest embedder and the re-ranker taught over it, and
+// returns the embedder's version.
+func sameModels(t *testing.T, db *store.DB, insts ...*launched) int64 {
+	t.Helper()
+	models := retrieval.NewModels(db)
+	emb, ok, err := models.Latest(t.Context(), retrieval.ModelEmbedder, 0)
+	if err != nil || !ok {
+		t.Fatalf("no embedder in the database: %v", err)
+	}
+	rr, ok, err := models.Latest(t.Context(), retrieval.ModelReranker, emb.Version)
+	if err != nil || !ok {
+		t.Fatalf("no re-ranker taught over embedder v%d in the database: %v", emb.Version, err)
+	}
+	want := fmt.Sprintf("(models: embedder v%d, re-ranker v%d, current at", emb.Version, rr.Version)
+	for i, in := range insts {
+		r := in.ready(t)
+		if !modelsLine.MatchString(r) || !strings.Contains(r, want) {
+			t.Errorf("instance %d /readyz: %q, want %s…", i+1, r, want)
+		}
+	}
+	return emb.Version
+}
+
+// articles makes n articles of a law on the work of local bodies, each
+// saying something of its own, starting from the seed-th combination.
+func articles(n, seed int) []string {
+	who := []string{"Ủy ban nhân dân cấp xã", "Ban Thường trực Ủy ban Mặt trận Tổ quốc", "cơ quan công an",
+		"Hội đồng nhân dân", "người đứng đầu cơ quan", "tổ chức chính trị - xã hội"}
+	does := []string{"tiếp nhận", "giải quyết", "giám sát", "phản biện", "hướng dẫn", "kiểm tra"}
+	what := []string{"kiến nghị của cử tri", "đơn khiếu nại, tố cáo", "hồ sơ đăng ký hộ tịch",
+		"báo cáo định kỳ", "ý kiến của nhân dân", "chương trình hành động"}
+	out := make([]string, n)
+	for i := range out {
+		k := i + seed
+		out[i] = fmt.Sprintf("%s có trách nhiệm %s %s trong thời hạn %d ngày làm việc, kể từ ngày nhận đủ giấy tờ theo quy định.",
+			who[k%len(who)], does[(k/len(who))%len(does)], what[(k+k/len(who))%len(what)], 3+k%12)
+	}
+	return out
 }
 
 func libraryRequest(t *testing.T, method, target, token string, body []byte) (int, string) {
@@ -228,10 +277,11 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	}
 	dsn := throwawayDatabase(t)
 	bin := buildBinary(t)
-	// Keyword search: the vector side of a later instance would be
-	// trained on a library the earlier ones never trained on, which is
-	// another matter than the index following the database.
-	env := append(os.Environ(), "DATABASE_URL="+dsn, "MATTRANSO_INGEST=none", "MATTRANSO_SEARCH_MODE=keyword", "LOG_LEVEL=info")
+	// The default search: hybrid, with the local embedder and the
+	// re-ranker the library teaches, which one instance trains and every
+	// instance loads from the database.
+	env := append(os.Environ(), "DATABASE_URL="+dsn, "MATTRANSO_INGEST=none", "MATTRANSO_SEARCH_MODE=", "MATTRANSO_RERANKER=",
+		"QDRANT_URL=", "EMBEDDING_MODEL=", "LOG_LEVEL=info")
 	admin := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"admin"}, args...)...)
@@ -284,6 +334,11 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 			"Công dân ở xã, phường, thị trấn được bàn và quyết định những nội dung về cư trú, đất đai của cộng đồng.",
 		},
 	}
+	// And a longer one, so that the small changes below stay under the
+	// share of the library that retrains the embedder (retrieval.Retrain):
+	// an instance started later must then load the version the others
+	// use, not learn its own from the library as it finds it.
+	laws["Luật Tổ chức chính quyền địa phương"] = articles(36, 0)
 	status, body := libraryRequest(t, http.MethodPost, insts[0].base+"/api/v1/library/documents", token, lawDump(laws))
 	if status != http.StatusOK {
 		t.Fatalf("POST a law dump to instance 1: %d %s", status, body)
@@ -292,8 +347,8 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 		Added   int      `json:"added"`
 		Written []string `json:"written"`
 	}
-	if err := json.Unmarshal([]byte(body), &written); err != nil || written.Added != 4 || len(written.Written) != 4 {
-		t.Fatalf("POST a law dump: %s (%v), want 4 added", body, err)
+	if err := json.Unmarshal([]byte(body), &written); err != nil || written.Added != 5 || len(written.Written) != 5 {
+		t.Fatalf("POST a law dump: %s (%v), want 5 added", body, err)
 	}
 	const query = "đăng ký cư trú tại xã"
 	for i, in := range insts[1:] {
@@ -303,6 +358,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	}
 	// One ranking everywhere, once each has applied the change.
 	settled(t, docs, insts...)
+	first := sameModels(t, db, insts...)
 	want := libraryPassages(t, insts[0].base, query)
 	for i, in := range insts[1:] {
 		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
@@ -345,6 +401,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("POST while the third is stopped: %d %s", status, body)
 	}
+	retired := insts[2]
 	insts[2] = launchIn(t, bin, env, thirdDir)
 	insts[2].ready(t)
 	if log := insts[2].log.String(); !strings.Contains(log, "documents=1 rebuilt=false") {
@@ -355,6 +412,9 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	fourth := launch(t, bin, env)
 	fourth.ready(t)
 	settled(t, docs, append(insts, fourth)...)
+	if v := sameModels(t, db, append(insts, fourth)...); v != first {
+		t.Errorf("small changes moved the embedder from v%d to v%d", first, v)
+	}
 	want = libraryPassages(t, insts[0].base, query)
 	if len(want) < 3 {
 		t.Fatalf("after the changes, %q finds %v: too few to compare rankings", query, want)
@@ -362,6 +422,46 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	for i, in := range append(insts[1:], fourth) {
 		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
 			t.Errorf("instance %d ranks %v, instance 1 %v", i+2, got, want)
+		}
+	}
+
+	// A law large enough to retrain the embedder, through the fourth: one
+	// instance trains the next version, and every instance takes it up
+	// without a restart and ranks as the others again.
+	status, body = libraryRequest(t, http.MethodPost, fourth.base+"/api/v1/library/documents", token,
+		lawDump(map[string][]string{"Luật Mặt trận Tổ quốc Việt Nam": articles(12, 7)}))
+	if status != http.StatusOK {
+		t.Fatalf("POST a large law through the fourth: %d %s", status, body)
+	}
+	settled(t, docs, append(insts, fourth)...)
+	if v := sameModels(t, db, append(insts, fourth)...); v != first+1 {
+		t.Errorf("after a large law, the instances use embedder v%d, want v%d", v, first+1)
+	}
+	const query2 = "giám sát kiến nghị của cử tri"
+	want = libraryPassages(t, insts[0].base, query2)
+	if len(want) < 3 {
+		t.Fatalf("%q finds %v: too few to compare rankings", query2, want)
+	}
+	for i, in := range append(insts[1:], fourth) {
+		if got := libraryPassages(t, in.base, query2); !slices.Equal(got, want) {
+			t.Errorf("after the new models, instance %d ranks %v, instance 1 %v", i+2, got, want)
+		}
+	}
+
+	// Each version of the embedder was trained by one instance alone.
+	trained := regexp.MustCompile(`msg="local embedder trained and stored for every instance" version=(\d+)`)
+	by := map[string]int{}
+	for _, in := range append(insts, fourth, retired) {
+		for _, m := range trained.FindAllStringSubmatch(in.log.String(), -1) {
+			by[m[1]]++
+		}
+	}
+	if len(by) == 0 {
+		t.Error("no instance logged training the local embedder")
+	}
+	for v, n := range by {
+		if n != 1 {
+			t.Errorf("embedder v%s was trained by %d instances", v, n)
 		}
 	}
 
@@ -415,8 +515,8 @@ func TestServeProcessesMigrateAtOnce(t *testing.T) {
 	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*), COUNT(DISTINCT domain) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	if distinct < 9 {
-		t.Errorf("%d domains migrated, want every one (9)", distinct)
+	if distinct < 10 {
+		t.Errorf("%d domains migrated, want every one (10)", distinct)
 	}
 	// migrate alone finds nothing to do, and says so.
 	cmd := exec.Command(bin, "migrate")

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/retrieval/openaitest"
 	"github.com/mattranso/mattranso/retrieval/vectortest"
+	"github.com/mattranso/mattranso/store"
 )
 
 // startServe runs `mattranso serve` on a free port over data and waits
@@ -141,6 +143,36 @@ func TestServeUsesQdrantAndEmbeddingServer(t *testing.T) {
 	}
 }
 
+// With QDRANT_URL and no embedding server, the local embedder's vectors
+// go to a Qdrant collection of the embedder's version, which instances
+// on the same database and Qdrant share: a new version fills a
+// collection of its own rather than mixing with the vectors of the last.
+func TestServeLocalEmbedderInQdrant(t *testing.T) {
+	qd := vectortest.NewQdrantStandIn(t)
+	for k, v := range map[string]string{"QDRANT_URL": qd.URL, "OPENAI_BASE_URL": "", "EMBEDDING_MODEL": "",
+		"MATTRANSO_INGEST": "../../ingest/testdata/broken"} {
+		t.Setenv(k, v)
+	}
+	base := startServe(t, t.TempDir())
+	var names []string
+	for _, c := range vectortest.Requests[*qdrant.CreateCollection](qd) {
+		names = append(names, c.GetCollectionName())
+	}
+	if want := retrieval.DefaultQdrantCollection + "_local_v1"; !slices.Contains(names, want) {
+		t.Errorf("collections created: %v, want %s", names, want)
+	}
+	if ups := vectortest.Requests[*qdrant.UpsertPoints](qd); len(ups) == 0 {
+		t.Fatal("no vectors were upserted to Qdrant")
+	}
+	body := search(t, base, "thu nghiem cap giay")
+	if body.Degraded != "" || len(body.Results) == 0 || body.Results[0].ID != "9.000001" {
+		t.Errorf("search: %+v", body)
+	}
+	if len(vectortest.Requests[*qdrant.QueryPoints](qd)) == 0 {
+		t.Error("Qdrant was not searched")
+	}
+}
+
 // Without them, serve trains the local embedder and keeps vectors in the
 // data directory, and the library teaches the re-ranker kept beside them.
 func TestServeUsesEmbeddedDefaults(t *testing.T) {
@@ -150,12 +182,27 @@ func TestServeUsesEmbeddedDefaults(t *testing.T) {
 	t.Setenv("MATTRANSO_INGEST", "../../ingest/testdata/broken")
 	data := t.TempDir()
 	base := startServe(t, data)
-	for _, f := range []string{"index/local/embedder.bin", "index/local/vectors/vectors.snap", "index/local/reranker.json"} {
+	for _, f := range []string{"index/local/embedder.bin", "index/local/vectors-v1/vectors.snap"} {
 		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
 			t.Errorf("embedded default missing: %v", err)
 		}
 	}
-	if r, err := retrieval.ReadReranker(filepath.Join(data, "index/local/reranker.json")); err != nil || len(r.TrainedOn) != 1 || r.TrainedOn[0].Name != "library "+retrieval.TeachVersion {
+	// The models are the database's, for every instance on it.
+	db, err := store.Open(t.Context(), filepath.Join(data, "mattranso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	models := retrieval.NewModels(db)
+	ri, ok, err := models.Latest(t.Context(), retrieval.ModelReranker, 1)
+	if err != nil || !ok {
+		t.Fatalf("no re-ranker taught over embedder v1 in the database: %v", err)
+	}
+	_, b, err := models.Load(t.Context(), retrieval.ModelReranker, ri.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := retrieval.ParseReranker(b); err != nil || len(r.TrainedOn) != 1 || r.TrainedOn[0].Name != "library "+retrieval.TeachVersion {
 		t.Errorf("the library's re-ranker: %+v, %v", r, err)
 	}
 	body := search(t, base, "thu nghiem cap giay")

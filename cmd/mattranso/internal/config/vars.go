@@ -72,7 +72,7 @@ var Vars = []Var{
 	{Name: "MATTRANSO_TRAIN_PAIRS", Part: Search, Default: "library",
 		Doc: "what teaches the local embedder beside the library's text (see below): `library` (pseudo-questions made from the library: headings, clause openings, definitions, what procedures answer), `none`, or a comma-separated list of BEIR folders whose judged questions also teach it (research only; the competition sets are for research and evaluation)"},
 	{Name: "MATTRANSO_RERANKER", Part: Search, Default: "library",
-		Doc: "the hybrid re-ranker: `library` (taught by the library's pseudo-questions once the vector side has learned, kept in the data directory), `competition` (`" + CompetitionReranker + "`, trained on the competition sets: research and evaluation only), `none`, or a model file from `mattranso eval train-reranker`"},
+		Doc: "the hybrid re-ranker: `library` (taught by the library's pseudo-questions once the vector side has learned, kept in the database for every instance), `competition` (`" + CompetitionReranker + "`, trained on the competition sets: research and evaluation only), `none`, or a model file from `mattranso eval train-reranker`"},
 	{Name: "MATTRANSO_THESAURUS", Part: Search, Default: "shipped",
 		Doc: "everyday words for the words of the law, added to queries: `shipped` (`retrieval/thesaurus.tsv`), `none`, or a file of the same form (everyday phrase, tab, legal phrase) whose entries extend the shipped ones"},
 	{Name: "OPENAI_BASE_URL", Part: Search,

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
@@ -28,9 +30,16 @@ type Data struct {
 	// every instance on the database writes (Follow).
 	Follower *ingest.Follower
 
-	vectors   retrieval.VectorStore
-	lock      *store.DirLock // the data directory, held while open
-	following sync.WaitGroup // RunFollower, which Close waits for
+	vectors retrieval.VectorStore
+	models  atomic.Pointer[models] // the library's models shared through the database (models.go)
+	// openedSeq is the change of the library the index had applied when
+	// opened: vectors kept from the last run hold the library as of then.
+	openedSeq int64
+	// sharesModels: search uses the library's models (the local embedder),
+	// which /readyz accounts for from the start.
+	sharesModels bool
+	lock         *store.DirLock // the data directory, held while open
+	following    sync.WaitGroup // RunFollower, which Close waits for
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -70,6 +79,9 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	if err := ingest.Migrate(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := retrieval.MigrateModels(ctx, db); err != nil {
+		return nil, err
+	}
 	idx, err := retrieval.OpenKeyword(cfg.KeywordDir())
 	if err != nil {
 		return nil, err
@@ -91,7 +103,7 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 	retrieval.UseThesaurus(th)
 	hy := &retrieval.Hybrid{Keyword: idx, Mode: mode, Timeout: 3 * time.Second, Logger: slog.Default(), Reranker: rr,
 		Concurrency: cfg.Search.Turns}
-	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy}
+	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy, openedSeq: readSeq(SeqFile(cfg)), sharesModels: localEmbedder(cfg)}
 	fo := ingest.FollowOptions{Store: docs, Index: hy, SeqFile: SeqFile(cfg), Logger: slog.Default(),
 		Known: func(ctx context.Context) ([]string, error) { return indexedDocs(ctx, idx) }}
 	if db.Dialect == store.Postgres {
@@ -105,6 +117,20 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 // has applied: next to the keyword index, in its data directory.
 func SeqFile(cfg config.Config) string {
 	return filepath.Join(filepath.Dir(cfg.KeywordDir()), "library.seq")
+}
+
+// readSeq reads a SeqFile; 0 when it is missing or unreadable (the
+// follower then rebuilds the index).
+func readSeq(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // indexedDocs lists the documents the keyword index holds.
@@ -155,6 +181,52 @@ func (d *Data) RunFollower(ctx context.Context) {
 	d.following.Go(func() { d.Follower.Run(ctx) })
 }
 
+// The change log is kept ChangesKept, and its newest ChangesKeptMin
+// entries however old: an instance away longer rebuilds its index from the
+// documents when it comes back (ingest.Follower), as a new one does.
+// PruneEvery is how often one instance (under PruneLease) prunes it.
+const (
+	ChangesKept    = 30 * 24 * time.Hour
+	ChangesKeptMin = 10000
+	PruneEvery     = 6 * time.Hour
+	PruneLease     = "library-changes-prune"
+)
+
+// RunPruner prunes the library's change log every PruneEvery, on one
+// instance at a time, until ctx ends; Close waits for it.
+func (d *Data) RunPruner(ctx context.Context, log *slog.Logger) {
+	if ctx.Err() != nil {
+		return
+	}
+	leases, err := store.NewLeases(ctx, d.DB, "")
+	if err != nil {
+		log.Error("the library's change log will not be pruned", "err", err)
+		return
+	}
+	d.following.Go(func() {
+		t := time.NewTimer(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			_, err := leases.Run(ctx, PruneLease, time.Hour, func(ctx context.Context) error {
+				n, err := d.Docs.PruneChanges(ctx, time.Now().Add(-ChangesKept), ChangesKeptMin)
+				if n > 0 {
+					log.Info("library change log pruned", "removed", n)
+				}
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				log.Warn("pruning the library's change log failed", "err", err)
+			}
+			t.Reset(PruneEvery)
+		}
+	})
+}
+
 // Close closes the vectors, the index and the database, once the
 // follower (RunFollower) has stopped: end its context first.
 func (d *Data) Close() {
@@ -174,7 +246,9 @@ func (d *Data) Close() {
 // embedder taught by the library (its text and, by default, its
 // pseudo-questions; MATTRANSO_TRAIN_PAIRS); Qdrant when QDRANT_URL is
 // set, else the embedded store. Then, with MATTRANSO_RERANKER=library,
-// the re-ranker the library teaches. Teaching logs how far it has come.
+// the re-ranker the library teaches. The local embedder and its re-ranker
+// are the database's, loaded or trained there for every instance
+// (models.go). Teaching logs how far it has come.
 // A failure leaves search on keywords alone, with a warning: the library
 // still works.
 func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -201,53 +275,15 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		}
 		emb = oe
 	} else {
-		start := time.Now()
-		pairs, err := retrieval.ReadTrainingPairs(vc.TrainPairs...)
-		if err != nil {
-			return fmt.Errorf("MATTRANSO_TRAIN_PAIRS: %w", err)
-		}
-		opts := retrieval.TrainOptions{Supervised: pairs, PairsName: retrieval.PairsDigest(pairs)}
-		taught := 0
-		if vc.TeachLibrary {
-			ps, err := retrieval.TrainingPassages(ctx, d.Index)
-			if err != nil {
-				return err
-			}
-			lib := retrieval.LibraryPairs(ps, retrieval.Teach(ps, retrieval.TeachOptions{}))
-			taught = len(lib)
-			opts.Supervised = append(opts.Supervised, lib...)
-			opts.Sentences = retrieval.LibrarySentences
-			retrieval.SortPairs(opts.Supervised)
-			// The pseudo-questions change with every document; the model
-			// is retrained when the library changes materially (Retrain)
-			// or the way they are made does, not at every edit.
-			opts.PairsName += "+" + retrieval.TeachVersion
-		}
-		opts.Progress = teachingLog(log, start, retrieval.TrainEpochs(opts), len(opts.Supervised))
-		local, v, trained, err := retrieval.LocalVectors(ctx, d.Index, filepath.Join(cfg.DataDir, "index", "local"), opts)
-		if err != nil {
-			return err
-		}
-		if local == nil {
-			return nil // an empty library: nothing to learn from yet
-		}
-		if trained {
-			log.Info("local embedder trained", "model", local.Name(), "judged_pairs", len(pairs), "library_questions", taught, "took", time.Since(start).Round(time.Millisecond))
-		}
-		retrained = trained
-		emb = local
-		if vc.QdrantURL == "" {
-			return d.joinVectors(ctx, cfg, log, emb, v, retrained)
-		}
-		v.Close()
+		// The local embedder and the re-ranker are the database's, shared
+		// by every instance (models.go).
+		return d.localModels(ctx, cfg, log, true)
 	}
 	if vc.QdrantURL != "" {
-		// The local embedder is rebuilt from the corpus, so a collection of
-		// an older local model is simply replaced; vectors of a configured
-		// model are never dropped behind the operator's back.
-		_, local := emb.(*retrieval.LocalEmbedder)
+		// Vectors of a configured model are never dropped behind the
+		// operator's back.
 		q, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: vc.QdrantURL, APIKey: vc.QdrantKey,
-			Dim: emb.Dimension(), Model: emb.Name(), RecreateOnMismatch: local})
+			Dim: emb.Dimension(), Model: emb.Name()})
 		if err != nil {
 			return err
 		}
@@ -304,20 +340,12 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 	if r, err := retrieval.ReadReranker(path); err == nil && !retrained && len(r.TrainedOn) == 1 && r.TrainedOn[0].Name == want {
 		return r, nil
 	}
-	start := time.Now()
-	ps, err := retrieval.TrainingPassages(ctx, d.Index)
-	if err != nil || len(ps) < 2 {
-		return nil, err
+	if n, err := d.Index.Count(); err != nil || n < 2 {
+		return nil, err // nothing to learn from yet
 	}
-	l := retrieval.Teach(ps, retrieval.TeachOptions{})
-	// Taught on a search of its own, so that citizens' searches keep to
-	// keywords, as the notice says, until both sides are there.
-	h := &retrieval.Hybrid{Keyword: d.Index, Embedder: emb, Vectors: v, Timeout: d.Search.Timeout, Logger: log}
-	r, err := retrieval.TeachReranker(ctx, h, ps, l, 0, func(what string, done, total int, took time.Duration) {
-		log.Info("teaching the re-ranker", "questions", fmt.Sprintf("%d/%d", done, total), "took", took.Round(time.Second), "left", left(took, done, total))
-	})
+	r, err := d.teachLibraryReranker(ctx, log, emb, v)
 	if err != nil {
-		return nil, fmt.Errorf("re-ranker: %w", err)
+		return nil, err
 	}
 	b, err := r.Marshal()
 	if err != nil {
@@ -329,7 +357,6 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("re-ranker: %w", err)
 	}
-	log.Info("re-ranker taught by the library", "lesson", l.Name(), "questions", r.TrainedOn[0].Queries, "took", time.Since(start).Round(time.Millisecond))
 	return r, nil
 }
 

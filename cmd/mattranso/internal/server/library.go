@@ -17,6 +17,7 @@ import (
 	"github.com/mattranso/mattranso/mail"
 	"github.com/mattranso/mattranso/org"
 	"github.com/mattranso/mattranso/report"
+	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/web"
 )
@@ -32,6 +33,7 @@ func Migrate(ctx context.Context, db *store.DB) error {
 	}{
 		{"corpus", corpus.NewStore(db).Migrate},
 		{"ingest", func(ctx context.Context) error { return ingest.Migrate(ctx, db) }},
+		{"retrieval", func(ctx context.Context) error { return retrieval.MigrateModels(ctx, db) }},
 		{"auth", func(ctx context.Context) error { return auth.Migrate(ctx, db) }},
 		{"org", org.NewStore(db).Migrate},
 		{"assistant", assistant.NewConversations(db).Migrate},

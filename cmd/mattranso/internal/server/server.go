@@ -133,7 +133,7 @@ func Site(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger, r
 	return web.New(web.Options{
 		Logger:      log,
 		Ready:       ready,
-		ReadyDetail: func() string { return LagLine(lib.Follower.Lag()) },
+		ReadyDetail: lib.ReadyDetail,
 		Collectors:  LagCollectors(lib.Follower),
 		Modules: []web.Module{
 			// The home page shows the latest published answers to citizens'
@@ -179,6 +179,7 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 		log.Info("keyword index brought up to date with the database", "documents", n, "rebuilt", lib.Index.Fresh)
 	}
 	lib.RunFollower(ctx)
+	lib.RunPruner(ctx, log)
 	if len(cfg.Ingest) > 0 {
 		log.Info("ingesting", "sources", cfg.Ingest)
 		// Instances started together with the same sources take turns;
@@ -209,6 +210,9 @@ func prepare(ctx context.Context, cfg config.Config, lib *Data, log *slog.Logger
 		log.Warn("vector search unavailable, searching by keywords only", "err", err)
 	}
 	lib.Search.SetLearning("")
+	// A new version of the library's models, trained here or by another
+	// instance, replaces the one in use without a restart.
+	lib.RunModels(ctx, cfg, log)
 }
 
 type readiness struct {
