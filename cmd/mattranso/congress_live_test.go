@@ -172,14 +172,7 @@ func TestCongressEventsAcrossServeProcesses(t *testing.T) {
 		"LOG_LEVEL=info")
 	admin := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, append([]string{"admin"}, args...)...)
-		cmd.Env = append(env, "MATTRANSO_DATA="+t.TempDir())
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("admin %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
-		}
-		return strings.TrimSpace(out.String())
+		return strings.TrimSpace(runBin(t, bin, append(env, "MATTRANSO_DATA="+t.TempDir()), append([]string{"admin"}, args...)...))
 	}
 	admin("import-units", filepath.Join("..", "..", "congress", "testdata", "tree.csv"))
 	const reporter = "bao-cao.tphcm@mattranso.test"

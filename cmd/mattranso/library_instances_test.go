@@ -284,14 +284,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 		"QDRANT_URL=", "EMBEDDING_MODEL=", "LOG_LEVEL=info")
 	admin := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, append([]string{"admin"}, args...)...)
-		cmd.Env = append(env, "MATTRANSO_DATA="+t.TempDir())
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("admin %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
-		}
-		return strings.TrimSpace(out.String())
+		return strings.TrimSpace(runBin(t, bin, append(env, "MATTRANSO_DATA="+t.TempDir()), append([]string{"admin"}, args...)...))
 	}
 	db, err := store.Open(t.Context(), dsn)
 	if err != nil {
