@@ -224,18 +224,7 @@ func TestCongressEventsAcrossServeProcesses(t *testing.T) {
 
 	// The write, through the first instance.
 	body := `{"status":"held","planned_date":"2026-05-20","chair":"Nguyễn Văn An","delegates_summoned":120,"delegates_attending":118}`
-	put, _ := http.NewRequest(http.MethodPut, first.base+"/api/v1/congress/"+congress.DefaultTerm+"/congresses/26740", strings.NewReader(body))
-	put.Header.Set("Content-Type", "application/json")
-	put.Header.Set("Authorization", "Bearer "+token)
-	presp, err := http.DefaultClient.Do(put)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, _ := io.ReadAll(presp.Body)
-	presp.Body.Close()
-	if presp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT through the first instance: %s %s", presp.Status, pb)
-	}
+	putCongress(t, first.base, token, body)
 
 	select {
 	case d, ok := <-events:
@@ -254,5 +243,23 @@ func TestCongressEventsAcrossServeProcesses(t *testing.T) {
 	}
 	if !strings.Contains(second.log.String(), "listening for other instances' changes") {
 		t.Errorf("the second instance does not say it listens on PostgreSQL:\n%s", second.log)
+	}
+}
+
+// putCongress records a congress of the test tree (26740) through base
+// with the bearer token, and fails the test unless it is accepted.
+func putCongress(t *testing.T, base, token, body string) {
+	t.Helper()
+	put, _ := http.NewRequest(http.MethodPut, base+"/api/v1/congress/"+congress.DefaultTerm+"/congresses/26740", strings.NewReader(body))
+	put.Header.Set("Content-Type", "application/json")
+	put.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT through %s: %s %s", base, resp.Status, b)
 	}
 }

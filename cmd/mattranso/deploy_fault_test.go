@@ -430,18 +430,7 @@ func checkEventsThroughNginx(t *testing.T, d *deployment) {
 		close(got)
 	}()
 	body := `{"status":"held","planned_date":"2026-05-20","chair":"Trần Thị Bình","delegates_summoned":100,"delegates_attending":97}`
-	put, _ := http.NewRequest(http.MethodPut, d.nginx+"/api/v1/congress/"+congress.DefaultTerm+"/congresses/26740", strings.NewReader(body))
-	put.Header.Set("Content-Type", "application/json")
-	put.Header.Set("Authorization", "Bearer "+token)
-	presp, err := http.DefaultClient.Do(put)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, _ := io.ReadAll(presp.Body)
-	presp.Body.Close()
-	if presp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT through nginx: %s %s", presp.Status, pb)
-	}
+	putCongress(t, d.nginx, token, body)
 	select {
 	case data, ok := <-got:
 		if !ok || !strings.Contains(data, "Trần Thị Bình") {
