@@ -192,6 +192,9 @@ func stream(ctx context.Context, o Options, sum *Summary) error {
 	}
 	sum.Laws, sum.Procedures = len(groups), len(procOrder)
 	procOrder, seen = nil, nil
+	// The first reading of a large library takes minutes with nothing
+	// indexed yet: a line in the log says it has ended.
+	o.Logger.Info("ingest: sources read; indexing the documents that changed", "laws", sum.Laws, "procedures", sum.Procedures)
 
 	hashes, err := o.Store.Hashes(ctx, "")
 	if err != nil {
