@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -313,19 +314,12 @@ func TestFollowerSkipsOwnWrites(t *testing.T) {
 // writeLawDump writes a law dump (name → the text of its Điều 1).
 func writeLawDump(t *testing.T, laws map[string]string) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("[")
-	first := true
+	dump := map[string][]string{}
 	for name, text := range laws {
-		if !first {
-			b.WriteString(",")
-		}
-		first = false
-		fmt.Fprintf(&b, `{"id": %q, "articles": [{"id": "Điều 1", "text": %q}]}`, name, text)
+		dump[name] = []string{text}
 	}
-	b.WriteString("]")
 	p := filepath.Join(t.TempDir(), "laws.json")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(p, testenv.LawDump(dump, nil), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -2,41 +2,20 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/store/storetest"
 )
 
-// writeLaws writes a law dump of the given laws: each its name and
-// articles' texts.
+// writeLaws writes a law dump of the given laws, in order.
 func writeLaws(t *testing.T, path string, laws map[string][]string, order []string) {
 	t.Helper()
-	type article struct {
-		ID   string `json:"id"`
-		Text string `json:"text"`
-	}
-	type law struct {
-		ID       string    `json:"id"`
-		Articles []article `json:"articles"`
-	}
-	var out []law
-	for _, name := range order {
-		l := law{ID: name}
-		for i, text := range laws[name] {
-			l.Articles = append(l.Articles, article{fmt.Sprint(i + 1), text})
-		}
-		out = append(out, l)
-	}
-	b, err := json.MarshalIndent(out, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, testenv.LawDump(laws, order), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

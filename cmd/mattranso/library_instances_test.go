@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/testenv"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 )
@@ -151,32 +152,24 @@ func within5s(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// lawDump is a law dump of laws, each a name and the texts of its
-// articles, as the ingester reads it.
-func lawDump(laws map[string][]string) []byte {
-	type article struct {
-		ID   string `json:"id"`
-		Text string `json:"text"`
+// lawDump is a law dump of laws, by name, as the ingester reads it.
+func lawDump(laws map[string][]string) []byte { return testenv.LawDump(laws, nil) }
+
+// sameRanking checks that every instance ranks query's passages as the
+// first does (when: the moment, for the messages) and returns that
+// ranking, which must hold at least least passages to compare.
+func sameRanking(t *testing.T, when, query string, least int, insts ...*launched) []string {
+	t.Helper()
+	want := libraryPassages(t, insts[0].base, query)
+	if len(want) < least {
+		t.Fatalf("%s: %q finds %v, too few to compare rankings", when, query, want)
 	}
-	type law struct {
-		ID       string    `json:"id"`
-		Articles []article `json:"articles"`
-	}
-	var out []law
-	names := make([]string, 0, len(laws))
-	for n := range laws {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		l := law{ID: n}
-		for i, text := range laws[n] {
-			l.Articles = append(l.Articles, article{ID: fmt.Sprintf("Điều %d", i+1), Text: text})
+	for i, in := range insts[1:] {
+		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
+			t.Errorf("%s: instance %d ranks %v, instance 1 %v", when, i+2, got, want)
 		}
-		out = append(out, l)
 	}
-	b, _ := json.Marshal(out)
-	return b
+	return want
 }
 
 // settled waits until every instance says it has applied the newest
@@ -352,12 +345,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	// One ranking everywhere, once each has applied the change.
 	settled(t, docs, insts...)
 	first := sameModels(t, db, insts...)
-	want := libraryPassages(t, insts[0].base, query)
-	for i, in := range insts[1:] {
-		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
-			t.Errorf("instance %d ranks %v, instance 1 %v", i+2, got, want)
-		}
-	}
+	want := sameRanking(t, "once each has applied the change", query, 1, insts...)
 
 	// A law removed through instance 2 disappears from every instance.
 	gone := docOf(want[0])
@@ -408,15 +396,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 	if v := sameModels(t, db, append(insts, fourth)...); v != first {
 		t.Errorf("small changes moved the embedder from v%d to v%d", first, v)
 	}
-	want = libraryPassages(t, insts[0].base, query)
-	if len(want) < 3 {
-		t.Fatalf("after the changes, %q finds %v: too few to compare rankings", query, want)
-	}
-	for i, in := range append(insts[1:], fourth) {
-		if got := libraryPassages(t, in.base, query); !slices.Equal(got, want) {
-			t.Errorf("instance %d ranks %v, instance 1 %v", i+2, got, want)
-		}
-	}
+	sameRanking(t, "after the changes", query, 3, append(insts, fourth)...)
 
 	// A law large enough to retrain the embedder, through the fourth: one
 	// instance trains the next version, and every instance takes it up
@@ -431,15 +411,7 @@ func TestLibraryAcrossServeProcesses(t *testing.T) {
 		t.Errorf("after a large law, the instances use embedder v%d, want v%d", v, first+1)
 	}
 	const query2 = "giám sát kiến nghị của cử tri"
-	want = libraryPassages(t, insts[0].base, query2)
-	if len(want) < 3 {
-		t.Fatalf("%q finds %v: too few to compare rankings", query2, want)
-	}
-	for i, in := range append(insts[1:], fourth) {
-		if got := libraryPassages(t, in.base, query2); !slices.Equal(got, want) {
-			t.Errorf("after the new models, instance %d ranks %v, instance 1 %v", i+2, got, want)
-		}
-	}
+	sameRanking(t, "after the new models", query2, 3, append(insts, fourth)...)
 
 	// Each version of the embedder was trained by one instance alone.
 	trained := regexp.MustCompile(`msg="local embedder trained and stored for every instance" version=(\d+)`)
