@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mattranso/mattranso/internal/jsonl"
 )
 
 // Dataset is a BEIR-format evaluation set: corpus, queries and judgements.
@@ -181,23 +183,8 @@ func (ds *Dataset) readQrels(path string) error {
 }
 
 func readJSONL(path string, fn func(line int, b []byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
+	if err := jsonl.EachFile(path, fn); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(strings.TrimSpace(string(b))) == 0 {
-			continue
-		}
-		if err := fn(line, b); err != nil {
-			return fmt.Errorf("eval: %s line %d: %w", path, line, err)
-		}
-	}
-	return sc.Err()
+	return nil
 }

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/jsonl"
 )
 
 // Format is a kind of source file, recognised by its content.
@@ -145,7 +145,7 @@ func rawString(b json.RawMessage) string {
 func readBEIR(path string, r io.Reader, emit func(lawRecord), reject func(Rejected)) error {
 	laws := map[string]*lawRecord{}
 	var order []string
-	err := eachLine(r, func(line int, b []byte) {
+	err := jsonl.Each(r, func(line int, b []byte) error {
 		var d struct {
 			ID       string `json:"_id"`
 			Title    string `json:"title"`
@@ -157,7 +157,7 @@ func readBEIR(path string, r io.Reader, emit func(lawRecord), reject func(Reject
 		}
 		if err := json.Unmarshal(b, &d); err != nil {
 			reject(Rejected{path, line, "broken JSON: " + err.Error()})
-			return
+			return nil
 		}
 		law, art := d.Metadata.LawID, d.Metadata.ArticleID
 		if law == "" || art == "" {
@@ -165,7 +165,7 @@ func readBEIR(path string, r io.Reader, emit func(lawRecord), reject func(Reject
 		}
 		if law == "" || art == "" || strings.TrimSpace(d.Text) == "" {
 			reject(Rejected{path, line, "record without law, article or text"})
-			return
+			return nil
 		}
 		rec, ok := laws[law]
 		if !ok {
@@ -174,26 +174,12 @@ func readBEIR(path string, r io.Reader, emit func(lawRecord), reject func(Reject
 			order = append(order, law)
 		}
 		rec.articles = append(rec.articles, corpus.ParseArticle(art, d.Text))
+		return nil
 	})
 	for _, l := range order {
 		emit(*laws[l])
 	}
 	return err
-}
-
-func eachLine(r io.Reader, fn func(line int, b []byte)) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		fn(line, b)
-	}
-	return sc.Err()
 }
 
 // procedureRecord is one line of the dichvucong.gov.vn dump.
@@ -221,25 +207,26 @@ var reCode = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.\-]{2,40}$`)
 
 // readProcedureDump reads the procedure dump, one procedure a line.
 func readProcedureDump(path string, r io.Reader, emit func(*corpus.Document), reject func(Rejected)) error {
-	return eachLine(r, func(line int, b []byte) {
+	return jsonl.Each(r, func(line int, b []byte) error {
 		var p procedureRecord
 		if err := json.Unmarshal(b, &p); err != nil {
 			reject(Rejected{path, line, "broken JSON: " + err.Error()})
-			return
+			return nil
 		}
 		p.Code, p.Name = strings.TrimSpace(p.Code), strings.TrimSpace(p.Name)
 		switch {
 		case p.Code == "":
 			reject(Rejected{path, line, `procedure without "ma_thu_tuc"`})
-			return
+			return nil
 		case !reCode.MatchString(p.Code):
 			reject(Rejected{path, line, fmt.Sprintf("procedure code %q is not a code", p.Code)})
-			return
+			return nil
 		case p.Name == "":
 			reject(Rejected{path, line, fmt.Sprintf("procedure %s without \"ten_thu_tuc\"", p.Code)})
-			return
+			return nil
 		}
 		emit(procedureDocument(p))
+		return nil
 	})
 }
 

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mattranso/mattranso/internal/jsonl"
 )
 
 // Training pairs: judged questions that teach the local embedder which
@@ -106,7 +108,7 @@ func readPairs(dir string) ([]Pair, error) {
 		return nil, err
 	}
 	text := map[string]string{}
-	if err := eachJSONLine(filepath.Join(dir, "corpus.jsonl"), func(b []byte) error {
+	if err := jsonl.EachFile(filepath.Join(dir, "corpus.jsonl"), func(_ int, b []byte) error {
 		var d struct {
 			ID    string `json:"_id"`
 			Title string `json:"title"`
@@ -124,7 +126,7 @@ func readPairs(dir string) ([]Pair, error) {
 		return nil, err
 	}
 	var pairs []Pair
-	err = eachJSONLine(filepath.Join(dir, "queries.jsonl"), func(b []byte) error {
+	err = jsonl.EachFile(filepath.Join(dir, "queries.jsonl"), func(_ int, b []byte) error {
 		var q struct {
 			ID   string `json:"_id"`
 			Text string `json:"text"`
@@ -179,26 +181,4 @@ func readJudgements(path string) (map[string][]string, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return out, nil
-}
-
-// eachJSONLine calls fn with each line of path that is not blank.
-func eachJSONLine(path string, fn func(b []byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for line := 1; sc.Scan(); line++ {
-		if b := sc.Bytes(); strings.TrimSpace(string(b)) != "" {
-			if err := fn(b); err != nil {
-				return fmt.Errorf("%s line %d: %w", path, line, err)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ package evaltest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/eval"
 	"github.com/mattranso/mattranso/ingest"
+	"github.com/mattranso/mattranso/internal/jsonl"
 	"github.com/mattranso/mattranso/retrieval"
 	"github.com/mattranso/mattranso/store"
 )
@@ -89,25 +91,23 @@ func Mixes(tb testing.TB, shared string) []Mix {
 	}
 }
 
-// headLines copies the first n lines of src to dst.
+// headLines copies the first n records (lines not blank) of src to dst.
 func headLines(src, dst string, n int) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
 	out, err := os.Create(dst)
 	if err != nil {
 		return err
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	w := bufio.NewWriter(out)
-	for i := 0; i < n && sc.Scan(); i++ {
-		w.Write(sc.Bytes())
-		w.WriteByte('\n')
-	}
-	if err := sc.Err(); err != nil {
+	copied := 0
+	err = jsonl.EachFile(src, func(_ int, b []byte) error {
+		if copied == n {
+			return errEnough
+		}
+		copied++
+		w.Write(b)
+		return w.WriteByte('\n')
+	})
+	if err != nil && !errors.Is(err, errEnough) {
 		out.Close()
 		return err
 	}
@@ -117,3 +117,5 @@ func headLines(src, dst string, n int) error {
 	}
 	return out.Close()
 }
+
+var errEnough = errors.New("enough lines")

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/jsonl"
 )
 
 // Options say what to generate.
@@ -325,17 +326,10 @@ var procedureFields = []string{
 var recombined = []string{"trinh_tu_thuc_hien", "thanh_phan_ho_so", "yeu_cau_dieu_kien", "ket_qua_xu_ly", "can_cu_phap_ly", "cach_thuc_thuc_hien"}
 
 func (s *Source) readProcedures(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
+	return jsonl.EachFile(path, func(_ int, b []byte) error {
 		var raw map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
-			continue // ingest rejects it too; nothing to learn from it
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return nil // ingest rejects it too; nothing to learn from it
 		}
 		p := map[string]string{}
 		for _, k := range procedureFields {
@@ -344,11 +338,11 @@ func (s *Source) readProcedures(path string) error {
 			}
 		}
 		if strings.TrimSpace(p["ma_thu_tuc"]) == "" || strings.TrimSpace(p["ten_thu_tuc"]) == "" {
-			continue
+			return nil
 		}
 		s.procedures = append(s.procedures, p)
-	}
-	return sc.Err()
+		return nil
+	})
 }
 
 type generator struct {
