@@ -224,7 +224,7 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	// (the vector side has neighbours for any text, and counts nothing),
 	// and at least what this page reaches and the looked-up passages.
 	res.Total = min(max(res.Total, uint64(q.Offset+len(hits)), uint64(len(c.Lookups))), uint64(n))
-	res.Hits = hits
+	res.Hits = withText(hits)
 	res.Lookups = max(0, min(len(c.Lookups)-q.Offset, len(res.Hits)))
 	addSnippets(h.Keyword.current(), res.Hits, q.analysed)
 	res.Took = time.Since(start)
@@ -309,7 +309,10 @@ func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
 	if err == nil && res.Degraded != "" {
 		err = errors.New("retrieval: " + res.Degraded)
 	}
-	c.Rest = rest.clone()
+	c.Lookups, c.Rest = withText(c.Lookups), withText(rest.clone())
+	for i := range c.Top {
+		c.Top[i].Hit.read()
+	}
 	return c, err
 }
 
@@ -321,7 +324,7 @@ func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
 func (h *Hybrid) candidates(ctx context.Context, q Query, mode Mode, emb Embedder, vs VectorStore, features bool) (Candidates, restHits, Result, error) {
 	want := q.Offset + q.Limit
 	kq := q
-	kq.Offset, kq.Limit, kq.noSnippets, kq.fusing = 0, h.depth(want), true, true
+	kq.Offset, kq.Limit, kq.noSnippets, kq.fusing, kq.unread = 0, h.depth(want), true, true, true
 	kw, err := h.Keyword.Search(ctx, kq)
 	if err != nil {
 		return Candidates{}, restHits{}, Result{}, err
@@ -475,7 +478,7 @@ func (h *Hybrid) fuse(ctx context.Context, q Query, kw Result, vhits []VectorHit
 	}
 	if len(missing) > 0 {
 		nq := q
-		nq.noSnippets = true
+		nq.noSnippets, nq.unread = true, true
 		hits, err := h.Keyword.Get(ctx, missing, nq)
 		if err != nil {
 			return nil, nil, err
@@ -527,7 +530,7 @@ func (h *Hybrid) vectorOnly(ctx context.Context, q Query, vhits []VectorHit) ([]
 		ids[i] = v.ID
 	}
 	nq := q
-	nq.noSnippets = true
+	nq.noSnippets, nq.unread = true, true
 	hits, err := h.Keyword.Get(ctx, ids, nq)
 	if err != nil {
 		return nil, err

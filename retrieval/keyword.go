@@ -474,7 +474,9 @@ func (k *Keyword) ranked(ctx context.Context, a *analysed, q Query, size int) (R
 		out.Hits = make([]Hit, 0, len(cands))
 	}
 	for _, c := range cands {
-		if c.doc != nil {
+		if c.doc != nil && q.unread {
+			out.Hits = append(out.Hits, c.doc.unreadHit(c.score))
+		} else if c.doc != nil {
 			out.Hits = append(out.Hits, c.doc.hit(c.score, terms))
 		} else {
 			out.Hits = append(out.Hits, hitFrom(c.id, c.score, c.fields, terms))
@@ -830,7 +832,11 @@ func (k *Keyword) getMem(ids []string, q Query) (hits []Hit, ok bool) {
 	rows = slices.Compact(rows)
 	hits = make([]Hit, 0, len(rows))
 	for _, i := range rows {
-		hits = append(hits, m.docs[i].hit(1, terms))
+		if q.unread {
+			hits = append(hits, m.docs[i].unreadHit(1))
+		} else {
+			hits = append(hits, m.docs[i].hit(1, terms))
+		}
 	}
 	return hits, true
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/retrieval/internal/topk"
@@ -88,8 +89,12 @@ type memIndex struct {
 }
 
 type memDoc struct {
-	id, docID, anchor, title, heading, text string
-	kind                                    corpus.Kind
+	id, docID, anchor, title, heading string
+	// packed is the passage's text compressed (S2): the texts are the
+	// largest part of a snapshot, some 2.4 KB a passage, and a search
+	// reads a few hundred of them at most (text).
+	packed string
+	kind   corpus.Kind
 	// The snapshot holding the passage, and its row there: where its
 	// tokens are cached.
 	snap *memIndex
@@ -269,8 +274,8 @@ func (m *memIndex) addPassage(i int, h *search.DocumentMatch) {
 	{
 		str := func(f string) string { s, _ := h.Fields[f].(string); return s }
 		d := memDoc{id: h.ID, docID: str("doc_id"), kind: corpus.Kind(str("kind")),
-			anchor: str("anchor"), title: str("title"), heading: str("heading"), text: str("text"),
-			snap: m, row: uint32(i)}
+			anchor: str("anchor"), title: str("title"), heading: str("heading"),
+			packed: packText(str("text")), snap: m, row: uint32(i)}
 		// A document's passages come one after the other and repeat its
 		// id and title: one copy of each for all of them.
 		if i > 0 {
@@ -284,7 +289,7 @@ func (m *memIndex) addPassage(i int, h *search.DocumentMatch) {
 		m.docs[i] = d
 		m.byDoc[m.docs[i].docID] = append(m.byDoc[m.docs[i].docID], uint32(i))
 		m.rowOf[h.ID] = uint32(i)
-		if text := m.docs[i].text; strings.Contains(text, " là ") {
+		if text := str("text"); strings.Contains(text, " là ") {
 			for _, t := range definedTerms(text, corpus.Tokenize(text), 0) {
 				if l := m.defines[t]; len(l) == 0 || l[len(l)-1] != uint32(i) {
 					m.defines[t] = append(l, uint32(i))
@@ -849,9 +854,36 @@ func orderFree(xs []float64, sum float64) bool {
 // scoring alike, the later doc number ranks lower.
 func laterDoc(a, b uint32) bool { return a > b }
 
+// packText compresses a passage's text for memDoc.packed.
+func packText(text string) string {
+	if text == "" {
+		return ""
+	}
+	return string(s2.EncodeBetter(nil, []byte(text)))
+}
+
+// text is the passage's text, uncompressed (1–5 µs).
+func (d *memDoc) text() string {
+	if d.packed == "" {
+		return ""
+	}
+	b, err := s2.Decode(nil, unsafe.Slice(unsafe.StringData(d.packed), len(d.packed)))
+	if err != nil {
+		// The snapshot compressed it itself: a failure is a bug.
+		panic(fmt.Sprintf("retrieval: passage %s: text held in memory is damaged: %v", d.id, err))
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// unreadHit is hit without snippet, its text left unread (Hit.mem).
+func (d *memDoc) unreadHit(score float64) Hit {
+	return Hit{PassageID: d.id, DocID: d.docID, Kind: d.kind, Anchor: d.anchor,
+		Title: d.title, Heading: d.heading, Score: score, mem: d}
+}
+
 func (d *memDoc) hit(score float64, terms map[string]bool) Hit {
 	h := Hit{PassageID: d.id, DocID: d.docID, Kind: d.kind, Anchor: d.anchor,
-		Title: d.title, Heading: d.heading, Text: d.text, Score: score}
+		Title: d.title, Heading: d.heading, Text: d.text(), Score: score}
 	if terms != nil {
 		h.Snippet = (&snippeter{m: d.snap, terms: terms}).of(&h, 240)
 	}
@@ -890,7 +922,7 @@ func (m *memIndex) tokensOf(row uint32) *passageTokens {
 		return p
 	}
 	d := &m.docs[row]
-	p := m.words.tokenize(d.title, headingName(d.heading), d.text)
+	p := m.words.tokenize(d.title, headingName(d.heading), d.text())
 	if p == nil {
 		return nil
 	}
@@ -914,12 +946,16 @@ func (m *memIndex) tokensFor(h *Hit) *passageTokens {
 	if m == nil || len(m.tokens) != len(m.docs) {
 		return nil
 	}
+	if d := h.mem; d != nil && d.snap == m && d.id == h.PassageID && d.title == h.Title && d.heading == h.Heading {
+		return m.tokensOf(d.row) // the passage the hit was made of, its text unread
+	}
 	i, ok := m.rowOf[h.PassageID]
 	if !ok {
 		return nil
 	}
-	// Equal strings from the snapshot share their bytes: a pointer compare.
-	if d := &m.docs[i]; d.id != h.PassageID || d.text != h.Text || d.title != h.Title || d.heading != h.Heading {
+	// Equal strings from the snapshot share their bytes: a pointer compare
+	// (the text is compared last, uncompressed).
+	if d := &m.docs[i]; d.id != h.PassageID || d.title != h.Title || d.heading != h.Heading || d.text() != h.text() {
 		return nil
 	}
 	return m.tokensOf(uint32(i))

@@ -311,7 +311,7 @@ func clauseBreak(gap string) bool {
 // same way.
 func matchPassage(h Hit, qidx map[string]int, qidf []float64, nu int) passageMatch {
 	var v vocab
-	p := v.tokenize(h.Title, headingName(h.Heading), h.Text)
+	p := v.tokenize(h.Title, headingName(h.Heading), h.text())
 	if p == nil { // longer than 4 GiB: nothing the library holds
 		return passageMatch{all: make([]bool, len(qidf)), head: make([]bool, len(qidf))}
 	}

@@ -45,6 +45,9 @@ type Query struct {
 	// fusing: the hybrid search asks for its candidates, and counts its
 	// total itself; the keyword side's is left as counted.
 	fusing bool
+	// unread leaves the texts of the hits from the memory snapshot
+	// unread (Hit.mem): the hybrid search reads those it shows.
+	unread bool
 	// analysed is Text read once, handed on by the hybrid search to the
 	// keyword side (nil: read it where it is needed).
 	analysed *analysed
@@ -63,6 +66,35 @@ type Hit struct {
 	// words wrapped in <mark>.
 	Snippet string  `json:"snippet"`
 	Score   float64 `json:"score"`
+
+	// mem is the snapshot's passage whose text this hit leaves unread
+	// (Text empty): the hybrid search's candidates, a few hundred a
+	// search, of which it shows ten. withText reads it.
+	mem *memDoc
+}
+
+// text is the hit's text, read from the snapshot when left unread.
+func (h *Hit) text() string {
+	if h.mem != nil {
+		return h.mem.text()
+	}
+	return h.Text
+}
+
+// read reads the text the hit left unread.
+func (h *Hit) read() {
+	if h.mem != nil {
+		h.Text, h.mem = h.mem.text(), nil
+	}
+}
+
+// withText reads the texts the hits left unread, in place, and returns
+// them: what leaves the package has its text.
+func withText(hits []Hit) []Hit {
+	for i := range hits {
+		hits[i].read()
+	}
+	return hits
 }
 
 // Result is the answer to a Query.

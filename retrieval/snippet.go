@@ -33,19 +33,21 @@ type snippeter struct {
 	set   *termSet // the terms by number, made when first needed
 }
 
-// of returns Snippet(h.Text, terms, max).
+// of returns Snippet(h.Text, terms, max), reading the text if h left it
+// unread.
 func (s *snippeter) of(h *Hit, max int) string {
+	text := h.text()
 	if len(s.terms) == 0 {
-		return snippetAround(h.Text, nil, max) // nothing to mark: no need to read the words
+		return snippetAround(text, nil, max) // nothing to mark: no need to read the words
 	}
 	p := s.m.tokensFor(h)
 	if p == nil {
-		return Snippet(h.Text, s.terms, max)
+		return Snippet(text, s.terms, max)
 	}
 	if !s.set.covers(p) {
 		s.set = s.m.words.snippetSet(s.terms)
 	}
-	return p.snippet(s.set, h.Text, max)
+	return p.snippet(s.set, text, max)
 }
 
 // addSnippets makes the snippets of the hits returned, which the

@@ -11,7 +11,7 @@ func TestTokenCacheWithinBudget(t *testing.T) {
 	m := waitMem(t, k)
 	defer func(b int64) { memTokenBudget = b }(memTokenBudget)
 	// Room for the first passage's tokens and not the next ones'.
-	first := m.words.tokenize(m.docs[0].title, headingName(m.docs[0].heading), m.docs[0].text)
+	first := m.words.tokenize(m.docs[0].title, headingName(m.docs[0].heading), m.docs[0].text())
 	memTokenBudget = int64(len(first.toks))*8 + 64
 	if len(m.docs) < 3 {
 		t.Fatalf("the test library has %d passages", len(m.docs))
@@ -19,7 +19,7 @@ func TestTokenCacheWithinBudget(t *testing.T) {
 	for round := 0; round < 2; round++ {
 		for row := range m.docs {
 			d := &m.docs[row]
-			if err := sameTokens(m.tokensOf(uint32(row)), m.words.list(), d.title, headingName(d.heading), d.text); err != nil {
+			if err := sameTokens(m.tokensOf(uint32(row)), m.words.list(), d.title, headingName(d.heading), d.text()); err != nil {
 				t.Errorf("passage %s: %v", d.id, err)
 			}
 		}
