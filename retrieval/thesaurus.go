@@ -2,7 +2,9 @@ package retrieval
 
 import (
 	"bufio"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
@@ -69,6 +71,19 @@ func ParseThesaurus(name, text string) (*Thesaurus, error) {
 // Extend returns a thesaurus with t's entries and other's.
 func (t *Thesaurus) Extend(other *Thesaurus) *Thesaurus {
 	return &Thesaurus{entries: append(append([]thesaurusEntry(nil), t.entries...), other.entries...)}
+}
+
+// Digest identifies the entries, in order (12 hex digits of their
+// SHA-256): the library's lesson is worded with them, so that models
+// taught with one thesaurus are not reused with another.
+func (t *Thesaurus) Digest() string {
+	h := sha256.New()
+	if t != nil {
+		for _, e := range t.entries {
+			fmt.Fprintf(h, "%s\t%s\n", strings.Join(e.words, " "), e.legal)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // Rewrite returns text with the legal phrase of each everyday phrase it

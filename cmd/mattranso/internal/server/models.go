@@ -100,8 +100,8 @@ func (d *Data) sharedModels(ctx context.Context, cfg config.Config) (*models, er
 	if cfg.Search.TeachLibrary {
 		// The pseudo-questions change with every document; the model is
 		// retrained when the library changes materially or the way they
-		// are made does, not at every edit.
-		recipe += "+" + retrieval.TeachVersion
+		// are made or worded (the thesaurus) does, not at every edit.
+		recipe += "+" + retrieval.TeachVersion + "+thesaurus-" + retrieval.DefaultThesaurus().Digest()
 	}
 	m := &models{store: retrieval.NewModels(d.DB), leases: leases, recipe: recipe, pairs: pairs}
 	d.models.Store(m)

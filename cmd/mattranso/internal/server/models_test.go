@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -191,4 +193,48 @@ func TestModelsSharedThroughDatabase(t *testing.T) {
 			t.Errorf("loading the damaged v2: %v", err)
 		}
 	})
+}
+
+// The embedder's recipe names the thesaurus that words the library's
+// lesson (MATTRANSO_THESAURUS): a model taught with another thesaurus
+// does not fit.
+func TestModelsRecipeNamesTheThesaurus(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	if err := corpus.NewStore(db).Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := retrieval.DefaultThesaurus()
+	t.Cleanup(func() { retrieval.UseThesaurus(before) })
+	extra := filepath.Join(t.TempDir(), "extra.tsv")
+	if err := os.WriteFile(extra, []byte("sổ hồng\tgiấy chứng nhận quyền sở hữu nhà ở\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recipe := func(thesaurus string) string {
+		t.Helper()
+		cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "hybrid", Reranker: "library",
+			TeachLibrary: true, Thesaurus: thesaurus}}
+		d, err := OpenOn(ctx, cfg, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Index.Close()
+		m, err := d.sharedModels(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.recipe
+	}
+	shipped, err := retrieval.LoadThesaurus("shipped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := recipe("shipped"), recipe(extra), recipe("")
+	if a != c || a == b || !strings.Contains(a, "thesaurus-"+shipped.Digest()) {
+		t.Errorf("recipes: shipped %q, extended %q, shipped again %q", a, b, c)
+	}
+	stored := retrieval.ModelInfo{Kind: retrieval.ModelEmbedder, Recipe: a, Passages: 100}
+	if retrieval.EmbedderFits(stored, b, 100) {
+		t.Error("a model taught with the shipped thesaurus fits a recipe of another")
+	}
 }
