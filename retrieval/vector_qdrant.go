@@ -510,6 +510,36 @@ func (q *Qdrant) Count(ctx context.Context) (int, error) {
 }
 
 // Dim returns the dimension of the collection's vectors.
+// DropOthers drops the other collections of the same Qdrant whose names
+// drop says (those of older models, say), and returns their names.
+func (q *Qdrant) DropOthers(ctx context.Context, drop func(name string) bool) ([]string, error) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.closed {
+		return nil, ErrVectorsClosed
+	}
+	c, cancel := q.call(ctx)
+	names, err := q.client.ListCollections(c)
+	cancel()
+	if err != nil {
+		return nil, q.errorf(err, "list collections")
+	}
+	var dropped []string
+	for _, name := range names {
+		if name == q.collection || !drop(name) {
+			continue
+		}
+		c, cancel := q.call(ctx)
+		err := q.client.DeleteCollection(c, name)
+		cancel()
+		if err != nil {
+			return dropped, q.errorf(err, "drop collection %q", name)
+		}
+		dropped = append(dropped, name)
+	}
+	return dropped, nil
+}
+
 func (q *Qdrant) Dim() int { return q.dim }
 
 // Model returns the name of the embedding model the vectors came from.

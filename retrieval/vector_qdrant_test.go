@@ -441,3 +441,44 @@ func TestQdrantVectorsURL(t *testing.T) {
 		t.Errorf("open with nothing listening took %v", d)
 	}
 }
+
+// DropOthers drops the collections it is told to, never its own, and says
+// which.
+func TestQdrantVectorsDropOthers(t *testing.T) {
+	q := vecQdrantTarget(t)
+	var names []string
+	for i := range 4 {
+		name := q.collection(t)
+		s := q.mustOpen(t, retrieval.QdrantOptions{Collection: name, Dim: 8, Model: "model-a"})
+		vecUpsert(t, s, vecBatch(i, 2, 8))
+		s.Close()
+		names = append(names, name)
+	}
+	cur := q.mustOpen(t, retrieval.QdrantOptions{Collection: names[3], Dim: 8, Model: "model-a"})
+	defer cur.Close()
+	// The two oldest and the open one asked for; the open one is kept.
+	dropped, err := cur.DropOthers(t.Context(), func(name string) bool {
+		return name == names[0] || name == names[1] || name == names[3]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(dropped)
+	if want := names[:2]; !slices.Equal(dropped, want) {
+		t.Errorf("dropped %v, want %v", dropped, want)
+	}
+	c := q.rawClient(t)
+	defer c.Close()
+	left, err := c.ListCollections(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range names {
+		if kept := slices.Contains(left, name); kept != (i >= 2) {
+			t.Errorf("collection %s kept: %v", name, kept)
+		}
+	}
+	if vecCount(t, cur) != 2 {
+		t.Errorf("the open collection holds %d points, want 2", vecCount(t, cur))
+	}
+}

@@ -270,6 +270,16 @@ func (c standInCollections) Update(_ context.Context, r *qdrant.UpdateCollection
 	return &qdrant.CollectionOperationResponse{Result: true}, nil
 }
 
+func (c standInCollections) List(context.Context, *qdrant.ListCollectionsRequest) (*qdrant.ListCollectionsResponse, error) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	var out []*qdrant.CollectionDescription
+	for name := range c.s.collections {
+		out = append(out, &qdrant.CollectionDescription{Name: name})
+	}
+	return &qdrant.ListCollectionsResponse{Collections: out}, nil
+}
+
 func (c standInCollections) Delete(_ context.Context, r *qdrant.DeleteCollection) (*qdrant.CollectionOperationResponse, error) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -394,6 +395,9 @@ func (d *Data) adoptModels(ctx context.Context, cfg config.Config, log *slog.Log
 		log.Warn("the library's changes made while the vectors were rebuilt could not be re-embedded", "err", err)
 	}
 	d.dropOtherVectors(cfg, info.Version)
+	if q, ok := v.(*retrieval.Qdrant); ok && leased {
+		dropOldCollections(ctx, log, q, info.Version)
+	}
 	if r != nil {
 		// A copy for the tools that read a data directory (the memory
 		// benchmark, an operator); serve reads the database's.
@@ -426,6 +430,23 @@ func (d *Data) dropOtherVectors(cfg config.Config, version int64) {
 		if e.IsDir() && strings.HasPrefix(e.Name(), "vectors") && e.Name() != keep {
 			os.RemoveAll(filepath.Join(d.localDir(cfg), e.Name()))
 		}
+	}
+}
+
+// dropOldCollections drops the Qdrant collections of embedder versions
+// before the one ahead of version: the previous version's stays for the
+// instances that have not taken the new one up yet. Done by the instance
+// that trained it; a failure leaves them, said in the log.
+func dropOldCollections(ctx context.Context, log *slog.Logger, q *retrieval.Qdrant, version int64) {
+	prefix := retrieval.DefaultQdrantCollection + "_local_v"
+	dropped, err := q.DropOthers(ctx, func(name string) bool {
+		n, err := strconv.ParseInt(strings.TrimPrefix(name, prefix), 10, 64)
+		return strings.HasPrefix(name, prefix) && err == nil && n < version-1
+	})
+	if err != nil {
+		log.Warn("the vectors of older embedders could not all be dropped from Qdrant", "err", err, "dropped", dropped)
+	} else if len(dropped) > 0 {
+		log.Info("vectors of older embedders dropped from Qdrant", "collections", dropped)
 	}
 }
 

@@ -12,10 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qdrant/go-client/qdrant"
+
 	"github.com/mattranso/mattranso/cmd/mattranso/internal/config"
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/retrieval/vectortest"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
 )
@@ -236,5 +239,49 @@ func TestModelsRecipeNamesTheThesaurus(t *testing.T) {
 	stored := retrieval.ModelInfo{Kind: retrieval.ModelEmbedder, Recipe: a, Passages: 100}
 	if retrieval.EmbedderFits(stored, b, 100) {
 		t.Error("a model taught with the shipped thesaurus fits a recipe of another")
+	}
+}
+
+// The instance that trained embedder v4 drops the Qdrant collections of
+// v1 and v2; v3's stays for the instances still on it, and collections
+// not of the local embedder's versions are left alone.
+func TestDropOldCollections(t *testing.T) {
+	ctx := context.Background()
+	qd := vectortest.NewQdrantStandIn(t)
+	prefix := retrieval.DefaultQdrantCollection + "_local_v"
+	names := []string{prefix + "1", prefix + "2", prefix + "3", retrieval.DefaultQdrantCollection, "other_local_v1", prefix + "x", prefix + "4"}
+	var cur *retrieval.Qdrant
+	for _, name := range names {
+		q, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: qd.URL, Collection: name, Dim: 4, Model: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == prefix+"4" {
+			cur = q
+			continue
+		}
+		q.Close()
+	}
+	defer cur.Close()
+	var said strings.Builder
+	dropOldCollections(ctx, slog.New(slog.NewTextHandler(&said, nil)), cur, 4)
+	for i, name := range names {
+		_, err := retrieval.OpenQdrant(ctx, retrieval.QdrantOptions{URL: qd.URL, Collection: name, Dim: 4, Model: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Opening again creates a dropped collection anew, empty and fresh.
+		created := 0
+		for _, c := range vectortest.Requests[*qdrant.CreateCollection](qd) {
+			if c.GetCollectionName() == name {
+				created++
+			}
+		}
+		if dropped := created == 2; dropped != (i < 2) {
+			t.Errorf("collection %s dropped: %v", name, dropped)
+		}
+	}
+	if !strings.Contains(said.String(), prefix+"1") || !strings.Contains(said.String(), prefix+"2") {
+		t.Errorf("the log does not name what was dropped:\n%s", said.String())
 	}
 }
