@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,14 +63,7 @@ func follower(t *testing.T, db *store.DB, dir string, o FollowOptions) (*Followe
 	o.Index = k
 	o.SeqFile = filepath.Join(dir, "library.seq")
 	if o.Known == nil {
-		o.Known = func(ctx context.Context) ([]string, error) {
-			var ids []string
-			for id := range indexed(t, k) {
-				ids = append(ids, id)
-			}
-			sort.Strings(ids)
-			return ids, nil
-		}
+		o.Known = k.DocIDs // as serve does
 	}
 	return NewFollower(o), k
 }

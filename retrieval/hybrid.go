@@ -607,3 +607,28 @@ func (k *Keyword) Passages(ctx context.Context) ([]corpus.Passage, error) {
 		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}
 }
+
+// DocIDs returns the ids of the documents the index holds passages of, in
+// order, from its dictionary of document ids rather than by reading the
+// passages. It may also list a document deleted since the index last
+// merged its segments (bleve's dictionaries keep a term until then):
+// what removes documents the library no longer has may remove it again,
+// which is harmless.
+func (k *Keyword) DocIDs(ctx context.Context) ([]string, error) {
+	d, err := k.idx.FieldDict("doc_id")
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: list documents: %w", err)
+	}
+	defer d.Close()
+	var ids []string
+	for {
+		e, err := d.Next()
+		if err != nil {
+			return nil, fmt.Errorf("retrieval: list documents: %w", err)
+		}
+		if e == nil {
+			return ids, ctx.Err()
+		}
+		ids = append(ids, e.Term)
+	}
+}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/mattranso/mattranso/corpus"
 )
 
 // A second opening of an index in use fails after a short wait, and does
@@ -51,5 +54,35 @@ func TestOpenKeywordBusy(t *testing.T) {
 	defer k3.Close()
 	if n, _ := k3.Count(); k3.Fresh || n != want {
 		t.Errorf("reopened: Fresh=%v with %d passages, want %d kept", k3.Fresh, n, want)
+	}
+}
+
+// DocIDs lists each document once, in order, from the index's dictionary;
+// a document deleted is at most listed until the segments merge.
+func TestKeywordDocIDs(t *testing.T) {
+	ctx := context.Background()
+	k, err := OpenKeyword(filepath.Join(t.TempDir(), "kw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	doc := func(id string) *corpus.Document {
+		return &corpus.Document{ID: id, Kind: corpus.KindLaw, Title: "Luật " + id, Nodes: []corpus.Node{
+			{Kind: corpus.NodeDieu, Label: "1", Heading: "Phạm vi", Text: "Luật này quy định về hộ tịch.", Anchor: "dieu-1"},
+			{Kind: corpus.NodeDieu, Label: "2", Heading: "Đối tượng", Text: "Công dân Việt Nam.", Anchor: "dieu-2"}}}
+	}
+	if err := k.Index(ctx, doc("luat-c"), doc("luat-a"), doc("luat-b")); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := k.DocIDs(ctx)
+	if err != nil || !slices.Equal(ids, []string{"luat-a", "luat-b", "luat-c"}) {
+		t.Fatalf("DocIDs = %v, %v", ids, err)
+	}
+	if err := k.Delete(ctx, "luat-b"); err != nil {
+		t.Fatal(err)
+	}
+	ids, err = k.DocIDs(ctx)
+	if err != nil || !slices.Contains(ids, "luat-a") || !slices.Contains(ids, "luat-c") || len(ids) > 3 {
+		t.Fatalf("after a delete: DocIDs = %v, %v", ids, err)
 	}
 }

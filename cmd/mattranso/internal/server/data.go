@@ -105,7 +105,7 @@ func OpenOn(ctx context.Context, cfg config.Config, db *store.DB) (*Data, error)
 		Concurrency: cfg.Search.Turns}
 	d := &Data{DB: db, Docs: docs, Index: idx, Search: hy, openedSeq: readSeq(SeqFile(cfg)), sharesModels: localEmbedder(cfg)}
 	fo := ingest.FollowOptions{Store: docs, Index: hy, SeqFile: SeqFile(cfg), Logger: slog.Default(),
-		Known: func(ctx context.Context) ([]string, error) { return indexedDocs(ctx, idx) }}
+		Known: idx.DocIDs}
 	if db.Dialect == store.Postgres {
 		fo.Listen = ingest.ListenPostgres(db.DB)
 	}
@@ -131,23 +131,6 @@ func readSeq(path string) int64 {
 		return 0
 	}
 	return n
-}
-
-// indexedDocs lists the documents the keyword index holds.
-func indexedDocs(ctx context.Context, idx *retrieval.Keyword) ([]string, error) {
-	ps, err := idx.Passages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var ids []string
-	for _, p := range ps {
-		if !seen[p.DocID] {
-			seen[p.DocID] = true
-			ids = append(ids, p.DocID)
-		}
-	}
-	return ids, nil
 }
 
 // Follow brings the index in step with the database — rebuilt whole when
