@@ -253,12 +253,17 @@ func (r *reader) read(ctx context.Context, src string) error {
 	if !info.IsDir() {
 		return r.readFile(ctx, src)
 	}
+	// A symbolic link to a folder is walked as the folder.
+	root, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return fmt.Errorf("ingest: source %s: %w", src, err)
+	}
 	var files []string
-	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != src {
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != root {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() {

@@ -372,3 +372,30 @@ func TestRunSavedPages(t *testing.T) {
 		t.Errorf("after the dumps: %d constitutions, want 2", n)
 	}
 }
+
+// A source given as a symbolic link to a folder is read as the folder;
+// a second run over it knows its files unchanged.
+func TestRunFollowsALinkedFolder(t *testing.T) {
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "corpus")
+	if err := os.MkdirAll(filepath.Join(folder, "laws"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dump := testenv.LawDump(map[string][]string{"Luật Thử nghiệm": {"Điều 1. Phạm vi\nLuật này quy định về thử nghiệm."}}, nil)
+	if err := os.WriteFile(filepath.Join(folder, "laws", "laws.json"), dump, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "linked")
+	if err := os.Symlink(folder, link); err != nil {
+		t.Fatal(err)
+	}
+	l := openLib(t, storetest.SQLite(t), dir)
+	sum, err := l.run(t, link)
+	if err != nil || sum.Laws != 1 || sum.Added != 1 {
+		t.Fatalf("first run over the link: %+v, %v; want one law added", sum, err)
+	}
+	sum, err = l.run(t, link)
+	if err != nil || sum.Unchanged != 1 || sum.Added+sum.Updated != 0 || len(sum.Skipped) != 0 {
+		t.Errorf("second run over the link: %+v, %v; want the law unchanged", sum, err)
+	}
+}

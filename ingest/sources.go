@@ -49,7 +49,13 @@ func sourceDigest(sources []string) (key, digest string, err error) {
 	sort.Strings(abs)
 	h := sha256.New()
 	for _, root := range abs {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		// A source may be a symbolic link to a folder: walked, it would be
+		// one file.
+		real, err := filepath.EvalSymlinks(root)
+		if err != nil {
+			return "", "", fmt.Errorf("ingest: read %s: %w", root, err)
+		}
+		err = filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
