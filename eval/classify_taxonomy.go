@@ -1,8 +1,6 @@
 package eval
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 
+	"github.com/mattranso/mattranso/internal/jsonl"
 	"github.com/mattranso/mattranso/topic"
 )
 
@@ -292,24 +291,18 @@ func readRoutes(path string) ([]routeFields, error) {
 		return nil, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	var out []routeFields
-	for line := 1; sc.Scan(); line++ {
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
+	if err := jsonl.Each(f, func(_ int, b []byte) error {
 		var r routeFields
 		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
+			return err
 		}
 		if r.Commune == "" || r.Province == "" || r.Unit == "" {
-			return nil, fmt.Errorf("%s: line %d: routing needs \"commune\", \"province\" and \"unit\"", path, line)
+			return errors.New(`routing needs "commune", "province" and "unit"`)
 		}
 		out = append(out, r)
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return out, nil

@@ -1,16 +1,15 @@
 package eval
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/jsonl"
 )
 
 // ProcedureMetrics are the figures of a procedures run: how much of the
@@ -72,18 +71,10 @@ func ProceduresFrom(r io.Reader, each func(ProcedureFailure)) (ProcedureMetrics,
 		each = func(ProcedureFailure) {}
 	}
 	var m ProcedureMetrics
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(strings.TrimSpace(string(b))) == 0 {
-			continue
-		}
+	err := jsonl.Each(r, func(_ int, b []byte) error {
 		var rec procedureRecord
 		if err := json.Unmarshal(b, &rec); err != nil {
-			return m, fmt.Errorf("eval procedures: line %d: %w", line, err)
+			return err
 		}
 		m.Procedures++
 		p := corpus.ParseProcedure(corpus.ProcedureFields{
@@ -122,9 +113,10 @@ func ProceduresFrom(r io.Reader, each func(ProcedureFailure)) (ProcedureMetrics,
 		if len(p.Results) > 0 {
 			m.Results++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return m, fmt.Errorf("eval procedures: line %d: %w", line+1, err)
+		return nil
+	})
+	if err != nil {
+		return m, fmt.Errorf("eval procedures: %w", err)
 	}
 	m.LegalBasesShare = share(m.LegalBasesClean, m.LegalBases)
 	m.DocumentsShare = share(m.DocumentsClean, m.Documents)

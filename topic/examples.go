@@ -1,8 +1,6 @@
 package topic
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,23 +9,16 @@ import (
 	"strings"
 
 	"github.com/mattranso/mattranso/corpus"
+	"github.com/mattranso/mattranso/internal/jsonl"
 )
 
 // ReadExamples reads labelled examples, one JSON object {"text","label"} a
 // line; blank lines are skipped. Every malformed line is reported with its
 // number (up to 20 of them).
 func ReadExamples(r io.Reader) ([]Example, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	var out []Example
 	var errs []error
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
+	err := jsonl.Each(r, func(line int, b []byte) error {
 		var e struct {
 			Text  *string `json:"text"`
 			Label *string `json:"label"`
@@ -45,12 +36,13 @@ func ReadExamples(r io.Reader) ([]Example, error) {
 			if len(errs) < 20 {
 				errs = append(errs, err)
 			}
-			continue
+			return nil
 		}
 		out = append(out, Example{Text: corpus.NFC(*e.Text), Label: strings.TrimSpace(*e.Label)})
-	}
-	if err := sc.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("line %d: %w", line+1, err))
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
