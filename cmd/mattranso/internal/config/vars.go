@@ -74,7 +74,7 @@ var Vars = []Var{
 	{Name: "MATTRANSO_RERANKER", Part: Search, Default: "library",
 		Doc: "the hybrid re-ranker: `library` (taught by the library's pseudo-questions once the vector side has learned, kept in the database for every instance), `competition` (`" + CompetitionReranker + "`, trained on the competition sets: research and evaluation only), `none`, or a model file from `mattranso eval train-reranker`"},
 	{Name: "MATTRANSO_THESAURUS", Part: Search, Default: "shipped",
-		Doc: "everyday words for the words of the law, added to queries: `shipped` (`retrieval/thesaurus.tsv`), `none`, or a file of the same form (everyday phrase, tab, legal phrase) whose entries extend the shipped ones"},
+		Doc: "everyday words for the words of the law, added to queries: `shipped` (`retrieval/thesaurus.tsv`), `none`, or a file of the same form (everyday phrase, tab, legal phrase) whose entries extend the shipped ones; the library's lesson is worded with it, so that another thesaurus retrains the library's models"},
 	{Name: "OPENAI_BASE_URL", Part: Search,
 		Doc: "an OpenAI-compatible server (vLLM, TEI, Ollama, OpenAI), `http(s)://host:port/v1`"},
 	{Name: "OPENAI_API_KEY", Part: Search, Secret: true,
