@@ -152,6 +152,20 @@ func (m *Models) Latest(ctx context.Context, kind string, embedder int64) (info 
 	return info, true, nil
 }
 
+// LatestRecipe is the newest model of a kind taught by recipe; ok is
+// false when there is none.
+func (m *Models) LatestRecipe(ctx context.Context, kind, recipe string) (info ModelInfo, ok bool, err error) {
+	info, err = scanModel(m.db.QueryRowContext(ctx, `SELECT `+modelColumns+` FROM library_models
+		WHERE kind = $1 AND recipe = $2 ORDER BY version DESC LIMIT 1`, kind, recipe))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ModelInfo{}, false, nil
+	}
+	if err != nil {
+		return ModelInfo{}, false, fmt.Errorf("retrieval: newest %s of %s: %w", kind, recipe, err)
+	}
+	return info, true, nil
+}
+
 // Load reads a version of a model with its bytes, checked against the
 // checksum stored with it: a mismatch is an error wrapping
 // ErrModelChecksum that names the model and version.
@@ -185,7 +199,14 @@ func (m ModelInfo) Check(body []byte) error {
 // count passages taught by recipe: the same recipe, and a library that
 // has not changed by more than Retrain since.
 func EmbedderFits(m ModelInfo, recipe string, count int) bool {
-	return m.Kind == ModelEmbedder && m.Recipe == recipe &&
+	return ModelFits(m, ModelEmbedder, recipe, count)
+}
+
+// ModelFits tells whether a stored model of a kind may serve a library of
+// count passages taught by recipe: the same kind and recipe, and a
+// library that has not grown or shrunk by more than Retrain since.
+func ModelFits(m ModelInfo, kind, recipe string, count int) bool {
+	return m.Kind == kind && m.Recipe == recipe &&
 		math.Abs(float64(count-m.Passages)) <= Retrain*float64(max(m.Passages, 1))
 }
 

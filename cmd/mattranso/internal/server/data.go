@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -241,7 +242,6 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 	}
 	var emb retrieval.Embedder
 	var store retrieval.VectorStore
-	retrained := false
 	if vc.OpenAIBaseURL != "" && vc.EmbeddingModel != "" {
 		oe, err := retrieval.NewOpenAIEmbedder(retrieval.OpenAIEmbedderOptions{BaseURL: vc.OpenAIBaseURL, APIKey: vc.OpenAIKey, Model: vc.EmbeddingModel})
 		if err != nil {
@@ -282,15 +282,15 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 		store.Close()
 		return err
 	}
-	return d.joinVectors(ctx, cfg, log, emb, store, retrained)
+	return d.joinVectors(ctx, cfg, log, emb, store)
 }
 
 // joinVectors gives search its vector side and, with
 // MATTRANSO_RERANKER=library, the re-ranker the library teaches on it,
 // both at once: searches go on from keywords alone until then. A re-ranker
 // that cannot be taught leaves the fused order, with a warning.
-func (d *Data) joinVectors(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore, retrained bool) error {
-	r, err := d.teachReranker(ctx, cfg, log, emb, v, retrained)
+func (d *Data) joinVectors(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore) error {
+	r, err := d.teachReranker(ctx, cfg, log, emb, v)
 	if err != nil {
 		if ctx.Err() != nil {
 			v.Close()
@@ -305,42 +305,85 @@ func (d *Data) joinVectors(ctx context.Context, cfg config.Config, log *slog.Log
 	return nil
 }
 
-// teachReranker returns the re-ranker the library teaches
-// (MATTRANSO_RERANKER=library; nil for any other): the one kept in the
-// data directory, unless the embedder was retrained or the recipe
-// changed, else a new one taught from the library's pseudo-questions
-// searched with the vector side given, and kept there with what it
-// learned from.
-func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore, retrained bool) (*retrieval.Reranker, error) {
+// teachReranker returns the re-ranker the library teaches over an
+// embedding server's vectors (MATTRANSO_RERANKER=library; nil for any
+// other), shared by every instance as the local embedder's is: the
+// database's newest of this recipe (the teaching version, the thesaurus
+// and the server's model) while the library has not grown or shrunk by
+// more than retrieval.Retrain since, else one taught here, under the
+// models' lease, and stored; an instance that finds the lease taken waits
+// for what its holder stores.
+func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore) (*retrieval.Reranker, error) {
 	if spec := cfg.Search.Reranker; spec != "" && spec != "library" {
 		return nil, nil
 	}
 	if mode, _ := retrieval.ParseMode(cfg.Search.Mode); mode != retrieval.ModeHybrid {
 		return nil, nil
 	}
-	path := filepath.Join(cfg.DataDir, "index", "local", "reranker.json")
-	want := "library " + retrieval.TeachVersion
-	if r, err := retrieval.ReadReranker(path); err == nil && !retrained && len(r.TrainedOn) == 1 && r.TrainedOn[0].Name == want {
-		return r, nil
-	}
-	if n, err := d.Index.Count(); err != nil || n < 2 {
+	n, err := d.Index.Count()
+	if err != nil || n < 2 {
 		return nil, err // nothing to learn from yet
 	}
-	r, err := d.teachLibraryReranker(ctx, log, emb, v)
+	models := retrieval.NewModels(d.DB)
+	leases, err := store.NewLeases(ctx, d.DB, "")
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.Marshal()
-	if err != nil {
-		return nil, err
+	recipe := retrieval.TeachVersion + "+thesaurus-" + retrieval.DefaultThesaurus().Digest() + "+" + emb.Name()
+	load := func() (*retrieval.Reranker, error) {
+		info, ok, err := models.LatestRecipe(ctx, retrieval.ModelReranker, recipe)
+		if err != nil || !ok || !retrieval.ModelFits(info, retrieval.ModelReranker, recipe, int(n)) {
+			return nil, err
+		}
+		info, body, err := models.Load(ctx, retrieval.ModelReranker, info.Version)
+		if errors.Is(err, retrieval.ErrModelChecksum) {
+			log.Error("a model of the library in the database is damaged; teaching the next version", "err", err)
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, err := retrieval.ParseReranker(body)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", info, err)
+		}
+		log.Info("re-ranker of the library loaded", "version", info.Version, "recipe", recipe)
+		return r, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
+	for {
+		if r, err := load(); err != nil || r != nil {
+			return r, err
+		}
+		var r *retrieval.Reranker
+		ran, err := leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) error {
+			// Stored meanwhile by the instance that held the lease.
+			if r, err = load(); err != nil || r != nil {
+				return err
+			}
+			if r, err = d.teachLibraryReranker(ctx, log, emb, v); err != nil {
+				return err
+			}
+			body, err := r.Marshal()
+			if err != nil {
+				return err
+			}
+			info, err := models.Put(ctx, retrieval.ModelInfo{Kind: retrieval.ModelReranker, Name: r.TrainedOn[0].Name,
+				Recipe: recipe, CorpusSeq: d.Follower.Lag().Applied, Passages: int(n)}, body)
+			if err != nil {
+				return err
+			}
+			log.Info("re-ranker taught and stored for every instance", "version", info.Version, "recipe", recipe)
+			return nil
+		})
+		if err != nil || ran {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("re-ranker: %w", err)
-	}
-	return r, nil
 }
 
 // teachingLog logs the start of the embedder's training and each epoch:

@@ -18,6 +18,7 @@ import (
 	"github.com/mattranso/mattranso/corpus"
 	"github.com/mattranso/mattranso/ingest"
 	"github.com/mattranso/mattranso/retrieval"
+	"github.com/mattranso/mattranso/retrieval/openaitest"
 	"github.com/mattranso/mattranso/retrieval/vectortest"
 	"github.com/mattranso/mattranso/store"
 	"github.com/mattranso/mattranso/store/storetest"
@@ -283,5 +284,88 @@ func TestDropOldCollections(t *testing.T) {
 	}
 	if !strings.Contains(said.String(), prefix+"1") || !strings.Contains(said.String(), prefix+"2") {
 		t.Errorf("the log does not name what was dropped:\n%s", said.String())
+	}
+}
+
+// With an embedding server, the re-ranker the library teaches is shared
+// as the local embedder's is: the first instance teaches and stores it,
+// the second loads it and ranks alike; a library grown past
+// retrieval.Retrain is taught again.
+func TestServerRerankerSharedThroughDatabase(t *testing.T) {
+	ctx := context.Background()
+	ai := openaitest.New(t)
+	db := storetest.SQLite(t)
+	docs := corpus.NewStore(db)
+	if err := docs.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if err := docs.Put(ctx, modelsLaw(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	instance := func() *Data {
+		t.Helper()
+		cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "hybrid", Reranker: "library",
+			OpenAIBaseURL: ai.URL, EmbeddingModel: "test-embedding"}}
+		d, err := OpenOn(ctx, cfg, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if v := d.Vectors(); v != nil {
+				v.Close()
+			}
+			d.Index.Close()
+		})
+		if _, err := d.Follow(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.SetupVectors(ctx, cfg, log); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	rerankers := func() (n int, recipe string) {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, `SELECT recipe FROM library_models WHERE kind = $1`, retrieval.ModelReranker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			n++
+			if err := rows.Scan(&recipe); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n, recipe
+	}
+	a := instance()
+	if n, recipe := rerankers(); n != 1 || !strings.HasSuffix(recipe, "test-embedding") {
+		t.Fatalf("after the first instance: %d re-rankers stored, recipe %q", n, recipe)
+	}
+	b := instance()
+	if n, _ := rerankers(); n != 1 {
+		t.Errorf("the second instance taught its own: %d re-rankers stored", n)
+	}
+	ra, _ := a.Search.Reranker.Marshal()
+	rb, _ := b.Search.Reranker.Marshal()
+	if string(ra) != string(rb) {
+		t.Error("the two instances use different re-rankers")
+	}
+	const q = "Hội đồng nhân dân giám sát báo cáo định kỳ"
+	if ga, gb := searchIDs(t, a, q), searchIDs(t, b, q); len(ga) < 3 || !reflect.DeepEqual(ga, gb) {
+		t.Errorf("rankings: first %v, second %v", ga, gb)
+	}
+	for i := 20; i < 26; i++ {
+		if err := docs.Put(ctx, modelsLaw(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	instance()
+	if n, _ := rerankers(); n != 2 {
+		t.Errorf("a library grown by more than a quarter: %d re-rankers stored, want a second", n)
 	}
 }
