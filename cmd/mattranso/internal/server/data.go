@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -335,45 +334,24 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 		if err != nil || !ok || !retrieval.ModelFits(info, retrieval.ModelReranker, recipe, int(n)) {
 			return nil, err
 		}
-		info, body, err := models.Load(ctx, retrieval.ModelReranker, info.Version)
-		if errors.Is(err, retrieval.ErrModelChecksum) {
-			log.Error("a model of the library in the database is damaged; teaching the next version", "err", err)
-			return nil, nil
+		r, info, _, err := loadReranker(ctx, log, models, info)
+		if r != nil {
+			log.Info("re-ranker of the library loaded", "version", info.Version, "recipe", recipe)
 		}
-		if err != nil {
-			return nil, err
-		}
-		r, err := retrieval.ParseReranker(body)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", info, err)
-		}
-		log.Info("re-ranker of the library loaded", "version", info.Version, "recipe", recipe)
-		return r, nil
+		return r, err
 	}
 	for {
 		if r, err := load(); err != nil || r != nil {
 			return r, err
 		}
 		var r *retrieval.Reranker
-		ran, err := leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) error {
+		ran, err := leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) (err error) {
 			// Stored meanwhile by the instance that held the lease.
 			if r, err = load(); err != nil || r != nil {
 				return err
 			}
-			if r, err = d.teachLibraryReranker(ctx, log, emb, v); err != nil {
-				return err
-			}
-			body, err := r.Marshal()
-			if err != nil {
-				return err
-			}
-			info, err := models.Put(ctx, retrieval.ModelInfo{Kind: retrieval.ModelReranker, Name: r.TrainedOn[0].Name,
-				Recipe: recipe, CorpusSeq: d.Follower.Lag().Applied, Passages: int(n)}, body)
-			if err != nil {
-				return err
-			}
-			log.Info("re-ranker taught and stored for every instance", "version", info.Version, "recipe", recipe)
-			return nil
+			r, _, err = d.teachAndStoreReranker(ctx, log, models, emb, v, retrieval.ModelInfo{Recipe: recipe, Passages: int(n)})
+			return err
 		})
 		if err != nil || ran {
 			return r, err

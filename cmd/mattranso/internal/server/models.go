@@ -502,20 +502,7 @@ func (d *Data) sharedReranker(ctx context.Context, cfg config.Config, log *slog.
 		if err != nil || !ok {
 			return nil, ri, false, err
 		}
-		ri, body, err := m.store.Load(ctx, retrieval.ModelReranker, ri.Version)
-		if errors.Is(err, retrieval.ErrModelChecksum) {
-			// Never used: taught again, as the next version.
-			log.Error("a model of the library in the database is damaged; teaching the next version", "err", err)
-			return nil, ri, false, nil
-		}
-		if err != nil {
-			return nil, ri, false, err
-		}
-		r, err := retrieval.ParseReranker(body)
-		if err != nil {
-			return nil, ri, false, fmt.Errorf("%s: %w", ri, err)
-		}
-		return r, ri, true, nil
+		return loadReranker(ctx, log, m.store, ri)
 	}
 	if r, ri, ok, err := load(); err != nil || ok {
 		return r, ri, err
@@ -531,20 +518,9 @@ func (d *Data) sharedReranker(ctx context.Context, cfg config.Config, log *slog.
 				return err
 			}
 		}
-		if r, err = d.teachLibraryReranker(ctx, log, emb, v); err != nil {
-			return err
-		}
-		body, err := r.Marshal()
-		if err != nil {
-			return err
-		}
-		ri, err = m.store.Put(ctx, retrieval.ModelInfo{Kind: retrieval.ModelReranker, Name: r.TrainedOn[0].Name,
-			Recipe: retrieval.TeachVersion, CorpusSeq: d.Follower.Lag().Applied, Passages: info.Passages, Embedder: info.Version}, body)
-		if err != nil {
-			return err
-		}
-		log.Info("re-ranker taught and stored for every instance", "version", ri.Version, "embedder", info.Version)
-		return nil
+		r, ri, err = d.teachAndStoreReranker(ctx, log, m.store, emb, v,
+			retrieval.ModelInfo{Recipe: retrieval.TeachVersion, Passages: info.Passages, Embedder: info.Version})
+		return err
 	}
 	if leased {
 		return r, ri, teach(ctx)
@@ -557,6 +533,44 @@ func (d *Data) sharedReranker(ctx context.Context, cfg config.Config, log *slog.
 		return nil, ri, errModelsElsewhere
 	}
 	return r, ri, nil
+}
+
+// loadReranker reads the re-ranker of ri from the database; ok is false,
+// with a logged error, when it is damaged: never used, and taught again
+// as the next version.
+func loadReranker(ctx context.Context, log *slog.Logger, store *retrieval.Models, ri retrieval.ModelInfo) (r *retrieval.Reranker, _ retrieval.ModelInfo, ok bool, err error) {
+	ri, body, err := store.Load(ctx, retrieval.ModelReranker, ri.Version)
+	if errors.Is(err, retrieval.ErrModelChecksum) {
+		log.Error("a model of the library in the database is damaged; teaching the next version", "err", err)
+		return nil, ri, false, nil
+	}
+	if err != nil {
+		return nil, ri, false, err
+	}
+	if r, err = retrieval.ParseReranker(body); err != nil {
+		return nil, ri, false, fmt.Errorf("%s: %w", ri, err)
+	}
+	return r, ri, true, nil
+}
+
+// teachAndStoreReranker teaches the re-ranker over emb and v and stores
+// it for every instance, with the recipe, passages and embedder version
+// of info.
+func (d *Data) teachAndStoreReranker(ctx context.Context, log *slog.Logger, store *retrieval.Models, emb retrieval.Embedder, v retrieval.VectorStore, info retrieval.ModelInfo) (*retrieval.Reranker, retrieval.ModelInfo, error) {
+	r, err := d.teachLibraryReranker(ctx, log, emb, v)
+	if err != nil {
+		return nil, info, err
+	}
+	body, err := r.Marshal()
+	if err != nil {
+		return nil, info, err
+	}
+	info.Kind, info.Name, info.CorpusSeq = retrieval.ModelReranker, r.TrainedOn[0].Name, d.Follower.Lag().Applied
+	if info, err = store.Put(ctx, info, body); err != nil {
+		return nil, info, err
+	}
+	log.Info("re-ranker taught and stored for every instance", "version", info.Version, "embedder", info.Embedder, "recipe", info.Recipe)
+	return r, info, nil
 }
 
 // teachLibraryReranker teaches the re-ranker from the library's

@@ -40,6 +40,13 @@ func modelsLaw(i int) *corpus.Document {
 func modelsInstance(t *testing.T, db *store.DB) (*Data, config.Config) {
 	t.Helper()
 	cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "hybrid", Reranker: "library", TeachLibrary: true}}
+	return openInstance(t, db, cfg), cfg
+}
+
+// openInstance opens an instance's data over db with cfg, closed when the
+// test ends, and brings it up to the database's change log.
+func openInstance(t *testing.T, db *store.DB, cfg config.Config) *Data {
+	t.Helper()
 	d, err := OpenOn(t.Context(), cfg, db)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +60,7 @@ func modelsInstance(t *testing.T, db *store.DB) (*Data, config.Config) {
 	if _, err := d.Follow(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return d, cfg
+	return d
 }
 
 func searchIDs(t *testing.T, d *Data, q string) []string {
@@ -218,11 +225,7 @@ func TestModelsRecipeNamesTheThesaurus(t *testing.T) {
 		t.Helper()
 		cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "hybrid", Reranker: "library",
 			TeachLibrary: true, Thesaurus: thesaurus}}
-		d, err := OpenOn(ctx, cfg, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Index.Close()
+		d := openInstance(t, db, cfg)
 		m, err := d.sharedModels(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -309,19 +312,7 @@ func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 		t.Helper()
 		cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "hybrid", Reranker: "library",
 			OpenAIBaseURL: ai.URL, EmbeddingModel: "test-embedding"}}
-		d, err := OpenOn(ctx, cfg, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if v := d.Vectors(); v != nil {
-				v.Close()
-			}
-			d.Index.Close()
-		})
-		if _, err := d.Follow(ctx); err != nil {
-			t.Fatal(err)
-		}
+		d := openInstance(t, db, cfg)
 		if err := d.SetupVectors(ctx, cfg, log); err != nil {
 			t.Fatal(err)
 		}
