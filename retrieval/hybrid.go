@@ -86,8 +86,8 @@ func (h *Hybrid) SetVectors(emb Embedder, v VectorStore) {
 	h.mu.Unlock()
 }
 
-// vectorSide returns the current embedder and store.
-func (h *Hybrid) vectorSide() (Embedder, VectorStore) {
+// VectorSide returns the current embedder and store (nil before SetVectors).
+func (h *Hybrid) VectorSide() (Embedder, VectorStore) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.Embedder, h.Vectors
@@ -99,7 +99,7 @@ func (h *Hybrid) Index(ctx context.Context, docs ...*corpus.Document) error {
 	if err := h.Keyword.Index(ctx, docs...); err != nil {
 		return err
 	}
-	emb, v := h.vectorSide()
+	emb, v := h.VectorSide()
 	if emb == nil || v == nil {
 		return nil
 	}
@@ -120,7 +120,7 @@ func (h *Hybrid) Delete(ctx context.Context, docIDs ...string) error {
 	if err := h.Keyword.Delete(ctx, docIDs...); err != nil {
 		return err
 	}
-	if _, v := h.vectorSide(); v != nil {
+	if _, v := h.VectorSide(); v != nil {
 		return v.DeleteDocs(ctx, docIDs...)
 	}
 	return nil
@@ -187,7 +187,7 @@ func (h *Hybrid) SearchWith(ctx context.Context, q Query, r *Reranker) (Result, 
 	if mode == "" {
 		mode = ModeHybrid
 	}
-	emb, vs := h.vectorSide()
+	emb, vs := h.VectorSide()
 	if mode == ModeKeyword || vs == nil || emb == nil {
 		res, err := h.Keyword.Search(ctx, q)
 		if mode != ModeKeyword && err == nil {
@@ -296,7 +296,7 @@ func (h *Hybrid) acquire(ctx context.Context) (func(), error) {
 // with the re-ranking features of the first passages: what
 // TrainReranker learns from. Without a vector side it fails.
 func (h *Hybrid) Candidates(ctx context.Context, q Query) (Candidates, error) {
-	emb, vs := h.vectorSide()
+	emb, vs := h.VectorSide()
 	if vs == nil || emb == nil {
 		return Candidates{}, errors.New("retrieval: candidates need the vector side")
 	}

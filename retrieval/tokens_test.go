@@ -354,7 +354,7 @@ func checkCachedTokens(t *testing.T, h *Hybrid, queries []string) {
 func fusedFor(t *testing.T, h *Hybrid, q Query) (fused []fusedHit, n int, defines map[string][]string, ok bool) {
 	t.Helper()
 	ctx := context.Background()
-	emb, vs := h.vectorSide()
+	emb, vs := h.VectorSide()
 	kq := q
 	kq.Offset, kq.Limit, kq.noSnippets, kq.unread = 0, h.depth(q.Offset+q.Limit), true, true
 	kw, err := h.Keyword.Search(ctx, kq)

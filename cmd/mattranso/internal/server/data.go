@@ -40,6 +40,9 @@ type Data struct {
 	sharesModels bool
 	lock         *store.DirLock // the data directory, held while open
 	following    sync.WaitGroup // RunFollower, which Close waits for
+	// serverReranker is the version of the database's re-ranker in use
+	// with an embedding server (0: none yet).
+	serverReranker atomic.Int64
 }
 
 // Open opens the database (migrating the corpus and ingest tables) and
@@ -289,7 +292,7 @@ func (d *Data) SetupVectors(ctx context.Context, cfg config.Config, log *slog.Lo
 // both at once: searches go on from keywords alone until then. A re-ranker
 // that cannot be taught leaves the fused order, with a warning.
 func (d *Data) joinVectors(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore) error {
-	r, err := d.teachReranker(ctx, cfg, log, emb, v)
+	r, err := d.teachReranker(ctx, cfg, log, emb, v, true)
 	if err != nil {
 		if ctx.Err() != nil {
 			v.Close()
@@ -310,9 +313,10 @@ func (d *Data) joinVectors(ctx context.Context, cfg config.Config, log *slog.Log
 // database's newest of this recipe (the teaching version, the thesaurus
 // and the server's model) while the library has not grown or shrunk by
 // more than retrieval.Retrain since, else one taught here, under the
-// models' lease, and stored; an instance that finds the lease taken waits
-// for what its holder stores.
-func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore) (*retrieval.Reranker, error) {
+// models' lease, and stored. An instance that finds the lease taken waits
+// for what its holder stores (wait), or returns errModelsElsewhere. The
+// version in use is d.serverReranker; nil when it still fits.
+func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.Logger, emb retrieval.Embedder, v retrieval.VectorStore, wait bool) (*retrieval.Reranker, error) {
 	if spec := cfg.Search.Reranker; spec != "" && spec != "library" {
 		return nil, nil
 	}
@@ -329,32 +333,46 @@ func (d *Data) teachReranker(ctx context.Context, cfg config.Config, log *slog.L
 		return nil, err
 	}
 	recipe := retrieval.TeachVersion + "+thesaurus-" + retrieval.DefaultThesaurus().Digest() + "+" + emb.Name()
-	load := func() (*retrieval.Reranker, error) {
+	// fits: the newest of the recipe fits the library; r is nil when it is
+	// the one in use.
+	load := func() (r *retrieval.Reranker, fits bool, err error) {
 		info, ok, err := models.LatestRecipe(ctx, retrieval.ModelReranker, recipe)
 		if err != nil || !ok || !retrieval.ModelFits(info, retrieval.ModelReranker, recipe, int(n)) {
-			return nil, err
+			return nil, false, err
 		}
-		r, info, _, err := loadReranker(ctx, log, models, info)
-		if r != nil {
+		if info.Version == d.serverReranker.Load() {
+			return nil, true, nil
+		}
+		r, info, ok, err = loadReranker(ctx, log, models, info)
+		if ok {
+			d.serverReranker.Store(info.Version)
 			log.Info("re-ranker of the library loaded", "version", info.Version, "recipe", recipe)
 		}
-		return r, err
+		return r, ok, err
 	}
 	for {
-		if r, err := load(); err != nil || r != nil {
+		if r, fits, err := load(); err != nil || fits {
 			return r, err
 		}
 		var r *retrieval.Reranker
 		ran, err := leases.Run(ctx, modelsLease, modelsLeaseTTL, func(ctx context.Context) (err error) {
 			// Stored meanwhile by the instance that held the lease.
-			if r, err = load(); err != nil || r != nil {
+			var fits bool
+			if r, fits, err = load(); err != nil || fits {
 				return err
 			}
-			r, _, err = d.teachAndStoreReranker(ctx, log, models, emb, v, retrieval.ModelInfo{Recipe: recipe, Passages: int(n)})
+			var info retrieval.ModelInfo
+			r, info, err = d.teachAndStoreReranker(ctx, log, models, emb, v, retrieval.ModelInfo{Recipe: recipe, Passages: int(n)})
+			if err == nil {
+				d.serverReranker.Store(info.Version)
+			}
 			return err
 		})
 		if err != nil || ran {
 			return r, err
+		}
+		if !wait {
+			return nil, errModelsElsewhere
 		}
 		select {
 		case <-ctx.Done():

@@ -142,8 +142,27 @@ func (d *Data) localModels(ctx context.Context, cfg config.Config, log *slog.Log
 // RunModels keeps the library's models at the database's newest version
 // until ctx ends, asking every modelsPoll; call it after SetupVectors.
 func (d *Data) RunModels(ctx context.Context, cfg config.Config, log *slog.Logger) {
-	if ctx.Err() != nil || !localEmbedder(cfg) {
+	if ctx.Err() != nil {
 		return
+	}
+	step := func() error { return d.localModels(ctx, cfg, log, false) }
+	if !localEmbedder(cfg) {
+		if !wantsReranker(cfg) {
+			return
+		}
+		// An embedding server's re-ranker: taught again as the library
+		// grows, or taken up when another instance has stored a newer one.
+		step = func() error {
+			emb, v := d.Search.VectorSide()
+			if emb == nil || v == nil {
+				return nil
+			}
+			r, err := d.teachReranker(ctx, cfg, log, emb, v, false)
+			if r != nil {
+				d.Search.SetReranker(r)
+			}
+			return err
+		}
 	}
 	d.following.Go(func() {
 		t := time.NewTicker(modelsPoll)
@@ -155,7 +174,7 @@ func (d *Data) RunModels(ctx context.Context, cfg config.Config, log *slog.Logge
 				return
 			case <-t.C:
 			}
-			err := d.localModels(ctx, cfg, log, false)
+			err := step()
 			if err == nil || errors.Is(err, errModelsElsewhere) || ctx.Err() != nil {
 				said = ""
 				continue

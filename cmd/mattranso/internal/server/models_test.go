@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 
@@ -293,7 +294,8 @@ func TestDropOldCollections(t *testing.T) {
 // With an embedding server, the re-ranker the library teaches is shared
 // as the local embedder's is: the first instance teaches and stores it,
 // the second loads it and ranks alike; a library grown past
-// retrieval.Retrain is taught again.
+// retrieval.Retrain while they serve is taught again by one of them, and
+// the other takes the new version up.
 func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 	ctx := context.Background()
 	ai := openaitest.New(t)
@@ -308,7 +310,7 @@ func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	instance := func() *Data {
+	instance := func() (*Data, config.Config) {
 		t.Helper()
 		cfg := config.Config{DataDir: t.TempDir(), Search: config.SearchConfig{Mode: "hybrid", Reranker: "library",
 			OpenAIBaseURL: ai.URL, EmbeddingModel: "test-embedding"}}
@@ -316,7 +318,7 @@ func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 		if err := d.SetupVectors(ctx, cfg, log); err != nil {
 			t.Fatal(err)
 		}
-		return d
+		return d, cfg
 	}
 	rerankers := func() (n int, recipe string) {
 		t.Helper()
@@ -333,11 +335,11 @@ func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 		}
 		return n, recipe
 	}
-	a := instance()
+	a, acfg := instance()
 	if n, recipe := rerankers(); n != 1 || !strings.HasSuffix(recipe, "test-embedding") {
 		t.Fatalf("after the first instance: %d re-rankers stored, recipe %q", n, recipe)
 	}
-	b := instance()
+	b, bcfg := instance()
 	if n, _ := rerankers(); n != 1 {
 		t.Errorf("the second instance taught its own: %d re-rankers stored", n)
 	}
@@ -350,13 +352,47 @@ func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 	if ga, gb := searchIDs(t, a, q), searchIDs(t, b, q); len(ga) < 3 || !reflect.DeepEqual(ga, gb) {
 		t.Errorf("rankings: first %v, second %v", ga, gb)
 	}
+
+	// While serving: the library grows by more than a quarter; one of the
+	// two teaches the next version and the other takes it up.
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	for _, x := range []struct {
+		d   *Data
+		cfg config.Config
+	}{{a, acfg}, {b, bcfg}} {
+		x.d.RunModels(run, x.cfg, log)
+		t.Cleanup(func() { stop(); x.d.following.Wait() })
+	}
 	for i := 20; i < 26; i++ {
 		if err := docs.Put(ctx, modelsLaw(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	instance()
+	for _, d := range []*Data{a, b} {
+		if _, err := d.Follower.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for a.serverReranker.Load() != 2 || b.serverReranker.Load() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a library grown by more than a quarter: versions in use %d and %d, want 2",
+				a.serverReranker.Load(), b.serverReranker.Load())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if n, _ := rerankers(); n != 2 {
-		t.Errorf("a library grown by more than a quarter: %d re-rankers stored, want a second", n)
+		t.Errorf("after the library grew: %d re-rankers stored, want 2", n)
+	}
+	if ga, gb := searchIDs(t, a, q), searchIDs(t, b, q); !reflect.DeepEqual(ga, gb) {
+		t.Errorf("rankings after v2: first %v, second %v", ga, gb)
+	}
+	// A new instance takes the stored version up rather than teaching.
+	if c, _ := instance(); c.serverReranker.Load() != 2 {
+		t.Errorf("a new instance uses re-ranker v%d", c.serverReranker.Load())
+	}
+	if n, _ := rerankers(); n != 2 {
+		t.Errorf("a new instance taught its own: %d re-rankers stored", n)
 	}
 }
