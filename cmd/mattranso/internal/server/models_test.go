@@ -64,6 +64,22 @@ func openInstance(t *testing.T, db *store.DB, cfg config.Config) *Data {
 	return d
 }
 
+// growLibrary stores the laws from..to-1 (modelsLaw) and brings each
+// instance's index up to them.
+func growLibrary(t *testing.T, docs *corpus.Store, from, to int, instances ...*Data) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := docs.Put(t.Context(), modelsLaw(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range instances {
+		if _, err := d.Follower.CatchUp(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func searchIDs(t *testing.T, d *Data, q string) []string {
 	t.Helper()
 	res, err := d.Search.Search(t.Context(), retrieval.Query{Text: q, Limit: 10})
@@ -139,16 +155,7 @@ func TestModelsSharedThroughDatabase(t *testing.T) {
 
 		// The library grows by a quarter: the second looks first and
 		// trains; the first takes the new version up as it is.
-		for i := 20; i < 25; i++ {
-			if err := docs.Put(ctx, modelsLaw(i)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, d := range []*Data{a, b} {
-			if _, err := d.Follower.CatchUp(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		growLibrary(t, docs, 20, 25, a, b)
 		// Not while an ingest holds the library's lock.
 		lock, err := ingest.AcquireLock(ctx, db, ingest.LockOptions{})
 		if err != nil {
@@ -364,16 +371,7 @@ func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 		x.d.RunModels(run, x.cfg, log)
 		t.Cleanup(func() { stop(); x.d.following.Wait() })
 	}
-	for i := 20; i < 26; i++ {
-		if err := docs.Put(ctx, modelsLaw(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, d := range []*Data{a, b} {
-		if _, err := d.Follower.CatchUp(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	growLibrary(t, docs, 20, 26, a, b)
 	deadline := time.Now().Add(time.Minute)
 	for a.serverReranker.Load() != 2 || b.serverReranker.Load() != 2 {
 		if time.Now().After(deadline) {
