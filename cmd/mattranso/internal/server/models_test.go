@@ -64,6 +64,17 @@ func openInstance(t *testing.T, db *store.DB, cfg config.Config) *Data {
 	return d
 }
 
+// modelsLibrary is the library of the models tests on db: laws 0..19.
+func modelsLibrary(t *testing.T, db *store.DB) *corpus.Store {
+	t.Helper()
+	docs := corpus.NewStore(db)
+	if err := docs.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	growLibrary(t, docs, 0, 20)
+	return docs
+}
+
 // growLibrary stores the laws from..to-1 (modelsLaw) and brings each
 // instance's index up to them.
 func growLibrary(t *testing.T, docs *corpus.Store, from, to int, instances ...*Data) {
@@ -108,15 +119,7 @@ func TestModelsSharedThroughDatabase(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
-		docs := corpus.NewStore(db)
-		if err := docs.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		for i := range 20 {
-			if err := docs.Put(ctx, modelsLaw(i)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		docs := modelsLibrary(t, db)
 		a, acfg := modelsInstance(t, db)
 		if err := a.SetupVectors(ctx, acfg, log); err != nil {
 			t.Fatal(err)
@@ -307,15 +310,7 @@ func TestServerRerankerSharedThroughDatabase(t *testing.T) {
 	ctx := context.Background()
 	ai := openaitest.New(t)
 	db := storetest.SQLite(t)
-	docs := corpus.NewStore(db)
-	if err := docs.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		if err := docs.Put(ctx, modelsLaw(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	docs := modelsLibrary(t, db)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	instance := func() (*Data, config.Config) {
 		t.Helper()
